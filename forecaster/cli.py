@@ -1,0 +1,208 @@
+"""The `forecaster` command line: a thin skin over the library (no TensorFlow import until a command runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from forecaster.errors import ForecasterError
+
+# option name -> config section; every option defaults to None so a config file can set it instead
+SECTIONS = {
+    "target": "data", "time_col": "data", "id_col": "data", "features": "data", "wide": "data",
+    "freq": "data", "fill": "data", "season": "data",
+    "horizon": "window", "lookback": "window", "patch": "window", "scaler": "window",
+    "val_fraction": "window", "holdout": "window",
+    "layers": "model", "cell": "model", "bidirectional": "model", "dropout": "model",
+    "instance_norm": "model", "pooling": "model", "linear_skip": "model", "l2": "model", "quantiles": "model",
+    "epochs": "train", "batch_size": "train", "learning_rate": "train", "clipnorm": "train",
+    "patience": "train", "max_windows_per_epoch": "train", "seed": "train",
+}
+
+
+def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
+    def parse(ctx: Any, param: Any, value: str | None) -> tuple[Any, ...] | None:
+        if value is None:
+            return None
+        try:
+            return tuple(kind(part) for part in value.split(",") if part.strip())
+        except ValueError:
+            raise click.BadParameter(f"expected comma-separated {kind.__name__} values, got {value!r}") from None
+    return parse
+
+
+def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("data", type=click.Path(dir_okay=False)),
+        click.option("--target", help="Column to forecast (in wide files: the name of the value)."),
+        click.option("--time-col", help="Timestamps or integer steps; without it, row order is time."),
+        click.option("--id-col", help="Series id column of a long file; without it the file is one series."),
+        click.option("--features", callback=_csv_list(str), help="Covariate columns used as inputs: a,b."),
+        click.option("--wide", is_flag=True, default=None, help="One column per series (detected when unambiguous)."),
+        click.option("--freq", help="Pandas frequency (h, D, W-SUN, MS...); inferred when left out."),
+        click.option("--fill", type=click.Choice(["error", "interpolate", "ffill"]),
+                     help="Gaps and empty cells: stop with an error (default), interpolate, or forward-fill."),
+        click.option("--season", type=int, help="Season length in steps (default from the frequency)."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     help="TOML file with [data] [window] [model] [train] settings; options override it."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Config file settings overridden by the options given on the command line."""
+    from forecaster.config import read_config_file
+
+    config_file = options.pop("config_file", None)
+    sections: dict[str, dict[str, Any]] = (
+        read_config_file(config_file) if config_file else {"data": {}, "window": {}, "model": {}, "train": {}}
+    )
+    for name, value in options.items():
+        if value is not None and name in SECTIONS:
+            sections[SECTIONS[name]][name] = value
+    if "target" not in sections["data"]:
+        raise ForecasterError("--target is required: the column to forecast")
+    return sections
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ForecasterError into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        try:
+            return func(*args, **kwargs)
+        except ForecasterError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written over earlier results", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group()
+@click.version_option(package_name="forecaster")
+def main() -> None:
+    """Forecast CSV time series with LSTM models: doctor, train, forecast, export."""
+
+
+@main.command()
+@data_options
+@click.option("--horizon", type=int, help="Steps to forecast (for the length check).")
+@click.option("--lookback", type=int, help="Input steps (for the length check).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@user_errors
+def doctor(data: str, as_json: bool, **options: Any) -> None:
+    """Report on DATA before training: lengths, frequency, gaps, and what will be padded or dropped."""
+    from forecaster.doctor import diagnose, render
+
+    report = diagnose(data, sections_from(options))
+    click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
+
+
+@main.command()
+@data_options
+@click.option("--horizon", type=int, help="Steps to forecast.  [required]")
+@click.option("--lookback", type=int, help="Input steps (default: max(2 seasons, 4 horizons)).")
+@click.option("--patch", type=int, help="Input steps per LSTM step (default: one season, or lookback/16).")
+@click.option("--scaler", type=click.Choice(["standard", "minmax", "robust", "none"]), help="Per-series scaler.")
+@click.option("--val-fraction", type=float, help="Share of each series used for validation (default 0.2).")
+@click.option("--holdout", type=int, help="Steps at the end of each series kept out of training, for evaluate.")
+@click.option("--layers", callback=_csv_list(int), help="Units per recurrent layer, e.g. 64,64.")
+@click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell (default lstm).")
+@click.option("--bidirectional", is_flag=True, default=None, help="Bidirectional recurrent layers.")
+@click.option("--dropout", type=float, help="Dropout between layers.")
+@click.option("--instance-norm", type=click.Choice(["last", "mean", "none"]),
+              help="Subtract each window's last value or mean before the network (default last).")
+@click.option("--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states.")
+@click.option("--linear-skip/--no-linear-skip", default=None, help="Linear path from inputs to forecast.")
+@click.option("--l2", type=float, help="L2 weight decay.")
+@click.option("--quantiles", callback=_csv_list(float), help="Quantile levels, e.g. 0.1,0.5,0.9.")
+@click.option("--epochs", type=int, help="Maximum epochs (early stopping ends sooner).")
+@click.option("--batch-size", type=int, help="Windows per batch.")
+@click.option("--learning-rate", type=float, help="Adam learning rate.")
+@click.option("--clipnorm", type=float, help="Gradient clipping norm.")
+@click.option("--patience", type=int, help="Early-stopping patience in epochs.")
+@click.option("--max-windows-per-epoch", type=int, help="Windows sampled per epoch on large data.")
+@click.option("--seed", type=int, help="Random seed.")
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory (default models/<data name>).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def train(data: str, out: str | None, quiet: bool, **options: Any) -> None:
+    """Train an LSTM on DATA and write a run directory."""
+    from forecaster.train import train_run
+
+    sections = sections_from(options)
+    if quiet:
+        sections["train"]["verbose"] = 0
+    out_dir = Path(out or Path("models") / Path(data).stem)
+    report = train_run(data, sections, out_dir, log)
+    model, naive = report["model"], report["seasonal_naive"]
+    click.echo(f"run written to {out_dir}/")
+    click.echo(f"validation ({report['windows']} windows): model MAE {model['mae']:.4g} MASE {model['mase']:.3f}"
+               f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
+               f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--data", required=True, type=click.Path(dir_okay=False), help="CSV with the recent history.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Forecast CSV (default RUN_DIR/forecast.csv).")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Plot PNG (default RUN_DIR/forecast.png).")
+@click.option("--series", callback=_csv_list(str), help="Series ids to plot (default: the first six).")
+@user_errors
+def forecast(run_dir: str, data: str, out: str | None, plot: str | None, series: tuple[str, ...] | None) -> None:
+    """Forecast the horizon after the last row of every series in DATA with a trained run."""
+    from forecaster.forecast import forecast_frame, load_forecast_panel, recent_history
+    from forecaster.plots import plot_forecasts
+    from forecaster.runs import atomic_file, load_run
+
+    run = load_run(run_dir)
+    panel = load_forecast_panel(run, data)
+    for note in panel.notes:
+        log(f"note: {note}")
+    history = recent_history(panel, run, list(series) if series else None)
+    frame = forecast_frame(run, panel, run.load_model())
+    out_path = Path(out or Path(run_dir) / "forecast.csv")
+    plot_path = Path(plot or Path(run_dir) / "forecast.png")
+    time_col = run.config.data.time_col or "step"
+    id_col = run.config.data.id_col or "series"
+    with atomic_file(out_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    with atomic_file(plot_path) as tmp:
+        plot_forecasts(history, frame, time_col, id_col, tmp)
+    click.echo(f"forecast for {len(panel.series)} series x {run.config.window.horizon} steps: {out_path}")
+    click.echo(f"plot: {plot_path}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), help="Export directory (default RUN_DIR/export).")
+@user_errors
+def export(run_dir: str, out: str | None) -> None:
+    """Export a run's model as a TensorFlow SavedModel (serves on CPU even if trained on GPU)."""
+    from forecaster.export import export_run
+    from forecaster.runs import load_run
+
+    saved = export_run(load_run(run_dir), out or Path(run_dir) / "export")
+    click.echo(f"SavedModel written to {saved}/")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Read a CSV of one or many series, validate it, and return a regular, gap-policed `Panel`."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecaster.config import DataConfig
+from forecaster.errors import ForecasterError
+
+ROW = "_row"  # 1-based line number in the file (the header is line 1)
+SINGLE_SERIES_ID = "series"
+
+
+@dataclass
+class Series:
+    """One series on a regular grid.
+
+    Attributes:
+        series_id: the value of the id column ("series" for a one-series file).
+        time: timestamps (DatetimeIndex) or integer steps (Index of int64), one per row.
+        values: float64 (n, 1 + n_covariates); column 0 is the target.
+    """
+
+    series_id: str
+    time: pd.Index
+    values: np.ndarray
+    n_filled: int = 0  # rows that were gaps or empty cells, filled by the --fill policy
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class Panel:
+    """All series of a file, with what was done to them on the way in."""
+
+    series: list[Series]
+    freq: str  # a pandas offset alias, or "int:STEP" for integer steps
+    path: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_points(self) -> int:
+        return sum(len(s) for s in self.series)
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM."""
+    path = Path(path)
+    if not path.is_file():
+        raise ForecasterError(f"{path}: file not found")
+    with open(path, "rb") as handle:
+        head = handle.read(64 * 1024)
+    if not head.strip():
+        raise ForecasterError(f"{path}: the file is empty; give a CSV with a header line and rows")
+    if b"\x00" in head:
+        raise ForecasterError(f"{path}: this is not a text CSV file (it holds binary data)")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ForecasterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    first_line = text.splitlines()[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    try:
+        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
+        raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
+    if frame.empty:
+        raise ForecasterError(f"{path}: the file has a header but no rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame[ROW] = np.arange(len(frame)) + 2
+    return frame
+
+
+def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
+    """Read, validate and regularise a CSV into a Panel (raises ForecasterError on bad input)."""
+    path = str(path)
+    frame = read_frame(path)
+    notes: list[str] = []
+    frame, id_col, target = _to_long(frame, cfg, path, notes)
+    value_cols = [target, *cfg.features]
+    for col in value_cols:
+        frame[col] = _numeric_column(frame, col, path)
+    time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path)
+    frame["_time"] = time_values
+
+    if not frame.groupby(id_col, sort=False)["_time"].apply(lambda t: t.is_monotonic_increasing).all():
+        frame = frame.sort_values([id_col, "_time"], kind="stable")
+        notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
+    duplicated = frame.duplicated([id_col, "_time"])
+    if duplicated.any():
+        row = frame.loc[duplicated, ROW].iloc[0]
+        raise ForecasterError(
+            f"{path}: row {row}: duplicate timestamp {frame.loc[duplicated, '_time'].iloc[0]} "
+            f"in series {frame.loc[duplicated, id_col].iloc[0]!r} (column {cfg.time_col}); "
+            "remove or aggregate the duplicates"
+        )
+
+    freq = cfg.freq or _infer_freq(frame, id_col, is_datetime, path)
+    series = [
+        _regularise(str(sid), group, value_cols, freq, is_datetime, cfg, path, notes)
+        for sid, group in frame.groupby(id_col, sort=False)
+    ]
+    return Panel(series=series, freq=freq, path=path, notes=notes)
+
+
+def _to_long(
+    frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]
+) -> tuple[pd.DataFrame, str, str]:
+    """Return a long frame, the id column to group by, and the target column."""
+    columns = [c for c in frame.columns if c != ROW]
+    if cfg.time_col and cfg.time_col not in frame.columns:
+        raise ForecasterError(
+            f"{path}: no time column {cfg.time_col!r}; columns are: {', '.join(columns)}"
+        )
+    other = [c for c in columns if c != cfg.time_col]
+    numeric = all(pd.to_numeric(frame[c], errors="coerce").notna().any() for c in other)
+    wide = cfg.wide or (
+        not cfg.id_col and cfg.target not in frame.columns and len(other) > 1 and numeric
+    )
+    if wide:
+        if not cfg.wide:
+            notes.append(
+                f"no column {cfg.target!r}; read the file as wide (one series per column: "
+                f"{', '.join(other[:5])}{', ...' if len(other) > 5 else ''})"
+            )
+        if cfg.features:
+            raise ForecasterError(f"{path}: --features needs a long-format file (one row per series and time)")
+        keep = [cfg.time_col] if cfg.time_col else []
+        long = frame.melt(id_vars=[*keep, ROW], value_vars=other, var_name="_id", value_name=cfg.target)
+        return long, "_id", cfg.target
+    for col, what in [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]:
+        if col and col not in frame.columns:
+            raise ForecasterError(
+                f"{path}: no {what} column {col!r}; columns are: {', '.join(columns)}"
+            )
+    if cfg.id_col:
+        frame[cfg.id_col] = frame[cfg.id_col].astype(str)
+        return frame, cfg.id_col, cfg.target
+    frame["_id"] = SINGLE_SERIES_ID
+    return frame, "_id", cfg.target
+
+
+def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
+    raw = frame[col]
+    if not pd.api.types.is_numeric_dtype(raw):
+        # quoted numbers with thousands separators ("1,234.5") are numbers
+        raw = raw.astype(str).str.replace(",", "", regex=False).str.strip().replace({"": None, "nan": None})
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna()
+    if bad.any():
+        row = frame.loc[bad, ROW].iloc[0]
+        raise ForecasterError(
+            f"{path}: row {row}, column {col!r}: {frame.loc[bad, col].iloc[0]!r} is not a number; "
+            "fix or remove the row"
+        )
+    values = values.astype("float64")
+    infinite = ~np.isfinite(values) & values.notna()
+    huge = values.abs() > 1e300
+    if (infinite | huge).any():
+        row = frame.loc[infinite | huge, ROW].iloc[0]
+        raise ForecasterError(
+            f"{path}: row {row}, column {col!r}: infinite or overflowing value; fix or remove the row"
+        )
+    return values
+
+
+def _time_column(
+    frame: pd.DataFrame, time_col: str | None, id_col: str, path: str
+) -> tuple[pd.Series, bool]:
+    if time_col is None:
+        return frame.groupby(id_col, sort=False).cumcount().astype("int64"), False
+    raw = frame[time_col]
+    if raw.isna().any():
+        row = frame.loc[raw.isna(), ROW].iloc[0]
+        raise ForecasterError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
+    if pd.api.types.is_integer_dtype(raw):
+        return raw.astype("int64"), False
+    try:
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise ForecasterError(
+            f"{path}: column {time_col!r}: cannot read timestamps ({exc}); "
+            "use one time zone (or none) and one date format"
+        ) from None
+    if parsed.dtype == object:
+        raise ForecasterError(
+            f"{path}: column {time_col!r}: timestamps mix time zones; convert them to one zone"
+        )
+    bad = parsed.isna()
+    if bad.any():
+        row = frame.loc[bad, ROW].iloc[0]
+        raise ForecasterError(
+            f"{path}: row {row}, column {time_col!r}: cannot read {raw[bad].iloc[0]!r} as a date or time"
+        )
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed, True
+
+
+def _infer_freq(frame: pd.DataFrame, id_col: str, is_datetime: bool, path: str) -> str:
+    """The most common step over all series: a pandas alias, or 'int:STEP' for integer time."""
+    votes: dict[str, int] = {}
+    for _, group in frame.groupby(id_col, sort=False):
+        times = group["_time"]
+        if len(times) < 3:
+            continue
+        if is_datetime:
+            alias = pd.infer_freq(pd.DatetimeIndex(times.iloc[: min(len(times), 500)]))
+            if alias is None:
+                step = times.diff().dropna().mode().iloc[0]
+                alias = pd.tseries.frequencies.to_offset(step).freqstr
+        else:
+            alias = f"int:{int(times.diff().dropna().mode().iloc[0])}"
+        votes[alias] = votes.get(alias, 0) + len(times)
+    if not votes:
+        raise ForecasterError(
+            f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)"
+        )
+    return max(votes, key=lambda k: votes[k])
+
+
+def _regularise(
+    sid: str,
+    group: pd.DataFrame,
+    value_cols: list[str],
+    freq: str,
+    is_datetime: bool,
+    cfg: DataConfig,
+    path: str,
+    notes: list[str],
+) -> Series:
+    """Put one series on the full grid of its frequency and apply the gap policy."""
+    times = group["_time"]
+    if is_datetime:
+        grid: pd.Index = pd.date_range(times.iloc[0], times.iloc[-1], freq=freq)
+    else:
+        step = int(freq.split(":")[1]) if freq.startswith("int:") else 1
+        grid = pd.Index(np.arange(times.iloc[0], times.iloc[-1] + 1, step), dtype="int64")
+    off_grid = ~pd.Index(times).isin(grid)
+    if off_grid.any():
+        row = group.loc[off_grid, ROW].iloc[0]
+        raise ForecasterError(
+            f"{path}: row {row}: series {sid!r} has an irregular step at {times[off_grid].iloc[0]} "
+            f"(frequency {freq}); resample the data to a regular step or give --freq"
+        )
+    indexed = group.set_index("_time")[value_cols].reindex(grid)
+    missing = indexed.isna().any(axis=1)
+    if missing.any():
+        first = indexed.index[missing.argmax()]
+        if cfg.fill == "error":
+            raise ForecasterError(
+                f"{path}: series {sid!r} has {int(missing.sum())} missing or empty value(s) from {first} "
+                "(gaps or NaN cells); pass --fill interpolate or --fill ffill, or fix the file"
+            )
+        method = "linear" if cfg.fill == "interpolate" else None
+        filled = indexed.interpolate(method=method, limit_direction="both") if method else indexed.ffill().bfill()
+        notes.append(f"series {sid!r}: filled {int(missing.sum())} missing value(s) by {cfg.fill}")
+        indexed = filled
+    return Series(series_id=sid, time=grid, values=indexed.to_numpy("float64"), n_filled=int(missing.sum()))
+
+
+def future_times(last: object, freq: str, horizon: int) -> pd.Index:
+    """The `horizon` timestamps (or integer steps) after `last`."""
+    if freq.startswith("int:"):
+        step = int(freq.split(":")[1])
+        return pd.Index(int(last) + step * np.arange(1, horizon + 1), dtype="int64")  # type: ignore[call-overload]
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+
+
+SEASONS = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
+
+
+def season_for(freq: str) -> int:
+    """The natural season length of a frequency (1 when there is none, e.g. yearly or integer steps)."""
+    if freq.startswith("int:"):
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    name = offset.name.split("-")[0]
+    base = SEASONS.get(name, 1)
+    if name == "min" and offset.n in (15, 30):
+        return 24 * 60 // offset.n  # one day of 15- or 30-minute steps
+    if name == "min" and offset.n == 10:
+        return 144
+    return base if offset.n == 1 else max(1, base // offset.n)

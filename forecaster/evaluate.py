@@ -1,0 +1,79 @@
+"""Scoring forecasts in original units against seasonal-naive and other baselines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from forecaster.baselines import baseline_forecast
+from forecaster.config import RunConfig
+from forecaster.data import Panel
+from forecaster.metrics import point_metrics, seasonal_naive_scale
+from forecaster.windowing import evenly_spaced
+
+
+def point_forecast(predictions: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+    """(windows, horizon[, quantiles]) -> (windows, horizon): the median when quantiles are on."""
+    if predictions.ndim == 3:
+        return predictions[:, :, len(quantiles) // 2]
+    return predictions
+
+
+def score_windows(
+    actual: np.ndarray, forecasts: dict[str, np.ndarray], scales: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Metrics for each named forecast over the same windows.
+
+    actual and each forecast: (windows, horizon) in original units; scales: (windows,) the MASE
+    denominator of each window's series. Pooled MAE/RMSE mix series' units; MASE does not.
+    """
+    report = {}
+    for name, forecast in forecasts.items():
+        metrics = point_metrics(actual, forecast, 1.0)
+        metrics["mase"] = float(np.mean(np.abs(actual - forecast) / scales[:, None]))
+        report[name] = metrics
+    return report
+
+
+def validation_report(
+    model: Any, prepared: Any, panel: Panel, cfg: RunConfig, season: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The model against seasonal naive on the validation windows, in original units.
+
+    Returns the report and a few example windows (history, actual, forecast) for a plot.
+    """
+    pick = evenly_spaced(len(prepared.val_index[1]), cfg.train.max_val_windows)
+    series_idx, origins = prepared.val_index[0][pick], prepared.val_index[1][pick]
+    dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
+    predictions = point_forecast(model.predict(dataset, verbose=0), cfg.model.quantiles)
+    horizon = cfg.window.horizon
+    ids = list(prepared.states)
+    actual = np.empty_like(predictions, dtype="float64")
+    forecast = np.empty_like(actual)
+    naive = np.empty_like(actual)
+    scales = np.empty(len(origins))
+    for row, (s, origin) in enumerate(zip(series_idx, origins)):
+        state = prepared.states[ids[s]]
+        raw = panel.series[prepared.kept[s]].values[:, 0]
+        actual[row] = raw[origin : origin + horizon]
+        forecast[row] = state.scaler.inverse(predictions[row])
+        naive[row] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
+        scales[row] = seasonal_naive_scale(raw[: state.n_train], season) or 1.0
+    scales = np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
+    scores = score_windows(actual, {"model": forecast, "seasonal_naive": naive}, scales)
+    report = {
+        "split": "validation",
+        "windows": int(len(origins)),
+        "season": season,
+        **scores,
+        "beats_seasonal_naive": scores["model"]["mase"] < scores["seasonal_naive"]["mase"],
+    }
+    examples = []
+    for row in evenly_spaced(len(origins), 4):
+        s, origin = series_idx[row], origins[row]
+        raw = panel.series[prepared.kept[s]].values[:, 0]
+        start = max(0, origin - 3 * horizon)
+        examples.append({"series_id": ids[s], "history": raw[start:origin], "actual": actual[row],
+                         "forecast": forecast[row], "naive": naive[row]})
+    return report, examples

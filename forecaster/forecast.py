@@ -1,0 +1,88 @@
+"""Forecasting with a saved run: the `horizon` steps after the last row of every series."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecaster.data import Panel, future_times, load_panel
+from forecaster.errors import ForecasterError
+from forecaster.runs import Run
+from forecaster.windowing import WindowSource
+
+
+def quantile_column(level: float) -> str:
+    """The CSV column of a quantile level: 0.1 -> q_10, 0.05 -> q_5, 0.975 -> q_97.5."""
+    return f"q_{100 * level:g}"
+
+
+def load_forecast_panel(run: Run, data_path: str | Path) -> Panel:
+    """Read DATA with the run's column settings and check it holds only series the run knows."""
+    data_cfg = replace(run.config.data, freq=run.freq)
+    panel = load_panel(data_path, data_cfg)
+    unknown = [s.series_id for s in panel.series if s.series_id not in run.series]
+    if unknown:
+        raise ForecasterError(
+            f"{data_path}: series {', '.join(map(repr, unknown[:3]))} not seen in training "
+            f"(the run knows {len(run.series)} series); train a run that includes them"
+        )
+    short = [s.series_id for s in panel.series if len(s) < run.config.window.min_context]
+    if short:
+        raise ForecasterError(
+            f"{data_path}: series {short[0]!r} has fewer than {run.config.window.min_context} points; "
+            "the model needs at least that much history"
+        )
+    return panel
+
+
+def predict_at(model: Any, run: Run, panel: Panel, origins: list[int]) -> np.ndarray:
+    """Forecasts in original units for each series of `panel` from its `origins[i]`.
+
+    Returns float64 (series, horizon) or (series, horizon, quantiles).
+    """
+    w = run.config.window
+    states = [run.series[s.series_id] for s in panel.series]
+    scaled = [state.scaler.transform(s.values) for state, s in zip(states, panel.series)]
+    source = WindowSource(scaled, w.lookback, w.horizon, w.patch)
+    dataset = source.dataset(np.arange(len(scaled)), np.asarray(origins), 1024, with_target=False)
+    predictions = model.predict(dataset, verbose=0).astype("float64")
+    for row, state in enumerate(states):
+        predictions[row] = state.scaler.inverse(predictions[row])
+    return predictions
+
+
+def forecast_frame(run: Run, panel: Panel, model: Any) -> pd.DataFrame:
+    """The forecast CSV's rows: id, time, forecast (and one column per quantile)."""
+    cfg = run.config
+    predictions = predict_at(model, run, panel, [len(s) for s in panel.series])
+    quantiles = cfg.model.quantiles
+    frames = []
+    time_col = cfg.data.time_col or "step"
+    for series, prediction in zip(panel.series, predictions):
+        times = future_times(series.time[-1], panel.freq, cfg.window.horizon)
+        frame = pd.DataFrame({time_col: times})
+        if cfg.data.id_col or len(panel.series) > 1:
+            frame.insert(0, cfg.data.id_col or "series", series.series_id)
+        if quantiles:
+            frame["forecast"] = prediction[:, len(quantiles) // 2]
+            for level, column in zip(quantiles, prediction.T):
+                frame[quantile_column(level)] = column
+        else:
+            frame["forecast"] = prediction
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str, tuple[Any, np.ndarray]]:
+    """The last few horizons of each chosen series (default: the first six), for plotting."""
+    by_id = {s.series_id: s for s in panel.series}
+    chosen = chosen or list(by_id)[:6]
+    missing = [sid for sid in chosen if sid not in by_id]
+    if missing:
+        raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
+    keep = max(run.config.window.lookback, 3 * run.config.window.horizon)
+    return {sid: (by_id[sid].time[-keep:], by_id[sid].values[-keep:, 0]) for sid in chosen}

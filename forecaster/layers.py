@@ -1,0 +1,159 @@
+"""The few custom layers the model needs; each is registered so `.keras` files load with safe_mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class LengthMask(keras.layers.Layer):
+    """Valid lengths -> a right-padded boolean mask.
+
+    Args:
+        steps: time steps of the masked sequence.
+        patch: input points per step (lengths are divided by it).
+
+    Call: length: int32 (batch,) -> bool (batch, steps).
+    """
+
+    def __init__(self, steps: int, patch: int = 1, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.steps, self.patch = steps, patch
+
+    def call(self, length: Any) -> Any:
+        n_steps = ops.floor_divide(ops.cast(length, "int32"), self.patch)
+        return ops.arange(self.steps)[None, :] < n_steps[:, None]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], self.steps)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "steps": self.steps, "patch": self.patch}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class InstanceNorm(keras.layers.Layer):
+    """Per-window normalisation of the target channel (the "RevIN" idea, without learned affine).
+
+    Subtracts a per-window reference (the last valid value, or the mean of the valid values) from
+    the target channel so the network sees shapes, not levels; `AddReference` adds it back.
+
+    Args:
+        mode: "last", "mean" or "none".
+
+    Call: [values float32 (batch, lookback, features), length int32 (batch,)] ->
+        [values with the target channel shifted (padding stays 0), reference float32 (batch, 1)].
+    """
+
+    def __init__(self, mode: str = "last", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.mode = mode
+
+    def call(self, inputs: Any) -> Any:
+        values, length = inputs
+        lookback = ops.shape(values)[1]
+        length = ops.cast(length, "int32")
+        valid = ops.cast(ops.arange(lookback)[None, :] < length[:, None], values.dtype)
+        target = values[:, :, 0]
+        if self.mode == "last":
+            last = ops.one_hot(ops.maximum(length - 1, 0), lookback, dtype=values.dtype)
+            reference = ops.sum(target * last, axis=1, keepdims=True)
+        elif self.mode == "mean":
+            count = ops.maximum(ops.sum(valid, axis=1, keepdims=True), 1.0)
+            reference = ops.sum(target * valid, axis=1, keepdims=True) / count
+        else:
+            reference = ops.zeros_like(target[:, :1])
+        shifted = (target - reference) * valid
+        return ops.concatenate([shifted[:, :, None], values[:, :, 1:]], axis=-1), reference
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        values_shape = input_shape[0]
+        return values_shape, (values_shape[0], 1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class AddReference(keras.layers.Layer):
+    """Adds the per-window reference back: [forecast (batch, horizon, ...), reference (batch, 1)]."""
+
+    def call(self, inputs: Any) -> Any:
+        forecast, reference = inputs
+        while len(reference.shape) < len(forecast.shape):
+            reference = ops.expand_dims(reference, -1)
+        return forecast + reference
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class AttentionPooling(keras.layers.Layer):
+    """Additive attention over the encoder's outputs (the "LSTMa" pooling), masked to valid steps.
+
+    Call: [states float32 (batch, steps, units), mask bool (batch, steps)] -> float32 (batch, units).
+    """
+
+    def __init__(self, units: int = 32, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.units = units
+        self.supports_masking = True  # the mask arrives as an explicit input; nothing to pass on
+        self.project = keras.layers.Dense(units, activation="tanh")
+        self.score = keras.layers.Dense(1, use_bias=False)
+
+    def build(self, input_shape: Any) -> None:
+        self.project.build(input_shape[0])
+        self.score.build((*input_shape[0][:-1], self.units))
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        states, mask = inputs
+        scores = self.score(self.project(states))[:, :, 0]
+        scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
+        weights = ops.softmax(scores, axis=1)
+        return ops.sum(states * weights[:, :, None], axis=1)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0][0], input_shape[0][2])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class MonotoneQuantiles(keras.layers.Layer):
+    """Raw head outputs -> quantiles that never cross.
+
+    The middle output is the central quantile; the others are built outward from it by adding
+    (or subtracting) softplus increments, so q_1 <= q_2 <= ... holds by construction.
+
+    Args:
+        n_quantiles: number of quantile levels (sorted ascending).
+
+    Call: float32 (batch, horizon * n_quantiles) -> float32 (batch, horizon, n_quantiles).
+    """
+
+    def __init__(self, n_quantiles: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.n_quantiles = n_quantiles
+
+    def call(self, raw: Any) -> Any:
+        raw = ops.reshape(raw, (ops.shape(raw)[0], -1, self.n_quantiles))
+        mid = self.n_quantiles // 2
+        center = raw[:, :, mid : mid + 1]
+        above = center + ops.cumsum(ops.softplus(raw[:, :, mid + 1 :]), axis=-1)
+        below = center - ops.flip(ops.cumsum(ops.softplus(ops.flip(raw[:, :, :mid], axis=-1)), axis=-1), axis=-1)
+        return ops.concatenate([below, center, above], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], input_shape[1] // self.n_quantiles, self.n_quantiles)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_quantiles": self.n_quantiles}

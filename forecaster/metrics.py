@@ -1,0 +1,61 @@
+"""Point and interval metrics on arrays of forecasts and actuals (any matching shapes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mae(actual: np.ndarray, forecast: np.ndarray) -> float:
+    return float(np.mean(np.abs(actual - forecast)))
+
+
+def rmse(actual: np.ndarray, forecast: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((actual - forecast) ** 2)))
+
+
+def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Mean absolute percentage error (in %), over the points whose actual is not zero (NaN if none)."""
+    nonzero = np.abs(actual) > 1e-12
+    if not nonzero.any():
+        return float("nan")
+    return float(100 * np.mean(np.abs((actual[nonzero] - forecast[nonzero]) / actual[nonzero])))
+
+
+def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Symmetric MAPE in % (M4 definition); a point where both are zero counts as 0 error."""
+    denominator = np.abs(actual) + np.abs(forecast)
+    ratio = np.divide(2 * np.abs(actual - forecast), denominator, out=np.zeros_like(denominator, dtype=float),
+                      where=denominator > 0)
+    return float(100 * np.mean(ratio))
+
+
+def seasonal_naive_scale(history: np.ndarray, season: int) -> float:
+    """MASE's denominator: the in-sample mean absolute error of the seasonal-naive forecast (M4)."""
+    season = season if len(history) > season else 1
+    if len(history) < 2:
+        return float("nan")
+    return float(np.mean(np.abs(history[season:] - history[:-season])))
+
+
+def mase(actual: np.ndarray, forecast: np.ndarray, scale: float) -> float:
+    return float(np.mean(np.abs(actual - forecast)) / scale) if scale > 0 else float("nan")
+
+
+def pinball(actual: np.ndarray, quantile_forecast: np.ndarray, level: float) -> float:
+    error = actual - quantile_forecast
+    return float(np.mean(np.maximum(level * error, (level - 1) * error)))
+
+
+def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of actuals inside [lower, upper]."""
+    return float(np.mean((actual >= lower) & (actual <= upper)))
+
+
+def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, float]:
+    return {
+        "mae": mae(actual, forecast),
+        "rmse": rmse(actual, forecast),
+        "mape": mape(actual, forecast),
+        "smape": smape(actual, forecast),
+        "mase": mase(actual, forecast, scale),
+    }

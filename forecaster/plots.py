@@ -1,0 +1,83 @@
+"""Pictures a user looks at: loss curves, validation windows, forecasts over recent history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _grid(count: int) -> tuple[Any, Any, np.ndarray]:
+    plt = _pyplot()
+    cols = 1 if count == 1 else 2
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return plt, fig, axes.flat
+
+
+def plot_loss(history: dict[str, list[float]], path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    ax.plot(epochs, history["loss"], marker="o", label="training")
+    if "val_loss" in history:
+        ax.plot(epochs, history["val_loss"], marker="o", label="validation")
+    ax.set(xlabel="epoch", ylabel="loss (scaled units)", title="Training and validation loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
+    """Validation windows: history, actual future, model forecast and seasonal naive."""
+    plt, fig, axes = _grid(len(examples))
+    for ax, ex in zip(axes, examples):
+        n_hist, horizon = len(ex["history"]), len(ex["actual"])
+        past, future = np.arange(-n_hist, 0), np.arange(horizon)
+        ax.plot(past, ex["history"], color="0.3", label="history")
+        ax.plot(future, ex["actual"], color="0.3", linestyle="--", label="actual")
+        ax.plot(future, ex["forecast"], color="C0", label="model")
+        ax.plot(future, ex["naive"], color="C1", alpha=0.7, label="seasonal naive")
+        ax.set_title(f"{ex['series_id']} (validation)")
+        ax.set_xlabel("steps from forecast origin")
+    axes[0].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_forecasts(
+    history: dict[str, tuple[Any, np.ndarray]], forecasts: Any, time_col: str, id_col: str, path: Path
+) -> None:
+    """Recent history and forecast (with the quantile band, when there is one) for each series given.
+
+    history: series_id -> (times, values) of the recent past; forecasts: the forecast DataFrame.
+    """
+    plt, fig, axes = _grid(len(history))
+    band = sorted(c for c in forecasts.columns if c.startswith("q_"))
+    for ax, (sid, (times, values)) in zip(axes, history.items()):
+        rows = forecasts[forecasts[id_col].astype(str) == sid] if id_col in forecasts else forecasts
+        ax.plot(times, values, color="0.3", label="history")
+        ax.plot(rows[time_col], rows["forecast"], color="C0", marker=".", label="forecast")
+        if len(band) >= 2:
+            ax.fill_between(rows[time_col], rows[band[0]], rows[band[-1]], color="C0", alpha=0.2,
+                            label=f"{band[0]}..{band[-1]}")
+        ax.set_title(str(sid))
+        ax.tick_params(axis="x", labelrotation=30)
+    axes[0].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

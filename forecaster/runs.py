@@ -1,0 +1,167 @@
+"""The run directory: everything needed to forecast again, written atomically and checked on load."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forecaster import __version__
+from forecaster.config import RunConfig
+from forecaster.errors import ForecasterError
+from forecaster.scaling import AffineScaler
+
+RUN_FORMAT = 1
+MODEL_FILE = "model.keras"
+REQUIRED = (MODEL_FILE, "config.json", "scalers.json", "manifest.json")
+
+
+@dataclass
+class SeriesState:
+    """What training knew of one series: its scaler and where its data was cut."""
+
+    scaler: AffineScaler
+    n_train: int
+    n_fit: int
+    length: int
+    last_time: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.scaler.to_json(), "n_train": self.n_train, "n_fit": self.n_fit,
+                "length": self.length, "last_time": self.last_time}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> SeriesState:
+        return cls(AffineScaler.from_json(raw), raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"])
+
+
+@dataclass
+class Run:
+    """A loaded run directory."""
+
+    path: Path
+    config: RunConfig
+    freq: str
+    season: int
+    series: dict[str, SeriesState]
+    manifest: dict[str, Any]
+
+    def load_model(self) -> Any:
+        import keras
+
+        import forecaster.layers  # noqa: F401  (registers the custom layers)
+        import forecaster.model  # noqa: F401  (registers the loss)
+
+        try:
+            return keras.saving.load_model(self.path / MODEL_FILE, safe_mode=True)
+        except Exception as exc:  # a corrupt or foreign file: say which, not a traceback
+            raise ForecasterError(f"{self.path / MODEL_FILE}: cannot load the model ({exc}); retrain the run") from None
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"forecaster": __version__}
+    for name in ("tensorflow", "keras", "numpy", "pandas", "scikit-learn"):
+        with contextlib.suppress(PackageNotFoundError):
+            found[name] = version(name)
+    return found
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Yield a fresh temporary directory beside `target`; on success it replaces `target` in one rename.
+
+    On any error the temporary directory is removed and a previous `target` is left untouched.
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+    except OSError as exc:
+        raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another --out") from None
+    try:
+        yield staging
+        retired = None
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
+            os.replace(target, retired / "previous")
+        os.replace(staging, target)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_manifest(directory: Path, extra: dict[str, Any]) -> None:
+    """Checksum every file in `directory` into manifest.json (written last)."""
+    files = {p.name: _sha256(p) for p in sorted(directory.iterdir()) if p.is_file() and p.name != "manifest.json"}
+    write_json(directory / "manifest.json", {
+        "format": RUN_FORMAT, "versions": library_versions(), **extra, "files": files,
+    })
+
+
+def load_run(path: str | Path, verify: bool = True) -> Run:
+    """Read and check a run directory (files present, checksums, format version)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ForecasterError(f"{path}: no such run directory; train one with `forecaster train`")
+    missing = [name for name in REQUIRED if not (path / name).is_file()]
+    if missing:
+        raise ForecasterError(f"{path}: not a complete run directory (missing {', '.join(missing)}); retrain it")
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+        raw_config = json.loads((path / "config.json").read_text())
+        raw_series = json.loads((path / "scalers.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ForecasterError(f"{path}: corrupt run directory ({exc}); retrain it") from None
+    if manifest.get("format") != RUN_FORMAT:
+        raise ForecasterError(
+            f"{path}: written by run format {manifest.get('format')!r} (forecaster "
+            f"{manifest.get('versions', {}).get('forecaster', '?')}); this version reads format {RUN_FORMAT}: retrain it"
+        )
+    if verify:
+        for name, digest in manifest.get("files", {}).items():
+            file = path / name
+            if not file.is_file() or _sha256(file) != digest:
+                raise ForecasterError(f"{file}: missing or changed since training (checksum mismatch); retrain the run")
+    try:
+        config = RunConfig.from_dict(raw_config["run"])
+        series = {sid: SeriesState.from_json(state) for sid, state in raw_series.items()}
+        return Run(path, config, raw_config["freq"], raw_config["season"], series, manifest)
+    except (KeyError, TypeError) as exc:
+        raise ForecasterError(f"{path}: corrupt run directory (bad field {exc}); retrain it") from None
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target` (same suffix); on success it replaces `target` in one rename."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.tmp-", suffix=target.suffix)
+        os.close(handle)
+    except OSError as exc:
+        raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another path") from None
+    staging = Path(name)
+    try:
+        yield staging
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)

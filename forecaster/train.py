@@ -1,0 +1,176 @@
+"""Training: CSV -> validated panel -> scaled windows -> fitted model -> a complete run directory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
+from forecaster.data import Panel, file_sha256, load_panel, season_for
+from forecaster.errors import ForecasterError
+from forecaster.runs import MODEL_FILE, SeriesState, atomic_directory, write_json, write_manifest
+from forecaster.scaling import fit_scaler
+from forecaster.windowing import WindowSource, evenly_spaced, min_length, split_series, train_origins, val_origins
+
+Log = Callable[[str], None]
+
+
+def default_lookback(season: int, horizon: int, longest: int) -> int:
+    """Two seasons or four horizons, whichever is longer, but no more than half the longest series."""
+    return max(1, min(max(2 * season, 4 * horizon), longest // 2))
+
+
+def default_patch(season: int, lookback: int) -> int:
+    """One season per LSTM step when that leaves at least 4 steps, else about 16 steps in all."""
+    if 4 <= season <= lookback // 4:
+        return season
+    return max(1, lookback // 16)
+
+
+def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[RunConfig, int]:
+    """Turn user settings (CLI options over config file) into a complete RunConfig; also return the season."""
+    data = _build(DataConfig, sections["data"])
+    season = data.season or season_for(panel.freq)
+    window_raw = dict(sections["window"])
+    if "horizon" not in window_raw:
+        raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
+    horizon = int(window_raw["horizon"])
+    if horizon < 1:
+        raise ForecasterError(f"--horizon must be at least 1, got {horizon}")
+    longest = max(len(s) for s in panel.series) - int(window_raw.get("holdout", 0))
+    lookback = int(window_raw.get("lookback") or default_lookback(season, horizon, longest))
+    patch = int(window_raw.get("patch") or default_patch(season, lookback))
+    lookback = -(-lookback // patch) * patch  # round up to whole patches
+    window_raw.update(lookback=lookback, patch=patch)
+    window_raw.setdefault("min_context", patch)
+    window = _build(WindowConfig, window_raw)
+    model_raw = {**sections["model"], "lookback": lookback, "horizon": horizon, "patch": patch,
+                 "n_features": 1 + len(data.features)}
+    model = _build(ModelConfig, model_raw)
+    train = _build(TrainConfig, sections["train"])
+    return RunConfig(data=data, window=window, model=model, train=train), season
+
+
+@dataclass
+class Prepared:
+    """The panel cut, scaled and indexed for training."""
+
+    states: dict[str, SeriesState]
+    source: WindowSource
+    train_index: tuple[np.ndarray, np.ndarray]  # (series_idx, origin)
+    val_index: tuple[np.ndarray, np.ndarray]
+    kept: list[int]  # panel positions of the series used
+    dropped: list[str]
+
+
+def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
+    """Split each series chronologically, fit its scaler on its training part, and index its windows."""
+    w = cfg.window
+    states, scaled, kept, dropped = {}, [], [], []
+    train_s, train_o, val_s, val_o = [], [], [], []
+    for position, series in enumerate(panel.series):
+        split = split_series(len(series), w)
+        if split is None:
+            dropped.append(series.series_id)
+            continue
+        scaler = fit_scaler(w.scaler, series.values[: split.n_train])
+        index = len(scaled)
+        scaled.append(scaler.transform(series.values[: split.n_fit]))
+        states[series.series_id] = SeriesState(scaler, split.n_train, split.n_fit, len(series),
+                                               str(series.time[split.n_fit - 1]))
+        kept.append(position)
+        for origins, s_list, o_list in ((train_origins(split, w), train_s, train_o),
+                                        (val_origins(split, w), val_s, val_o)):
+            s_list.append(np.full(len(origins), index))
+            o_list.append(origins)
+    if not scaled:
+        raise ForecasterError(
+            f"{panel.path}: every series is too short: training needs at least {min_length(w)} points per "
+            f"series for lookback {w.lookback}, horizon {w.horizon}, holdout {w.holdout}; "
+            "use a shorter --horizon or more data"
+        )
+    source = WindowSource(scaled, w.lookback, w.horizon, w.patch)
+    return Prepared(states, source, (np.concatenate(train_s), np.concatenate(train_o)),
+                    (np.concatenate(val_s), np.concatenate(val_o)), kept, dropped)
+
+
+def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[str, list[float]]]:
+    """Build and fit the model; returns it (best validation weights restored) and its history."""
+    import keras
+
+    from forecaster.model import build_model, loss_for
+
+    t = cfg.train
+    keras.utils.set_random_seed(t.seed)
+    val_pick = evenly_spaced(len(prepared.val_index[1]), t.max_val_windows)
+    val_ds = prepared.source.dataset(prepared.val_index[0][val_pick], prepared.val_index[1][val_pick],
+                                     t.batch_size).cache()
+    n_train = len(prepared.train_index[1])
+    train_ds = prepared.source.dataset(*prepared.train_index, t.batch_size, shuffle_seed=t.seed,
+                                       sample_per_epoch=t.max_windows_per_epoch)
+    steps = -(-min(n_train, t.max_windows_per_epoch) // t.batch_size) if n_train > t.max_windows_per_epoch else None
+    model = build_model(cfg.model)
+    optimizer = keras.optimizers.Adam(t.learning_rate, clipnorm=t.clipnorm)
+    model.compile(optimizer=optimizer, loss=loss_for(cfg.model))
+    callbacks = [
+        keras.callbacks.EarlyStopping(patience=t.patience, restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, t.patience // 2)),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    log(f"training on {n_train} windows ({len(val_pick)} validation windows), "
+        f"{model.count_params()} parameters")
+    history = model.fit(train_ds, validation_data=val_ds, epochs=t.epochs, steps_per_epoch=steps,
+                        callbacks=callbacks, verbose=t.verbose)
+    losses = history.history.get("loss", [])
+    if not losses or not np.isfinite(losses[-1]):
+        raise ForecasterError(
+            "training diverged (loss became NaN or inf); try a lower --learning-rate or another --scaler"
+        )
+    return model, {k: [float(x) for x in v] for k, v in history.history.items()}
+
+
+def train_run(data_path: str | Path, sections: dict[str, dict[str, Any]], out: str | Path,
+              log: Log = lambda _: None) -> dict[str, Any]:
+    """The whole `forecaster train` job; returns the validation metrics that were saved."""
+    from forecaster.evaluate import validation_report
+    from forecaster.plots import plot_loss, plot_validation
+
+    started = time.time()
+    data_cfg = _build(DataConfig, sections["data"])
+    panel = load_panel(data_path, data_cfg)
+    for note in panel.notes:
+        log(f"note: {note}")
+    cfg, season = resolve_config(sections, panel)
+    prepared = prepare(panel, cfg)
+    if prepared.dropped:
+        log(f"note: dropped {len(prepared.dropped)} series too short to train on "
+            f"(need {min_length(cfg.window)} points): {', '.join(prepared.dropped[:5])}"
+            f"{' ...' if len(prepared.dropped) > 5 else ''}")
+    log(f"{len(prepared.kept)} series, frequency {panel.freq}, season {season}, lookback {cfg.window.lookback}, "
+        f"patch {cfg.window.patch}, horizon {cfg.window.horizon}")
+    model, history = fit_model(prepared, cfg, log)
+    report, examples = validation_report(model, prepared, panel, cfg, season)
+    import pandas as pd
+
+    with atomic_directory(Path(out)) as staging:
+        model.save(staging / MODEL_FILE)
+        write_json(staging / "config.json", {"run": cfg.to_dict(), "freq": panel.freq, "season": season})
+        write_json(staging / "scalers.json", {sid: state.to_json() for sid, state in prepared.states.items()})
+        pd.DataFrame({"epoch": np.arange(1, len(history["loss"]) + 1), **history}).to_csv(
+            staging / "history.csv", index=False)
+        write_json(staging / "metrics.json", report)
+        plot_loss(history, staging / "loss.png")
+        plot_validation(examples, staging / "validation.png")
+        write_manifest(staging, {
+            "data": {"path": str(data_path), "sha256": file_sha256(data_path), "series": len(panel.series),
+                     "series_used": len(prepared.kept), "points": panel.n_points},
+            "seed": cfg.train.seed,
+            "train_seconds": round(time.time() - started, 2),
+        })
+    return report
+
