@@ -125,7 +125,7 @@ def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[s
     log(f"training on {n_train} windows ({len(val_pick)} validation windows), "
         f"{model.count_params()} parameters")
     history = model.fit(train_ds, validation_data=val_ds, epochs=t.epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, verbose=t.verbose)
+                        callbacks=callbacks, verbose=t.verbose, shuffle=False)
     losses = history.history.get("loss", [])
     if not losses or not np.isfinite(losses[-1]):
         raise ForecasterError(

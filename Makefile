@@ -1,0 +1,53 @@
+# Every target installs what it needs: `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+DEMO_DATA := data/co2_weekly.csv
+DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
+RUN ?= models/co2_weekly
+
+.PHONY: install demo train forecast export test test-slow lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install  ## train on the bundled CO2 series, forecast a year, plot it
+	$(BIN)/forecaster doctor $(DEMO_DATA) $(DEMO_ARGS)
+	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --out $(RUN)
+	$(BIN)/forecaster forecast $(RUN) --data $(DEMO_DATA)
+	@echo "run directory: $(RUN)/ (forecast.csv, forecast.png, validation.png, loss.png, metrics.json)"
+
+train: install
+	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --out $(RUN)
+
+$(RUN)/manifest.json:
+	$(MAKE) train
+
+forecast: install $(RUN)/manifest.json
+	$(BIN)/forecaster forecast $(RUN) --data $(DEMO_DATA)
+
+export: install $(RUN)/manifest.json
+	$(BIN)/forecaster export $(RUN)
+
+test: install
+	$(BIN)/pytest -q
+
+test-slow: install
+	$(BIN)/pytest -q -m slow
+
+lint: install
+	$(BIN)/ruff check forecaster tests benchmarks
+	$(BIN)/ruff format --check forecaster tests benchmarks
+	$(BIN)/mypy forecaster
+
+clean:
+	rm -rf $(VENV) models/*/ .pytest_cache

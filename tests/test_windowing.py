@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from forecaster.config import WindowConfig
+from forecaster.windowing import (
+    WindowSource, evenly_spaced, split_series, train_origins, val_origins, valid_lengths,
+)
+
+
+def test_window_contents_on_arange():
+    series = np.arange(20, dtype="float32")[:, None]
+    source = WindowSource([series], lookback=4, horizon=2)
+    gather = source.gather_fn(with_target=True)
+    inputs, targets = gather(np.array([0, 0]), np.array([4, 10]))
+    np.testing.assert_array_equal(inputs["values"].numpy()[:, :, 0], [[0, 1, 2, 3], [6, 7, 8, 9]])
+    np.testing.assert_array_equal(inputs["length"].numpy(), [4, 4])
+    np.testing.assert_array_equal(targets.numpy(), [[4, 5], [10, 11]])
+
+
+def test_short_window_is_right_padded_with_its_length():
+    series = np.arange(1, 21, dtype="float32")[:, None]  # 1..20 so padding zeros are distinguishable
+    source = WindowSource([series], lookback=6, horizon=2)
+    inputs, targets = source.gather_fn(True)(np.array([0]), np.array([3]))
+    np.testing.assert_array_equal(inputs["values"].numpy()[0, :, 0], [1, 2, 3, 0, 0, 0])
+    assert inputs["length"].numpy()[0] == 3
+    np.testing.assert_array_equal(targets.numpy()[0], [4, 5])
+
+
+def test_patches_drop_the_oldest_points_not_the_newest():
+    series = np.arange(1, 21, dtype="float32")[:, None]
+    source = WindowSource([series], lookback=8, horizon=1, patch=4)
+    inputs, _ = source.gather_fn(True)(np.array([0]), np.array([6]))
+    # 6 points before the origin, rounded down to one whole patch: the 4 newest (3..6)
+    np.testing.assert_array_equal(inputs["values"].numpy()[0, :, 0], [3, 4, 5, 6, 0, 0, 0, 0])
+    assert inputs["length"].numpy()[0] == 4
+    np.testing.assert_array_equal(valid_lengths(np.array([3, 6, 9, 30]), 8, 4), [0, 4, 8, 8])
+
+
+def test_windows_of_second_series_do_not_reach_into_the_first():
+    a = np.arange(10, dtype="float32")[:, None]
+    b = 100 + np.arange(10, dtype="float32")[:, None]
+    source = WindowSource([a, b], lookback=5, horizon=1)
+    inputs, targets = source.gather_fn(True)(np.array([1]), np.array([2]))
+    np.testing.assert_array_equal(inputs["values"].numpy()[0, :, 0], [100, 101, 0, 0, 0])
+    assert targets.numpy()[0, 0] == 102
+
+
+def test_split_keeps_validation_targets_after_training_targets():
+    cfg = WindowConfig(horizon=5, lookback=10, val_fraction=0.2, holdout=7)
+    split = split_series(107, cfg)
+    assert split.n_fit == 100 and split.n_train == 80
+    train_last_target = train_origins(split, cfg).max() + cfg.horizon - 1
+    assert train_last_target < split.n_train <= val_origins(split, cfg).min()
+    assert val_origins(split, cfg).max() + cfg.horizon <= split.n_fit  # never into the holdout
+
+
+def test_too_short_series_is_refused():
+    cfg = WindowConfig(horizon=10, lookback=20, min_context=5)
+    assert split_series(20, cfg) is None
+    assert split_series(60, cfg) is not None
+
+
+@pytest.mark.parametrize("count,limit", [(5, 10), (1000, 7)])
+def test_evenly_spaced(count, limit):
+    picked = evenly_spaced(count, limit)
+    assert len(picked) == min(count, limit) and picked[0] == 0 and picked[-1] == count - 1
+
+
+def test_dataset_samples_bounded_windows_per_epoch():
+    series = np.arange(500, dtype="float32")[:, None]
+    source = WindowSource([series], lookback=4, horizon=2)
+    origins = np.arange(4, 490)
+    ds = source.dataset(np.zeros_like(origins), origins, 32, shuffle_seed=0, sample_per_epoch=64)
+    inputs, targets = next(iter(ds))
+    # every sampled window is consistent: targets follow the inputs
+    np.testing.assert_array_equal(targets.numpy()[:, 0], inputs["values"].numpy()[:, -1, 0] + 1)
