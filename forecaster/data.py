@@ -192,9 +192,9 @@ def _time_column(
         return raw.astype("int64"), False
     try:
         parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError):
         raise ForecasterError(
-            f"{path}: column {time_col!r}: cannot read timestamps ({exc}); "
+            f"{path}: column {time_col!r}: cannot read the timestamps: they mix time zones or formats; "
             "use one time zone (or none) and one date format"
         ) from None
     if parsed.dtype == object:

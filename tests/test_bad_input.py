@@ -1,0 +1,129 @@
+"""Every bad input gives exit code 2, one line naming what is wrong, no traceback and no output."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from forecaster.cli import main
+
+GOOD_ROWS = "".join(f"2024-01-{d:02d},{d}.5\n" for d in range(1, 29))
+TRAIN = ["--target", "y", "--time-col", "time", "--horizon", "3", "--epochs", "1", "--layers", "4", "--quiet"]
+
+# name -> (file bytes, extra options, expected message part)
+CASES = {
+    "empty file": (b"", [], "file is empty"),
+    "header only": (b"time,y\n", [], "header but no rows"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", [], "binary"),
+    "missing target": (("time,z\n" + GOOD_ROWS).encode(), [], "no target column 'y'"),
+    "missing time column": (("when,y\n" + GOOD_ROWS).encode(), [], "no time column 'time'"),
+    "missing id column": (("time,y\n" + GOOD_ROWS).encode(), ["--id-col", "store"], "no id column 'store'"),
+    "text in target": (("time,y\n" + GOOD_ROWS + "2024-01-29,abc\n").encode(), [], "row 30, column 'y'"),
+    "empty cell": (("time,y\n" + GOOD_ROWS + "2024-01-29,\n2024-01-30,1\n").encode(), [], "--fill interpolate"),
+    "NaN cell": (("time,y\n" + GOOD_ROWS + "2024-01-29,NaN\n2024-01-30,1\n").encode(), [], "missing or empty"),
+    "inf": (("time,y\n" + GOOD_ROWS + "2024-01-29,inf\n").encode(), [], "row 30, column 'y': infinite"),
+    "1e308": (("time,y\n" + GOOD_ROWS + "2024-01-29,1e308\n").encode(), [], "row 30, column 'y': infinite"),
+    "duplicate timestamps": (("time,y\n" + GOOD_ROWS + "2024-01-28,3\n").encode(), [], "duplicate timestamp"),
+    "unparseable date": (("time,y\n" + GOOD_ROWS + "not a date,3\n").encode(), [], "row 30, column 'time'"),
+    "mixed time zones": (("time,y\n" + "".join(f"2024-01-{d:02d}T00:00+0{d % 2}:00,{d}\n" for d in range(1, 29)))
+                         .encode(), [], "time zones"),
+    "irregular steps": (("time,y\n" + GOOD_ROWS + "2024-01-29 06:00,3\n").encode(), [], "irregular step"),
+    "one row": (b"time,y\n2024-01-01,1\n", [], "too few rows"),
+    "shorter than horizon": (("time,y\n" + "".join(GOOD_ROWS.splitlines(keepends=True)[:5])).encode(), [],
+                             "every series is too short"),
+    "crossing quantiles": (("time,y\n" + GOOD_ROWS).encode(), ["--quantiles", "0.5,0.1,0.9"], "ascending levels"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(name, tmp_path):
+    content, extra, message = CASES[name]
+    data = tmp_path / "data.csv"
+    data.write_bytes(content)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", str(data), *TRAIN, *extra, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]  # nothing written, no temp dirs left
+
+
+def test_missing_file():
+    result = CliRunner().invoke(main, ["doctor", "/nonexistent/data.csv", "--target", "y"])
+    assert result.exit_code == 2 and "file not found" in result.output
+
+
+@pytest.mark.parametrize("name,content,note", [
+    ("semicolons", "time;y\n" + GOOD_ROWS.replace(",", ";"), None),
+    ("tabs", "time\ty\n" + GOOD_ROWS.replace(",", "\t"), None),
+    ("BOM", "\ufefftime,y\n" + GOOD_ROWS, None),
+    ("thousands", "time,y\n" + "".join(f'2024-01-{d:02d},"1,{d:03d}.5"\n' for d in range(1, 29)), None),
+    ("unsorted", "time,y\n" + "".join(reversed(GOOD_ROWS.splitlines(keepends=True))), "sorted"),
+    ("constant", "time,y\n" + "".join(f"2024-01-{d:02d},5\n" for d in range(1, 29)), None),
+])
+def test_documented_behaviour_for_odd_but_valid_files(name, content, note, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["doctor", str(data), "--target", "y", "--time-col", "time", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["series"][0]["length"] == 28 and report["frequency"] == "D"
+    if note:
+        assert any(note in n for n in report["notes"])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    base = tmp_path_factory.mktemp("trained")
+    data = base / "data.csv"
+    data.write_text("id,time,y\n" + "".join(f"a,{line}" for line in GOOD_ROWS.splitlines(keepends=True)))
+    run = base / "run"
+    result = CliRunner().invoke(main, ["train", str(data), *TRAIN, "--id-col", "id", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    return data, run
+
+
+def _forecast(run, data, out):
+    return CliRunner().invoke(main, ["forecast", str(run), "--data", str(data), "--out", str(out),
+                                     "--plot", str(out.with_suffix(".png"))])
+
+
+def test_forecast_with_unknown_series_or_columns(trained, tmp_path):
+    data, run = trained
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(data.read_text().replace("\na,", "\nb,"))
+    result = _forecast(run, unknown, tmp_path / "fc.csv")
+    assert result.exit_code == 2 and "series 'b' not seen in training" in result.output
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(data.read_text().replace("id,time,y", "id,time,value"))
+    result = _forecast(run, renamed, tmp_path / "fc.csv")
+    assert result.exit_code == 2 and "no target column 'y'" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["renamed.csv", "unknown.csv"]
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda run: (run / "scalers.json").unlink(), "missing scalers.json"),
+    (lambda run: (run / "model.keras").write_bytes(b"garbage"), "checksum mismatch"),
+    (lambda run: (run / "config.json").write_text("{not json"), "corrupt run directory"),
+    (lambda run: (run / "manifest.json").write_text(json.dumps({"format": 99, "versions": {"forecaster": "9"}})),
+     "run format 99"),
+])
+def test_damaged_run_directory(trained, tmp_path, damage, message):
+    import shutil
+
+    data, run = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    damage(copy)
+    result = _forecast(copy, data, tmp_path / "fc.csv")
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "fc.csv").exists()
+
+
+def test_unwritable_output(trained, tmp_path):
+    data, run = trained
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = _forecast(run, data, blocker / "fc.csv")
+    assert result.exit_code == 2 and "cannot write here" in result.output

@@ -1,0 +1,82 @@
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecaster.cli import main
+
+FAST = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet"]
+
+
+def _invoke(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result
+
+
+@pytest.mark.parametrize("command", [[], ["doctor"], ["train"], ["forecast"], ["export"]])
+def test_every_command_has_help(command):
+    result = _invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 4
+
+
+def test_help_does_not_import_tensorflow():
+    code = "import sys; from forecaster.cli import main; assert 'tensorflow' not in sys.modules; " \
+           "assert 'pandas' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
+    run = tmp_path / "run"
+    result = _invoke("train", sine_csv, "--target", "y", "--time-col", "time", "--horizon", "6",
+                     "--lookback", "24", *FAST, "--out", run)
+    assert result.exit_code == 0, result.output
+    assert "seasonal naive" in result.output
+    for name in ["model.keras", "config.json", "scalers.json", "history.csv", "metrics.json", "manifest.json",
+                 "loss.png", "validation.png"]:
+        assert (run / name).is_file(), name
+
+    out = tmp_path / "fc.csv"
+    result = _invoke("forecast", run, "--data", sine_csv, "--out", out, "--plot", tmp_path / "fc.png")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["time", "forecast"] and len(frame) == 6
+    assert frame["time"].iloc[0] == "2024-01-09 08:00:00"  # the hour after the last row
+    assert (tmp_path / "fc.png").stat().st_size > 1000
+
+    result = _invoke("export", run, "--out", tmp_path / "export")
+    assert result.exit_code == 0, result.output
+    import tensorflow as tf
+
+    served = tf.saved_model.load(str(tmp_path / "export" / "saved_model"))
+    output = served.serve({"values": tf.zeros((3, 24, 1)), "length": tf.constant([24, 10, 24])})
+    assert tuple(output.shape) == (3, 6)
+
+
+def test_panel_with_short_series_and_quantiles(panel_csv, tmp_path):
+    run = tmp_path / "run"
+    result = _invoke("train", panel_csv, "--target", "y", "--time-col", "time", "--id-col", "id",
+                     "--horizon", "5", "--lookback", "56", "--quantiles", "0.1,0.5,0.9", *FAST, "--out", run)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "fc.csv"
+    assert _invoke("forecast", run, "--data", panel_csv, "--out", out).exit_code == 0
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["id", "time", "forecast", "q_10", "q_50", "q_90"]
+    assert frame.groupby("id").size().to_dict() == {"a": 5, "b": 5, "c": 5}
+    assert (frame["q_10"] <= frame["q_50"]).all() and (frame["q_50"] <= frame["q_90"]).all()
+    np.testing.assert_array_equal(frame["forecast"], frame["q_50"])
+
+
+def test_doctor_reports_padding_and_gaps(panel_csv):
+    result = _invoke("doctor", panel_csv, "--target", "y", "--time-col", "time", "--id-col", "id",
+                     "--horizon", "5", "--lookback", "56", "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads(result.output)
+    fates = {s["series_id"]: s["fate"] for s in report["series"]}
+    assert fates == {"a": "ok", "b": "ok", "c": "padded and masked"}
+    assert report["frequency"] == "D" and report["season"] == 7
