@@ -79,8 +79,9 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
+            if func.__name__ != "doctor":
+                quiet_tensorflow_import()
             return func(*args, **kwargs)
         except ForecasterError as exc:
             click.echo(f"error: {exc}", err=True)
@@ -92,6 +93,26 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def quiet_tensorflow_import() -> None:
+    """Import TensorFlow with file descriptor 2 silenced: its C++ start-up lines (oneDNN, CUDA probing)
+    ignore TF_CPP_MIN_LOG_LEVEL in TF 2.21 and bury the command's own output. Errors still surface."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def log(message: str) -> None:
     click.echo(message, err=True)
 
@@ -99,7 +120,7 @@ def log(message: str) -> None:
 @click.group()
 @click.version_option(package_name="forecaster")
 def main() -> None:
-    """Forecast CSV time series with LSTM models: doctor, train, forecast, export."""
+    """Forecast CSV time series with LSTM models: doctor, train, forecast, evaluate, export."""
 
 
 @main.command()
@@ -189,6 +210,46 @@ def forecast(run_dir: str, data: str, out: str | None, plot: str | None, series:
         plot_forecasts(history, frame, time_col, id_col, tmp)
     click.echo(f"forecast for {len(panel.series)} series x {run.config.window.horizon} steps: {out_path}")
     click.echo(f"plot: {plot_path}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--data", required=True, type=click.Path(dir_okay=False), help="CSV whose tail training never saw.")
+@click.option("--folds", default=3, show_default=True, help="Forecast origins per series (rolling).")
+@click.option("--step", type=int, help="Steps between origins (default: the horizon).")
+@click.option("--season", type=int, help="Season of the seasonal-naive baseline and MASE (default: the run's).")
+@click.option("--out", type=click.Path(file_okay=False), help="Output directory (default RUN_DIR/evaluation).")
+@click.option("--fail-if-worse-than", "gate", type=click.Choice(["naive", "seasonal_naive", "drift"]),
+              help="Exit 1 when the model's MASE is worse than this baseline's.")
+@user_errors
+def evaluate(run_dir: str, data: str, folds: int, step: int | None, season: int | None, out: str | None,
+             gate: str | None) -> None:
+    """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
+    from forecaster.backtest import plot_panels, render_table, run_backtest, summarise
+    from forecaster.forecast import load_forecast_panel
+    from forecaster.plots import plot_backtest, plot_errors_by_step
+    from forecaster.runs import atomic_directory, load_run, write_json
+
+    if folds < 1 or (step is not None and step < 1):
+        raise ForecasterError("--folds and --step must be at least 1")
+    run = load_run(run_dir)
+    panel = load_forecast_panel(run, data)
+    season = season or run.season
+    horizon = run.config.window.horizon
+    backtest = run_backtest(run, panel, run.load_model(), folds, step or horizon, season)
+    report, per_series = summarise(backtest, run, panel, season)
+    out_dir = Path(out or Path(run_dir) / "evaluation")
+    with atomic_directory(out_dir) as staging:
+        write_json(staging / "metrics.json", report)
+        per_series.to_csv(staging / "per_series.csv", index=False)
+        plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
+        plot_backtest(plot_panels(backtest, panel, horizon), staging / "backtest.png")
+    click.echo(render_table(report))
+    click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, errors_by_step.png, backtest.png)")
+    if gate and report["overall"]["model"]["mase"] > report["overall"][gate]["mase"]:
+        click.echo(f"quality gate failed: model MASE {report['overall']['model']['mase']:.3f} > "
+                   f"{gate} MASE {report['overall'][gate]['mase']:.3f}", err=True)
+        sys.exit(1)
 
 
 @main.command()

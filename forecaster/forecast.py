@@ -39,26 +39,27 @@ def load_forecast_panel(run: Run, data_path: str | Path) -> Panel:
     return panel
 
 
-def predict_at(model: Any, run: Run, panel: Panel, origins: list[int]) -> np.ndarray:
-    """Forecasts in original units for each series of `panel` from its `origins[i]`.
+def predict_at(model: Any, run: Run, panel: Panel, series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:
+    """Forecasts in original units for windows (panel.series[series_idx[i]], origins[i]).
 
-    Returns float64 (series, horizon) or (series, horizon, quantiles).
+    Returns float64 (windows, horizon) or (windows, horizon, quantiles).
     """
     w = run.config.window
     states = [run.series[s.series_id] for s in panel.series]
     scaled = [state.scaler.transform(s.values) for state, s in zip(states, panel.series)]
     source = WindowSource(scaled, w.lookback, w.horizon, w.patch)
-    dataset = source.dataset(np.arange(len(scaled)), np.asarray(origins), 1024, with_target=False)
+    dataset = source.dataset(np.asarray(series_idx), np.asarray(origins), 1024, with_target=False)
     predictions = model.predict(dataset, verbose=0).astype("float64")
-    for row, state in enumerate(states):
-        predictions[row] = state.scaler.inverse(predictions[row])
+    for row, s in enumerate(series_idx):
+        predictions[row] = states[s].scaler.inverse(predictions[row])
     return predictions
 
 
 def forecast_frame(run: Run, panel: Panel, model: Any) -> pd.DataFrame:
     """The forecast CSV's rows: id, time, forecast (and one column per quantile)."""
     cfg = run.config
-    predictions = predict_at(model, run, panel, [len(s) for s in panel.series])
+    ends = np.array([len(s) for s in panel.series])
+    predictions = predict_at(model, run, panel, np.arange(len(ends)), ends)
     quantiles = cfg.model.quantiles
     frames = []
     time_col = cfg.data.time_col or "step"

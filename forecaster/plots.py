@@ -81,3 +81,31 @@ def plot_forecasts(
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_errors_by_step(mae_by_step: dict[str, list[float]], path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, errors in mae_by_step.items():
+        ax.plot(np.arange(1, len(errors) + 1), errors, label=name, linewidth=2.5 if name == "model" else 1.2)
+    ax.set(xlabel="horizon step", ylabel="MAE (original units)", title="Backtest error by horizon step")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
+    """Backtest windows of a few series: the series, and each window's model and seasonal-naive forecast."""
+    plt, fig, axes = _grid(len(panels))
+    for ax, panel in zip(axes, panels):
+        ax.plot(panel["time"], panel["values"], color="0.3", label="actual")
+        for i, (times, model, naive) in enumerate(panel["windows"]):
+            ax.plot(times, model, color="C0", label="model" if i == 0 else None)
+            ax.plot(times, naive, color="C1", alpha=0.7, label="seasonal naive" if i == 0 else None)
+        ax.set_title(str(panel["series_id"]))
+        ax.tick_params(axis="x", labelrotation=30)
+    axes[0].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

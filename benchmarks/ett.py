@@ -1,0 +1,100 @@
+"""ETT benchmark, standard long-horizon univariate protocol (target OT), as in ../shared/data/ett/PUBLISHED.md.
+
+Split borders in rows (hourly files; 15-minute files use borders four times larger, found from the
+timestamps): train [0, 8640), validation [8640-L, 11520), test [11520-L, 14400). StandardScaler
+fitted on the training rows; stride-1 windows; MSE and MAE on normalised values over ALL test
+windows (the published code dropped the last partial batch; we do not). Model selection (early
+stopping) uses the validation windows only.
+
+    python benchmarks/ett.py --data ../shared/data/ett/ETTh1.csv --horizon 96 [--lookback 336]
+
+prints one JSON line {"dataset", "horizon", "lookback", "mse", "mae", "windows", "seconds"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pandas as pd
+
+from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
+from forecaster.scaling import fit_scaler
+from forecaster.train import Prepared, fit_model
+from forecaster.windowing import WindowSource
+
+HOURLY_BORDERS = (8640, 11520, 14400)  # 12, 16 and 20 months of hours
+
+
+def split_borders(dates: pd.Series) -> tuple[int, int, int]:
+    """The protocol's (train end, validation end, test end), scaled by steps per hour (1 or 4)."""
+    step = pd.Timestamp(dates.iloc[1]) - pd.Timestamp(dates.iloc[0])
+    per_hour = int(pd.Timedelta(hours=1) / step)
+    train_end, val_end, test_end = (per_hour * b for b in HOURLY_BORDERS)
+    return train_end, val_end, test_end
+
+
+def origins(start: int, end: int, lookback: int, horizon: int) -> np.ndarray:
+    """Forecast origins with a full lookback before and all targets in [start, end)."""
+    return np.arange(max(start, lookback), end - horizon + 1)
+
+
+def run(data: Path, horizon: int, lookback: int, patch: int, layers: tuple[int, ...], epochs: int,
+        seed: int) -> dict[str, object]:
+    started = time.time()
+    frame = pd.read_csv(data)
+    train_end, val_end, test_end = split_borders(frame["date"])
+    target = frame["OT"].to_numpy("float64")[:test_end, None]
+    scaler = fit_scaler("standard", target[:train_end])
+    source = WindowSource([scaler.transform(target)], lookback, horizon, patch)
+    train_o = origins(0, train_end, lookback, horizon)
+    val_o = origins(train_end, val_end, lookback, horizon)
+    test_o = origins(val_end, test_end, lookback, horizon)
+
+    window = WindowConfig(horizon=horizon, lookback=lookback, patch=patch, min_context=lookback)
+    model_cfg = ModelConfig(lookback=lookback, horizon=horizon, patch=patch, layers=layers)
+    train_cfg = TrainConfig(epochs=epochs, batch_size=128, learning_rate=1e-3, patience=3, seed=seed,
+                            max_windows_per_epoch=100_000, max_val_windows=100_000, verbose=0)
+    cfg = RunConfig(DataConfig(target="OT", time_col="date"), window, model_cfg, train_cfg)
+    prepared = Prepared(states={}, source=source, train_index=(np.zeros_like(train_o), train_o),
+                        val_index=(np.zeros_like(val_o), val_o), kept=[0], dropped=[])
+    model, history = fit_model(prepared, cfg, lambda message: print(message, file=sys.stderr))
+
+    test_ds = source.dataset(np.zeros_like(test_o), test_o, 512, with_target=False)
+    forecast = model.predict(test_ds, verbose=0)
+    actual = source.flat[test_o[:, None] + np.arange(horizon)[None, :], 0]
+    return {
+        "dataset": data.stem, "horizon": horizon, "lookback": lookback,
+        "mse": round(float(np.mean((forecast - actual) ** 2)), 4),
+        "mae": round(float(np.mean(np.abs(forecast - actual))), 4),
+        "windows": int(len(test_o)), "seconds": round(time.time() - started, 1),
+        "epochs": len(history["loss"]), "val_mse": round(min(history["val_loss"]), 4),
+        "patch": patch, "layers": list(layers),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/ett/ETTh1.csv"))
+    parser.add_argument("--horizon", type=int, required=True)
+    parser.add_argument("--lookback", type=int, default=336)
+    parser.add_argument("--patch", type=int, default=24)
+    parser.add_argument("--layers", default="64")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not args.data.is_file():
+        sys.exit(f"error: {args.data}: not found; pass --data PATH/TO/ETTh1.csv")
+    layers = tuple(int(u) for u in args.layers.split(","))
+    print(json.dumps(run(args.data, args.horizon, args.lookback, args.patch, layers, args.epochs, args.seed)))
+
+
+if __name__ == "__main__":
+    main()

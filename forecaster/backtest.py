@@ -1,0 +1,142 @@
+"""`forecaster evaluate`: a rolling-origin backtest on data training never saw, against baselines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecaster.baselines import BASELINES, baseline_forecast
+from forecaster.data import Panel
+from forecaster.errors import ForecasterError
+from forecaster.evaluate import point_forecast
+from forecaster.metrics import coverage, pinball, point_metrics, seasonal_naive_scale
+from forecaster.runs import Run
+
+
+@dataclass
+class Backtest:
+    """Forecasts and actuals of every backtest window, in original units.
+
+    actual and each entry of forecasts: float64 (windows, horizon); series_idx, origins: (windows,);
+    scales: (windows,) the MASE denominator of each window's series; quantiles: the model's
+    (windows, horizon, levels) when it has quantile outputs.
+    """
+
+    series_idx: np.ndarray
+    origins: np.ndarray
+    actual: np.ndarray
+    forecasts: dict[str, np.ndarray]
+    scales: np.ndarray
+    quantiles: np.ndarray | None
+
+
+def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """The last `folds` origins of each series, `step` apart, whose targets all lie after training data."""
+    horizon = run.config.window.horizon
+    series_idx, origins = [], []
+    for position, series in enumerate(panel.series):
+        trained_until = run.series[series.series_id].n_fit
+        candidates = len(series) - horizon - step * np.arange(folds)
+        candidates = candidates[candidates >= trained_until]
+        series_idx += [position] * len(candidates)
+        origins += sorted(candidates.tolist())
+    if not origins:
+        sid = panel.series[0].series_id
+        raise ForecasterError(
+            f"{panel.path}: no data after what training used (series {sid!r}: training used its first "
+            f"{run.series[sid].n_fit} points, the file has {len(panel.series[0])}); train with "
+            f"--holdout {folds * step} to keep a tail for evaluate, or pass newer data"
+        )
+    return np.asarray(series_idx), np.asarray(origins)
+
+
+def run_backtest(run: Run, panel: Panel, model: Any, folds: int, step: int, season: int) -> Backtest:
+    from forecaster.forecast import predict_at
+
+    horizon = run.config.window.horizon
+    series_idx, origins = backtest_origins(run, panel, folds, step)
+    raw_predictions = predict_at(model, run, panel, series_idx, origins)
+    quantiles = run.config.model.quantiles
+    actual = np.empty((len(origins), horizon))
+    forecasts = {name: np.empty_like(actual) for name in ("model", *BASELINES)}
+    scales = np.empty(len(origins))
+    for row, (s, origin) in enumerate(zip(series_idx, origins)):
+        raw = panel.series[s].values[:, 0]
+        actual[row] = raw[origin : origin + horizon]
+        for name in BASELINES:
+            forecasts[name][row] = baseline_forecast(name, raw[:origin], horizon, season)
+        scales[row] = seasonal_naive_scale(raw[: run.series[panel.series[s].series_id].n_fit], season)
+    forecasts["model"] = point_forecast(raw_predictions, quantiles)
+    scales = np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
+    return Backtest(series_idx, origins, actual, forecasts, scales,
+                    raw_predictions if quantiles else None)
+
+
+def _metrics(bt: Backtest, rows: np.ndarray, name: str) -> dict[str, float]:
+    actual, forecast = bt.actual[rows], bt.forecasts[name][rows]
+    metrics = point_metrics(actual, forecast, 1.0)
+    metrics["mase"] = float(np.mean(np.abs(actual - forecast) / bt.scales[rows, None]))
+    return metrics
+
+
+def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float]:
+    """Pinball loss per level, and empirical coverage of each central interval (q_lo, q_hi)."""
+    assert bt.quantiles is not None
+    report = {f"pinball_{level:g}": pinball(bt.actual, bt.quantiles[:, :, i], level)
+              for i, level in enumerate(levels)}
+    for i in range(len(levels) // 2):
+        lo, hi = levels[i], levels[-1 - i]
+        report[f"coverage_{lo:g}_{hi:g}"] = coverage(bt.actual, bt.quantiles[:, :, i], bt.quantiles[:, :, -1 - i])
+        report[f"nominal_{lo:g}_{hi:g}"] = round(hi - lo, 6)
+    return report
+
+
+def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The overall report (metrics.json) and the per-series table."""
+    everything = np.arange(len(bt.origins))
+    overall = {name: _metrics(bt, everything, name) for name in bt.forecasts}
+    by_step = {name: np.mean(np.abs(bt.actual - f), axis=0).tolist() for name, f in bt.forecasts.items()}
+    report: dict[str, Any] = {
+        "windows": int(len(bt.origins)), "series": int(len(np.unique(bt.series_idx))),
+        "horizon": run.config.window.horizon, "season": season, "overall": overall,
+        "mae_by_step": by_step,
+    }
+    if bt.quantiles is not None:
+        report["intervals"] = interval_metrics(bt, run.config.model.quantiles)
+    rows = []
+    for s in np.unique(bt.series_idx):
+        picked = np.flatnonzero(bt.series_idx == s)
+        for name in bt.forecasts:
+            rows.append({"series_id": panel.series[s].series_id, "method": name, "windows": len(picked),
+                         **_metrics(bt, picked, name)})
+    return report, pd.DataFrame(rows)
+
+
+def render_table(report: dict[str, Any]) -> str:
+    lines = [f"backtest: {report['windows']} windows over {report['series']} series, horizon "
+             f"{report['horizon']}, season {report['season']}",
+             f"{'method':<16}{'MAE':>12}{'RMSE':>12}{'sMAPE%':>9}{'MASE':>8}"]
+    for name, m in sorted(report["overall"].items(), key=lambda item: item[1]["mase"]):
+        lines.append(f"{name:<16}{m['mae']:>12.4g}{m['rmse']:>12.4g}{m['smape']:>9.2f}{m['mase']:>8.3f}")
+    for key, value in report.get("intervals", {}).items():
+        if key.startswith("coverage"):
+            lo, hi = key.split("_")[1:]
+            lines.append(f"interval {lo}-{hi}: coverage {value:.3f} (nominal {float(hi) - float(lo):.2f})")
+    return "\n".join(lines)
+
+
+def plot_panels(bt: Backtest, panel: Panel, horizon: int, limit: int = 6) -> list[dict[str, Any]]:
+    """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts."""
+    panels = []
+    for s in np.unique(bt.series_idx)[:limit]:
+        rows = np.flatnonzero(bt.series_idx == s)
+        series = panel.series[s]
+        start = max(0, int(bt.origins[rows].min()) - 2 * horizon)
+        windows = [(series.time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r])
+                   for r, o in zip(rows, bt.origins[rows])]
+        panels.append({"series_id": series.series_id, "time": series.time[start:],
+                       "values": series.values[start:, 0], "windows": windows})
+    return panels
