@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train forecast export test test-slow lint clean
+.PHONY: install demo train forecast evaluate export test test-slow lint bench-accuracy clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ $(RUN)/manifest.json:
 forecast: install $(RUN)/manifest.json
 	$(BIN)/forecaster forecast $(RUN) --data $(DEMO_DATA)
 
+HOLDOUT_RUN ?= models/co2_weekly_holdout
+
+evaluate: install  ## train with the last 3 years held out, backtest them against the baselines
+	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --holdout 156 --quiet --out $(HOLDOUT_RUN)
+	$(BIN)/forecaster evaluate $(HOLDOUT_RUN) --data $(DEMO_DATA) --folds 3 --fail-if-worse-than seasonal_naive
+
 export: install $(RUN)/manifest.json
 	$(BIN)/forecaster export $(RUN)
 
@@ -48,6 +54,11 @@ lint: install
 	$(BIN)/ruff check forecaster tests benchmarks
 	$(BIN)/ruff format --check forecaster tests benchmarks
 	$(BIN)/mypy forecaster
+
+ETT ?= ../shared/data/ett/ETTh1.csv
+
+bench-accuracy: install  ## ETTh1 at horizons 96/192/336/720 -> benchmarks/ETTh1.md
+	$(PY) benchmarks/ett_table.py --data $(ETT)
 
 clean:
 	rm -rf $(VENV) models/*/ .pytest_cache

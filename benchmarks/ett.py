@@ -46,8 +46,9 @@ def origins(start: int, end: int, lookback: int, horizon: int) -> np.ndarray:
     return np.arange(max(start, lookback), end - horizon + 1)
 
 
-def run(data: Path, horizon: int, lookback: int, patch: int, layers: tuple[int, ...], epochs: int,
-        seed: int) -> dict[str, object]:
+def run(
+    data: Path, horizon: int, lookback: int, patch: int, layers: tuple[int, ...], epochs: int, seed: int
+) -> dict[str, object]:
     started = time.time()
     frame = pd.read_csv(data)
     train_end, val_end, test_end = split_borders(frame["date"])
@@ -60,23 +61,42 @@ def run(data: Path, horizon: int, lookback: int, patch: int, layers: tuple[int, 
 
     window = WindowConfig(horizon=horizon, lookback=lookback, patch=patch, min_context=lookback)
     model_cfg = ModelConfig(lookback=lookback, horizon=horizon, patch=patch, layers=layers)
-    train_cfg = TrainConfig(epochs=epochs, batch_size=128, learning_rate=1e-3, patience=3, seed=seed,
-                            max_windows_per_epoch=100_000, max_val_windows=100_000, verbose=0)
+    train_cfg = TrainConfig(
+        epochs=epochs,
+        batch_size=128,
+        learning_rate=1e-3,
+        patience=3,
+        seed=seed,
+        max_windows_per_epoch=100_000,
+        max_val_windows=100_000,
+        verbose=0,
+    )
     cfg = RunConfig(DataConfig(target="OT", time_col="date"), window, model_cfg, train_cfg)
-    prepared = Prepared(states={}, source=source, train_index=(np.zeros_like(train_o), train_o),
-                        val_index=(np.zeros_like(val_o), val_o), kept=[0], dropped=[])
+    prepared = Prepared(
+        states={},
+        source=source,
+        train_index=(np.zeros_like(train_o), train_o),
+        val_index=(np.zeros_like(val_o), val_o),
+        kept=[0],
+        dropped=[],
+    )
     model, history = fit_model(prepared, cfg, lambda message: print(message, file=sys.stderr))
 
     test_ds = source.dataset(np.zeros_like(test_o), test_o, 512, with_target=False)
     forecast = model.predict(test_ds, verbose=0)
     actual = source.flat[test_o[:, None] + np.arange(horizon)[None, :], 0]
     return {
-        "dataset": data.stem, "horizon": horizon, "lookback": lookback,
+        "dataset": data.stem,
+        "horizon": horizon,
+        "lookback": lookback,
         "mse": round(float(np.mean((forecast - actual) ** 2)), 4),
         "mae": round(float(np.mean(np.abs(forecast - actual))), 4),
-        "windows": int(len(test_o)), "seconds": round(time.time() - started, 1),
-        "epochs": len(history["loss"]), "val_mse": round(min(history["val_loss"]), 4),
-        "patch": patch, "layers": list(layers),
+        "windows": int(len(test_o)),
+        "seconds": round(time.time() - started, 1),
+        "epochs": len(history["loss"]),
+        "val_mse": round(min(history["val_loss"]), 4),
+        "patch": patch,
+        "layers": list(layers),
     }
 
 

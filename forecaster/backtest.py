@@ -71,8 +71,7 @@ def run_backtest(run: Run, panel: Panel, model: Any, folds: int, step: int, seas
         scales[row] = seasonal_naive_scale(raw[: run.series[panel.series[s].series_id].n_fit], season)
     forecasts["model"] = point_forecast(raw_predictions, quantiles)
     scales = np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
-    return Backtest(series_idx, origins, actual, forecasts, scales,
-                    raw_predictions if quantiles else None)
+    return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None)
 
 
 def _metrics(bt: Backtest, rows: np.ndarray, name: str) -> dict[str, float]:
@@ -85,8 +84,7 @@ def _metrics(bt: Backtest, rows: np.ndarray, name: str) -> dict[str, float]:
 def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float]:
     """Pinball loss per level, and empirical coverage of each central interval (q_lo, q_hi)."""
     assert bt.quantiles is not None
-    report = {f"pinball_{level:g}": pinball(bt.actual, bt.quantiles[:, :, i], level)
-              for i, level in enumerate(levels)}
+    report = {f"pinball_{level:g}": pinball(bt.actual, bt.quantiles[:, :, i], level) for i, level in enumerate(levels)}
     for i in range(len(levels) // 2):
         lo, hi = levels[i], levels[-1 - i]
         report[f"coverage_{lo:g}_{hi:g}"] = coverage(bt.actual, bt.quantiles[:, :, i], bt.quantiles[:, :, -1 - i])
@@ -100,8 +98,11 @@ def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[s
     overall = {name: _metrics(bt, everything, name) for name in bt.forecasts}
     by_step = {name: np.mean(np.abs(bt.actual - f), axis=0).tolist() for name, f in bt.forecasts.items()}
     report: dict[str, Any] = {
-        "windows": int(len(bt.origins)), "series": int(len(np.unique(bt.series_idx))),
-        "horizon": run.config.window.horizon, "season": season, "overall": overall,
+        "windows": int(len(bt.origins)),
+        "series": int(len(np.unique(bt.series_idx))),
+        "horizon": run.config.window.horizon,
+        "season": season,
+        "overall": overall,
         "mae_by_step": by_step,
     }
     if bt.quantiles is not None:
@@ -110,15 +111,23 @@ def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[s
     for s in np.unique(bt.series_idx):
         picked = np.flatnonzero(bt.series_idx == s)
         for name in bt.forecasts:
-            rows.append({"series_id": panel.series[s].series_id, "method": name, "windows": len(picked),
-                         **_metrics(bt, picked, name)})
+            rows.append(
+                {
+                    "series_id": panel.series[s].series_id,
+                    "method": name,
+                    "windows": len(picked),
+                    **_metrics(bt, picked, name),
+                }
+            )
     return report, pd.DataFrame(rows)
 
 
 def render_table(report: dict[str, Any]) -> str:
-    lines = [f"backtest: {report['windows']} windows over {report['series']} series, horizon "
-             f"{report['horizon']}, season {report['season']}",
-             f"{'method':<16}{'MAE':>12}{'RMSE':>12}{'sMAPE%':>9}{'MASE':>8}"]
+    lines = [
+        f"backtest: {report['windows']} windows over {report['series']} series, horizon "
+        f"{report['horizon']}, season {report['season']}",
+        f"{'method':<16}{'MAE':>12}{'RMSE':>12}{'sMAPE%':>9}{'MASE':>8}",
+    ]
     for name, m in sorted(report["overall"].items(), key=lambda item: item[1]["mase"]):
         lines.append(f"{name:<16}{m['mae']:>12.4g}{m['rmse']:>12.4g}{m['smape']:>9.2f}{m['mase']:>8.3f}")
     for key, value in report.get("intervals", {}).items():
@@ -135,8 +144,16 @@ def plot_panels(bt: Backtest, panel: Panel, horizon: int, limit: int = 6) -> lis
         rows = np.flatnonzero(bt.series_idx == s)
         series = panel.series[s]
         start = max(0, int(bt.origins[rows].min()) - 2 * horizon)
-        windows = [(series.time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r])
-                   for r, o in zip(rows, bt.origins[rows])]
-        panels.append({"series_id": series.series_id, "time": series.time[start:],
-                       "values": series.values[start:, 0], "windows": windows})
+        windows = [
+            (series.time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r])
+            for r, o in zip(rows, bt.origins[rows])
+        ]
+        panels.append(
+            {
+                "series_id": series.series_id,
+                "time": series.time[start:],
+                "values": series.values[start:, 0],
+                "windows": windows,
+            }
+        )
     return panels

@@ -16,14 +16,36 @@ from forecaster.errors import ForecasterError
 
 # option name -> config section; every option defaults to None so a config file can set it instead
 SECTIONS = {
-    "target": "data", "time_col": "data", "id_col": "data", "features": "data", "wide": "data",
-    "freq": "data", "fill": "data", "season": "data",
-    "horizon": "window", "lookback": "window", "patch": "window", "scaler": "window",
-    "val_fraction": "window", "holdout": "window",
-    "layers": "model", "cell": "model", "bidirectional": "model", "dropout": "model",
-    "instance_norm": "model", "pooling": "model", "linear_skip": "model", "l2": "model", "quantiles": "model",
-    "epochs": "train", "batch_size": "train", "learning_rate": "train", "clipnorm": "train",
-    "patience": "train", "max_windows_per_epoch": "train", "seed": "train",
+    "target": "data",
+    "time_col": "data",
+    "id_col": "data",
+    "features": "data",
+    "wide": "data",
+    "freq": "data",
+    "fill": "data",
+    "season": "data",
+    "horizon": "window",
+    "lookback": "window",
+    "patch": "window",
+    "scaler": "window",
+    "val_fraction": "window",
+    "holdout": "window",
+    "layers": "model",
+    "cell": "model",
+    "bidirectional": "model",
+    "dropout": "model",
+    "instance_norm": "model",
+    "pooling": "model",
+    "linear_skip": "model",
+    "l2": "model",
+    "quantiles": "model",
+    "epochs": "train",
+    "batch_size": "train",
+    "learning_rate": "train",
+    "clipnorm": "train",
+    "patience": "train",
+    "max_windows_per_epoch": "train",
+    "seed": "train",
 }
 
 
@@ -35,6 +57,7 @@ def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
             return tuple(kind(part) for part in value.split(",") if part.strip())
         except ValueError:
             raise click.BadParameter(f"expected comma-separated {kind.__name__} values, got {value!r}") from None
+
     return parse
 
 
@@ -47,11 +70,18 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--features", callback=_csv_list(str), help="Covariate columns used as inputs: a,b."),
         click.option("--wide", is_flag=True, default=None, help="One column per series (detected when unambiguous)."),
         click.option("--freq", help="Pandas frequency (h, D, W-SUN, MS...); inferred when left out."),
-        click.option("--fill", type=click.Choice(["error", "interpolate", "ffill"]),
-                     help="Gaps and empty cells: stop with an error (default), interpolate, or forward-fill."),
+        click.option(
+            "--fill",
+            type=click.Choice(["error", "interpolate", "ffill"]),
+            help="Gaps and empty cells: stop with an error (default), interpolate, or forward-fill.",
+        ),
         click.option("--season", type=int, help="Season length in steps (default from the frequency)."),
-        click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                     help="TOML file with [data] [window] [model] [train] settings; options override it."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="TOML file with [data] [window] [model] [train] settings; options override it.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -149,8 +179,11 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
 @click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell (default lstm).")
 @click.option("--bidirectional", is_flag=True, default=None, help="Bidirectional recurrent layers.")
 @click.option("--dropout", type=float, help="Dropout between layers.")
-@click.option("--instance-norm", type=click.Choice(["last", "mean", "none"]),
-              help="Subtract each window's last value or mean before the network (default last).")
+@click.option(
+    "--instance-norm",
+    type=click.Choice(["last", "mean", "none"]),
+    help="Subtract each window's last value or mean before the network (default last).",
+)
 @click.option("--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states.")
 @click.option("--linear-skip/--no-linear-skip", default=None, help="Linear path from inputs to forecast.")
 @click.option("--l2", type=float, help="L2 weight decay.")
@@ -176,9 +209,11 @@ def train(data: str, out: str | None, quiet: bool, **options: Any) -> None:
     report = train_run(data, sections, out_dir, log)
     model, naive = report["model"], report["seasonal_naive"]
     click.echo(f"run written to {out_dir}/")
-    click.echo(f"validation ({report['windows']} windows): model MAE {model['mae']:.4g} MASE {model['mase']:.3f}"
-               f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
-               f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive")
+    click.echo(
+        f"validation ({report['windows']} windows): model MAE {model['mae']:.4g} MASE {model['mase']:.3f}"
+        f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
+        f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive"
+    )
 
 
 @main.command()
@@ -219,11 +254,16 @@ def forecast(run_dir: str, data: str, out: str | None, plot: str | None, series:
 @click.option("--step", type=int, help="Steps between origins (default: the horizon).")
 @click.option("--season", type=int, help="Season of the seasonal-naive baseline and MASE (default: the run's).")
 @click.option("--out", type=click.Path(file_okay=False), help="Output directory (default RUN_DIR/evaluation).")
-@click.option("--fail-if-worse-than", "gate", type=click.Choice(["naive", "seasonal_naive", "drift"]),
-              help="Exit 1 when the model's MASE is worse than this baseline's.")
+@click.option(
+    "--fail-if-worse-than",
+    "gate",
+    type=click.Choice(["naive", "seasonal_naive", "drift"]),
+    help="Exit 1 when the model's MASE is worse than this baseline's.",
+)
 @user_errors
-def evaluate(run_dir: str, data: str, folds: int, step: int | None, season: int | None, out: str | None,
-             gate: str | None) -> None:
+def evaluate(
+    run_dir: str, data: str, folds: int, step: int | None, season: int | None, out: str | None, gate: str | None
+) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.backtest import plot_panels, render_table, run_backtest, summarise
     from forecaster.forecast import load_forecast_panel
@@ -247,8 +287,11 @@ def evaluate(run_dir: str, data: str, folds: int, step: int | None, season: int 
     click.echo(render_table(report))
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, errors_by_step.png, backtest.png)")
     if gate and report["overall"]["model"]["mase"] > report["overall"][gate]["mase"]:
-        click.echo(f"quality gate failed: model MASE {report['overall']['model']['mase']:.3f} > "
-                   f"{gate} MASE {report['overall'][gate]['mase']:.3f}", err=True)
+        click.echo(
+            f"quality gate failed: model MASE {report['overall']['model']['mase']:.3f} > "
+            f"{gate} MASE {report['overall'][gate]['mase']:.3f}",
+            err=True,
+        )
         sys.exit(1)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from forecaster.errors import ForecasterError
 
@@ -106,8 +107,7 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
     unknown = set(raw) - set(known)
     if unknown:
         raise ForecasterError(
-            f"unknown {cls.__name__} setting(s): {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(known)}"
+            f"unknown {cls.__name__} setting(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}"
         )
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     return cls(**values)

@@ -118,20 +118,14 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     return Panel(series=series, freq=freq, path=path, notes=notes)
 
 
-def _to_long(
-    frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]
-) -> tuple[pd.DataFrame, str, str]:
+def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) -> tuple[pd.DataFrame, str, str]:
     """Return a long frame, the id column to group by, and the target column."""
     columns = [c for c in frame.columns if c != ROW]
     if cfg.time_col and cfg.time_col not in frame.columns:
-        raise ForecasterError(
-            f"{path}: no time column {cfg.time_col!r}; columns are: {', '.join(columns)}"
-        )
+        raise ForecasterError(f"{path}: no time column {cfg.time_col!r}; columns are: {', '.join(columns)}")
     other = [c for c in columns if c != cfg.time_col]
     numeric = all(pd.to_numeric(frame[c], errors="coerce").notna().any() for c in other)
-    wide = cfg.wide or (
-        not cfg.id_col and cfg.target not in frame.columns and len(other) > 1 and numeric
-    )
+    wide = cfg.wide or (not cfg.id_col and cfg.target not in frame.columns and len(other) > 1 and numeric)
     if wide:
         if not cfg.wide:
             notes.append(
@@ -145,9 +139,7 @@ def _to_long(
         return long, "_id", cfg.target
     for col, what in [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]:
         if col and col not in frame.columns:
-            raise ForecasterError(
-                f"{path}: no {what} column {col!r}; columns are: {', '.join(columns)}"
-            )
+            raise ForecasterError(f"{path}: no {what} column {col!r}; columns are: {', '.join(columns)}")
     if cfg.id_col:
         frame[cfg.id_col] = frame[cfg.id_col].astype(str)
         return frame, cfg.id_col, cfg.target
@@ -165,8 +157,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
     if bad.any():
         row = frame.loc[bad, ROW].iloc[0]
         raise ForecasterError(
-            f"{path}: row {row}, column {col!r}: {frame.loc[bad, col].iloc[0]!r} is not a number; "
-            "fix or remove the row"
+            f"{path}: row {row}, column {col!r}: {frame.loc[bad, col].iloc[0]!r} is not a number; fix or remove the row"
         )
     values = values.astype("float64")
     infinite = ~np.isfinite(values) & values.notna()
@@ -179,9 +170,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
     return values
 
 
-def _time_column(
-    frame: pd.DataFrame, time_col: str | None, id_col: str, path: str
-) -> tuple[pd.Series, bool]:
+def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: str) -> tuple[pd.Series, bool]:
     if time_col is None:
         return frame.groupby(id_col, sort=False).cumcount().astype("int64"), False
     raw = frame[time_col]
@@ -198,9 +187,7 @@ def _time_column(
             "use one time zone (or none) and one date format"
         ) from None
     if parsed.dtype == object:
-        raise ForecasterError(
-            f"{path}: column {time_col!r}: timestamps mix time zones; convert them to one zone"
-        )
+        raise ForecasterError(f"{path}: column {time_col!r}: timestamps mix time zones; convert them to one zone")
     bad = parsed.isna()
     if bad.any():
         row = frame.loc[bad, ROW].iloc[0]
@@ -228,9 +215,7 @@ def _infer_freq(frame: pd.DataFrame, id_col: str, is_datetime: bool, path: str) 
             alias = f"int:{int(times.diff().dropna().mode().iloc[0])}"
         votes[alias] = votes.get(alias, 0) + len(times)
     if not votes:
-        raise ForecasterError(
-            f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)"
-        )
+        raise ForecasterError(f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)")
     return max(votes, key=lambda k: votes[k])
 
 

@@ -24,18 +24,34 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for s in panel.series:
         split = split_series(len(s), w)
         fate = "dropped (too short)" if split is None else ("padded and masked" if len(s) < w.lookback else "ok")
-        series.append({"series_id": s.series_id, "length": len(s), "start": str(s.time[0]),
-                       "end": str(s.time[-1]), "gaps_or_empty": s.n_filled, "fate": fate})
+        series.append(
+            {
+                "series_id": s.series_id,
+                "length": len(s),
+                "start": str(s.time[0]),
+                "end": str(s.time[-1]),
+                "gaps_or_empty": s.n_filled,
+                "fate": fate,
+            }
+        )
     problems = []
     with_gaps = [s for s in series if s["gaps_or_empty"]]
     if with_gaps and data_cfg.fill == "error":
         problems.append(f"{len(with_gaps)} series have gaps or empty cells: train with --fill interpolate or ffill")
-    if all(s["fate"].startswith("dropped") for s in series):
+    if all(str(s["fate"]).startswith("dropped") for s in series):
         problems.append(f"every series is shorter than the {min_length(w)} points training needs")
     return {
-        "file": path, "series_count": len(series), "points": panel.n_points, "frequency": panel.freq,
-        "season": season, "horizon": w.horizon if horizon_given else None, "lookback": w.lookback,
-        "patch": w.patch, "min_length": min_length(w), "notes": panel.notes, "problems": problems,
+        "file": path,
+        "series_count": len(series),
+        "points": panel.n_points,
+        "frequency": panel.freq,
+        "season": season,
+        "horizon": w.horizon if horizon_given else None,
+        "lookback": w.lookback,
+        "patch": w.patch,
+        "min_length": min_length(w),
+        "notes": panel.notes,
+        "problems": problems,
         "series": series,
     }
 
@@ -51,11 +67,11 @@ def render(report: dict[str, Any]) -> str:
     lines += [f"note: {note}" for note in report["notes"]]
     lines.append(f"{'series':<24}{'length':>8}  {'start':<20}{'end':<20}{'gaps':>6}  fate")
     for s in report["series"][:50]:
-        lines.append(f"{s['series_id'][:23]:<24}{s['length']:>8}  {s['start'][:19]:<20}{s['end'][:19]:<20}"
-                     f"{s['gaps_or_empty']:>6}  {s['fate']}")
+        lines.append(
+            f"{s['series_id'][:23]:<24}{s['length']:>8}  {s['start'][:19]:<20}{s['end'][:19]:<20}"
+            f"{s['gaps_or_empty']:>6}  {s['fate']}"
+        )
     if len(report["series"]) > 50:
         lines.append(f"... and {len(report['series']) - 50} more (use --json for all)")
     lines += [f"problem: {p}" for p in report["problems"]] or ["no problems found"]
     return "\n".join(lines)
-
-

@@ -74,6 +74,13 @@ def validation_report(
         s, origin = series_idx[row], origins[row]
         raw = panel.series[prepared.kept[s]].values[:, 0]
         start = max(0, origin - 3 * horizon)
-        examples.append({"series_id": ids[s], "history": raw[start:origin], "actual": actual[row],
-                         "forecast": forecast[row], "naive": naive[row]})
+        examples.append(
+            {
+                "series_id": ids[s],
+                "history": raw[start:origin],
+                "actual": actual[row],
+                "forecast": forecast[row],
+                "naive": naive[row],
+            }
+        )
     return report, examples

@@ -24,16 +24,24 @@ def export_run(run: Run, out: str | Path) -> Path:
     with atomic_directory(out) as staging:
         saved = staging / "saved_model"
         portable.export(str(saved), format="tf_saved_model", verbose=False)
-        write_json(staging / "manifest.json", {
-            "signature": "serve / serving_default",
-            "inputs": {"values": f"float32 (batch, {cfg.window.lookback}, {cfg.model.n_features}) scaled, "
-                                 "right-padded", "length": "int32 (batch,) valid points"},
-            "output": f"float32 (batch, {cfg.window.horizon}"
-                      f"{', ' + str(len(cfg.model.quantiles)) if cfg.model.quantiles else ''}) scaled",
-            "lookback": cfg.window.lookback, "horizon": cfg.window.horizon, "patch": cfg.window.patch,
-            "quantiles": list(cfg.model.quantiles), "frequency": run.freq,
-            "scalers": {sid: state.scaler.to_json() for sid, state in run.series.items()},
-            "training_data_sha256": run.manifest.get("data", {}).get("sha256"),
-            "versions": library_versions(),
-        })
+        write_json(
+            staging / "manifest.json",
+            {
+                "signature": "serve / serving_default",
+                "inputs": {
+                    "values": f"float32 (batch, {cfg.window.lookback}, {cfg.model.n_features}) scaled, right-padded",
+                    "length": "int32 (batch,) valid points",
+                },
+                "output": f"float32 (batch, {cfg.window.horizon}"
+                f"{', ' + str(len(cfg.model.quantiles)) if cfg.model.quantiles else ''}) scaled",
+                "lookback": cfg.window.lookback,
+                "horizon": cfg.window.horizon,
+                "patch": cfg.window.patch,
+                "quantiles": list(cfg.model.quantiles),
+                "frequency": run.freq,
+                "scalers": {sid: state.scaler.to_json() for sid, state in run.series.items()},
+                "training_data_sha256": run.manifest.get("data", {}).get("sha256"),
+                "versions": library_versions(),
+            },
+        )
     return out / "saved_model"

@@ -24,8 +24,9 @@ def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
 def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
     """Symmetric MAPE in % (M4 definition); a point where both are zero counts as 0 error."""
     denominator = np.abs(actual) + np.abs(forecast)
-    ratio = np.divide(2 * np.abs(actual - forecast), denominator, out=np.zeros_like(denominator, dtype=float),
-                      where=denominator > 0)
+    ratio = np.divide(
+        2 * np.abs(actual - forecast), denominator, out=np.zeros_like(denominator, dtype=float), where=denominator > 0
+    )
     return float(100 * np.mean(ratio))
 
 

@@ -21,8 +21,11 @@ def validate_model_config(cfg: ModelConfig) -> None:
         raise ForecasterError("--layers needs one or more positive sizes, e.g. --layers 64,64")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ForecasterError(f"--dropout must be in [0, 1), got {cfg.dropout}")
-    if cfg.quantiles and (sorted(cfg.quantiles) != list(cfg.quantiles) or len(cfg.quantiles) % 2 == 0
-                          or not all(0 < q < 1 for q in cfg.quantiles)):
+    if cfg.quantiles and (
+        sorted(cfg.quantiles) != list(cfg.quantiles)
+        or len(cfg.quantiles) % 2 == 0
+        or not all(0 < q < 1 for q in cfg.quantiles)
+    ):
         raise ForecasterError(
             "--quantiles must be an odd number of ascending levels in (0, 1) around the median, e.g. 0.1,0.5,0.9"
         )

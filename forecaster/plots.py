@@ -73,8 +73,9 @@ def plot_forecasts(
         ax.plot(times, values, color="0.3", label="history")
         ax.plot(rows[time_col], rows["forecast"], color="C0", marker=".", label="forecast")
         if len(band) >= 2:
-            ax.fill_between(rows[time_col], rows[band[0]], rows[band[-1]], color="C0", alpha=0.2,
-                            label=f"{band[0]}..{band[-1]}")
+            ax.fill_between(
+                rows[time_col], rows[band[0]], rows[band[-1]], color="C0", alpha=0.2, label=f"{band[0]}..{band[-1]}"
+            )
         ax.set_title(str(sid))
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")

@@ -34,8 +34,13 @@ class SeriesState:
     last_time: str
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.scaler.to_json(), "n_train": self.n_train, "n_fit": self.n_fit,
-                "length": self.length, "last_time": self.last_time}
+        return {
+            **self.scaler.to_json(),
+            "n_train": self.n_train,
+            "n_fit": self.n_fit,
+            "length": self.length,
+            "last_time": self.last_time,
+        }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SeriesState:
@@ -112,9 +117,15 @@ def atomic_directory(target: Path) -> Iterator[Path]:
 def write_manifest(directory: Path, extra: dict[str, Any]) -> None:
     """Checksum every file in `directory` into manifest.json (written last)."""
     files = {p.name: _sha256(p) for p in sorted(directory.iterdir()) if p.is_file() and p.name != "manifest.json"}
-    write_json(directory / "manifest.json", {
-        "format": RUN_FORMAT, "versions": library_versions(), **extra, "files": files,
-    })
+    write_json(
+        directory / "manifest.json",
+        {
+            "format": RUN_FORMAT,
+            "versions": library_versions(),
+            **extra,
+            "files": files,
+        },
+    )
 
 
 def load_run(path: str | Path, verify: bool = True) -> Run:
@@ -134,7 +145,8 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     if manifest.get("format") != RUN_FORMAT:
         raise ForecasterError(
             f"{path}: written by run format {manifest.get('format')!r} (forecaster "
-            f"{manifest.get('versions', {}).get('forecaster', '?')}); this version reads format {RUN_FORMAT}: retrain it"
+            f"{manifest.get('versions', {}).get('forecaster', '?')}); "
+            f"this version reads format {RUN_FORMAT}: retrain it"
         )
     if verify:
         for name, digest in manifest.get("files", {}).items():

@@ -49,8 +49,13 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     window_raw.update(lookback=lookback, patch=patch)
     window_raw.setdefault("min_context", patch)
     window = _build(WindowConfig, window_raw)
-    model_raw = {**sections["model"], "lookback": lookback, "horizon": horizon, "patch": patch,
-                 "n_features": 1 + len(data.features)}
+    model_raw = {
+        **sections["model"],
+        "lookback": lookback,
+        "horizon": horizon,
+        "patch": patch,
+        "n_features": 1 + len(data.features),
+    }
     model = _build(ModelConfig, model_raw)
     train = _build(TrainConfig, sections["train"])
     return RunConfig(data=data, window=window, model=model, train=train), season
@@ -71,8 +76,14 @@ class Prepared:
 def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
     """Split each series chronologically, fit its scaler on its training part, and index its windows."""
     w = cfg.window
-    states, scaled, kept, dropped = {}, [], [], []
-    train_s, train_o, val_s, val_o = [], [], [], []
+    states: dict[str, SeriesState] = {}
+    scaled: list[np.ndarray] = []
+    kept: list[int] = []
+    dropped: list[str] = []
+    train_s: list[np.ndarray] = []
+    train_o: list[np.ndarray] = []
+    val_s: list[np.ndarray] = []
+    val_o: list[np.ndarray] = []
     for position, series in enumerate(panel.series):
         split = split_series(len(series), w)
         if split is None:
@@ -81,11 +92,14 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
         scaler = fit_scaler(w.scaler, series.values[: split.n_train])
         index = len(scaled)
         scaled.append(scaler.transform(series.values[: split.n_fit]))
-        states[series.series_id] = SeriesState(scaler, split.n_train, split.n_fit, len(series),
-                                               str(series.time[split.n_fit - 1]))
+        states[series.series_id] = SeriesState(
+            scaler, split.n_train, split.n_fit, len(series), str(series.time[split.n_fit - 1])
+        )
         kept.append(position)
-        for origins, s_list, o_list in ((train_origins(split, w), train_s, train_o),
-                                        (val_origins(split, w), val_s, val_o)):
+        for origins, s_list, o_list in (
+            (train_origins(split, w), train_s, train_o),
+            (val_origins(split, w), val_s, val_o),
+        ):
             s_list.append(np.full(len(origins), index))
             o_list.append(origins)
     if not scaled:
@@ -95,8 +109,14 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
             "use a shorter --horizon or more data"
         )
     source = WindowSource(scaled, w.lookback, w.horizon, w.patch)
-    return Prepared(states, source, (np.concatenate(train_s), np.concatenate(train_o)),
-                    (np.concatenate(val_s), np.concatenate(val_o)), kept, dropped)
+    return Prepared(
+        states,
+        source,
+        (np.concatenate(train_s), np.concatenate(train_o)),
+        (np.concatenate(val_s), np.concatenate(val_o)),
+        kept,
+        dropped,
+    )
 
 
 def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[str, list[float]]]:
@@ -108,11 +128,13 @@ def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[s
     t = cfg.train
     keras.utils.set_random_seed(t.seed)
     val_pick = evenly_spaced(len(prepared.val_index[1]), t.max_val_windows)
-    val_ds = prepared.source.dataset(prepared.val_index[0][val_pick], prepared.val_index[1][val_pick],
-                                     t.batch_size).cache()
+    val_ds = prepared.source.dataset(
+        prepared.val_index[0][val_pick], prepared.val_index[1][val_pick], t.batch_size
+    ).cache()
     n_train = len(prepared.train_index[1])
-    train_ds = prepared.source.dataset(*prepared.train_index, t.batch_size, shuffle_seed=t.seed,
-                                       sample_per_epoch=t.max_windows_per_epoch)
+    train_ds = prepared.source.dataset(
+        *prepared.train_index, t.batch_size, shuffle_seed=t.seed, sample_per_epoch=t.max_windows_per_epoch
+    )
     steps = -(-min(n_train, t.max_windows_per_epoch) // t.batch_size) if n_train > t.max_windows_per_epoch else None
     model = build_model(cfg.model)
     optimizer = keras.optimizers.Adam(t.learning_rate, clipnorm=t.clipnorm)
@@ -122,10 +144,16 @@ def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[s
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, t.patience // 2)),
         keras.callbacks.TerminateOnNaN(),
     ]
-    log(f"training on {n_train} windows ({len(val_pick)} validation windows), "
-        f"{model.count_params()} parameters")
-    history = model.fit(train_ds, validation_data=val_ds, epochs=t.epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, verbose=t.verbose, shuffle=False)
+    log(f"training on {n_train} windows ({len(val_pick)} validation windows), {model.count_params()} parameters")
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=t.epochs,
+        steps_per_epoch=steps,
+        callbacks=callbacks,
+        verbose=t.verbose,
+        shuffle=False,
+    )
     losses = history.history.get("loss", [])
     if not losses or not np.isfinite(losses[-1]):
         raise ForecasterError(
@@ -134,8 +162,9 @@ def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[s
     return model, {k: [float(x) for x in v] for k, v in history.history.items()}
 
 
-def train_run(data_path: str | Path, sections: dict[str, dict[str, Any]], out: str | Path,
-              log: Log = lambda _: None) -> dict[str, Any]:
+def train_run(
+    data_path: str | Path, sections: dict[str, dict[str, Any]], out: str | Path, log: Log = lambda _: None
+) -> dict[str, Any]:
     """The whole `forecaster train` job; returns the validation metrics that were saved."""
     from forecaster.evaluate import validation_report
     from forecaster.plots import plot_loss, plot_validation
@@ -148,11 +177,15 @@ def train_run(data_path: str | Path, sections: dict[str, dict[str, Any]], out: s
     cfg, season = resolve_config(sections, panel)
     prepared = prepare(panel, cfg)
     if prepared.dropped:
-        log(f"note: dropped {len(prepared.dropped)} series too short to train on "
+        log(
+            f"note: dropped {len(prepared.dropped)} series too short to train on "
             f"(need {min_length(cfg.window)} points): {', '.join(prepared.dropped[:5])}"
-            f"{' ...' if len(prepared.dropped) > 5 else ''}")
-    log(f"{len(prepared.kept)} series, frequency {panel.freq}, season {season}, lookback {cfg.window.lookback}, "
-        f"patch {cfg.window.patch}, horizon {cfg.window.horizon}")
+            f"{' ...' if len(prepared.dropped) > 5 else ''}"
+        )
+    log(
+        f"{len(prepared.kept)} series, frequency {panel.freq}, season {season}, lookback {cfg.window.lookback}, "
+        f"patch {cfg.window.patch}, horizon {cfg.window.horizon}"
+    )
     model, history = fit_model(prepared, cfg, log)
     report, examples = validation_report(model, prepared, panel, cfg, season)
     import pandas as pd
@@ -162,15 +195,23 @@ def train_run(data_path: str | Path, sections: dict[str, dict[str, Any]], out: s
         write_json(staging / "config.json", {"run": cfg.to_dict(), "freq": panel.freq, "season": season})
         write_json(staging / "scalers.json", {sid: state.to_json() for sid, state in prepared.states.items()})
         pd.DataFrame({"epoch": np.arange(1, len(history["loss"]) + 1), **history}).to_csv(
-            staging / "history.csv", index=False)
+            staging / "history.csv", index=False
+        )
         write_json(staging / "metrics.json", report)
         plot_loss(history, staging / "loss.png")
         plot_validation(examples, staging / "validation.png")
-        write_manifest(staging, {
-            "data": {"path": str(data_path), "sha256": file_sha256(data_path), "series": len(panel.series),
-                     "series_used": len(prepared.kept), "points": panel.n_points},
-            "seed": cfg.train.seed,
-            "train_seconds": round(time.time() - started, 2),
-        })
+        write_manifest(
+            staging,
+            {
+                "data": {
+                    "path": str(data_path),
+                    "sha256": file_sha256(data_path),
+                    "series": len(panel.series),
+                    "series_used": len(prepared.kept),
+                    "points": panel.n_points,
+                },
+                "seed": cfg.train.seed,
+                "train_seconds": round(time.time() - started, 2),
+            },
+        )
     return report
-

@@ -31,10 +31,15 @@ def panel_csv(tmp_path):
     frames = []
     for sid, n, level in [("a", 150, 5.0), ("b", 90, 50.0), ("c", 40, -3.0)]:
         t = np.arange(n)
-        frames.append(pd.DataFrame({
-            "id": sid, "time": pd.date_range("2024-01-01", periods=n, freq="D"),
-            "y": level + np.sin(2 * np.pi * t / 7) + 0.1 * rng.standard_normal(n),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": sid,
+                    "time": pd.date_range("2024-01-01", periods=n, freq="D"),
+                    "y": level + np.sin(2 * np.pi * t / 7) + 0.1 * rng.standard_normal(n),
+                }
+            )
+        )
     path = tmp_path / "panel.csv"
     pd.concat(frames).to_csv(path, index=False)
     return path

@@ -25,12 +25,18 @@ CASES = {
     "1e308": (("time,y\n" + GOOD_ROWS + "2024-01-29,1e308\n").encode(), [], "row 30, column 'y': infinite"),
     "duplicate timestamps": (("time,y\n" + GOOD_ROWS + "2024-01-28,3\n").encode(), [], "duplicate timestamp"),
     "unparseable date": (("time,y\n" + GOOD_ROWS + "not a date,3\n").encode(), [], "row 30, column 'time'"),
-    "mixed time zones": (("time,y\n" + "".join(f"2024-01-{d:02d}T00:00+0{d % 2}:00,{d}\n" for d in range(1, 29)))
-                         .encode(), [], "time zones"),
+    "mixed time zones": (
+        ("time,y\n" + "".join(f"2024-01-{d:02d}T00:00+0{d % 2}:00,{d}\n" for d in range(1, 29))).encode(),
+        [],
+        "time zones",
+    ),
     "irregular steps": (("time,y\n" + GOOD_ROWS + "2024-01-29 06:00,3\n").encode(), [], "irregular step"),
     "one row": (b"time,y\n2024-01-01,1\n", [], "too few rows"),
-    "shorter than horizon": (("time,y\n" + "".join(GOOD_ROWS.splitlines(keepends=True)[:5])).encode(), [],
-                             "every series is too short"),
+    "shorter than horizon": (
+        ("time,y\n" + "".join(GOOD_ROWS.splitlines(keepends=True)[:5])).encode(),
+        [],
+        "every series is too short",
+    ),
     "crossing quantiles": (("time,y\n" + GOOD_ROWS).encode(), ["--quantiles", "0.5,0.1,0.9"], "ascending levels"),
 }
 
@@ -54,20 +60,23 @@ def test_missing_file():
     assert result.exit_code == 2 and "file not found" in result.output
 
 
-@pytest.mark.parametrize("name,content,note", [
-    ("semicolons", "time;y\n" + GOOD_ROWS.replace(",", ";"), None),
-    ("tabs", "time\ty\n" + GOOD_ROWS.replace(",", "\t"), None),
-    ("BOM", "\ufefftime,y\n" + GOOD_ROWS, None),
-    ("thousands", "time,y\n" + "".join(f'2024-01-{d:02d},"1,{d:03d}.5"\n' for d in range(1, 29)), None),
-    ("unsorted", "time,y\n" + "".join(reversed(GOOD_ROWS.splitlines(keepends=True))), "sorted"),
-    ("constant", "time,y\n" + "".join(f"2024-01-{d:02d},5\n" for d in range(1, 29)), None),
-])
+@pytest.mark.parametrize(
+    "name,content,note",
+    [
+        ("semicolons", "time;y\n" + GOOD_ROWS.replace(",", ";"), None),
+        ("tabs", "time\ty\n" + GOOD_ROWS.replace(",", "\t"), None),
+        ("BOM", "\ufefftime,y\n" + GOOD_ROWS, None),
+        ("thousands", "time,y\n" + "".join(f'2024-01-{d:02d},"1,{d:03d}.5"\n' for d in range(1, 29)), None),
+        ("unsorted", "time,y\n" + "".join(reversed(GOOD_ROWS.splitlines(keepends=True))), "sorted"),
+        ("constant", "time,y\n" + "".join(f"2024-01-{d:02d},5\n" for d in range(1, 29)), None),
+    ],
+)
 def test_documented_behaviour_for_odd_but_valid_files(name, content, note, tmp_path):
     data = tmp_path / "data.csv"
     data.write_text(content, encoding="utf-8")
     result = CliRunner().invoke(main, ["doctor", str(data), "--target", "y", "--time-col", "time", "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     assert report["series"][0]["length"] == 28 and report["frequency"] == "D"
     if note:
         assert any(note in n for n in report["notes"])
@@ -85,8 +94,9 @@ def trained(tmp_path_factory):
 
 
 def _forecast(run, data, out):
-    return CliRunner().invoke(main, ["forecast", str(run), "--data", str(data), "--out", str(out),
-                                     "--plot", str(out.with_suffix(".png"))])
+    return CliRunner().invoke(
+        main, ["forecast", str(run), "--data", str(data), "--out", str(out), "--plot", str(out.with_suffix(".png"))]
+    )
 
 
 def test_forecast_with_unknown_series_or_columns(trained, tmp_path):
@@ -102,13 +112,18 @@ def test_forecast_with_unknown_series_or_columns(trained, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["renamed.csv", "unknown.csv"]
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda run: (run / "scalers.json").unlink(), "missing scalers.json"),
-    (lambda run: (run / "model.keras").write_bytes(b"garbage"), "checksum mismatch"),
-    (lambda run: (run / "config.json").write_text("{not json"), "corrupt run directory"),
-    (lambda run: (run / "manifest.json").write_text(json.dumps({"format": 99, "versions": {"forecaster": "9"}})),
-     "run format 99"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda run: (run / "scalers.json").unlink(), "missing scalers.json"),
+        (lambda run: (run / "model.keras").write_bytes(b"garbage"), "checksum mismatch"),
+        (lambda run: (run / "config.json").write_text("{not json"), "corrupt run directory"),
+        (
+            lambda run: (run / "manifest.json").write_text(json.dumps({"format": 99, "versions": {"forecaster": "9"}})),
+            "run format 99",
+        ),
+    ],
+)
 def test_damaged_run_directory(trained, tmp_path, damage, message):
     import shutil
 

@@ -24,19 +24,42 @@ def test_every_command_has_help(command):
 
 
 def test_help_does_not_import_tensorflow():
-    code = "import sys; from forecaster.cli import main; assert 'tensorflow' not in sys.modules; " \
-           "assert 'pandas' not in sys.modules"
+    code = (
+        "import sys; from forecaster.cli import main; assert 'tensorflow' not in sys.modules; "
+        "assert 'pandas' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
     run = tmp_path / "run"
-    result = _invoke("train", sine_csv, "--target", "y", "--time-col", "time", "--horizon", "6",
-                     "--lookback", "24", *FAST, "--out", run)
+    result = _invoke(
+        "train",
+        sine_csv,
+        "--target",
+        "y",
+        "--time-col",
+        "time",
+        "--horizon",
+        "6",
+        "--lookback",
+        "24",
+        *FAST,
+        "--out",
+        run,
+    )
     assert result.exit_code == 0, result.output
     assert "seasonal naive" in result.output
-    for name in ["model.keras", "config.json", "scalers.json", "history.csv", "metrics.json", "manifest.json",
-                 "loss.png", "validation.png"]:
+    for name in [
+        "model.keras",
+        "config.json",
+        "scalers.json",
+        "history.csv",
+        "metrics.json",
+        "manifest.json",
+        "loss.png",
+        "validation.png",
+    ]:
         assert (run / name).is_file(), name
 
     out = tmp_path / "fc.csv"
@@ -58,8 +81,25 @@ def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
 
 def test_panel_with_short_series_and_quantiles(panel_csv, tmp_path):
     run = tmp_path / "run"
-    result = _invoke("train", panel_csv, "--target", "y", "--time-col", "time", "--id-col", "id",
-                     "--horizon", "5", "--lookback", "56", "--quantiles", "0.1,0.5,0.9", *FAST, "--out", run)
+    result = _invoke(
+        "train",
+        panel_csv,
+        "--target",
+        "y",
+        "--time-col",
+        "time",
+        "--id-col",
+        "id",
+        "--horizon",
+        "5",
+        "--lookback",
+        "56",
+        "--quantiles",
+        "0.1,0.5,0.9",
+        *FAST,
+        "--out",
+        run,
+    )
     assert result.exit_code == 0, result.output
     out = tmp_path / "fc.csv"
     assert _invoke("forecast", run, "--data", panel_csv, "--out", out).exit_code == 0
@@ -71,8 +111,21 @@ def test_panel_with_short_series_and_quantiles(panel_csv, tmp_path):
 
 
 def test_doctor_reports_padding_and_gaps(panel_csv):
-    result = _invoke("doctor", panel_csv, "--target", "y", "--time-col", "time", "--id-col", "id",
-                     "--horizon", "5", "--lookback", "56", "--json")
+    result = _invoke(
+        "doctor",
+        panel_csv,
+        "--target",
+        "y",
+        "--time-col",
+        "time",
+        "--id-col",
+        "id",
+        "--horizon",
+        "5",
+        "--lookback",
+        "56",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     import json
 

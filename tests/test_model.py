@@ -24,8 +24,9 @@ def test_padded_short_series_equals_the_same_series_unpadded(bidirectional, cell
     short_model.set_weights(long_model.get_weights())
     series = np.linspace(-1, 1, 7)
     padded = np.concatenate([series, np.zeros(5)])
-    np.testing.assert_allclose(_predict(long_model, [padded], [7]), _predict(short_model, [series], [7]),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _predict(long_model, [padded], [7]), _predict(short_model, [series], [7]), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"patch": 4}, {"pooling": "attention"}, {"instance_norm": "mean"}])

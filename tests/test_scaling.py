@@ -34,12 +34,11 @@ def _panel(values):
 
 
 def test_changing_validation_values_does_not_change_the_scaler():
-    cfg = RunConfig(DataConfig(target="y"), WindowConfig(horizon=5, lookback=10),
-                    ModelConfig(lookback=10, horizon=5))
+    cfg = RunConfig(DataConfig(target="y"), WindowConfig(horizon=5, lookback=10), ModelConfig(lookback=10, horizon=5))
     values = np.random.default_rng(0).normal(size=100)
     first = prepare(_panel(values), cfg).states["s"]
     changed = values.copy()
-    changed[first.n_train:] += 1000.0  # validation part only
+    changed[first.n_train :] += 1000.0  # validation part only
     second = prepare(_panel(changed), cfg).states["s"]
     assert first.n_train == second.n_train == 80
     np.testing.assert_array_equal(first.scaler.center, second.scaler.center)

@@ -3,7 +3,12 @@ import pytest
 
 from forecaster.config import WindowConfig
 from forecaster.windowing import (
-    WindowSource, evenly_spaced, split_series, train_origins, val_origins, valid_lengths,
+    WindowSource,
+    evenly_spaced,
+    split_series,
+    train_origins,
+    val_origins,
+    valid_lengths,
 )
 
 
