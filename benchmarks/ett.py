@@ -60,7 +60,7 @@ def run(
     test_o = origins(val_end, test_end, lookback, horizon)
 
     window = WindowConfig(horizon=horizon, lookback=lookback, patch=patch, min_context=lookback)
-    model_cfg = ModelConfig(lookback=lookback, horizon=horizon, patch=patch, layers=layers)
+    model_cfg = ModelConfig(lookback=lookback, horizon=horizon, patch=patch, layers=layers, **model_options)
     train_cfg = TrainConfig(
         epochs=epochs,
         batch_size=128,
@@ -109,11 +109,23 @@ def main() -> None:
     parser.add_argument("--layers", default="64")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--instance-norm", default="last", choices=["last", "mean", "none"])
+    parser.add_argument("--pooling", default="last", choices=["last", "attention"])
+    parser.add_argument("--no-linear-skip", dest="linear_skip", action="store_false")
+    parser.add_argument("--cell", default="lstm", choices=["lstm", "gru"])
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"error: {args.data}: not found; pass --data PATH/TO/ETTh1.csv")
     layers = tuple(int(u) for u in args.layers.split(","))
-    print(json.dumps(run(args.data, args.horizon, args.lookback, args.patch, layers, args.epochs, args.seed)))
+    options = {
+        "instance_norm": args.instance_norm,
+        "pooling": args.pooling,
+        "linear_skip": args.linear_skip,
+        "cell": args.cell,
+    }
+    print(
+        json.dumps(run(args.data, args.horizon, args.lookback, args.patch, layers, args.epochs, args.seed, **options))
+    )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def main() -> None:
         result = run(args.data, horizon, lookback=336, patch=24, layers=(64,), epochs=args.epochs, seed=0)
         print(json.dumps(result), flush=True)
         results.append(result)
-    ours = " | ".join(f"**{r['mse']:.3f} / {r['mae']:.3f}**" for r in results)
+    ours = " | ".join(f"**{r['mse']:.4f} / {r['mae']:.4f}**" for r in results)
     lines = [
         "# ETTh1, univariate (target OT): our LSTM beside the published results",
         "",

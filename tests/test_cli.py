@@ -133,3 +133,15 @@ def test_doctor_reports_padding_and_gaps(panel_csv):
     fates = {s["series_id"]: s["fate"] for s in report["series"]}
     assert fates == {"a": "ok", "b": "ok", "c": "padded and masked"}
     assert report["frequency"] == "D" and report["season"] == 7
+
+
+def test_same_data_config_and_seed_give_identical_forecasts(sine_csv, tmp_path):
+    frames = []
+    for attempt in ("one", "two"):
+        run = tmp_path / attempt
+        args = ["--target", "y", "--time-col", "time", "--horizon", "6", "--lookback", "24", "--seed", "3"]
+        assert _invoke("train", sine_csv, *args, *FAST, "--out", run).exit_code == 0
+        out = tmp_path / f"{attempt}.csv"
+        assert _invoke("forecast", run, "--data", sine_csv, "--out", out).exit_code == 0
+        frames.append(pd.read_csv(out))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
