@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -47,7 +48,14 @@ def origins(start: int, end: int, lookback: int, horizon: int) -> np.ndarray:
 
 
 def run(
-    data: Path, horizon: int, lookback: int, patch: int, layers: tuple[int, ...], epochs: int, seed: int
+    data: Path,
+    horizon: int,
+    lookback: int,
+    patch: int,
+    layers: tuple[int, ...],
+    epochs: int,
+    seed: int,
+    **model_options: Any,
 ) -> dict[str, object]:
     started = time.time()
     frame = pd.read_csv(data)

@@ -274,6 +274,8 @@ def evaluate(
         raise ForecasterError("--folds and --step must be at least 1")
     run = load_run(run_dir)
     panel = load_forecast_panel(run, data)
+    for note in panel.notes:
+        log(f"note: {note}")
     season = season or run.season
     horizon = run.config.window.horizon
     backtest = run_backtest(run, panel, run.load_model(), folds, step or horizon, season)

@@ -24,6 +24,12 @@ def load_forecast_panel(run: Run, data_path: str | Path) -> Panel:
     """Read DATA with the run's column settings and check it holds only series the run knows."""
     data_cfg = replace(run.config.data, freq=run.freq)
     panel = load_panel(data_path, data_cfg)
+    skipped = [s.series_id for s in panel.series if s.series_id in run.dropped]
+    if skipped:
+        panel.series = [s for s in panel.series if s.series_id not in run.dropped]
+        panel.notes.append(f"skipped {len(skipped)} series that were too short to train on: {', '.join(skipped[:5])}")
+        if not panel.series:
+            raise ForecasterError(f"{data_path}: every series was too short to train on; nothing to forecast")
     unknown = [s.series_id for s in panel.series if s.series_id not in run.series]
     if unknown:
         raise ForecasterError(

@@ -57,6 +57,7 @@ class Run:
     season: int
     series: dict[str, SeriesState]
     manifest: dict[str, Any]
+    dropped: list[str]  # series of the training file too short to train on
 
     def load_model(self) -> Any:
         import keras
@@ -156,7 +157,15 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     try:
         config = RunConfig.from_dict(raw_config["run"])
         series = {sid: SeriesState.from_json(state) for sid, state in raw_series.items()}
-        return Run(path, config, raw_config["freq"], raw_config["season"], series, manifest)
+        return Run(
+            path,
+            config,
+            raw_config["freq"],
+            raw_config["season"],
+            series,
+            manifest,
+            list(raw_config.get("dropped_series", [])),
+        )
     except (KeyError, TypeError) as exc:
         raise ForecasterError(f"{path}: corrupt run directory (bad field {exc}); retrain it") from None
 

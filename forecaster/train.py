@@ -192,7 +192,10 @@ def train_run(
 
     with atomic_directory(Path(out)) as staging:
         model.save(staging / MODEL_FILE)
-        write_json(staging / "config.json", {"run": cfg.to_dict(), "freq": panel.freq, "season": season})
+        write_json(
+            staging / "config.json",
+            {"run": cfg.to_dict(), "freq": panel.freq, "season": season, "dropped_series": prepared.dropped},
+        )
         write_json(staging / "scalers.json", {sid: state.to_json() for sid, state in prepared.states.items()})
         pd.DataFrame({"epoch": np.arange(1, len(history["loss"]) + 1), **history}).to_csv(
             staging / "history.csv", index=False

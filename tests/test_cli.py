@@ -145,3 +145,32 @@ def test_same_data_config_and_seed_give_identical_forecasts(sine_csv, tmp_path):
         assert _invoke("forecast", run, "--data", sine_csv, "--out", out).exit_code == 0
         frames.append(pd.read_csv(out))
     pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+def test_series_too_short_to_train_on_are_dropped_and_skipped_with_a_note(panel_csv, tmp_path):
+    run = tmp_path / "run"
+    result = _invoke(
+        "train",
+        panel_csv,
+        "--target",
+        "y",
+        "--time-col",
+        "time",
+        "--id-col",
+        "id",
+        "--horizon",
+        "5",
+        "--lookback",
+        "56",
+        "--holdout",
+        "30",
+        *FAST,
+        "--out",
+        run,
+    )
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 series too short" in result.output
+    out = tmp_path / "fc.csv"
+    result = _invoke("forecast", run, "--data", panel_csv, "--out", out)
+    assert result.exit_code == 0 and "skipped 1 series" in result.output
+    assert sorted(pd.read_csv(out)["id"].unique()) == ["a", "b"]
