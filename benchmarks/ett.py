@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--instance-norm", default="last", choices=["last", "mean", "none"])
     parser.add_argument("--pooling", default="last", choices=["last", "attention"])
-    parser.add_argument("--no-linear-skip", dest="linear_skip", action="store_false")
+    parser.add_argument("--linear-skip", action="store_true", help="add a linear path from inputs to outputs")
     parser.add_argument("--cell", default="lstm", choices=["lstm", "gru"])
     args = parser.parse_args()
     if not args.data.is_file():

@@ -185,7 +185,9 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
     help="Subtract each window's last value or mean before the network (default last).",
 )
 @click.option("--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states.")
-@click.option("--linear-skip/--no-linear-skip", default=None, help="Linear path from inputs to forecast.")
+@click.option(
+    "--linear-skip/--no-linear-skip", default=None, help="Add a linear path from inputs to forecast (default off)."
+)
 @click.option("--l2", type=float, help="L2 weight decay.")
 @click.option("--quantiles", callback=_csv_list(float), help="Quantile levels, e.g. 0.1,0.5,0.9.")
 @click.option("--epochs", type=int, help="Maximum epochs (early stopping ends sooner).")

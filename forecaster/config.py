@@ -59,7 +59,7 @@ class ModelConfig:
     dropout: float = 0.0
     instance_norm: str = "last"
     pooling: str = "last"
-    linear_skip: bool = True
+    linear_skip: bool = False
     l2: float = 0.0
     quantiles: tuple[float, ...] = ()
     use_cudnn: str | bool = "auto"
