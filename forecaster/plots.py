@@ -17,6 +17,12 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def _grid(count: int) -> tuple[Any, Any, np.ndarray]:
     plt = _pyplot()
     cols = 1 if count == 1 else 2
@@ -36,9 +42,7 @@ def plot_loss(history: dict[str, list[float]], path: Path) -> None:
         ax.plot(epochs, history["val_loss"], marker="o", label="validation")
     ax.set(xlabel="epoch", ylabel="loss (scaled units)", title="Training and validation loss")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
@@ -54,9 +58,7 @@ def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
         ax.set_title(f"{ex['series_id']} (validation)")
         ax.set_xlabel("steps from forecast origin")
     axes[0].legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_forecasts(
@@ -79,9 +81,7 @@ def plot_forecasts(
         ax.set_title(str(sid))
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_errors_by_step(mae_by_step: dict[str, list[float]], path: Path) -> None:
@@ -91,9 +91,7 @@ def plot_errors_by_step(mae_by_step: dict[str, list[float]], path: Path) -> None
         ax.plot(np.arange(1, len(errors) + 1), errors, label=name, linewidth=2.5 if name == "model" else 1.2)
     ax.set(xlabel="horizon step", ylabel="MAE (original units)", title="Backtest error by horizon step")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
@@ -107,6 +105,4 @@ def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
         ax.set_title(str(panel["series_id"]))
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
