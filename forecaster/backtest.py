@@ -70,15 +70,11 @@ def run_backtest(run: Run, panel: Panel, model: Any, folds: int, step: int, seas
             forecasts[name][row] = baseline_forecast(name, raw[:origin], horizon, season)
         scales[row] = seasonal_naive_scale(raw[: run.series[panel.series[s].series_id].n_fit], season)
     forecasts["model"] = point_forecast(raw_predictions, quantiles)
-    scales = np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None)
 
 
 def _metrics(bt: Backtest, rows: np.ndarray, name: str) -> dict[str, float]:
-    actual, forecast = bt.actual[rows], bt.forecasts[name][rows]
-    metrics = point_metrics(actual, forecast, 1.0)
-    metrics["mase"] = float(np.mean(np.abs(actual - forecast) / bt.scales[rows, None]))
-    return metrics
+    return point_metrics(bt.actual[rows], bt.forecasts[name][rows], bt.scales[rows])
 
 
 def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float]:

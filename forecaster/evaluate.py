@@ -28,12 +28,7 @@ def score_windows(
     actual and each forecast: (windows, horizon) in original units; scales: (windows,) the MASE
     denominator of each window's series. Pooled MAE/RMSE mix series' units; MASE does not.
     """
-    report = {}
-    for name, forecast in forecasts.items():
-        metrics = point_metrics(actual, forecast, 1.0)
-        metrics["mase"] = float(np.mean(np.abs(actual - forecast) / scales[:, None]))
-        report[name] = metrics
-    return report
+    return {name: point_metrics(actual, forecast, scales) for name, forecast in forecasts.items()}
 
 
 def validation_report(
@@ -59,8 +54,7 @@ def validation_report(
         actual[row] = raw[origin : origin + horizon]
         forecast[row] = state.scaler.inverse(predictions[row])
         naive[row] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
-        scales[row] = seasonal_naive_scale(raw[: state.n_train], season) or 1.0
-    scales = np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
+        scales[row] = seasonal_naive_scale(raw[: state.n_train], season)
     scores = score_windows(actual, {"model": forecast, "seasonal_naive": naive}, scales)
     report = {
         "split": "validation",

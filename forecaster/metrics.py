@@ -38,8 +38,18 @@ def seasonal_naive_scale(history: np.ndarray, season: int) -> float:
     return float(np.mean(np.abs(history[season:] - history[:-season])))
 
 
-def mase(actual: np.ndarray, forecast: np.ndarray, scale: float) -> float:
-    return float(np.mean(np.abs(actual - forecast)) / scale) if scale > 0 else float("nan")
+def mase(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) -> float:
+    """Mean absolute error over the MASE denominator.
+
+    scale: one number, or one per window (windows,) for actuals of shape (windows, horizon), so each
+    window is scaled by its own series. A zero or undefined denominator (a constant or one-point
+    history) counts as 1: MASE then falls back to MAE rather than to inf.
+    """
+    denominator = np.asarray(scale, dtype="float64")
+    denominator = np.where(np.isfinite(denominator) & (denominator > 0), denominator, 1.0)
+    if denominator.ndim:
+        denominator = denominator[:, None]
+    return float(np.mean(np.abs(actual - forecast) / denominator))
 
 
 def pinball(actual: np.ndarray, quantile_forecast: np.ndarray, level: float) -> float:
@@ -52,7 +62,7 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(np.mean((actual >= lower) & (actual <= upper)))
 
 
-def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, float]:
+def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) -> dict[str, float]:
     return {
         "mae": mae(actual, forecast),
         "rmse": rmse(actual, forecast),

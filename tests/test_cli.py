@@ -1,24 +1,27 @@
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from cli_helpers import PANEL, SINE, invoke, train
 
-from forecaster.cli import main
+RUN_FILES = [
+    "model.keras",
+    "config.json",
+    "scalers.json",
+    "history.csv",
+    "metrics.json",
+    "manifest.json",
+    "loss.png",
+    "validation.png",
+]
 
-FAST = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet"]
 
-
-def _invoke(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result
-
-
-@pytest.mark.parametrize("command", [[], ["doctor"], ["train"], ["forecast"], ["export"]])
+@pytest.mark.parametrize("command", [[], ["doctor"], ["train"], ["forecast"], ["evaluate"], ["export"]])
 def test_every_command_has_help(command):
-    result = _invoke(*command, "--help")
+    result = invoke(*command, "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output and len(result.output.splitlines()) > 4
 
@@ -33,44 +36,21 @@ def test_help_does_not_import_tensorflow():
 
 def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
     run = tmp_path / "run"
-    result = _invoke(
-        "train",
-        sine_csv,
-        "--target",
-        "y",
-        "--time-col",
-        "time",
-        "--horizon",
-        "6",
-        "--lookback",
-        "24",
-        *FAST,
-        "--out",
-        run,
-    )
+    result = train(sine_csv, SINE, run)
     assert result.exit_code == 0, result.output
     assert "seasonal naive" in result.output
-    for name in [
-        "model.keras",
-        "config.json",
-        "scalers.json",
-        "history.csv",
-        "metrics.json",
-        "manifest.json",
-        "loss.png",
-        "validation.png",
-    ]:
+    for name in RUN_FILES:
         assert (run / name).is_file(), name
 
     out = tmp_path / "fc.csv"
-    result = _invoke("forecast", run, "--data", sine_csv, "--out", out, "--plot", tmp_path / "fc.png")
+    result = invoke("forecast", run, "--data", sine_csv, "--out", out, "--plot", tmp_path / "fc.png")
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["time", "forecast"] and len(frame) == 6
     assert frame["time"].iloc[0] == "2024-01-09 08:00:00"  # the hour after the last row
     assert (tmp_path / "fc.png").stat().st_size > 1000
 
-    result = _invoke("export", run, "--out", tmp_path / "export")
+    result = invoke("export", run, "--out", tmp_path / "export")
     assert result.exit_code == 0, result.output
     import tensorflow as tf
 
@@ -81,28 +61,10 @@ def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
 
 def test_panel_with_short_series_and_quantiles(panel_csv, tmp_path):
     run = tmp_path / "run"
-    result = _invoke(
-        "train",
-        panel_csv,
-        "--target",
-        "y",
-        "--time-col",
-        "time",
-        "--id-col",
-        "id",
-        "--horizon",
-        "5",
-        "--lookback",
-        "56",
-        "--quantiles",
-        "0.1,0.5,0.9",
-        *FAST,
-        "--out",
-        run,
-    )
+    result = train(panel_csv, PANEL, run, "--quantiles", "0.1,0.5,0.9")
     assert result.exit_code == 0, result.output
     out = tmp_path / "fc.csv"
-    assert _invoke("forecast", run, "--data", panel_csv, "--out", out).exit_code == 0
+    assert invoke("forecast", run, "--data", panel_csv, "--out", out).exit_code == 0
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["id", "time", "forecast", "q_10", "q_50", "q_90"]
     assert frame.groupby("id").size().to_dict() == {"a": 5, "b": 5, "c": 5}
@@ -111,24 +73,8 @@ def test_panel_with_short_series_and_quantiles(panel_csv, tmp_path):
 
 
 def test_doctor_reports_padding_and_gaps(panel_csv):
-    result = _invoke(
-        "doctor",
-        panel_csv,
-        "--target",
-        "y",
-        "--time-col",
-        "time",
-        "--id-col",
-        "id",
-        "--horizon",
-        "5",
-        "--lookback",
-        "56",
-        "--json",
-    )
+    result = invoke("doctor", panel_csv, *PANEL, "--json")
     assert result.exit_code == 0, result.output
-    import json
-
     report = json.loads(result.output)
     fates = {s["series_id"]: s["fate"] for s in report["series"]}
     assert fates == {"a": "ok", "b": "ok", "c": "padded and masked"}
@@ -139,38 +85,19 @@ def test_same_data_config_and_seed_give_identical_forecasts(sine_csv, tmp_path):
     frames = []
     for attempt in ("one", "two"):
         run = tmp_path / attempt
-        args = ["--target", "y", "--time-col", "time", "--horizon", "6", "--lookback", "24", "--seed", "3"]
-        assert _invoke("train", sine_csv, *args, *FAST, "--out", run).exit_code == 0
+        assert train(sine_csv, SINE, run, "--seed", "3").exit_code == 0
         out = tmp_path / f"{attempt}.csv"
-        assert _invoke("forecast", run, "--data", sine_csv, "--out", out).exit_code == 0
+        assert invoke("forecast", run, "--data", sine_csv, "--out", out).exit_code == 0
         frames.append(pd.read_csv(out))
     pd.testing.assert_frame_equal(frames[0], frames[1])
 
 
 def test_series_too_short_to_train_on_are_dropped_and_skipped_with_a_note(panel_csv, tmp_path):
     run = tmp_path / "run"
-    result = _invoke(
-        "train",
-        panel_csv,
-        "--target",
-        "y",
-        "--time-col",
-        "time",
-        "--id-col",
-        "id",
-        "--horizon",
-        "5",
-        "--lookback",
-        "56",
-        "--holdout",
-        "30",
-        *FAST,
-        "--out",
-        run,
-    )
+    result = train(panel_csv, PANEL, run, "--holdout", "30")
     assert result.exit_code == 0, result.output
     assert "dropped 1 series too short" in result.output
     out = tmp_path / "fc.csv"
-    result = _invoke("forecast", run, "--data", panel_csv, "--out", out)
+    result = invoke("forecast", run, "--data", panel_csv, "--out", out)
     assert result.exit_code == 0 and "skipped 1 series" in result.output
     assert sorted(pd.read_csv(out)["id"].unique()) == ["a", "b"]

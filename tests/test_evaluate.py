@@ -3,15 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-
-from forecaster.cli import main
-
-FAST = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet"]
-
-
-def _invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from cli_helpers import SINE, invoke, train
 
 
 @pytest.fixture(scope="module")
@@ -24,25 +16,7 @@ def holdout_run(tmp_path_factory):
         {"time": pd.date_range("2024-01-01", periods=n, freq="h"), "y": 10 + np.sin(2 * np.pi * t / 24)}
     ).to_csv(data, index=False)
     run = base / "run"
-    result = _invoke(
-        "train",
-        data,
-        "--target",
-        "y",
-        "--time-col",
-        "time",
-        "--horizon",
-        "6",
-        "--lookback",
-        "24",
-        "--holdout",
-        "18",
-        "--quantiles",
-        "0.1,0.5,0.9",
-        *FAST,
-        "--out",
-        run,
-    )
+    result = train(data, SINE, run, "--holdout", "18", "--quantiles", "0.1,0.5,0.9")
     assert result.exit_code == 0, result.output
     return data, run
 
@@ -50,7 +24,7 @@ def holdout_run(tmp_path_factory):
 def test_backtest_scores_only_the_unseen_tail(holdout_run, tmp_path):
     data, run = holdout_run
     out = tmp_path / "ev"
-    result = _invoke("evaluate", run, "--data", data, "--folds", "5", "--step", "6", "--out", out)
+    result = invoke("evaluate", run, "--data", data, "--folds", "5", "--step", "6", "--out", out)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "metrics.json").read_text())
     # 18 held-out points, horizon 6, step 6: origins 234, 228, 222 fit; 216 and 210 would overlap training
@@ -69,33 +43,14 @@ def test_backtest_scores_only_the_unseen_tail(holdout_run, tmp_path):
 
 def test_quality_gate_exits_1_when_the_model_loses(holdout_run, tmp_path):
     data, run = holdout_run
-    result = _invoke(
-        "evaluate", run, "--data", data, "--out", tmp_path / "ev", "--fail-if-worse-than", "seasonal_naive"
-    )
+    result = invoke("evaluate", run, "--data", data, "--out", tmp_path / "ev", "--fail-if-worse-than", "seasonal_naive")
     assert result.exit_code == 1  # nothing beats a perfect seasonal naive on a pure sine
     assert "quality gate failed" in result.output
 
 
 def test_refuses_when_there_is_no_unseen_data(sine_csv, tmp_path):
     run = tmp_path / "run"
-    assert (
-        _invoke(
-            "train",
-            sine_csv,
-            "--target",
-            "y",
-            "--time-col",
-            "time",
-            "--horizon",
-            "6",
-            "--lookback",
-            "24",
-            *FAST,
-            "--out",
-            run,
-        ).exit_code
-        == 0
-    )
-    result = _invoke("evaluate", run, "--data", sine_csv, "--out", tmp_path / "ev")
+    assert train(sine_csv, SINE, run).exit_code == 0
+    result = invoke("evaluate", run, "--data", sine_csv, "--out", tmp_path / "ev")
     assert result.exit_code == 2 and "--holdout" in result.output
     assert not (tmp_path / "ev").exists()

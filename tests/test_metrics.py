@@ -31,3 +31,12 @@ def test_baselines_by_hand():
     np.testing.assert_array_equal(baseline_forecast("seasonal_naive", history, 4, season=3), [10, 20, 30, 10])
     np.testing.assert_allclose(baseline_forecast("drift", history, 2), [35.8, 41.6])
     np.testing.assert_array_equal(baseline_forecast("seasonal_naive", history[:2], 2, season=3), [2, 2])
+
+
+def test_mase_scales_each_window_by_its_own_series():
+    actual = np.array([[1.0, 1.0], [10.0, 10.0]])
+    forecast = np.array([[2.0, 2.0], [20.0, 20.0]])
+    # errors 1 and 10, scales 1 and 10: both windows have MASE 1
+    assert mase(actual, forecast, np.array([1.0, 10.0])) == pytest.approx(1.0)
+    # an undefined (constant-history) denominator falls back to MAE for that window
+    assert mase(actual, forecast, np.array([0.0, np.nan])) == pytest.approx((1 + 10) / 2)

@@ -1,0 +1,19 @@
+"""What the CLI tests share: one way to invoke the CLI, and the option sets of the fixture files."""
+
+from click.testing import CliRunner
+
+from forecaster.cli import main
+
+FAST = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet"]
+# the 200-point hourly sine (conftest `sine_csv`) and the three-series daily panel (`panel_csv`)
+SINE = ["--target", "y", "--time-col", "time", "--horizon", "6", "--lookback", "24"]
+PANEL = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "5", "--lookback", "56"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def train(data, options, out, *extra):
+    """`forecaster train DATA OPTIONS --out OUT` on a tiny budget; returns click's result."""
+    return invoke("train", data, *options, *extra, *FAST, "--out", out)
