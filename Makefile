@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train forecast evaluate export test test-slow lint bench-accuracy clean
+.PHONY: install demo train forecast evaluate export test test-slow lint bench-accuracy bench-export clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,12 @@ evaluate: install  ## train with the last 3 years held out, backtest them agains
 	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --holdout 156 --quiet --out $(HOLDOUT_RUN)
 	$(BIN)/forecaster evaluate $(HOLDOUT_RUN) --data $(DEMO_DATA) --folds 3 --fail-if-worse-than seasonal_naive
 
-export: install $(RUN)/manifest.json
+export: install $(RUN)/manifest.json  ## self-contained SavedModel -> $(RUN)/export/
 	$(BIN)/forecaster export $(RUN)
+	$(BIN)/saved_model_cli show --dir $(RUN)/export/saved_model --tag_set serve --signature_def serving_default
+
+bench-export: install $(RUN)/manifest.json  ## exported vs in-process forecasts; latency at batch 1 and 1000
+	$(PY) benchmarks/export_latency.py --run $(RUN) --data $(DEMO_DATA)
 
 test: install
 	$(BIN)/pytest -q

@@ -302,14 +302,26 @@ def evaluate(
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Export directory (default RUN_DIR/export).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["saved_model", "keras"]),
+    default="saved_model",
+    show_default=True,
+    help="saved_model serves without forecaster installed; keras is a .keras file that needs it.",
+)
 @user_errors
-def export(run_dir: str, out: str | None) -> None:
-    """Export a run's model as a TensorFlow SavedModel (serves on CPU even if trained on GPU)."""
+def export(run_dir: str, out: str | None, fmt: str) -> None:
+    """Export a self-contained model: raw values in, forecasts in original units out.
+
+    The SavedModel carries scaling, windowing and inverse scaling in its graph and serves on a CPU
+    even when trained on a GPU. Its inputs and outputs are listed in manifest.json beside it.
+    """
     from forecaster.export import export_run
     from forecaster.runs import load_run
 
-    saved = export_run(load_run(run_dir), out or Path(run_dir) / "export")
-    click.echo(f"SavedModel written to {saved}/")
+    saved = export_run(load_run(run_dir), out or Path(run_dir) / "export", fmt)
+    click.echo(f"{fmt} written to {saved} (inputs and outputs: {saved.parent / 'manifest.json'})")
 
 
 if __name__ == "__main__":

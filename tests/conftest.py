@@ -24,8 +24,7 @@ def sine_csv(tmp_path):
     return path
 
 
-@pytest.fixture
-def panel_csv(tmp_path):
+def write_panel(path):
     """Three series of different lengths in long format, one shorter than the lookback used in tests."""
     rng = np.random.default_rng(1)
     frames = []
@@ -40,6 +39,10 @@ def panel_csv(tmp_path):
                 }
             )
         )
-    path = tmp_path / "panel.csv"
     pd.concat(frames).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture
+def panel_csv(tmp_path):
+    return write_panel(tmp_path / "panel.csv")

@@ -55,8 +55,10 @@ def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
     import tensorflow as tf
 
     served = tf.saved_model.load(str(tmp_path / "export" / "saved_model"))
-    output = served.serve({"values": tf.zeros((3, 24, 1)), "length": tf.constant([24, 10, 24])})
-    assert tuple(output.shape) == (3, 6)
+    output = served.serve(
+        {"series_id": tf.constant(["series"] * 3), "values": tf.zeros((3, 24, 1)), "length": tf.constant([24, 10, 24])}
+    )
+    assert tuple(output["forecast"].shape) == (3, 6)
 
 
 def test_panel_with_short_series_and_quantiles(panel_csv, tmp_path):

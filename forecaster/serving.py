@@ -1,0 +1,172 @@
+"""The serving model: raw values in, forecasts in original units out, with no Python of ours needed.
+
+`serving_model(run)` wraps a run's network in three layers that carry what `forecaster forecast`
+does around it: look up the series' scaler by id, scale and window the raw inputs exactly as
+training did, and turn the output back into original units. Exported as a SavedModel, it serves
+with plain `tf.saved_model.load`, TensorFlow Serving or `saved_model_cli`.
+
+The per-series scaler parameters are baked in, keyed by series id, rather than taken as inputs:
+they were fitted on each series' training part, and asking a client to recompute them invites
+exactly the mismatch (or leakage) they exist to prevent. The price is that the artifact serves the
+series it was trained on; an unknown id fails the call with a message instead of a silent guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from forecaster.forecast import quantile_column
+from forecaster.runs import Run
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class SeriesLookup(keras.layers.Layer):
+    """Series ids -> their scaler parameters.
+
+    Args:
+        ids: the known series ids.
+        centers, scales: (n_series, n_features) affine scaler parameters, in the order of `ids`.
+
+    Call: string (batch,) -> [center float64 (batch, features), scale float64 (batch, features)].
+    Fails with InvalidArgumentError when an id is unknown.
+    """
+
+    def __init__(self, ids: list[str], centers: Any, scales: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        import tensorflow as tf
+
+        self.ids = list(ids)
+        self.centers = np.asarray(centers, dtype="float64")
+        self.scales = np.asarray(scales, dtype="float64")
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(self.ids, tf.string), tf.range(len(self.ids), dtype=tf.int64)
+            ),
+            default_value=-1,
+        )
+
+    def call(self, series_id: Any) -> Any:
+        import tensorflow as tf
+
+        index = self.table.lookup(series_id)
+        known = tf.debugging.Assert(
+            tf.reduce_all(index >= 0),
+            [
+                "unknown series_id (this model serves only the series in its manifest.json):",
+                tf.boolean_mask(series_id, index < 0),
+            ],
+        )
+        with tf.control_dependencies([known]):
+            index = tf.maximum(index, 0)
+        return tf.gather(tf.constant(self.centers), index), tf.gather(tf.constant(self.scales), index)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = (input_shape[0], self.centers.shape[1])
+        return shape, shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "ids": self.ids,
+            "centers": self.centers.tolist(),
+            "scales": self.scales.tolist(),
+        }
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class ScaleWindow(keras.layers.Layer):
+    """Raw right-padded windows -> the network's inputs, exactly as training windowed them.
+
+    The valid length is capped at `lookback` and rounded down to whole patches by dropping the
+    oldest points; the padding (whatever the client put there, NaN included) becomes 0.
+
+    Call: [values float32 (batch, lookback, features), length int32 (batch,), center, scale] ->
+        [scaled float32 (batch, lookback, features), length int32 (batch,)].
+    """
+
+    def __init__(self, lookback: int, patch: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.lookback, self.patch = lookback, patch
+
+    def call(self, inputs: Any) -> Any:
+        import tensorflow as tf
+
+        values, length, center, scale = inputs
+        length = tf.clip_by_value(tf.cast(length, tf.int32), 0, self.lookback)
+        n_valid = length - length % self.patch
+        steps = tf.range(self.lookback)[None, :]
+        valid = steps < n_valid[:, None]
+        positions = tf.where(valid, steps + (length - n_valid)[:, None], 0)
+        window = tf.gather(tf.cast(values, tf.float64), positions, batch_dims=1)
+        scaled = (window - center[:, None, :]) / scale[:, None, :]
+        scaled = tf.where(valid[:, :, None], scaled, tf.zeros_like(scaled))
+        return tf.cast(scaled, tf.float32), n_valid
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0], input_shape[1]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "lookback": self.lookback, "patch": self.patch}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class UnscaleForecast(keras.layers.Layer):
+    """[forecast float32 (batch, horizon[, quantiles]), center, scale] -> original units (float32)."""
+
+    def call(self, inputs: Any) -> Any:
+        forecast, center, scale = inputs
+        center, scale = center[:, 0], scale[:, 0]
+        while len(center.shape) < len(forecast.shape):
+            center, scale = ops.expand_dims(center, -1), ops.expand_dims(scale, -1)
+        return ops.cast(ops.cast(forecast, "float64") * scale + center, "float32")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0]
+
+
+def output_name(level: float) -> str:
+    """The output of a quantile level: the forecast CSV's column name with "." as "_" (q_10, q_97_5)."""
+    return quantile_column(level).replace(".", "_")
+
+
+def serving_model(run: Run) -> keras.Model:
+    """The run's network, rebuilt with the generic LSTM kernel, between raw-unit inputs and outputs.
+
+    Inputs: series_id string (batch,); values float32 (batch, lookback, features), raw, right-padded;
+    length int32 (batch,). Outputs: {"forecast": (batch, horizon)} plus one (batch, horizon) output
+    per quantile level ("q_10", ...) for quantile runs; "forecast" is then the median.
+    """
+    from forecaster.model import build_model
+
+    cfg = run.config
+    network = build_model(replace(cfg.model, use_cudnn=False))
+    network.set_weights(run.load_model().get_weights())
+
+    ids = list(run.series)
+    centers = np.stack([run.series[sid].scaler.center for sid in ids])
+    scales = np.stack([run.series[sid].scaler.scale for sid in ids])
+    series_id = keras.Input((), dtype="string", name="series_id")
+    values = keras.Input((cfg.window.lookback, cfg.model.n_features), name="values")
+    length = keras.Input((), dtype="int32", name="length")
+    center, scale = SeriesLookup(ids, centers, scales, name="series_scaler", dtype="float64")(series_id)
+    scaled, n_valid = ScaleWindow(cfg.window.lookback, cfg.window.patch, name="scale_window", dtype="float64")(
+        [values, length, center, scale]
+    )
+    forecast = UnscaleForecast(name="unscale", dtype="float64")(
+        [network({"values": scaled, "length": n_valid}), center, scale]
+    )
+    quantiles = cfg.model.quantiles
+    horizon = (cfg.window.horizon,)
+    if not quantiles:
+        outputs = {"forecast": keras.layers.Reshape(horizon, name="forecast")(forecast)}
+    else:
+        outputs = {"forecast": keras.layers.Reshape(horizon, name="forecast")(forecast[:, :, len(quantiles) // 2])}
+        for i, level in enumerate(quantiles):
+            name = output_name(level)
+            outputs[name] = keras.layers.Reshape(horizon, name=name)(forecast[:, :, i])
+    return keras.Model({"series_id": series_id, "values": values, "length": length}, outputs, name="serving")

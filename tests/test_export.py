@@ -1,0 +1,161 @@
+"""The exported artifact serves without forecaster: same numbers as `forecaster forecast`, any batch size."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import PANEL, invoke, train
+from conftest import write_panel
+
+LOOKBACK = 56  # PANEL's lookback; series "c" has 40 points, so its window is padded
+
+# Runs in a fresh interpreter that never imports forecaster: only TensorFlow and NumPy.
+SERVE = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import tensorflow as tf
+
+    export_dir, inputs_path, out_path = sys.argv[1:]
+    served = tf.saved_model.load(export_dir).signatures["serving_default"]
+    batch = dict(np.load(inputs_path))
+    whole = served(series_id=tf.constant(batch["series_id"]), values=tf.constant(batch["values"]),
+                   length=tf.constant(batch["length"]))
+    one_by_one = [
+        served(series_id=tf.constant(batch["series_id"][i:i + 1]), values=tf.constant(batch["values"][i:i + 1]),
+               length=tf.constant(batch["length"][i:i + 1]))
+        for i in range(len(batch["length"]))
+    ]
+    assert "forecaster" not in sys.modules
+    np.savez(out_path, **{f"batch_{name}": whole[name].numpy() for name in whole},
+             **{f"single_{name}": np.concatenate([o[name].numpy() for o in one_by_one]) for name in whole})
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A quantile run on the three-series panel, its forecast CSV and its SavedModel export."""
+    root = tmp_path_factory.mktemp("export")
+    data = write_panel(root / "panel.csv")
+    run = root / "run"
+    assert train(data, PANEL, run, "--quantiles", "0.1,0.5,0.9").exit_code == 0
+    result = invoke("forecast", run, "--data", data, "--out", root / "forecast.csv")
+    assert result.exit_code == 0, result.output
+    result = invoke("export", run, "--out", root / "export")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def raw_windows(data: Path) -> dict[str, np.ndarray]:
+    """What a client sends: each series' last LOOKBACK raw values, right-padded with NaN."""
+    frame = pd.read_csv(data)
+    ids, values, lengths = [], [], []
+    for sid, group in frame.groupby("id", sort=True):
+        tail = group["y"].to_numpy("float32")[-LOOKBACK:]
+        ids.append(sid.encode())
+        values.append(np.pad(tail, (0, LOOKBACK - len(tail)), constant_values=np.nan)[:, None])
+        lengths.append(len(tail))
+    return {"series_id": np.array(ids), "values": np.stack(values), "length": np.array(lengths, dtype="int32")}
+
+
+def test_saved_model_serves_the_cli_forecast_without_forecaster(exported):
+    inputs = raw_windows(exported / "panel.csv")
+    assert inputs["length"].tolist() == [56, 56, 40]  # "c" is padded
+    np.savez(exported / "inputs.npz", **inputs)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SERVE,
+            exported / "export" / "saved_model",
+            exported / "inputs.npz",
+            exported / "out.npz",
+        ],
+        check=True,
+        env={**os.environ, "PYTHONPATH": ""},
+        cwd=exported,
+    )
+    served = np.load(exported / "out.npz")
+    expected = pd.read_csv(exported / "forecast.csv").sort_values(["id", "time"])
+    for column in ["forecast", "q_10", "q_50", "q_90"]:
+        want = expected[column].to_numpy().reshape(3, 5)
+        for batching in ("batch", "single"):
+            np.testing.assert_allclose(served[f"{batching}_{column}"], want, rtol=1e-5, err_msg=f"{batching} {column}")
+
+
+def test_export_holds_no_cudnn_op_and_a_manifest(exported):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((exported / "export" / "saved_model" / "saved_model.pb").read_bytes())
+    graph = proto.meta_graphs[0].graph_def
+    ops = {node.op for node in graph.node} | {n.op for f in graph.library.function for n in f.node_def}
+    assert "While" in ops  # the LSTM's generic loop is there ...
+    assert not [op for op in ops if op.startswith("Cudnn")]  # ... and no cuDNN-only kernel
+
+    manifest = json.loads((exported / "export" / "manifest.json").read_text())
+    assert manifest["inputs"]["values"]["shape"] == ["batch", LOOKBACK, 1]
+    assert list(manifest["outputs"]) == ["forecast", "q_10", "q_50", "q_90"]
+    assert sorted(manifest["series"]) == ["a", "b", "c"] and manifest["horizon"] == 5
+
+
+def test_generic_kernel_is_chosen_before_tracing(exported):
+    from forecaster.runs import load_run
+    from forecaster.serving import serving_model
+
+    network = serving_model(load_run(exported / "run")).get_layer("forecaster")
+    recurrent = [layer for layer in network.layers if layer.name.startswith("lstm")]
+    assert recurrent and all(layer.use_cudnn is False for layer in recurrent)
+
+
+def test_unknown_series_id_fails_the_call_with_a_message(exported):
+    import tensorflow as tf
+
+    served = tf.saved_model.load(str(exported / "export" / "saved_model")).signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="unknown series_id"):
+        served(
+            series_id=tf.constant(["a", "nope"]),
+            values=tf.zeros((2, LOOKBACK, 1)),
+            length=tf.constant([LOOKBACK, LOOKBACK]),
+        )
+
+
+def test_saved_model_cli_shows_and_runs_the_signature(exported):
+    cli = Path(sys.executable).parent / "saved_model_cli"
+    if not cli.exists():
+        pytest.skip("saved_model_cli is not installed beside this interpreter")
+    saved = exported / "export" / "saved_model"
+    shown = subprocess.run([cli, "show", "--dir", saved, "--all"], capture_output=True, text=True, check=True)
+    for name in ("series_id", "values", "length", "forecast", "q_90"):
+        assert f"['{name}']" in shown.stdout
+    np.savez(exported / "cli_inputs.npz", **raw_windows(exported / "panel.csv"))
+    inputs = ";".join(f"{name}={exported / 'cli_inputs.npz'}[{name}]" for name in ("series_id", "values", "length"))
+    ran = subprocess.run(
+        [cli, "run", "--dir", saved, "--tag_set", "serve", "--signature_def", "serving_default", "--inputs", inputs],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "forecast" in ran.stdout
+
+
+def test_keras_format_gives_the_same_forecast(exported):
+    import keras
+    import tensorflow as tf
+
+    import forecaster.serving  # noqa: F401  (registers the serving layers)
+
+    result = invoke("export", exported / "run", "--out", exported / "keras_export", "--format", "keras")
+    assert result.exit_code == 0, result.output
+    model = keras.saving.load_model(exported / "keras_export" / "model.keras", safe_mode=True)
+    inputs = raw_windows(exported / "panel.csv")
+    predicted = model({name: tf.constant(array) for name, array in inputs.items()})
+    expected = pd.read_csv(exported / "forecast.csv").sort_values(["id", "time"])
+    np.testing.assert_allclose(predicted["forecast"], expected["forecast"].to_numpy().reshape(3, 5), rtol=1e-5)
