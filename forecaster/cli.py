@@ -305,10 +305,10 @@ def evaluate(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["saved_model", "keras"]),
+    type=click.Choice(["saved_model", "keras", "onnx"]),
     default="saved_model",
     show_default=True,
-    help="saved_model serves without forecaster installed; keras is a .keras file that needs it.",
+    help="saved_model and onnx serve without forecaster installed; keras is a .keras file that needs it.",
 )
 @user_errors
 def export(run_dir: str, out: str | None, fmt: str) -> None:

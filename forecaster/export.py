@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from forecaster.errors import ForecasterError
 from forecaster.runs import Run, atomic_directory, library_versions, write_json
 
-FORMATS = ("saved_model", "keras")
+FORMATS = {"saved_model": "saved_model", "keras": "model.keras", "onnx": "model.onnx"}
+ONNX_OPSET = 17
 
 
 def export_run(run: Run, out: str | Path, fmt: str = "saved_model") -> Path:
-    """Write `out/saved_model/` (or `out/model.keras`) and `out/manifest.json`, atomically.
+    """Write `out/saved_model/` (or `out/model.keras`, `out/model.onnx`) and `out/manifest.json`, atomically.
 
     The network is rebuilt with `use_cudnn=False` and given the trained weights before tracing, so
     a SavedModel made on a GPU machine holds no cuDNN-only op and still serves on a CPU.
@@ -22,16 +26,39 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model") -> Path:
 
     if fmt not in FORMATS:
         raise ForecasterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    model = serving_model(run)
-    name = "saved_model" if fmt == "saved_model" else "model.keras"
+    if fmt == "onnx" and importlib.util.find_spec("tf2onnx") is None:
+        raise ForecasterError("--format onnx needs tf2onnx: pip install 'forecaster[onnx]'")
+    model = serving_model(run, scaler_inputs=fmt == "onnx")
     out = Path(out)
     with atomic_directory(out) as staging:
-        if fmt == "saved_model":
-            model.export(str(staging / name), format="tf_saved_model", verbose=False)
+        target = staging / FORMATS[fmt]
+        if fmt == "keras":
+            model.save(target)
+        elif fmt == "saved_model":
+            model.export(str(target), format="tf_saved_model", verbose=False)
         else:
-            model.save(staging / name)
+            traced = staging / "traced"
+            model.export(str(traced), format="tf_saved_model", verbose=False)
+            convert_to_onnx(traced, target)
         write_json(staging / "manifest.json", export_manifest(run, fmt))
-    return out / name
+        if fmt == "onnx":
+            import shutil
+
+            shutil.rmtree(staging / "traced")
+    return out / FORMATS[fmt]
+
+
+def convert_to_onnx(saved_model: Path, target: Path) -> None:
+    """tf2onnx in a subprocess (it is a command-line tool first); its log is shown only on failure."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(saved_model), "--output", str(target),
+         "--opset", str(ONNX_OPSET), "--signature_def", "serving_default"],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    if done.returncode != 0 or not target.is_file():
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ForecasterError(f"tf2onnx could not convert the model ({last}); use --format saved_model")
 
 
 def export_manifest(run: Run, fmt: str) -> dict[str, Any]:
@@ -40,20 +67,30 @@ def export_manifest(run: Run, fmt: str) -> dict[str, Any]:
 
     cfg = run.config
     lookback, horizon, features = cfg.window.lookback, cfg.window.horizon, cfg.model.n_features
+    columns = [cfg.data.target, *cfg.data.features]
+    inputs: dict[str, Any] = {
+        "values": {
+            "dtype": "float32",
+            "shape": ["batch", lookback, features],
+            "doc": f"the last `lookback` raw observations of {', '.join(columns)}, oldest first; "
+            "a shorter series starts at row 0 and is padded on the right with anything",
+        },
+        "length": {"dtype": "int32", "shape": ["batch"], "doc": "valid rows in `values` (<= lookback)"},
+    }
+    if fmt == "onnx":
+        for name in ("center", "scale"):
+            inputs[name] = {"dtype": "float64", "shape": ["batch", features], "doc": f"the series' `{name}` below"}
+    else:
+        inputs["series_id"] = {"dtype": "string", "shape": ["batch"], "doc": "one of `series` below"}
+    series = {
+        sid: {"last_time": state.last_time, **(state.scaler.to_json() if fmt == "onnx" else {})}
+        for sid, state in run.series.items()
+    }
+    signatures = {"saved_model": "serving_default (also the `serve` endpoint)", "keras": "keras.Model call"}
     return {
         "format": fmt,
-        "signature": "serving_default (also the `serve` endpoint)" if fmt == "saved_model" else "keras.Model.predict",
-        "inputs": {
-            "series_id": {"dtype": "string", "shape": ["batch"], "doc": "one of `series` below"},
-            "values": {
-                "dtype": "float32",
-                "shape": ["batch", lookback, features],
-                "doc": "the last `lookback` raw observations, oldest first; column 0 is the target"
-                + (f", then {', '.join(cfg.data.features)}" if cfg.data.features else "")
-                + "; a shorter series goes first and is padded on the right with anything",
-            },
-            "length": {"dtype": "int32", "shape": ["batch"], "doc": "valid points in `values` (<= lookback)"},
-        },
+        "signature": signatures.get(fmt, f"ONNX opset {ONNX_OPSET}, inputs and outputs by name"),
+        "inputs": inputs,
         "outputs": {
             name: {"dtype": "float32", "shape": ["batch", horizon], "doc": "original units"}
             for name in ["forecast", *map(output_name, cfg.model.quantiles)]
@@ -65,7 +102,7 @@ def export_manifest(run: Run, fmt: str) -> dict[str, Any]:
         "features": list(cfg.data.features),
         "quantiles": list(cfg.model.quantiles),
         "frequency": run.freq,
-        "series": {sid: {"last_time": state.last_time} for sid, state in run.series.items()},
+        "series": series,
         "training_data_sha256": run.manifest.get("data", {}).get("sha256"),
         "versions": library_versions(),
     }

@@ -134,12 +134,15 @@ def output_name(level: float) -> str:
     return quantile_column(level).replace(".", "_")
 
 
-def serving_model(run: Run) -> keras.Model:
+def serving_model(run: Run, scaler_inputs: bool = False) -> keras.Model:
     """The run's network, rebuilt with the generic LSTM kernel, between raw-unit inputs and outputs.
 
     Inputs: series_id string (batch,); values float32 (batch, lookback, features), raw, right-padded;
     length int32 (batch,). Outputs: {"forecast": (batch, horizon)} plus one (batch, horizon) output
     per quantile level ("q_10", ...) for quantile runs; "forecast" is then the median.
+
+    With `scaler_inputs`, `series_id` is replaced by `center` and `scale` float64 (batch, features),
+    the series' scaler parameters, for runtimes without string lookup tables (ONNX).
     """
     from forecaster.model import build_model
 
@@ -147,13 +150,18 @@ def serving_model(run: Run) -> keras.Model:
     network = build_model(replace(cfg.model, use_cudnn=False))
     network.set_weights(run.load_model().get_weights())
 
-    ids = list(run.series)
-    centers = np.stack([run.series[sid].scaler.center for sid in ids])
-    scales = np.stack([run.series[sid].scaler.scale for sid in ids])
-    series_id = keras.Input((), dtype="string", name="series_id")
     values = keras.Input((cfg.window.lookback, cfg.model.n_features), name="values")
     length = keras.Input((), dtype="int32", name="length")
-    center, scale = SeriesLookup(ids, centers, scales, name="series_scaler", dtype="float64")(series_id)
+    inputs: dict[str, Any] = {"values": values, "length": length}
+    if scaler_inputs:
+        center = inputs["center"] = keras.Input((cfg.model.n_features,), dtype="float64", name="center")
+        scale = inputs["scale"] = keras.Input((cfg.model.n_features,), dtype="float64", name="scale")
+    else:
+        ids = list(run.series)
+        centers = np.stack([run.series[sid].scaler.center for sid in ids])
+        scales = np.stack([run.series[sid].scaler.scale for sid in ids])
+        series_id = inputs["series_id"] = keras.Input((), dtype="string", name="series_id")
+        center, scale = SeriesLookup(ids, centers, scales, name="series_scaler", dtype="float64")(series_id)
     scaled, n_valid = ScaleWindow(cfg.window.lookback, cfg.window.patch, name="scale_window", dtype="float64")(
         [values, length, center, scale]
     )
@@ -169,4 +177,4 @@ def serving_model(run: Run) -> keras.Model:
         for i, level in enumerate(quantiles):
             name = output_name(level)
             outputs[name] = keras.layers.Reshape(horizon, name=name)(forecast[:, :, i])
-    return keras.Model({"series_id": series_id, "values": values, "length": length}, outputs, name="serving")
+    return keras.Model(inputs, outputs, name="serving")

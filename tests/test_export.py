@@ -159,3 +159,20 @@ def test_keras_format_gives_the_same_forecast(exported):
     predicted = model({name: tf.constant(array) for name, array in inputs.items()})
     expected = pd.read_csv(exported / "forecast.csv").sort_values(["id", "time"])
     np.testing.assert_allclose(predicted["forecast"], expected["forecast"].to_numpy().reshape(3, 5), rtol=1e-5)
+
+
+def test_onnx_format_gives_the_same_forecast_in_onnxruntime(exported):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    result = invoke("export", exported / "run", "--out", exported / "onnx_export", "--format", "onnx")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((exported / "onnx_export" / "manifest.json").read_text())
+    session = ort.InferenceSession(str(exported / "onnx_export" / "model.onnx"))
+    inputs = raw_windows(exported / "panel.csv")
+    ids = [sid.decode() for sid in inputs.pop("series_id")]
+    for name in ("center", "scale"):
+        inputs[name] = np.array([manifest["series"][sid][name] for sid in ids])
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
+    expected = pd.read_csv(exported / "forecast.csv").sort_values(["id", "time"])
+    for column in ["forecast", "q_10", "q_90"]:
+        np.testing.assert_allclose(outputs[column], expected[column].to_numpy().reshape(3, 5), rtol=1e-5)
