@@ -199,16 +199,27 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default models/<data name>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--fresh", is_flag=True, help="Start from epoch 1 even if an interrupted run left its state.")
 @user_errors
-def train(data: str, out: str | None, quiet: bool, **options: Any) -> None:
-    """Train an LSTM on DATA and write a run directory."""
+def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) -> None:
+    """Train an LSTM on DATA and write a run directory.
+
+    The training state is saved after every epoch; if the run is interrupted (Ctrl-C, kill, power
+    loss), the same command resumes it from the last completed epoch.
+    """
     from forecaster.train import train_run
 
     sections = sections_from(options)
     if quiet:
         sections["train"]["verbose"] = 0
     out_dir = Path(out or Path("models") / Path(data).stem)
-    report = train_run(data, sections, out_dir, log)
+    try:
+        report = train_run(data, sections, out_dir, log, fresh=fresh)
+    except KeyboardInterrupt:
+        from forecaster.resume import interrupted_message
+
+        click.echo(f"\n{interrupted_message(out_dir)}", err=True)
+        sys.exit(130)
     model, naive = report["model"], report["seasonal_naive"]
     click.echo(f"run written to {out_dir}/")
     click.echo(

@@ -77,6 +77,7 @@ class TrainConfig:
     max_windows_per_epoch: int = 20_000
     max_val_windows: int = 20_000
     seed: int = 0
+    deterministic: bool = True  # tf op determinism: identical runs for the same data, config and seed
     verbose: int = 1
 
 

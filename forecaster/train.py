@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,14 +120,25 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
     )
 
 
-def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[str, list[float]]]:
-    """Build and fit the model; returns it (best validation weights restored) and its history."""
+def fit_model(
+    prepared: Prepared, cfg: RunConfig, log: Log, state: Path | None = None, fingerprint: str = ""
+) -> tuple[Any, dict[str, list[float]]]:
+    """Build and fit the model; returns it (best validation weights restored) and its history.
+
+    With `state`, the training state is saved there after every epoch, and a state saved by an
+    earlier, interrupted call with the same `fingerprint` is resumed.
+    """
     import keras
 
     from forecaster.model import build_model, loss_for
+    from forecaster.resume import ResumableTraining
 
     t = cfg.train
     keras.utils.set_random_seed(t.seed)
+    if t.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     val_pick = evenly_spaced(len(prepared.val_index[1]), t.max_val_windows)
     val_ds = prepared.source.dataset(
         prepared.val_index[0][val_pick], prepared.val_index[1][val_pick], t.batch_size
@@ -139,35 +151,57 @@ def fit_model(prepared: Prepared, cfg: RunConfig, log: Log) -> tuple[Any, dict[s
     model = build_model(cfg.model)
     optimizer = keras.optimizers.Adam(t.learning_rate, clipnorm=t.clipnorm)
     model.compile(optimizer=optimizer, loss=loss_for(cfg.model))
-    callbacks = [
-        keras.callbacks.EarlyStopping(patience=t.patience, restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, t.patience // 2)),
-        keras.callbacks.TerminateOnNaN(),
-    ]
+    early_stopping = keras.callbacks.EarlyStopping(patience=t.patience, restore_best_weights=True)
+    plateau = keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, t.patience // 2))
+    callbacks = [early_stopping, plateau, keras.callbacks.TerminateOnNaN()]
+    initial_epoch = 0
+    if state is not None:
+        resumable = ResumableTraining(state, fingerprint, early_stopping, plateau)
+        initial_epoch, finished = resumable.restore(model)
+        callbacks.append(resumable)
+        if initial_epoch:
+            log(f"resuming after epoch {initial_epoch} from the state in {state}/")
+        if finished:
+            initial_epoch = t.epochs
     log(f"training on {n_train} windows ({len(val_pick)} validation windows), {model.count_params()} parameters")
-    history = model.fit(
+    fitted = model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=t.epochs,
+        initial_epoch=initial_epoch,
         steps_per_epoch=steps,
         callbacks=callbacks,
         verbose=t.verbose,
         shuffle=False,
     )
-    losses = history.history.get("loss", [])
+    epochs = resumable.history if state is not None else [
+        {key: float(values[i]) for key, values in fitted.history.items()} for i in range(len(fitted.epoch))
+    ]  # fmt: skip
+    losses = [epoch.get("loss", np.nan) for epoch in epochs]
     if not losses or not np.isfinite(losses[-1]):
         raise ForecasterError(
             "training diverged (loss became NaN or inf); try a lower --learning-rate or another --scaler"
         )
-    return model, {k: [float(x) for x in v] for k, v in history.history.items()}
+    return model, {key: [epoch.get(key, np.nan) for epoch in epochs] for key in epochs[0]}
 
 
 def train_run(
-    data_path: str | Path, sections: dict[str, dict[str, Any]], out: str | Path, log: Log = lambda _: None
+    data_path: str | Path,
+    sections: dict[str, dict[str, Any]],
+    out: str | Path,
+    log: Log = lambda _: None,
+    fresh: bool = False,
 ) -> dict[str, Any]:
-    """The whole `forecaster train` job; returns the validation metrics that were saved."""
+    """The whole `forecaster train` job; returns the validation metrics that were saved.
+
+    The training state is saved after every epoch beside `out` (see `forecaster.resume`); running the
+    same job again after an interruption resumes it, unless `fresh`.
+    """
+    import json
+
     from forecaster.evaluate import validation_report
     from forecaster.plots import plot_loss, plot_validation
+    from forecaster.resume import state_dir
 
     started = time.time()
     data_cfg = _build(DataConfig, sections["data"])
@@ -186,7 +220,14 @@ def train_run(
         f"{len(prepared.kept)} series, frequency {panel.freq}, season {season}, lookback {cfg.window.lookback}, "
         f"patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
-    model, history = fit_model(prepared, cfg, log)
+    data_sha256 = file_sha256(data_path)
+    state = state_dir(Path(out))
+    if fresh:
+        shutil.rmtree(state, ignore_errors=True)
+    settings = cfg.to_dict()
+    settings["train"] = {k: v for k, v in settings["train"].items() if k != "verbose"}  # --quiet may change
+    fingerprint = f"{data_sha256}:{json.dumps(settings, sort_keys=True, default=str)}"
+    model, history = fit_model(prepared, cfg, log, state, fingerprint)
     report, examples = validation_report(model, prepared, panel, cfg, season)
     import pandas as pd
 
@@ -208,7 +249,7 @@ def train_run(
             {
                 "data": {
                     "path": str(data_path),
-                    "sha256": file_sha256(data_path),
+                    "sha256": data_sha256,
                     "series": len(panel.series),
                     "series_used": len(prepared.kept),
                     "points": panel.n_points,
@@ -217,4 +258,5 @@ def train_run(
                 "train_seconds": round(time.time() - started, 2),
             },
         )
+    shutil.rmtree(state, ignore_errors=True)  # the run directory now holds everything
     return report

@@ -142,3 +142,44 @@ def test_unwritable_output(trained, tmp_path):
     blocker.write_text("")
     result = _forecast(run, data, blocker / "fc.csv")
     assert result.exit_code == 2 and "cannot write here" in result.output
+
+
+# the cases about the data file itself, which every command that reads data must refuse the same way
+DATA_CASES = [name for name in CASES if not CASES[name][1] and name not in ("shorter than horizon",)]
+
+
+@pytest.fixture(scope="module")
+def single_run(tmp_path_factory):
+    """A run trained on the good rows, no id column: the columns every CASES file uses."""
+    base = tmp_path_factory.mktemp("single")
+    data = base / "data.csv"
+    data.write_text("time,y\n" + GOOD_ROWS)
+    run = base / "run"
+    result = CliRunner().invoke(main, ["train", str(data), *TRAIN, "--holdout", "3", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    return run
+
+
+@pytest.mark.parametrize(
+    "command,name",
+    # a run forecasts from as little history as it trained on (min_context), so one row is not an error there
+    [(c, n) for c in ("doctor", "forecast", "evaluate") for n in DATA_CASES if c == "doctor" or n != "one row"],
+)
+def test_every_command_refuses_bad_data_the_same_way(single_run, tmp_path, command, name):
+    content, _, message = CASES[name]
+    data = tmp_path / "data.csv"
+    data.write_bytes(content)
+    before = sorted(p.name for p in single_run.iterdir())
+    args = {
+        "doctor": ["doctor", str(data), "--target", "y", "--time-col", "time"],
+        "forecast": ["forecast", str(single_run), "--data", str(data)],
+        "evaluate": ["evaluate", str(single_run), "--data", str(data), "--out", str(tmp_path / "eval")],
+    }[command]
+    result = CliRunner().invoke(main, args)
+    if command == "doctor" and name in ("empty cell", "NaN cell"):  # doctor reports them, with the fix
+        assert result.exit_code == 0 and "problem: 1 series have gaps or empty cells" in result.output
+        return
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in single_run.iterdir()) == before  # no forecast.csv, no plot
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]

@@ -1,0 +1,148 @@
+"""Training that survives `kill -9`: the state after every epoch, saved atomically, resumed on rerun.
+
+The state lives beside the run directory (`models/.NAME.training/`) until the run is written. It
+holds the model and optimizer weights, the best weights early stopping has seen, the early-stopping
+and learning-rate-schedule counters and the history so far, so a resumed run carries on as the
+uninterrupted one would have. A fingerprint of the data file and the configuration guards it: state
+saved by another command is never resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from forecaster.runs import atomic_file
+
+STATE_FILE = "state.json"
+
+
+def state_dir(out: Path) -> Path:
+    """Where the training state of the run directory `out` is kept while it trains."""
+    out = Path(out)
+    return out.parent / f".{out.name}.training"
+
+
+class ResumableTraining(keras.callbacks.Callback):
+    """Saves the training state after every epoch and restores it into a fresh model.
+
+    Args:
+        directory: the state directory (created on the first save).
+        fingerprint: identifies the data and configuration; state with another one is discarded.
+        early_stopping, plateau: the callbacks whose counters are saved and restored with the weights.
+
+    `restore()` is called after `compile` and before `fit(initial_epoch=...)`; the callback must come
+    after `early_stopping` and `plateau` in the callback list, so it can put their counters back after
+    their own `on_train_begin` has reset them.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        fingerprint: str,
+        early_stopping: keras.callbacks.EarlyStopping,
+        plateau: keras.callbacks.ReduceLROnPlateau,
+    ):
+        super().__init__()
+        self.directory, self.fingerprint = Path(directory), fingerprint
+        self.early_stopping, self.plateau = early_stopping, plateau
+        self.history: list[dict[str, float]] = []
+        self._counters: dict[str, Any] | None = None
+        self._best_weights: list[Any] | None = None
+
+    def saved_state(self) -> dict[str, Any] | None:
+        """The state saved by this same command, or None (state from another command is removed)."""
+        path = self.directory / STATE_FILE
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        if state.get("fingerprint") != self.fingerprint:
+            self.discard()
+            return None
+        return state
+
+    def restore(self, model: keras.Model) -> tuple[int, bool]:
+        """Load the saved state into `model` (compiled).
+
+        Returns the epoch to start from (0 when there is no state) and whether training had finished.
+        """
+        state = self.saved_state()
+        if state is None:
+            return 0, False
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.directory / state["weights"])
+        if state.get("best_weights"):
+            with np.load(self.directory / state["best_weights"], allow_pickle=False) as best:
+                self._best_weights = [best[f"w{i}"] for i in range(len(best.files))]
+        self.history = state["history"]
+        self._counters = state["counters"]
+        return int(state["epoch"]), bool(state.get("finished"))
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self._counters is None:
+            return
+        es, plateau = self.early_stopping, self.plateau
+        es.wait, es.best, es.best_epoch = (
+            self._counters["es_wait"],
+            self._counters["es_best"],
+            self._counters["es_epoch"],
+        )
+        es.best_weights = self._best_weights
+        plateau.wait, plateau.best = self._counters["lr_wait"], self._counters["lr_best"]
+        plateau.cooldown_counter = self._counters["lr_cooldown"]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.history.append({key: float(value) for key, value in (logs or {}).items()})
+        self.directory.mkdir(parents=True, exist_ok=True)
+        weights = f"epoch-{epoch + 1}.weights.h5"
+        self.model.save_weights(self.directory / weights)
+        best_weights = None
+        if self.early_stopping.best_weights is not None:
+            best_weights = f"best-{epoch + 1}.npz"
+            np.savez(
+                self.directory / best_weights, **{f"w{i}": w for i, w in enumerate(self.early_stopping.best_weights)}
+            )
+        es, plateau = self.early_stopping, self.plateau
+        state = {
+            "fingerprint": self.fingerprint,
+            "epoch": epoch + 1,
+            "finished": bool(self.model.stop_training),  # early stopping ended training here
+            "weights": weights,
+            "best_weights": best_weights,
+            "history": self.history,
+            "counters": {
+                "es_wait": es.wait,
+                "es_best": None if es.best is None else float(es.best),
+                "es_epoch": es.best_epoch,
+                "lr_wait": plateau.wait,
+                "lr_best": float(plateau.best),
+                "lr_cooldown": plateau.cooldown_counter,
+            },
+        }
+        with atomic_file(self.directory / STATE_FILE) as staging:  # the commit point of this epoch
+            staging.write_text(json.dumps(state))
+        for old in [*self.directory.glob("*.weights.h5"), *self.directory.glob("*.npz")]:
+            if old.name not in (weights, best_weights):
+                old.unlink()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def interrupted_message(out: Path) -> str:
+    """What Ctrl-C says: where the state is and how to go on."""
+    directory = state_dir(out)
+    try:
+        epoch = json.loads((directory / STATE_FILE).read_text())["epoch"]
+    except (OSError, json.JSONDecodeError, KeyError):
+        return "interrupted before the first epoch ended; nothing was saved"
+    return (
+        f"interrupted: the state after epoch {epoch} is kept in {directory}/; run the same command again to "
+        "resume from there (--fresh starts over)"
+    )

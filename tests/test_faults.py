@@ -1,0 +1,91 @@
+"""Interrupted training: kill -9 and Ctrl-C at a random point, then the same command again."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+from cli_helpers import SINE, invoke, train
+
+from forecaster.resume import STATE_FILE, ResumableTraining, state_dir
+from forecaster.runs import load_run
+
+LONG = ["--epochs", "25", "--patience", "100", "--layers", "8", "--batch-size", "32", "--quiet"]
+
+
+def start_training(data, out, *extra):
+    command = [sys.executable, "-m", "forecaster.cli", "train", str(data), *SINE, *LONG, "--out", str(out), *extra]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def saved_epoch(out):
+    try:
+        return json.loads((state_dir(out) / STATE_FILE).read_text())["epoch"]
+    except (OSError, ValueError):
+        return 0
+
+
+def interrupt_mid_training(process, out, sig):
+    """Wait until at least two epochs are saved, then send `sig` at a random moment of a later epoch."""
+    deadline = time.time() + 120
+    while saved_epoch(out) < 2:
+        assert process.poll() is None, process.communicate()
+        assert time.time() < deadline, "training never saved an epoch"
+        time.sleep(0.05)
+    time.sleep(random.Random().uniform(0.0, 0.3))
+    process.send_signal(sig)
+    return process.communicate(timeout=60)
+
+
+def test_kill_9_then_the_same_command_resumes_and_keeps_the_previous_run(sine_csv, tmp_path):
+    out = tmp_path / "run"
+    assert train(sine_csv, SINE, out).exit_code == 0  # a previous good run at the same place
+    previous = (out / "manifest.json").read_bytes()
+
+    process = start_training(sine_csv, out)
+    interrupt_mid_training(process, out, signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL
+    killed_at = saved_epoch(out)
+    assert 2 <= killed_at < 25
+    assert (out / "manifest.json").read_bytes() == previous  # untouched ...
+    load_run(out)  # ... and still whole
+
+    result = invoke("train", sine_csv, *SINE, *LONG, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert f"resuming after epoch {killed_at}" in result.output
+    history = pd.read_csv(out / "history.csv")
+    assert history["epoch"].tolist() == list(range(1, 26))  # the epochs before the kill are kept
+    assert load_run(out).manifest != json.loads(previous)
+    assert not state_dir(out).exists()  # cleaned up once the run directory is written
+
+
+def test_ctrl_c_says_where_the_state_is_and_fresh_starts_over(sine_csv, tmp_path):
+    out = tmp_path / "run"
+    process = start_training(sine_csv, out)
+    _, stderr = interrupt_mid_training(process, out, signal.SIGINT)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert f"kept in {state_dir(out)}/" in stderr and "run the same command again" in stderr
+    assert not out.exists()
+
+    result = invoke("train", sine_csv, *SINE, *LONG, "--out", out, "--fresh")
+    assert result.exit_code == 0, result.output
+    assert "resuming" not in result.output
+
+
+def test_state_saved_by_another_command_is_discarded(tmp_path):
+    import keras
+
+    directory = tmp_path / ".run.training"
+    directory.mkdir()
+    (directory / STATE_FILE).write_text(json.dumps({"fingerprint": "other data", "epoch": 3}))
+    resumable = ResumableTraining(
+        directory, "this data", keras.callbacks.EarlyStopping(), keras.callbacks.ReduceLROnPlateau()
+    )
+    assert resumable.saved_state() is None
+    assert not directory.exists()
