@@ -42,6 +42,7 @@ SECTIONS = {
     "epochs": "train",
     "batch_size": "train",
     "learning_rate": "train",
+    "loss": "train",
     "clipnorm": "train",
     "patience": "train",
     "max_windows_per_epoch": "train",
@@ -94,7 +95,9 @@ def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     config_file = options.pop("config_file", None)
     sections: dict[str, dict[str, Any]] = (
-        read_config_file(config_file) if config_file else {"data": {}, "window": {}, "model": {}, "train": {}}
+        read_config_file(config_file)
+        if config_file
+        else {"data": {}, "window": {}, "model": {}, "train": {}, "tune": {}}
     )
     for name, value in options.items():
         if value is not None and name in SECTIONS:
@@ -150,7 +153,7 @@ def log(message: str) -> None:
 @click.group()
 @click.version_option(package_name="forecaster")
 def main() -> None:
-    """Forecast CSV time series with LSTM models: doctor, train, forecast, evaluate, export."""
+    """Forecast CSV time series with LSTM models: doctor, train, tune, forecast, evaluate, export."""
 
 
 @main.command()
@@ -167,36 +170,64 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
     click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
 
 
+def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The window, model and training options `train` and `tune` share."""
+    options = [
+        click.option("--horizon", type=int, help="Steps to forecast.  [required]"),
+        click.option("--lookback", type=int, help="Input steps (default: max(2 seasons, 4 horizons))."),
+        click.option("--patch", type=int, help="Input steps per LSTM step (default: one season, or lookback/16)."),
+        click.option(
+            "--scaler", type=click.Choice(["standard", "minmax", "robust", "none"]), help="Per-series scaler."
+        ),
+        click.option("--val-fraction", type=float, help="Share of each series used for validation (default 0.2)."),
+        click.option("--holdout", type=int, help="Steps at the end of each series kept out of training, for evaluate."),
+        click.option("--layers", callback=_csv_list(int), help="Units per recurrent layer, e.g. 64,64."),
+        click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell (default lstm)."),
+        click.option("--bidirectional", is_flag=True, default=None, help="Bidirectional recurrent layers."),
+        click.option("--dropout", type=float, help="Dropout between layers."),
+        click.option(
+            "--instance-norm",
+            type=click.Choice(["last", "mean", "none"]),
+            help="Subtract each window's last value or mean before the network (default last).",
+        ),
+        click.option(
+            "--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states."
+        ),
+        click.option(
+            "--linear-skip/--no-linear-skip",
+            default=None,
+            help="Add a linear path from inputs to forecast (default off).",
+        ),
+        click.option("--l2", type=float, help="L2 weight decay."),
+        click.option("--quantiles", callback=_csv_list(float), help="Quantile levels, e.g. 0.1,0.5,0.9."),
+        click.option("--epochs", type=int, help="Maximum epochs (early stopping ends sooner)."),
+        click.option("--batch-size", type=int, help="Windows per batch."),
+        click.option("--learning-rate", type=float, help="Adam learning rate."),
+        click.option(
+            "--loss", type=click.Choice(["mse", "mae", "huber"]), help="Training loss of point forecasts (default mse)."
+        ),
+        click.option("--clipnorm", type=float, help="Gradient clipping norm."),
+        click.option("--patience", type=int, help="Early-stopping patience in epochs."),
+        click.option("--max-windows-per-epoch", type=int, help="Windows sampled per epoch on large data."),
+        click.option("--seed", type=int, help="Random seed."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def validation_line(report: dict[str, Any]) -> str:
+    model, naive = report["model"], report["seasonal_naive"]
+    return (
+        f"validation ({report['windows']} windows): model MAE {model['mae']:.4g} MASE {model['mase']:.3f}"
+        f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
+        f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive"
+    )
+
+
 @main.command()
 @data_options
-@click.option("--horizon", type=int, help="Steps to forecast.  [required]")
-@click.option("--lookback", type=int, help="Input steps (default: max(2 seasons, 4 horizons)).")
-@click.option("--patch", type=int, help="Input steps per LSTM step (default: one season, or lookback/16).")
-@click.option("--scaler", type=click.Choice(["standard", "minmax", "robust", "none"]), help="Per-series scaler.")
-@click.option("--val-fraction", type=float, help="Share of each series used for validation (default 0.2).")
-@click.option("--holdout", type=int, help="Steps at the end of each series kept out of training, for evaluate.")
-@click.option("--layers", callback=_csv_list(int), help="Units per recurrent layer, e.g. 64,64.")
-@click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell (default lstm).")
-@click.option("--bidirectional", is_flag=True, default=None, help="Bidirectional recurrent layers.")
-@click.option("--dropout", type=float, help="Dropout between layers.")
-@click.option(
-    "--instance-norm",
-    type=click.Choice(["last", "mean", "none"]),
-    help="Subtract each window's last value or mean before the network (default last).",
-)
-@click.option("--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states.")
-@click.option(
-    "--linear-skip/--no-linear-skip", default=None, help="Add a linear path from inputs to forecast (default off)."
-)
-@click.option("--l2", type=float, help="L2 weight decay.")
-@click.option("--quantiles", callback=_csv_list(float), help="Quantile levels, e.g. 0.1,0.5,0.9.")
-@click.option("--epochs", type=int, help="Maximum epochs (early stopping ends sooner).")
-@click.option("--batch-size", type=int, help="Windows per batch.")
-@click.option("--learning-rate", type=float, help="Adam learning rate.")
-@click.option("--clipnorm", type=float, help="Gradient clipping norm.")
-@click.option("--patience", type=int, help="Early-stopping patience in epochs.")
-@click.option("--max-windows-per-epoch", type=int, help="Windows sampled per epoch on large data.")
-@click.option("--seed", type=int, help="Random seed.")
+@model_options
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default models/<data name>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fresh", is_flag=True, help="Start from epoch 1 even if an interrupted run left its state.")
@@ -220,12 +251,60 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
 
         click.echo(f"\n{interrupted_message(out_dir)}", err=True)
         sys.exit(130)
-    model, naive = report["model"], report["seasonal_naive"]
     click.echo(f"run written to {out_dir}/")
+    click.echo(validation_line(report))
+
+
+@main.command()
+@data_options
+@model_options
+@click.option("--tuner", type=click.Choice(["hyperband", "bayesian", "random"]), default="bayesian", show_default=True)
+@click.option(
+    "--max-trials",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Trials in all (a resumed search counts the earlier ones).",
+)
+@click.option("--max-minutes", type=float, help="Hand out no new trial after this many minutes.")
+@click.option("--out", type=click.Path(file_okay=False), help="Search directory (default models/<data name>_tuned).")
+@click.option("--overwrite", is_flag=True, help="Start the search afresh instead of resuming the one in --out.")
+@click.option("--chief", metavar="HOST:PORT", help="Serve the search to workers (run no trials), e.g. 127.0.0.1:8000.")
+@click.option("--worker", metavar="HOST:PORT", help="Run trials for the chief at HOST:PORT.")
+@click.option("--worker-id", help="This worker's name (default: worker-<pid>-<random>).")
+@click.option(
+    "--mixed-precision", is_flag=True, help="float16 compute for the trials on a GPU (the head stays float32)."
+)
+@user_errors
+def tune(data: str, out: str | None, chief: str | None, worker: str | None, **options: Any) -> None:
+    """Search lookback, depth, width, dropout, learning rate, batch size and loss with KerasTuner.
+
+    The first trial is the untuned `train` setting. The best trial is trained into OUT/best, an
+    ordinary run directory; OUT/trials.csv and OUT/trials.png list every trial. Run again with the
+    same --out to resume an interrupted search. Across machines: one `--chief HOST:PORT` and any
+    number of `--worker HOST:PORT` with the same data options; the chief's port has no
+    authentication, so it listens on loopback unless you name another address.
+    """
+    from forecaster.tune import tune_run
+
+    if chief and worker:
+        raise ForecasterError("--chief and --worker: give one (a chief serves the search, workers run trials)")
+    search = {name: options.pop(name) for name in ("tuner", "max_trials", "max_minutes", "overwrite", "worker_id")}
+    mixed_precision = options.pop("mixed_precision")
+    sections = sections_from(options)
+    out_dir = Path(out or Path("models") / f"{Path(data).stem}_tuned")
+    summary = tune_run(
+        data, sections, out_dir, chief=chief, worker=worker, mixed_precision=mixed_precision, log=log, **search
+    )
+    if summary is None:
+        return
+    untuned = summary["untuned_score"]
     click.echo(
-        f"validation ({report['windows']} windows): model MAE {model['mae']:.4g} MASE {model['mase']:.3f}"
-        f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
-        f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive"
+        f"{summary['completed']} of {summary['trials']} trials completed; best {summary['objective']} "
+        f"{summary['best_score']:.4g}" + (f" (untuned: {untuned:.4g})" if untuned is not None else "")
+    )
+    click.echo(
+        f"best run: {out_dir / 'best'}/ (forecast, evaluate and export work on it); trials: {out_dir / 'trials.csv'}"
     )
 
 

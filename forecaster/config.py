@@ -12,6 +12,7 @@ import tomllib
 from forecaster.errors import ForecasterError
 
 SCALERS = ("standard", "minmax", "robust", "none")
+LOSSES = ("mse", "mae", "huber")
 FILL_POLICIES = ("error", "interpolate", "ffill")
 CELLS = ("lstm", "gru")
 INSTANCE_NORMS = ("last", "mean", "none")
@@ -72,6 +73,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 1e-3
+    loss: str = "mse"  # point forecasts only; quantile runs use the pinball loss
     clipnorm: float | None = 1.0
     patience: int = 5
     max_windows_per_epoch: int = 20_000
@@ -115,7 +117,7 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
 
 
 def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
-    """Read a TOML config with optional [data], [window], [model], [train] tables."""
+    """Read a TOML config with optional [data], [window], [model], [train] and [tune] tables."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text())
@@ -123,7 +125,7 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
         raise ForecasterError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ForecasterError(f"{path}: not valid TOML ({exc})") from None
-    sections = {"data", "window", "model", "train"}
+    sections = {"data", "window", "model", "train", "tune"}
     unknown = set(raw) - sections
     if unknown:
         raise ForecasterError(

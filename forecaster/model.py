@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from forecaster.config import CELLS, INSTANCE_NORMS, POOLINGS, ModelConfig, check_choice
+from forecaster.config import CELLS, INSTANCE_NORMS, LOSSES, POOLINGS, ModelConfig, check_choice
 from forecaster.errors import ForecasterError
 from forecaster.layers import AddReference, AttentionPooling, InstanceNorm, LengthMask, MonotoneQuantiles
 
@@ -105,5 +105,9 @@ class PinballLoss(keras.losses.Loss):
         return {**super().get_config(), "quantiles": list(self.quantiles)}
 
 
-def loss_for(cfg: ModelConfig) -> Any:
-    return PinballLoss(cfg.quantiles) if cfg.quantiles else "mse"
+def loss_for(cfg: ModelConfig, loss: str = "mse") -> Any:
+    """The pinball loss for quantile models, else `loss` (mse, mae or huber on scaled values)."""
+    if cfg.quantiles:
+        return PinballLoss(cfg.quantiles)
+    check_choice("loss", loss, LOSSES)
+    return keras.losses.Huber() if loss == "huber" else loss

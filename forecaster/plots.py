@@ -106,3 +106,21 @@ def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
     _save(plt, fig, path)
+
+
+def plot_trials(trials: Any, objective: str, path: Path) -> None:
+    """The objective of each trial (failed ones marked on the axis) and the best so far."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    scored = trials.dropna(subset=["score"])
+    ax.plot(scored["trial"], scored["score"], "o", label="trial")
+    ax.step(scored["trial"], scored["score"].cummin(), where="post", label="best so far")
+    failed = trials[trials["score"].isna()]
+    if len(failed):
+        bottom = scored["score"].min() if len(scored) else 0.0
+        ax.plot(failed["trial"], [bottom] * len(failed), "x", color="red", label="failed")
+    ax.set(xlabel="trial", ylabel=f"{objective} (validation)", title="hyperparameter search")
+    if len(scored) and scored["score"].min() > 0:
+        ax.set_yscale("log")
+    ax.legend()
+    _save(plt, fig, path)

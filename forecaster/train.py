@@ -120,6 +120,29 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
     )
 
 
+@dataclass
+class TrainingData:
+    """The tf.data pipelines of one training job."""
+
+    train: Any  # shuffled windows, or an endless sample of them on large data
+    val: Any  # chronological validation windows, cached
+    steps_per_epoch: int | None  # set when `train` is an endless sample
+    n_train: int
+    n_val: int
+
+
+def training_data(prepared: Prepared, t: TrainConfig) -> TrainingData:
+    """Training windows shuffled with the seed (bounded per epoch), validation windows in order."""
+    val_pick = evenly_spaced(len(prepared.val_index[1]), t.max_val_windows)
+    val = prepared.source.dataset(prepared.val_index[0][val_pick], prepared.val_index[1][val_pick], t.batch_size)
+    n_train = len(prepared.train_index[1])
+    train = prepared.source.dataset(
+        *prepared.train_index, t.batch_size, shuffle_seed=t.seed, sample_per_epoch=t.max_windows_per_epoch
+    )
+    steps = -(-min(n_train, t.max_windows_per_epoch) // t.batch_size) if n_train > t.max_windows_per_epoch else None
+    return TrainingData(train, val.cache(), steps, n_train, len(val_pick))
+
+
 def fit_model(
     prepared: Prepared, cfg: RunConfig, log: Log, state: Path | None = None, fingerprint: str = ""
 ) -> tuple[Any, dict[str, list[float]]]:
@@ -139,18 +162,10 @@ def fit_model(
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    val_pick = evenly_spaced(len(prepared.val_index[1]), t.max_val_windows)
-    val_ds = prepared.source.dataset(
-        prepared.val_index[0][val_pick], prepared.val_index[1][val_pick], t.batch_size
-    ).cache()
-    n_train = len(prepared.train_index[1])
-    train_ds = prepared.source.dataset(
-        *prepared.train_index, t.batch_size, shuffle_seed=t.seed, sample_per_epoch=t.max_windows_per_epoch
-    )
-    steps = -(-min(n_train, t.max_windows_per_epoch) // t.batch_size) if n_train > t.max_windows_per_epoch else None
+    data = training_data(prepared, t)
     model = build_model(cfg.model)
     optimizer = keras.optimizers.Adam(t.learning_rate, clipnorm=t.clipnorm)
-    model.compile(optimizer=optimizer, loss=loss_for(cfg.model))
+    model.compile(optimizer=optimizer, loss=loss_for(cfg.model, t.loss))
     early_stopping = keras.callbacks.EarlyStopping(patience=t.patience, restore_best_weights=True)
     plateau = keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, t.patience // 2))
     callbacks = [early_stopping, plateau, keras.callbacks.TerminateOnNaN()]
@@ -163,13 +178,13 @@ def fit_model(
             log(f"resuming after epoch {initial_epoch} from the state in {state}/")
         if finished:
             initial_epoch = t.epochs
-    log(f"training on {n_train} windows ({len(val_pick)} validation windows), {model.count_params()} parameters")
+    log(f"training on {data.n_train} windows ({data.n_val} validation windows), {model.count_params()} parameters")
     fitted = model.fit(
-        train_ds,
-        validation_data=val_ds,
+        data.train,
+        validation_data=data.val,
         epochs=t.epochs,
         initial_epoch=initial_epoch,
-        steps_per_epoch=steps,
+        steps_per_epoch=data.steps_per_epoch,
         callbacks=callbacks,
         verbose=t.verbose,
         shuffle=False,

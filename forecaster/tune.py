@@ -1,0 +1,482 @@
+"""`forecaster tune`: a KerasTuner search whose result is an ordinary run directory.
+
+The search space covers the lookback (which changes the windows, so every trial re-windows the
+series in `ForecastHyperModel.fit`), depth, width, bidirectionality, dropout, learning rate, batch
+size and loss. Every hyperparameter is declared in `build`, so the oracle knows the whole space, and
+each one's default is the untuned `train` setting: the first trial is the untuned model, the baseline
+every other trial is compared with. The objective is the MSE (or, for quantile runs, the pinball
+loss) on the chronological validation windows, the same for every trial whatever its loss or lookback.
+
+Layout of `--out DIR`: `search/` (KerasTuner's state: a rerun resumes from it), `trials.csv`,
+`trials.png`, and `best/`, the run directory trained from the best hyperparameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import resource
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from forecaster.config import RunConfig
+from forecaster.data import Panel, load_panel
+from forecaster.errors import ForecasterError
+from forecaster.train import Log, Prepared, default_lookback, prepare, resolve_config, train_run, training_data
+
+TUNERS = ("hyperband", "bayesian", "random")
+SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived from the data (`lookback_choices`)
+    "layers": [1, 2],
+    "units": [32, 64, 128],
+    "bidirectional": [False, True],
+    "dropout": [0.0, 0.1, 0.2],
+    "learning_rate": [3e-4, 1e-3, 3e-3],
+    "batch_size": [64, 128, 256],
+    "loss": ["mse", "mae", "huber"],
+}
+MAX_FAILURES_IN_A_ROW = 3
+
+
+def lookback_choices(season: int, horizon: int, longest: int) -> list[int]:
+    """One, two and four seasons (or horizons, without a season) and the `train` default, within
+    half the longest series."""
+    unit = season if season >= 2 else horizon
+    cap = max(2, longest // 2)
+    candidates = {unit, 2 * unit, 4 * unit, default_lookback(season, horizon, longest)}
+    return sorted(v for v in candidates if 2 <= v <= cap) or [default_lookback(season, horizon, longest)]
+
+
+def search_space(base: RunConfig, season: int, longest: int, overrides: dict[str, Any]) -> dict[str, list[Any]]:
+    """The choices of each hyperparameter: the defaults above, replaced by the config file's [tune]
+    table; each list contains the untuned setting, which becomes its default."""
+    space: dict[str, list[Any]] = {
+        "lookback": lookback_choices(season, base.window.horizon, longest),
+        **copy.deepcopy(SPACE),
+    }
+    unknown = set(overrides) - set(space)
+    if unknown:
+        raise ForecasterError(
+            f"[tune] in the config file: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(space)}"
+        )
+    for name, values in overrides.items():
+        if not isinstance(values, list) or not values:
+            raise ForecasterError(f"[tune] {name} must be a non-empty list of choices, e.g. {name} = {space[name]}")
+        space[name] = list(values)
+    for name, value in untuned(base).items():
+        if value not in space[name]:
+            space[name] = sorted([*space[name], value]) if name != "loss" else [value, *space[name]]
+    return space
+
+
+def untuned(cfg: RunConfig) -> dict[str, Any]:
+    """What `train` would use, as hyperparameter values."""
+    return {
+        "lookback": cfg.window.lookback,
+        "layers": len(cfg.model.layers),
+        "units": cfg.model.layers[0],
+        "bidirectional": cfg.model.bidirectional,
+        "dropout": cfg.model.dropout,
+        "learning_rate": cfg.train.learning_rate,
+        "batch_size": cfg.train.batch_size,
+        "loss": cfg.train.loss,
+    }
+
+
+def with_values(sections: dict[str, dict[str, Any]], values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The train settings of a trial: the user's, with the trial's hyperparameter values."""
+    sections = copy.deepcopy(sections)
+    sections["window"]["lookback"] = values["lookback"]
+    sections["model"]["layers"] = (values["units"],) * values["layers"]
+    sections["model"]["bidirectional"] = bool(values["bidirectional"])
+    sections["model"]["dropout"] = values["dropout"]
+    sections["train"].update(
+        learning_rate=values["learning_rate"], batch_size=values["batch_size"], loss=values["loss"]
+    )
+    return sections
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (Linux), else its peak."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TrialStats(keras.callbacks.Callback):
+    """Adds to every epoch's logs what the trials table reports: the worker, memory and time."""
+
+    def __init__(self, worker: int):
+        super().__init__()
+        self.worker = worker
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.started = time.time()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is not None:
+            logs["worker"] = float(self.worker)
+            logs["rss_mb"] = resident_mb()
+            logs["seconds"] = time.time() - self.started
+
+
+class ForecastHyperModel(kt.HyperModel):
+    """Builds a trial's model from its hyperparameters and fits it on windows of its lookback."""
+
+    def __init__(self, panel: Panel, sections: dict[str, dict[str, Any]], space: dict[str, list[Any]],
+                 defaults: dict[str, Any], worker: int):  # fmt: skip
+        super().__init__(name="forecaster")
+        self.panel, self.sections, self.space, self.defaults, self.worker = panel, sections, space, defaults, worker
+        self._prepared: dict[tuple[int, int], Prepared] = {}
+
+    def config(self, hp: kt.HyperParameters) -> RunConfig:
+        return resolve_config(with_values(self.sections, hp.values), self.panel)[0]
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        from forecaster.model import build_model, loss_for
+
+        for name, choices in self.space.items():
+            if sorted(choices) == [False, True]:
+                hp.Boolean(name, default=self.defaults[name])
+            else:
+                hp.Choice(name, choices, default=self.defaults[name])
+        cfg = self.config(hp)
+        model = build_model(cfg.model)
+        model.compile(
+            optimizer=keras.optimizers.Adam(cfg.train.learning_rate, clipnorm=cfg.train.clipnorm),
+            loss=loss_for(cfg.model, cfg.train.loss),
+            metrics=[] if cfg.model.quantiles else [keras.metrics.MeanSquaredError(name="mse")],
+        )
+        return model
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        import tensorflow as tf
+
+        cfg = self.config(hp)
+        key = (cfg.window.lookback, cfg.window.patch)
+        if key not in self._prepared:  # the same lookback in a later trial reuses its windows
+            self._prepared[key] = prepare(self.panel, cfg)
+        data = training_data(self._prepared[key], cfg.train)
+        callbacks = [
+            TrialStats(self.worker),
+            *kwargs.get("callbacks", []),
+            keras.callbacks.EarlyStopping(patience=cfg.train.patience, restore_best_weights=True),
+            keras.callbacks.TerminateOnNaN(),
+        ]
+        try:
+            history = model.fit(
+                data.train,
+                validation_data=data.val,
+                epochs=kwargs.get("epochs", cfg.train.epochs),
+                initial_epoch=kwargs.get("initial_epoch", 0),
+                steps_per_epoch=data.steps_per_epoch,
+                callbacks=callbacks,
+                verbose=0,
+                shuffle=False,  # the training dataset is shuffled already (with the seed)
+            )
+        except tf.errors.ResourceExhaustedError:
+            raise kt.errors.FailedTrialError("out of memory: try smaller units or batch_size choices") from None
+        if not all(math.isfinite(v) for v in history.history.get("loss", [math.nan])):
+            raise kt.errors.FailedTrialError("loss became NaN or inf")
+        return history
+
+
+def budgeted(oracle_class: type, deadline: float | None, max_trials: int) -> type:
+    """`oracle_class` that stops handing out trials after `max_trials` or at `deadline` (time.time())."""
+
+    class Budgeted(oracle_class):  # type: ignore[misc,valid-type]
+        def populate_space(self, trial_id: str) -> dict[str, Any]:
+            status = kt.engine.trial.TrialStatus
+            if (deadline is not None and time.time() >= deadline) or len(self.trials) >= max_trials:
+                return {"status": status.STOPPED, "values": None}
+            if not self.trials and not isinstance(self, kt.oracles.HyperbandOracle):
+                # the first trial is the untuned setting (every default), the baseline of the table
+                return {"status": status.RUNNING, "values": {hp.name: hp.default for hp in self.hyperparameters.space}}
+            return super().populate_space(trial_id)
+
+    Budgeted.__name__ = oracle_class.__name__
+    return Budgeted
+
+
+def make_oracle(kind: str, objective: kt.Objective, max_trials: int, epochs: int, deadline: float | None,
+                seed: int) -> Any:  # fmt: skip
+    common = {"objective": objective, "seed": seed, "max_consecutive_failed_trials": MAX_FAILURES_IN_A_ROW}
+    if kind == "random":
+        oracle = budgeted(kt.oracles.RandomSearchOracle, deadline, max_trials)(max_trials=max_trials, **common)
+    elif kind == "bayesian":
+        oracle = budgeted(kt.oracles.BayesianOptimizationOracle, deadline, max_trials)(max_trials=max_trials, **common)
+    else:
+        oracle = budgeted(kt.oracles.HyperbandOracle, deadline, max_trials)(
+            max_epochs=max(2, epochs), factor=3, hyperband_iterations=1, **common
+        )
+    return oracle
+
+
+class ForecastTuner(kt.Tuner):
+    """KerasTuner's Tuner with a progress line per trial and a chief that serves the oracle itself."""
+
+    def __init__(self, *args: Any, log: Log, max_trials: int, deadline: float | None, **kwargs: Any):
+        self.log, self.max_trials, self.deadline = log, max_trials, deadline
+        self.trial_started = time.time()
+        super().__init__(*args, **kwargs)
+
+    def search(self, *args: Any, **kwargs: Any) -> None:
+        from keras_tuner.src.distribute import utils as dist_utils
+
+        if dist_utils.is_chief_oracle():
+            self.save()
+            serve_oracle(self.oracle, self.log, self.describe)
+            return
+        super().search(*args, **kwargs)
+
+    def on_trial_begin(self, trial: Any) -> None:
+        super().on_trial_begin(trial)
+        self.trial_started = time.time()
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        self.log(self.describe(self.oracle.get_trial(trial.trial_id), time.time() - self.trial_started))
+
+    def describe(self, trial: Any, seconds: float | None = None) -> str:
+        """`trial 3/10 lookback=104 ...: val_mse 0.0123 (best 0.0101), 12 s, 3.2 min left`."""
+        values = " ".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in trial.hyperparameters.values.items()
+            if not k.startswith("tuner/")
+        )
+        if trial.score is None:
+            reason = (trial.message or "").strip().splitlines()[-1:] or ["no score"]
+            outcome = f"{trial.status.lower()}: {reason[0][:200]}"
+        else:
+            outcome = f"{self.oracle.objective.name} {trial.score:.4g}"
+        best = self.oracle.get_best_trials(1)
+        if best and best[0].score is not None:
+            outcome += f" (best {best[0].score:.4g})"
+        if seconds is not None:
+            outcome += f", {seconds:.0f} s"
+        if self.deadline is not None:
+            outcome += f", {max(0.0, self.deadline - time.time()) / 60:.1f} min left"
+        return f"trial {int(trial.trial_id) + 1}/{self.max_trials} {values}: {outcome}"
+
+
+def serve_oracle(oracle: Any, log: Log, describe: Any) -> None:
+    """The chief: serve the oracle over gRPC until the budget is spent and every worker has left.
+
+    KerasTuner's own server loop polls every 20 s once the search is over; this one every 0.2 s,
+    and it prints each trial as a worker finishes it.
+    """
+    from concurrent import futures
+
+    import grpc
+    from keras_tuner.src.distribute import oracle_chief
+    from keras_tuner.src.protos import protos
+
+    address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    servicer = oracle_chief.OracleServicer(oracle)
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    if not server.add_insecure_port(address):
+        raise ForecasterError(f"--chief {address}: cannot listen there (in use, or not this machine's address)")
+    server.start()
+    log(f"chief: oracle listening on {address} (no authentication: keep it on a trusted network)")
+    reported = len(oracle.end_order)
+    try:
+        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
+            time.sleep(0.2)
+            for trial_id in oracle.end_order[reported:]:
+                log(describe(oracle.trials[trial_id]))
+            reported = len(oracle.end_order)
+    finally:
+        server.stop(grace=1)
+
+
+@contextlib.contextmanager
+def distributed(chief: str | None, worker: str | None, worker_id: str | None) -> Iterator[str | None]:
+    """Set KerasTuner's three variables for `--chief HOST:PORT` or `--worker HOST:PORT`; yields the tuner id."""
+    names = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
+    saved = {name: os.environ.get(name) for name in names}
+    address = chief or worker
+    tuner_id = None
+    if address:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ForecasterError(
+                f"--{'chief' if chief else 'worker'} {address}: expected HOST:PORT, e.g. 127.0.0.1:8000"
+            )
+        tuner_id = "chief" if chief else (worker_id or f"worker-{os.getpid()}-{secrets.token_hex(2)}")
+        if worker and "chief" in tuner_id:
+            raise ForecasterError(
+                f"--worker-id {tuner_id!r}: must not contain 'chief' (KerasTuner reads that as the chief)"
+            )
+        os.environ.update(
+            KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host.strip("[]"), KERASTUNER_ORACLE_PORT=port
+        )
+    try:
+        yield tuner_id
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def tune_run(
+    data_path: str | Path,
+    sections: dict[str, dict[str, Any]],
+    out: str | Path,
+    *,
+    tuner: str = "bayesian",
+    max_trials: int = 10,
+    max_minutes: float | None = None,
+    overwrite: bool = False,
+    chief: str | None = None,
+    worker: str | None = None,
+    worker_id: str | None = None,
+    mixed_precision: bool = False,
+    log: Log = lambda _: None,
+) -> dict[str, Any] | None:
+    """The whole `forecaster tune` job. Returns the summary written by the chief (or a lone tuner);
+    None on a worker."""
+    import tensorflow as tf
+
+    from forecaster.config import DataConfig, _build
+
+    if tuner not in TUNERS:
+        raise ForecasterError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
+    if max_trials < 1:
+        raise ForecasterError(f"--max-trials must be at least 1, got {max_trials}")
+    out = Path(out)
+    search_dir = out / "search"
+    if overwrite and not worker:
+        shutil.rmtree(search_dir, ignore_errors=True)
+    panel = load_panel(data_path, _build(DataConfig, sections["data"]))
+    for note in panel.notes:
+        log(f"note: {note}")
+    base, season = resolve_config(sections, panel)
+    longest = max(len(s) for s in panel.series) - base.window.holdout
+    space = search_space(base, season, longest, dict(sections.get("tune", {})))
+    defaults = untuned(base)
+    sections = {name: dict(values) for name, values in sections.items() if name != "tune"}
+    sections["window"]["min_context"] = base.window.min_context  # the same training windows' floor in every trial
+    objective = kt.Objective("val_loss" if base.model.quantiles else "val_mse", direction="min")
+    deadline = time.time() + 60 * max_minutes if max_minutes else None
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    gpus = tf.config.list_physical_devices("GPU")
+    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
+
+    with distributed(chief, worker, worker_id) as tuner_id:
+        resumed = (search_dir / "forecaster" / "oracle.json").exists() and not overwrite
+        keras.utils.set_random_seed(base.train.seed)
+        search = ForecastTuner(
+            oracle=make_oracle(tuner, objective, max_trials, base.train.epochs, deadline, base.train.seed),
+            hypermodel=ForecastHyperModel(panel, sections, space, defaults, worker=os.getpid()),
+            directory=str(search_dir),
+            project_name="forecaster",
+            overwrite=False,
+            distribution_strategy=strategy,
+            tuner_id=tuner_id,
+            log=log,
+            max_trials=max_trials,
+            deadline=deadline,
+        )
+        done = len(search.oracle.end_order) if not worker else 0
+        if not worker:
+            log(
+                f"{tuner} search over {', '.join(f'{k} {v}' for k, v in space.items())}; objective {objective.name} "
+                f"on {search_dir}"
+                + (f" (resuming: {done} trial(s) done; --overwrite starts afresh)" if resumed else "")
+            )
+        try:
+            search.search(verbose=0)
+        except RuntimeError as exc:
+            if "consecutive failures" not in str(exc):
+                raise
+            raise ForecasterError(
+                f"{MAX_FAILURES_IN_A_ROW} trials in a row failed (last: {str(exc).strip().splitlines()[-1][:200]}); "
+                f"see {out / 'trials.csv'} after fixing, or narrow the search space in [tune]"
+            ) from None
+        if worker:
+            log(f"worker {tuner_id}: no more trials from the chief; done")
+            return None
+        return finish(search, data_path, sections, out, objective.name, log)
+
+
+def finish(search: ForecastTuner, data_path: str | Path, sections: dict[str, dict[str, Any]], out: Path,
+           objective: str, log: Log) -> dict[str, Any]:  # fmt: skip
+    """Write trials.csv and trials.png, and train the best hyperparameters into `out/best`."""
+    import pandas as pd
+
+    from forecaster.plots import plot_trials
+    from forecaster.runs import atomic_file
+
+    trials = trials_frame(search.oracle)
+    with atomic_file(out / "trials.csv") as staging:
+        trials.to_csv(staging, index=False)
+    with atomic_file(out / "trials.png") as staging:
+        plot_trials(trials, objective, staging)
+    scored = trials.dropna(subset=["score"])
+    if scored.empty:
+        raise ForecasterError(f"no trial finished with a score; see {out / 'trials.csv'}")
+    best = search.oracle.get_best_trials(1)[0].hyperparameters.values
+    best_values = {k: v for k, v in best.items() if not k.startswith("tuner/")}
+    log(f"best trial: {' '.join(f'{k}={v}' for k, v in best_values.items())}; training it into {out / 'best'}")
+    keras.mixed_precision.set_global_policy("float32")  # the run directory's model is float32 everywhere
+    best_sections = with_values(sections, best_values)
+    best_sections["train"]["verbose"] = 0
+    report = train_run(data_path, best_sections, out / "best", log)
+    default_score = trials.loc[trials["trial"] == 1, "score"]
+    summary = {
+        "objective": objective,
+        "trials": int(len(trials)),
+        "completed": int(trials["status"].eq("COMPLETED").sum()),
+        "best": best_values,
+        "best_score": float(scored["score"].min()),
+        "untuned_score": None
+        if default_score.empty or pd.isna(default_score.iloc[0])
+        else float(default_score.iloc[0]),
+        "validation": report,
+    }
+    from forecaster.runs import write_json
+
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+def trials_frame(oracle: Any) -> Any:
+    """One row per trial: its number, status, score, hyperparameters, worker, time and memory."""
+    import pandas as pd
+
+    rows = []
+    for trial_id in sorted(oracle.trials, key=int):
+        trial = oracle.trials[trial_id]
+
+        def last(name: str, trial: Any = trial) -> float:
+            return trial.metrics.get_last_value(name) if trial.metrics.exists(name) else np.nan
+
+        message = (trial.message or "").strip().splitlines()
+        rows.append(
+            {
+                "trial": int(trial_id) + 1,
+                "status": trial.status,
+                "score": trial.score,
+                **trial.hyperparameters.values,
+                "worker": last("worker"),
+                "seconds": last("seconds"),
+                "rss_mb": last("rss_mb"),
+                "message": message[-1][:200] if message else "",
+            }
+        )
+    return pd.DataFrame(rows)
