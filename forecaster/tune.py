@@ -28,6 +28,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 import numpy as np
+from keras_tuner.src import config as kt_config
 
 from forecaster.config import RunConfig
 from forecaster.data import Panel, load_panel
@@ -45,6 +46,8 @@ SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived f
     "loss": ["mse", "mae", "huber"],
 }
 MAX_FAILURES_IN_A_ROW = 3
+kt_config.DEBUG = False  # a failed trial is one line with its reason (in trials.csv too), not a traceback
+CHIEF_WAIT_SECONDS = 120
 
 
 def lookback_choices(season: int, horizon: int, longest: int) -> list[int]:
@@ -187,8 +190,10 @@ class ForecastHyperModel(kt.HyperModel):
             )
         except tf.errors.ResourceExhaustedError:
             raise kt.errors.FailedTrialError("out of memory: try smaller units or batch_size choices") from None
-        if not all(math.isfinite(v) for v in history.history.get("loss", [math.nan])):
-            raise kt.errors.FailedTrialError("loss became NaN or inf")
+        objective = "val_loss" if cfg.model.quantiles else "val_mse"
+        watched = [*history.history.get("loss", [math.nan]), min(history.history.get(objective, [math.nan]))]
+        if not all(math.isfinite(v) for v in watched):
+            raise kt.errors.FailedTrialError("loss or validation error became NaN or inf")
         return history
 
 
@@ -235,6 +240,7 @@ class ForecastTuner(kt.Tuner):
         from keras_tuner.src.distribute import utils as dist_utils
 
         if dist_utils.is_chief_oracle():
+            self.oracle.verbose = 0  # our own line per trial instead of KerasTuner's tables
             self.save()
             serve_oracle(self.oracle, self.log, self.describe)
             return
@@ -245,19 +251,18 @@ class ForecastTuner(kt.Tuner):
         self.trial_started = time.time()
 
     def on_trial_end(self, trial: Any) -> None:
-        super().on_trial_end(trial)
-        self.log(self.describe(self.oracle.get_trial(trial.trial_id), time.time() - self.trial_started))
+        try:
+            super().on_trial_end(trial)  # raises when too many trials failed in a row
+        finally:
+            self.log(self.describe(self.oracle.get_trial(trial.trial_id), time.time() - self.trial_started))
 
     def describe(self, trial: Any, seconds: float | None = None) -> str:
         """`trial 3/10 lookback=104 ...: val_mse 0.0123 (best 0.0101), 12 s, 3.2 min left`."""
         values = " ".join(
-            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in trial.hyperparameters.values.items()
-            if not k.startswith("tuner/")
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameter_values(trial).items()
         )
         if trial.score is None:
-            reason = (trial.message or "").strip().splitlines()[-1:] or ["no score"]
-            outcome = f"{trial.status.lower()}: {reason[0][:200]}"
+            outcome = f"{trial.status.lower()}: {failure_reason(trial)}"
         else:
             outcome = f"{self.oracle.objective.name} {trial.score:.4g}"
         best = self.oracle.get_best_trials(1)
@@ -279,8 +284,8 @@ def serve_oracle(oracle: Any, log: Log, describe: Any) -> None:
     from concurrent import futures
 
     import grpc
+    from keras_tuner.src import protos
     from keras_tuner.src.distribute import oracle_chief
-    from keras_tuner.src.protos import protos
 
     address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
@@ -299,6 +304,23 @@ def serve_oracle(oracle: Any, log: Log, describe: Any) -> None:
             reported = len(oracle.end_order)
     finally:
         server.stop(grace=1)
+
+
+def wait_for_chief(address: str, log: Log, timeout: float = CHIEF_WAIT_SECONDS) -> None:
+    """Block until the chief's gRPC port answers, or fail with a message (KerasTuner would hang)."""
+    import grpc
+
+    log(f"worker: waiting for the chief at {address}")
+    channel = grpc.insecure_channel(address)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        raise ForecasterError(
+            f"--worker {address}: no chief answered in {timeout:.0f} s; "
+            f"start `forecaster tune ... --chief {address}` first"
+        ) from None
+    finally:
+        channel.close()
 
 
 @contextlib.contextmanager
@@ -378,6 +400,8 @@ def tune_run(
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
 
     with distributed(chief, worker, worker_id) as tuner_id:
+        if worker:
+            wait_for_chief(worker, log)
         resumed = (search_dir / "forecaster" / "oracle.json").exists() and not overwrite
         keras.utils.set_random_seed(base.train.seed)
         search = ForecastTuner(
@@ -404,9 +428,11 @@ def tune_run(
         except RuntimeError as exc:
             if "consecutive failures" not in str(exc):
                 raise
+            last = failure_reason(type("Failed", (), {"message": str(exc)}))
+            write_trials(search.oracle, out, objective.name)
             raise ForecasterError(
-                f"{MAX_FAILURES_IN_A_ROW} trials in a row failed (last: {str(exc).strip().splitlines()[-1][:200]}); "
-                f"see {out / 'trials.csv'} after fixing, or narrow the search space in [tune]"
+                f"{MAX_FAILURES_IN_A_ROW} trials in a row failed (last: {last}); every trial and its reason is in "
+                f"{out / 'trials.csv'}; narrow the search space ([tune] in --config) or fix the data"
             ) from None
         if worker:
             log(f"worker {tuner_id}: no more trials from the chief; done")
@@ -419,19 +445,11 @@ def finish(search: ForecastTuner, data_path: str | Path, sections: dict[str, dic
     """Write trials.csv and trials.png, and train the best hyperparameters into `out/best`."""
     import pandas as pd
 
-    from forecaster.plots import plot_trials
-    from forecaster.runs import atomic_file
-
-    trials = trials_frame(search.oracle)
-    with atomic_file(out / "trials.csv") as staging:
-        trials.to_csv(staging, index=False)
-    with atomic_file(out / "trials.png") as staging:
-        plot_trials(trials, objective, staging)
+    trials = write_trials(search.oracle, out, objective)
     scored = trials.dropna(subset=["score"])
     if scored.empty:
         raise ForecasterError(f"no trial finished with a score; see {out / 'trials.csv'}")
-    best = search.oracle.get_best_trials(1)[0].hyperparameters.values
-    best_values = {k: v for k, v in best.items() if not k.startswith("tuner/")}
+    best_values = hyperparameter_values(search.oracle.get_best_trials(1)[0])
     log(f"best trial: {' '.join(f'{k}={v}' for k, v in best_values.items())}; training it into {out / 'best'}")
     keras.mixed_precision.set_global_policy("float32")  # the run directory's model is float32 everywhere
     best_sections = with_values(sections, best_values)
@@ -455,6 +473,39 @@ def finish(search: ForecastTuner, data_path: str | Path, sections: dict[str, dic
     return summary
 
 
+def write_trials(oracle: Any, out: Path, objective: str) -> Any:
+    """`out/trials.csv` and `out/trials.png` from the oracle's trials; returns the table."""
+    from forecaster.plots import plot_trials
+    from forecaster.runs import atomic_file
+
+    trials = trials_frame(oracle)
+    with atomic_file(out / "trials.csv") as staging:
+        trials.to_csv(staging, index=False)
+    with atomic_file(out / "trials.png") as staging:
+        plot_trials(trials, objective, staging)
+    return trials
+
+
+def failure_reason(trial: Any) -> str:
+    """The last line of a failed trial's traceback, without the exception's module path."""
+    lines = (trial.message or "").strip().splitlines()
+    if not lines:
+        return "no score"
+    kind, _, reason = lines[-1].partition(": ")
+    return (reason if reason and "Error" in kind else lines[-1])[:200]
+
+
+def hyperparameter_values(trial: Any) -> dict[str, Any]:
+    """A trial's values without KerasTuner's bookkeeping ("tuner/..."), booleans as booleans (gRPC
+    sends them as integers)."""
+    booleans = {hp.name for hp in trial.hyperparameters.space if isinstance(hp, kt.engine.hyperparameters.Boolean)}
+    return {
+        k: bool(v) if k in booleans else v
+        for k, v in trial.hyperparameters.values.items()
+        if not k.startswith("tuner/")
+    }
+
+
 def trials_frame(oracle: Any) -> Any:
     """One row per trial: its number, status, score, hyperparameters, worker, time and memory."""
     import pandas as pd
@@ -466,17 +517,16 @@ def trials_frame(oracle: Any) -> Any:
         def last(name: str, trial: Any = trial) -> float:
             return trial.metrics.get_last_value(name) if trial.metrics.exists(name) else np.nan
 
-        message = (trial.message or "").strip().splitlines()
         rows.append(
             {
                 "trial": int(trial_id) + 1,
                 "status": trial.status,
                 "score": trial.score,
-                **trial.hyperparameters.values,
+                **hyperparameter_values(trial),
                 "worker": last("worker"),
                 "seconds": last("seconds"),
                 "rss_mb": last("rss_mb"),
-                "message": message[-1][:200] if message else "",
+                "message": failure_reason(trial) if trial.message else "",
             }
         )
     return pd.DataFrame(rows)

@@ -1,0 +1,148 @@
+"""`forecaster tune`: a small search, the distributed mode on loopback, resume after kill -9, failures."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from cli_helpers import SINE, invoke
+
+from forecaster.errors import ForecasterError
+from forecaster.runs import load_run
+
+TINY = ["--epochs", "2", "--layers", "8", "--batch-size", "32", "--tuner", "random"]
+# a small space so trials are quick: the lookback and the width are searched
+SMALL_SPACE = (
+    '[tune]\nlayers = [1]\nunits = [8, 16]\nbidirectional = [false]\nbatch_size = [32]\nloss = ["mse", "mae"]\n'
+)
+
+
+@pytest.fixture
+def small_space(tmp_path):
+    path = tmp_path / "space.toml"
+    path.write_text(SMALL_SPACE)
+    return path
+
+
+def tune_command(data, out, config, *extra):
+    return [sys.executable, "-m", "forecaster.cli", "tune", str(data), *SINE, *TINY, "--config", str(config),
+            "--out", str(out), *extra]  # fmt: skip
+
+
+def run_env():
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+
+
+def test_small_search_writes_a_best_run_that_forecasts(sine_csv, tmp_path, small_space):
+    out = tmp_path / "tuned"
+    result = invoke("tune", sine_csv, *SINE, *TINY, "--config", small_space, "--max-trials", "3", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "trial 1/3 lookback=24 layers=1 units=8" in result.output  # the untuned setting comes first
+    assert "trial 3/3" in result.output and "best val_mse" in result.output
+    trials = pd.read_csv(out / "trials.csv")
+    assert trials["trial"].tolist() == [1, 2, 3] and (trials["status"] == "COMPLETED").all()
+    assert {"lookback", "units", "loss", "score", "seconds", "rss_mb"} <= set(trials.columns)
+    assert (out / "trials.png").stat().st_size > 1000
+    run = load_run(out / "best")
+    best = trials.loc[trials["score"].idxmin()]
+    assert run.config.window.lookback == best["lookback"] and run.config.model.layers == (best["units"],)
+    assert invoke("forecast", out / "best", "--data", sine_csv, "--out", tmp_path / "fc.csv").exit_code == 0
+
+
+def test_space_overrides_are_checked():
+    from forecaster.config import ModelConfig, RunConfig, TrainConfig, WindowConfig
+    from forecaster.tune import search_space
+
+    base = RunConfig(
+        data=None, window=WindowConfig(horizon=6, lookback=24), model=ModelConfig(24, 6), train=TrainConfig()
+    )
+    space = search_space(base, season=24, longest=200, overrides={"units": [16]})
+    assert space["units"] == [16, 64]  # the untuned width is always a choice (the first trial's)
+    assert space["lookback"] == [24, 48, 96]
+    with pytest.raises(ForecasterError, match="unknown key"):
+        search_space(base, 24, 200, {"unit": [16]})
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_chief_and_two_workers_on_loopback_split_the_trials(sine_csv, tmp_path, small_space):
+    out = tmp_path / "tuned"
+    address = f"127.0.0.1:{free_port()}"
+    trials = ["--max-trials", "6", "--epochs", "3"]
+    env = run_env()
+    chief = subprocess.Popen(tune_command(sine_csv, out, small_space, *trials, "--chief", address),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            tune_command(sine_csv, out, small_space, *trials, "--worker", address, "--worker-id", name),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )  # fmt: skip
+        for name in ("worker-a", "worker-b")
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in workers]
+    chief_output = chief.communicate(timeout=300)[0]
+    assert chief.returncode == 0, chief_output
+    assert all(p.returncode == 0 for p in workers), outputs
+    assert "no authentication" in chief_output and "127.0.0.1" in chief_output
+
+    table = pd.read_csv(out / "trials.csv")
+    assert table["trial"].tolist() == list(range(1, 7)) and (table["status"] == "COMPLETED").all()
+    assert table["worker"].nunique() == 2  # both workers ran trials ...
+    ran = [output.count("trial ") for output in outputs]
+    assert min(ran) >= 1 and sum(ran) == 6, outputs  # ... and between them ran each trial once
+    assert chief_output.count("training it into") == 1  # the best model is written by the chief, once
+    assert not any("training it into" in output for output in outputs)
+    load_run(out / "best")
+
+
+def test_killed_search_resumes_and_reruns_the_interrupted_trial(sine_csv, tmp_path, small_space):
+    out = tmp_path / "tuned"
+    command = tune_command(sine_csv, out, small_space, "--max-trials", "4")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=run_env())
+    deadline = time.time() + 180
+    for line in process.stdout:
+        if line.startswith("trial 2/4"):
+            break
+        assert time.time() < deadline
+    time.sleep(0.3)  # into trial 3
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (out / "best").exists()
+
+    result = invoke("tune", sine_csv, *SINE, *TINY, "--config", small_space, "--max-trials", "4", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "resuming: 2 trial(s) done" in result.output
+    assert "trial 1/4" not in result.output and "trial 4/4" in result.output
+    table = pd.read_csv(out / "trials.csv")
+    assert table["trial"].tolist() == [1, 2, 3, 4] and (table["status"] == "COMPLETED").all()
+    load_run(out / "best")
+
+    result = invoke("tune", sine_csv, *SINE, *TINY, "--config", small_space, "--max-trials", "1", "--out", out,
+                    "--overwrite")  # fmt: skip
+    assert result.exit_code == 0 and "resuming" not in result.output
+    assert len(pd.read_csv(out / "trials.csv")) == 1
+
+
+def test_failing_trials_are_recorded_and_stop_the_search(sine_csv, tmp_path):
+    config = tmp_path / "diverge.toml"
+    config.write_text("[tune]\nlearning_rate = [1e30]\nunits = [8]\nlayers = [1]\n")
+    out = tmp_path / "tuned"
+    result = invoke("tune", sine_csv, *SINE, *TINY, "--learning-rate", "1e30", "--clipnorm", "1e30",
+                    "--config", config, "--max-trials", "5", "--out", out)  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "3 trials in a row failed" in result.output and "NaN" in result.output
+    assert "Traceback" not in result.output
+    assert result.output.count("failed: loss or validation error became NaN or inf") == 3  # each with its reason
+    table = pd.read_csv(out / "trials.csv")
+    assert (table["status"] == "FAILED").all() and table["message"].str.contains("NaN").all()
