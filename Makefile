@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train forecast evaluate export test test-slow lint bench-accuracy bench-export clean
+.PHONY: install demo train tune forecast evaluate export test test-slow lint bench-accuracy bench-export clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ HOLDOUT_RUN ?= models/co2_weekly_holdout
 evaluate: install  ## train with the last 3 years held out, backtest them against the baselines
 	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --holdout 156 --quiet --out $(HOLDOUT_RUN)
 	$(BIN)/forecaster evaluate $(HOLDOUT_RUN) --data $(DEMO_DATA) --folds 3 --fail-if-worse-than seasonal_naive
+
+TUNE_OUT ?= models/co2_weekly_tuned
+TUNE_ARGS ?= --tuner bayesian --max-trials 8 --max-minutes 6
+
+tune: install  ## a small KerasTuner search on CO2 -> $(TUNE_OUT)/best, trials.csv, trials.png
+	$(BIN)/forecaster tune $(DEMO_DATA) $(DEMO_ARGS) $(TUNE_ARGS) --out $(TUNE_OUT)
 
 export: install $(RUN)/manifest.json  ## self-contained SavedModel -> $(RUN)/export/
 	$(BIN)/forecaster export $(RUN)

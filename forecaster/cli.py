@@ -303,6 +303,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
         f"{summary['completed']} of {summary['trials']} trials completed; best {summary['objective']} "
         f"{summary['best_score']:.4g}" + (f" (untuned: {untuned:.4g})" if untuned is not None else "")
     )
+    click.echo(f"best run {validation_line(summary['validation'])}")
     click.echo(
         f"best run: {out_dir / 'best'}/ (forecast, evaluate and export work on it); trials: {out_dir / 'trials.csv'}"
     )
