@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train tune forecast evaluate export test test-slow lint bench-accuracy bench-export clean
+.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,22 @@ export: install $(RUN)/manifest.json  ## self-contained SavedModel -> $(RUN)/exp
 	$(BIN)/forecaster export $(RUN)
 	$(BIN)/saved_model_cli show --dir $(RUN)/export/saved_model --tag_set serve --signature_def serving_default
 
+TORCH_VENV ?= .venv-torch
+QUICK ?=
+
+$(TORCH_VENV)/.installed:  ## plain PyTorch for the speed comparison (benchmarks/vs_torch.py), apart from ours
+	test -x $(TORCH_VENV)/bin/python || $(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install -q torch==2.13.0 numpy pandas
+	touch $@
+
+bench: install $(RUN)/manifest.json $(TORCH_VENV)/.installed  ## every speed/memory figure -> benchmarks/RESULTS.md (QUICK=--quick: smoke run)
+	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/throughput.py $(QUICK)
+	$(PY) benchmarks/pipeline.py $(QUICK)
+	$(PY) benchmarks/vs_torch.py $(QUICK) --torch-python $(TORCH_VENV)/bin/python
+	$(PY) benchmarks/large_panel.py $(QUICK)
+	$(PY) benchmarks/export_latency.py --run $(RUN) --data $(DEMO_DATA)
+
 bench-export: install $(RUN)/manifest.json  ## exported vs in-process forecasts; latency at batch 1 and 1000
 	$(PY) benchmarks/export_latency.py --run $(RUN) --data $(DEMO_DATA)
 
@@ -71,4 +87,4 @@ bench-accuracy: install  ## ETTh1 at horizons 96/192/336/720 -> benchmarks/ETTh1
 	$(PY) benchmarks/ett_table.py --data $(ETT)
 
 clean:
-	rm -rf $(VENV) models/*/ .pytest_cache
+	rm -rf $(VENV) $(TORCH_VENV) models/*/ .pytest_cache

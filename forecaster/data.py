@@ -58,8 +58,13 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_frame(path: str | Path) -> pd.DataFrame:
-    """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM."""
+def read_frame(path: str | Path, keep: set[str] | None = None, category: str | None = None) -> pd.DataFrame:
+    """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM.
+
+    `keep`: read only these columns (when the file has them all; else read everything, so the
+    caller's checks name what is missing). `category`: a column to hold as categorical, which saves
+    most of the memory a long file's repeated ids would take.
+    """
     path = Path(path)
     if not path.is_file():
         raise ForecasterError(f"{path}: file not found")
@@ -75,8 +80,14 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         raise ForecasterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
     first_line = text.splitlines()[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
+    header = {name.strip(): name for name in next(csv.reader([first_line], delimiter=delimiter))}
+    options: dict[str, object] = {}
+    if keep and keep <= set(header):
+        options["usecols"] = [header[name] for name in header if name in keep]
+    if category in header:
+        options["dtype"] = {header[category]: "category"}
     try:
-        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True)
+        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True, **options)
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
     if frame.empty:
@@ -89,7 +100,9 @@ def read_frame(path: str | Path) -> pd.DataFrame:
 def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     """Read, validate and regularise a CSV into a Panel (raises ForecasterError on bad input)."""
     path = str(path)
-    frame = read_frame(path)
+    long_format = bool(cfg.id_col) and not cfg.wide
+    needed = {cfg.target, *cfg.features, *[c for c in (cfg.time_col, cfg.id_col) if c]}
+    frame = read_frame(path, keep=needed if long_format else None, category=cfg.id_col if long_format else None)
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
     value_cols = [target, *cfg.features]
@@ -97,8 +110,10 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
         frame[col] = _numeric_column(frame, col, path)
     time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path)
     frame["_time"] = time_values
+    if cfg.time_col:
+        frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
 
-    if not frame.groupby(id_col, sort=False)["_time"].apply(lambda t: t.is_monotonic_increasing).all():
+    if not frame.groupby(id_col, sort=False, observed=True)["_time"].apply(lambda t: t.is_monotonic_increasing).all():
         frame = frame.sort_values([id_col, "_time"], kind="stable")
         notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
     duplicated = frame.duplicated([id_col, "_time"])
@@ -113,7 +128,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     freq = cfg.freq or _infer_freq(frame, id_col, is_datetime, path)
     series = [
         _regularise(str(sid), group, value_cols, freq, is_datetime, cfg, path, notes)
-        for sid, group in frame.groupby(id_col, sort=False)
+        for sid, group in frame.groupby(id_col, sort=False, observed=True)
     ]
     return Panel(series=series, freq=freq, path=path, notes=notes)
 
@@ -172,7 +187,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
 
 def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: str) -> tuple[pd.Series, bool]:
     if time_col is None:
-        return frame.groupby(id_col, sort=False).cumcount().astype("int64"), False
+        return frame.groupby(id_col, sort=False, observed=True).cumcount().astype("int64"), False
     raw = frame[time_col]
     if raw.isna().any():
         row = frame.loc[raw.isna(), ROW].iloc[0]
@@ -202,7 +217,7 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
 def _infer_freq(frame: pd.DataFrame, id_col: str, is_datetime: bool, path: str) -> str:
     """The most common step over all series: a pandas alias, or 'int:STEP' for integer time."""
     votes: dict[str, int] = {}
-    for _, group in frame.groupby(id_col, sort=False):
+    for _, group in frame.groupby(id_col, sort=False, observed=True):
         times = group["_time"]
         if len(times) < 3:
             continue
