@@ -58,12 +58,12 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_frame(path: str | Path, keep: set[str] | None = None, category: str | None = None) -> pd.DataFrame:
+def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM.
 
     `keep`: read only these columns (when the file has them all; else read everything, so the
-    caller's checks name what is missing). `category`: a column to hold as categorical, which saves
-    most of the memory a long file's repeated ids would take.
+    caller's checks name what is missing). `categories`: columns to read as categorical, which saves
+    most of the memory a long file's repeated ids and timestamps would take.
     """
     path = Path(path)
     if not path.is_file():
@@ -84,8 +84,8 @@ def read_frame(path: str | Path, keep: set[str] | None = None, category: str | N
     options: dict[str, object] = {}
     if keep and keep <= set(header):
         options["usecols"] = [header[name] for name in header if name in keep]
-    if category in header:
-        options["dtype"] = {header[category]: "category"}
+    if any(name in header for name in categories):
+        options["dtype"] = {header[name]: "category" for name in categories if name in header}
     try:
         frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True, **options)
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
@@ -102,7 +102,8 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     path = str(path)
     long_format = bool(cfg.id_col) and not cfg.wide
     needed = {cfg.target, *cfg.features, *[c for c in (cfg.time_col, cfg.id_col) if c]}
-    frame = read_frame(path, keep=needed if long_format else None, category=cfg.id_col if long_format else None)
+    shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c) if long_format else ()
+    frame = read_frame(path, keep=needed if long_format else None, categories=shared)
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
     value_cols = [target, *cfg.features]
@@ -192,17 +193,17 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
     if raw.isna().any():
         row = frame.loc[raw.isna(), ROW].iloc[0]
         raise ForecasterError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
-    if pd.api.types.is_integer_dtype(raw):
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
+        codes = raw.cat.codes.to_numpy()
+        categories = pd.Series(raw.cat.categories.astype(str))
+        numbers = pd.to_numeric(categories, errors="coerce")
+        if numbers.notna().all() and (numbers == numbers.round()).all():
+            return pd.Series(numbers.astype("int64").to_numpy()[codes], index=raw.index), False
+        parsed = _parse_times(categories, time_col, path).take(codes).set_axis(raw.index)
+    elif pd.api.types.is_integer_dtype(raw):
         return raw.astype("int64"), False
-    try:
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
-    except (ValueError, TypeError):
-        raise ForecasterError(
-            f"{path}: column {time_col!r}: cannot read the timestamps: they mix time zones or formats; "
-            "use one time zone (or none) and one date format"
-        ) from None
-    if parsed.dtype == object:
-        raise ForecasterError(f"{path}: column {time_col!r}: timestamps mix time zones; convert them to one zone")
+    else:
+        parsed = _parse_times(raw, time_col, path)
     bad = parsed.isna()
     if bad.any():
         row = frame.loc[bad, ROW].iloc[0]
@@ -212,6 +213,20 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
     if parsed.dt.tz is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed, True
+
+
+def _parse_times(raw: pd.Series, time_col: str, path: str) -> pd.Series:
+    """Timestamps (NaT where unreadable); mixed time zones or formats are an error."""
+    try:
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+    except (ValueError, TypeError):
+        raise ForecasterError(
+            f"{path}: column {time_col!r}: cannot read the timestamps: they mix time zones or formats; "
+            "use one time zone (or none) and one date format"
+        ) from None
+    if parsed.dtype == object:
+        raise ForecasterError(f"{path}: column {time_col!r}: timestamps mix time zones; convert them to one zone")
+    return parsed
 
 
 def _infer_freq(frame: pd.DataFrame, id_col: str, is_datetime: bool, path: str) -> str:

@@ -101,8 +101,8 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
             (train_origins(split, w), train_s, train_o),
             (val_origins(split, w), val_s, val_o),
         ):
-            s_list.append(np.full(len(origins), index))
-            o_list.append(origins)
+            s_list.append(np.full(len(origins), index, dtype="int32"))  # int32: millions of windows on big panels
+            o_list.append(origins.astype("int32"))
     if not scaled:
         raise ForecasterError(
             f"{panel.path}: every series is too short: training needs at least {min_length(w)} points per "

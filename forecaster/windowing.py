@@ -126,26 +126,29 @@ class WindowSource:
         `sample_per_epoch` windows, an endless stream sampled with replacement (fit with steps_per_epoch)."""
         import tensorflow as tf
 
-        series_idx = np.asarray(series_idx, dtype="int64")
-        origins = np.asarray(origins, dtype="int64")
         gather = self.gather_fn(with_target)
         count = len(origins)
         if shuffle_seed is not None and sample_per_epoch is not None and count > sample_per_epoch:
-            table_s, table_o = tf.constant(series_idx), tf.constant(origins)
+            # millions of windows: keep their index as int32 tables and sample batches from them
+            table_s = tf.constant(np.asarray(series_idx, dtype="int32"))
+            table_o = tf.constant(np.asarray(origins, dtype="int32"))
+            pick = lambda table, ids: tf.cast(tf.gather(table, ids), tf.int64)  # noqa: E731
             ds = (
                 tf.data.Dataset.random(seed=shuffle_seed)
                 .map(lambda r: r % count)
                 .batch(batch_size)
-                .map(lambda ids: gather(tf.gather(table_s, ids), tf.gather(table_o, ids)))
+                .map(lambda ids: gather(pick(table_s, ids), pick(table_o, ids)))
             )
             return ds.prefetch(tf.data.AUTOTUNE)
+        series_idx = np.asarray(series_idx, dtype="int64")
+        origins = np.asarray(origins, dtype="int64")
         if shuffle_seed is not None and count * self.window_bytes() <= MATERIALISE_BYTES:
             # few enough to hold: gather every window once, then each epoch only shuffles indices
             # and slices batches (benchmarks/pipeline.py: 0.73x the in-memory speed before, 1.07x after)
             windows = gather(tf.constant(series_idx), tf.constant(origins))
             ds = tf.data.Dataset.range(count).shuffle(count, seed=shuffle_seed, reshuffle_each_iteration=True)
-            pick = lambda ids: tf.nest.map_structure(lambda t: tf.gather(t, ids), windows)  # noqa: E731
-            return ds.batch(batch_size).map(pick, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+            rows = lambda ids: tf.nest.map_structure(lambda t: tf.gather(t, ids), windows)  # noqa: E731
+            return ds.batch(batch_size).map(rows, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         ds = tf.data.Dataset.from_tensor_slices((series_idx, origins))
         if shuffle_seed is not None:
             ds = ds.shuffle(count, seed=shuffle_seed, reshuffle_each_iteration=True)
