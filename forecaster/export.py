@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,11 +41,8 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model") -> Path:
             traced = staging / "traced"
             model.export(str(traced), format="tf_saved_model", verbose=False)
             convert_to_onnx(traced, target)
+            shutil.rmtree(traced)  # only the ONNX file is the artifact
         write_json(staging / "manifest.json", export_manifest(run, fmt))
-        if fmt == "onnx":
-            import shutil
-
-            shutil.rmtree(staging / "traced")
     return out / FORMATS[fmt]
 
 

@@ -35,7 +35,6 @@ from forecaster.data import Panel, load_panel
 from forecaster.errors import ForecasterError
 from forecaster.train import Log, Prepared, default_lookback, prepare, resolve_config, train_run, training_data
 
-TUNERS = ("hyperband", "bayesian", "random")
 SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived from the data (`lookback_choices`)
     "layers": [1, 2],
     "units": [32, 64, 128],
@@ -214,18 +213,26 @@ def budgeted(oracle_class: type, deadline: float | None, max_trials: int) -> typ
     return Budgeted
 
 
+ORACLES = {
+    "random": kt.oracles.RandomSearchOracle,
+    "bayesian": kt.oracles.BayesianOptimizationOracle,
+    "hyperband": kt.oracles.HyperbandOracle,
+}
+
+
 def make_oracle(kind: str, objective: kt.Objective, max_trials: int, epochs: int, deadline: float | None,
                 seed: int) -> Any:  # fmt: skip
-    common = {"objective": objective, "seed": seed, "max_consecutive_failed_trials": MAX_FAILURES_IN_A_ROW}
-    if kind == "random":
-        oracle = budgeted(kt.oracles.RandomSearchOracle, deadline, max_trials)(max_trials=max_trials, **common)
-    elif kind == "bayesian":
-        oracle = budgeted(kt.oracles.BayesianOptimizationOracle, deadline, max_trials)(max_trials=max_trials, **common)
+    """The `kind` oracle under the trial and time budget (Hyperband sizes its brackets by epochs instead)."""
+    options: dict[str, Any] = {
+        "objective": objective,
+        "seed": seed,
+        "max_consecutive_failed_trials": MAX_FAILURES_IN_A_ROW,
+    }
+    if kind == "hyperband":
+        options.update(max_epochs=max(2, epochs), factor=3, hyperband_iterations=1)
     else:
-        oracle = budgeted(kt.oracles.HyperbandOracle, deadline, max_trials)(
-            max_epochs=max(2, epochs), factor=3, hyperband_iterations=1, **common
-        )
-    return oracle
+        options["max_trials"] = max_trials
+    return budgeted(ORACLES[kind], deadline, max_trials)(**options)
 
 
 class ForecastTuner(kt.Tuner):
@@ -262,7 +269,7 @@ class ForecastTuner(kt.Tuner):
             f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameter_values(trial).items()
         )
         if trial.score is None:
-            outcome = f"{trial.status.lower()}: {failure_reason(trial)}"
+            outcome = f"{trial.status.lower()}: {failure_reason(trial.message)}"
         else:
             outcome = f"{self.oracle.objective.name} {trial.score:.4g}"
         best = self.oracle.get_best_trials(1)
@@ -375,8 +382,8 @@ def tune_run(
 
     from forecaster.config import DataConfig, _build
 
-    if tuner not in TUNERS:
-        raise ForecasterError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
+    if tuner not in ORACLES:
+        raise ForecasterError(f"--tuner must be one of {', '.join(ORACLES)}, got {tuner!r}")
     if max_trials < 1:
         raise ForecasterError(f"--max-trials must be at least 1, got {max_trials}")
     out = Path(out)
@@ -428,7 +435,7 @@ def tune_run(
         except RuntimeError as exc:
             if "consecutive failures" not in str(exc):
                 raise
-            last = failure_reason(type("Failed", (), {"message": str(exc)}))
+            last = failure_reason(str(exc))
             write_trials(search.oracle, out, objective.name)
             raise ForecasterError(
                 f"{MAX_FAILURES_IN_A_ROW} trials in a row failed (last: {last}); every trial and its reason is in "
@@ -486,9 +493,9 @@ def write_trials(oracle: Any, out: Path, objective: str) -> Any:
     return trials
 
 
-def failure_reason(trial: Any) -> str:
+def failure_reason(message: str | None) -> str:
     """The last line of a failed trial's traceback, without the exception's module path."""
-    lines = (trial.message or "").strip().splitlines()
+    lines = (message or "").strip().splitlines()
     if not lines:
         return "no score"
     kind, _, reason = lines[-1].partition(": ")
@@ -526,7 +533,7 @@ def trials_frame(oracle: Any) -> Any:
                 "worker": last("worker"),
                 "seconds": last("seconds"),
                 "rss_mb": last("rss_mb"),
-                "message": failure_reason(trial) if trial.message else "",
+                "message": failure_reason(trial.message) if trial.message else "",
             }
         )
     return pd.DataFrame(rows)
