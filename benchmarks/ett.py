@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pandas as pd
 
+from forecaster.calendar import unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecaster.scaling import fit_scaler
 from forecaster.train import Prepared, fit_model
@@ -55,20 +56,33 @@ def run(
     layers: tuple[int, ...],
     epochs: int,
     seed: int,
+    features: tuple[str, ...] = (),
+    calendar: tuple[str, ...] = (),
     **model_options: Any,
 ) -> dict[str, object]:
     started = time.time()
     frame = pd.read_csv(data)
     train_end, val_end, test_end = split_borders(frame["date"])
-    target = frame["OT"].to_numpy("float64")[:test_end, None]
-    scaler = fit_scaler("standard", target[:train_end])
-    source = WindowSource([scaler.transform(target)], lookback, horizon, patch)
+    values = frame[["OT", *features]].to_numpy("float64")[:test_end]
+    scaler = fit_scaler("standard", values[:train_end])  # per column, on the training rows only
+    dates = pd.DatetimeIndex(pd.to_datetime(frame["date"][:test_end]))
+    times = [unix_seconds(dates)] if calendar else None
+    source = WindowSource([scaler.transform(values)], lookback, horizon, patch, times=times)
     train_o = origins(0, train_end, lookback, horizon)
     val_o = origins(train_end, val_end, lookback, horizon)
     test_o = origins(val_end, test_end, lookback, horizon)
 
     window = WindowConfig(horizon=horizon, lookback=lookback, patch=patch, min_context=lookback)
-    model_cfg = ModelConfig(lookback=lookback, horizon=horizon, patch=patch, layers=layers, **model_options)
+    model_cfg = ModelConfig(
+        lookback=lookback,
+        horizon=horizon,
+        patch=patch,
+        layers=layers,
+        n_features=1 + len(features),
+        calendar=calendar,
+        step_seconds=(dates[1] - dates[0]).total_seconds(),
+        **model_options,
+    )
     train_cfg = TrainConfig(
         epochs=epochs,
         batch_size=128,
@@ -105,6 +119,8 @@ def run(
         "val_mse": round(min(history["val_loss"]), 4),
         "patch": patch,
         "layers": list(layers),
+        "features": list(features),
+        "calendar": list(calendar),
     }
 
 
@@ -121,10 +137,15 @@ def main() -> None:
     parser.add_argument("--pooling", default="last", choices=["last", "attention"])
     parser.add_argument("--linear-skip", action="store_true", help="add a linear path from inputs to outputs")
     parser.add_argument("--cell", default="lstm", choices=["lstm", "gru"])
+    parser.add_argument("--features", default="", help="past covariates, e.g. HUFL,HULL or all (default none)")
+    parser.add_argument("--calendar", default="", help="calendar cycles of the forecast steps, e.g. day,week")
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"error: {args.data}: not found; pass --data PATH/TO/ETTh1.csv")
     layers = tuple(int(u) for u in args.layers.split(","))
+    columns = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL"]
+    features = tuple(columns if args.features == "all" else filter(None, args.features.split(",")))
+    calendar = tuple(filter(None, args.calendar.split(",")))
     options = {
         "instance_norm": args.instance_norm,
         "pooling": args.pooling,
@@ -132,7 +153,20 @@ def main() -> None:
         "cell": args.cell,
     }
     print(
-        json.dumps(run(args.data, args.horizon, args.lookback, args.patch, layers, args.epochs, args.seed, **options))
+        json.dumps(
+            run(
+                args.data,
+                args.horizon,
+                args.lookback,
+                args.patch,
+                layers,
+                args.epochs,
+                args.seed,
+                features=features,
+                calendar=calendar,
+                **options,
+            )
+        )
     )
 
 

@@ -17,6 +17,8 @@ from forecaster.errors import ForecasterError
 # option name -> config section; every option defaults to None so a config file can set it instead
 SECTIONS = {
     "target": "data",
+    "calendar": "model",
+    "series_embedding": "model",
     "time_col": "data",
     "id_col": "data",
     "features": "data",
@@ -197,6 +199,13 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--linear-skip/--no-linear-skip",
             default=None,
             help="Add a linear path from inputs to forecast (default off).",
+        ),
+        click.option(
+            "--calendar",
+            help="Known-future calendar features: auto (by frequency), none, or cycles from day,week,year.",
+        ),
+        click.option(
+            "--series-embedding", type=int, help="Size of a learned vector per series for global models (0: none)."
         ),
         click.option("--l2", type=float, help="L2 weight decay."),
         click.option("--quantiles", callback=_csv_list(float), help="Quantile levels, e.g. 0.1,0.5,0.9."),

@@ -63,6 +63,10 @@ class ModelConfig:
     linear_skip: bool = False
     l2: float = 0.0
     quantiles: tuple[float, ...] = ()
+    calendar: tuple[str, ...] = ()  # cycles of known-future calendar features ("day", "week", "year")
+    step_seconds: float = 0.0  # the length of one step, for the calendar features
+    series_embedding: int = 0  # size of a learned per-series vector (0: none)
+    n_series: int = 0  # rows of that embedding
     use_cudnn: str | bool = "auto"
 
 

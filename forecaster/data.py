@@ -49,6 +49,12 @@ class Panel:
     def n_points(self) -> int:
         return sum(len(s) for s in self.series)
 
+    @property
+    def span_seconds(self) -> float:
+        """The longest series' time span in seconds (0 for integer steps)."""
+        spans = [s.time[-1] - s.time[0] for s in self.series if isinstance(s.time, pd.DatetimeIndex)]
+        return max((span.total_seconds() for span in spans), default=0.0)
+
 
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()

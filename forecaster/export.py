@@ -75,14 +75,23 @@ def export_manifest(run: Run, fmt: str) -> dict[str, Any]:
         },
         "length": {"dtype": "int32", "shape": ["batch"], "doc": "valid rows in `values` (<= lookback)"},
     }
+    if cfg.model.calendar:
+        inputs["time"] = {
+            "dtype": "int64",
+            "shape": ["batch"],
+            "doc": "Unix seconds (wall clock, no time zone) of the last valid row of `values`; the model "
+            f"derives the calendar features ({', '.join(cfg.model.calendar)}) of the forecast steps from it",
+        }
     if fmt == "onnx":
         for name in ("center", "scale"):
             inputs[name] = {"dtype": "float64", "shape": ["batch", features], "doc": f"the series' `{name}` below"}
+        if cfg.model.series_embedding:
+            inputs["series"] = {"dtype": "int32", "shape": ["batch"], "doc": "the series' `row` below"}
     else:
         inputs["series_id"] = {"dtype": "string", "shape": ["batch"], "doc": "one of `series` below"}
     series = {
-        sid: {"last_time": state.last_time, **(state.scaler.to_json() if fmt == "onnx" else {})}
-        for sid, state in run.series.items()
+        sid: {"last_time": state.last_time, **({"row": row, **state.scaler.to_json()} if fmt == "onnx" else {})}
+        for row, (sid, state) in enumerate(run.series.items())
     }
     signatures = {"saved_model": "serving_default (also the `serve` endpoint)", "keras": "keras.Model call"}
     return {

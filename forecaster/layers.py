@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -157,3 +158,45 @@ class MonotoneQuantiles(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "n_quantiles": self.n_quantiles}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class CalendarFeatures(keras.layers.Layer):
+    """The last observed time of each window -> calendar features of every forecast step.
+
+    Step k (1..horizon) is at `time + k * step_seconds`; each cycle gives the sin and cos of that
+    time's phase in it (see `forecaster.calendar`, whose numpy version this matches).
+
+    Args:
+        cycles: names from `forecaster.calendar.CYCLES` ("day", "week", "year").
+        step_seconds: the (mean) length of one step.
+        horizon: forecast steps.
+
+    Call: time int64 (batch,) Unix seconds -> float32 (batch, horizon, 2 * len(cycles)).
+    """
+
+    def __init__(self, cycles: tuple[str, ...], step_seconds: float, horizon: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.cycles, self.step_seconds, self.horizon = tuple(cycles), float(step_seconds), horizon
+
+    def call(self, time: Any) -> Any:
+        from forecaster.calendar import CYCLE_OFFSET, CYCLES
+
+        steps = ops.arange(1, self.horizon + 1, dtype="float64") * self.step_seconds
+        times = ops.cast(time, "float64")[:, None] + steps[None, :]  # float64: exact for Unix seconds
+        columns = []
+        for name in self.cycles:
+            angle = (2 * np.pi / CYCLES[name]) * ops.mod(times + CYCLE_OFFSET[name], float(CYCLES[name]))
+            columns += [ops.sin(angle), ops.cos(angle)]
+        return ops.cast(ops.stack(columns, axis=-1), "float32")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], self.horizon, 2 * len(self.cycles))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "cycles": list(self.cycles),
+            "step_seconds": self.step_seconds,
+            "horizon": self.horizon,
+        }

@@ -8,7 +8,14 @@ import keras
 
 from forecaster.config import CELLS, INSTANCE_NORMS, LOSSES, POOLINGS, ModelConfig, check_choice
 from forecaster.errors import ForecasterError
-from forecaster.layers import AddReference, AttentionPooling, InstanceNorm, LengthMask, MonotoneQuantiles
+from forecaster.layers import (
+    AddReference,
+    AttentionPooling,
+    CalendarFeatures,
+    InstanceNorm,
+    LengthMask,
+    MonotoneQuantiles,
+)
 
 
 def validate_model_config(cfg: ModelConfig) -> None:
@@ -29,6 +36,13 @@ def validate_model_config(cfg: ModelConfig) -> None:
         raise ForecasterError(
             "--quantiles must be an odd number of ascending levels in (0, 1) around the median, e.g. 0.1,0.5,0.9"
         )
+    if cfg.series_embedding and cfg.n_series < 1:
+        raise ForecasterError("--series-embedding needs the number of series (n_series) in the model config")
+
+
+def model_inputs(cfg: ModelConfig) -> tuple[str, ...]:
+    """The names of the inputs `build_model(cfg)` takes."""
+    return ("values", "length") + ("time",) * bool(cfg.calendar) + ("series",) * bool(cfg.series_embedding)
 
 
 def build_model(cfg: ModelConfig) -> keras.Model:
@@ -37,15 +51,20 @@ def build_model(cfg: ModelConfig) -> keras.Model:
     Inputs:
         values: float32 (batch, lookback, n_features), scaled, right-padded with zeros.
         length: int32 (batch,), the number of valid points at the start of `values`.
+        time: int64 (batch,), Unix seconds of the last valid point (only with `cfg.calendar`).
+        series: int32 (batch,), the series' row in the embedding (only with `cfg.series_embedding`).
     Output:
         float32 (batch, horizon), or (batch, horizon, n_quantiles) with quantiles, in scaled units.
 
     The recurrent layers keep the cuDNN conditions (tanh/sigmoid, no recurrent dropout, no unroll,
     bias on) and receive a right-padded mask, so a GPU runs them with the fast kernel.
+    The head maps the encoder's state (with the series' vector) to all horizon steps at once; with
+    calendar features a small per-step network adds what the step's place in the day/week/year says.
     """
     validate_model_config(cfg)
     values = keras.Input((cfg.lookback, cfg.n_features), name="values")
     length = keras.Input((), dtype="int32", name="length")
+    inputs = {"values": values, "length": length}
     normed, reference = InstanceNorm(cfg.instance_norm, name="instance_norm")([values, length])
 
     steps = cfg.lookback // cfg.patch
@@ -70,9 +89,24 @@ def build_model(cfg: ModelConfig) -> keras.Model:
             hidden = keras.layers.Dropout(cfg.dropout, name=f"dropout_{depth}")(hidden)
     if cfg.pooling == "attention":
         hidden = AttentionPooling(name="attention")([hidden, mask])
+    if cfg.series_embedding:
+        series = inputs["series"] = keras.Input((), dtype="int32", name="series")
+        vector = keras.layers.Embedding(cfg.n_series, cfg.series_embedding, name="series_embedding")(series)
+        hidden = keras.layers.Concatenate(name="state_and_series")([hidden, vector])
 
-    n_out = cfg.horizon * max(1, len(cfg.quantiles))
+    n_quantiles = max(1, len(cfg.quantiles))
+    n_out = cfg.horizon * n_quantiles
     forecast = keras.layers.Dense(n_out, kernel_regularizer=regularizer, name="head")(hidden)
+    if cfg.calendar:
+        time = inputs["time"] = keras.Input((), dtype="int64", name="time")
+        calendar = CalendarFeatures(cfg.calendar, cfg.step_seconds, cfg.horizon, name="calendar")(time)
+        state = keras.layers.RepeatVector(cfg.horizon, name="state_per_step")(hidden)
+        per_step = keras.layers.Concatenate(name="state_and_calendar")([state, calendar])
+        per_step = keras.layers.Dense(32, activation="relu", name="calendar_hidden")(per_step)
+        per_step = keras.layers.Dense(n_quantiles, name="calendar_head")(per_step)
+        forecast = keras.layers.Add(name="head_plus_calendar")(
+            [forecast, keras.layers.Flatten(name="calendar_flat")(per_step)]
+        )
     if cfg.linear_skip:
         flat = keras.layers.Flatten(name="flatten_inputs")(normed)
         skip = keras.layers.Dense(n_out, kernel_regularizer=regularizer, name="linear_skip")(flat)
@@ -80,7 +114,7 @@ def build_model(cfg: ModelConfig) -> keras.Model:
     if cfg.quantiles:
         forecast = MonotoneQuantiles(len(cfg.quantiles), name="quantiles")(forecast)
     forecast = AddReference(name="forecast", dtype="float32")([forecast, reference])
-    return keras.Model({"values": values, "length": length}, forecast, name="forecaster")
+    return keras.Model(inputs, forecast, name="forecaster")
 
 
 @keras.saving.register_keras_serializable(package="forecaster")

@@ -32,7 +32,8 @@ class SeriesLookup(keras.layers.Layer):
         ids: the known series ids.
         centers, scales: (n_series, n_features) affine scaler parameters, in the order of `ids`.
 
-    Call: string (batch,) -> [center float64 (batch, features), scale float64 (batch, features)].
+    Call: string (batch,) -> [center float64 (batch, features), scale float64 (batch, features),
+        row int32 (batch,), the id's position in `ids` (its row in the series embedding)].
     Fails with InvalidArgumentError when an id is unknown.
     """
 
@@ -63,11 +64,12 @@ class SeriesLookup(keras.layers.Layer):
         )
         with tf.control_dependencies([known]):
             index = tf.maximum(index, 0)
-        return tf.gather(tf.constant(self.centers), index), tf.gather(tf.constant(self.scales), index)
+        centers, scales = tf.gather(tf.constant(self.centers), index), tf.gather(tf.constant(self.scales), index)
+        return centers, scales, tf.cast(index, tf.int32)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = (input_shape[0], self.centers.shape[1])
-        return shape, shape
+        return shape, shape, (input_shape[0],)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -138,11 +140,13 @@ def serving_model(run: Run, scaler_inputs: bool = False) -> keras.Model:
     """The run's network, rebuilt with the generic LSTM kernel, between raw-unit inputs and outputs.
 
     Inputs: series_id string (batch,); values float32 (batch, lookback, features), raw, right-padded;
-    length int32 (batch,). Outputs: {"forecast": (batch, horizon)} plus one (batch, horizon) output
+    length int32 (batch,); with calendar features, time int64 (batch,), the Unix seconds (wall clock)
+    of the last valid row of `values`. Outputs: {"forecast": (batch, horizon)} plus one (batch, horizon) output
     per quantile level ("q_10", ...) for quantile runs; "forecast" is then the median.
 
     With `scaler_inputs`, `series_id` is replaced by `center` and `scale` float64 (batch, features),
-    the series' scaler parameters, for runtimes without string lookup tables (ONNX).
+    the series' scaler parameters (and, with a series embedding, `series` int32 (batch,), its row),
+    for runtimes without string lookup tables (ONNX).
     """
     from forecaster.model import build_model
 
@@ -156,18 +160,24 @@ def serving_model(run: Run, scaler_inputs: bool = False) -> keras.Model:
     if scaler_inputs:
         center = inputs["center"] = keras.Input((cfg.model.n_features,), dtype="float64", name="center")
         scale = inputs["scale"] = keras.Input((cfg.model.n_features,), dtype="float64", name="scale")
+        row = inputs["series"] = keras.Input((), dtype="int32", name="series")
     else:
         ids = list(run.series)
         centers = np.stack([run.series[sid].scaler.center for sid in ids])
         scales = np.stack([run.series[sid].scaler.scale for sid in ids])
         series_id = inputs["series_id"] = keras.Input((), dtype="string", name="series_id")
-        center, scale = SeriesLookup(ids, centers, scales, name="series_scaler", dtype="float64")(series_id)
+        center, scale, row = SeriesLookup(ids, centers, scales, name="series_scaler", dtype="float64")(series_id)
     scaled, n_valid = ScaleWindow(cfg.window.lookback, cfg.window.patch, name="scale_window", dtype="float64")(
         [values, length, center, scale]
     )
-    forecast = UnscaleForecast(name="unscale", dtype="float64")(
-        [network({"values": scaled, "length": n_valid}), center, scale]
-    )
+    network_inputs = {"values": scaled, "length": n_valid}
+    if cfg.model.calendar:
+        network_inputs["time"] = inputs["time"] = keras.Input((), dtype="int64", name="time")
+    if cfg.model.series_embedding:
+        network_inputs["series"] = row
+    elif scaler_inputs:
+        del inputs["series"]
+    forecast = UnscaleForecast(name="unscale", dtype="float64")([network(network_inputs), center, scale])
     quantiles = cfg.model.quantiles
     horizon = (cfg.window.horizon,)
     if not quantiles:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from forecaster.calendar import resolve_cycles, step_seconds, unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
 from forecaster.data import Panel, file_sha256, load_panel, season_for
 from forecaster.errors import ForecasterError
@@ -31,6 +32,9 @@ def default_patch(season: int, lookback: int) -> int:
     if 4 <= season <= lookback // 4:
         return season
     return max(1, lookback // 16)
+
+
+DEFAULT_CALENDAR = "none"  # measured: see README "What the defaults are and why"
 
 
 def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[RunConfig, int]:
@@ -56,7 +60,10 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
         "horizon": horizon,
         "patch": patch,
         "n_features": 1 + len(data.features),
+        "n_series": len(panel.series),
     }
+    model_raw["calendar"] = resolve_cycles(model_raw.get("calendar", DEFAULT_CALENDAR), panel.freq, panel.span_seconds)
+    model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)
     train = _build(TrainConfig, sections["train"])
     return RunConfig(data=data, window=window, model=model, train=train), season
@@ -109,7 +116,15 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
             f"series for lookback {w.lookback}, horizon {w.horizon}, holdout {w.holdout}; "
             "use a shorter --horizon or more data"
         )
-    source = WindowSource(scaled, w.lookback, w.horizon, w.patch)
+    used = [panel.series[p] for p in kept]
+    source = WindowSource(
+        scaled,
+        w.lookback,
+        w.horizon,
+        w.patch,
+        times=[unix_seconds(s.time[: len(x)]) for s, x in zip(used, scaled)] if cfg.model.calendar else None,
+        codes=np.arange(len(scaled)) if cfg.model.series_embedding else None,
+    )
     return Prepared(
         states,
         source,

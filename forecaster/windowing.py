@@ -79,13 +79,28 @@ class WindowSource:
     Args:
         scaled: one float array (length_i, features) per series; column 0 is the target.
         lookback, horizon, patch: window shape, as in `WindowConfig`.
+        times: optional int64 Unix seconds per point of each series; windows then carry "time",
+            the time of their last valid point (for calendar features).
+        codes: optional int per series, its row in the model's series embedding; windows then
+            carry "series".
     """
 
-    def __init__(self, scaled: list[np.ndarray], lookback: int, horizon: int, patch: int = 1):
+    def __init__(
+        self,
+        scaled: list[np.ndarray],
+        lookback: int,
+        horizon: int,
+        patch: int = 1,
+        *,
+        times: list[np.ndarray] | None = None,
+        codes: np.ndarray | None = None,
+    ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
         self.lengths = np.array([len(s) for s in scaled], dtype="int64")
         self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype("int64")
         self.flat = np.concatenate(scaled).astype("float32")
+        self.flat_time = None if times is None else np.concatenate(times).astype("int64")
+        self.codes = None if codes is None else np.asarray(codes, dtype="int32")
 
     def gather_fn(self, with_target: bool) -> Any:
         """A tf function mapping a batch (series_idx (B,), origin (B,)) to model inputs (and targets)."""
@@ -96,6 +111,8 @@ class WindowSource:
         steps = tf.range(self.lookback, dtype=tf.int64)
         ahead = tf.range(self.horizon, dtype=tf.int64)
         lookback, patch = self.lookback, self.patch
+        flat_time = None if self.flat_time is None else tf.constant(self.flat_time)
+        codes = None if self.codes is None else tf.constant(self.codes)
 
         def gather(series_idx: Any, origin: Any) -> Any:
             n_valid = tf.minimum(origin, lookback)
@@ -105,6 +122,10 @@ class WindowSource:
             positions = base[:, None] - n_valid[:, None] + tf.where(valid, steps[None, :], 0)
             values = tf.gather(flat, positions) * tf.cast(valid, tf.float32)[:, :, None]
             inputs = {"values": values, "length": tf.cast(n_valid, tf.int32)}
+            if flat_time is not None:
+                inputs["time"] = tf.gather(flat_time, base - 1)
+            if codes is not None:
+                inputs["series"] = tf.gather(codes, series_idx)
             if not with_target:
                 return inputs
             targets = tf.gather(flat[:, 0], base[:, None] + ahead[None, :])
@@ -157,4 +178,4 @@ class WindowSource:
 
     def window_bytes(self) -> int:
         """Bytes of one gathered window (inputs and targets, float32)."""
-        return 4 * (self.lookback * self.flat.shape[1] + self.horizon) + 4
+        return 4 * (self.lookback * self.flat.shape[1] + self.horizon) + 4 + 8 + 4

@@ -25,11 +25,9 @@ SERVE = textwrap.dedent(
     export_dir, inputs_path, out_path = sys.argv[1:]
     served = tf.saved_model.load(export_dir).signatures["serving_default"]
     batch = dict(np.load(inputs_path))
-    whole = served(series_id=tf.constant(batch["series_id"]), values=tf.constant(batch["values"]),
-                   length=tf.constant(batch["length"]))
+    whole = served(**{name: tf.constant(array) for name, array in batch.items()})
     one_by_one = [
-        served(series_id=tf.constant(batch["series_id"][i:i + 1]), values=tf.constant(batch["values"][i:i + 1]),
-               length=tf.constant(batch["length"][i:i + 1]))
+        served(**{name: tf.constant(array[i:i + 1]) for name, array in batch.items()})
         for i in range(len(batch["length"]))
     ]
     assert "forecaster" not in sys.modules
@@ -41,11 +39,13 @@ SERVE = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """A quantile run on the three-series panel, its forecast CSV and its SavedModel export."""
+    """A quantile run on the three-series panel, its forecast CSV and its SavedModel export; the run
+    has calendar features and a series embedding, so the export takes every input it can."""
     root = tmp_path_factory.mktemp("export")
     data = write_panel(root / "panel.csv")
     run = root / "run"
-    assert train(data, PANEL, run, "--quantiles", "0.1,0.5,0.9").exit_code == 0
+    options = ["--quantiles", "0.1,0.5,0.9", "--calendar", "week", "--series-embedding", "3"]
+    assert train(data, PANEL, run, *options).exit_code == 0
     result = invoke("forecast", run, "--data", data, "--out", root / "forecast.csv")
     assert result.exit_code == 0, result.output
     result = invoke("export", run, "--out", root / "export")
@@ -54,15 +54,22 @@ def exported(tmp_path_factory):
 
 
 def raw_windows(data: Path) -> dict[str, np.ndarray]:
-    """What a client sends: each series' last LOOKBACK raw values, right-padded with NaN."""
-    frame = pd.read_csv(data)
-    ids, values, lengths = [], [], []
+    """What a client sends: each series' last LOOKBACK raw values, right-padded with NaN, and the
+    Unix time of its last value."""
+    frame = pd.read_csv(data, parse_dates=["time"])
+    ids, values, lengths, times = [], [], [], []
     for sid, group in frame.groupby("id", sort=True):
         tail = group["y"].to_numpy("float32")[-LOOKBACK:]
         ids.append(sid.encode())
         values.append(np.pad(tail, (0, LOOKBACK - len(tail)), constant_values=np.nan)[:, None])
         lengths.append(len(tail))
-    return {"series_id": np.array(ids), "values": np.stack(values), "length": np.array(lengths, dtype="int32")}
+        times.append(int(group["time"].iloc[-1].timestamp()))
+    return {
+        "series_id": np.array(ids),
+        "values": np.stack(values),
+        "length": np.array(lengths, dtype="int32"),
+        "time": np.array(times, dtype="int64"),
+    }
 
 
 def test_saved_model_serves_the_cli_forecast_without_forecaster(exported):
@@ -124,6 +131,7 @@ def test_unknown_series_id_fails_the_call_with_a_message(exported):
             series_id=tf.constant(["a", "nope"]),
             values=tf.zeros((2, LOOKBACK, 1)),
             length=tf.constant([LOOKBACK, LOOKBACK]),
+            time=tf.constant([0, 0], tf.int64),
         )
 
 
@@ -133,10 +141,11 @@ def test_saved_model_cli_shows_and_runs_the_signature(exported):
         pytest.skip("saved_model_cli is not installed beside this interpreter")
     saved = exported / "export" / "saved_model"
     shown = subprocess.run([cli, "show", "--dir", saved, "--all"], capture_output=True, text=True, check=True)
-    for name in ("series_id", "values", "length", "forecast", "q_90"):
+    for name in ("series_id", "values", "length", "time", "forecast", "q_90"):
         assert f"['{name}']" in shown.stdout
     np.savez(exported / "cli_inputs.npz", **raw_windows(exported / "panel.csv"))
-    inputs = ";".join(f"{name}={exported / 'cli_inputs.npz'}[{name}]" for name in ("series_id", "values", "length"))
+    names = ("series_id", "values", "length", "time")
+    inputs = ";".join(f"{name}={exported / 'cli_inputs.npz'}[{name}]" for name in names)
     ran = subprocess.run(
         [cli, "run", "--dir", saved, "--tag_set", "serve", "--signature_def", "serving_default", "--inputs", inputs],
         capture_output=True,
@@ -172,6 +181,7 @@ def test_onnx_format_gives_the_same_forecast_in_onnxruntime(exported):
     ids = [sid.decode() for sid in inputs.pop("series_id")]
     for name in ("center", "scale"):
         inputs[name] = np.array([manifest["series"][sid][name] for sid in ids])
+    inputs["series"] = np.array([manifest["series"][sid]["row"] for sid in ids], dtype="int32")
     outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
     expected = pd.read_csv(exported / "forecast.csv").sort_values(["id", "time"])
     for column in ["forecast", "q_10", "q_90"]:
