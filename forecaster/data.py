@@ -6,6 +6,7 @@ import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,12 @@ import pandas as pd
 from forecaster.config import DataConfig
 from forecaster.errors import ForecasterError
 
-ROW = "_row"  # 1-based line number in the file (the header is line 1)
+CHUNK_ROWS = 1_000_000  # long files are parsed this many rows at a time, so only one chunk's strings exist at once
+
+
+def _row(frame: pd.DataFrame, mask: Any) -> int:
+    """The file line of the first row where `mask` holds: the frame's index is the 0-based data row."""
+    return int(frame.index[np.asarray(mask)][0]) + 2
 SINGLE_SERIES_ID = "series"
 
 
@@ -93,14 +99,30 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
     if any(name in header for name in categories):
         options["dtype"] = {header[name]: "category" for name in categories if name in header}
     try:
-        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True, **options)
+        chunks = pd.read_csv(
+            path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True, chunksize=CHUNK_ROWS, **options
+        )
+        frame = _concat_chunks(list(chunks))
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
     if frame.empty:
         raise ForecasterError(f"{path}: the file has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame[ROW] = np.arange(len(frame)) + 2
     return frame
+
+
+def _concat_chunks(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """One frame from parsed chunks; categorical columns keep one set of categories (not object)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    columns = {}
+    for name in chunks[0].columns:
+        parts = [chunk[name] for chunk in chunks]
+        if all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
+            columns[name] = pd.Series(pd.api.types.union_categoricals(parts), name=name)
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
@@ -120,34 +142,61 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     if cfg.time_col:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
 
-    if not frame.groupby(id_col, sort=False, observed=True)["_time"].apply(lambda t: t.is_monotonic_increasing).all():
-        frame = frame.sort_values([id_col, "_time"], kind="stable")
-        notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
-    duplicated = frame.duplicated([id_col, "_time"])
-    if duplicated.any():
-        row = frame.loc[duplicated, ROW].iloc[0]
-        raise ForecasterError(
-            f"{path}: row {row}: duplicate timestamp {frame.loc[duplicated, '_time'].iloc[0]} "
-            f"in series {frame.loc[duplicated, id_col].iloc[0]!r} (column {cfg.time_col}); "
-            "remove or aggregate the duplicates"
-        )
+    if not _grouped_and_increasing(frame[id_col], frame["_time"]):
+        if not frame.groupby(id_col, sort=False, observed=True)["_time"].apply(lambda t: t.is_monotonic_increasing).all():
+            frame = frame.sort_values([id_col, "_time"], kind="stable")
+            notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
+        _refuse_duplicates(frame, id_col, cfg.time_col, path)
 
-    freq = cfg.freq or _infer_freq(frame, id_col, is_datetime, path)
+    blocks = _series_blocks(frame[id_col])
+    freq = cfg.freq or _infer_freq([frame["_time"].iloc[a:b] for a, b in blocks], is_datetime, path)
     series = [
-        _regularise(str(sid), group, value_cols, freq, is_datetime, cfg, path, notes)
-        for sid, group in frame.groupby(id_col, sort=False, observed=True)
+        _regularise(str(frame[id_col].iat[a]), frame.iloc[a:b], value_cols, freq, is_datetime, cfg, path, notes)
+        for a, b in blocks
     ]
     return Panel(series=series, freq=freq, path=path, notes=notes)
 
 
+def _series_blocks(ids: pd.Series) -> list[tuple[int, int]]:
+    """(start, stop) row positions of each series in a frame whose series' rows are together."""
+    codes = ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else pd.factorize(ids)[0]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    return list(zip(starts.tolist(), np.r_[starts[1:], len(codes)].tolist()))
+
+
+def _grouped_and_increasing(ids: pd.Series, times: pd.Series) -> bool:
+    """True when each series' rows are together and strictly increasing in time (the usual file):
+    then nothing needs sorting and no timestamp can repeat. Plain array passes, no hashing."""
+    codes = ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else pd.factorize(ids)[0]
+    stamps = times.to_numpy().view("int64") if times.dtype.kind == "M" else times.to_numpy()
+    same = codes[1:] == codes[:-1]
+    changes = len(same) - int(same.sum())
+    return changes == len(np.unique(codes)) - 1 and bool((stamps[1:] > stamps[:-1])[same].all())
+
+
+def _refuse_duplicates(frame: pd.DataFrame, id_col: str, time_col: str | None, path: str) -> None:
+    duplicated = frame.duplicated([id_col, "_time"])
+    if duplicated.any():
+        row = _row(frame, duplicated)
+        raise ForecasterError(
+            f"{path}: row {row}: duplicate timestamp {frame.loc[duplicated, '_time'].iloc[0]} "
+            f"in series {frame.loc[duplicated, id_col].iloc[0]!r} (column {time_col}); "
+            "remove or aggregate the duplicates"
+        )
+
+
 def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) -> tuple[pd.DataFrame, str, str]:
     """Return a long frame, the id column to group by, and the target column."""
-    columns = [c for c in frame.columns if c != ROW]
+    columns = list(frame.columns)
     if cfg.time_col and cfg.time_col not in frame.columns:
         raise ForecasterError(f"{path}: no time column {cfg.time_col!r}; columns are: {', '.join(columns)}")
     other = [c for c in columns if c != cfg.time_col]
-    numeric = all(pd.to_numeric(frame[c], errors="coerce").notna().any() for c in other)
-    wide = cfg.wide or (not cfg.id_col and cfg.target not in frame.columns and len(other) > 1 and numeric)
+    wide = cfg.wide or (
+        not cfg.id_col
+        and cfg.target not in frame.columns
+        and len(other) > 1
+        and all(pd.to_numeric(frame[c], errors="coerce").notna().any() for c in other)
+    )
     if wide:
         if not cfg.wide:
             notes.append(
@@ -157,13 +206,21 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
         if cfg.features:
             raise ForecasterError(f"{path}: --features needs a long-format file (one row per series and time)")
         keep = [cfg.time_col] if cfg.time_col else []
-        long = frame.melt(id_vars=[*keep, ROW], value_vars=other, var_name="_id", value_name=cfg.target)
+        long = frame.melt(id_vars=keep, value_vars=other, var_name="_id", value_name=cfg.target, ignore_index=False)
         return long, "_id", cfg.target
     for col, what in [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]:
         if col and col not in frame.columns:
             raise ForecasterError(f"{path}: no {what} column {col!r}; columns are: {', '.join(columns)}")
     if cfg.id_col:
-        frame[cfg.id_col] = frame[cfg.id_col].astype(str)
+        ids = frame[cfg.id_col]
+        if ids.isna().any():
+            raise ForecasterError(
+                f"{path}: row {_row(frame, ids.isna())}, column {cfg.id_col!r}: empty series id; fill or remove the row"
+            )
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # ids as text, still one code per row
+            frame[cfg.id_col] = ids.cat.rename_categories(ids.cat.categories.astype(str))
+        else:
+            frame[cfg.id_col] = ids.astype(str)
         return frame, cfg.id_col, cfg.target
     frame["_id"] = SINGLE_SERIES_ID
     return frame, "_id", cfg.target
@@ -177,7 +234,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna() & raw.notna()
     if bad.any():
-        row = frame.loc[bad, ROW].iloc[0]
+        row = _row(frame, bad)
         raise ForecasterError(
             f"{path}: row {row}, column {col!r}: {frame.loc[bad, col].iloc[0]!r} is not a number; fix or remove the row"
         )
@@ -185,7 +242,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
     infinite = ~np.isfinite(values) & values.notna()
     huge = values.abs() > 1e300
     if (infinite | huge).any():
-        row = frame.loc[infinite | huge, ROW].iloc[0]
+        row = _row(frame, infinite | huge)
         raise ForecasterError(
             f"{path}: row {row}, column {col!r}: infinite or overflowing value; fix or remove the row"
         )
@@ -197,7 +254,7 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
         return frame.groupby(id_col, sort=False, observed=True).cumcount().astype("int64"), False
     raw = frame[time_col]
     if raw.isna().any():
-        row = frame.loc[raw.isna(), ROW].iloc[0]
+        row = _row(frame, raw.isna())
         raise ForecasterError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
         codes = raw.cat.codes.to_numpy()
@@ -212,7 +269,7 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
         parsed = _parse_times(raw, time_col, path)
     bad = parsed.isna()
     if bad.any():
-        row = frame.loc[bad, ROW].iloc[0]
+        row = _row(frame, bad)
         raise ForecasterError(
             f"{path}: row {row}, column {time_col!r}: cannot read {raw[bad].iloc[0]!r} as a date or time"
         )
@@ -235,11 +292,14 @@ def _parse_times(raw: pd.Series, time_col: str, path: str) -> pd.Series:
     return parsed
 
 
-def _infer_freq(frame: pd.DataFrame, id_col: str, is_datetime: bool, path: str) -> str:
-    """The most common step over all series: a pandas alias, or 'int:STEP' for integer time."""
+FREQ_SAMPLE = 200  # series that vote on the frequency; the rest are checked against it in _regularise
+
+
+def _infer_freq(series_times: list[pd.Series], is_datetime: bool, path: str) -> str:
+    """The most common step over (a sample of) the series: a pandas alias, or 'int:STEP' for integer time."""
     votes: dict[str, int] = {}
-    for _, group in frame.groupby(id_col, sort=False, observed=True):
-        times = group["_time"]
+    pick = np.unique(np.linspace(0, len(series_times) - 1, FREQ_SAMPLE).round().astype(int))
+    for times in (series_times[i] for i in pick):
         if len(times) < 3:
             continue
         if is_datetime:
@@ -272,9 +332,13 @@ def _regularise(
     else:
         step = int(freq.split(":")[1]) if freq.startswith("int:") else 1
         grid = pd.Index(np.arange(times.iloc[0], times.iloc[-1] + 1, step), dtype="int64")
+    if len(grid) == len(times) and np.array_equal(grid.to_numpy(), times.to_numpy()):
+        values = group[value_cols].to_numpy("float64")
+        if not np.isnan(values).any():  # the usual series: complete, on the grid, nothing to fill
+            return Series(series_id=sid, time=grid, values=values)
     off_grid = ~pd.Index(times).isin(grid)
     if off_grid.any():
-        row = group.loc[off_grid, ROW].iloc[0]
+        row = _row(group, off_grid)
         raise ForecasterError(
             f"{path}: row {row}: series {sid!r} has an irregular step at {times[off_grid].iloc[0]} "
             f"(frequency {freq}); resample the data to a regular step or give --freq"

@@ -37,6 +37,17 @@ CASES = {
         [],
         "every series is too short",
     ),
+    "empty series id": (
+        ("id,time,y\n" + "".join(f"a,{line}" for line in GOOD_ROWS.splitlines(keepends=True)) + ",2024-01-29,3\n").encode(),
+        ["--id-col", "id"],
+        "row 30, column 'id': empty series id",
+    ),
+    "unknown calendar cycle": (("time,y\n" + GOOD_ROWS).encode(), ["--calendar", "month"], "unknown cycle 'month'"),
+    "calendar on integer steps": (
+        ("time,y\n" + "".join(f"{d},{d}.5\n" for d in range(1, 29))).encode(),
+        ["--calendar", "week"],
+        "use --calendar none",
+    ),
     "crossing quantiles": (("time,y\n" + GOOD_ROWS).encode(), ["--quantiles", "0.5,0.1,0.9"], "ascending levels"),
 }
 
