@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATASETS = {
     "co2": {
         "file": ROOT / "data/co2_weekly.csv",
-        "args": ["--target", "co2", "--time-col", "date", "--horizon", "52", "--fill", "interpolate", "--holdout", "156"],
+        "args": ["--target", "co2", "--time-col", "date", "--horizon", "52", "--fill", "interpolate",
+                 "--holdout", "156"],
         "evaluate": ["--folds", "3"],
         "options": {"plain": ["--calendar", "none"], "calendar": ["--calendar", "auto"]},
     },

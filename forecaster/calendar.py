@@ -57,7 +57,8 @@ def resolve_cycles(requested: str | tuple[str, ...], freq: str, span_seconds: fl
         raise ForecasterError(f"--calendar: unknown cycle {unknown[0]!r}; use auto, none or some of day,week,year")
     if step_seconds(freq) is None:
         raise ForecasterError(
-            f"--calendar needs timestamps on a regular calendar frequency, and this data's is {freq}; use --calendar none"
+            f"--calendar needs timestamps on a regular calendar frequency, and this data's is {freq}; "
+            "use --calendar none"
         )
     return cycles
 

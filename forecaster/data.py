@@ -20,6 +20,8 @@ CHUNK_ROWS = 1_000_000  # long files are parsed this many rows at a time, so onl
 def _row(frame: pd.DataFrame, mask: Any) -> int:
     """The file line of the first row where `mask` holds: the frame's index is the 0-based data row."""
     return int(frame.index[np.asarray(mask)][0]) + 2
+
+
 SINGLE_SERIES_ID = "series"
 
 
@@ -143,7 +145,8 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
 
     if not _grouped_and_increasing(frame[id_col], frame["_time"]):
-        if not frame.groupby(id_col, sort=False, observed=True)["_time"].apply(lambda t: t.is_monotonic_increasing).all():
+        in_order = frame.groupby(id_col, sort=False, observed=True)["_time"].apply(lambda t: t.is_monotonic_increasing)
+        if not in_order.all():
             frame = frame.sort_values([id_col, "_time"], kind="stable")
             notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
         _refuse_duplicates(frame, id_col, cfg.time_col, path)

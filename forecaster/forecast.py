@@ -55,14 +55,14 @@ def predict_at(model: Any, run: Run, panel: Panel, series_idx: np.ndarray, origi
     states = [run.series[s.series_id] for s in panel.series]
     scaled = [state.scaler.transform(s.values) for state, s in zip(states, panel.series)]
     model_cfg = run.config.model
-    row = {sid: i for i, sid in enumerate(run.series)}  # the embedding row of each series, as in training
+    embedding_row = {sid: i for i, sid in enumerate(run.series)}  # as in training
     source = WindowSource(
         scaled,
         w.lookback,
         w.horizon,
         w.patch,
         times=[unix_seconds(s.time) for s in panel.series] if model_cfg.calendar else None,
-        codes=np.array([row[s.series_id] for s in panel.series]) if model_cfg.series_embedding else None,
+        codes=np.array([embedding_row[s.series_id] for s in panel.series]) if model_cfg.series_embedding else None,
     )
     dataset = source.dataset(np.asarray(series_idx), np.asarray(origins), 1024, with_target=False)
     predictions = model.predict(dataset, verbose=0).astype("float64")

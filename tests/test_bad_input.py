@@ -38,7 +38,7 @@ CASES = {
         "every series is too short",
     ),
     "empty series id": (
-        ("id,time,y\n" + "".join(f"a,{line}" for line in GOOD_ROWS.splitlines(keepends=True)) + ",2024-01-29,3\n").encode(),
+        ("id,time,y\n" + "".join(f"a,{r}" for r in GOOD_ROWS.splitlines(keepends=True)) + ",2024-01-29,3\n").encode(),
         ["--id-col", "id"],
         "row 30, column 'id': empty series id",
     ),
