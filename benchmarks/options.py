@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,8 @@ from statistics import mean
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from results import record  # noqa: E402
 
