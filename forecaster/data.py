@@ -160,9 +160,14 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     return Panel(series=series, freq=freq, path=path, notes=notes)
 
 
+def _series_codes(ids: pd.Series) -> np.ndarray:
+    """One integer per row naming its series (the categorical codes when there are some)."""
+    return ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else pd.factorize(ids)[0]
+
+
 def _series_blocks(ids: pd.Series) -> list[tuple[int, int]]:
     """(start, stop) row positions of each series in a frame whose series' rows are together."""
-    codes = ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else pd.factorize(ids)[0]
+    codes = _series_codes(ids)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     return list(zip(starts.tolist(), np.r_[starts[1:], len(codes)].tolist()))
 
@@ -170,7 +175,7 @@ def _series_blocks(ids: pd.Series) -> list[tuple[int, int]]:
 def _grouped_and_increasing(ids: pd.Series, times: pd.Series) -> bool:
     """True when each series' rows are together and strictly increasing in time (the usual file):
     then nothing needs sorting and no timestamp can repeat. Plain array passes, no hashing."""
-    codes = ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else pd.factorize(ids)[0]
+    codes = _series_codes(ids)
     stamps = times.to_numpy().view("int64") if times.dtype.kind == "M" else times.to_numpy()
     same = codes[1:] == codes[:-1]
     changes = len(same) - int(same.sum())
