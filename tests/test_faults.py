@@ -14,7 +14,8 @@ from cli_helpers import SINE, invoke, train
 from forecaster.resume import STATE_FILE, ResumableTraining, state_dir
 from forecaster.runs import load_run
 
-LONG = ["--epochs", "25", "--patience", "100", "--layers", "8", "--batch-size", "32", "--quiet"]
+# 20 steps an epoch: long enough that a signal sent after epoch 2 lands before the 25th epoch ends
+LONG = ["--epochs", "25", "--patience", "100", "--layers", "8", "--batch-size", "8", "--quiet"]
 
 
 def start_training(data, out, *extra):
@@ -67,13 +68,13 @@ def test_kill_9_then_the_same_command_resumes_and_keeps_the_previous_run(sine_cs
 def test_ctrl_c_says_where_the_state_is_and_fresh_starts_over(sine_csv, tmp_path):
     out = tmp_path / "run"
     process = start_training(sine_csv, out)
-    _, stderr = interrupt_mid_training(process, out, signal.SIGINT)
-    assert process.returncode == 130, stderr
+    stdout, stderr = interrupt_mid_training(process, out, signal.SIGINT)
+    assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr
     assert f"kept in {state_dir(out)}/" in stderr and "run the same command again" in stderr
     assert not out.exists()
 
-    result = invoke("train", sine_csv, *SINE, *LONG, "--out", out, "--fresh")
+    result = invoke("train", sine_csv, *SINE, *LONG, "--out", out, "--fresh")  # the same command
     assert result.exit_code == 0, result.output
     assert "resuming" not in result.output
 
