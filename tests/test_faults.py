@@ -14,14 +14,22 @@ from cli_helpers import SINE, invoke, train
 from forecaster.resume import STATE_FILE, ResumableTraining, state_dir
 from forecaster.runs import load_run
 
-# 20 steps an epoch: long enough that a signal sent after epoch 2 lands before the 25th epoch ends
-LONG = ["--epochs", "25", "--patience", "100", "--layers", "8", "--batch-size", "8", "--quiet"]
+LONG = ["--epochs", "25", "--patience", "100", "--layers", "8", "--batch-size", "32", "--quiet"]
 
 
 def start_training(data, out, *extra):
     command = [sys.executable, "-m", "forecaster.cli", "train", str(data), *SINE, *LONG, "--out", str(out), *extra]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # Ctrl-C is SIGINT with its default action: a shell's background job inherits SIGINT ignored (CI
+    # scripts are often started so), and Python then never raises KeyboardInterrupt
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def saved_epoch(out):
