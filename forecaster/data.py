@@ -145,10 +145,11 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
 
     if not _grouped_and_increasing(frame[id_col], frame["_time"]):
+        # series interleaved (a file sorted by time) or out of order: bring each series' rows together
         in_order = frame.groupby(id_col, sort=False, observed=True)["_time"].apply(lambda t: t.is_monotonic_increasing)
         if not in_order.all():
-            frame = frame.sort_values([id_col, "_time"], kind="stable")
             notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
+        frame = frame.sort_values([id_col, "_time"], kind="stable")
         _refuse_duplicates(frame, id_col, cfg.time_col, path)
 
     blocks = _series_blocks(frame[id_col])

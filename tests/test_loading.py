@@ -13,21 +13,24 @@ from forecaster.errors import ForecasterError
 PANEL = DataConfig(target="y", time_col="time", id_col="id")
 
 
-@pytest.mark.parametrize("shuffle", [False, True])
-def test_chunked_reading_gives_the_same_panel(tmp_path, monkeypatch, shuffle):
+@pytest.mark.parametrize("layout", ["grouped", "by time", "shuffled"])
+def test_chunked_reading_gives_the_same_panel_for_any_row_layout(tmp_path, monkeypatch, layout):
     data = write_panel(tmp_path / "panel.csv")
-    if shuffle:  # rows of different series interleaved and out of time order: the slow path sorts them
-        frame = pd.read_csv(data)
+    reference = load_panel(data, PANEL)  # one block per series, in time order: the fast path
+    frame = pd.read_csv(data)
+    if layout == "by time":  # series interleaved, each in time order (a file sorted by time)
+        frame.sort_values(["time", "id"]).to_csv(data, index=False)
+    elif layout == "shuffled":  # interleaved and out of time order
         frame.sample(frac=1.0, random_state=0).to_csv(data, index=False)
-    whole = load_panel(data, PANEL)
     monkeypatch.setattr(forecaster.data, "CHUNK_ROWS", 7)  # 280 rows: 40 chunks, ids split across them
     chunked = load_panel(data, PANEL)
-    assert [s.series_id for s in chunked.series] == [s.series_id for s in whole.series]
-    for a, b in zip(whole.series, chunked.series):
-        np.testing.assert_array_equal(a.values, b.values)
-        assert a.time.equals(b.time)
-    assert chunked.freq == whole.freq == "D"
-    assert any("sorted" in note for note in chunked.notes) == shuffle
+    by_id = {s.series_id: s for s in chunked.series}
+    assert sorted(by_id) == ["a", "b", "c"]
+    for expected in reference.series:
+        np.testing.assert_array_equal(by_id[expected.series_id].values, expected.values)
+        assert by_id[expected.series_id].time.equals(expected.time)
+    assert chunked.freq == reference.freq == "D"
+    assert any("sorted" in note for note in chunked.notes) == (layout == "shuffled")
 
 
 @pytest.mark.parametrize(
