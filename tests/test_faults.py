@@ -20,16 +20,16 @@ LONG = ["--epochs", "25", "--patience", "100", "--layers", "8", "--batch-size", 
 def start_training(data, out, *extra):
     command = [sys.executable, "-m", "forecaster.cli", "train", str(data), *SINE, *LONG, "--out", str(out), *extra]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    # Ctrl-C is SIGINT with its default action: a shell's background job inherits SIGINT ignored (CI
-    # scripts are often started so), and Python then never raises KeyboardInterrupt
     return subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=deliver_ctrl_c
     )
+
+
+def deliver_ctrl_c():
+    """Give the child SIGINT as a terminal would: a background job inherits it ignored, and a CI runner
+    may start us with it blocked; both pass through exec, and Python then never sees the Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def saved_epoch(out):
