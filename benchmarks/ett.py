@@ -30,7 +30,7 @@ from forecaster.calendar import unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecaster.scaling import fit_scaler
 from forecaster.train import Prepared, fit_model
-from forecaster.windowing import WindowSource
+from forecaster.windowing import WindowIndex, WindowSource
 
 HOURLY_BORDERS = (8640, 11520, 14400)  # 12, 16 and 20 months of hours
 
@@ -67,7 +67,8 @@ def run(
     scaler = fit_scaler("standard", values[:train_end])  # per column, on the training rows only
     dates = pd.DatetimeIndex(pd.to_datetime(frame["date"][:test_end]))
     times = [unix_seconds(dates)] if calendar else None
-    source = WindowSource([scaler.transform(values)], lookback, horizon, patch, times=times)
+    scaled = scaler.transform(values).astype("float32")
+    source = WindowSource([scaled], lookback, horizon, patch, times=times)
     train_o = origins(0, train_end, lookback, horizon)
     val_o = origins(train_end, val_end, lookback, horizon)
     test_o = origins(val_end, test_end, lookback, horizon)
@@ -97,8 +98,8 @@ def run(
     prepared = Prepared(
         states={},
         source=source,
-        train_index=(np.zeros_like(train_o), train_o),
-        val_index=(np.zeros_like(val_o), val_o),
+        train_index=WindowIndex.from_runs([(0, train_o)]),
+        val_index=WindowIndex.from_runs([(0, val_o)]),
         kept=[0],
         dropped=[],
     )
@@ -106,7 +107,7 @@ def run(
 
     test_ds = source.dataset(np.zeros_like(test_o), test_o, 512, with_target=False)
     forecast = model.predict(test_ds, verbose=0)
-    actual = source.flat[test_o[:, None] + np.arange(horizon)[None, :], 0]
+    actual = scaled[test_o[:, None] + np.arange(horizon)[None, :], 0]
     return {
         "dataset": data.stem,
         "horizon": horizon,

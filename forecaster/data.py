@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,13 @@ import pandas as pd
 from forecaster.config import DataConfig
 from forecaster.errors import ForecasterError
 
-CHUNK_ROWS = 1_000_000  # long files are parsed this many rows at a time, so only one chunk's strings exist at once
+CHUNK_ROWS = 250_000  # long files are parsed this many rows at a time: one chunk's strings exist at once
 
 
-def _row(frame: pd.DataFrame, mask: Any) -> int:
-    """The file line of the first row where `mask` holds: the frame's index is the 0-based data row."""
-    return int(frame.index[np.asarray(mask)][0]) + 2
+def _row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
+    """The file line of the first row where `mask` holds: a frame's index is the 0-based data row."""
+    index = rows.index if isinstance(rows, pd.DataFrame) else rows
+    return int(index[np.asarray(mask)][0]) + 2
 
 
 SINGLE_SERIES_ID = "series"
@@ -31,17 +33,33 @@ class Series:
 
     Attributes:
         series_id: the value of the id column ("series" for a one-series file).
-        time: timestamps (DatetimeIndex) or integer steps (Index of int64), one per row.
-        values: float64 (n, 1 + n_covariates); column 0 is the target.
+        start: the first timestamp (or integer step); with `freq` it names every row's time.
+        freq: the grid's step, as `Panel.freq`.
+        values: float64 (n, 1 + n_covariates); column 0 is the target. On a large file these are
+            views into one array of the whole file.
     """
 
     series_id: str
-    time: pd.Index
+    start: Any
+    freq: str
     values: np.ndarray
     n_filled: int = 0  # rows that were gaps or empty cells, filled by the --fill policy
 
     def __len__(self) -> int:
         return len(self.values)
+
+    @property
+    def time(self) -> pd.Index:
+        """The timestamps (DatetimeIndex) or integer steps, one per row; built when asked for (for
+        10,000 series they would take as much memory as the values)."""
+        return time_grid(self.start, len(self), self.freq)
+
+    def time_at(self, position: int) -> Any:
+        """The time of one row (negative positions count from the end)."""
+        position = position % len(self)
+        if self.freq.startswith("int:"):
+            return self.start + int(self.freq.split(":")[1]) * position
+        return self.start + position * pd.tseries.frequencies.to_offset(self.freq)
 
 
 @dataclass
@@ -60,7 +78,7 @@ class Panel:
     @property
     def span_seconds(self) -> float:
         """The longest series' time span in seconds (0 for integer steps)."""
-        spans = [s.time[-1] - s.time[0] for s in self.series if isinstance(s.time, pd.DatetimeIndex)]
+        spans = [s.time_at(-1) - s.start for s in self.series if isinstance(s.start, pd.Timestamp)]
         return max((span.total_seconds() for span in spans), default=0.0)
 
 
@@ -104,7 +122,7 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
         chunks = pd.read_csv(
             path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True, chunksize=CHUNK_ROWS, **options
         )
-        frame = _concat_chunks(list(chunks))
+        frame = _assemble(chunks, _row_bound(path))
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
     if frame.empty:
@@ -113,18 +131,77 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
     return frame
 
 
-def _concat_chunks(chunks: list[pd.DataFrame]) -> pd.DataFrame:
-    """One frame from parsed chunks; categorical columns keep one set of categories (not object)."""
-    if len(chunks) == 1:
-        return chunks[0]
-    columns = {}
-    for name in chunks[0].columns:
-        parts = [chunk[name] for chunk in chunks]
-        if all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
-            columns[name] = pd.Series(pd.api.types.union_categoricals(parts), name=name)
+def _row_bound(path: Path) -> int:
+    """At least the number of data rows: the file's line breaks, plus one for a last line without one."""
+    lines = 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            lines += block.count(b"\n")
+    return lines + 1
+
+
+class _Column:
+    """One column of a file parsed in chunks, written into one array sized for the whole file, so no
+    chunk outlives its parse and no concatenation doubles the data at the end.
+
+    Categorical chunks (each with its own categories) become int32 codes into one growing set of
+    categories; numeric chunks fill one array; a chunk of anything else (text in a number column)
+    turns the column into a list of parts, concatenated at the end (bad data is not the large case).
+    """
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.array: np.ndarray | None = None
+        self.categories: dict[Any, int] | None = None
+        self.parts: list[Any] | None = None
+
+    def add(self, part: pd.Series, at: int) -> None:
+        """Write `part`, the rows from `at` on."""
+        categorical = isinstance(part.dtype, pd.CategoricalDtype)
+        numeric = isinstance(part.dtype, np.dtype) and part.dtype.kind in "biuf"
+        if self.parts is None and self.array is None:
+            if categorical or numeric:
+                self.array = np.empty(self.rows, dtype="int32" if categorical else part.dtype)
+                self.categories = {} if categorical else None
+            else:
+                self.parts = []
+        if self.parts is None and categorical and self.categories is not None:
+            known = self.categories
+            lookup = [known.setdefault(c, len(known)) for c in part.cat.categories]
+            codes = np.array([*lookup, -1], dtype="int32")[part.cat.codes.to_numpy()]  # -1 (empty) stays -1
+            self._write(codes, at)
+        elif self.parts is None and numeric and self.categories is None:
+            self._write(part.to_numpy(), at)
         else:
-            columns[name] = pd.concat(parts, ignore_index=True)
-    return pd.DataFrame(columns)
+            if self.parts is None:
+                self.parts = [pd.Series(self.result(at))]
+            self.parts.append(part)
+
+    def _write(self, values: np.ndarray, at: int) -> None:
+        assert self.array is not None
+        if not np.can_cast(values.dtype, self.array.dtype):
+            self.array = self.array.astype(np.result_type(self.array, values))
+        self.array[at : at + len(values)] = values
+
+    def result(self, rows: int) -> Any:
+        """The column's first `rows` values: an array, a Categorical, or (mixed parts) a Series."""
+        if self.parts is not None:
+            return pd.concat(self.parts, ignore_index=True)
+        assert self.array is not None
+        if self.categories is not None:
+            return pd.Categorical.from_codes(self.array[:rows], categories=list(self.categories))
+        return self.array[:rows]
+
+
+def _assemble(chunks: Any, rows: int) -> pd.DataFrame:
+    """One frame from parsed chunks, each column built in place (see `_Column`)."""
+    columns: dict[str, _Column] = {}
+    at = 0
+    for chunk in chunks:
+        for name in chunk.columns:
+            columns.setdefault(name, _Column(rows)).add(chunk[name], at)
+        at += len(chunk)
+    return pd.DataFrame({name: column.result(at) for name, column in columns.items()}, copy=False)
 
 
 def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
@@ -144,18 +221,26 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     if cfg.time_col:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
 
-    if not _grouped_and_increasing(frame[id_col], frame["_time"]):
+    codes, stamps = _series_codes(frame[id_col]), _time_order(frame["_time"])
+    if not _grouped_and_increasing(codes, stamps):
         # series interleaved (a file sorted by time) or out of order: bring each series' rows together
-        in_order = frame.groupby(id_col, sort=False, observed=True)["_time"].apply(lambda t: t.is_monotonic_increasing)
-        if not in_order.all():
+        if not _in_time_order(codes, stamps):
             notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
-        frame = frame.sort_values([id_col, "_time"], kind="stable")
-        _refuse_duplicates(frame, id_col, cfg.time_col, path)
+        order = np.lexsort((stamps, codes))
+        frame, codes, stamps = frame.iloc[order], codes[order], stamps[order]
+        _refuse_duplicates(frame, codes, stamps, id_col, cfg.time_col, path)
 
-    blocks = _series_blocks(frame[id_col])
-    freq = cfg.freq or _infer_freq([frame["_time"].iloc[a:b] for a, b in blocks], is_datetime, path)
+    blocks = _series_blocks(codes)
+    del codes, stamps
+    times = _time_values(frame["_time"])
+    freq = cfg.freq or _infer_freq(times, blocks, is_datetime, path)
+    ids = frame[id_col]
+    # one array of all values: each series' values are a view of its rows (one column: no copy at all)
+    values = (
+        frame[target].to_numpy("float64")[:, None] if len(value_cols) == 1 else frame[value_cols].to_numpy("float64")
+    )
     series = [
-        _regularise(str(frame[id_col].iat[a]), frame.iloc[a:b], value_cols, freq, is_datetime, cfg, path, notes)
+        _regularise(str(ids.iat[a]), times(a, b), values[a:b], frame.index[a:b], freq, is_datetime, cfg, path, notes)
         for a, b in blocks
     ]
     return Panel(series=series, freq=freq, path=path, notes=notes)
@@ -166,31 +251,54 @@ def _series_codes(ids: pd.Series) -> np.ndarray:
     return ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else pd.factorize(ids)[0]
 
 
-def _series_blocks(ids: pd.Series) -> list[tuple[int, int]]:
-    """(start, stop) row positions of each series in a frame whose series' rows are together."""
-    codes = _series_codes(ids)
+def _time_order(times: pd.Series) -> np.ndarray:
+    """One integer per row that orders the rows as their times do (the codes of sorted categories)."""
+    if isinstance(times.dtype, pd.CategoricalDtype):
+        return times.cat.codes.to_numpy()
+    return times.to_numpy().view("int64") if times.dtype.kind == "M" else times.to_numpy()
+
+
+def _time_values(times: pd.Series) -> Callable[[int, int], np.ndarray]:
+    """A function giving the times of rows [a, b) as an array (datetime64 or int64), whatever the column's storage."""
+    if isinstance(times.dtype, pd.CategoricalDtype):
+        categories, codes = times.cat.categories.to_numpy(), times.cat.codes.to_numpy()
+        return lambda a, b: categories[codes[a:b]]
+    array = times.to_numpy()
+    return lambda a, b: array[a:b]
+
+
+def _series_blocks(codes: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) row positions of each series in rows whose series are together."""
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     return list(zip(starts.tolist(), np.r_[starts[1:], len(codes)].tolist()))
 
 
-def _grouped_and_increasing(ids: pd.Series, times: pd.Series) -> bool:
+def _grouped_and_increasing(codes: np.ndarray, stamps: np.ndarray) -> bool:
     """True when each series' rows are together and strictly increasing in time (the usual file):
     then nothing needs sorting and no timestamp can repeat. Plain array passes, no hashing."""
-    codes = _series_codes(ids)
-    stamps = times.to_numpy().view("int64") if times.dtype.kind == "M" else times.to_numpy()
     same = codes[1:] == codes[:-1]
     changes = len(same) - int(same.sum())
     return changes == len(np.unique(codes)) - 1 and bool((stamps[1:] > stamps[:-1])[same].all())
 
 
-def _refuse_duplicates(frame: pd.DataFrame, id_col: str, time_col: str | None, path: str) -> None:
-    duplicated = frame.duplicated([id_col, "_time"])
+def _in_time_order(codes: np.ndarray, stamps: np.ndarray) -> bool:
+    """True when each series' rows, wherever they are in the file, come in time order."""
+    by_series = np.argsort(codes, kind="stable")
+    same = codes[by_series][1:] == codes[by_series][:-1]
+    ordered = stamps[by_series]
+    return bool((ordered[1:] >= ordered[:-1])[same].all())
+
+
+def _refuse_duplicates(
+    frame: pd.DataFrame, codes: np.ndarray, stamps: np.ndarray, id_col: str, time_col: str | None, path: str
+) -> None:
+    """Rows sorted by series and time: a row with its predecessor's series and time is a duplicate."""
+    duplicated = np.r_[False, (codes[1:] == codes[:-1]) & (stamps[1:] == stamps[:-1])]
     if duplicated.any():
-        row = _row(frame, duplicated)
+        first = int(duplicated.argmax())
         raise ForecasterError(
-            f"{path}: row {row}: duplicate timestamp {frame.loc[duplicated, '_time'].iloc[0]} "
-            f"in series {frame.loc[duplicated, id_col].iloc[0]!r} (column {time_col}); "
-            "remove or aggregate the duplicates"
+            f"{path}: row {_row(frame, duplicated)}: duplicate timestamp {frame['_time'].iloc[first]} "
+            f"in series {frame[id_col].iloc[first]!r} (column {time_col}); remove or aggregate the duplicates"
         )
 
 
@@ -248,10 +356,10 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
             f"{path}: row {row}, column {col!r}: {frame.loc[bad, col].iloc[0]!r} is not a number; fix or remove the row"
         )
     values = values.astype("float64")
-    infinite = ~np.isfinite(values) & values.notna()
-    huge = values.abs() > 1e300
-    if (infinite | huge).any():
-        row = _row(frame, infinite | huge)
+    array = values.to_numpy()
+    out_of_range = ~(np.isfinite(array) | np.isnan(array)) | (array > 1e300) | (array < -1e300)
+    if out_of_range.any():
+        row = _row(frame, out_of_range)
         raise ForecasterError(
             f"{path}: row {row}, column {col!r}: infinite or overflowing value; fix or remove the row"
         )
@@ -266,12 +374,7 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
         row = _row(frame, raw.isna())
         raise ForecasterError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
-        codes = raw.cat.codes.to_numpy()
-        categories = pd.Series(raw.cat.categories.astype(str))
-        numbers = pd.to_numeric(categories, errors="coerce")
-        if numbers.notna().all() and (numbers == numbers.round()).all():
-            return pd.Series(numbers.astype("int64").to_numpy()[codes], index=raw.index), False
-        parsed = _parse_times(categories, time_col, path).take(codes).set_axis(raw.index)
+        return _time_categories(frame, raw, time_col, path)
     elif pd.api.types.is_integer_dtype(raw):
         return raw.astype("int64"), False
     else:
@@ -285,6 +388,31 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
     if parsed.dt.tz is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed, True
+
+
+def _time_categories(frame: pd.DataFrame, raw: pd.Series, time_col: str, path: str) -> tuple[pd.Series, bool]:
+    """Parse each distinct timestamp of a categorical time column once and keep the column categorical,
+    its categories the sorted times (so a row's code orders it in time, and a row costs 4 bytes, not 8)."""
+    codes = raw.cat.codes.to_numpy()
+    text = pd.Series(raw.cat.categories.astype(str))
+    numbers = pd.to_numeric(text, errors="coerce")
+    is_datetime = not (numbers.notna().all() and (numbers == numbers.round()).all())
+    if is_datetime:
+        parsed = _parse_times(text, time_col, path)
+        if parsed.isna().any():
+            bad = np.isin(codes, np.flatnonzero(parsed.isna()))
+            raise ForecasterError(
+                f"{path}: row {_row(frame, bad)}, column {time_col!r}: "
+                f"cannot read {raw[bad].iloc[0]!r} as a date or time"
+            )
+        if parsed.dt.tz is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = parsed.to_numpy()
+    else:
+        values = numbers.astype("int64").to_numpy()
+    distinct, rank = np.unique(values, return_inverse=True)  # two spellings of one time share a category
+    ordered = pd.Categorical.from_codes(rank.astype("int32")[codes], categories=pd.Index(distinct), ordered=True)
+    return pd.Series(ordered, index=raw.index), is_datetime
 
 
 def _parse_times(raw: pd.Series, time_col: str, path: str) -> pd.Series:
@@ -304,21 +432,24 @@ def _parse_times(raw: pd.Series, time_col: str, path: str) -> pd.Series:
 FREQ_SAMPLE = 200  # series that vote on the frequency; the rest are checked against it in _regularise
 
 
-def _infer_freq(series_times: list[pd.Series], is_datetime: bool, path: str) -> str:
+def _infer_freq(
+    times: Callable[[int, int], np.ndarray], blocks: list[tuple[int, int]], is_datetime: bool, path: str
+) -> str:
     """The most common step over (a sample of) the series: a pandas alias, or 'int:STEP' for integer time."""
     votes: dict[str, int] = {}
-    pick = np.unique(np.linspace(0, len(series_times) - 1, FREQ_SAMPLE).round().astype(int))
-    for times in (series_times[i] for i in pick):
-        if len(times) < 3:
+    pick = np.unique(np.linspace(0, len(blocks) - 1, FREQ_SAMPLE).round().astype(int))
+    for start, stop in (blocks[i] for i in pick):
+        if stop - start < 3:
             continue
+        series_times = pd.Series(times(start, stop))
         if is_datetime:
-            alias = pd.infer_freq(pd.DatetimeIndex(times.iloc[: min(len(times), 500)]))
+            alias = pd.infer_freq(pd.DatetimeIndex(series_times.iloc[:500]))
             if alias is None:
-                step = times.diff().dropna().mode().iloc[0]
+                step = series_times.diff().dropna().mode().iloc[0]
                 alias = pd.tseries.frequencies.to_offset(step).freqstr
         else:
-            alias = f"int:{int(times.diff().dropna().mode().iloc[0])}"
-        votes[alias] = votes.get(alias, 0) + len(times)
+            alias = f"int:{int(series_times.diff().dropna().mode().iloc[0])}"
+        votes[alias] = votes.get(alias, 0) + stop - start
     if not votes:
         raise ForecasterError(f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)")
     return max(votes, key=lambda k: votes[k])
@@ -326,33 +457,32 @@ def _infer_freq(series_times: list[pd.Series], is_datetime: bool, path: str) -> 
 
 def _regularise(
     sid: str,
-    group: pd.DataFrame,
-    value_cols: list[str],
+    times: np.ndarray,
+    values: np.ndarray,
+    rows: pd.Index,
     freq: str,
     is_datetime: bool,
     cfg: DataConfig,
     path: str,
     notes: list[str],
 ) -> Series:
-    """Put one series on the full grid of its frequency and apply the gap policy."""
-    times = group["_time"]
+    """Put one series (its rows' times, values and file rows) on the full grid of its frequency and
+    apply the gap policy."""
     if is_datetime:
-        grid: pd.Index = pd.date_range(times.iloc[0], times.iloc[-1], freq=freq)
+        grid: pd.Index = pd.date_range(times[0], times[-1], freq=freq)
     else:
         step = int(freq.split(":")[1]) if freq.startswith("int:") else 1
-        grid = pd.Index(np.arange(times.iloc[0], times.iloc[-1] + 1, step), dtype="int64")
-    if len(grid) == len(times) and np.array_equal(grid.to_numpy(), times.to_numpy()):
-        values = group[value_cols].to_numpy("float64")
-        if not np.isnan(values).any():  # the usual series: complete, on the grid, nothing to fill
-            return Series(series_id=sid, time=grid, values=values)
+        grid = pd.Index(np.arange(times[0], times[-1] + 1, step), dtype="int64")
+    on_grid = len(grid) == len(times) and np.array_equal(grid.to_numpy(), times)
+    if on_grid and not np.isnan(values).any():  # the usual series: complete, on the grid, nothing to fill
+        return Series(sid, grid[0], freq, values)
     off_grid = ~pd.Index(times).isin(grid)
     if off_grid.any():
-        row = _row(group, off_grid)
         raise ForecasterError(
-            f"{path}: row {row}: series {sid!r} has an irregular step at {times[off_grid].iloc[0]} "
+            f"{path}: row {_row(rows, off_grid)}: series {sid!r} has an irregular step at {times[off_grid][0]} "
             f"(frequency {freq}); resample the data to a regular step or give --freq"
         )
-    indexed = group.set_index("_time")[value_cols].reindex(grid)
+    indexed = pd.DataFrame(values, index=pd.Index(times)).reindex(grid)
     missing = indexed.isna().any(axis=1)
     if missing.any():
         first = indexed.index[missing.argmax()]
@@ -365,15 +495,20 @@ def _regularise(
         filled = indexed.interpolate(method=method, limit_direction="both") if method else indexed.ffill().bfill()
         notes.append(f"series {sid!r}: filled {int(missing.sum())} missing value(s) by {cfg.fill}")
         indexed = filled
-    return Series(series_id=sid, time=grid, values=indexed.to_numpy("float64"), n_filled=int(missing.sum()))
+    return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()))
+
+
+def time_grid(start: Any, periods: int, freq: str) -> pd.Index:
+    """`periods` timestamps (or integer steps) from `start` on."""
+    if freq.startswith("int:"):
+        step = int(freq.split(":")[1])
+        return pd.Index(int(start) + step * np.arange(periods), dtype="int64")
+    return pd.date_range(start, periods=periods, freq=freq)
 
 
 def future_times(last: object, freq: str, horizon: int) -> pd.Index:
     """The `horizon` timestamps (or integer steps) after `last`."""
-    if freq.startswith("int:"):
-        step = int(freq.split(":")[1])
-        return pd.Index(int(last) + step * np.arange(1, horizon + 1), dtype="int64")  # type: ignore[call-overload]
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    return time_grid(last, horizon + 1, freq)[1:]
 
 
 SEASONS = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}

@@ -28,8 +28,8 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
             {
                 "series_id": s.series_id,
                 "length": len(s),
-                "start": str(s.time[0]),
-                "end": str(s.time[-1]),
+                "start": str(s.start),
+                "end": str(s.time_at(-1)),
                 "gaps_or_empty": s.n_filled,
                 "fate": fate,
             }

@@ -38,8 +38,7 @@ def validation_report(
 
     Returns the report and a few example windows (history, actual, forecast) for a plot.
     """
-    pick = evenly_spaced(len(prepared.val_index[1]), cfg.train.max_val_windows)
-    series_idx, origins = prepared.val_index[0][pick], prepared.val_index[1][pick]
+    series_idx, origins = prepared.val_index.take(evenly_spaced(len(prepared.val_index), cfg.train.max_val_windows))
     dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
     predictions = point_forecast(model.predict(dataset, verbose=0), cfg.model.quantiles)
     horizon = cfg.window.horizon

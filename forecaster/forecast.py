@@ -53,15 +53,15 @@ def predict_at(model: Any, run: Run, panel: Panel, series_idx: np.ndarray, origi
     """
     w = run.config.window
     states = [run.series[s.series_id] for s in panel.series]
-    scaled = [state.scaler.transform(s.values) for state, s in zip(states, panel.series)]
     model_cfg = run.config.model
     embedding_row = {sid: i for i, sid in enumerate(run.series)}  # as in training
     source = WindowSource(
-        scaled,
+        (state.scaler.transform(s.values) for state, s in zip(states, panel.series)),
         w.lookback,
         w.horizon,
         w.patch,
-        times=[unix_seconds(s.time) for s in panel.series] if model_cfg.calendar else None,
+        lengths=[len(s) for s in panel.series],
+        times=(unix_seconds(s.time) for s in panel.series) if model_cfg.calendar else None,
         codes=np.array([embedding_row[s.series_id] for s in panel.series]) if model_cfg.series_embedding else None,
     )
     dataset = source.dataset(np.asarray(series_idx), np.asarray(origins), 1024, with_target=False)
@@ -77,21 +77,19 @@ def forecast_frame(run: Run, panel: Panel, model: Any) -> pd.DataFrame:
     ends = np.array([len(s) for s in panel.series])
     predictions = predict_at(model, run, panel, np.arange(len(ends)), ends)
     quantiles = cfg.model.quantiles
-    frames = []
-    time_col = cfg.data.time_col or "step"
-    for series, prediction in zip(panel.series, predictions):
-        times = future_times(series.time[-1], panel.freq, cfg.window.horizon)
-        frame = pd.DataFrame({time_col: times})
-        if cfg.data.id_col or len(panel.series) > 1:
-            frame.insert(0, cfg.data.id_col or "series", series.series_id)
-        if quantiles:
-            frame["forecast"] = prediction[:, len(quantiles) // 2]
-            for level, column in zip(quantiles, prediction.T):
-                frame[quantile_column(level)] = column
-        else:
-            frame["forecast"] = prediction
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    horizon = cfg.window.horizon
+    columns: dict[str, Any] = {}
+    if cfg.data.id_col or len(panel.series) > 1:
+        columns[cfg.data.id_col or "series"] = np.repeat([s.series_id for s in panel.series], horizon)
+    times = [future_times(s.time_at(-1), panel.freq, horizon) for s in panel.series]
+    columns[cfg.data.time_col or "step"] = times[0].append(times[1:]) if len(times) > 1 else times[0]
+    if quantiles:
+        columns["forecast"] = predictions[:, :, len(quantiles) // 2].ravel()
+        for q, level in enumerate(quantiles):
+            columns[quantile_column(level)] = predictions[:, :, q].ravel()
+    else:
+        columns["forecast"] = predictions.ravel()
+    return pd.DataFrame(columns)
 
 
 def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str, tuple[Any, np.ndarray]]:

@@ -17,7 +17,15 @@ from forecaster.data import Panel, file_sha256, load_panel, season_for
 from forecaster.errors import ForecasterError
 from forecaster.runs import MODEL_FILE, SeriesState, atomic_directory, write_json, write_manifest
 from forecaster.scaling import fit_scaler
-from forecaster.windowing import WindowSource, evenly_spaced, min_length, split_series, train_origins, val_origins
+from forecaster.windowing import (
+    WindowIndex,
+    WindowSource,
+    evenly_spaced,
+    min_length,
+    split_series,
+    train_origins,
+    val_origins,
+)
 
 Log = Callable[[str], None]
 
@@ -75,8 +83,8 @@ class Prepared:
 
     states: dict[str, SeriesState]
     source: WindowSource
-    train_index: tuple[np.ndarray, np.ndarray]  # (series_idx, origin)
-    val_index: tuple[np.ndarray, np.ndarray]
+    train_index: WindowIndex
+    val_index: WindowIndex
     kept: list[int]  # panel positions of the series used
     dropped: list[str]
 
@@ -85,51 +93,43 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
     """Split each series chronologically, fit its scaler on its training part, and index its windows."""
     w = cfg.window
     states: dict[str, SeriesState] = {}
-    scaled: list[np.ndarray] = []
     kept: list[int] = []
     dropped: list[str] = []
-    train_s: list[np.ndarray] = []
-    train_o: list[np.ndarray] = []
-    val_s: list[np.ndarray] = []
-    val_o: list[np.ndarray] = []
+    train_runs: list[tuple[int, range]] = []
+    val_runs: list[tuple[int, range]] = []
     for position, series in enumerate(panel.series):
         split = split_series(len(series), w)
         if split is None:
             dropped.append(series.series_id)
             continue
         scaler = fit_scaler(w.scaler, series.values[: split.n_train])
-        index = len(scaled)
-        scaled.append(scaler.transform(series.values[: split.n_fit]))
         states[series.series_id] = SeriesState(
-            scaler, split.n_train, split.n_fit, len(series), str(series.time[split.n_fit - 1])
+            scaler, split.n_train, split.n_fit, len(series), str(series.time_at(split.n_fit - 1))
         )
+        train_runs.append((len(kept), train_origins(split, w)))
+        val_runs.append((len(kept), val_origins(split, w)))
         kept.append(position)
-        for origins, s_list, o_list in (
-            (train_origins(split, w), train_s, train_o),
-            (val_origins(split, w), val_s, val_o),
-        ):
-            s_list.append(np.full(len(origins), index, dtype="int32"))  # int32: millions of windows on big panels
-            o_list.append(origins.astype("int32"))
-    if not scaled:
+    if not kept:
         raise ForecasterError(
             f"{panel.path}: every series is too short: training needs at least {min_length(w)} points per "
             f"series for lookback {w.lookback}, horizon {w.horizon}, holdout {w.holdout}; "
             "use a shorter --horizon or more data"
         )
-    used = [panel.series[p] for p in kept]
+    used = [(panel.series[p], states[panel.series[p].series_id]) for p in kept]
     source = WindowSource(
-        scaled,
+        (state.scaler.transform(s.values[: state.n_fit]) for s, state in used),
         w.lookback,
         w.horizon,
         w.patch,
-        times=[unix_seconds(s.time[: len(x)]) for s, x in zip(used, scaled)] if cfg.model.calendar else None,
-        codes=np.arange(len(scaled)) if cfg.model.series_embedding else None,
+        lengths=[state.n_fit for _, state in used],
+        times=(unix_seconds(s.time[: state.n_fit]) for s, state in used) if cfg.model.calendar else None,
+        codes=np.arange(len(kept)) if cfg.model.series_embedding else None,
     )
     return Prepared(
         states,
         source,
-        (np.concatenate(train_s), np.concatenate(train_o)),
-        (np.concatenate(val_s), np.concatenate(val_o)),
+        WindowIndex.from_runs(train_runs),
+        WindowIndex.from_runs(val_runs),
         kept,
         dropped,
     )
@@ -148,14 +148,14 @@ class TrainingData:
 
 def training_data(prepared: Prepared, t: TrainConfig) -> TrainingData:
     """Training windows shuffled with the seed (bounded per epoch), validation windows in order."""
-    val_pick = evenly_spaced(len(prepared.val_index[1]), t.max_val_windows)
-    val = prepared.source.dataset(prepared.val_index[0][val_pick], prepared.val_index[1][val_pick], t.batch_size)
-    n_train = len(prepared.train_index[1])
-    train = prepared.source.dataset(
-        *prepared.train_index, t.batch_size, shuffle_seed=t.seed, sample_per_epoch=t.max_windows_per_epoch
-    )
+    val_windows = prepared.val_index.take(evenly_spaced(len(prepared.val_index), t.max_val_windows))
+    val = prepared.source.dataset(*val_windows, t.batch_size)
+    n_train = len(prepared.train_index)
+    train = prepared.source.training_dataset(prepared.train_index, t.batch_size, t.seed, t.max_windows_per_epoch)
     steps = -(-min(n_train, t.max_windows_per_epoch) // t.batch_size) if n_train > t.max_windows_per_epoch else None
-    return TrainingData(train, val.cache(), steps, n_train, len(val_pick))
+    if steps is None:  # small data: keep the gathered validation windows; large: gather them each epoch
+        val = val.cache()  # (20,000 windows of lookback 336 would hold 29 MB)
+    return TrainingData(train, val, steps, n_train, len(val_windows[0]))
 
 
 def fit_model(

@@ -11,6 +11,7 @@ dropping the oldest points.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,14 +48,14 @@ def min_length(cfg: WindowConfig) -> int:
     return n
 
 
-def train_origins(split: SeriesSplit, cfg: WindowConfig) -> np.ndarray:
-    """Origins whose targets lie wholly in the training part."""
-    return np.arange(cfg.min_context, split.n_train - cfg.horizon + 1)
+def train_origins(split: SeriesSplit, cfg: WindowConfig) -> range:
+    """Origins whose targets lie wholly in the training part (a range: no array per series)."""
+    return range(cfg.min_context, split.n_train - cfg.horizon + 1)
 
 
-def val_origins(split: SeriesSplit, cfg: WindowConfig) -> np.ndarray:
+def val_origins(split: SeriesSplit, cfg: WindowConfig) -> range:
     """Origins whose targets lie wholly in the validation part (never overlapping training targets)."""
-    return np.arange(split.n_train, split.n_fit - cfg.horizon + 1)
+    return range(split.n_train, split.n_fit - cfg.horizon + 1)
 
 
 def valid_lengths(origins: np.ndarray, lookback: int, patch: int = 1) -> np.ndarray:
@@ -70,14 +71,61 @@ def evenly_spaced(count: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, count - 1, limit).round().astype("int64"))
 
 
+@dataclass(frozen=True)
+class WindowIndex:
+    """A set of windows as runs of consecutive origins, one run per series: a window per origin in
+    [first, first + count) of series `series`. Millions of windows cost three short arrays; the k-th
+    window (`take`) counts in run order, then origin order."""
+
+    series: np.ndarray  # int64, the series' index in the WindowSource
+    first: np.ndarray  # int64, the run's first origin
+    count: np.ndarray  # int64, the run's number of windows
+
+    @classmethod
+    def from_runs(cls, runs: Sequence[tuple[int, range | np.ndarray]]) -> WindowIndex:
+        """From (series, consecutive origins) pairs; empty runs are left out."""
+        kept = [(s, o) for s, o in runs if len(o)]
+        arrays = ([s for s, _ in kept], [o[0] for _, o in kept], [len(o) for _, o in kept])
+        return cls(*(np.asarray(a, dtype="int64") for a in arrays))
+
+    def __len__(self) -> int:
+        return int(self.count.sum())
+
+    def take(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(series, origin) of the windows at these positions."""
+        positions = np.asarray(positions, dtype="int64")
+        ends = np.cumsum(self.count)
+        run = np.searchsorted(ends, positions, side="right")
+        return self.series[run], self.first[run] + positions - (ends[run] - self.count[run])
+
+    def windows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(series, origin) of every window."""
+        return self.take(np.arange(len(self)))
+
+
 MATERIALISE_BYTES = 256 * 2**20  # training windows up to this size are gathered once, not every epoch
+
+
+def _stacked(parts: Iterable[np.ndarray], rows: int, dtype: str) -> np.ndarray:
+    """The parts one after another in one array allocated once. Taking them one at a time (from a
+    generator) means 10,000 per-series arrays never exist together; they would also fragment the heap."""
+    out: np.ndarray | None = None
+    at = 0
+    for part in parts:
+        if out is None:
+            out = np.empty((rows, *np.shape(part)[1:]), dtype=dtype)
+        out[at : at + len(part)] = part
+        at += len(part)
+    assert out is not None and at == rows, "the series' lengths do not add up"
+    return out
 
 
 class WindowSource:
     """All series, scaled and concatenated, with a tf.data view of any set of windows.
 
     Args:
-        scaled: one float array (length_i, features) per series; column 0 is the target.
+        scaled: one float array (length_i, features) per series; column 0 is the target. May be a
+            generator when `lengths` gives the series' lengths: the arrays are then copied in one by one.
         lookback, horizon, patch: window shape, as in `WindowConfig`.
         times: optional int64 Unix seconds per point of each series; windows then carry "time",
             the time of their last valid point (for calendar features).
@@ -87,32 +135,35 @@ class WindowSource:
 
     def __init__(
         self,
-        scaled: list[np.ndarray],
+        scaled: Iterable[np.ndarray],
         lookback: int,
         horizon: int,
         patch: int = 1,
         *,
-        times: list[np.ndarray] | None = None,
+        lengths: Sequence[int] | None = None,
+        times: Iterable[np.ndarray] | None = None,
         codes: np.ndarray | None = None,
     ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
-        self.lengths = np.array([len(s) for s in scaled], dtype="int64")
+        if lengths is None:
+            scaled = list(scaled)
+            lengths = [len(s) for s in scaled]
+        self.lengths = np.asarray(lengths, dtype="int64")
         self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype("int64")
-        self.flat = np.concatenate(scaled).astype("float32")
-        self.flat_time = None if times is None else np.concatenate(times).astype("int64")
+        self.flat: np.ndarray | None = _stacked(scaled, int(self.lengths.sum()), "float32")
+        self.n_features = self.flat.shape[1]
+        self.flat_time = None if times is None else _stacked(times, len(self.flat), "int64")
         self.codes = None if codes is None else np.asarray(codes, dtype="int32")
+        self._made: tuple[Any, Any, Any, Any] | None = None
 
     def gather_fn(self, with_target: bool) -> Any:
         """A tf function mapping a batch (series_idx (B,), origin (B,)) to model inputs (and targets)."""
         import tensorflow as tf
 
-        flat = tf.constant(self.flat)
-        offsets = tf.constant(self.offsets)
+        flat, offsets, flat_time, codes = self._tensors()
         steps = tf.range(self.lookback, dtype=tf.int64)
         ahead = tf.range(self.horizon, dtype=tf.int64)
         lookback, patch = self.lookback, self.patch
-        flat_time = None if self.flat_time is None else tf.constant(self.flat_time)
-        codes = None if self.codes is None else tf.constant(self.codes)
 
         def gather(series_idx: Any, origin: Any) -> Any:
             n_valid = tf.minimum(origin, lookback)
@@ -128,54 +179,61 @@ class WindowSource:
                 inputs["series"] = tf.gather(codes, series_idx)
             if not with_target:
                 return inputs
-            targets = tf.gather(flat[:, 0], base[:, None] + ahead[None, :])
+            targets = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, 0]  # not flat[:, 0]: a copy per batch
             return inputs, targets
 
         return gather
 
-    def dataset(
-        self,
-        series_idx: np.ndarray,
-        origins: np.ndarray,
-        batch_size: int,
-        *,
-        with_target: bool = True,
-        shuffle_seed: int | None = None,
-        sample_per_epoch: int | None = None,
-    ) -> Any:
-        """Batches of windows; shuffled each epoch with `shuffle_seed`, or, when there are more than
+    def _tensors(self) -> tuple[Any, Any, Any, Any]:
+        """The arrays as tensors, made once for every dataset of this source; the numpy copy of the
+        data is then dropped, so the data exists once (in TensorFlow) while training."""
+        import tensorflow as tf
+
+        if self._made is None:
+            as_tensor = lambda array: None if array is None else tf.constant(array)  # noqa: E731
+            self._made = as_tensor(self.flat), as_tensor(self.offsets), as_tensor(self.flat_time), as_tensor(self.codes)
+            self.flat = self.flat_time = None
+        return self._made
+
+    def dataset(self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int, *, with_target: bool = True) -> Any:
+        """The given windows, in order, in batches."""
+        import tensorflow as tf
+
+        windows = (np.asarray(series_idx, dtype="int64"), np.asarray(origins, dtype="int64"))
+        ds = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
+        return ds.map(self.gather_fn(with_target), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    def training_dataset(self, index: WindowIndex, batch_size: int, seed: int, sample_per_epoch: int) -> Any:
+        """Batches of windows shuffled each epoch with `seed`; when there are more than
         `sample_per_epoch` windows, an endless stream sampled with replacement (fit with steps_per_epoch)."""
         import tensorflow as tf
 
-        gather = self.gather_fn(with_target)
-        count = len(origins)
-        if shuffle_seed is not None and sample_per_epoch is not None and count > sample_per_epoch:
-            # millions of windows: keep their index as int32 tables and sample batches from them
-            table_s = tf.constant(np.asarray(series_idx, dtype="int32"))
-            table_o = tf.constant(np.asarray(origins, dtype="int32"))
-            pick = lambda table, ids: tf.cast(tf.gather(table, ids), tf.int64)  # noqa: E731
-            ds = (
-                tf.data.Dataset.random(seed=shuffle_seed)
-                .map(lambda r: r % count)
-                .batch(batch_size)
-                .map(lambda ids: gather(pick(table_s, ids), pick(table_o, ids)))
-            )
+        gather = self.gather_fn(with_target=True)
+        count = len(index)
+        if count > sample_per_epoch:
+            # millions of windows: draw positions and find their series in the per-series runs, so
+            # no table of every window exists (position k is the k-th window in series order)
+            ends = np.cumsum(index.count)
+            run_end, run_start = tf.constant(ends), tf.constant(ends - index.count)
+            series, first = tf.constant(index.series), tf.constant(index.first)
+
+            def locate(position: Any) -> Any:
+                run = tf.searchsorted(run_end, position, side="right")
+                return gather(tf.gather(series, run), tf.gather(first, run) + position - tf.gather(run_start, run))
+
+            ds = tf.data.Dataset.random(seed=seed).map(lambda r: r % count).batch(batch_size).map(locate)
             return ds.prefetch(tf.data.AUTOTUNE)
-        series_idx = np.asarray(series_idx, dtype="int64")
-        origins = np.asarray(origins, dtype="int64")
-        if shuffle_seed is not None and count * self.window_bytes() <= MATERIALISE_BYTES:
+        series_idx, origins = (tf.constant(a) for a in index.windows())
+        order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        if count * self.window_bytes() <= MATERIALISE_BYTES:
             # few enough to hold: gather every window once, then each epoch only shuffles indices
             # and slices batches (benchmarks/pipeline.py: 0.73x the in-memory speed before, 1.07x after)
-            windows = gather(tf.constant(series_idx), tf.constant(origins))
-            ds = tf.data.Dataset.range(count).shuffle(count, seed=shuffle_seed, reshuffle_each_iteration=True)
+            windows = gather(series_idx, origins)
             rows = lambda ids: tf.nest.map_structure(lambda t: tf.gather(t, ids), windows)  # noqa: E731
-            return ds.batch(batch_size).map(rows, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        ds = tf.data.Dataset.from_tensor_slices((series_idx, origins))
-        if shuffle_seed is not None:
-            ds = ds.shuffle(count, seed=shuffle_seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-        return ds.prefetch(tf.data.AUTOTUNE)
+            return order.batch(batch_size).map(rows, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        pick = lambda ids: gather(tf.gather(series_idx, ids), tf.gather(origins, ids))  # noqa: E731
+        return order.batch(batch_size).map(pick, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     def window_bytes(self) -> int:
         """Bytes of one gathered window (inputs and targets, float32)."""
-        return 4 * (self.lookback * self.flat.shape[1] + self.horizon) + 4 + 8 + 4
+        return 4 * (self.lookback * self.n_features + self.horizon) + 4 + 8 + 4

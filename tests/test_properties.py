@@ -99,8 +99,8 @@ def test_chronological_split_never_overlaps(length, horizon, lookback, val_fract
     assert length >= min_length(cfg) and split_series(min_length(cfg), cfg) is not None
     train, val = train_origins(split, cfg), val_origins(split, cfg)
     assert len(train) and len(val)
-    assert train.max() + horizon <= split.n_train <= val.min()  # training targets end before validation starts
-    assert val.max() + horizon <= split.n_fit == length - holdout  # nothing reaches the held-out tail
+    assert max(train) + horizon <= split.n_train <= min(val)  # training targets end before validation starts
+    assert max(val) + horizon <= split.n_fit == length - holdout  # nothing reaches the held-out tail
 
 
 @FEW

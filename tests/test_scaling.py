@@ -28,9 +28,7 @@ def test_constant_series_stays_finite():
 
 
 def _panel(values):
-    import pandas as pd
-
-    return Panel([Series("s", pd.RangeIndex(len(values)), values[:, None])], freq="int:1", path="x.csv")
+    return Panel([Series("s", 0, "int:1", values[:, None])], freq="int:1", path="x.csv")
 
 
 def test_changing_validation_values_does_not_change_the_scaler():

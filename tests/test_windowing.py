@@ -3,6 +3,7 @@ import pytest
 
 from forecaster.config import WindowConfig
 from forecaster.windowing import (
+    WindowIndex,
     WindowSource,
     evenly_spaced,
     split_series,
@@ -54,9 +55,9 @@ def test_split_keeps_validation_targets_after_training_targets():
     cfg = WindowConfig(horizon=5, lookback=10, val_fraction=0.2, holdout=7)
     split = split_series(107, cfg)
     assert split.n_fit == 100 and split.n_train == 80
-    train_last_target = train_origins(split, cfg).max() + cfg.horizon - 1
-    assert train_last_target < split.n_train <= val_origins(split, cfg).min()
-    assert val_origins(split, cfg).max() + cfg.horizon <= split.n_fit  # never into the holdout
+    train_last_target = max(train_origins(split, cfg)) + cfg.horizon - 1
+    assert train_last_target < split.n_train <= min(val_origins(split, cfg))
+    assert max(val_origins(split, cfg)) + cfg.horizon <= split.n_fit  # never into the holdout
 
 
 def test_too_short_series_is_refused():
@@ -75,7 +76,28 @@ def test_dataset_samples_bounded_windows_per_epoch():
     series = np.arange(500, dtype="float32")[:, None]
     source = WindowSource([series], lookback=4, horizon=2)
     origins = np.arange(4, 490)
-    ds = source.dataset(np.zeros_like(origins), origins, 32, shuffle_seed=0, sample_per_epoch=64)
+    ds = source.training_dataset(WindowIndex.from_runs([(0, origins)]), 32, seed=0, sample_per_epoch=64)
     inputs, targets = next(iter(ds))
     # every sampled window is consistent: targets follow the inputs
     np.testing.assert_array_equal(targets.numpy()[:, 0], inputs["values"].numpy()[:, -1, 0] + 1)
+
+
+def test_window_index_names_every_window_in_series_then_origin_order():
+    runs = [(0, np.arange(3, 7)), (1, np.arange(0)), (2, np.arange(10, 12))]
+    index = WindowIndex.from_runs(runs)
+    series, origins = index.windows()
+    assert len(index) == 6
+    assert series.tolist() == [0, 0, 0, 0, 2, 2] and origins.tolist() == [3, 4, 5, 6, 10, 11]
+    picked = index.take(np.array([5, 0, 4]))
+    assert picked[0].tolist() == [2, 0, 2] and picked[1].tolist() == [11, 3, 10]
+
+
+def test_sampled_training_windows_come_from_the_runs():
+    series = [np.arange(100, dtype="float32")[:, None] + 1000 * k for k in range(3)]
+    source = WindowSource(series, lookback=4, horizon=2)
+    index = WindowIndex.from_runs([(0, np.arange(10, 20)), (2, np.arange(50, 55))])
+    allowed = {1000 * s + o for s, o in zip(*index.windows())}  # the first target names (series, origin)
+    seen = set()
+    for _, targets in source.training_dataset(index, 32, seed=1, sample_per_epoch=8).take(10):
+        seen |= set(targets.numpy()[:, 0].astype(int).tolist())
+    assert seen == allowed  # 320 draws from 15 windows: every one, and nothing else
