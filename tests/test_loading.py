@@ -49,3 +49,32 @@ def test_row_numbers_are_file_lines_in_any_chunk(tmp_path, monkeypatch, line, me
     monkeypatch.setattr(forecaster.data, "CHUNK_ROWS", 7)
     with pytest.raises(ForecasterError, match=message):
         load_panel(data, PANEL)
+
+
+def test_a_long_file_is_held_once(tmp_path, monkeypatch):
+    """Each series' values are a view of one array of the file (no copy per series), and its times
+    are built from its start and step when asked for."""
+    data = write_panel(tmp_path / "panel.csv")
+    monkeypatch.setattr(forecaster.data, "CHUNK_ROWS", 7)
+    panel = load_panel(data, PANEL)
+    assert all(s.values.base is not None for s in panel.series)
+    assert len({id(s.values.base) for s in panel.series}) == 1
+    for series in panel.series:
+        assert series.time_at(-1) == series.time[-1] and series.time_at(0) == series.start
+
+
+def test_two_spellings_of_one_time_are_one_time(tmp_path):
+    data = tmp_path / "spellings.csv"
+    data.write_text("id,time,y\na,2024-01-01,1\na,2024-01-02,2\na,2024-01-02T00:00,3\na,2024-01-03,4\n")
+    with pytest.raises(ForecasterError, match="row 4: duplicate timestamp 2024-01-02"):
+        load_panel(data, PANEL)
+
+
+def test_a_number_column_with_text_in_a_late_chunk_still_reads_its_numbers(tmp_path, monkeypatch):
+    data = tmp_path / "mixed.csv"
+    data.write_text(
+        "id,time,y\n" + "".join(f"a,2024-01-{d:02d},{d}\n" for d in range(1, 21)) + 'a,2024-01-21,"1,234.5"\n'
+    )
+    monkeypatch.setattr(forecaster.data, "CHUNK_ROWS", 7)  # the last chunk's column is text, the others numbers
+    values = load_panel(data, PANEL).series[0].values[:, 0]
+    assert values.tolist() == [*range(1, 21), 1234.5]
