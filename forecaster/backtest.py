@@ -139,15 +139,16 @@ def plot_panels(bt: Backtest, panel: Panel, horizon: int, limit: int = 6) -> lis
     for s in np.unique(bt.series_idx)[:limit]:
         rows = np.flatnonzero(bt.series_idx == s)
         series = panel.series[s]
+        time = series.time  # built on each access: once per series here
         start = max(0, int(bt.origins[rows].min()) - 2 * horizon)
         windows = [
-            (series.time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r])
+            (time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r])
             for r, o in zip(rows, bt.origins[rows])
         ]
         panels.append(
             {
                 "series_id": series.series_id,
-                "time": series.time[start:],
+                "time": time[start:],
                 "values": series.values[start:, 0],
                 "windows": windows,
             }
