@@ -39,6 +39,8 @@ SECTIONS = {
     "instance_norm": "model",
     "pooling": "model",
     "linear_skip": "model",
+    "ensemble": "model",
+    "loss_scale": "train",
     "l2": "model",
     "quantiles": "model",
     "epochs": "train",
@@ -189,8 +191,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--dropout", type=float, help="Dropout between layers."),
         click.option(
             "--instance-norm",
-            type=click.Choice(["last", "mean", "none"]),
-            help="Subtract each window's last value or mean before the network (default last).",
+            type=click.Choice(["last", "mean", "last_std", "mean_std", "none"]),
+            help="Subtract each window's last value or mean (and with _std divide by its spread) before the network.",
         ),
         click.option(
             "--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states."
@@ -215,6 +217,12 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--loss", type=click.Choice(["mse", "mae", "huber"]), help="Training loss of point forecasts (default mse)."
         ),
+        click.option(
+            "--loss-scale",
+            type=click.Choice(["series", "window"]),
+            help="window: weigh each window's error by 1/its spread, so every series counts on its own scale.",
+        ),
+        click.option("--ensemble", type=int, help="Networks trained with successive seeds, combined by median."),
         click.option("--clipnorm", type=float, help="Gradient clipping norm."),
         click.option("--patience", type=int, help="Early-stopping patience in epochs."),
         click.option("--max-windows-per-epoch", type=int, help="Windows sampled per epoch on large data."),
@@ -327,16 +335,17 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
 @user_errors
 def forecast(run_dir: str, data: str, out: str | None, plot: str | None, series: tuple[str, ...] | None) -> None:
     """Forecast the horizon after the last row of every series in DATA with a trained run."""
-    from forecaster.forecast import forecast_frame, load_forecast_panel, recent_history
+    from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel, recent_history
     from forecaster.plots import plot_forecasts
     from forecaster.runs import atomic_file, load_run
 
     run = load_run(run_dir)
     panel = load_forecast_panel(run, data)
-    for note in panel.notes:
+    plan = forecast_plan(run, panel)
+    for note in [*panel.notes, *plan.notes]:
         log(f"note: {note}")
     history = recent_history(panel, run, list(series) if series else None)
-    frame = forecast_frame(run, panel, run.load_model())
+    frame = forecast_frame(run, panel, run.load_model(), plan)
     out_path = Path(out or Path(run_dir) / "forecast.csv")
     plot_path = Path(plot or Path(run_dir) / "forecast.png")
     time_col = run.config.data.time_col or "step"
@@ -368,14 +377,14 @@ def evaluate(
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.backtest import plot_panels, render_table, run_backtest, summarise
-    from forecaster.forecast import load_forecast_panel
+    from forecaster.forecast import load_forecast_panel, trained_panel
     from forecaster.plots import plot_backtest, plot_errors_by_step
     from forecaster.runs import atomic_directory, load_run, write_json
 
     if folds < 1 or (step is not None and step < 1):
         raise ForecasterError("--folds and --step must be at least 1")
     run = load_run(run_dir)
-    panel = load_forecast_panel(run, data)
+    panel = trained_panel(run, load_forecast_panel(run, data))
     for note in panel.notes:
         log(f"note: {note}")
     season = season or run.season

@@ -15,8 +15,9 @@ SCALERS = ("standard", "minmax", "robust", "none")
 LOSSES = ("mse", "mae", "huber")
 FILL_POLICIES = ("error", "interpolate", "ffill")
 CELLS = ("lstm", "gru")
-INSTANCE_NORMS = ("last", "mean", "none")
+INSTANCE_NORMS = ("last", "mean", "last_std", "mean_std", "none")
 POOLINGS = ("last", "attention")
+LOSS_SCALES = ("series", "window")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class ModelConfig:
     step_seconds: float = 0.0  # the length of one step, for the calendar features
     series_embedding: int = 0  # size of a learned per-series vector (0: none)
     n_series: int = 0  # rows of that embedding
+    ensemble: int = 1  # networks trained with seeds seed, seed+1, ...; the forecast is their median
     use_cudnn: str | bool = "auto"
 
 
@@ -78,6 +80,7 @@ class TrainConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3
     loss: str = "mse"  # point forecasts only; quantile runs use the pinball loss
+    loss_scale: str = "series"  # "window": each window's error divided by its inputs' spread (scale-free)
     clipnorm: float | None = 1.0
     patience: int = 5
     max_windows_per_epoch: int = 20_000

@@ -18,7 +18,7 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     panel = load_panel(path, replace(data_cfg, fill="interpolate"))
     horizon_given = "horizon" in sections["window"]
     window_sections = {**sections, "window": {"horizon": 1, **sections["window"]}}
-    cfg, season = resolve_config(window_sections, panel)
+    cfg, found = resolve_config(window_sections, panel)
     w = cfg.window
     series = []
     for s in panel.series:
@@ -45,7 +45,8 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "series_count": len(series),
         "points": panel.n_points,
         "frequency": panel.freq,
-        "season": season,
+        "season": found.period,
+        "season_note": found.note,
         "horizon": w.horizon if horizon_given else None,
         "lookback": w.lookback,
         "patch": w.patch,
@@ -64,7 +65,7 @@ def render(report: dict[str, Any]) -> str:
         f"{report['horizon'] if report['horizon'] is not None else '(give --horizon to check)'}; "
         f"series need {report['min_length']} points",
     ]
-    lines += [f"note: {note}" for note in report["notes"]]
+    lines += [f"note: {note}" for note in [report["season_note"], *report["notes"]]]
     lines.append(f"{'series':<24}{'length':>8}  {'start':<20}{'end':<20}{'gaps':>6}  fate")
     for s in report["series"][:50]:
         lines.append(

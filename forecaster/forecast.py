@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from forecaster.baselines import baseline_forecast
 from forecaster.calendar import unix_seconds
 from forecaster.data import Panel, future_times, load_panel
 from forecaster.errors import ForecasterError
 from forecaster.runs import Run
-from forecaster.windowing import WindowSource
+from forecaster.scaling import AffineScaler, fit_scaler
+from forecaster.windowing import WindowSource, valid_lengths
 
 
 def quantile_column(level: float) -> str:
@@ -21,42 +23,98 @@ def quantile_column(level: float) -> str:
     return f"q_{100 * level:g}"
 
 
+METHODS = ("model", "seasonal_naive", "naive")  # what made a series' forecast rows (the CSV's `method`)
+
+
 def load_forecast_panel(run: Run, data_path: str | Path) -> Panel:
-    """Read DATA with the run's column settings and check it holds only series the run knows."""
-    data_cfg = replace(run.config.data, freq=run.freq)
-    panel = load_panel(data_path, data_cfg)
-    skipped = [s.series_id for s in panel.series if s.series_id in run.dropped]
-    if skipped:
-        panel.series = [s for s in panel.series if s.series_id not in run.dropped]
-        panel.notes.append(f"skipped {len(skipped)} series that were too short to train on: {', '.join(skipped[:5])}")
+    """Read DATA with the run's column settings. Every series in it is forecast (see `forecast_plan`)."""
+    return load_panel(data_path, replace(run.config.data, freq=run.freq))
+
+
+def trained_panel(run: Run, panel: Panel) -> Panel:
+    """Only the series the run trained on (a backtest needs to know what training saw of each)."""
+    others = [s.series_id for s in panel.series if s.series_id not in run.series]
+    if others:
+        panel.series = [s for s in panel.series if s.series_id in run.series]
+        panel.notes.append(
+            f"left out {len(others)} series the run did not train on (no unseen tail is known for them): "
+            f"{', '.join(others[:5])}{' ...' if len(others) > 5 else ''}"
+        )
         if not panel.series:
-            raise ForecasterError(f"{data_path}: every series was too short to train on; nothing to forecast")
-    unknown = [s.series_id for s in panel.series if s.series_id not in run.series]
-    if unknown:
-        raise ForecasterError(
-            f"{data_path}: series {', '.join(map(repr, unknown[:3]))} not seen in training "
-            f"(the run knows {len(run.series)} series); train a run that includes them"
-        )
-    short = [s.series_id for s in panel.series if len(s) < run.config.window.min_context]
-    if short:
-        raise ForecasterError(
-            f"{data_path}: series {short[0]!r} has fewer than {run.config.window.min_context} points; "
-            "the model needs at least that much history"
-        )
+            raise ForecasterError(f"{panel.path}: none of its series was trained on by this run; nothing to backtest")
     return panel
 
 
-def predict_at(model: Any, run: Run, panel: Panel, series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:
+@dataclass
+class ForecastPlan:
+    """How each series of a panel is forecast: its scaler and the method that makes its rows."""
+
+    scalers: list[AffineScaler]
+    methods: list[str]  # one of METHODS per series
+    notes: list[str]
+
+
+def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
+    """Decide, per series, how it is forecast; nothing is left out.
+
+    - A series the run trained on keeps its training scaler; any other series (new, or too short
+      for training) is scaled on the history given now, and the global model forecasts it.
+    - The model needs one whole patch (and `min_context` points) of history; a series shorter than
+      a full lookback is right-padded and masked as in training.
+    - A series with less history than that, or an unseen series under a per-series embedding (it has
+      no vector), gets seasonal naive (naive when shorter than a season), labelled as such.
+    """
+    w = run.config.window
+    needed = max(w.min_context, w.patch, 1)
+    scalers, methods, unseen, fallback = [], [], [], []
+    for series in panel.series:
+        state = run.series.get(series.series_id)
+        scalers.append(state.scaler if state else fit_scaler(w.scaler, series.values))
+        n_valid = int(valid_lengths(np.array([len(series)]), w.lookback, w.patch)[0])
+        usable = n_valid >= needed and (state is not None or not run.config.model.series_embedding)
+        if usable:
+            methods.append("model")
+            unseen += [] if state else [series.series_id]
+        else:
+            methods.append("seasonal_naive" if 1 < run.season <= len(series) else "naive")
+            fallback.append(series.series_id)
+    notes = []
+    if unseen:
+        notes.append(
+            f"{len(unseen)} series not trained on, forecast by the model with a scaler fitted on their given "
+            f"history: {', '.join(unseen[:5])}{' ...' if len(unseen) > 5 else ''}"
+        )
+    if fallback:
+        reason = f"fewer than {needed} points" + (
+            " or no series embedding" if run.config.model.series_embedding else ""
+        )
+        notes.append(
+            f"{len(fallback)} series ({reason}) forecast by seasonal naive or naive instead of the model "
+            f"(column `method`): {', '.join(fallback[:5])}{' ...' if len(fallback) > 5 else ''}"
+        )
+    return ForecastPlan(scalers, methods, notes)
+
+
+def predict_at(
+    model: Any,
+    run: Run,
+    panel: Panel,
+    series_idx: np.ndarray,
+    origins: np.ndarray,
+    scalers: list[AffineScaler] | None = None,
+) -> np.ndarray:
     """Forecasts in original units for windows (panel.series[series_idx[i]], origins[i]).
 
+    `scalers` (one per panel series) default to the run's training scalers.
     Returns float64 (windows, horizon) or (windows, horizon, quantiles).
     """
     w = run.config.window
-    states = [run.series[s.series_id] for s in panel.series]
+    if scalers is None:
+        scalers = [run.series[s.series_id].scaler for s in panel.series]
     model_cfg = run.config.model
     embedding_row = {sid: i for i, sid in enumerate(run.series)}  # as in training
     source = WindowSource(
-        (state.scaler.transform(s.values) for state, s in zip(states, panel.series)),
+        (scaler.transform(s.values) for scaler, s in zip(scalers, panel.series)),
         w.lookback,
         w.horizon,
         w.patch,
@@ -67,28 +125,33 @@ def predict_at(model: Any, run: Run, panel: Panel, series_idx: np.ndarray, origi
     dataset = source.dataset(np.asarray(series_idx), np.asarray(origins), 1024, with_target=False)
     predictions = model.predict(dataset, verbose=0).astype("float64")
     for row, s in enumerate(series_idx):
-        predictions[row] = states[s].scaler.inverse(predictions[row])
+        predictions[row] = scalers[s].inverse(predictions[row])
     return predictions
 
 
-def forecast_frame(run: Run, panel: Panel, model: Any) -> pd.DataFrame:
-    """The forecast CSV's rows: id, time, forecast (and one column per quantile)."""
+def forecast_frame(run: Run, panel: Panel, model: Any, plan: ForecastPlan | None = None) -> pd.DataFrame:
+    """The forecast CSV's rows: id, time, forecast (and one column per quantile), method."""
     cfg = run.config
-    ends = np.array([len(s) for s in panel.series])
-    predictions = predict_at(model, run, panel, np.arange(len(ends)), ends)
+    plan = plan or forecast_plan(run, panel)
     quantiles = cfg.model.quantiles
     horizon = cfg.window.horizon
-    columns: dict[str, Any] = {}
-    if cfg.data.id_col or len(panel.series) > 1:
-        columns[cfg.data.id_col or "series"] = np.repeat([s.series_id for s in panel.series], horizon)
+    by_model = np.array([m == "model" for m in plan.methods])
+    shape = (len(panel.series), horizon, len(quantiles)) if quantiles else (len(panel.series), horizon)
+    predictions = np.full(shape, np.nan)
+    if by_model.any():
+        chosen = np.flatnonzero(by_model)
+        ends = np.array([len(panel.series[i]) for i in chosen])
+        predictions[chosen] = predict_at(model, run, panel, chosen, ends, plan.scalers)
+    point = predictions[:, :, len(quantiles) // 2] if quantiles else predictions
+    for i in np.flatnonzero(~by_model):
+        point[i] = baseline_forecast(plan.methods[i], panel.series[i].values[:, 0], horizon, run.season)
+    columns: dict[str, Any] = {cfg.data.id_col or "series": np.repeat([s.series_id for s in panel.series], horizon)}
     times = [future_times(s.time_at(-1), panel.freq, horizon) for s in panel.series]
     columns[cfg.data.time_col or "step"] = times[0].append(times[1:]) if len(times) > 1 else times[0]
-    if quantiles:
-        columns["forecast"] = predictions[:, :, len(quantiles) // 2].ravel()
-        for q, level in enumerate(quantiles):
-            columns[quantile_column(level)] = predictions[:, :, q].ravel()
-    else:
-        columns["forecast"] = predictions.ravel()
+    columns["forecast"] = point.ravel()
+    for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
+        columns[quantile_column(level)] = predictions[:, :, q].ravel()
+    columns["method"] = np.repeat(plan.methods, horizon)
     return pd.DataFrame(columns)
 
 

@@ -40,13 +40,16 @@ class InstanceNorm(keras.layers.Layer):
     """Per-window normalisation of the target channel (the "RevIN" idea, without learned affine).
 
     Subtracts a per-window reference (the last valid value, or the mean of the valid values) from
-    the target channel so the network sees shapes, not levels; `AddReference` adds it back.
+    the target channel so the network sees shapes, not levels; the `*_std` modes also divide by the
+    window's standard deviation, so it sees shapes at one scale whatever the series' level and
+    spread were when the scaler was fitted. `AddReference` undoes both.
 
     Args:
-        mode: "last", "mean" or "none".
+        mode: "last", "mean", "last_std", "mean_std" or "none".
 
     Call: [values float32 (batch, lookback, features), length int32 (batch,)] ->
-        [values with the target channel shifted (padding stays 0), reference float32 (batch, 1)].
+        [values with the target channel normalised (padding stays 0), reference float32 (batch, 1),
+        spread float32 (batch, 1) (ones unless a `*_std` mode)].
     """
 
     def __init__(self, mode: str = "last", **kwargs: Any):
@@ -55,38 +58,75 @@ class InstanceNorm(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         values, length = inputs
-        lookback = ops.shape(values)[1]
-        length = ops.cast(length, "int32")
-        valid = ops.cast(ops.arange(lookback)[None, :] < length[:, None], values.dtype)
         target = values[:, :, 0]
-        if self.mode == "last":
-            last = ops.one_hot(ops.maximum(length - 1, 0), lookback, dtype=values.dtype)
+        valid = valid_steps(length, ops.shape(values)[1], values.dtype)
+        if self.mode.startswith("last"):
+            last = ops.one_hot(ops.maximum(ops.cast(length, "int32") - 1, 0), ops.shape(values)[1], dtype=values.dtype)
             reference = ops.sum(target * last, axis=1, keepdims=True)
-        elif self.mode == "mean":
-            count = ops.maximum(ops.sum(valid, axis=1, keepdims=True), 1.0)
-            reference = ops.sum(target * valid, axis=1, keepdims=True) / count
+        elif self.mode.startswith("mean"):
+            reference = masked_mean(target, valid)
         else:
             reference = ops.zeros_like(target[:, :1])
-        shifted = (target - reference) * valid
-        return ops.concatenate([shifted[:, :, None], values[:, :, 1:]], axis=-1), reference
+        spread = window_spread(target, valid) if self.mode.endswith("_std") else ops.ones_like(reference)
+        shifted = (target - reference) / spread * valid
+        return ops.concatenate([shifted[:, :, None], values[:, :, 1:]], axis=-1), reference, spread
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         values_shape = input_shape[0]
-        return values_shape, (values_shape[0], 1)
+        return values_shape, (values_shape[0], 1), (values_shape[0], 1)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "mode": self.mode}
 
 
+SPREAD_FLOOR = 1e-3  # in series-scaled units: a flat window is not blown up into noise
+
+
+def valid_steps(length: Any, lookback: Any, dtype: Any = "float32") -> Any:
+    """1.0 where a step of a right-padded window is real: (batch,) lengths -> (batch, lookback)."""
+    return ops.cast(ops.arange(lookback)[None, :] < ops.cast(length, "int32")[:, None], dtype)
+
+
+def masked_mean(target: Any, valid: Any) -> Any:
+    """Mean over the valid steps: (batch, lookback) -> (batch, 1)."""
+    count = ops.maximum(ops.sum(valid, axis=1, keepdims=True), 1.0)
+    return ops.sum(target * valid, axis=1, keepdims=True) / count
+
+
+def window_spread(target: Any, valid: Any) -> Any:
+    """Standard deviation over the valid steps, floored at SPREAD_FLOOR: (batch, lookback) -> (batch, 1).
+
+    The training pipeline weights each window's loss by it (`forecaster.windowing`), with this same
+    function, so the loss is the error on the scale the network sees."""
+    centred = (target - masked_mean(target, valid)) * valid
+    return ops.maximum(ops.sqrt(masked_mean(centred * centred, valid)), SPREAD_FLOOR)
+
+
 @keras.saving.register_keras_serializable(package="forecaster")
 class AddReference(keras.layers.Layer):
-    """Adds the per-window reference back: [forecast (batch, horizon, ...), reference (batch, 1)]."""
+    """Undoes `InstanceNorm`: [forecast (batch, horizon, ...), reference (batch, 1), spread (batch, 1)]
+    -> forecast * spread + reference."""
 
     def call(self, inputs: Any) -> Any:
-        forecast, reference = inputs
+        forecast, reference, spread = inputs
         while len(reference.shape) < len(forecast.shape):
-            reference = ops.expand_dims(reference, -1)
-        return forecast + reference
+            reference, spread = ops.expand_dims(reference, -1), ops.expand_dims(spread, -1)
+        return forecast * spread + reference
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class MemberMedian(keras.layers.Layer):
+    """The ensemble's forecast: the median of its members' forecasts, element by element.
+
+    Call: list of M float32 (batch, horizon[, quantiles]) -> float32 (batch, horizon[, quantiles]).
+    The median of quantile forecasts that do not cross does not cross either.
+    """
+
+    def call(self, members: Any) -> Any:
+        return ops.median(ops.stack(members, axis=-1), axis=-1)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape[0]

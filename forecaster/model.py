@@ -14,6 +14,7 @@ from forecaster.layers import (
     CalendarFeatures,
     InstanceNorm,
     LengthMask,
+    MemberMedian,
     MonotoneQuantiles,
 )
 
@@ -36,6 +37,8 @@ def validate_model_config(cfg: ModelConfig) -> None:
         raise ForecasterError(
             "--quantiles must be an odd number of ascending levels in (0, 1) around the median, e.g. 0.1,0.5,0.9"
         )
+    if cfg.ensemble < 1:
+        raise ForecasterError(f"--ensemble must be at least 1, got {cfg.ensemble}")
     if cfg.series_embedding and cfg.n_series < 1:
         raise ForecasterError("--series-embedding needs the number of series (n_series) in the model config")
 
@@ -46,6 +49,32 @@ def model_inputs(cfg: ModelConfig) -> tuple[str, ...]:
 
 
 def build_model(cfg: ModelConfig) -> keras.Model:
+    """The run's model: one network, or with `cfg.ensemble` > 1 that many networks of the same shape
+    (trained one by one, with different seeds: `forecaster.train`) whose forecasts are combined by
+    their median. Inputs and output as `build_network`'s, so forecasting, backtests and the export
+    treat an ensemble like one network.
+    """
+    validate_model_config(cfg)
+    if cfg.ensemble == 1:
+        return build_network(cfg)
+    inputs = {
+        "values": keras.Input((cfg.lookback, cfg.n_features), name="values"),
+        "length": keras.Input((), dtype="int32", name="length"),
+    }
+    if cfg.calendar:
+        inputs["time"] = keras.Input((), dtype="int64", name="time")
+    if cfg.series_embedding:
+        inputs["series"] = keras.Input((), dtype="int32", name="series")
+    members = [build_network(cfg, name=member_name(k))(inputs) for k in range(cfg.ensemble)]
+    forecast = MemberMedian(name="median", dtype="float32")(members)
+    return keras.Model(inputs, forecast, name="ensemble")
+
+
+def member_name(k: int) -> str:
+    return f"member_{k}"
+
+
+def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
     """A stacked (optionally bidirectional) LSTM/GRU forecaster.
 
     Inputs:
@@ -61,11 +90,10 @@ def build_model(cfg: ModelConfig) -> keras.Model:
     The head maps the encoder's state (with the series' vector) to all horizon steps at once; with
     calendar features a small per-step network adds what the step's place in the day/week/year says.
     """
-    validate_model_config(cfg)
     values = keras.Input((cfg.lookback, cfg.n_features), name="values")
     length = keras.Input((), dtype="int32", name="length")
     inputs = {"values": values, "length": length}
-    normed, reference = InstanceNorm(cfg.instance_norm, name="instance_norm")([values, length])
+    normed, reference, spread = InstanceNorm(cfg.instance_norm, name="instance_norm")([values, length])
 
     steps = cfg.lookback // cfg.patch
     sequence = keras.layers.Reshape((steps, cfg.patch * cfg.n_features), name="patches")(normed)
@@ -113,8 +141,8 @@ def build_model(cfg: ModelConfig) -> keras.Model:
         forecast = keras.layers.Add(name="head_plus_skip")([forecast, skip])
     if cfg.quantiles:
         forecast = MonotoneQuantiles(len(cfg.quantiles), name="quantiles")(forecast)
-    forecast = AddReference(name="forecast", dtype="float32")([forecast, reference])
-    return keras.Model(inputs, forecast, name="forecaster")
+    forecast = AddReference(name="forecast", dtype="float32")([forecast, reference, spread])
+    return keras.Model(inputs, forecast, name=name)
 
 
 @keras.saving.register_keras_serializable(package="forecaster")

@@ -36,10 +36,16 @@ def _grid(count: int) -> tuple[Any, Any, np.ndarray]:
 def plot_loss(history: dict[str, list[float]], path: Path) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    ax.plot(epochs, history["loss"], marker="o", label="training")
-    if "val_loss" in history:
-        ax.plot(epochs, history["val_loss"], marker="o", label="validation")
+    member = np.asarray(history.get("member", [0] * len(history["loss"])))
+    for k in np.unique(member):
+        rows = member == k
+        epochs = np.arange(1, rows.sum() + 1)
+        suffix = f" (member {k + 1})" if len(np.unique(member)) > 1 else ""
+        ax.plot(epochs, np.asarray(history["loss"])[rows], marker="o", color="C0", alpha=0.4 + 0.6 / (k + 1),
+                label=f"training{suffix}")  # fmt: skip
+        if "val_loss" in history:
+            ax.plot(epochs, np.asarray(history["val_loss"])[rows], marker="o", color="C1", alpha=0.4 + 0.6 / (k + 1),
+                    label=f"validation{suffix}")  # fmt: skip
     ax.set(xlabel="epoch", ylabel="loss (scaled units)", title="Training and validation loss")
     ax.legend()
     _save(plt, fig, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,11 @@ import numpy as np
 
 from forecaster.calendar import resolve_cycles, step_seconds, unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
-from forecaster.data import Panel, file_sha256, load_panel, season_for
+from forecaster.data import Panel, file_sha256, load_panel
 from forecaster.errors import ForecasterError
 from forecaster.runs import MODEL_FILE, SeriesState, atomic_directory, write_json, write_manifest
 from forecaster.scaling import fit_scaler
+from forecaster.season import Season, resolve_season
 from forecaster.windowing import (
     WindowIndex,
     WindowSource,
@@ -45,10 +46,12 @@ def default_patch(season: int, lookback: int) -> int:
 DEFAULT_CALENDAR = "none"  # measured: see README "What the defaults are and why"
 
 
-def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[RunConfig, int]:
-    """Turn user settings (CLI options over config file) into a complete RunConfig; also return the season."""
+def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[RunConfig, Season]:
+    """Turn user settings (CLI options over config file) into a complete RunConfig; also return the
+    season (given, from the frequency, or found in the data: `forecaster.season`)."""
     data = _build(DataConfig, sections["data"])
-    season = data.season or season_for(panel.freq)
+    found = resolve_season(data.season, panel.freq, [s.values[:, 0] for s in panel.series])
+    season = found.period
     window_raw = dict(sections["window"])
     if "horizon" not in window_raw:
         raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
@@ -74,7 +77,7 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)
     train = _build(TrainConfig, sections["train"])
-    return RunConfig(data=data, window=window, model=model, train=train), season
+    return RunConfig(data=data, window=window, model=model, train=train), found
 
 
 @dataclass
@@ -124,6 +127,7 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
         lengths=[state.n_fit for _, state in used],
         times=(unix_seconds(s.time[: state.n_fit]) for s, state in used) if cfg.model.calendar else None,
         codes=np.arange(len(kept)) if cfg.model.series_embedding else None,
+        weight_power=loss_weight_power(cfg),
     )
     return Prepared(
         states,
@@ -133,6 +137,17 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
         kept,
         dropped,
     )
+
+
+def loss_weight_power(cfg: RunConfig) -> int:
+    """How windows are weighted in the loss (see `WindowSource`): not at all with loss_scale "series";
+    with "window", by 1/spread for absolute losses (mae, huber, pinball) and 1/spread^2 for mse."""
+    from forecaster.config import LOSS_SCALES, check_choice
+
+    check_choice("loss_scale", cfg.train.loss_scale, LOSS_SCALES)
+    if cfg.train.loss_scale == "series":
+        return 0
+    return 2 if cfg.train.loss == "mse" and not cfg.model.quantiles else 1
 
 
 @dataclass
@@ -161,11 +176,42 @@ def training_data(prepared: Prepared, t: TrainConfig) -> TrainingData:
 def fit_model(
     prepared: Prepared, cfg: RunConfig, log: Log, state: Path | None = None, fingerprint: str = ""
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Build and fit the model; returns it (best validation weights restored) and its history.
+    """Build and fit the model; returns it (best validation weights restored) and its history
+    (one row per epoch and ensemble member: "member", "epoch", "loss", "val_loss", ...).
 
+    An ensemble's members are fitted one after another on the same windows with seeds seed,
+    seed + 1, ... (each with its own early stopping), then combined by `build_model`'s median.
     With `state`, the training state is saved there after every epoch, and a state saved by an
     earlier, interrupted call with the same `fingerprint` is resumed.
     """
+    from forecaster.model import build_model, member_name
+
+    members = cfg.model.ensemble
+    if members == 1:
+        model, history = fit_network(prepared, cfg, log, state, fingerprint)
+        return model, {"member": [0] * len(history["loss"]), **history}
+    combined: dict[str, list[float]] = {}
+    fitted = []
+    for k in range(members):
+        log(f"ensemble member {k + 1}/{members} (seed {cfg.train.seed + k})")
+        member_cfg = replace(
+            cfg, model=replace(cfg.model, ensemble=1), train=replace(cfg.train, seed=cfg.train.seed + k)
+        )
+        member_state = None if state is None else state / member_name(k)
+        network, history = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}")
+        fitted.append(network)
+        for key, values in {"member": [k] * len(history["loss"]), **history}.items():
+            combined.setdefault(key, []).extend(values)
+    ensemble = build_model(cfg.model)
+    for k, network in enumerate(fitted):
+        ensemble.get_layer(member_name(k)).set_weights(network.get_weights())
+    return ensemble, combined
+
+
+def fit_network(
+    prepared: Prepared, cfg: RunConfig, log: Log, state: Path | None = None, fingerprint: str = ""
+) -> tuple[Any, dict[str, list[float]]]:
+    """Build and fit one network (see `fit_model`)."""
     import keras
 
     from forecaster.model import build_model, loss_for
@@ -212,7 +258,8 @@ def fit_model(
         raise ForecasterError(
             "training diverged (loss became NaN or inf); try a lower --learning-rate or another --scaler"
         )
-    return model, {key: [epoch.get(key, np.nan) for epoch in epochs] for key in epochs[0]}
+    history = {key: [epoch.get(key, np.nan) for epoch in epochs] for key in epochs[0]}
+    return model, {"epoch": list(range(1, len(epochs) + 1)), **history}
 
 
 def train_run(
@@ -238,7 +285,9 @@ def train_run(
     panel = load_panel(data_path, data_cfg)
     for note in panel.notes:
         log(f"note: {note}")
-    cfg, season = resolve_config(sections, panel)
+    cfg, found = resolve_config(sections, panel)
+    season = found.period
+    log(f"note: {found.note}")
     prepared = prepare(panel, cfg)
     if prepared.dropped:
         log(
@@ -265,12 +314,16 @@ def train_run(
         model.save(staging / MODEL_FILE)
         write_json(
             staging / "config.json",
-            {"run": cfg.to_dict(), "freq": panel.freq, "season": season, "dropped_series": prepared.dropped},
+            {
+                "run": cfg.to_dict(),
+                "freq": panel.freq,
+                "season": season,
+                "season_found": found.to_json(),
+                "dropped_series": prepared.dropped,
+            },
         )
         write_json(staging / "scalers.json", {sid: state.to_json() for sid, state in prepared.states.items()})
-        pd.DataFrame({"epoch": np.arange(1, len(history["loss"]) + 1), **history}).to_csv(
-            staging / "history.csv", index=False
-        )
+        pd.DataFrame(history).to_csv(staging / "history.csv", index=False)
         write_json(staging / "metrics.json", report)
         plot_loss(history, staging / "loss.png")
         plot_validation(examples, staging / "validation.png")

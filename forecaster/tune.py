@@ -393,7 +393,8 @@ def tune_run(
     panel = load_panel(data_path, _build(DataConfig, sections["data"]))
     for note in panel.notes:
         log(f"note: {note}")
-    base, season = resolve_config(sections, panel)
+    base, found = resolve_config(sections, panel)
+    season = found.period
     longest = max(len(s) for s in panel.series) - base.window.holdout
     space = search_space(base, season, longest, dict(sections.get("tune", {})))
     defaults = untuned(base)

@@ -131,6 +131,11 @@ class WindowSource:
             the time of their last valid point (for calendar features).
         codes: optional int per series, its row in the model's series embedding; windows then
             carry "series".
+        weight_power: 0, or 1 or 2: training windows then come with a sample weight of
+            1 / spread ** weight_power, the spread being the standard deviation of the window's valid
+            target inputs (`forecaster.layers.window_spread`). With power 1 for an absolute loss
+            (2 for a squared one) every window's error counts on its own scale, as scale-free
+            metrics (MASE, sMAPE) count it, instead of series with large swings dominating.
     """
 
     def __init__(
@@ -143,8 +148,10 @@ class WindowSource:
         lengths: Sequence[int] | None = None,
         times: Iterable[np.ndarray] | None = None,
         codes: np.ndarray | None = None,
+        weight_power: int = 0,
     ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
+        self.weight_power = weight_power
         if lengths is None:
             scaled = list(scaled)
             lengths = [len(s) for s in scaled]
@@ -163,7 +170,7 @@ class WindowSource:
         flat, offsets, flat_time, codes = self._tensors()
         steps = tf.range(self.lookback, dtype=tf.int64)
         ahead = tf.range(self.horizon, dtype=tf.int64)
-        lookback, patch = self.lookback, self.patch
+        lookback, patch, weight_power = self.lookback, self.patch, self.weight_power
 
         def gather(series_idx: Any, origin: Any) -> Any:
             n_valid = tf.minimum(origin, lookback)
@@ -180,7 +187,12 @@ class WindowSource:
             if not with_target:
                 return inputs
             targets = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, 0]  # not flat[:, 0]: a copy per batch
-            return inputs, targets
+            if not weight_power:
+                return inputs, targets
+            from forecaster.layers import window_spread
+
+            spread = window_spread(values[:, :, 0], tf.cast(valid, tf.float32))[:, 0]
+            return inputs, targets, spread ** (-weight_power)
 
         return gather
 

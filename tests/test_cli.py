@@ -46,7 +46,8 @@ def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
     result = invoke("forecast", run, "--data", sine_csv, "--out", out, "--plot", tmp_path / "fc.png")
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["time", "forecast"] and len(frame) == 6
+    assert list(frame.columns) == ["series", "time", "forecast", "method"] and len(frame) == 6
+    assert (frame["series"] == "series").all() and (frame["method"] == "model").all()
     assert frame["time"].iloc[0] == "2024-01-09 08:00:00"  # the hour after the last row
     assert (tmp_path / "fc.png").stat().st_size > 1000
 
@@ -68,7 +69,7 @@ def test_panel_with_short_series_and_quantiles(panel_csv, tmp_path):
     out = tmp_path / "fc.csv"
     assert invoke("forecast", run, "--data", panel_csv, "--out", out).exit_code == 0
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["id", "time", "forecast", "q_10", "q_50", "q_90"]
+    assert list(frame.columns) == ["id", "time", "forecast", "q_10", "q_50", "q_90", "method"]
     assert frame.groupby("id").size().to_dict() == {"a": 5, "b": 5, "c": 5}
     assert (frame["q_10"] <= frame["q_50"]).all() and (frame["q_50"] <= frame["q_90"]).all()
     np.testing.assert_array_equal(frame["forecast"], frame["q_50"])
@@ -94,12 +95,15 @@ def test_same_data_config_and_seed_give_identical_forecasts(sine_csv, tmp_path):
     assert frames[0] == frames[1]  # byte for byte (op determinism is on)
 
 
-def test_series_too_short_to_train_on_are_dropped_and_skipped_with_a_note(panel_csv, tmp_path):
+def test_series_too_short_to_train_on_still_get_a_model_forecast(panel_csv, tmp_path):
     run = tmp_path / "run"
     result = train(panel_csv, PANEL, run, "--holdout", "30")
     assert result.exit_code == 0, result.output
     assert "dropped 1 series too short" in result.output
     out = tmp_path / "fc.csv"
     result = invoke("forecast", run, "--data", panel_csv, "--out", out)
-    assert result.exit_code == 0 and "skipped 1 series" in result.output
-    assert sorted(pd.read_csv(out)["id"].unique()) == ["a", "b"]
+    assert result.exit_code == 0, result.output
+    assert "1 series not trained on, forecast by the model" in result.output
+    frame = pd.read_csv(out)
+    assert frame.groupby("id").size().to_dict() == {"a": 5, "b": 5, "c": 5}
+    assert (frame["method"] == "model").all() and np.isfinite(frame["forecast"]).all()

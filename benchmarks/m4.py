@@ -1,0 +1,166 @@
+"""M4-style panel benchmark through the real CLI: `forecaster train` + `forecaster forecast`, scored as
+../shared/data/m4/PUBLISHED.md says (sMAPE, MASE with the one-step naive scale, OWA against Naive2).
+
+Panels:
+- `m4-weekly`: M4 Weekly (359 series, horizon 13), read by path from ../shared/data/m4/.
+- `etth1-panel`: the seven ETTh1 columns as a seven-series hourly panel with integer steps (so the
+  tool must find the daily season itself), horizon 48, the last 48 points of each column scored.
+
+Two splits, so that defaults are chosen without looking at the test data:
+- `--split validation`: the last `horizon` points of each *training* row are cut off and scored
+  (the test file is not read). Use this to compare settings.
+- `--split test`: train on the whole training rows, score on the test rows. Report it once.
+
+    python benchmarks/m4.py --panel m4-weekly --split validation [-- extra train options]
+
+prints one JSON line (sMAPE, MASE, OWA of the model, naive and seasonal naive, seconds) and, with
+`--record`, appends it to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "data"
+NAIVE2_SMAPE, NAIVE2_MASE = 9.161, 2.777  # M4 Weekly Naive2, PUBLISHED.md
+
+
+def read_m4(train_csv: Path, test_csv: Path | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """One float array per series id from the M4 row layout (a row ends where its cells do)."""
+
+    def rows(path: Path) -> dict[str, np.ndarray]:
+        frame = pd.read_csv(path, index_col=0)
+        return {sid: row.dropna().to_numpy("float64") for sid, row in frame.iterrows()}
+
+    return rows(train_csv), rows(test_csv) if test_csv else None
+
+
+def read_ett_panel(path: Path) -> dict[str, np.ndarray]:
+    frame = pd.read_csv(path).drop(columns="date")
+    return {col: frame[col].to_numpy("float64") for col in frame.columns}
+
+
+def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    denominator = np.abs(actual) + np.abs(forecast)
+    ratio = np.where(denominator > 0, np.abs(actual - forecast) / np.where(denominator > 0, denominator, 1), 0.0)
+    return float(200 * ratio.mean())
+
+
+def mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, season: int = 1) -> float:
+    scale = np.mean(np.abs(history[season:] - history[:-season]))
+    return float(np.mean(np.abs(actual - forecast)) / scale) if scale > 0 else float("nan")
+
+
+def score(
+    history: dict[str, np.ndarray], actual: dict[str, np.ndarray], forecasts: dict[str, np.ndarray], mase_season: int
+) -> dict[str, float]:
+    s = [smape(actual[sid], forecasts[sid]) for sid in actual]
+    m = [mase(history[sid], actual[sid], forecasts[sid], mase_season) for sid in actual]
+    return {"smape": float(np.mean(s)), "mase": float(np.nanmean(m))}
+
+
+def baselines(history: dict[str, np.ndarray], horizon: int, season: int) -> dict[str, dict[str, np.ndarray]]:
+    naive = {sid: np.repeat(h[-1], horizon) for sid, h in history.items()}
+    seasonal = {
+        sid: np.resize(h[-season:], horizon) if len(h) >= season else np.repeat(h[-1], horizon)
+        for sid, h in history.items()
+    }
+    return {"naive": naive, "seasonal_naive": seasonal}
+
+
+def write_long(history: dict[str, np.ndarray], path: Path) -> None:
+    """The panel as the long CSV a user would give: id, integer step, value."""
+    frames = [pd.DataFrame({"id": sid, "step": np.arange(len(h)), "value": h}) for sid, h in history.items()]
+    pd.concat(frames).to_csv(path, index=False)
+
+
+def forecaster_cli() -> str:
+    return str(Path(sys.executable).with_name("forecaster"))
+
+
+def run_cli(history: dict[str, np.ndarray], horizon: int, workdir: Path, extra: list[str]) -> tuple[dict, float]:
+    data = workdir / "panel.csv"
+    write_long(history, data)
+    run_dir = workdir / "run"
+    common = ["--target", "value", "--time-col", "step", "--id-col", "id"]
+    started = time.time()
+    subprocess.run(
+        [forecaster_cli(), "train", str(data), *common, "--horizon", str(horizon), "--out", str(run_dir), *extra],
+        check=True,
+    )
+    out = workdir / "forecast.csv"
+    subprocess.run([forecaster_cli(), "forecast", str(run_dir), "--data", str(data), "--out", str(out)], check=True)
+    seconds = time.time() - started
+    frame = pd.read_csv(out, dtype={"id": str})
+    forecasts = {sid: group["forecast"].to_numpy("float64") for sid, group in frame.groupby("id", sort=False)}
+    config = json.loads((run_dir / "config.json").read_text())
+    return {"forecasts": forecasts, "season": config["season"], "config": config}, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--panel", choices=["m4-weekly", "etth1-panel"], default="m4-weekly")
+    parser.add_argument("--split", choices=["validation", "test"], default="validation")
+    parser.add_argument("--label", default="defaults")
+    parser.add_argument("--record", action="store_true", help="append the result to benchmarks/RESULTS.md")
+    parser.add_argument("--keep", type=Path, help="keep the panel CSV, run and forecast in this folder")
+    parser.add_argument("extra", nargs="*", help="train options after --")
+    args = parser.parse_args()
+
+    if args.panel == "m4-weekly":
+        train, test = read_m4(SHARED / "m4" / "Weekly-train.csv", SHARED / "m4" / "Weekly-test.csv")
+        horizon, mase_season, naive2_season = 13, 1, 1
+    else:
+        train, test = read_ett_panel(SHARED / "ett" / "ETTh1.csv"), None
+        horizon, mase_season, naive2_season = 48, 24, 24
+    if args.split == "validation" or test is None:
+        # the last horizon of each training row (or of the whole ETTh1 column) is the target
+        actual = {sid: h[-horizon:] for sid, h in train.items()}
+        history = {sid: h[:-horizon] for sid, h in train.items()}
+        if args.panel == "etth1-panel" and args.split == "validation":
+            actual = {sid: h[-horizon:] for sid, h in history.items()}
+            history = {sid: h[:-horizon] for sid, h in history.items()}
+    else:
+        history, actual = train, test
+
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="m4-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    result, seconds = run_cli(history, horizon, workdir, args.extra)
+    row: dict = {
+        "panel": args.panel,
+        "split": args.split,
+        "label": args.label,
+        "options": " ".join(args.extra),
+        "series": len(history),
+        "season_found": result["season"],
+        "train_forecast_seconds": round(seconds, 1),
+        "model": score(history, actual, result["forecasts"], mase_season),
+    }
+    for name, forecasts in baselines(history, horizon, max(naive2_season, 1)).items():
+        row[name] = score(history, actual, forecasts, mase_season)
+    reference = row["naive"] if args.panel == "m4-weekly" else row["seasonal_naive"]
+    if args.panel == "m4-weekly" and args.split == "test":
+        reference = {"smape": NAIVE2_SMAPE, "mase": NAIVE2_MASE}
+    for name in ("model", "naive", "seasonal_naive"):
+        row[name]["owa"] = 0.5 * (row[name]["smape"] / reference["smape"] + row[name]["mase"] / reference["mase"])
+        row[name] = {k: round(v, 4) for k, v in row[name].items()}
+    print(json.dumps(row))
+    if args.record:
+        sys.path.insert(0, str(HERE))
+        from results import record
+
+        record("m4", row)
+
+
+if __name__ == "__main__":
+    main()
