@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -114,8 +115,11 @@ def test_forecast_with_unknown_series_or_columns(trained, tmp_path):
     data, run = trained
     unknown = tmp_path / "unknown.csv"
     unknown.write_text(data.read_text().replace("\na,", "\nb,"))
-    result = _forecast(run, unknown, tmp_path / "fc.csv")
-    assert result.exit_code == 2 and "series 'b' not seen in training" in result.output
+    result = _forecast(run, unknown, tmp_path / "fc.csv")  # a new series is forecast, and said
+    assert result.exit_code == 0 and "1 series not trained on, forecast by the model" in result.output
+    assert set(pd.read_csv(tmp_path / "fc.csv")["id"]) == {"b"}
+    for made in ("fc.csv", "fc.png"):
+        (tmp_path / made).unlink()
     renamed = tmp_path / "renamed.csv"
     renamed.write_text(data.read_text().replace("id,time,y", "id,time,value"))
     result = _forecast(run, renamed, tmp_path / "fc.csv")
