@@ -5,6 +5,9 @@ Panels:
 - `m4-weekly`: M4 Weekly (359 series, horizon 13), read by path from ../shared/data/m4/.
 - `etth1-panel`: the seven ETTh1 columns as a seven-series hourly panel with integer steps (so the
   tool must find the daily season itself), horizon 48, the last 48 points of each column scored.
+- `etth1-chunks`: the seven ETTh1 columns cut into 960-hour pieces (126 series, integer steps,
+  horizon 48): a panel shaped like the held-out hourly panel of issue 12 (414 series of 700-960
+  points), for choosing hourly defaults; the last 48 points of each piece are its test part.
 
 Two splits, so that defaults are chosen without looking at the test data:
 - `--split validation`: the last `horizon` points of each *training* row are cut off and scored
@@ -45,9 +48,17 @@ def read_m4(train_csv: Path, test_csv: Path | None) -> tuple[dict[str, np.ndarra
     return rows(train_csv), rows(test_csv) if test_csv else None
 
 
-def read_ett_panel(path: Path) -> dict[str, np.ndarray]:
+def read_ett_panel(path: Path, piece: int | None = None) -> dict[str, np.ndarray]:
+    """The ETTh1 columns as series, or cut into consecutive pieces of `piece` points."""
     frame = pd.read_csv(path).drop(columns="date")
-    return {col: frame[col].to_numpy("float64") for col in frame.columns}
+    columns = {col: frame[col].to_numpy("float64") for col in frame.columns}
+    if piece is None:
+        return columns
+    return {
+        f"{col}_{k}": values[k * piece : (k + 1) * piece]
+        for col, values in columns.items()
+        for k in range(len(values) // piece)
+    }
 
 
 def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
@@ -109,7 +120,7 @@ def run_cli(history: dict[str, np.ndarray], horizon: int, workdir: Path, extra: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--panel", choices=["m4-weekly", "etth1-panel"], default="m4-weekly")
+    parser.add_argument("--panel", choices=["m4-weekly", "etth1-panel", "etth1-chunks"], default="m4-weekly")
     parser.add_argument("--split", choices=["validation", "test"], default="validation")
     parser.add_argument("--label", default="defaults")
     parser.add_argument("--record", action="store_true", help="append the result to benchmarks/RESULTS.md")
@@ -121,13 +132,14 @@ def main() -> None:
         train, test = read_m4(SHARED / "m4" / "Weekly-train.csv", SHARED / "m4" / "Weekly-test.csv")
         horizon, mase_season, naive2_season = 13, 1, 1
     else:
-        train, test = read_ett_panel(SHARED / "ett" / "ETTh1.csv"), None
+        piece = 960 if args.panel == "etth1-chunks" else None
+        train, test = read_ett_panel(SHARED / "ett" / "ETTh1.csv", piece), None
         horizon, mase_season, naive2_season = 48, 24, 24
     if args.split == "validation" or test is None:
         # the last horizon of each training row (or of the whole ETTh1 column) is the target
         actual = {sid: h[-horizon:] for sid, h in train.items()}
         history = {sid: h[:-horizon] for sid, h in train.items()}
-        if args.panel == "etth1-panel" and args.split == "validation":
+        if args.panel != "m4-weekly" and args.split == "validation":
             actual = {sid: h[-horizon:] for sid, h in history.items()}
             history = {sid: h[:-horizon] for sid, h in history.items()}
     else:

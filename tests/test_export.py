@@ -40,11 +40,13 @@ SERVE = textwrap.dedent(
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """A quantile run on the three-series panel, its forecast CSV and its SavedModel export; the run
-    has calendar features and a series embedding, so the export takes every input it can."""
+    has calendar features and a series embedding, so the export takes every input it can, and is an
+    ensemble of two window-scaled networks, so the export serves their combined forecast."""
     root = tmp_path_factory.mktemp("export")
     data = write_panel(root / "panel.csv")
     run = root / "run"
     options = ["--quantiles", "0.1,0.5,0.9", "--calendar", "week", "--series-embedding", "3"]
+    options += ["--ensemble", "2", "--instance-norm", "mean_std", "--loss-scale", "window"]
     assert train(data, PANEL, run, *options).exit_code == 0
     result = invoke("forecast", run, "--data", data, "--out", root / "forecast.csv")
     assert result.exit_code == 0, result.output
@@ -117,9 +119,10 @@ def test_generic_kernel_is_chosen_before_tracing(exported):
     from forecaster.runs import load_run
     from forecaster.serving import serving_model
 
-    network = serving_model(load_run(exported / "run")).get_layer("forecaster")
-    recurrent = [layer for layer in network.layers if layer.name.startswith("lstm")]
-    assert recurrent and all(layer.use_cudnn is False for layer in recurrent)
+    ensemble = serving_model(load_run(exported / "run")).get_layer("ensemble")
+    members = [ensemble.get_layer(f"member_{k}") for k in range(2)]
+    recurrent = [layer for network in members for layer in network.layers if layer.name.startswith("lstm")]
+    assert len(recurrent) == 2 and all(layer.use_cudnn is False for layer in recurrent)
 
 
 def test_unknown_series_id_fails_the_call_with_a_message(exported):

@@ -79,3 +79,29 @@ def test_recurrent_layers_stay_cudnn_eligible():
             assert cell_layer.cell.activation is keras.activations.tanh
             assert cell_layer.cell.recurrent_activation is keras.activations.sigmoid
             assert cell_layer.cell.recurrent_dropout == 0 and not cell_layer.unroll and cell_layer.cell.use_bias
+
+
+@pytest.mark.parametrize("mode", ["last", "mean", "last_std", "mean_std", "none"])
+def test_instance_norm_is_undone_exactly_and_ignores_padding(mode):
+    from forecaster.layers import AddReference
+
+    values = np.array([[[1.0], [3.0], [8.0], [0.0]], [[5.0], [5.0], [-7.0], [2.0]]], dtype="float32")
+    length = np.array([3, 4], dtype="int32")
+    normed, reference, spread = InstanceNorm(mode)([values, length])
+    restored = np.asarray(AddReference()([np.asarray(normed)[:, :, 0], reference, spread]))
+    np.testing.assert_allclose(restored[0, :3], [1, 3, 8], rtol=1e-5)
+    np.testing.assert_allclose(restored[1], [5, 5, -7, 2], rtol=1e-5)
+    assert np.asarray(normed)[0, 3, 0] == 0  # padding stays 0
+    if mode.endswith("_std"):
+        np.testing.assert_allclose(np.asarray(spread)[:, 0], [np.std([1, 3, 8]), np.std([5, 5, -7, 2])], rtol=1e-5)
+
+
+def test_ensemble_forecast_is_the_median_of_its_members_and_round_trips(tmp_path):
+    cfg = ModelConfig(lookback=8, horizon=3, layers=(4,), ensemble=3)
+    model = build_model(cfg)
+    inputs = {"values": np.random.default_rng(0).normal(size=(5, 8, 1)).astype("float32"), "length": np.full(5, 8)}
+    members = [np.asarray(model.get_layer(f"member_{k}")(inputs)) for k in range(3)]
+    np.testing.assert_allclose(np.asarray(model(inputs)), np.median(np.stack(members), axis=0), rtol=1e-6)
+    model.save(tmp_path / "ensemble.keras")
+    again = keras.saving.load_model(tmp_path / "ensemble.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(again(inputs)), np.asarray(model(inputs)), rtol=1e-6)

@@ -101,3 +101,13 @@ def test_sampled_training_windows_come_from_the_runs():
     for _, targets in source.training_dataset(index, 32, seed=1, sample_per_epoch=8).take(10):
         seen |= set(targets.numpy()[:, 0].astype(int).tolist())
     assert seen == allowed  # 320 draws from 15 windows: every one, and nothing else
+
+
+@pytest.mark.parametrize("power", [1, 2])
+def test_window_loss_weights_are_one_over_the_spread_of_the_valid_inputs(power):
+    series = np.concatenate([np.arange(10.0), 100 + 10 * np.arange(10.0)]).astype("float32")[:, None]
+    source = WindowSource([series], lookback=4, horizon=2, weight_power=power)
+    # a full window of 0..3, a right-padded one of 0..1, and one of 100, 110, 120, 130
+    _, _, weights = source.gather_fn(True)(np.array([0, 0, 0]), np.array([4, 2, 14]))
+    spreads = np.array([np.std([0, 1, 2, 3]), np.std([0, 1]), np.std([100, 110, 120, 130])])
+    np.testing.assert_allclose(weights.numpy(), spreads ** (-power), rtol=1e-5)
