@@ -191,8 +191,9 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--dropout", type=float, help="Dropout between layers."),
         click.option(
             "--instance-norm",
-            type=click.Choice(["last", "mean", "last_std", "mean_std", "none"]),
-            help="Subtract each window's last value or mean (and with _std divide by its spread) before the network.",
+            help="last, mean, last_std, mean_std or none: subtract each window's last value or mean (and with "
+            "_std divide by its spread) before the network; a list (mean_std,last_std) is taken in turn by "
+            "--ensemble members.",
         ),
         click.option(
             "--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states."

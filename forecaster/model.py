@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import keras
@@ -21,7 +22,8 @@ from forecaster.layers import (
 
 def validate_model_config(cfg: ModelConfig) -> None:
     check_choice("cell", cfg.cell, CELLS)
-    check_choice("instance_norm", cfg.instance_norm, INSTANCE_NORMS)
+    for mode in cfg.instance_norm.split(","):
+        check_choice("instance_norm", mode, INSTANCE_NORMS)
     check_choice("pooling", cfg.pooling, POOLINGS)
     if cfg.patch < 1 or cfg.lookback % cfg.patch:
         raise ForecasterError(f"--lookback ({cfg.lookback}) must be a multiple of --patch ({cfg.patch})")
@@ -56,7 +58,7 @@ def build_model(cfg: ModelConfig) -> keras.Model:
     """
     validate_model_config(cfg)
     if cfg.ensemble == 1:
-        return build_network(cfg)
+        return build_network(member_config(cfg, 0))
     inputs = {
         "values": keras.Input((cfg.lookback, cfg.n_features), name="values"),
         "length": keras.Input((), dtype="int32", name="length"),
@@ -65,13 +67,20 @@ def build_model(cfg: ModelConfig) -> keras.Model:
         inputs["time"] = keras.Input((), dtype="int64", name="time")
     if cfg.series_embedding:
         inputs["series"] = keras.Input((), dtype="int32", name="series")
-    members = [build_network(cfg, name=member_name(k))(inputs) for k in range(cfg.ensemble)]
+    members = [build_network(member_config(cfg, k), name=member_name(k))(inputs) for k in range(cfg.ensemble)]
     forecast = MemberMedian(name="median", dtype="float32")(members)
     return keras.Model(inputs, forecast, name="ensemble")
 
 
 def member_name(k: int) -> str:
     return f"member_{k}"
+
+
+def member_config(cfg: ModelConfig, k: int) -> ModelConfig:
+    """Member k of an ensemble: one network; a list of instance norms ("mean_std,last_std") is taken
+    in turn by the members, so they differ in how they see a window as well as in their seeds."""
+    modes = cfg.instance_norm.split(",")
+    return replace(cfg, ensemble=1, instance_norm=modes[k % len(modes)])
 
 
 def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:

@@ -184,7 +184,7 @@ def fit_model(
     With `state`, the training state is saved there after every epoch, and a state saved by an
     earlier, interrupted call with the same `fingerprint` is resumed.
     """
-    from forecaster.model import build_model, member_name
+    from forecaster.model import build_model, member_config, member_name
 
     members = cfg.model.ensemble
     if members == 1:
@@ -193,10 +193,8 @@ def fit_model(
     combined: dict[str, list[float]] = {}
     fitted = []
     for k in range(members):
-        log(f"ensemble member {k + 1}/{members} (seed {cfg.train.seed + k})")
-        member_cfg = replace(
-            cfg, model=replace(cfg.model, ensemble=1), train=replace(cfg.train, seed=cfg.train.seed + k)
-        )
+        member_cfg = replace(cfg, model=member_config(cfg.model, k), train=replace(cfg.train, seed=cfg.train.seed + k))
+        log(f"ensemble member {k + 1}/{members}: seed {member_cfg.train.seed}, {member_cfg.model.instance_norm}")
         member_state = None if state is None else state / member_name(k)
         network, history = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}")
         fitted.append(network)
