@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options clean
+.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ ETT ?= ../shared/data/ett/ETTh1.csv
 
 bench-accuracy: install  ## ETTh1 at horizons 96/192/336/720 -> benchmarks/ETTh1.md
 	$(PY) benchmarks/ett_table.py --data $(ETT)
+
+M4 ?= ../shared/data/m4
+
+bench-m4: install  ## M4 Weekly and the ETTh1 hourly panels with the train defaults, test split -> benchmarks/M4.md
+	$(PY) benchmarks/m4_table.py --m4 $(M4) --ett $(ETT)
 
 bench-options: install  ## calendar features / series embedding on/off, by validation and backtest MASE (~25 min)
 	$(PY) benchmarks/options.py --ett $(ETT)

@@ -8,6 +8,9 @@ Panels:
 - `etth1-chunks`: the seven ETTh1 columns cut into 960-hour pieces (126 series, integer steps,
   horizon 48): a panel shaped like the held-out hourly panel of issue 12 (414 series of 700-960
   points), for choosing hourly defaults; the last 48 points of each piece are its test part.
+- `hourly-400`: 400 synthetic hourly series of 900 points (integer steps; daily and weekly cycles of
+  random size and phase, a wandering level, noise), horizon 48: the size of that held-out panel, for
+  the time a default `train` takes (its accuracy says little: the data is made up).
 
 Two splits, so that defaults are chosen without looking at the test data:
 - `--split validation`: the last `horizon` points of each *training* row are cut off and scored
@@ -59,6 +62,18 @@ def read_ett_panel(path: Path, piece: int | None = None) -> dict[str, np.ndarray
         for col, values in columns.items()
         for k in range(len(values) // piece)
     }
+
+
+def synthetic_hourly(n_series: int = 400, length: int = 900, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    panel = {}
+    for i in range(n_series):
+        daily = rng.uniform(1, 10) * np.sin(2 * np.pi * t / 24 + rng.uniform(0, 2 * np.pi))
+        weekly = rng.uniform(0, 5) * np.sin(2 * np.pi * t / 168 + rng.uniform(0, 2 * np.pi))
+        level = rng.uniform(20, 500) + np.cumsum(rng.normal(0, 0.3, length))
+        panel[f"h{i:03d}"] = np.round(level + daily + weekly + rng.normal(0, 1, length), 3)
+    return panel
 
 
 def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
@@ -118,41 +133,41 @@ def run_cli(history: dict[str, np.ndarray], horizon: int, workdir: Path, extra: 
     return {"forecasts": forecasts, "season": config["season"], "config": config}, seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--panel", choices=["m4-weekly", "etth1-panel", "etth1-chunks"], default="m4-weekly")
-    parser.add_argument("--split", choices=["validation", "test"], default="validation")
-    parser.add_argument("--label", default="defaults")
-    parser.add_argument("--record", action="store_true", help="append the result to benchmarks/RESULTS.md")
-    parser.add_argument("--keep", type=Path, help="keep the panel CSV, run and forecast in this folder")
-    parser.add_argument("extra", nargs="*", help="train options after --")
-    args = parser.parse_args()
+PANELS = ("m4-weekly", "etth1-panel", "etth1-chunks", "hourly-400")
 
-    if args.panel == "m4-weekly":
-        train, test = read_m4(SHARED / "m4" / "Weekly-train.csv", SHARED / "m4" / "Weekly-test.csv")
+
+def bench(
+    panel: str, split: str, label: str, extra: list[str], keep: Path | None = None, shared: Path = SHARED
+) -> dict:
+    """Train and forecast `panel` through the CLI with `extra` train options; score the `split`."""
+    if panel == "m4-weekly":
+        train, test = read_m4(shared / "m4" / "Weekly-train.csv", shared / "m4" / "Weekly-test.csv")
         horizon, mase_season, naive2_season = 13, 1, 1
-    else:
-        piece = 960 if args.panel == "etth1-chunks" else None
-        train, test = read_ett_panel(SHARED / "ett" / "ETTh1.csv", piece), None
+    elif panel == "hourly-400":
+        train, test = synthetic_hourly(), None
         horizon, mase_season, naive2_season = 48, 24, 24
-    if args.split == "validation" or test is None:
+    else:
+        piece = 960 if panel == "etth1-chunks" else None
+        train, test = read_ett_panel(shared / "ett" / "ETTh1.csv", piece), None
+        horizon, mase_season, naive2_season = 48, 24, 24
+    if split == "validation" or test is None:
         # the last horizon of each training row (or of the whole ETTh1 column) is the target
         actual = {sid: h[-horizon:] for sid, h in train.items()}
         history = {sid: h[:-horizon] for sid, h in train.items()}
-        if args.panel != "m4-weekly" and args.split == "validation":
+        if panel != "m4-weekly" and split == "validation":
             actual = {sid: h[-horizon:] for sid, h in history.items()}
             history = {sid: h[:-horizon] for sid, h in history.items()}
     else:
         history, actual = train, test
 
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="m4-bench-"))
+    workdir = keep or Path(tempfile.mkdtemp(prefix="m4-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    result, seconds = run_cli(history, horizon, workdir, args.extra)
+    result, seconds = run_cli(history, horizon, workdir, extra)
     row: dict = {
-        "panel": args.panel,
-        "split": args.split,
-        "label": args.label,
-        "options": " ".join(args.extra),
+        "panel": panel,
+        "split": split,
+        "label": label,
+        "options": " ".join(extra),
         "series": len(history),
         "season_found": result["season"],
         "train_forecast_seconds": round(seconds, 1),
@@ -160,12 +175,25 @@ def main() -> None:
     }
     for name, forecasts in baselines(history, horizon, max(naive2_season, 1)).items():
         row[name] = score(history, actual, forecasts, mase_season)
-    reference = row["naive"] if args.panel == "m4-weekly" else row["seasonal_naive"]
-    if args.panel == "m4-weekly" and args.split == "test":
+    reference = row["naive"] if panel == "m4-weekly" else row["seasonal_naive"]
+    if panel == "m4-weekly" and split == "test":
         reference = {"smape": NAIVE2_SMAPE, "mase": NAIVE2_MASE}
     for name in ("model", "naive", "seasonal_naive"):
         row[name]["owa"] = 0.5 * (row[name]["smape"] / reference["smape"] + row[name]["mase"] / reference["mase"])
         row[name] = {k: round(v, 4) for k, v in row[name].items()}
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--panel", choices=PANELS, default="m4-weekly")
+    parser.add_argument("--split", choices=["validation", "test"], default="validation")
+    parser.add_argument("--label", default="defaults")
+    parser.add_argument("--record", action="store_true", help="append the result to benchmarks/RESULTS.md")
+    parser.add_argument("--keep", type=Path, help="keep the panel CSV, run and forecast in this folder")
+    parser.add_argument("extra", nargs="*", help="train options after --")
+    args = parser.parse_args()
+    row = bench(args.panel, args.split, args.label, args.extra, args.keep)
     print(json.dumps(row))
     if args.record:
         sys.path.insert(0, str(HERE))
