@@ -7,6 +7,7 @@ from typing import Any
 
 from forecaster.config import DataConfig, _build
 from forecaster.data import load_panel
+from forecaster.forecast import forecast_method
 from forecaster.train import resolve_config
 from forecaster.windowing import min_length, split_series
 
@@ -23,7 +24,10 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     series = []
     for s in panel.series:
         split = split_series(len(s), w)
-        fate = "dropped (too short)" if split is None else ("padded and masked" if len(s) < w.lookback else "ok")
+        fate = "ok" if len(s) >= w.lookback else "padded and masked"
+        if split is None:
+            method = forecast_method(len(s), w, found.period)
+            fate = "too short to train on; forecast " + ("by the model" if method == "model" else f"by {method}")
         series.append(
             {
                 "series_id": s.series_id,
@@ -38,7 +42,7 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     with_gaps = [s for s in series if s["gaps_or_empty"]]
     if with_gaps and data_cfg.fill == "error":
         problems.append(f"{len(with_gaps)} series have gaps or empty cells: train with --fill interpolate or ffill")
-    if all(str(s["fate"]).startswith("dropped") for s in series):
+    if all(str(s["fate"]).startswith("too short") for s in series):
         problems.append(f"every series is shorter than the {min_length(w)} points training needs")
     return {
         "file": path,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from forecaster.baselines import baseline_forecast
 from forecaster.calendar import unix_seconds
+from forecaster.config import WindowConfig
 from forecaster.data import Panel, future_times, load_panel
 from forecaster.errors import ForecasterError
 from forecaster.runs import Run
@@ -70,14 +71,12 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
     for series in panel.series:
         state = run.series.get(series.series_id)
         scalers.append(state.scaler if state else fit_scaler(w.scaler, series.values))
-        n_valid = int(valid_lengths(np.array([len(series)]), w.lookback, w.patch)[0])
-        usable = n_valid >= needed and (state is not None or not run.config.model.series_embedding)
-        if usable:
-            methods.append("model")
-            unseen += [] if state else [series.series_id]
-        else:
-            methods.append("seasonal_naive" if 1 < run.season <= len(series) else "naive")
+        method = forecast_method(len(series), w, run.season, state is not None or not run.config.model.series_embedding)
+        methods.append(method)
+        if method != "model":
             fallback.append(series.series_id)
+        elif state is None:
+            unseen.append(series.series_id)
     notes = []
     if unseen:
         notes.append(
@@ -93,6 +92,14 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
             f"(column `method`): {', '.join(fallback[:5])}{' ...' if len(fallback) > 5 else ''}"
         )
     return ForecastPlan(scalers, methods, notes)
+
+
+def forecast_method(length: int, window: WindowConfig, season: int, has_vector: bool = True) -> str:
+    """The method that forecasts a series of `length` points (see `forecast_plan`)."""
+    n_valid = int(valid_lengths(np.array([length]), window.lookback, window.patch)[0])
+    if n_valid >= max(window.min_context, window.patch, 1) and has_vector:
+        return "model"
+    return "seasonal_naive" if 1 < season <= length else "naive"
 
 
 def predict_at(

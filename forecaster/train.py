@@ -289,8 +289,8 @@ def train_run(
     prepared = prepare(panel, cfg)
     if prepared.dropped:
         log(
-            f"note: dropped {len(prepared.dropped)} series too short to train on "
-            f"(need {min_length(cfg.window)} points): {', '.join(prepared.dropped[:5])}"
+            f"note: {len(prepared.dropped)} series too short to train on (need {min_length(cfg.window)} points) "
+            f"are left out of training; `forecast` still forecasts them: {', '.join(prepared.dropped[:5])}"
             f"{' ...' if len(prepared.dropped) > 5 else ''}"
         )
     log(

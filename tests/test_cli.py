@@ -99,7 +99,7 @@ def test_series_too_short_to_train_on_still_get_a_model_forecast(panel_csv, tmp_
     run = tmp_path / "run"
     result = train(panel_csv, PANEL, run, "--holdout", "30")
     assert result.exit_code == 0, result.output
-    assert "dropped 1 series too short" in result.output
+    assert "1 series too short to train on" in result.output and "still forecasts them: c" in result.output
     out = tmp_path / "fc.csv"
     result = invoke("forecast", run, "--data", panel_csv, "--out", out)
     assert result.exit_code == 0, result.output
