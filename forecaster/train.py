@@ -31,9 +31,10 @@ from forecaster.windowing import (
 Log = Callable[[str], None]
 
 
-def default_lookback(season: int, horizon: int, longest: int) -> int:
-    """Two seasons or four horizons, whichever is longer, but no more than half the longest series."""
-    return max(1, min(max(2 * season, 4 * horizon), longest // 2))
+def default_lookback(season: int, horizon: int, longest: int, cycles: tuple[int, ...] = ()) -> int:
+    """Two seasons, four horizons or the longest cycle found in the data, whichever is longest, but no
+    more than half the longest series."""
+    return max(1, min(max(2 * season, 4 * horizon, *cycles), longest // 2))
 
 
 def default_patch(season: int, lookback: int) -> int:
@@ -59,7 +60,7 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     if horizon < 1:
         raise ForecasterError(f"--horizon must be at least 1, got {horizon}")
     longest = max(len(s) for s in panel.series) - int(window_raw.get("holdout", 0))
-    lookback = int(window_raw.get("lookback") or default_lookback(season, horizon, longest))
+    lookback = int(window_raw.get("lookback") or default_lookback(season, horizon, longest, found.cycles))
     patch = int(window_raw.get("patch") or default_patch(season, lookback))
     lookback = -(-lookback // patch) * patch  # round up to whole patches
     window_raw.update(lookback=lookback, patch=patch)

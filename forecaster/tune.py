@@ -146,7 +146,7 @@ class ForecastHyperModel(kt.HyperModel):
         return resolve_config(with_values(self.sections, hp.values), self.panel)[0]
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        from forecaster.model import build_model, loss_for
+        from forecaster.model import build_model, loss_for, member_config
 
         for name, choices in self.space.items():
             if sorted(choices) == [False, True]:
@@ -154,7 +154,7 @@ class ForecastHyperModel(kt.HyperModel):
             else:
                 hp.Choice(name, choices, default=self.defaults[name])
         cfg = self.config(hp)
-        model = build_model(cfg.model)
+        model = build_model(member_config(cfg.model, 0))  # a trial is one network; best/ is the whole ensemble
         model.compile(
             optimizer=keras.optimizers.Adam(cfg.train.learning_rate, clipnorm=cfg.train.clipnorm),
             loss=loss_for(cfg.model, cfg.train.loss),
