@@ -12,46 +12,10 @@ from typing import Any
 
 import click
 
+from forecaster.api import SECTIONS, sections_of
 from forecaster.errors import ForecasterError
 
-# option name -> config section; every option defaults to None so a config file can set it instead
-SECTIONS = {
-    "target": "data",
-    "calendar": "model",
-    "series_embedding": "model",
-    "time_col": "data",
-    "id_col": "data",
-    "features": "data",
-    "wide": "data",
-    "freq": "data",
-    "fill": "data",
-    "season": "data",
-    "horizon": "window",
-    "lookback": "window",
-    "patch": "window",
-    "scaler": "window",
-    "val_fraction": "window",
-    "holdout": "window",
-    "layers": "model",
-    "cell": "model",
-    "bidirectional": "model",
-    "dropout": "model",
-    "instance_norm": "model",
-    "pooling": "model",
-    "linear_skip": "model",
-    "ensemble": "model",
-    "loss_scale": "train",
-    "l2": "model",
-    "quantiles": "model",
-    "epochs": "train",
-    "batch_size": "train",
-    "learning_rate": "train",
-    "loss": "train",
-    "clipnorm": "train",
-    "patience": "train",
-    "max_windows_per_epoch": "train",
-    "seed": "train",
-}
+# every option defaults to None so a config file can set it instead; api.SECTIONS maps each to its section
 
 
 def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
@@ -98,14 +62,10 @@ def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
     from forecaster.config import read_config_file
 
     config_file = options.pop("config_file", None)
-    sections: dict[str, dict[str, Any]] = (
-        read_config_file(config_file)
-        if config_file
-        else {"data": {}, "window": {}, "model": {}, "train": {}, "tune": {}}
+    sections = sections_of(
+        {name: value for name, value in options.items() if name in SECTIONS},
+        read_config_file(config_file) if config_file else None,
     )
-    for name, value in options.items():
-        if value is not None and name in SECTIONS:
-            sections[SECTIONS[name]][name] = value
     if "target" not in sections["data"]:
         raise ForecasterError("--target is required: the column to forecast")
     return sections

@@ -1,0 +1,234 @@
+"""The Python face of forecaster: one `Forecaster` object over the same pipeline and run directory
+the CLI uses, taking a CSV path or a pandas DataFrame.
+
+    >>> from forecaster import Forecaster
+    >>> model = Forecaster(horizon=13, target="value", time_col="step", id_col="id", epochs=5)
+    >>> model.fit(frame)                     # or a CSV path
+    >>> forecast = model.predict(frame)      # a DataFrame: id, step, forecast, method
+    >>> report, per_series = model.backtest(newer_frame)
+    >>> model.save("models/weekly"); again = Forecaster.load("models/weekly")
+
+A DataFrame is written to a temporary CSV and read by the same loader as a file, so the Python API
+and the CLI check, scale and forecast the data identically (a test compares their bytes).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from forecaster.errors import ForecasterError
+
+# option name -> config section (the CLI's options and the config file's keys share these names)
+SECTIONS = {
+    "target": "data",
+    "time_col": "data",
+    "id_col": "data",
+    "features": "data",
+    "wide": "data",
+    "freq": "data",
+    "fill": "data",
+    "season": "data",
+    "horizon": "window",
+    "lookback": "window",
+    "patch": "window",
+    "scaler": "window",
+    "val_fraction": "window",
+    "holdout": "window",
+    "layers": "model",
+    "cell": "model",
+    "bidirectional": "model",
+    "dropout": "model",
+    "instance_norm": "model",
+    "pooling": "model",
+    "linear_skip": "model",
+    "ensemble": "model",
+    "calendar": "model",
+    "series_embedding": "model",
+    "l2": "model",
+    "quantiles": "model",
+    "epochs": "train",
+    "batch_size": "train",
+    "learning_rate": "train",
+    "loss": "train",
+    "loss_scale": "train",
+    "clipnorm": "train",
+    "patience": "train",
+    "max_windows_per_epoch": "train",
+    "seed": "train",
+}
+
+Data = Any  # a CSV path (str or Path) or a pandas DataFrame
+
+
+def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Settings by config section: `base` (a config file's) overridden by the options that are not None."""
+    sections = {name: dict(values) for name, values in (base or {}).items()}
+    for name in ("data", "window", "model", "train", "tune"):
+        sections.setdefault(name, {})
+    unknown = [name for name in options if name not in SECTIONS]
+    if unknown:
+        raise ForecasterError(f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
+    for name, value in options.items():
+        if value is not None:
+            sections[SECTIONS[name]][name] = tuple(value) if isinstance(value, list) else value
+    return sections
+
+
+@contextmanager
+def as_csv(data: Data) -> Iterator[Path]:
+    """A path to read `data` from: the path itself, or a temporary CSV of a DataFrame (removed after)."""
+    if isinstance(data, (str, Path)):
+        yield Path(data)
+        return
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        raise ForecasterError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
+    folder = Path(tempfile.mkdtemp(prefix="forecaster-data-"))
+    try:
+        path = folder / "data.csv"
+        data.to_csv(path, index=False)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Forecaster:
+    """An LSTM forecaster over one or many series: `fit`, `predict`, `backtest`, `save`, `load`, `export`.
+
+    Args:
+        horizon: steps to forecast.
+        target, time_col, id_col: the columns, as the CLI's `--target`, `--time-col`, `--id-col`.
+        **options: any other `forecaster train` option by its Python name (`lookback=336`,
+            `layers=(64, 64)`, `ensemble=3`, `epochs=20`, ...); unknown names are refused.
+        log: called with each progress line (default: none).
+    """
+
+    def __init__(
+        self,
+        horizon: int | None = None,
+        target: str | None = None,
+        time_col: str | None = None,
+        id_col: str | None = None,
+        *,
+        log: Callable[[str], None] = lambda _: None,
+        **options: Any,
+    ):
+        settings = {"horizon": horizon, "target": target, "time_col": time_col, "id_col": id_col, **options}
+        self.sections = sections_of(settings)
+        self.log = log
+        self.run_dir: Path | None = None
+        self._owned: Path | None = None  # a temporary run directory this object made
+        self._run: Any = None
+        self._model: Any = None
+
+    # training -------------------------------------------------------------------------------
+    def fit(self, data: Data, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
+        """Train on `data` into the run directory `out` (default: a temporary one; `save` keeps it).
+
+        Returns self; `self.validation` holds the validation metrics against seasonal naive."""
+        from forecaster.train import train_run
+
+        if "target" not in self.sections["data"]:
+            raise ForecasterError("target is required: the column to forecast")
+        if out is None:
+            self._discard()
+            self._owned = Path(tempfile.mkdtemp(prefix="forecaster-run-"))
+            out = self._owned / "run"
+        with as_csv(data) as path:
+            self.validation = train_run(path, self.sections, Path(out), self.log, fresh=fresh)
+        self.run_dir = Path(out)
+        self._run = self._model = None
+        return self
+
+    # using a run ----------------------------------------------------------------------------
+    @property
+    def run(self) -> Any:
+        from forecaster.runs import load_run
+
+        if self.run_dir is None:
+            raise ForecasterError("this Forecaster is not fitted: call fit(data) or Forecaster.load(run_dir)")
+        if self._run is None:
+            self._run = load_run(self.run_dir)
+        return self._run
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = self.run.load_model()
+        return self._model
+
+    def predict(self, data: Data) -> Any:
+        """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
+        forecast CSV's columns (id, time, forecast, quantile columns, method)."""
+        from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel
+
+        with as_csv(data) as path:
+            panel = load_forecast_panel(self.run, path)
+        plan = forecast_plan(self.run, panel)
+        for note in [*panel.notes, *plan.notes]:
+            self.log(f"note: {note}")
+        return forecast_frame(self.run, panel, self.model, plan)
+
+    def backtest(self, data: Data, folds: int = 3, step: int | None = None, season: int | None = None) -> Any:
+        """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
+        naive and drift. Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
+        from forecaster.backtest import run_backtest, summarise
+        from forecaster.forecast import load_forecast_panel, trained_panel
+
+        if folds < 1 or (step is not None and step < 1):
+            raise ForecasterError("folds and step must be at least 1")
+        with as_csv(data) as path:
+            panel = trained_panel(self.run, load_forecast_panel(self.run, path))
+        season = season or self.run.season
+        backtest = run_backtest(self.run, panel, self.model, folds, step or self.run.config.window.horizon, season)
+        return summarise(backtest, self.run, panel, season)
+
+    def export(self, out: str | Path, format: str = "saved_model") -> Path:
+        """Write a self-contained artifact (SavedModel, .keras or ONNX); returns the model's path."""
+        from forecaster.export import export_run
+
+        return export_run(self.run, out, format)
+
+    # run directories ------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Copy the run directory to `directory` (the same layout `forecaster train` writes)."""
+        from forecaster.runs import atomic_directory
+
+        source = self.run.path
+        target = Path(directory)
+        if target.resolve() == source.resolve():
+            return target
+        with atomic_directory(target) as staging:
+            for item in source.iterdir():
+                if item.is_file():
+                    shutil.copy2(item, staging / item.name)
+        return target
+
+    @classmethod
+    def load(cls, directory: str | Path, log: Callable[[str], None] = lambda _: None) -> Forecaster:
+        """A Forecaster over an existing run directory (written by `fit`, `save` or `forecaster train`)."""
+        from forecaster.runs import load_run
+
+        run = load_run(directory)
+        forecaster = cls(log=log)
+        forecaster.sections = sections_of({}, run.config.to_dict())
+        forecaster.run_dir, forecaster._run = Path(directory), run
+        return forecaster
+
+    def _discard(self) -> None:
+        if self._owned is not None:
+            shutil.rmtree(self._owned, ignore_errors=True)
+            self._owned = None
+
+    def __del__(self) -> None:
+        self._discard()
+
+    def __repr__(self) -> str:
+        state = f"run {self.run_dir}" if self.run_dir else "not fitted"
+        return f"Forecaster(horizon={self.sections['window'].get('horizon')}, {state})"
