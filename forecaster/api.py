@@ -222,7 +222,7 @@ class Forecaster:
         return forecaster
 
     def _discard(self) -> None:
-        if self._owned is not None:
+        if getattr(self, "_owned", None) is not None:  # also when __init__ refused its options
             shutil.rmtree(self._owned, ignore_errors=True)
             self._owned = None
 
