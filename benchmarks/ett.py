@@ -29,7 +29,7 @@ import pandas as pd
 from forecaster.calendar import unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecaster.scaling import fit_scaler
-from forecaster.train import Prepared, fit_model
+from forecaster.train import Prepared, fit_model, loss_weight_power
 from forecaster.windowing import WindowIndex, WindowSource
 
 HOURLY_BORDERS = (8640, 11520, 14400)  # 12, 16 and 20 months of hours
@@ -58,8 +58,12 @@ def run(
     seed: int,
     features: tuple[str, ...] = (),
     calendar: tuple[str, ...] = (),
+    train_options: dict[str, Any] | None = None,
     **model_options: Any,
 ) -> dict[str, object]:
+    """One horizon; `model_options` and `train_options` default to the `train` defaults (ModelConfig,
+    TrainConfig) except for what the protocol fixes (lookback, patch, layers, epochs, batch, patience)."""
+    train_options = train_options or {}
     started = time.time()
     frame = pd.read_csv(data)
     train_end, val_end, test_end = split_borders(frame["date"])
@@ -68,7 +72,9 @@ def run(
     dates = pd.DatetimeIndex(pd.to_datetime(frame["date"][:test_end]))
     times = [unix_seconds(dates)] if calendar else None
     scaled = scaler.transform(values).astype("float32")
-    source = WindowSource([scaled], lookback, horizon, patch, times=times)
+    probe = RunConfig(DataConfig(target="OT"), WindowConfig(horizon=horizon, lookback=lookback), ModelConfig(
+        lookback=lookback, horizon=horizon), TrainConfig(**train_options))  # fmt: skip
+    source = WindowSource([scaled], lookback, horizon, patch, times=times, weight_power=loss_weight_power(probe))
     train_o = origins(0, train_end, lookback, horizon)
     val_o = origins(train_end, val_end, lookback, horizon)
     test_o = origins(val_end, test_end, lookback, horizon)
@@ -93,6 +99,7 @@ def run(
         max_windows_per_epoch=100_000,
         max_val_windows=100_000,
         verbose=0,
+        **train_options,
     )
     cfg = RunConfig(DataConfig(target="OT", time_col="date"), window, model_cfg, train_cfg)
     prepared = Prepared(
@@ -105,9 +112,12 @@ def run(
     )
     model, history = fit_model(prepared, cfg, lambda message: print(message, file=sys.stderr))
 
-    test_ds = source.dataset(np.zeros_like(test_o), test_o, 512, with_target=False)
-    forecast = model.predict(test_ds, verbose=0)
-    actual = scaled[test_o[:, None] + np.arange(horizon)[None, :], 0]
+    def predict(origins_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        windows = source.dataset(np.zeros_like(origins_), origins_, 512, with_target=False)
+        return model.predict(windows, verbose=0), scaled[origins_[:, None] + np.arange(horizon)[None, :], 0]
+
+    val_forecast, val_actual = predict(val_o)  # what chooses between settings
+    forecast, actual = predict(test_o)
     return {
         "dataset": data.stem,
         "horizon": horizon,
@@ -117,7 +127,7 @@ def run(
         "windows": int(len(test_o)),
         "seconds": round(time.time() - started, 1),
         "epochs": len(history["loss"]),
-        "val_mse": round(min(history["val_loss"]), 4),
+        "val_mse": round(float(np.mean((val_forecast - val_actual) ** 2)), 4),
         "patch": patch,
         "layers": list(layers),
         "features": list(features),
@@ -134,7 +144,10 @@ def main() -> None:
     parser.add_argument("--layers", default="64")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--instance-norm", default="last", choices=["last", "mean", "none"])
+    parser.add_argument("--instance-norm", default=ModelConfig.instance_norm, help="as train's --instance-norm")
+    parser.add_argument("--ensemble", type=int, default=ModelConfig.ensemble)
+    parser.add_argument("--loss", default=TrainConfig.loss, choices=["mse", "mae", "huber"])
+    parser.add_argument("--loss-scale", default=TrainConfig.loss_scale, choices=["series", "window"])
     parser.add_argument("--pooling", default="last", choices=["last", "attention"])
     parser.add_argument("--linear-skip", action="store_true", help="add a linear path from inputs to outputs")
     parser.add_argument("--cell", default="lstm", choices=["lstm", "gru"])
@@ -152,6 +165,7 @@ def main() -> None:
         "pooling": args.pooling,
         "linear_skip": args.linear_skip,
         "cell": args.cell,
+        "ensemble": args.ensemble,
     }
     print(
         json.dumps(
@@ -165,6 +179,7 @@ def main() -> None:
                 args.seed,
                 features=features,
                 calendar=calendar,
+                train_options={"loss": args.loss, "loss_scale": args.loss_scale},
                 **options,
             )
         )

@@ -68,7 +68,7 @@ class ModelConfig:
     step_seconds: float = 0.0  # the length of one step, for the calendar features
     series_embedding: int = 0  # size of a learned per-series vector (0: none)
     n_series: int = 0  # rows of that embedding
-    ensemble: int = 1  # networks trained with seeds seed, seed+1, ...; the forecast is their median
+    ensemble: int = 3  # networks trained with seeds seed, seed+1, ...; the forecast is their median
     use_cudnn: str | bool = "auto"
 
 

@@ -136,13 +136,16 @@ class ResumableTraining(keras.callbacks.Callback):
 
 
 def interrupted_message(out: Path) -> str:
-    """What Ctrl-C says: where the state is and how to go on."""
+    """What Ctrl-C says: where the state is and how to go on (for an ensemble: its latest member's)."""
     directory = state_dir(out)
+    saved = sorted(directory.glob(f"member_*/{STATE_FILE}"), key=lambda path: int(path.parent.name.split("_")[1]))
+    path = saved[-1] if saved else directory / STATE_FILE
     try:
-        epoch = json.loads((directory / STATE_FILE).read_text())["epoch"]
+        epoch = json.loads(path.read_text())["epoch"]
     except (OSError, json.JSONDecodeError, KeyError):
         return "interrupted before the first epoch ended; nothing was saved"
+    member = f" of ensemble member {int(path.parent.name.split('_')[1]) + 1}" if saved else ""
     return (
-        f"interrupted: the state after epoch {epoch} is kept in {directory}/; run the same command again to "
-        "resume from there (--fresh starts over)"
+        f"interrupted: the state after epoch {epoch}{member} is kept in {directory}/; run the same command again "
+        "to resume from there (--fresh starts over)"
     )

@@ -15,7 +15,19 @@ from forecaster.resume import STATE_FILE, ResumableTraining, state_dir
 from forecaster.runs import load_run
 
 EPOCHS = 100  # ~20 ms each here: a signal sent up to 0.35 s after epoch 2 always lands inside training
-LONG = ["--epochs", str(EPOCHS), "--patience", "1000", "--layers", "8", "--batch-size", "32", "--quiet"]
+LONG = [
+    "--epochs",
+    str(EPOCHS),
+    "--patience",
+    "1000",
+    "--layers",
+    "8",
+    "--batch-size",
+    "32",
+    "--quiet",
+    "--ensemble",
+    "1",
+]
 
 
 def start_training(data, out, *extra):
@@ -33,17 +45,19 @@ def deliver_ctrl_c():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def saved_epoch(out):
+def saved_epoch(out, member=None):
+    folder = state_dir(out) if member is None else state_dir(out) / f"member_{member}"
     try:
-        return json.loads((state_dir(out) / STATE_FILE).read_text())["epoch"]
+        return json.loads((folder / STATE_FILE).read_text())["epoch"]
     except (OSError, ValueError):
         return 0
 
 
-def interrupt_mid_training(process, out, sig):
-    """Wait until at least two epochs are saved, then send `sig` at a random moment of a later epoch."""
+def interrupt_mid_training(process, out, sig, member=None):
+    """Wait until at least two epochs (of that ensemble member) are saved, then send `sig` at a random
+    moment of a later epoch."""
     deadline = time.time() + 120
-    while saved_epoch(out) < 2:
+    while saved_epoch(out, member) < 2:
         assert process.poll() is None, process.communicate()
         assert time.time() < deadline, "training never saved an epoch"
         time.sleep(0.05)
@@ -72,6 +86,22 @@ def test_kill_9_then_the_same_command_resumes_and_keeps_the_previous_run(sine_cs
     assert history["epoch"].tolist() == list(range(1, EPOCHS + 1))  # the epochs before the kill are kept
     assert load_run(out).manifest != json.loads(previous)
     assert not state_dir(out).exists()  # cleaned up once the run directory is written
+
+
+def test_an_ensemble_killed_in_its_second_member_resumes_there(sine_csv, tmp_path):
+    out = tmp_path / "run"
+    process = start_training(sine_csv, out, "--ensemble", "2")  # the later option wins
+    interrupt_mid_training(process, out, signal.SIGKILL, member=1)
+    killed_at = saved_epoch(out, member=1)
+    assert saved_epoch(out, member=0) == EPOCHS and 2 <= killed_at < EPOCHS
+
+    result = invoke("train", sine_csv, *SINE, *LONG, "--ensemble", "2", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert f"resuming after epoch {EPOCHS}" in result.output and f"resuming after epoch {killed_at}" in result.output
+    history = pd.read_csv(out / "history.csv")
+    assert history["member"].tolist() == [0] * EPOCHS + [1] * EPOCHS
+    assert history["epoch"].tolist() == list(range(1, EPOCHS + 1)) * 2
+    assert not state_dir(out).exists()
 
 
 def test_ctrl_c_says_where_the_state_is_and_fresh_starts_over(sine_csv, tmp_path):
