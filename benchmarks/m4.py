@@ -114,7 +114,25 @@ def forecaster_cli() -> str:
     return str(Path(sys.executable).with_name("forecaster"))
 
 
-def run_cli(history: dict[str, np.ndarray], horizon: int, workdir: Path, extra: list[str]) -> tuple[dict, float]:
+def interval_scores(
+    history: dict[str, np.ndarray], actual: dict[str, np.ndarray], bands: dict[str, tuple], level: float, season: int
+) -> dict[str, float]:
+    """M4's interval scores: coverage, ACD = |coverage - level|, MSIS (alpha = 1 - level, MASE's scale)."""
+    alpha = 1 - level / 100
+    inside, scores = [], []
+    for sid, (lower, upper) in bands.items():
+        y, h = actual[sid], history[sid]
+        inside.append((y >= lower) & (y <= upper))
+        penalty = (upper - lower) + (2 / alpha) * ((lower - y) * (y < lower) + (y - upper) * (y > upper))
+        scale = np.mean(np.abs(h[season:] - h[:-season]))
+        scores.append(penalty.mean() / scale if scale > 0 else np.nan)
+    coverage = float(np.mean(np.concatenate(inside)))
+    return {"level": level, "coverage": coverage, "acd": abs(coverage - level / 100), "msis": float(np.nanmean(scores))}
+
+
+def run_cli(
+    history: dict[str, np.ndarray], horizon: int, workdir: Path, extra: list[str], level: float | None = None
+) -> tuple[dict, float]:
     data = workdir / "panel.csv"
     write_long(history, data)
     run_dir = workdir / "run"
@@ -125,19 +143,33 @@ def run_cli(history: dict[str, np.ndarray], horizon: int, workdir: Path, extra: 
         check=True,
     )
     out = workdir / "forecast.csv"
-    subprocess.run([forecaster_cli(), "forecast", str(run_dir), "--data", str(data), "--out", str(out)], check=True)
+    levels = ["--level", f"{level:g}"] if level else []
+    subprocess.run(
+        [forecaster_cli(), "forecast", str(run_dir), "--data", str(data), "--out", str(out), *levels], check=True
+    )
     seconds = time.time() - started
     frame = pd.read_csv(out, dtype={"id": str})
-    forecasts = {sid: group["forecast"].to_numpy("float64") for sid, group in frame.groupby("id", sort=False)}
+    groups = list(frame.groupby("id", sort=False))
+    forecasts = {sid: group["forecast"].to_numpy("float64") for sid, group in groups}
+    bands = {}
+    if level:
+        name = f"{level:g}"
+        bands = {sid: (g[f"lo_{name}"].to_numpy("float64"), g[f"hi_{name}"].to_numpy("float64")) for sid, g in groups}
     config = json.loads((run_dir / "config.json").read_text())
-    return {"forecasts": forecasts, "season": config["season"], "config": config}, seconds
+    return {"forecasts": forecasts, "bands": bands, "season": config["season"], "config": config}, seconds
 
 
 PANELS = ("m4-weekly", "etth1-panel", "etth1-chunks", "hourly-400")
 
 
 def bench(
-    panel: str, split: str, label: str, extra: list[str], keep: Path | None = None, shared: Path = SHARED
+    panel: str,
+    split: str,
+    label: str,
+    extra: list[str],
+    keep: Path | None = None,
+    shared: Path = SHARED,
+    level: float | None = None,
 ) -> dict:
     """Train and forecast `panel` through the CLI with `extra` train options; score the `split`."""
     if panel == "m4-weekly":
@@ -162,7 +194,7 @@ def bench(
 
     workdir = keep or Path(tempfile.mkdtemp(prefix="m4-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    result, seconds = run_cli(history, horizon, workdir, extra)
+    result, seconds = run_cli(history, horizon, workdir, extra, level)
     row: dict = {
         "panel": panel,
         "split": split,
@@ -181,6 +213,9 @@ def bench(
     for name in ("model", "naive", "seasonal_naive"):
         row[name]["owa"] = 0.5 * (row[name]["smape"] / reference["smape"] + row[name]["mase"] / reference["mase"])
         row[name] = {k: round(v, 4) for k, v in row[name].items()}
+    if level:
+        scores = interval_scores(history, actual, result["bands"], level, mase_season)
+        row["interval"] = {k: round(v, 4) for k, v in scores.items()}
     return row
 
 
@@ -191,9 +226,10 @@ def main() -> None:
     parser.add_argument("--label", default="defaults")
     parser.add_argument("--record", action="store_true", help="append the result to benchmarks/RESULTS.md")
     parser.add_argument("--keep", type=Path, help="keep the panel CSV, run and forecast in this folder")
+    parser.add_argument("--level", type=float, help="also score the conformal interval at this level (%%)")
     parser.add_argument("extra", nargs="*", help="train options after --")
     args = parser.parse_args()
-    row = bench(args.panel, args.split, args.label, args.extra, args.keep)
+    row = bench(args.panel, args.split, args.label, args.extra, args.keep, level=args.level)
     print(json.dumps(row))
     if args.record:
         sys.path.insert(0, str(HERE))

@@ -163,22 +163,35 @@ class Forecaster:
             self._model = self.run.load_model()
         return self._model
 
-    def predict(self, data: Data) -> Any:
+    def predict(self, data: Data, level: tuple[float, ...] | list[float] | str = ()) -> Any:
         """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
-        forecast CSV's columns (id, time, forecast, quantile columns, method)."""
+        forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
+        quantile columns, method)."""
+        from forecaster.calibration import parse_levels
         from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel
+
+        levels = parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
 
         with as_csv(data) as path:
             panel = load_forecast_panel(self.run, path)
         plan = forecast_plan(self.run, panel)
         for note in [*panel.notes, *plan.notes]:
             self.log(f"note: {note}")
-        return forecast_frame(self.run, panel, self.model, plan)
+        return forecast_frame(self.run, panel, self.model, plan, levels)
 
-    def backtest(self, data: Data, folds: int = 3, step: int | None = None, season: int | None = None) -> Any:
+    def backtest(
+        self,
+        data: Data,
+        folds: int = 3,
+        step: int | None = None,
+        season: int | None = None,
+        level: tuple[float, ...] | list[float] = (80, 95),
+    ) -> Any:
         """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
-        naive and drift. Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
+        naive and drift, with the conformal intervals at `level` scored (coverage, width, MSIS).
+        Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
         from forecaster.backtest import run_backtest, summarise
+        from forecaster.calibration import parse_levels
         from forecaster.forecast import load_forecast_panel, trained_panel
 
         if folds < 1 or (step is not None and step < 1):
@@ -186,7 +199,9 @@ class Forecaster:
         with as_csv(data) as path:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
         season = season or self.run.season
-        backtest = run_backtest(self.run, panel, self.model, folds, step or self.run.config.window.horizon, season)
+        levels = parse_levels(",".join(map(str, level)))
+        horizon = self.run.config.window.horizon
+        backtest = run_backtest(self.run, panel, self.model, folds, step or horizon, season, levels)
         return summarise(backtest, self.run, panel, season)
 
     def export(self, out: str | Path, format: str = "saved_model") -> Path:

@@ -12,7 +12,7 @@ from forecaster.baselines import BASELINES, baseline_forecast
 from forecaster.data import Panel
 from forecaster.errors import ForecasterError
 from forecaster.evaluate import point_forecast
-from forecaster.metrics import coverage, pinball, point_metrics, seasonal_naive_scale
+from forecaster.metrics import coverage, msis, pinball, point_metrics, seasonal_naive_scale
 from forecaster.runs import Run
 
 
@@ -31,6 +31,7 @@ class Backtest:
     forecasts: dict[str, np.ndarray]
     scales: np.ndarray
     quantiles: np.ndarray | None
+    bands: dict[str, np.ndarray] | None = None  # conformal lo_80/hi_80 ... (windows, horizon), when asked
 
 
 def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +54,12 @@ def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.
     return np.asarray(series_idx), np.asarray(origins)
 
 
-def run_backtest(run: Run, panel: Panel, model: Any, folds: int, step: int, season: int) -> Backtest:
+def run_backtest(
+    run: Run, panel: Panel, model: Any, folds: int, step: int, season: int, levels: tuple[float, ...] = ()
+) -> Backtest:
+    """Every backtest window forecast by the model and the baselines (and the model's conformal bands
+    at `levels`, made from each window's own history exactly as `forecast --level` makes them)."""
+    from forecaster.calibration import window_spreads
     from forecaster.forecast import predict_at
 
     horizon = run.config.window.horizon
@@ -70,7 +76,19 @@ def run_backtest(run: Run, panel: Panel, model: Any, folds: int, step: int, seas
             forecasts[name][row] = baseline_forecast(name, raw[:origin], horizon, season)
         scales[row] = seasonal_naive_scale(raw[: run.series[panel.series[s].series_id].n_fit], season)
     forecasts["model"] = point_forecast(raw_predictions, quantiles)
-    return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None)
+    bands = None
+    if levels:
+        w = run.config.window
+        ids = [panel.series[s].series_id for s in series_idx]
+        spreads = window_spreads(
+            [panel.series[s].values[:, 0] for s in series_idx],
+            origins,
+            w.lookback,
+            w.patch,
+            np.array([run.series[sid].scaler.scale[0] for sid in ids]),
+        )
+        bands = run.calibration().bands(forecasts["model"], spreads, ids, levels)
+    return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands)
 
 
 def _metrics(bt: Backtest, rows: np.ndarray, name: str) -> dict[str, float]:
@@ -85,6 +103,27 @@ def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float
         lo, hi = levels[i], levels[-1 - i]
         report[f"coverage_{lo:g}_{hi:g}"] = coverage(bt.actual, bt.quantiles[:, :, i], bt.quantiles[:, :, -1 - i])
         report[f"nominal_{lo:g}_{hi:g}"] = round(hi - lo, 6)
+    return report
+
+
+def conformal_metrics(bt: Backtest) -> dict[str, dict[str, Any]]:
+    """Per level of the conformal bands: coverage, mean width, MSIS (M4's mean scaled interval score),
+    overall and by horizon step."""
+    assert bt.bands is not None
+    report = {}
+    for name in bt.bands:
+        if not name.startswith("lo_"):
+            continue
+        level = name[3:]
+        lower, upper = bt.bands[name], bt.bands[f"hi_{level}"]
+        inside = (bt.actual >= lower) & (bt.actual <= upper)
+        report[level] = {
+            "nominal": float(level) / 100,
+            "coverage": float(inside.mean()),
+            "mean_width": float(np.mean(upper - lower)),
+            "msis": msis(bt.actual, lower, upper, bt.scales, 1 - float(level) / 100),
+            "coverage_by_step": inside.mean(axis=0).round(4).tolist(),
+        }
     return report
 
 
@@ -103,6 +142,8 @@ def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[s
     }
     if bt.quantiles is not None:
         report["intervals"] = interval_metrics(bt, run.config.model.quantiles)
+    if bt.bands is not None:
+        report["conformal"] = conformal_metrics(bt)
     rows = []
     for s in np.unique(bt.series_idx):
         picked = np.flatnonzero(bt.series_idx == s)
@@ -130,6 +171,11 @@ def render_table(report: dict[str, Any]) -> str:
         if key.startswith("coverage"):
             lo, hi = key.split("_")[1:]
             lines.append(f"interval {lo}-{hi}: coverage {value:.3f} (nominal {float(hi) - float(lo):.2f})")
+    for level, m in report.get("conformal", {}).items():
+        lines.append(
+            f"{level}% interval: coverage {m['coverage']:.3f} (nominal {m['nominal']:.2f}), "
+            f"mean width {m['mean_width']:.4g}, MSIS {m['msis']:.3f}"
+        )
     return "\n".join(lines)
 
 

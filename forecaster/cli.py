@@ -293,20 +293,25 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
 @click.option("--out", type=click.Path(dir_okay=False), help="Forecast CSV (default RUN_DIR/forecast.csv).")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Plot PNG (default RUN_DIR/forecast.png).")
 @click.option("--series", callback=_csv_list(str), help="Series ids to plot (default: the first six).")
+@click.option("--level", help="Prediction interval levels in %, e.g. 80,95: adds lo_80, hi_80, ... (conformal).")
 @user_errors
-def forecast(run_dir: str, data: str, out: str | None, plot: str | None, series: tuple[str, ...] | None) -> None:
+def forecast(
+    run_dir: str, data: str, out: str | None, plot: str | None, series: tuple[str, ...] | None, level: str | None
+) -> None:
     """Forecast the horizon after the last row of every series in DATA with a trained run."""
+    from forecaster.calibration import parse_levels
     from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel, recent_history
     from forecaster.plots import plot_forecasts
     from forecaster.runs import atomic_file, load_run
 
+    levels = parse_levels(level)
     run = load_run(run_dir)
     panel = load_forecast_panel(run, data)
     plan = forecast_plan(run, panel)
     for note in [*panel.notes, *plan.notes]:
         log(f"note: {note}")
     history = recent_history(panel, run, list(series) if series else None)
-    frame = forecast_frame(run, panel, run.load_model(), plan)
+    frame = forecast_frame(run, panel, run.load_model(), plan, levels)
     out_path = Path(out or Path(run_dir) / "forecast.csv")
     plot_path = Path(plot or Path(run_dir) / "forecast.png")
     time_col = run.config.data.time_col or "step"
@@ -332,9 +337,24 @@ def forecast(run_dir: str, data: str, out: str | None, plot: str | None, series:
     type=click.Choice(["naive", "seasonal_naive", "drift"]),
     help="Exit 1 when the model's MASE is worse than this baseline's.",
 )
+@click.option("--level", help="Conformal interval levels in % to score (default 80,95 when the run has them).")
+@click.option(
+    "--fail-if-coverage-below",
+    "coverage_gate",
+    type=float,
+    help="Exit 1 when an interval's coverage falls more than this many percentage points below its level.",
+)
 @user_errors
 def evaluate(
-    run_dir: str, data: str, folds: int, step: int | None, season: int | None, out: str | None, gate: str | None
+    run_dir: str,
+    data: str,
+    folds: int,
+    step: int | None,
+    season: int | None,
+    out: str | None,
+    gate: str | None,
+    level: str | None,
+    coverage_gate: float | None,
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.backtest import plot_panels, render_table, run_backtest, summarise
@@ -344,13 +364,21 @@ def evaluate(
 
     if folds < 1 or (step is not None and step < 1):
         raise ForecasterError("--folds and --step must be at least 1")
+    from forecaster.calibration import parse_levels
+    from forecaster.runs import CALIBRATION_FILE
+
+    levels = parse_levels(level)
     run = load_run(run_dir)
+    if not levels and (run.path / CALIBRATION_FILE).is_file():
+        levels = (80.0, 95.0)
+    if coverage_gate is not None and not levels:
+        raise ForecasterError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
     panel = trained_panel(run, load_forecast_panel(run, data))
     for note in panel.notes:
         log(f"note: {note}")
     season = season or run.season
     horizon = run.config.window.horizon
-    backtest = run_backtest(run, panel, run.load_model(), folds, step or horizon, season)
+    backtest = run_backtest(run, panel, run.load_model(), folds, step or horizon, season, levels)
     report, per_series = summarise(backtest, run, panel, season)
     out_dir = Path(out or Path(run_dir) / "evaluation")
     with atomic_directory(out_dir) as staging:
@@ -366,6 +394,14 @@ def evaluate(
             f"{gate} MASE {report['overall'][gate]['mase']:.3f}",
             err=True,
         )
+        sys.exit(1)
+    short = [
+        f"{name}% interval covered {m['coverage']:.3f}"
+        for name, m in report.get("conformal", {}).items()
+        if coverage_gate is not None and m["coverage"] < m["nominal"] - coverage_gate / 100
+    ]
+    if short:
+        click.echo(f"quality gate failed: {'; '.join(short)} (allowed {coverage_gate:g} points below)", err=True)
         sys.exit(1)
 
 

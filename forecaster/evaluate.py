@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from forecaster.baselines import baseline_forecast
+from forecaster.calibration import Calibration, window_spreads
 from forecaster.config import RunConfig
 from forecaster.data import Panel
 from forecaster.metrics import point_metrics, seasonal_naive_scale
@@ -33,10 +34,11 @@ def score_windows(
 
 def validation_report(
     model: Any, prepared: Any, panel: Panel, cfg: RunConfig, season: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]], Calibration]:
     """The model against seasonal naive on the validation windows, in original units.
 
-    Returns the report and a few example windows (history, actual, forecast) for a plot.
+    Returns the report, a few example windows (history, actual, forecast) for a plot, and the
+    conformal calibration made from the same windows' errors (`forecaster.calibration`).
     """
     series_idx, origins = prepared.val_index.take(evenly_spaced(len(prepared.val_index), cfg.train.max_val_windows))
     dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
@@ -54,6 +56,15 @@ def validation_report(
         forecast[row] = state.scaler.inverse(predictions[row])
         naive[row] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
         scales[row] = seasonal_naive_scale(raw[: state.n_train], season)
+    w = cfg.window
+    spreads = window_spreads(
+        [panel.series[prepared.kept[s]].values[:, 0] for s in series_idx],
+        origins,
+        w.lookback,
+        w.patch,
+        np.array([prepared.states[ids[s]].scaler.scale[0] for s in series_idx]),
+    )
+    calibration = Calibration.fit(actual, forecast, spreads, [ids[s] for s in series_idx])
     scores = score_windows(actual, {"model": forecast, "seasonal_naive": naive}, scales)
     report = {
         "split": "validation",
@@ -76,4 +87,4 @@ def validation_report(
                 "naive": naive[row],
             }
         )
-    return report, examples
+    return report, examples, calibration

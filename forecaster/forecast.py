@@ -136,8 +136,11 @@ def predict_at(
     return predictions
 
 
-def forecast_frame(run: Run, panel: Panel, model: Any, plan: ForecastPlan | None = None) -> pd.DataFrame:
-    """The forecast CSV's rows: id, time, forecast (and one column per quantile), method."""
+def forecast_frame(
+    run: Run, panel: Panel, model: Any, plan: ForecastPlan | None = None, levels: tuple[float, ...] = ()
+) -> pd.DataFrame:
+    """The forecast CSV's rows: id, time, forecast, the conformal bands at `levels` (lo_80, hi_80, ...),
+    one column per quantile, method."""
     cfg = run.config
     plan = plan or forecast_plan(run, panel)
     quantiles = cfg.model.quantiles
@@ -156,10 +159,37 @@ def forecast_frame(run: Run, panel: Panel, model: Any, plan: ForecastPlan | None
     times = [future_times(s.time_at(-1), panel.freq, horizon) for s in panel.series]
     columns[cfg.data.time_col or "step"] = times[0].append(times[1:]) if len(times) > 1 else times[0]
     columns["forecast"] = point.ravel()
+    if levels:
+        columns.update(conformal_bands(run, panel, point, by_model, plan, levels))
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
         columns[quantile_column(level)] = predictions[:, :, q].ravel()
     columns["method"] = np.repeat(plan.methods, horizon)
     return pd.DataFrame(columns)
+
+
+def conformal_bands(
+    run: Run, panel: Panel, point: np.ndarray, by_model: np.ndarray, plan: ForecastPlan, levels: tuple[float, ...]
+) -> dict[str, np.ndarray]:
+    """lo/hi columns (flattened like the CSV) at each level for the model's rows; NaN for a baseline's."""
+    from forecaster.calibration import window_spreads
+
+    calibration = run.calibration()
+    w = run.config.window
+    chosen = np.flatnonzero(by_model)
+    spreads = window_spreads(
+        [panel.series[i].values[:, 0] for i in chosen],
+        np.array([len(panel.series[i]) for i in chosen]),
+        w.lookback,
+        w.patch,
+        np.array([plan.scalers[i].scale[0] for i in chosen]),
+    )
+    bands = calibration.bands(point[chosen], spreads, [panel.series[i].series_id for i in chosen], levels)
+    columns = {}
+    for name, values in bands.items():
+        full = np.full(point.shape, np.nan)
+        full[chosen] = values
+        columns[name] = full.ravel()
+    return columns
 
 
 def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str, tuple[Any, np.ndarray]]:

@@ -62,6 +62,19 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(np.mean((actual >= lower) & (actual <= upper)))
 
 
+def msis(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: np.ndarray, alpha: float) -> float:
+    """M4's mean scaled interval score: per window, the mean over steps of the width plus 2/alpha times
+    how far the actual falls outside, divided by the window's MASE denominator; averaged over windows.
+
+    actual, lower, upper: (windows, horizon); scale: (windows,); alpha: 0.05 for a 95% interval."""
+    denominator = np.asarray(scale, dtype="float64")
+    denominator = np.where(np.isfinite(denominator) & (denominator > 0), denominator, 1.0)
+    penalty = (upper - lower) + (2 / alpha) * (
+        (lower - actual) * (actual < lower) + (actual - upper) * (actual > upper)
+    )
+    return float(np.mean(penalty.mean(axis=1) / denominator))
+
+
 def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) -> dict[str, float]:
     return {
         "mae": mae(actual, forecast),

@@ -20,6 +20,7 @@ from forecaster.scaling import AffineScaler
 
 RUN_FORMAT = 1
 MODEL_FILE = "model.keras"
+CALIBRATION_FILE = "calibration.json"  # conformal score quantiles (forecaster.calibration); runs before it lack it
 REQUIRED = (MODEL_FILE, "config.json", "scalers.json", "manifest.json")
 
 
@@ -58,6 +59,21 @@ class Run:
     series: dict[str, SeriesState]
     manifest: dict[str, Any]
     dropped: list[str]  # series of the training file too short to train on
+
+    def calibration(self) -> Any:
+        """The run's conformal calibration (`forecaster.calibration.Calibration`), checked."""
+        from forecaster.calibration import Calibration
+
+        path = self.path / CALIBRATION_FILE
+        if not path.is_file():
+            raise ForecasterError(
+                f"{self.path}: this run has no {CALIBRATION_FILE} (made before intervals); retrain it"
+            )
+        try:
+            raw = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ForecasterError(f"{path}: corrupt ({exc}); retrain the run") from None
+        return Calibration.from_json(raw, self.config.window.horizon)
 
     def load_model(self) -> Any:
         import keras

@@ -15,7 +15,7 @@ from forecaster.calendar import resolve_cycles, step_seconds, unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
 from forecaster.data import Panel, file_sha256, load_panel
 from forecaster.errors import ForecasterError
-from forecaster.runs import MODEL_FILE, SeriesState, atomic_directory, write_json, write_manifest
+from forecaster.runs import CALIBRATION_FILE, MODEL_FILE, SeriesState, atomic_directory, write_json, write_manifest
 from forecaster.scaling import fit_scaler
 from forecaster.season import Season, resolve_season
 from forecaster.windowing import (
@@ -323,7 +323,7 @@ def train_run(
     settings["train"] = {k: v for k, v in settings["train"].items() if k != "verbose"}  # --quiet may change
     fingerprint = f"{data_sha256}:{json.dumps(settings, sort_keys=True, default=str)}"
     model, history = fit_model(prepared, cfg, log, state, fingerprint)
-    report, examples = validation_report(model, prepared, panel, cfg, season)
+    report, examples, calibration = validation_report(model, prepared, panel, cfg, season)
     import pandas as pd
 
     with atomic_directory(Path(out)) as staging:
@@ -341,6 +341,7 @@ def train_run(
         write_json(staging / "scalers.json", {sid: state.to_json() for sid, state in prepared.states.items()})
         pd.DataFrame(history).to_csv(staging / "history.csv", index=False)
         write_json(staging / "metrics.json", report)
+        write_json(staging / CALIBRATION_FILE, calibration.to_json())
         plot_loss(history, staging / "loss.png")
         plot_validation(examples, staging / "validation.png")
         write_manifest(

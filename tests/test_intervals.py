@@ -1,0 +1,73 @@
+"""Conformal intervals: calibrated on validation windows, scaled by each window's spread."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import PANEL, invoke, train
+from conftest import write_panel
+
+from forecaster.calibration import Calibration, parse_levels, window_spreads
+from forecaster.metrics import msis
+
+
+@pytest.mark.parametrize("level", [50.0, 80.0, 95.0])
+def test_gaussian_errors_get_nominal_coverage_on_fresh_draws(level):
+    rng = np.random.default_rng(0)
+    n, horizon = 4000, 3
+    sigma = np.array([1.0, 2.0, 3.0])  # errors that grow with the step
+    spreads = rng.uniform(0.5, 5.0, n)  # windows of different scales: errors scale with them
+    calibration = Calibration.fit(np.zeros((n, horizon)), rng.normal(size=(n, horizon)) * sigma * spreads[:, None],
+                                  spreads, ["s"] * n)  # fmt: skip
+    fresh_spreads = rng.uniform(0.5, 5.0, n)
+    actual = rng.normal(size=(n, horizon)) * sigma * fresh_spreads[:, None]
+    bands = calibration.bands(np.zeros((n, horizon)), fresh_spreads, ["s"] * n, (level,))
+    inside = (actual >= bands[f"lo_{level:g}"]) & (actual <= bands[f"hi_{level:g}"])
+    p = level / 100
+    tolerance = 4 * np.sqrt(p * (1 - p) / n) + 1 / 200  # sampling error of both sets + the 0.5% grid
+    assert abs(inside.mean() - p) < tolerance, inside.mean()
+    widths = (bands[f"hi_{level:g}"] - bands[f"lo_{level:g}"]) / fresh_spreads[:, None]
+    assert (np.diff(widths.mean(axis=0)) > 0).all()  # wider where the errors are
+
+
+def test_levels_any_order_and_bad_levels():
+    assert parse_levels("95,80,80") == (80.0, 95.0)
+    for bad in ("0", "100", "120", "abc", "-5"):
+        with pytest.raises(Exception, match="--level"):
+            parse_levels(bad)
+
+
+def test_window_spread_uses_the_windows_own_history():
+    values = np.array([1.0, 1.0, 1.0, 10.0, 20.0, 30.0])
+    spreads = window_spreads([values, values], np.array([3, 6]), lookback=3, patch=1, scales=np.array([1.0, 1.0]))
+    np.testing.assert_allclose(spreads, [1e-3, np.std([10, 20, 30])])
+
+
+def test_msis_counts_width_and_misses():
+    actual = np.array([[0.0, 5.0]])
+    lower, upper = np.array([[-1.0, -1.0]]), np.array([[1.0, 1.0]])
+    # step 1 inside (width 2); step 2 misses by 4: 2 + 2/0.05 * 4 = 162
+    assert msis(actual, lower, upper, np.array([2.0]), 0.05) == pytest.approx((2 + 162) / 2 / 2)
+
+
+def test_forecast_and_evaluate_with_levels(tmp_path):
+    data = write_panel(tmp_path / "panel.csv")
+    run = tmp_path / "run"
+    assert train(data, PANEL, run, "--holdout", "10").exit_code == 0
+    assert (run / "calibration.json").is_file()
+    out = tmp_path / "fc.csv"
+    result = invoke("forecast", run, "--data", data, "--out", out, "--level", "95,80")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["id", "time", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "method"]
+    assert (frame["lo_95"] <= frame["lo_80"]).all() and (frame["lo_80"] <= frame["forecast"]).all()
+    assert (frame["forecast"] <= frame["hi_80"]).all() and (frame["hi_80"] <= frame["hi_95"]).all()
+    for bad in ("0", "100", "120", "abc"):
+        result = invoke("forecast", run, "--data", data, "--out", tmp_path / "bad.csv", "--level", bad)
+        assert result.exit_code == 2 and "--level" in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "bad.csv").exists()
+    result = invoke("evaluate", run, "--data", data, "--folds", "2", "--out", tmp_path / "ev")
+    assert result.exit_code == 0, result.output
+    assert "95% interval: coverage" in result.output and "MSIS" in result.output
+    result = invoke("evaluate", run, "--data", data, "--folds", "2", "--out", tmp_path / "ev2",
+                    "--fail-if-coverage-below", "-100")  # fmt: skip
+    assert result.exit_code == 1 and "quality gate failed" in result.output
