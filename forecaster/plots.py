@@ -75,19 +75,30 @@ def plot_forecasts(
     history: series_id -> (times, values) of the recent past; forecasts: the forecast DataFrame.
     """
     plt, fig, axes = _grid(len(history))
-    band = sorted(c for c in forecasts.columns if c.startswith("q_"))
+    bands = interval_columns(forecasts)
     for ax, (sid, (times, values)) in zip(axes, history.items()):
         rows = forecasts[forecasts[id_col].astype(str) == sid] if id_col in forecasts else forecasts
         ax.plot(times, values, color="0.3", label="history")
         ax.plot(rows[time_col], rows["forecast"], color="C0", marker=".", label="forecast")
-        if len(band) >= 2:
-            ax.fill_between(
-                rows[time_col], rows[band[0]], rows[band[-1]], color="C0", alpha=0.2, label=f"{band[0]}..{band[-1]}"
-            )
+        for shade, (label, lower, upper) in zip((0.15, 0.3), bands):
+            ax.fill_between(rows[time_col], rows[lower], rows[upper], color="C0", alpha=shade, label=label)
         ax.set_title(str(sid))
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
     _save(plt, fig, path)
+
+
+def interval_columns(forecasts: Any) -> list[tuple[str, str, str]]:
+    """(label, lower column, upper column) of the bands in a forecast frame, widest first: the conformal
+    lo_L/hi_L pairs ("95% interval"), else the outermost quantile pair (q_10, q_90: "80% interval")."""
+    levels = sorted((float(c[3:]) for c in forecasts.columns if c.startswith("lo_")), reverse=True)
+    if levels:
+        return [(f"{level:g}% interval", f"lo_{level:g}", f"hi_{level:g}") for level in levels]
+    quantiles = sorted((float(c[2:]), c) for c in forecasts.columns if c.startswith("q_"))
+    if len(quantiles) >= 2:
+        (low, lower), (high, upper) = quantiles[0], quantiles[-1]
+        return [(f"{high - low:g}% interval", lower, upper)]
+    return []
 
 
 def plot_errors_by_step(mae_by_step: dict[str, list[float]], path: Path) -> None:
