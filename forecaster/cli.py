@@ -416,17 +416,20 @@ def evaluate(
     show_default=True,
     help="saved_model and onnx serve without forecaster installed; keras is a .keras file that needs it.",
 )
+@click.option("--level", help="Also output the conformal intervals at these levels in %: lo_80, hi_80, ...")
 @user_errors
-def export(run_dir: str, out: str | None, fmt: str) -> None:
+def export(run_dir: str, out: str | None, fmt: str, level: str | None) -> None:
     """Export a self-contained model: raw values in, forecasts in original units out.
 
     The SavedModel carries scaling, windowing and inverse scaling in its graph and serves on a CPU
     even when trained on a GPU. Its inputs and outputs are listed in manifest.json beside it.
     """
+    from forecaster.calibration import parse_levels
     from forecaster.export import export_run
     from forecaster.runs import load_run
 
-    saved = export_run(load_run(run_dir), out or Path(run_dir) / "export", fmt)
+    levels = parse_levels(level)
+    saved = export_run(load_run(run_dir), out or Path(run_dir) / "export", fmt, levels)
     click.echo(f"{fmt} written to {saved} (inputs and outputs: {saved.parent / 'manifest.json'})")
 
 

@@ -16,7 +16,7 @@ FORMATS = {"saved_model": "saved_model", "keras": "model.keras", "onnx": "model.
 ONNX_OPSET = 17
 
 
-def export_run(run: Run, out: str | Path, fmt: str = "saved_model") -> Path:
+def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tuple[float, ...] = ()) -> Path:
     """Write `out/saved_model/` (or `out/model.keras`, `out/model.onnx`) and `out/manifest.json`, atomically.
 
     The network is rebuilt with `use_cudnn=False` and given the trained weights before tracing, so
@@ -29,7 +29,7 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model") -> Path:
         raise ForecasterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "onnx" and importlib.util.find_spec("tf2onnx") is None:
         raise ForecasterError("--format onnx needs tf2onnx: pip install 'forecaster[onnx]'")
-    model = serving_model(run, scaler_inputs=fmt == "onnx")
+    model = serving_model(run, scaler_inputs=fmt == "onnx", levels=levels)
     out = Path(out)
     with atomic_directory(out) as staging:
         target = staging / FORMATS[fmt]
@@ -42,7 +42,7 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model") -> Path:
             model.export(str(traced), format="tf_saved_model", verbose=False)
             convert_to_onnx(traced, target)
             shutil.rmtree(traced)  # only the ONNX file is the artifact
-        write_json(staging / "manifest.json", export_manifest(run, fmt))
+        write_json(staging / "manifest.json", export_manifest(run, fmt, levels))
     return out / FORMATS[fmt]
 
 
@@ -59,7 +59,7 @@ def convert_to_onnx(saved_model: Path, target: Path) -> None:
         raise ForecasterError(f"tf2onnx could not convert the model ({last}); use --format saved_model")
 
 
-def export_manifest(run: Run, fmt: str) -> dict[str, Any]:
+def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[str, Any]:
     """What a client needs to call the artifact without reading our code."""
     from forecaster.serving import output_name
 
@@ -101,6 +101,16 @@ def export_manifest(run: Run, fmt: str) -> dict[str, Any]:
         "outputs": {
             name: {"dtype": "float32", "shape": ["batch", horizon], "doc": "original units"}
             for name in ["forecast", *map(output_name, cfg.model.quantiles)]
+        }
+        | {
+            f"{side}_{level:g}".replace(".", "_"): {
+                "dtype": "float32",
+                "shape": ["batch", horizon],
+                "doc": f"{side}er end of the {level:g}% conformal interval, original units"
+                + (" (pooled over the series)" if fmt == "onnx" else ""),
+            }
+            for level in levels
+            for side in ("lo", "hi")
         },
         "lookback": lookback,
         "horizon": horizon,

@@ -131,12 +131,52 @@ class UnscaleForecast(keras.layers.Layer):
         return input_shape[0]
 
 
+@keras.saving.register_keras_serializable(package="forecaster")
+class IntervalBands(keras.layers.Layer):
+    """Conformal bands around the forecast, as `forecaster forecast --level` makes them.
+
+    Args:
+        multipliers: per level, (rows, horizon) half-widths in window spreads (one row per series,
+            or one pooled row), from the run's calibration.json.
+
+    Call: [forecast float32 (batch, horizon) original units, scaled float32 (batch, lookback, features)
+        as the network sees it, length int32 (batch,), scale float64 (batch, features), row int32 (batch,)]
+        -> [lower, upper] per level, float32 (batch, horizon) each.
+    """
+
+    def __init__(self, multipliers: list[Any], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.multipliers = [np.asarray(m, dtype="float64") for m in multipliers]
+
+    def call(self, inputs: Any) -> Any:
+        from forecaster.layers import valid_steps, window_spread
+
+        forecast, scaled, length, scale, row = inputs
+        spread = window_spread(
+            ops.cast(scaled[:, :, 0], "float64"), valid_steps(length, ops.shape(scaled)[1], "float64")
+        )
+        spread = spread * ops.abs(scale[:, :1])  # original units, (batch, 1)
+        forecast = ops.cast(forecast, "float64")
+        bands = []
+        for table in self.multipliers:
+            rows = ops.minimum(ops.cast(row, "int32"), table.shape[0] - 1)  # a pooled table has one row
+            half = ops.take(ops.convert_to_tensor(table), rows, axis=0) * spread
+            bands += [ops.cast(forecast - half, "float32"), ops.cast(forecast + half, "float32")]
+        return bands
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return [input_shape[0]] * (2 * len(self.multipliers))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "multipliers": [m.tolist() for m in self.multipliers]}
+
+
 def output_name(level: float) -> str:
     """The output of a quantile level: the forecast CSV's column name with "." as "_" (q_10, q_97_5)."""
     return quantile_column(level).replace(".", "_")
 
 
-def serving_model(run: Run, scaler_inputs: bool = False) -> keras.Model:
+def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ...] = ()) -> keras.Model:
     """The run's network, rebuilt with the generic LSTM kernel, between raw-unit inputs and outputs.
 
     Inputs: series_id string (batch,); values float32 (batch, lookback, features), raw, right-padded;
@@ -147,6 +187,9 @@ def serving_model(run: Run, scaler_inputs: bool = False) -> keras.Model:
     With `scaler_inputs`, `series_id` is replaced by `center` and `scale` float64 (batch, features),
     the series' scaler parameters (and, with a series embedding, `series` int32 (batch,), its row),
     for runtimes without string lookup tables (ONNX).
+
+    With `levels`, also outputs `lo_80`, `hi_80`, ... (float32 (batch, horizon)): the conformal bands
+    of the run's calibration.json, per series (pooled for ONNX, which is not told the series).
     """
     from forecaster.model import build_model
 
@@ -187,4 +230,18 @@ def serving_model(run: Run, scaler_inputs: bool = False) -> keras.Model:
         for i, level in enumerate(quantiles):
             name = output_name(level)
             outputs[name] = keras.layers.Reshape(horizon, name=name)(forecast[:, :, i])
+    if levels:
+        calibration = run.calibration()
+        if scaler_inputs:
+            tables = [calibration.multiplier("", level)[None, :] for level in levels]  # "" : the pooled table
+        else:
+            tables = [np.stack([calibration.multiplier(sid, level) for sid in run.series]) for level in levels]
+        # a pooled table has one row and IntervalBands clips the row index to it: any int input serves
+        bands = IntervalBands(tables, name="interval_bands", dtype="float64")(
+            [outputs["forecast"], scaled, n_valid, scale, n_valid if scaler_inputs else row]
+        )
+        for k, level in enumerate(levels):
+            for side, band in zip(("lo", "hi"), bands[2 * k : 2 * k + 2]):
+                name = f"{side}_{level:g}".replace(".", "_")
+                outputs[name] = keras.layers.Identity(name=name)(band)
     return keras.Model(inputs, outputs, name="serving")

@@ -71,3 +71,26 @@ def test_forecast_and_evaluate_with_levels(tmp_path):
     result = invoke("evaluate", run, "--data", data, "--folds", "2", "--out", tmp_path / "ev2",
                     "--fail-if-coverage-below", "-100")  # fmt: skip
     assert result.exit_code == 1 and "quality gate failed" in result.output
+
+
+def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path):
+    import tensorflow as tf
+
+    data = write_panel(tmp_path / "panel.csv")
+    run = tmp_path / "run"
+    assert train(data, PANEL, run).exit_code == 0
+    out = tmp_path / "fc.csv"
+    assert invoke("forecast", run, "--data", data, "--out", out, "--level", "80,95").exit_code == 0
+    result = invoke("export", run, "--out", tmp_path / "export", "--level", "80,95")
+    assert result.exit_code == 0, result.output
+    served = tf.saved_model.load(str(tmp_path / "export" / "saved_model")).signatures["serving_default"]
+    frame = pd.read_csv(data)
+    expected = pd.read_csv(out)
+    lookback = 56
+    for sid, group in frame.groupby("id"):
+        tail = group["y"].to_numpy("float32")[-lookback:]
+        values = np.pad(tail, (0, lookback - len(tail)))[None, :, None]
+        got = served(series_id=tf.constant([sid]), values=tf.constant(values), length=tf.constant([len(tail)]))
+        rows = expected[expected["id"] == sid]
+        for name in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
+            np.testing.assert_allclose(got[name].numpy()[0], rows[name], rtol=1e-5, atol=1e-5 * np.abs(tail).max())
