@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import PANEL, invoke, train
+from cli_helpers import FAST, PANEL, invoke
 from conftest import write_panel
 
 LOOKBACK = 56  # PANEL's lookback; series "c" has 40 points, so its window is padded
@@ -47,7 +47,7 @@ def exported(tmp_path_factory):
     run = root / "run"
     options = ["--quantiles", "0.1,0.5,0.9", "--calendar", "week", "--series-embedding", "3"]
     options += ["--ensemble", "2", "--instance-norm", "mean_std", "--loss-scale", "window"]
-    assert train(data, PANEL, run, *options).exit_code == 0
+    assert invoke("train", data, *PANEL, *FAST, *options, "--out", run).exit_code == 0  # options after FAST win
     result = invoke("forecast", run, "--data", data, "--out", root / "forecast.csv")
     assert result.exit_code == 0, result.output
     result = invoke("export", run, "--out", root / "export")
