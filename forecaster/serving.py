@@ -149,12 +149,14 @@ class IntervalBands(keras.layers.Layer):
         self.multipliers = [np.asarray(m, dtype="float64") for m in multipliers]
 
     def call(self, inputs: Any) -> Any:
-        from forecaster.layers import valid_steps, window_spread
+        from forecaster.layers import SPREAD_FLOOR, valid_steps
 
         forecast, scaled, length, scale, row = inputs
-        spread = window_spread(
-            ops.cast(scaled[:, :, 0], "float64"), valid_steps(length, ops.shape(scaled)[1], "float64")
-        )
+        target = ops.cast(scaled[:, :, 0], "float64")
+        # mean absolute step-to-step change over the valid points (forecaster.calibration.window_spreads)
+        steps = valid_steps(ops.cast(length, "int32") - 1, ops.shape(scaled)[1] - 1, "float64")
+        change = ops.sum(ops.abs(target[:, 1:] - target[:, :-1]) * steps, axis=1, keepdims=True)
+        spread = ops.maximum(change / ops.maximum(ops.sum(steps, axis=1, keepdims=True), 1.0), SPREAD_FLOOR)
         spread = spread * ops.abs(scale[:, :1])  # original units, (batch, 1)
         forecast = ops.cast(forecast, "float64")
         bands = []
