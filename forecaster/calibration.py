@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from forecaster.errors import ForecasterError
-from forecaster.layers import SPREAD_FLOOR
+
+SPREAD_FLOOR = 1e-3  # the smallest window spread, in series-scaler units (the model's window scaling uses it too)
 
 GRID = tuple(np.round(np.arange(0.5, 100.0, 0.5), 1).tolist())  # levels (%) whose score quantiles are kept
 # a series gets its own table from this many validation windows on: on M4 Weekly validation, own

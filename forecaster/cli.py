@@ -77,6 +77,7 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            check_before_work(func.__name__, kwargs)
             if func.__name__ != "doctor":
                 quiet_tensorflow_import()
             return func(*args, **kwargs)
@@ -88,6 +89,25 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(130)
 
     return wrapper
+
+
+def check_before_work(command: str, arguments: dict[str, Any]) -> None:
+    """What can be refused in a moment is refused before TensorFlow loads (seconds) or data is read:
+    a missing data file or run directory, a missing --horizon or --target, a bad --level."""
+    data = arguments.get("data")
+    if data is not None and not Path(data).is_file():
+        raise ForecasterError(f"{data}: file not found" if not Path(data).exists() else f"{data}: not a file")
+    run_dir = arguments.get("run_dir")
+    if run_dir is not None and not Path(run_dir).is_dir():
+        raise ForecasterError(f"{run_dir}: no such run directory; train one with `forecaster train`")
+    if arguments.get("level") is not None:
+        from forecaster.calibration import parse_levels
+
+        parse_levels(arguments["level"])
+    if command in ("train", "tune") and arguments.get("horizon") is None and not arguments.get("config_file"):
+        raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
+    if command in ("train", "tune", "doctor") and arguments.get("target") is None and not arguments.get("config_file"):
+        raise ForecasterError("--target is required: the column to forecast")
 
 
 def quiet_tensorflow_import() -> None:
@@ -221,6 +241,8 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     sections = sections_from(options)
     if quiet:
         sections["train"]["verbose"] = 0
+    elif not sys.stdout.isatty():
+        sections["train"]["verbose"] = 2  # one plain line per epoch in logs, not a progress bar's escapes
     out_dir = Path(out or Path("models") / Path(data).stem)
     try:
         report = train_run(data, sections, out_dir, log, fresh=fresh)
@@ -291,7 +313,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--data", required=True, type=click.Path(dir_okay=False), help="CSV with the recent history.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Forecast CSV (default RUN_DIR/forecast.csv).")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Plot PNG (default RUN_DIR/forecast.png).")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Plot PNG (default: the forecast CSV's path with .png).")
 @click.option("--series", callback=_csv_list(str), help="Series ids to plot (default: the first six).")
 @click.option("--level", help="Prediction interval levels in %, e.g. 80,95: adds lo_80, hi_80, ... (conformal).")
 @user_errors
@@ -313,7 +335,7 @@ def forecast(
     history = recent_history(panel, run, list(series) if series else None)
     frame = forecast_frame(run, panel, run.load_model(), plan, levels)
     out_path = Path(out or Path(run_dir) / "forecast.csv")
-    plot_path = Path(plot or Path(run_dir) / "forecast.png")
+    plot_path = Path(plot or out_path.with_suffix(".png"))  # beside the CSV: --out elsewhere keeps the run's plot
     time_col = run.config.data.time_col or "step"
     id_col = run.config.data.id_col or "series"
     with atomic_file(out_path) as tmp:

@@ -8,6 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from forecaster.calibration import SPREAD_FLOOR  # in series-scaled units: a flat window is not blown up
+
 
 @keras.saving.register_keras_serializable(package="forecaster")
 class LengthMask(keras.layers.Layer):
@@ -77,9 +79,6 @@ class InstanceNorm(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "mode": self.mode}
-
-
-SPREAD_FLOOR = 1e-3  # in series-scaled units: a flat window is not blown up into noise
 
 
 def valid_steps(length: Any, lookback: Any, dtype: Any = "float32") -> Any:

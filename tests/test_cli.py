@@ -34,6 +34,31 @@ def test_help_does_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "nope.csv", "--target", "y", "--horizon", "3"], "nope.csv: file not found"),
+        (["train", "{data}", "--target", "y"], "--horizon is required"),
+        (["tune", "{data}", "--horizon", "3"], "--target is required"),
+        (["forecast", "no_run", "--data", "{data}"], "no_run: no such run directory"),
+        (["forecast", "{run}", "--data", "{data}", "--level", "abc"], "--level takes percentages"),
+    ],
+)
+def test_quick_refusals_come_before_tensorflow_loads(tmp_path, args, message):
+    data, run = tmp_path / "d.csv", tmp_path / "run"
+    data.write_text("y\n1\n")
+    run.mkdir()
+    args = [a.format(data=data, run=run) for a in args]
+    code = (
+        "import sys; from forecaster.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\nsys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_train_forecast_export_end_to_end(sine_csv, tmp_path):
     run = tmp_path / "run"
     result = train(sine_csv, SINE, run)
