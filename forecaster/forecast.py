@@ -198,6 +198,7 @@ def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str
     chosen = chosen or list(by_id)[:6]
     missing = [sid for sid in chosen if sid not in by_id]
     if missing:
-        raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
+        known = ", ".join(list(by_id)[:10]) + (" ..." if len(by_id) > 10 else "")
+        raise ForecasterError(f"--series: no series {missing[0]!r} in the data; it has {known}")
     keep = max(run.config.window.lookback, 3 * run.config.window.horizon)
     return {sid: (by_id[sid].time[-keep:], by_id[sid].values[-keep:, 0]) for sid in chosen}

@@ -151,6 +151,8 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     if not path.is_dir():
         raise ForecasterError(f"{path}: no such run directory; train one with `forecaster train`")
     missing = [name for name in REQUIRED if not (path / name).is_file()]
+    if missing and (path / "best" / "manifest.json").is_file():
+        raise ForecasterError(f"{path}: a `forecaster tune` folder; its run directory is {path / 'best'}")
     if missing:
         raise ForecasterError(f"{path}: not a complete run directory (missing {', '.join(missing)}); retrain it")
     try:

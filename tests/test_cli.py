@@ -132,3 +132,12 @@ def test_series_too_short_to_train_on_still_get_a_model_forecast(panel_csv, tmp_
     frame = pd.read_csv(out)
     assert frame.groupby("id").size().to_dict() == {"a": 5, "b": 5, "c": 5}
     assert (frame["method"] == "model").all() and np.isfinite(frame["forecast"]).all()
+
+
+def test_a_tune_folder_names_its_run_and_a_wrong_series_lists_the_right_ones(panel_csv, tmp_path):
+    tuned = tmp_path / "tuned"
+    assert train(panel_csv, PANEL, tuned / "best").exit_code == 0
+    result = invoke("forecast", tuned, "--data", panel_csv)
+    assert result.exit_code == 2 and f"its run directory is {tuned / 'best'}" in result.output
+    result = invoke("forecast", tuned / "best", "--data", panel_csv, "--out", tmp_path / "f.csv", "--series", "zz")
+    assert result.exit_code == 2 and "no series 'zz' in the data; it has a, b, c" in result.output
