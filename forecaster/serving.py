@@ -20,6 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
+import forecaster.layers  # noqa: F401  (registers the network's layers: `import forecaster.serving` loads a keras export)
 from forecaster.forecast import quantile_column
 from forecaster.runs import Run
 

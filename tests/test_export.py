@@ -189,3 +189,14 @@ def test_onnx_format_gives_the_same_forecast_in_onnxruntime(exported):
     expected = pd.read_csv(exported / "forecast.csv").sort_values(["id", "time"])
     for column in ["forecast", "q_10", "q_90"]:
         np.testing.assert_allclose(outputs[column], expected[column].to_numpy().reshape(3, 5), rtol=1e-5)
+
+
+def test_keras_export_loads_in_a_fresh_interpreter_after_importing_forecaster_serving(exported):
+    result = invoke("export", exported / "run", "--format", "keras", "--out", exported / "keras")
+    assert result.exit_code == 0, result.output
+    code = (
+        "import sys, keras, forecaster.serving\n"
+        "model = keras.saving.load_model(sys.argv[1], safe_mode=True)\n"
+        "assert 'forecast' in model.output_names or 'forecast' in str(model.outputs)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(exported / "keras" / "model.keras")], check=True)
