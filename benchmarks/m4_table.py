@@ -13,6 +13,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+PUBLISHED_INTERVALS = [  # M4 Weekly 95% intervals, MSIS / ACD, from PUBLISHED.md
+    ("best weekly: Petropoulos", 16.200, 0.012),
+    ("ARIMA (benchmark)", 19.575, 0.005),
+    ("ETS (benchmark)", 20.386, 0.014),
+    ("Smyl, ES-RNN", 22.034, 0.021),
+    ("Naive (benchmark)", 26.358, 0.001),
+]
 sys.path.insert(0, str(HERE))
 
 from m4 import SHARED, bench  # noqa: E402
@@ -46,7 +53,7 @@ def main() -> None:
     shared = args.m4.resolve().parent
     if args.ett.resolve().parent.parent != shared:
         sys.exit("error: --m4 and --ett must lie in one shared data folder (shared/data/{m4,ett})")
-    m4 = bench("m4-weekly", "test", "defaults", ["--quiet"], shared=shared)
+    m4 = bench("m4-weekly", "test", "defaults", ["--quiet"], shared=shared, level=95.0)
     print(json.dumps(m4), flush=True)
     ett = bench("etth1-panel", "test", "defaults", ["--quiet"], shared=shared)
     print(json.dumps(ett), flush=True)
@@ -68,6 +75,14 @@ def main() -> None:
         f"| **forecaster, `train` defaults (this repo, measured)** | {fmt(m4['model'], bold=True)} |",
         f"| naive (measured here, = Naive2 for weekly data) | {fmt(m4['naive'])} |",
         *[f"| {name} | {s:.3f} | {m:.3f} | {o:.3f} |" for name, s, m, o in PUBLISHED],
+        "",
+        "### 95% prediction intervals (`forecast --level 95`, conformal, see the README)",
+        "",
+        "| method | MSIS | ACD | coverage |",
+        "|---|---|---|---|",
+        f"| **forecaster, `train` defaults** | **{m4['interval']['msis']:.3f}** | **{m4['interval']['acd']:.3f}** | "
+        f"{m4['interval']['coverage']:.3f} |",
+        *[f"| {name} | {msis:.3f} | {acd:.3f} | |" for name, msis, acd in PUBLISHED_INTERVALS],
         "",
         f"## ETTh1's seven columns as a seven-series hourly panel (integer steps, horizon 48): season found "
         f"{ett['season_found']}, train + forecast {ett['train_forecast_seconds']:.0f} s",
