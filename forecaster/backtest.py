@@ -181,6 +181,14 @@ def render_table(report: dict[str, Any]) -> str:
 
 def plot_panels(bt: Backtest, panel: Panel, horizon: int, limit: int = 6) -> list[dict[str, Any]]:
     """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts."""
+    widest = max((float(name[3:]) for name in bt.bands or {} if name.startswith("lo_")), default=None)
+
+    def band(row: int) -> tuple[Any, ...]:
+        """The widest conformal band of a window, as plot_backtest takes it (none without bands)."""
+        if widest is None or bt.bands is None:
+            return ()
+        return ((f"{widest:g}% interval", bt.bands[f"lo_{widest:g}"][row], bt.bands[f"hi_{widest:g}"][row]),)
+
     panels = []
     for s in np.unique(bt.series_idx)[:limit]:
         rows = np.flatnonzero(bt.series_idx == s)
@@ -188,7 +196,7 @@ def plot_panels(bt: Backtest, panel: Panel, horizon: int, limit: int = 6) -> lis
         time = series.time  # built on each access: once per series here
         start = max(0, int(bt.origins[rows].min()) - 2 * horizon)
         windows = [
-            (time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r])
+            (time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r], *band(r))
             for r, o in zip(rows, bt.origins[rows])
         ]
         panels.append(

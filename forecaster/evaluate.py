@@ -85,6 +85,8 @@ def validation_report(
                 "actual": actual[row],
                 "forecast": forecast[row],
                 "naive": naive[row],
+                "band": ("80% interval", *(b[0] for b in calibration.bands(
+                    forecast[row : row + 1], spreads[row : row + 1], [ids[s]], (80.0,)).values())),
             }
-        )
+        )  # fmt: skip
     return report, examples, calibration

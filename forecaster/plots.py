@@ -60,6 +60,9 @@ def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
         ax.plot(past, ex["history"], color="0.3", label="history")
         ax.plot(future, ex["actual"], color="0.3", linestyle="--", label="actual")
         ax.plot(future, ex["forecast"], color="C0", label="model")
+        if "band" in ex:
+            label, lower, upper = ex["band"]
+            ax.fill_between(future, lower, upper, color="C0", alpha=0.2, label=label)
         ax.plot(future, ex["naive"], color="C1", alpha=0.7, label="seasonal naive")
         ax.set_title(f"{ex['series_id']} (validation)")
         ax.set_xlabel("steps from forecast origin")
@@ -116,8 +119,11 @@ def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
     plt, fig, axes = _grid(len(panels))
     for ax, panel in zip(axes, panels):
         ax.plot(panel["time"], panel["values"], color="0.3", label="actual")
-        for i, (times, model, naive) in enumerate(panel["windows"]):
+        for i, (times, model, naive, *band) in enumerate(panel["windows"]):
             ax.plot(times, model, color="C0", label="model" if i == 0 else None)
+            if band:
+                label, lower, upper = band[0]
+                ax.fill_between(times, lower, upper, color="C0", alpha=0.2, label=label if i == 0 else None)
             ax.plot(times, naive, color="C1", alpha=0.7, label="seasonal naive" if i == 0 else None)
         ax.set_title(str(panel["series_id"]))
         ax.tick_params(axis="x", labelrotation=30)
