@@ -237,8 +237,9 @@ class Forecaster:
         return forecaster
 
     def _discard(self) -> None:
-        if getattr(self, "_owned", None) is not None:  # also when __init__ refused its options
-            shutil.rmtree(self._owned, ignore_errors=True)
+        owned = getattr(self, "_owned", None)  # absent when __init__ refused its options
+        if owned is not None:
+            shutil.rmtree(owned, ignore_errors=True)
             self._owned = None
 
     def __del__(self) -> None:

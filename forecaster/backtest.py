@@ -183,7 +183,7 @@ def plot_panels(bt: Backtest, panel: Panel, horizon: int, limit: int = 6) -> lis
     """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts."""
     widest = max((float(name[3:]) for name in bt.bands or {} if name.startswith("lo_")), default=None)
 
-    def band(row: int) -> tuple[Any, ...]:
+    def band(row: Any) -> tuple[Any, ...]:
         """The widest conformal band of a window, as plot_backtest takes it (none without bands)."""
         if widest is None or bt.bands is None:
             return ()

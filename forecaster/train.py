@@ -216,7 +216,8 @@ def fit_model(
         member_state = None if state is None else state / member_name(k)
         network, history = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}")
         fitted.append(network)
-        for key, values in {"member": [k] * len(history["loss"]), **history}.items():
+        combined.setdefault("member", []).extend([k] * len(history["loss"]))
+        for key, values in history.items():
             combined.setdefault(key, []).extend(values)
     ensemble = build_model(cfg.model)
     for k, network in enumerate(fitted):
