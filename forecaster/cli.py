@@ -94,6 +94,8 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     """What can be refused in a moment is refused before TensorFlow loads (seconds) or data is read:
     a missing data file or run directory, a missing --horizon or --target, a bad --level."""
+    if arguments.get("out") is not None and not str(arguments["out"]).strip():
+        raise ForecasterError("--out '': give a path (leave the option out for the default)")
     data = arguments.get("data")
     if data is not None and not Path(data).is_file():
         raise ForecasterError(f"{data}: file not found" if not Path(data).exists() else f"{data}: not a file")

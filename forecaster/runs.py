@@ -105,16 +105,65 @@ def write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
 
 
+MARKER = ".forecaster"  # in every directory this tool writes: only such a directory is ever replaced
+
+
+def made_by_forecaster(path: Path) -> bool:
+    """Whether the directory `path` is an output of this tool: it holds our marker, or (made before the
+    marker) a run or export manifest."""
+    if (path / MARKER).is_file():
+        return True
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and (
+        {"format", "files"} <= set(manifest) or {"signature", "inputs"} <= set(manifest)
+    )
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse an output path that holds anything this tool did not make (a user's folder, a file)."""
+    target = Path(target)
+    if str(target).strip() in ("", "."):
+        raise ForecasterError(f"--out {str(target)!r}: give a directory name for the output")
+    if target.is_dir() and not made_by_forecaster(target) and any(target.iterdir()):
+        raise ForecasterError(
+            f"{target}: exists and was not made by forecaster; nothing was changed: choose a new --out "
+            "(forecaster only ever replaces its own run, evaluation and export directories)"
+        )
+    if target.exists() and not target.is_dir():
+        raise ForecasterError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
+
+
+def recover(target: Path) -> None:
+    """Finish or roll back what a killed command left beside `target`: a swap cut between its two renames
+    is rolled back (the previous output put back), and our staging and retired folders are removed."""
+    for retired in sorted(target.parent.glob(f".{target.name}.old-*")):
+        previous = retired / "previous"
+        if previous.is_dir() and not target.exists():
+            os.replace(previous, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    for staging in target.parent.glob(f".{target.name}.tmp-*"):
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a fresh temporary directory beside `target`; on success it replaces `target` in one rename.
 
-    On any error the temporary directory is removed and a previous `target` is left untouched.
+    Only a directory this tool made (or an empty one) is replaced (`check_replaceable`). On any error
+    the temporary directory is removed and a previous `target` is left untouched; a swap cut short by
+    a kill is rolled back by the next call (`recover`).
     """
     target = Path(target)
+    check_replaceable(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        recover(target)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+        (staging / MARKER).write_text('{"made_by": "forecaster"}\n')
     except OSError as exc:
         raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another --out") from None
     try:

@@ -15,7 +15,15 @@ from forecaster.calendar import resolve_cycles, step_seconds, unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
 from forecaster.data import Panel, file_sha256, load_panel
 from forecaster.errors import ForecasterError
-from forecaster.runs import CALIBRATION_FILE, MODEL_FILE, SeriesState, atomic_directory, write_json, write_manifest
+from forecaster.runs import (
+    CALIBRATION_FILE,
+    MODEL_FILE,
+    SeriesState,
+    atomic_directory,
+    check_replaceable,
+    write_json,
+    write_manifest,
+)
 from forecaster.scaling import fit_scaler
 from forecaster.season import Season, resolve_season
 from forecaster.windowing import (
@@ -298,6 +306,7 @@ def train_run(
     from forecaster.resume import state_dir
 
     started = time.time()
+    check_replaceable(Path(out))  # before any work: a user's folder is refused now, not after training
     data_cfg = _build(DataConfig, sections["data"])
     panel = load_panel(data_path, data_cfg)
     for note in panel.notes:

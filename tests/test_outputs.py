@@ -1,0 +1,66 @@
+"""Outputs never destroy what forecaster did not make, and a swap cut short is rolled back."""
+
+import os
+
+from cli_helpers import SINE, invoke, train
+
+from forecaster.runs import MARKER, load_run, recover
+
+
+def users_folder(path):
+    path.mkdir()
+    (path / "notes.txt").write_text("mine")
+    (path / "sub").mkdir()
+    (path / "sub" / "data.csv").write_text("a,b\n")
+    return path
+
+
+def contents(path):
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def test_train_and_export_refuse_a_users_folder_and_change_nothing(sine_csv, tmp_path):
+    folder = users_folder(tmp_path / "work")
+    before = contents(folder)
+    result = train(sine_csv, SINE, folder)
+    assert result.exit_code == 2 and "was not made by forecaster" in result.output
+    assert contents(folder) == before and len(result.output.strip().splitlines()) == 1
+
+    run = tmp_path / "run"
+    assert train(sine_csv, SINE, run).exit_code == 0
+    result = invoke("export", run, "--out", folder)
+    assert result.exit_code == 2 and "was not made by forecaster" in result.output
+    assert contents(folder) == before
+    result = invoke("evaluate", run, "--data", sine_csv, "--out", folder)
+    assert result.exit_code == 2 and contents(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "sine.csv", "work"]  # no debris
+
+
+def test_empty_or_dot_out_is_refused(sine_csv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for out in ("", "."):
+        result = invoke("train", sine_csv, *SINE, "--epochs", "1", "--out", out)
+        assert result.exit_code == 2 and "--out" in result.output, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sine.csv"]
+
+
+def test_a_run_replaces_its_own_previous_run(sine_csv, tmp_path):
+    run = tmp_path / "run"
+    assert train(sine_csv, SINE, run).exit_code == 0
+    assert (run / MARKER).is_file()
+    assert train(sine_csv, SINE, run, "--seed", "1").exit_code == 0
+    assert load_run(run).config.train.seed == 1
+
+
+def test_a_swap_cut_between_its_renames_is_rolled_back(sine_csv, tmp_path):
+    run = tmp_path / "run"
+    assert train(sine_csv, SINE, run).exit_code == 0
+    good = (run / "manifest.json").read_bytes()
+    # what a kill between the two renames leaves: the old output retired, the new one still staged
+    retired = tmp_path / ".run.old-x1"
+    retired.mkdir()
+    os.replace(run, retired / "previous")
+    (tmp_path / ".run.tmp-x2").mkdir()
+    recover(run)
+    assert (run / "manifest.json").read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "sine.csv"]
