@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from forecaster.config import check_settings
 from forecaster.errors import ForecasterError
 
 # option name -> config section (the CLI's options and the config file's keys share these names)
@@ -76,6 +77,7 @@ def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None 
     for name, value in options.items():
         if value is not None:
             sections[SECTIONS[name]][name] = tuple(value) if isinstance(value, list) else value
+    check_settings({name: values for name, values in sections.items() if name != "tune"})
     return sections
 
 

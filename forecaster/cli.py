@@ -106,10 +106,10 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
         from forecaster.calibration import parse_levels
 
         parse_levels(arguments["level"])
-    if command in ("train", "tune") and arguments.get("horizon") is None and not arguments.get("config_file"):
-        raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
-    if command in ("train", "tune", "doctor") and arguments.get("target") is None and not arguments.get("config_file"):
-        raise ForecasterError("--target is required: the column to forecast")
+    if command in ("train", "tune", "doctor"):
+        sections = sections_from(dict(arguments))  # every option and config value checked (config.SETTING_RULES)
+        if command != "doctor" and "horizon" not in sections["window"]:
+            raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
 
 
 def quiet_tensorflow_import() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,91 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
             f"unknown {cls.__name__} setting(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}"
         )
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    for name, value in values.items():
+        check_setting(name, value)
     return cls(**values)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _choice_list(choices: tuple[str, ...]) -> Any:
+    return lambda value: isinstance(value, str) and all(part in choices for part in value.split(","))
+
+
+# setting -> (test, what it must be). Checked wherever settings come in: options, config files, and a
+# run directory's config.json read back; so a bad value is one line before any data is read.
+SETTING_RULES: dict[str, tuple[Any, str]] = {
+    **{
+        name: (_positive_int, "a whole number of at least 1")
+        for name in (
+            "horizon",
+            "lookback",
+            "patch",
+            "min_context",
+            "epochs",
+            "batch_size",
+            "patience",
+            "max_windows_per_epoch",
+            "max_val_windows",
+            "ensemble",
+            "season",
+            "n_features",
+        )
+    },  # fmt: skip
+    **{name: (_count, "a whole number of at least 0") for name in ("holdout", "series_embedding", "seed", "n_series")},
+    "val_fraction": (lambda v: _number(v) and 0 < v < 1, "a fraction strictly between 0 and 1"),
+    "dropout": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1)"),
+    "l2": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
+    "learning_rate": (lambda v: _number(v) and 0 < v < 10, "a number above 0 (and below 10)"),
+    "clipnorm": (lambda v: v is None or (_number(v) and v > 0), "a number above 0"),
+    "step_seconds": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
+    "layers": (lambda v: isinstance(v, tuple) and bool(v) and all(map(_positive_int, v)), "sizes such as 64,64"),
+    "quantiles": (
+        lambda v: (
+            isinstance(v, tuple)
+            and all(_number(q) and 0 < q < 1 for q in v)
+            and len(set(v)) == len(v)
+            and list(v) == sorted(v)
+            and (not v or len(v) % 2 == 1)
+        ),
+        "an odd number of distinct ascending levels in (0, 1), e.g. 0.1,0.5,0.9",
+    ),
+    "fill": (lambda v: v in FILL_POLICIES, f"one of {', '.join(FILL_POLICIES)}"),
+    "scaler": (lambda v: v in SCALERS, f"one of {', '.join(SCALERS)}"),
+    "cell": (lambda v: v in CELLS, f"one of {', '.join(CELLS)}"),
+    "pooling": (lambda v: v in POOLINGS, f"one of {', '.join(POOLINGS)}"),
+    "loss": (lambda v: v in LOSSES, f"one of {', '.join(LOSSES)}"),
+    "loss_scale": (lambda v: v in LOSS_SCALES, f"one of {', '.join(LOSS_SCALES)}"),
+    "instance_norm": (_choice_list(INSTANCE_NORMS), f"one of {', '.join(INSTANCE_NORMS)}, or a list of them"),
+    **{name: (lambda v: isinstance(v, bool), "true or false") for name in ("wide", "bidirectional", "linear_skip")},
+    **{name: (lambda v: v is None or isinstance(v, str), "text") for name in ("target", "time_col", "id_col", "freq")},
+}
+
+
+def check_setting(name: str, value: Any) -> None:
+    """One line naming the option and what it must be, for a value of the wrong type or range."""
+    rule = SETTING_RULES.get(name)
+    if rule is not None and value is not None and not rule[0](value):
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ForecasterError(f"--{name.replace('_', '-')} must be {rule[1]}, got {shown}")
+
+
+def check_settings(sections: dict[str, dict[str, Any]]) -> None:
+    """Every setting given, checked before any work (see SETTING_RULES)."""
+    for values in sections.values():
+        for name, value in values.items():
+            check_setting(name, tuple(value) if isinstance(value, list) else value)
 
 
 def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:

@@ -198,3 +198,49 @@ def test_every_command_refuses_bad_data_the_same_way(single_run, tmp_path, comma
     assert message in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in single_run.iterdir()) == before  # no forecast.csv, no plot
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--val-fraction", "1.5"], "--val-fraction must be a fraction strictly between 0 and 1"),
+        (["--val-fraction", "1.0"], "--val-fraction must be a fraction strictly between 0 and 1"),
+        (["--max-windows-per-epoch", "0"], "--max-windows-per-epoch must be a whole number of at least 1"),
+        (["--batch-size", "0"], "--batch-size must be"),
+        (["--lookback", "-5"], "--lookback must be"),
+        (["--patch", "-1"], "--patch must be"),
+        (["--holdout", "-10"], "--holdout must be a whole number of at least 0"),
+        (["--season", "-3"], "--season must be"),
+        (["--learning-rate", "-1"], "--learning-rate must be a number above 0"),
+        (["--series-embedding", "-1"], "--series-embedding must be"),
+        (["--quantiles", "0.1,0.5,0.5"], "--quantiles must be an odd number of distinct"),
+        (["--ensemble", "0"], "--ensemble must be"),
+        (["--instance-norm", "mean_std,bogus"], "--instance-norm must be one of"),
+    ],
+)
+def test_bad_option_values_are_one_line_before_any_work(tmp_path, option, message):
+    data = tmp_path / "d.csv"
+    data.write_text("y\n" + "\n".join(str(i) for i in range(50)) + "\n")
+    result = CliRunner().invoke(main, ["train", str(data), "--target", "y", "--horizon", "3", *option,
+                                       "--out", str(tmp_path / "run")])  # fmt: skip
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[window]\nhorizon = "7"\n', "--horizon must be a whole number of at least 1, got '7'"),
+        ("[window]\nhorizon = 7.9\n", "--horizon must be a whole number of at least 1, got 7.9"),
+        ("[window]\nhorizon = 3\n[model]\nlayers = 64\n", "--layers must be sizes such as 64,64, got 64"),
+        ('[window]\nhorizon = 3\n[data]\nfill = "bogus"\n', "--fill must be one of error, interpolate, ffill"),
+    ],
+)
+def test_config_file_values_of_the_wrong_type_are_one_line(tmp_path, toml, message):
+    data = tmp_path / "d.csv"
+    data.write_text("y\n" + "\n".join(str(i) for i in range(50)) + "\n")
+    config = tmp_path / "run.toml"
+    config.write_text(toml)
+    result = CliRunner().invoke(main, ["train", str(data), "--target", "y", "--config", str(config)])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
