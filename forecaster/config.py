@@ -166,7 +166,7 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
     "val_fraction": (lambda v: _number(v) and 0 < v < 1, "a fraction strictly between 0 and 1"),
     "dropout": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1)"),
     "l2": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
-    "learning_rate": (lambda v: _number(v) and 0 < v < 10, "a number above 0 (and below 10)"),
+    "learning_rate": (lambda v: _number(v) and v > 0, "a number above 0"),
     "clipnorm": (lambda v: v is None or (_number(v) and v > 0), "a number above 0"),
     "step_seconds": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
     "layers": (lambda v: isinstance(v, tuple) and bool(v) and all(map(_positive_int, v)), "sizes such as 64,64"),
