@@ -34,10 +34,16 @@ class SeasonFinding:
     threshold: float = 1.0  # what a peak had to reach
     acf: tuple[float, ...] = ()  # the mean autocorrelation at lags 0, 1, ...
 
+    def near(self, period: int) -> float:
+        """The autocorrelation at `period`, or at a lag beside it for long periods (52 weeks are 52.18)."""
+        slack = 1 if period >= 26 else 0
+        values = [self.acf[lag] for lag in range(period - slack, period + slack + 1) if 0 < lag < len(self.acf)]
+        finite = [v for v in values if np.isfinite(v)]
+        return max(finite) if finite else float("nan")
+
     def shows(self, period: int) -> bool:
-        """Whether the data correlates at `period` (or a lag beside it: 52 weeks are 52.18) above noise."""
-        near = [self.acf[lag] for lag in (period - 1, period, period + 1) if 0 < lag < len(self.acf)]
-        return bool(near) and max(near) >= self.threshold
+        """Whether the data correlates at `period` above noise."""
+        return bool(self.near(period) >= self.threshold)
 
     def describe(self) -> str:
         if self.period == 1:
@@ -140,7 +146,8 @@ def resolve_season(given: int | None, freq: str, series: Sequence[np.ndarray]) -
     if expected > 1:
         longer = tuple(p for p in finding.cycles if p > expected and p % expected == 0)
         if finding.shows(expected):
-            note = f"season {expected} from frequency {freq}, confirmed by the data ({finding.describe()})"
+            near = finding.near(expected)
+            note = f"season {expected} from frequency {freq}, confirmed by the data (autocorrelation {near:.2f} there)"
         else:
             note = f"season {expected} from frequency {freq}; the data does not show it ({finding.describe()})"
         return Season(expected, (expected, *longer), "frequency", note)
