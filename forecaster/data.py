@@ -112,7 +112,13 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
         raise ForecasterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
     first_line = text.splitlines()[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    header = {name.strip(): name for name in next(csv.reader([first_line], delimiter=delimiter))}
+    names = next(csv.reader([first_line], delimiter=delimiter))
+    seen: set[str] = set()
+    for name in names:
+        if name.strip() in seen:
+            raise ForecasterError(f"{path}: column {name.strip()!r} appears twice in the header; rename one of them")
+        seen.add(name.strip())
+    header = {name.strip(): name for name in names}
     options: dict[str, object] = {}
     if keep and keep <= set(header):
         options["usecols"] = [header[name] for name in header if name in keep]
@@ -343,6 +349,9 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
     return frame, "_id", cfg.target
 
 
+MAX_MAGNITUDE = 1e150  # squares and sums of squares of such values still fit in float64
+
+
 def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
     raw = frame[col]
     if not pd.api.types.is_numeric_dtype(raw):
@@ -357,11 +366,13 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
         )
     values = values.astype("float64")
     array = values.to_numpy()
-    out_of_range = ~(np.isfinite(array) | np.isnan(array)) | (array > 1e300) | (array < -1e300)
+    # a value whose square overflows float64 would overflow the scaler's variance: refuse it here, by row
+    out_of_range = ~(np.isfinite(array) | np.isnan(array)) | (np.abs(np.nan_to_num(array)) > MAX_MAGNITUDE)
     if out_of_range.any():
         row = _row(frame, out_of_range)
         raise ForecasterError(
-            f"{path}: row {row}, column {col!r}: infinite or overflowing value; fix or remove the row"
+            f"{path}: row {row}, column {col!r}: infinite or too large a value (beyond 1e150); "
+            "fix or remove the row, or rescale the column"
         )
     return values
 
@@ -376,6 +387,14 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
         return _time_categories(frame, raw, time_col, path)
     elif pd.api.types.is_integer_dtype(raw):
+        return raw.astype("int64"), False
+    elif pd.api.types.is_float_dtype(raw):  # 1700.0: a year or a step, never nanoseconds since 1970
+        fractional = raw != raw.round()
+        if fractional.any():
+            raise ForecasterError(
+                f"{path}: row {_row(frame, fractional)}, column {time_col!r}: {raw[fractional].iloc[0]!r} is not a "
+                "whole time step; give whole numbers (years, steps) or dates"
+            )
         return raw.astype("int64"), False
     else:
         parsed = _parse_times(raw, time_col, path)
@@ -415,10 +434,34 @@ def _time_categories(frame: pd.DataFrame, raw: pd.Series, time_col: str, path: s
     return pd.Series(ordered, index=raw.index), is_datetime
 
 
+NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(?:\D|$)"  # 13/01/2021, 1.2.21, 01-13-2021
+
+
+def day_first(raw: pd.Series, time_col: str, path: str) -> bool:
+    """Whether dates such as 13/01/2021 put the day first: decided by a first field above 12 (day
+    first) or a second one above 12 (month first); refused when the file shows neither (or both)."""
+    fields = raw.astype(str).str.extract(NUMERIC_DATE)
+    matched = fields[0].notna()
+    if not matched.any():
+        return False
+    first, second = fields.loc[matched, 0].astype(int), fields.loc[matched, 1].astype(int)
+    if (first > 12).any() and not (second > 12).any():
+        return True
+    if (second > 12).any() and not (first > 12).any():
+        return False
+    example = raw[matched].iloc[0]
+    raise ForecasterError(
+        f"{path}: column {time_col!r}: dates such as {str(example)[:30]!r} could be day/month or month/day "
+        "and nothing in the file decides; write them as ISO dates (2021-01-13)"
+    )
+
+
 def _parse_times(raw: pd.Series, time_col: str, path: str) -> pd.Series:
-    """Timestamps (NaT where unreadable); mixed time zones or formats are an error."""
+    """Timestamps (NaT where unreadable); mixed time zones or formats are an error; numeric dates
+    (13/01/2021) are read day-first or month-first as the data decides (`day_first`)."""
+    dayfirst = day_first(raw, time_col, path)
     try:
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=dayfirst)
     except (ValueError, TypeError):
         raise ForecasterError(
             f"{path}: column {time_col!r}: cannot read the timestamps: they mix time zones or formats; "

@@ -37,7 +37,8 @@ class AffineScaler:
 def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
     """Fit a scikit-learn scaler on `train_values` (n, columns) and keep its affine parameters.
 
-    A zero-variance column gets scale 1 (so a constant series stays finite) instead of a division by zero.
+    A column whose spread is below 1e-9 of its largest magnitude gets that magnitude as its scale (1
+    when it is all zeros) instead of a division by zero or a scale unrelated to its size.
     """
     check_choice("scaler", kind, SCALERS)
     n_columns = train_values.shape[1]
@@ -45,9 +46,9 @@ def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
         return AffineScaler(np.zeros(n_columns), np.ones(n_columns))
     from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
-    if kind == "standard":
+    if kind == "standard":  # StandardScaler's own numbers, without its "tiny spread -> scale 1" (see below)
         fitted = StandardScaler().fit(train_values)
-        center, scale = fitted.mean_, fitted.scale_
+        center, scale = fitted.mean_, np.sqrt(fitted.var_)
     elif kind == "minmax":
         fitted = MinMaxScaler().fit(train_values)
         # MinMaxScaler computes raw * scale_ + min_; rewrite as (raw - center) / scale
@@ -56,5 +57,10 @@ def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
     else:
         fitted = RobustScaler().fit(train_values)
         center, scale = fitted.center_, fitted.scale_
-    scale = np.where(np.isfinite(scale) & (np.abs(scale) > 1e-12), scale, 1.0)
+    # a spread tiny against the column's size (a constant series) is no spread: scale by the size itself
+    # (1 for zeros), so later values stay near 1; a column that lives at 1e-13 keeps its own spread
+    # (a fixed 1e-12 cut-off scaled it by 1, and its forecasts were noise of the wrong sign)
+    size = np.max(np.abs(train_values), axis=0) if len(train_values) else np.zeros(n_columns)
+    fallback = np.where(size > 0, size, 1.0)
+    scale = np.where(np.isfinite(scale) & (np.abs(scale) > 1e-9 * size) & (scale != 0), scale, fallback)
     return AffineScaler(np.asarray(center, dtype="float64"), np.asarray(scale, dtype="float64"))

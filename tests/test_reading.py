@@ -1,0 +1,70 @@
+"""Reading data honestly: no silent misreading of dates, years, columns or magnitudes."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecaster.cli import main
+from forecaster.config import DataConfig
+from forecaster.data import load_panel
+from forecaster.scaling import fit_scaler
+
+
+def write(tmp_path, text, name="d.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_day_first_dates_are_read_day_first_when_a_day_above_12_decides(tmp_path):
+    days = [f"{d:02d}/01/2021" for d in range(1, 32)] + [f"{d:02d}/02/2021" for d in range(1, 29)]
+    path = write(tmp_path, "date,y\n" + "".join(f"{d},{i}\n" for i, d in enumerate(days)))
+    panel = load_panel(path, DataConfig(target="y", time_col="date"))
+    series = panel.series[0]
+    assert len(series) == 59 and series.n_filled == 0 and panel.freq == "D"
+    assert str(series.time_at(0)).startswith("2021-01-01") and str(series.time_at(58)).startswith("2021-02-28")
+
+
+def test_month_first_dates_are_read_month_first(tmp_path):
+    days = [f"01/{d:02d}/2021" for d in range(1, 32)]
+    path = write(tmp_path, "date,y\n" + "".join(f"{d},{i}\n" for i, d in enumerate(days)))
+    series = load_panel(path, DataConfig(target="y", time_col="date")).series[0]
+    assert len(series) == 31 and str(series.time_at(30)).startswith("2021-01-31")
+
+
+def test_ambiguous_day_month_dates_are_refused_with_the_fix(tmp_path):
+    days = [f"{m:02d}/{d:02d}/2021" for m in (1, 2) for d in range(1, 13)]
+    path = write(tmp_path, "date,y\n" + "".join(f"{d},{i}\n" for i, d in enumerate(days)))
+    result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "date"])
+    assert result.exit_code == 2 and "could be day/month or month/day" in result.output and "ISO" in result.output
+
+
+def test_float_years_are_years(tmp_path):
+    path = write(tmp_path, "year,y\n" + "".join(f"{1700 + i}.0,{i % 7}\n" for i in range(60)))
+    series = load_panel(path, DataConfig(target="y", time_col="year")).series[0]
+    assert series.time_at(0) == 1700 and series.time_at(59) == 1759
+    bad = write(tmp_path, "year,y\n1700.5,1\n1701.5,2\n", "frac.csv")
+    result = CliRunner().invoke(main, ["doctor", str(bad), "--target", "y", "--time-col", "year"])
+    assert result.exit_code == 2 and "not a whole time step" in result.output
+
+
+def test_duplicate_column_names_are_an_error(tmp_path):
+    path = write(tmp_path, "date,y,y\n2021-01-01,1,2\n2021-01-02,3,4\n")
+    result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "date"])
+    assert result.exit_code == 2 and "column 'y' appears twice in the header" in result.output
+
+
+def test_values_whose_square_overflows_are_refused_with_the_row(tmp_path):
+    path = write(tmp_path, "y\n1\n2\n1e155\n4\n")
+    result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y"])
+    assert result.exit_code == 2 and "row 4" in result.output and "too large" in result.output
+
+
+@pytest.mark.parametrize("level", [1e-13, 1.0, 1e9])
+def test_a_series_keeps_its_own_spread_at_any_level(level):
+    rng = np.random.default_rng(0)
+    values = (level + level * 1e-3 * rng.normal(size=200))[:, None]
+    scaler = fit_scaler("standard", values)
+    np.testing.assert_allclose(scaler.scale, values.std(axis=0), rtol=1e-6)
+    constant = fit_scaler("standard", np.full((50, 1), 5.0) + np.arange(50)[:, None] * 1e-15)
+    assert constant.scale[0] == pytest.approx(5.0)  # no spread worth the name: scaled by its size
