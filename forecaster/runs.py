@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from forecaster import __version__
 from forecaster.config import RunConfig
 from forecaster.errors import ForecasterError
@@ -216,14 +218,28 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
             f"{manifest.get('versions', {}).get('forecaster', '?')}); "
             f"this version reads format {RUN_FORMAT}: retrain it"
         )
+    listed = manifest.get("files", {}) if isinstance(manifest, dict) else {}
+    if not isinstance(listed, dict):
+        raise ForecasterError(f"{path}: corrupt run directory (manifest files); retrain it")
+    for name in listed:  # a run directory is untrusted input: it names only its own plain files
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            raise ForecasterError(f"{path}: damaged run: its manifest names {str(name)[:60]!r}, not a file of the run")
+    unlisted = [name for name in REQUIRED if name != "manifest.json" and name not in listed]
+    if unlisted:
+        raise ForecasterError(f"{path}: damaged run: its manifest does not list {', '.join(unlisted)}; retrain it")
     if verify:
-        for name, digest in manifest.get("files", {}).items():
+        for name, digest in listed.items():
             file = path / name
             if not file.is_file() or _sha256(file) != digest:
                 raise ForecasterError(f"{file}: missing or changed since training (checksum mismatch); retrain the run")
     try:
         config = RunConfig.from_dict(raw_config["run"])
         series = {sid: SeriesState.from_json(state) for sid, state in raw_series.items()}
+        for sid, state in series.items():
+            scaler = state.scaler
+            if not (np.all(np.isfinite(scaler.center)) and np.all(np.isfinite(scaler.scale)) and np.all(
+                (np.abs(scaler.scale) > 0) & (np.abs(scaler.scale) < 1e150))):  # fmt: skip
+                raise ForecasterError(f"{path}: damaged run: series {sid!r} has scaler values out of range; retrain it")
         return Run(
             path,
             config,

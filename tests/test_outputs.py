@@ -64,3 +64,47 @@ def test_a_swap_cut_between_its_renames_is_rolled_back(sine_csv, tmp_path):
     recover(run)
     assert (run / "manifest.json").read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "sine.csv"]
+
+
+def rehash(run):
+    """What a careful attacker does after editing a run: recompute the manifest's checksums."""
+    import hashlib
+    import json
+
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["files"] = {
+        name: hashlib.sha256((run / name).read_bytes()).hexdigest() if (run / name).is_file() else digest
+        for name, digest in manifest["files"].items()
+    }
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    return manifest
+
+
+def test_a_run_directory_is_untrusted_input(sine_csv, tmp_path):
+    import json
+    import shutil
+
+    good = tmp_path / "good"
+    assert train(sine_csv, SINE, good).exit_code == 0
+    cases = {
+        "outside": lambda run, m: m["files"].update({"../../etc/passwd": "0" * 64}),
+        "unlisted": lambda run, m: m["files"].pop("scalers.json"),
+    }
+    for name, damage in cases.items():
+        run = tmp_path / name
+        shutil.copytree(good, run)
+        manifest = json.loads((run / "manifest.json").read_text())
+        damage(run, manifest)
+        (run / "manifest.json").write_text(json.dumps(manifest))
+        result = invoke("forecast", run, "--data", sine_csv, "--out", tmp_path / f"{name}.csv")
+        assert result.exit_code == 2 and "damaged run" in result.output, (name, result.output)
+    for scale in (0.0, float("nan"), 1e308):
+        run = tmp_path / f"scale_{scale}"
+        shutil.copytree(good, run)
+        scalers = json.loads((run / "scalers.json").read_text())
+        scalers["series"]["scale"] = [scale]
+        (run / "scalers.json").write_text(json.dumps(scalers))
+        rehash(run)
+        result = invoke("forecast", run, "--data", sine_csv, "--out", tmp_path / "x.csv")
+        assert result.exit_code == 2 and "scaler values out of range" in result.output, (scale, result.output)
+    assert not (tmp_path / "x.csv").exists()
