@@ -87,7 +87,9 @@ def run_backtest(
             w.patch,
             np.array([run.series[sid].scaler.scale[0] for sid in ids]),
         )
-        bands = run.calibration().bands(forecasts["model"], spreads, ids, levels)
+        bands = run.calibration().bands(
+            forecasts["model"], spreads, ids, levels, raw_predictions if quantiles else None, quantiles
+        )
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands)
 
 

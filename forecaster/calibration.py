@@ -16,7 +16,7 @@ per series or per moment: a series whose volatility changes, or a break after tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,12 @@ def window_spreads(
     return np.maximum(spreads, SPREAD_FLOOR * np.abs(np.asarray(scales, dtype="float64")))
 
 
+def interpolate(table: np.ndarray, level: float) -> np.ndarray:
+    """(horizon,) values of a (horizon, len(GRID)) table at `level` (%), linear between GRID levels."""
+    grid = np.asarray(GRID)
+    return np.array([np.interp(level, grid, row) for row in table])
+
+
 def conformal_quantiles(scores: np.ndarray) -> list[list[float]]:
     """Per step, the split-conformal quantile of `scores` (n, horizon) at every GRID level."""
     n = len(scores)
@@ -85,17 +91,34 @@ def conformal_quantiles(scores: np.ndarray) -> list[list[float]]:
     return np.round(np.asarray(table).T, 6).tolist()  # (horizon, len(GRID))
 
 
+def central_pairs(quantile_levels: tuple[float, ...]) -> dict[str, tuple[int, int]]:
+    """A quantile run's central intervals by level name: (0.1, 0.5, 0.9) -> {"80": (0, 2)}."""
+    q = list(quantile_levels)
+    return {level_name(round(100 * (q[-1 - i] - q[i]), 6)): (i, len(q) - 1 - i) for i in range(len(q) // 2)}
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Score quantiles per step: pooled over every validation window, and per series with enough."""
+    """Score quantiles per step: pooled over every validation window, per series with enough, and for
+    a quantile run's central intervals the CQR scores (conformalised quantile regression)."""
 
     pooled: np.ndarray  # (horizon, len(GRID))
     series: dict[str, np.ndarray]  # series_id -> (horizon, len(GRID))
     windows: int
+    pairs: dict[str, np.ndarray] = field(default_factory=dict)  # "80" -> (horizon, len(GRID)), may be < 0
 
     @classmethod
-    def fit(cls, actual: np.ndarray, forecast: np.ndarray, spreads: np.ndarray, series_ids: list[str]) -> Calibration:
-        """From validation windows: actual and forecast (n, horizon), spreads (n,), series_ids (n,)."""
+    def fit(
+        cls,
+        actual: np.ndarray,
+        forecast: np.ndarray,
+        spreads: np.ndarray,
+        series_ids: list[str],
+        quantiles: np.ndarray | None = None,
+        quantile_levels: tuple[float, ...] = (),
+    ) -> Calibration:
+        """From validation windows: actual and forecast (n, horizon), spreads (n,), series_ids (n,); for
+        quantile runs also the quantile forecasts (n, horizon, levels) and their levels."""
         scores = np.abs(actual - forecast) / spreads[:, None]
         ids = np.asarray(series_ids)
         per_series = {}
@@ -103,23 +126,51 @@ class Calibration:
             rows = ids == sid
             if rows.sum() >= SERIES_MIN_WINDOWS:
                 per_series[str(sid)] = np.asarray(conformal_quantiles(scores[rows]))
-        return cls(np.asarray(conformal_quantiles(scores)), per_series, len(scores))
+        pairs = {}
+        if quantiles is not None:
+            for name, (lo, hi) in central_pairs(quantile_levels).items():
+                # CQR: how far outside [q_lo, q_hi] the actual falls (negative inside), in spreads
+                outside = np.maximum(quantiles[:, :, lo] - actual, actual - quantiles[:, :, hi]) / spreads[:, None]
+                pairs[name] = np.asarray(conformal_quantiles(outside))
+        return cls(np.asarray(conformal_quantiles(scores)), per_series, len(scores), pairs)
 
     def multiplier(self, series_id: str, level: float) -> np.ndarray:
         """(horizon,) half-widths in spreads at `level` (%), linear between GRID levels."""
         table = self.series.get(series_id, self.pooled)
-        grid = np.asarray(GRID)
-        return np.array([np.interp(level, grid, row) for row in table])
+        return interpolate(table, level)
+
+    def plan(self, level: float, quantile_levels: tuple[float, ...]) -> tuple[int, int, np.ndarray | None]:
+        """How the band at `level` is made: (lower, upper) quantile columns and the CQR correction per
+        step when the run has that central interval; else (-1, -1, None): the residual band."""
+        pair = central_pairs(quantile_levels).get(level_name(level))
+        if pair is None or level_name(level) not in self.pairs:
+            return -1, -1, None
+        return pair[0], pair[1], interpolate(self.pairs[level_name(level)], level)
 
     def bands(
-        self, forecast: np.ndarray, spreads: np.ndarray, series_ids: list[str], levels: tuple[float, ...]
+        self,
+        forecast: np.ndarray,
+        spreads: np.ndarray,
+        series_ids: list[str],
+        levels: tuple[float, ...],
+        quantiles: np.ndarray | None = None,
+        quantile_levels: tuple[float, ...] = (),
     ) -> dict[str, np.ndarray]:
-        """{"lo_80": (n, horizon), "hi_80": ...} around point forecasts (n, horizon) with spreads (n,)."""
+        """{"lo_80": (n, horizon), "hi_80": ...}: around point forecasts (n, horizon) with spreads (n,),
+        or, for a quantile run's own central interval, its quantiles (n, horizon, levels) widened (or
+        narrowed) by the CQR correction. A band always holds the point forecast."""
         out = {}
         for level in levels:
-            half = np.stack([self.multiplier(sid, level) for sid in series_ids]) * spreads[:, None]
-            out[f"lo_{level_name(level)}"] = forecast - half
-            out[f"hi_{level_name(level)}"] = forecast + half
+            lo, hi, correction = self.plan(level, quantile_levels) if quantiles is not None else (-1, -1, None)
+            if correction is None:
+                half = np.stack([self.multiplier(sid, level) for sid in series_ids]) * spreads[:, None]
+                lower, upper = forecast - half, forecast + half
+            else:
+                assert quantiles is not None
+                shift = correction[None, :] * spreads[:, None]
+                lower = np.minimum(quantiles[:, :, lo] - shift, forecast)
+                upper = np.maximum(quantiles[:, :, hi] + shift, forecast)
+            out[f"lo_{level_name(level)}"], out[f"hi_{level_name(level)}"] = lower, upper
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -129,6 +180,7 @@ class Calibration:
             "windows": self.windows,
             "pooled": self.pooled.tolist(),
             "series": {sid: table.tolist() for sid, table in self.series.items()},
+            "cqr": {name: table.tolist() for name, table in self.pairs.items()},
         }
 
     @classmethod
@@ -138,9 +190,12 @@ class Calibration:
             pooled = np.asarray(raw["pooled"], dtype="float64")
             series = {str(k): np.asarray(v, dtype="float64") for k, v in raw["series"].items()}
             windows = int(raw["windows"])
-        except (KeyError, TypeError, ValueError) as exc:
+            pairs = {str(k): np.asarray(v, dtype="float64") for k, v in raw.get("cqr", {}).items()}
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ForecasterError(f"calibration.json: malformed ({exc}); retrain the run") from None
-        for table in (pooled, *series.values()):
-            if table.shape != (horizon, len(GRID)) or not np.all(np.isfinite(table)) or (table < 0).any():
+        for table in (pooled, *series.values(), *pairs.values()):
+            if table.shape != (horizon, len(GRID)) or not np.all(np.isfinite(table)):
                 raise ForecasterError("calibration.json: tables of the wrong shape or values; retrain the run")
-        return cls(pooled, series, windows)
+        if any((table < 0).any() for table in (pooled, *series.values())):  # CQR corrections may be negative
+            raise ForecasterError("calibration.json: negative residual quantiles; retrain the run")
+        return cls(pooled, series, windows, pairs)

@@ -42,7 +42,8 @@ def validation_report(
     """
     series_idx, origins = prepared.val_index.take(evenly_spaced(len(prepared.val_index), cfg.train.max_val_windows))
     dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
-    predictions = point_forecast(model.predict(dataset, verbose=0), cfg.model.quantiles)
+    outputs = model.predict(dataset, verbose=0).astype("float64")  # (windows, horizon[, quantiles]), scaled
+    predictions = point_forecast(outputs, cfg.model.quantiles)
     horizon = cfg.window.horizon
     ids = list(prepared.states)
     actual = np.empty_like(predictions, dtype="float64")
@@ -64,7 +65,12 @@ def validation_report(
         w.patch,
         np.array([prepared.states[ids[s]].scaler.scale[0] for s in series_idx]),
     )
-    calibration = Calibration.fit(actual, forecast, spreads, [ids[s] for s in series_idx])
+    quantiles = None
+    if cfg.model.quantiles:  # each window's quantile forecasts in original units, for the CQR scores
+        quantiles = np.stack([prepared.states[ids[s]].scaler.inverse(outputs[row]) for row, s in enumerate(series_idx)])
+    calibration = Calibration.fit(
+        actual, forecast, spreads, [ids[s] for s in series_idx], quantiles, cfg.model.quantiles
+    )
     scores = score_windows(actual, {"model": forecast, "seasonal_naive": naive}, scales)
     report = {
         "split": "validation",

@@ -160,7 +160,7 @@ def forecast_frame(
     columns[cfg.data.time_col or "step"] = times[0].append(times[1:]) if len(times) > 1 else times[0]
     columns["forecast"] = point.ravel()
     if levels:
-        columns.update(conformal_bands(run, panel, point, by_model, plan, levels))
+        columns.update(conformal_bands(run, panel, point, by_model, plan, levels, predictions if quantiles else None))
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
         columns[quantile_column(level)] = predictions[:, :, q].ravel()
     columns["method"] = np.repeat(plan.methods, horizon)
@@ -168,7 +168,13 @@ def forecast_frame(
 
 
 def conformal_bands(
-    run: Run, panel: Panel, point: np.ndarray, by_model: np.ndarray, plan: ForecastPlan, levels: tuple[float, ...]
+    run: Run,
+    panel: Panel,
+    point: np.ndarray,
+    by_model: np.ndarray,
+    plan: ForecastPlan,
+    levels: tuple[float, ...],
+    quantiles: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """lo/hi columns (flattened like the CSV) at each level for the model's rows; NaN for a baseline's."""
     from forecaster.calibration import window_spreads
@@ -183,7 +189,9 @@ def conformal_bands(
         w.patch,
         np.array([plan.scalers[i].scale[0] for i in chosen]),
     )
-    bands = calibration.bands(point[chosen], spreads, [panel.series[i].series_id for i in chosen], levels)
+    ids = [panel.series[i].series_id for i in chosen]
+    picked = None if quantiles is None else quantiles[chosen]
+    bands = calibration.bands(point[chosen], spreads, ids, levels, picked, run.config.model.quantiles)
     columns = {}
     for name, values in bands.items():
         full = np.full(point.shape, np.nan)

@@ -138,21 +138,26 @@ class IntervalBands(keras.layers.Layer):
 
     Args:
         multipliers: per level, (rows, horizon) half-widths in window spreads (one row per series,
-            or one pooled row), from the run's calibration.json.
+            or one pooled row), from the run's calibration.json; for a quantile run's own central
+            interval, the CQR correction (one row).
+        sources: per level, the (lower, upper) quantile columns the band starts from, or (-1, -1)
+            for a band around the point forecast.
 
-    Call: [forecast float32 (batch, horizon) original units, scaled float32 (batch, lookback, features)
+    Call: [forecast float32 (batch, horizon) original units, quantiles float32 (batch, horizon, levels)
+        original units (the forecast again for point runs), scaled float32 (batch, lookback, features)
         as the network sees it, length int32 (batch,), scale float64 (batch, features), row int32 (batch,)]
         -> [lower, upper] per level, float32 (batch, horizon) each.
     """
 
-    def __init__(self, multipliers: list[Any], **kwargs: Any):
+    def __init__(self, multipliers: list[Any], sources: list[Any] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.multipliers = [np.asarray(m, dtype="float64") for m in multipliers]
+        self.sources = [tuple(int(i) for i in pair) for pair in (sources or [(-1, -1)] * len(multipliers))]
 
     def call(self, inputs: Any) -> Any:
         from forecaster.layers import SPREAD_FLOOR, valid_steps
 
-        forecast, scaled, length, scale, row = inputs
+        forecast, quantiles, scaled, length, scale, row = inputs
         target = ops.cast(scaled[:, :, 0], "float64")
         # mean absolute step-to-step change over the valid points (forecaster.calibration.window_spreads)
         steps = valid_steps(ops.cast(length, "int32") - 1, ops.shape(scaled)[1] - 1, "float64")
@@ -161,17 +166,26 @@ class IntervalBands(keras.layers.Layer):
         spread = spread * ops.abs(scale[:, :1])  # original units, (batch, 1)
         forecast = ops.cast(forecast, "float64")
         bands = []
-        for table in self.multipliers:
+        for table, (lower_column, upper_column) in zip(self.multipliers, self.sources):
             rows = ops.minimum(ops.cast(row, "int32"), table.shape[0] - 1)  # a pooled table has one row
             half = ops.take(ops.convert_to_tensor(table), rows, axis=0) * spread
-            bands += [ops.cast(forecast - half, "float32"), ops.cast(forecast + half, "float32")]
+            if lower_column < 0:
+                lower, upper = forecast - half, forecast + half
+            else:  # CQR: the quantile interval moved out (or in) by the correction, holding the forecast
+                lower = ops.minimum(ops.cast(quantiles[:, :, lower_column], "float64") - half, forecast)
+                upper = ops.maximum(ops.cast(quantiles[:, :, upper_column], "float64") + half, forecast)
+            bands += [ops.cast(lower, "float32"), ops.cast(upper, "float32")]
         return bands
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return [input_shape[0]] * (2 * len(self.multipliers))
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "multipliers": [m.tolist() for m in self.multipliers]}
+        return {
+            **super().get_config(),
+            "multipliers": [m.tolist() for m in self.multipliers],
+            "sources": [list(pair) for pair in self.sources],
+        }
 
 
 def output_name(level: float) -> str:
@@ -235,13 +249,19 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
             outputs[name] = keras.layers.Reshape(horizon, name=name)(forecast[:, :, i])
     if levels:
         calibration = run.calibration()
-        if scaler_inputs:
-            tables = [calibration.multiplier("", level)[None, :] for level in levels]  # "" : the pooled table
-        else:
-            tables = [np.stack([calibration.multiplier(sid, level) for sid in run.series]) for level in levels]
+        tables, sources = [], []
+        for level in levels:
+            lower, upper, correction = calibration.plan(level, quantiles)
+            if correction is not None:
+                tables.append(correction[None, :])
+            elif scaler_inputs:
+                tables.append(calibration.multiplier("", level)[None, :])  # "": the pooled table
+            else:
+                tables.append(np.stack([calibration.multiplier(sid, level) for sid in run.series]))
+            sources.append((lower, upper))
         # a pooled table has one row and IntervalBands clips the row index to it: any int input serves
-        bands = IntervalBands(tables, name="interval_bands", dtype="float64")(
-            [outputs["forecast"], scaled, n_valid, scale, n_valid if scaler_inputs else row]
+        bands = IntervalBands(tables, sources, name="interval_bands", dtype="float64")(
+            [outputs["forecast"], forecast, scaled, n_valid, scale, n_valid if scaler_inputs else row]
         )
         for k, level in enumerate(levels):
             for side, band in zip(("lo", "hi"), bands[2 * k : 2 * k + 2]):

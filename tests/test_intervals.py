@@ -29,6 +29,24 @@ def test_gaussian_errors_get_nominal_coverage_on_fresh_draws(level):
     assert (np.diff(widths.mean(axis=0)) > 0).all()  # wider where the errors are
 
 
+def test_cqr_widens_quantiles_that_are_too_narrow_to_nominal_coverage():
+    rng = np.random.default_rng(1)
+    n, horizon = 4000, 2
+    spreads = rng.uniform(0.5, 2.0, n)
+
+    def draws(size):
+        return rng.normal(size=(size, horizon)) * 2.0 * spreads[:size, None]  # true sd 2 x spread
+
+    narrow = np.stack([-1.0 * spreads, np.zeros(n), 1.0 * spreads], axis=-1)[:, None, :].repeat(horizon, axis=1)
+    calibration = Calibration.fit(draws(n), np.zeros((n, horizon)), spreads, ["s"] * n, narrow, (0.1, 0.5, 0.9))
+    assert set(calibration.pairs) == {"80"}
+    bands = calibration.bands(np.zeros((n, horizon)), spreads, ["s"] * n, (80.0,), narrow, (0.1, 0.5, 0.9))
+    actual = draws(n)
+    inside = ((actual >= bands["lo_80"]) & (actual <= bands["hi_80"])).mean()
+    assert abs(inside - 0.8) < 4 * np.sqrt(0.8 * 0.2 / n) + 0.005, inside
+    assert (bands["hi_80"] - bands["lo_80"] > 2 * spreads[:, None]).all()  # widened beyond +-1 spread
+
+
 def test_levels_any_order_and_bad_levels():
     assert parse_levels("95,80,80") == (80.0, 95.0)
     for bad in ("0", "100", "120", "abc", "-5"):
@@ -73,12 +91,14 @@ def test_forecast_and_evaluate_with_levels(tmp_path):
     assert result.exit_code == 1 and "quality gate failed" in result.output
 
 
-def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path):
+@pytest.mark.parametrize("quantiles", [[], ["--quantiles", "0.1,0.5,0.9"]])
+def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path, quantiles):
+    """The 80% band of a 0.1/0.9 quantile run is its CQR band; the 95% one (no such pair) a residual band."""
     import tensorflow as tf
 
     data = write_panel(tmp_path / "panel.csv")
     run = tmp_path / "run"
-    assert train(data, PANEL, run).exit_code == 0
+    assert train(data, PANEL, run, *quantiles).exit_code == 0
     out = tmp_path / "fc.csv"
     assert invoke("forecast", run, "--data", data, "--out", out, "--level", "80,95").exit_code == 0
     result = invoke("export", run, "--out", tmp_path / "export", "--level", "80,95")
