@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from forecaster.api import SECTIONS, sections_of
+from forecaster.config import SCALERS, ModelConfig, TrainConfig, WindowConfig
 from forecaster.errors import ForecasterError
 
 # every option defaults to None so a config file can set it instead; api.SECTIONS maps each to its section
@@ -66,6 +67,8 @@ def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
         {name: value for name, value in options.items() if name in SECTIONS},
         read_config_file(config_file) if config_file else None,
     )
+    if "target" not in sections["data"] and sections["data"].get("wide"):
+        sections["data"]["target"] = "value"  # a wide file's values have no column to name: call them value
     if "target" not in sections["data"]:
         raise ForecasterError("--target is required: the column to forecast")
     return sections
@@ -163,11 +166,21 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--lookback", type=int, help="Input steps (default: max(2 seasons, 4 horizons))."),
         click.option("--patch", type=int, help="Input steps per LSTM step (default: one season, or lookback/16)."),
         click.option(
-            "--scaler", type=click.Choice(["standard", "minmax", "robust", "none"]), help="Per-series scaler."
+            "--scaler",
+            type=click.Choice(list(SCALERS)),
+            help=f"Per-series scaler (default {WindowConfig.scaler}).",
         ),
-        click.option("--val-fraction", type=float, help="Share of each series used for validation (default 0.2)."),
+        click.option(
+            "--val-fraction",
+            type=float,
+            help=f"Share of each series used for validation (default {WindowConfig.val_fraction}).",
+        ),
         click.option("--holdout", type=int, help="Steps at the end of each series kept out of training, for evaluate."),
-        click.option("--layers", callback=_csv_list(int), help="Units per recurrent layer, e.g. 64,64."),
+        click.option(
+            "--layers",
+            callback=_csv_list(int),
+            help=f"Units per recurrent layer (default {','.join(map(str, ModelConfig.layers))}).",
+        ),
         click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell (default lstm)."),
         click.option("--bidirectional", is_flag=True, default=None, help="Bidirectional recurrent layers."),
         click.option("--dropout", type=float, help="Dropout between layers."),
@@ -175,7 +188,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--instance-norm",
             help="last, mean, last_std, mean_std or none: subtract each window's last value or mean (and with "
             "_std divide by its spread) before the network; a list (mean_std,last_std) is taken in turn by "
-            "--ensemble members.",
+            "--ensemble members (default mean_std,last_std with two or more series, last with one).",
         ),
         click.option(
             "--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states."
@@ -194,22 +207,39 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--l2", type=float, help="L2 weight decay."),
         click.option("--quantiles", callback=_csv_list(float), help="Quantile levels, e.g. 0.1,0.5,0.9."),
-        click.option("--epochs", type=int, help="Maximum epochs (early stopping ends sooner)."),
-        click.option("--batch-size", type=int, help="Windows per batch."),
-        click.option("--learning-rate", type=float, help="Adam learning rate."),
         click.option(
-            "--loss", type=click.Choice(["mse", "mae", "huber"]), help="Training loss of point forecasts (default mse)."
+            "--epochs", type=int, help=f"Maximum epochs; early stopping ends sooner (default {TrainConfig.epochs})."
+        ),
+        click.option("--batch-size", type=int, help=f"Windows per batch (default {TrainConfig.batch_size})."),
+        click.option(
+            "--learning-rate", type=float, help=f"Adam learning rate (default {TrainConfig.learning_rate:g})."
+        ),
+        click.option(
+            "--loss",
+            type=click.Choice(["mse", "mae", "huber"]),
+            help="Training loss of point forecasts (default mae with two or more series, mse with one).",
         ),
         click.option(
             "--loss-scale",
             type=click.Choice(["series", "window"]),
-            help="window: weigh each window's error by 1/its spread, so every series counts on its own scale.",
+            help="window: weigh each window's error by 1/its spread, so every series counts on its own scale "
+            "(default window with two or more series, series with one).",
         ),
-        click.option("--ensemble", type=int, help="Networks trained with successive seeds, combined by median."),
-        click.option("--clipnorm", type=float, help="Gradient clipping norm."),
-        click.option("--patience", type=int, help="Early-stopping patience in epochs."),
-        click.option("--max-windows-per-epoch", type=int, help="Windows sampled per epoch on large data."),
-        click.option("--seed", type=int, help="Random seed."),
+        click.option(
+            "--ensemble",
+            type=int,
+            help=f"Networks trained with successive seeds, combined by median (default {ModelConfig.ensemble}).",
+        ),
+        click.option("--clipnorm", type=float, help=f"Gradient clipping norm (default {TrainConfig.clipnorm:g})."),
+        click.option(
+            "--patience", type=int, help=f"Early-stopping patience in epochs (default {TrainConfig.patience})."
+        ),
+        click.option(
+            "--max-windows-per-epoch",
+            type=int,
+            help=f"Windows sampled per epoch on large data (default {TrainConfig.max_windows_per_epoch}).",
+        ),
+        click.option("--seed", type=int, help=f"Random seed (default {TrainConfig.seed})."),
     ]
     for option in reversed(options):
         func = option(func)

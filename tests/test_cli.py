@@ -141,3 +141,14 @@ def test_a_tune_folder_names_its_run_and_a_wrong_series_lists_the_right_ones(pan
     assert result.exit_code == 2 and f"its run directory is {tuned / 'best'}" in result.output
     result = invoke("forecast", tuned / "best", "--data", panel_csv, "--out", tmp_path / "f.csv", "--series", "zz")
     assert result.exit_code == 2 and "no series 'zz' in the data; it has a, b, c" in result.output
+
+
+def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
+    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=40, freq="D"), "a": range(40), "b": range(40)})
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    result = invoke("doctor", tmp_path / "wide.csv", "--time-col", "date", "--wide")
+    assert result.exit_code == 0, result.output
+    assert "2 series" in result.output
+    help_text = " ".join(invoke("train", "--help").output.split())
+    for shown in ("(default 30)", "(default 128)", "(default 0.001)", "(default 5)", "(default 64,64)", "(default 3)"):
+        assert shown in help_text, shown
