@@ -33,6 +33,9 @@ class DataConfig:
     fill: str = "error"
     season: int | None = None
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
 
 @dataclass(frozen=True)
 class WindowConfig:
@@ -45,6 +48,9 @@ class WindowConfig:
     scaler: str = "standard"
     val_fraction: float = 0.2
     holdout: int = 0
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,9 @@ class ModelConfig:
     ensemble: int = 3  # networks trained with seeds seed, seed+1, ...; the forecast is their median
     use_cudnn: str | bool = "auto"
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -88,6 +97,9 @@ class TrainConfig:
     seed: int = 0
     deterministic: bool = True  # tf op determinism: identical runs for the same data, config and seed
     verbose: int = 1
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -120,9 +132,7 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
             f"unknown {cls.__name__} setting(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}"
         )
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-    for name, value in values.items():
-        check_setting(name, value)
-    return cls(**values)
+    return cls(**values)  # each config checks its own fields (check_fields)
 
 
 def _positive_int(value: Any) -> bool:
@@ -198,6 +208,13 @@ def check_setting(name: str, value: Any) -> None:
         shown = repr(value)
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise ForecasterError(f"--{name.replace('_', '-')} must be {rule[1]}, got {shown}")
+
+
+def check_fields(config: Any) -> None:
+    """Every field of a config dataclass against SETTING_RULES: so a config is valid however it is made
+    (options, a config file, a run's config.json, or code)."""
+    for item in fields(config):
+        check_setting(item.name, getattr(config, item.name))
 
 
 def check_settings(sections: dict[str, dict[str, Any]]) -> None:

@@ -82,6 +82,11 @@ class Panel:
         return max((span.total_seconds() for span in spans), default=0.0)
 
 
+def first_few(ids: list[str], shown: int = 5) -> str:
+    """Series ids for a note: the first few, then '...'."""
+    return ", ".join(ids[:shown]) + (" ..." if len(ids) > shown else "")
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -12,7 +12,7 @@ import pandas as pd
 from forecaster.baselines import baseline_forecast
 from forecaster.calendar import unix_seconds
 from forecaster.config import WindowConfig
-from forecaster.data import Panel, future_times, load_panel
+from forecaster.data import Panel, first_few, future_times, load_panel
 from forecaster.errors import ForecasterError
 from forecaster.runs import Run
 from forecaster.scaling import AffineScaler, fit_scaler
@@ -22,9 +22,6 @@ from forecaster.windowing import WindowSource, valid_lengths
 def quantile_column(level: float) -> str:
     """The CSV column of a quantile level: 0.1 -> q_10, 0.05 -> q_5, 0.975 -> q_97.5."""
     return f"q_{100 * level:g}"
-
-
-METHODS = ("model", "seasonal_naive", "naive")  # what made a series' forecast rows (the CSV's `method`)
 
 
 def load_forecast_panel(run: Run, data_path: str | Path) -> Panel:
@@ -39,7 +36,7 @@ def trained_panel(run: Run, panel: Panel) -> Panel:
         panel.series = [s for s in panel.series if s.series_id in run.series]
         panel.notes.append(
             f"left out {len(others)} series the run did not train on (no unseen tail is known for them): "
-            f"{', '.join(others[:5])}{' ...' if len(others) > 5 else ''}"
+            f"{first_few(others)}"
         )
         if not panel.series:
             raise ForecasterError(f"{panel.path}: none of its series was trained on by this run; nothing to backtest")
@@ -51,7 +48,7 @@ class ForecastPlan:
     """How each series of a panel is forecast: its scaler and the method that makes its rows."""
 
     scalers: list[AffineScaler]
-    methods: list[str]  # one of METHODS per series
+    methods: list[str]  # per series: "model", "seasonal_naive" or "naive" (the CSV's `method`)
     notes: list[str]
 
 
@@ -81,7 +78,7 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
     if unseen:
         notes.append(
             f"{len(unseen)} series not trained on, forecast by the model with a scaler fitted on their given "
-            f"history: {', '.join(unseen[:5])}{' ...' if len(unseen) > 5 else ''}"
+            f"history: {first_few(unseen)}"
         )
     if fallback:
         reason = f"fewer than {needed} points" + (
@@ -89,7 +86,7 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
         )
         notes.append(
             f"{len(fallback)} series ({reason}) forecast by seasonal naive or naive instead of the model "
-            f"(column `method`): {', '.join(fallback[:5])}{' ...' if len(fallback) > 5 else ''}"
+            f"(column `method`): {first_few(fallback)}"
         )
     return ForecastPlan(scalers, methods, notes)
 

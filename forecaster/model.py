@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from forecaster.config import CELLS, INSTANCE_NORMS, LOSSES, POOLINGS, ModelConfig, check_choice
+from forecaster.config import LOSSES, ModelConfig, check_choice
 from forecaster.errors import ForecasterError
 from forecaster.layers import (
     AddReference,
@@ -21,26 +21,9 @@ from forecaster.layers import (
 
 
 def validate_model_config(cfg: ModelConfig) -> None:
-    check_choice("cell", cfg.cell, CELLS)
-    for mode in cfg.instance_norm.split(","):
-        check_choice("instance_norm", mode, INSTANCE_NORMS)
-    check_choice("pooling", cfg.pooling, POOLINGS)
-    if cfg.patch < 1 or cfg.lookback % cfg.patch:
+    """What relates fields to each other (each field alone is checked by ModelConfig itself)."""
+    if cfg.lookback % cfg.patch:
         raise ForecasterError(f"--lookback ({cfg.lookback}) must be a multiple of --patch ({cfg.patch})")
-    if not cfg.layers or min(cfg.layers) < 1:
-        raise ForecasterError("--layers needs one or more positive sizes, e.g. --layers 64,64")
-    if not 0.0 <= cfg.dropout < 1.0:
-        raise ForecasterError(f"--dropout must be in [0, 1), got {cfg.dropout}")
-    if cfg.quantiles and (
-        sorted(cfg.quantiles) != list(cfg.quantiles)
-        or len(cfg.quantiles) % 2 == 0
-        or not all(0 < q < 1 for q in cfg.quantiles)
-    ):
-        raise ForecasterError(
-            "--quantiles must be an odd number of ascending levels in (0, 1) around the median, e.g. 0.1,0.5,0.9"
-        )
-    if cfg.ensemble < 1:
-        raise ForecasterError(f"--ensemble must be at least 1, got {cfg.ensemble}")
     if cfg.series_embedding and cfg.n_series < 1:
         raise ForecasterError("--series-embedding needs the number of series (n_series) in the model config")
 

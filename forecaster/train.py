@@ -13,7 +13,7 @@ import numpy as np
 
 from forecaster.calendar import resolve_cycles, step_seconds, unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
-from forecaster.data import Panel, file_sha256, load_panel
+from forecaster.data import Panel, file_sha256, first_few, load_panel
 from forecaster.errors import ForecasterError
 from forecaster.runs import (
     CALIBRATION_FILE,
@@ -315,8 +315,7 @@ def train_run(
     if prepared.dropped:
         log(
             f"note: {len(prepared.dropped)} series too short to train on (need {min_length(cfg.window)} points) "
-            f"are left out of training; `forecast` still forecasts them: {', '.join(prepared.dropped[:5])}"
-            f"{' ...' if len(prepared.dropped) > 5 else ''}"
+            f"are left out of training; `forecast` still forecasts them: {first_few(prepared.dropped)}"
         )
     log(
         f"{len(prepared.kept)} series, frequency {panel.freq}, season {season}, lookback {cfg.window.lookback}, "
