@@ -90,8 +90,46 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was written over earlier results", err=True)
             sys.exit(130)
+        except OSError as exc:  # disk full, read-only or vanished output: what was there before is intact
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}; nothing was written over earlier results", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+DEFAULT_OUTPUT: dict[str, Callable[[dict[str, Any]], Path]] = {
+    "train": lambda given: Path("models") / Path(given["data"]).stem,
+    "tune": lambda given: Path("models") / f"{Path(given['data']).stem}_tuned",
+    "forecast": lambda given: Path(given["run_dir"]) / "forecast.csv",
+    "evaluate": lambda given: Path(given["run_dir"]) / "evaluation",
+    "export": lambda given: Path(given["run_dir"]) / "export",
+}
+
+
+def output_path(command: str, given: dict[str, Any]) -> Path:
+    """Where `command` writes: --out, else its default."""
+    return Path(given.get("out") or DEFAULT_OUTPUT[command](given))
+
+
+def plot_output_path(given: dict[str, Any]) -> Path:
+    """The forecast plot: --plot, else beside the forecast CSV (--out elsewhere keeps the run's plot)."""
+    return Path(given.get("plot") or output_path("forecast", given).with_suffix(".png"))
+
+
+def check_outputs(command: str, given: dict[str, Any]) -> None:
+    """Refuse, before any work, an output that would replace what forecaster did not make, or that
+    cannot be written."""
+    from forecaster.runs import check_replaceable, check_replaceable_file, check_search_folder, check_writable
+
+    if command == "forecast":
+        for option, path in (("--out", output_path(command, given)), ("--plot", plot_output_path(given))):
+            check_replaceable_file(path, option)
+            check_writable(path)
+    elif command == "tune" and not given.get("worker"):
+        check_search_folder(output_path(command, given))
+    elif command in DEFAULT_OUTPUT:
+        check_replaceable(output_path(command, given))
 
 
 def check_before_work(command: str, arguments: dict[str, Any]) -> None:
@@ -105,6 +143,8 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     run_dir = arguments.get("run_dir")
     if run_dir is not None and not Path(run_dir).is_dir():
         raise ForecasterError(f"{run_dir}: no such run directory; train one with `forecaster train`")
+    if command in DEFAULT_OUTPUT and (arguments.get("data") or arguments.get("run_dir")):
+        check_outputs(command, arguments)
     if arguments.get("level") is not None:
         from forecaster.calibration import parse_levels
 
@@ -152,11 +192,15 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @user_errors
 def doctor(data: str, as_json: bool, **options: Any) -> None:
-    """Report on DATA before training: lengths, frequency, gaps, and what will be padded or dropped."""
+    """Report on DATA before training: lengths, frequency, gaps, and what will be padded or dropped.
+
+    Exits 2 when it finds a problem that makes `train` refuse the file with the same options."""
     from forecaster.doctor import diagnose, render
 
     report = diagnose(data, sections_from(options))
     click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
+    if report["problems"]:
+        sys.exit(2)
 
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -275,7 +319,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
         sections["train"]["verbose"] = 0
     elif not sys.stdout.isatty():
         sections["train"]["verbose"] = 2  # one plain line per epoch in logs, not a progress bar's escapes
-    out_dir = Path(out or Path("models") / Path(data).stem)
+    out_dir = output_path("train", {"data": data, "out": out})
     try:
         report = train_run(data, sections, out_dir, log, fresh=fresh)
     except KeyboardInterrupt:
@@ -324,7 +368,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     search = {name: options.pop(name) for name in ("tuner", "max_trials", "max_minutes", "overwrite", "worker_id")}
     mixed_precision = options.pop("mixed_precision")
     sections = sections_from(options)
-    out_dir = Path(out or Path("models") / f"{Path(data).stem}_tuned")
+    out_dir = output_path("tune", {"data": data, "out": out})
     summary = tune_run(
         data, sections, out_dir, chief=chief, worker=worker, mixed_precision=mixed_precision, log=log, **search
     )
@@ -366,8 +410,8 @@ def forecast(
         log(f"note: {note}")
     history = recent_history(panel, run, list(series) if series else None)
     frame = forecast_frame(run, panel, run.load_model(), plan, levels)
-    out_path = Path(out or Path(run_dir) / "forecast.csv")
-    plot_path = Path(plot or out_path.with_suffix(".png"))  # beside the CSV: --out elsewhere keeps the run's plot
+    out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
+    plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot})
     time_col = run.config.data.time_col or "step"
     id_col = run.config.data.id_col or "series"
     with atomic_file(out_path) as tmp:
@@ -434,7 +478,7 @@ def evaluate(
     horizon = run.config.window.horizon
     backtest = run_backtest(run, panel, run.load_model(), folds, step or horizon, season, levels)
     report, per_series = summarise(backtest, run, panel, season)
-    out_dir = Path(out or Path(run_dir) / "evaluation")
+    out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
     with atomic_directory(out_dir) as staging:
         write_json(staging / "metrics.json", report)
         per_series.to_csv(staging / "per_series.csv", index=False)
@@ -483,7 +527,7 @@ def export(run_dir: str, out: str | None, fmt: str, level: str | None) -> None:
     from forecaster.runs import load_run
 
     levels = parse_levels(level)
-    saved = export_run(load_run(run_dir), out or Path(run_dir) / "export", fmt, levels)
+    saved = export_run(load_run(run_dir), output_path("export", {"run_dir": run_dir, "out": out}), fmt, levels)
     click.echo(f"{fmt} written to {saved} (inputs and outputs: {saved.parent / 'manifest.json'})")
 
 

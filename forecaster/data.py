@@ -503,6 +503,10 @@ def _infer_freq(
     return max(votes, key=lambda k: votes[k])
 
 
+def filled_note(sid: str, count: int, fill: str) -> str:
+    return f"series {sid!r}: filled {count} missing value(s) by {fill}"
+
+
 def _regularise(
     sid: str,
     times: np.ndarray,
@@ -541,7 +545,7 @@ def _regularise(
             )
         method = "linear" if cfg.fill == "interpolate" else None
         filled = indexed.interpolate(method=method, limit_direction="both") if method else indexed.ffill().bfill()
-        notes.append(f"series {sid!r}: filled {int(missing.sum())} missing value(s) by {cfg.fill}")
+        notes.append(filled_note(sid, int(missing.sum()), cfg.fill))
         indexed = filled
     return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()))
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from forecaster.config import DataConfig, _build
-from forecaster.data import load_panel
+from forecaster.data import filled_note, first_few, load_panel
 from forecaster.forecast import forecast_method
 from forecaster.train import resolve_config
 from forecaster.windowing import min_length, split_series
@@ -39,9 +39,15 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
             }
         )
     problems = []
-    with_gaps = [s for s in series if s["gaps_or_empty"]]
-    if with_gaps and data_cfg.fill == "error":
-        problems.append(f"{len(with_gaps)} series have gaps or empty cells: train with --fill interpolate or ffill")
+    notes = panel.notes
+    with_gaps = [s for s in panel.series if s.n_filled]
+    if with_gaps and data_cfg.fill == "error":  # the file was read with interpolate only to count the gaps
+        counted = {filled_note(s.series_id, s.n_filled, "interpolate") for s in with_gaps}
+        notes = [note for note in notes if note not in counted]
+        problems.append(
+            f"{len(with_gaps)} series have gaps or empty cells ({first_few([s.series_id for s in with_gaps])}): "
+            "train refuses the file with --fill error; pass --fill interpolate or --fill ffill, or fix the file"
+        )
     if all(str(s["fate"]).startswith("too short") for s in series):
         problems.append(f"every series is shorter than the {min_length(w)} points training needs")
     return {
@@ -55,7 +61,7 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "lookback": w.lookback,
         "patch": w.patch,
         "min_length": min_length(w),
-        "notes": panel.notes,
+        "notes": notes,
         "problems": problems,
         "series": series,
     }

@@ -19,7 +19,7 @@ def _pyplot() -> Any:
 
 def _save(plt: Any, fig: Any, path: Path) -> None:
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, metadata={"Software": "forecaster"})  # how forecaster knows its own plots
     plt.close(fig)
 
 

@@ -9,6 +9,7 @@ saved by another command is never resumed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -17,9 +18,26 @@ from typing import Any
 import keras
 import numpy as np
 
+from forecaster.errors import ForecasterError
 from forecaster.runs import atomic_file
 
 STATE_FILE = "state.json"
+
+
+def save_arrays(path: Path, arrays: dict[str, Any]) -> None:
+    """numpy's own file writing, not h5py's: a full disk is a plain OSError (h5py segfaulted on it), and a
+    partly written file is removed."""
+    try:
+        with path.open("wb") as handle:
+            np.savez(handle, **arrays)
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def load_arrays(path: Path) -> list[Any]:
+    with np.load(path, allow_pickle=False) as saved:
+        return [saved[f"w{i}"] for i in range(len(saved.files))]
 
 
 def state_dir(out: Path) -> Path:
@@ -76,10 +94,12 @@ class ResumableTraining(keras.callbacks.Callback):
         if state is None:
             return 0, False
         model.optimizer.build(model.trainable_variables)
-        model.load_weights(self.directory / state["weights"])
+        with np.load(self.directory / state["weights"], allow_pickle=False) as saved:
+            model.set_weights([saved[f"w{i}"] for i in range(len(model.weights))])
+            for i, variable in enumerate(model.optimizer.variables):
+                variable.assign(saved[f"o{i}"])
         if state.get("best_weights"):
-            with np.load(self.directory / state["best_weights"], allow_pickle=False) as best:
-                self._best_weights = [best[f"w{i}"] for i in range(len(best.files))]
+            self._best_weights = load_arrays(self.directory / state["best_weights"])
         self.history = state["history"]
         self._counters = state["counters"]
         return int(state["epoch"]), bool(state.get("finished"))
@@ -99,15 +119,25 @@ class ResumableTraining(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.history.append({key: float(value) for key, value in (logs or {}).items()})
-        self.directory.mkdir(parents=True, exist_ok=True)
-        weights = f"epoch-{epoch + 1}.weights.h5"
-        self.model.save_weights(self.directory / weights)
+        weights = f"epoch-{epoch + 1}.npz"
+        arrays = {f"w{i}": w for i, w in enumerate(self.model.get_weights())}
+        arrays.update({f"o{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
         best_weights = None
-        if self.early_stopping.best_weights is not None:
-            best_weights = f"best-{epoch + 1}.npz"
-            np.savez(
-                self.directory / best_weights, **{f"w{i}": w for i, w in enumerate(self.early_stopping.best_weights)}
-            )
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            save_arrays(self.directory / weights, arrays)
+            if self.early_stopping.best_weights is not None:
+                best_weights = f"best-{epoch + 1}.npz"
+                save_arrays(
+                    self.directory / best_weights, {f"w{i}": w for i, w in enumerate(self.early_stopping.best_weights)}
+                )
+        except OSError as exc:  # disk full, read-only: the previous epoch's state stays valid
+            with contextlib.suppress(OSError):
+                self.directory.rmdir()  # only if nothing was ever saved there
+            raise ForecasterError(
+                f"{self.directory}: cannot save the training state after epoch {epoch + 1} ({exc.strerror or exc}); "
+                "free some space or choose another --out, then run the same command again"
+            ) from None
         es, plateau = self.early_stopping, self.plateau
         state = {
             "fingerprint": self.fingerprint,
@@ -127,7 +157,7 @@ class ResumableTraining(keras.callbacks.Callback):
         }
         with atomic_file(self.directory / STATE_FILE) as staging:  # the commit point of this epoch
             staging.write_text(json.dumps(state))
-        for old in [*self.directory.glob("*.weights.h5"), *self.directory.glob("*.npz")]:
+        for old in self.directory.glob("*.npz"):
             if old.name not in (weights, best_weights):
                 old.unlink()
 

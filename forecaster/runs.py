@@ -136,6 +136,70 @@ def check_replaceable(target: Path) -> None:
         )
     if target.exists() and not target.is_dir():
         raise ForecasterError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
+    check_writable(target)
+
+
+def check_search_folder(target: Path) -> None:
+    """A `forecaster tune` folder is written into (and resumed): refuse one that holds anything else."""
+    target = Path(target)
+    ours = made_by_forecaster(target) or (target / "search" / "forecaster").is_dir()
+    if target.is_dir() and not ours and any(target.iterdir()):
+        raise ForecasterError(
+            f"{target}: exists and was not made by forecaster; nothing was changed: choose a new --out"
+        )
+    if target.exists() and not target.is_dir():
+        raise ForecasterError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
+    check_writable(target)
+
+
+def check_writable(target: Path) -> None:
+    """Refuse, before any work, an output whose nearest existing folder cannot take a new entry (read-only,
+    no permission) — rather than fail after training."""
+    folder = Path(target).absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    try:
+        Path(tempfile.mkdtemp(dir=folder, prefix=".forecaster-probe-")).rmdir()
+    except OSError as exc:
+        raise ForecasterError(f"{target}: cannot write in {folder} ({exc.strerror}); choose another --out") from None
+
+
+PNG_SIGNATURE = b"Software\x00forecaster"  # the tEXt chunk every plot of ours carries (forecaster.plots)
+
+
+def made_file_by_forecaster(path: Path) -> bool:
+    """Whether the file `path` is an output of this tool: it lies in one of our directories, or it is a
+    forecast CSV (its header has our `forecast` and `method` columns) or a plot of ours."""
+    if made_by_forecaster(path.parent):
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    if path.suffix.lower() == ".png":
+        return PNG_SIGNATURE in head
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+    return {"forecast", "method"} <= set(header)
+
+
+def check_replaceable_file(target: Path, option: str) -> None:
+    """Refuse an output file path that holds something this tool did not make (a user's file, a folder)."""
+    target = Path(target)
+    if target.is_dir():
+        raise ForecasterError(f"{option} {target}: is a directory; give a file path")
+    if target.exists() and not made_file_by_forecaster(target):
+        raise ForecasterError(
+            f"{option} {target}: exists and was not written by forecaster; nothing was changed: choose another "
+            "path (forecaster only ever replaces its own forecasts and plots)"
+        )
+
+
+def follow_umask(path: Path, directory: bool) -> None:
+    """Give a path made by mkdtemp/mkstemp (0700/0600) the permissions the user's umask asks for."""
+    mask = os.umask(0)
+    os.umask(mask)
+    path.chmod((0o777 if directory else 0o666) & ~mask)
 
 
 def recover(target: Path) -> None:
@@ -165,11 +229,17 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         recover(target)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+        follow_umask(staging, directory=True)
         (staging / MARKER).write_text('{"made_by": "forecaster"}\n')
     except OSError as exc:
         raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another --out") from None
     try:
-        yield staging
+        try:
+            yield staging
+        except OSError as exc:  # disk full or the like while writing: the previous output is untouched
+            raise ForecasterError(
+                f"{target}: cannot write the output ({exc.strerror or exc}); nothing was changed there"
+            ) from None
         retired = None
         if target.exists():
             retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
@@ -257,10 +327,14 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
 def atomic_file(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target` (same suffix); on success it replaces `target` in one rename."""
     target = Path(target)
+    prefix = f".{target.stem}.tmp-"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.tmp-", suffix=target.suffix)
+        for debris in target.parent.glob(f"{prefix}*{target.suffix}"):  # left by a killed command
+            debris.unlink(missing_ok=True)
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=target.suffix)
         os.close(handle)
+        follow_umask(Path(name), directory=False)
     except OSError as exc:
         raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another path") from None
     staging = Path(name)

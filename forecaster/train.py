@@ -85,6 +85,12 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     if horizon < 1:
         raise ForecasterError(f"--horizon must be at least 1, got {horizon}")
     longest = max(len(s) for s in panel.series) - int(window_raw.get("holdout", 0))
+    if window_raw.get("lookback") and int(window_raw["lookback"]) + horizon > longest:
+        raise ForecasterError(
+            f"--lookback {window_raw['lookback']} with --horizon {horizon} is longer than the longest series "
+            f"({longest} points{' after the holdout' if window_raw.get('holdout') else ''}): "
+            f"choose --lookback {max(1, longest - horizon)} or less"
+        )
     lookback = int(window_raw.get("lookback") or default_lookback(season, horizon, longest, found.cycles))
     patch = int(window_raw.get("patch") or default_patch(season, lookback))
     lookback = -(-lookback // patch) * patch  # round up to whole patches

@@ -33,6 +33,7 @@ from keras_tuner.src import config as kt_config
 from forecaster.config import RunConfig
 from forecaster.data import Panel, load_panel
 from forecaster.errors import ForecasterError
+from forecaster.runs import MARKER, check_search_folder
 from forecaster.train import Log, Prepared, default_lookback, prepare, resolve_config, train_run, training_data
 
 SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived from the data (`lookback_choices`)
@@ -388,6 +389,8 @@ def tune_run(
         raise ForecasterError(f"--max-trials must be at least 1, got {max_trials}")
     out = Path(out)
     search_dir = out / "search"
+    if not worker:
+        check_search_folder(out)
     if overwrite and not worker:
         shutil.rmtree(search_dir, ignore_errors=True)
     panel = load_panel(data_path, _build(DataConfig, sections["data"]))
@@ -398,6 +401,9 @@ def tune_run(
     longest = max(len(s) for s in panel.series) - base.window.holdout
     space = search_space(base, season, longest, dict(sections.get("tune", {})))
     defaults = untuned(base)
+    if not worker:  # the folder is ours from now on (resumable, replaceable by the next search)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).write_text('{"made_by": "forecaster"}\n')
     sections = {name: dict(values) for name, values in sections.items() if name != "tune"}
     sections["window"]["min_context"] = base.window.min_context  # the same training windows' floor in every trial
     objective = kt.Objective("val_loss" if base.model.quantiles else "val_mse", direction="min")

@@ -191,8 +191,9 @@ def test_every_command_refuses_bad_data_the_same_way(single_run, tmp_path, comma
         "evaluate": ["evaluate", str(single_run), "--data", str(data), "--out", str(tmp_path / "eval")],
     }[command]
     result = CliRunner().invoke(main, args)
-    if command == "doctor" and name in ("empty cell", "NaN cell"):  # doctor reports them, with the fix
-        assert result.exit_code == 0 and "problem: 1 series have gaps or empty cells" in result.output
+    if command == "doctor" and name in ("empty cell", "NaN cell"):  # doctor reports them, with the fix,
+        assert result.exit_code == 2 and "problem: 1 series have gaps or empty cells" in result.output
+        assert "filled" not in result.output  # and, like train under --fill error, fills nothing
         return
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
@@ -216,6 +217,7 @@ def test_every_command_refuses_bad_data_the_same_way(single_run, tmp_path, comma
         (["--quantiles", "0.1,0.5,0.5"], "--quantiles must be an odd number of distinct"),
         (["--ensemble", "0"], "--ensemble must be"),
         (["--instance-norm", "mean_std,bogus"], "--instance-norm must be one of"),
+        (["--lookback", "100000"], "is longer than the longest series (50 points): choose --lookback 47 or less"),
     ],
 )
 def test_bad_option_values_are_one_line_before_any_work(tmp_path, option, message):
@@ -244,3 +246,12 @@ def test_config_file_values_of_the_wrong_type_are_one_line(tmp_path, toml, messa
     result = CliRunner().invoke(main, ["train", str(data), "--target", "y", "--config", str(config)])
     assert result.exit_code == 2 and message in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_doctor_gives_trains_verdict_on_a_lookback_longer_than_the_data(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("y\n" + "\n".join(str(i) for i in range(50)) + "\n")
+    args = [str(data), "--target", "y", "--horizon", "3", "--lookback", "100000"]
+    for command in ("doctor", "train"):
+        result = CliRunner().invoke(main, [command, *args])
+        assert result.exit_code == 2 and "longer than the longest series (50 points)" in result.output, command

@@ -1,5 +1,6 @@
 """Interrupted training: kill -9 and Ctrl-C at a random point, then the same command again."""
 
+import contextlib
 import json
 import os
 import random
@@ -9,6 +10,7 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 from cli_helpers import SINE, invoke, train
 
 from forecaster.resume import STATE_FILE, ResumableTraining, state_dir
@@ -129,3 +131,41 @@ def test_state_saved_by_another_command_is_discarded(tmp_path):
     )
     assert resumable.saved_state() is None
     assert not directory.exists()
+
+
+@contextlib.contextmanager
+def small_disk(path, size, *options):
+    """A tmpfs of `size` at `path` (root only; skipped where mounting is not allowed)."""
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *options]), "tmpfs", str(path)],
+                             capture_output=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
+
+
+@pytest.mark.parametrize(
+    ("size", "where"),  # full at the first epoch's state, a later epoch's, the run directory itself
+    [("200k", "state after epoch 1"), ("900k", "state after epoch 2"), ("1600k", "cannot write the output")],
+)
+def test_a_full_disk_is_one_line_and_no_crash(sine_csv, tmp_path, size, where):
+    with small_disk(tmp_path / "disk", size) as disk:
+        command = [sys.executable, "-m", "forecaster.cli", "train", str(sine_csv), *SINE, "--epochs", "3",
+                   "--patience", "9", "--ensemble", "1", "--quiet", "--out", str(disk / "run")]  # fmt: skip
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 2, done.stdout + done.stderr  # not -11 (h5py segfaulted on a full disk)
+        assert "No space left on device" in done.stderr and where in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+        assert not (disk / "run").exists()
+        assert not [p for p in disk.glob(".run.tmp-*")]  # nothing half-written
+
+
+def test_a_read_only_output_is_refused_before_training(sine_csv, tmp_path):
+    with small_disk(tmp_path / "disk", "1m", "ro") as disk:
+        result = train(sine_csv, SINE, disk / "run")
+        assert result.exit_code == 2 and "cannot write in" in result.output, result.output
+        assert "Epoch" not in result.output and len(result.output.strip().splitlines()) == 1

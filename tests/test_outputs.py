@@ -108,3 +108,45 @@ def test_a_run_directory_is_untrusted_input(sine_csv, tmp_path):
         result = invoke("forecast", run, "--data", sine_csv, "--out", tmp_path / "x.csv")
         assert result.exit_code == 2 and "scaler values out of range" in result.output, (scale, result.output)
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_forecast_files_replace_only_forecasters_own(sine_csv, tmp_path):
+    run = tmp_path / "run"
+    assert train(sine_csv, SINE, run).exit_code == 0
+    mine = tmp_path / "report.csv"
+    mine.write_text("quarter,sales\nq1,10\n")
+    picture = tmp_path / "holiday.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n not a plot of ours")
+    for option, path in (("--out", mine), ("--plot", picture)):
+        before = path.read_bytes()
+        result = invoke("forecast", run, "--data", sine_csv, option, path)
+        assert result.exit_code == 2 and "was not written by forecaster" in result.output, result.output
+        assert path.read_bytes() == before and len(result.output.strip().splitlines()) == 1
+    ours = tmp_path / "fc.csv"
+    (tmp_path / ".fc.tmp-killed.csv").write_text("left by a killed forecast")
+    for _ in range(2):  # the second forecast replaces the first one's CSV and plot: forecaster wrote them
+        result = invoke("forecast", run, "--data", sine_csv, "--out", ours)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv", "fc.png", "holiday.png", "report.csv", "run",
+                                                          "sine.csv"]  # fmt: skip
+
+
+def test_a_tune_folder_must_be_forecasters_or_new(sine_csv, tmp_path):
+    folder = users_folder(tmp_path / "work")
+    before = contents(folder)
+    result = invoke("tune", sine_csv, *SINE, "--max-trials", "1", "--out", folder)
+    assert result.exit_code == 2 and "was not made by forecaster" in result.output, result.output
+    assert contents(folder) == before
+
+
+def test_outputs_follow_the_umask(sine_csv, tmp_path):
+    old = os.umask(0o027)
+    try:
+        run = tmp_path / "run"
+        assert train(sine_csv, SINE, run).exit_code == 0
+        assert invoke("forecast", run, "--data", sine_csv).exit_code == 0
+    finally:
+        os.umask(old)
+    assert run.stat().st_mode & 0o777 == 0o750
+    for name in ("model.keras", "manifest.json", "forecast.csv", "forecast.png"):
+        assert (run / name).stat().st_mode & 0o777 == 0o640, name
