@@ -34,6 +34,7 @@ SECTIONS = {
     "freq": "data",
     "fill": "data",
     "season": "data",
+    "dayfirst": "data",
     "horizon": "window",
     "lookback": "window",
     "patch": "window",

@@ -47,6 +47,11 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--season", type=int, help="Season length in steps (default from the frequency)."),
         click.option(
+            "--dayfirst/--monthfirst",
+            default=None,
+            help="Numeric dates such as 03/04/2021: day or month first (default: decided by a value above 12).",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(dir_okay=False),

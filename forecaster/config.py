@@ -32,6 +32,7 @@ class DataConfig:
     freq: str | None = None
     fill: str = "error"
     season: int | None = None
+    dayfirst: bool | None = None  # numeric dates such as 03/04/2021; None: decided by the data
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -197,6 +198,7 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
     "loss_scale": (lambda v: v in LOSS_SCALES, f"one of {', '.join(LOSS_SCALES)}"),
     "instance_norm": (_choice_list(INSTANCE_NORMS), f"one of {', '.join(INSTANCE_NORMS)}, or a list of them"),
     **{name: (lambda v: isinstance(v, bool), "true or false") for name in ("wide", "bidirectional", "linear_skip")},
+    "dayfirst": (lambda v: v is None or isinstance(v, bool), "true or false"),
     **{name: (lambda v: v is None or isinstance(v, str), "text") for name in ("target", "time_col", "id_col", "freq")},
 }
 

@@ -227,7 +227,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     value_cols = [target, *cfg.features]
     for col in value_cols:
         frame[col] = _numeric_column(frame, col, path)
-    time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path)
+    time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst)
     frame["_time"] = time_values
     if cfg.time_col:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
@@ -382,7 +382,9 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
     return values
 
 
-def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: str) -> tuple[pd.Series, bool]:
+def _time_column(
+    frame: pd.DataFrame, time_col: str | None, id_col: str, path: str, dayfirst: bool | None
+) -> tuple[pd.Series, bool]:
     if time_col is None:
         return frame.groupby(id_col, sort=False, observed=True).cumcount().astype("int64"), False
     raw = frame[time_col]
@@ -390,7 +392,7 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
         row = _row(frame, raw.isna())
         raise ForecasterError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
-        return _time_categories(frame, raw, time_col, path)
+        return _time_categories(frame, raw, time_col, path, dayfirst)
     elif pd.api.types.is_integer_dtype(raw):
         return raw.astype("int64"), False
     elif pd.api.types.is_float_dtype(raw):  # 1700.0: a year or a step, never nanoseconds since 1970
@@ -402,7 +404,7 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
             )
         return raw.astype("int64"), False
     else:
-        parsed = _parse_times(raw, time_col, path)
+        parsed = _parse_times(raw, time_col, path, dayfirst)
     bad = parsed.isna()
     if bad.any():
         row = _row(frame, bad)
@@ -414,7 +416,9 @@ def _time_column(frame: pd.DataFrame, time_col: str | None, id_col: str, path: s
     return parsed, True
 
 
-def _time_categories(frame: pd.DataFrame, raw: pd.Series, time_col: str, path: str) -> tuple[pd.Series, bool]:
+def _time_categories(
+    frame: pd.DataFrame, raw: pd.Series, time_col: str, path: str, dayfirst: bool | None
+) -> tuple[pd.Series, bool]:
     """Parse each distinct timestamp of a categorical time column once and keep the column categorical,
     its categories the sorted times (so a row's code orders it in time, and a row costs 4 bytes, not 8)."""
     codes = raw.cat.codes.to_numpy()
@@ -422,7 +426,7 @@ def _time_categories(frame: pd.DataFrame, raw: pd.Series, time_col: str, path: s
     numbers = pd.to_numeric(text, errors="coerce")
     is_datetime = not (numbers.notna().all() and (numbers == numbers.round()).all())
     if is_datetime:
-        parsed = _parse_times(text, time_col, path)
+        parsed = _parse_times(text, time_col, path, dayfirst)
         if parsed.isna().any():
             bad = np.isin(codes, np.flatnonzero(parsed.isna()))
             raise ForecasterError(
@@ -442,14 +446,25 @@ def _time_categories(frame: pd.DataFrame, raw: pd.Series, time_col: str, path: s
 NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(?:\D|$)"  # 13/01/2021, 1.2.21, 01-13-2021
 
 
-def day_first(raw: pd.Series, time_col: str, path: str) -> bool:
-    """Whether dates such as 13/01/2021 put the day first: decided by a first field above 12 (day
-    first) or a second one above 12 (month first); refused when the file shows neither (or both)."""
+def day_first(raw: pd.Series, time_col: str, path: str, given: bool | None = None) -> bool:
+    """Whether dates such as 13/01/2021 put the day first: as `given` (--dayfirst/--monthfirst), else
+    decided by a first field above 12 (day first) or a second one above 12 (month first); refused when
+    the file shows neither, or contradicts what was given."""
     fields = raw.astype(str).str.extract(NUMERIC_DATE)
     matched = fields[0].notna()
     if not matched.any():
-        return False
+        return bool(given)
     first, second = fields.loc[matched, 0].astype(int), fields.loc[matched, 1].astype(int)
+    for dayfirst, month in ((True, second), (False, first)):
+        if given is dayfirst and (month > 12).any():
+            example = raw[matched][(month > 12).to_numpy()].iloc[0]
+            order = "day" if dayfirst else "month"
+            raise ForecasterError(
+                f"{path}: column {time_col!r}: {str(example)[:30]!r} cannot be {order} first (its month would be "
+                f"above 12); leave out --{order}first to let the data decide"
+            )
+    if given is not None:
+        return given
     if (first > 12).any() and not (second > 12).any():
         return True
     if (second > 12).any() and not (first > 12).any():
@@ -457,14 +472,14 @@ def day_first(raw: pd.Series, time_col: str, path: str) -> bool:
     example = raw[matched].iloc[0]
     raise ForecasterError(
         f"{path}: column {time_col!r}: dates such as {str(example)[:30]!r} could be day/month or month/day "
-        "and nothing in the file decides; write them as ISO dates (2021-01-13)"
+        "and nothing in the file decides; pass --dayfirst or --monthfirst, or write ISO dates (2021-01-13)"
     )
 
 
-def _parse_times(raw: pd.Series, time_col: str, path: str) -> pd.Series:
+def _parse_times(raw: pd.Series, time_col: str, path: str, given: bool | None) -> pd.Series:
     """Timestamps (NaT where unreadable); mixed time zones or formats are an error; numeric dates
-    (13/01/2021) are read day-first or month-first as the data decides (`day_first`)."""
-    dayfirst = day_first(raw, time_col, path)
+    (13/01/2021) are read day-first or month-first as given or as the data decides (`day_first`)."""
+    dayfirst = day_first(raw, time_col, path, given)
     try:
         parsed = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=dayfirst)
     except (ValueError, TypeError):

@@ -37,6 +37,21 @@ def test_ambiguous_day_month_dates_are_refused_with_the_fix(tmp_path):
     path = write(tmp_path, "date,y\n" + "".join(f"{d},{i}\n" for i, d in enumerate(days)))
     result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "date"])
     assert result.exit_code == 2 and "could be day/month or month/day" in result.output and "ISO" in result.output
+    assert "--dayfirst or --monthfirst" in result.output
+
+
+def test_dayfirst_and_monthfirst_settle_what_the_data_cannot(tmp_path):
+    firsts = [f"01/{m:02d}/2021" for m in range(1, 13)]  # the first of each month, or 12 days of January
+    path = write(tmp_path, "date,y\n" + "".join(f"{d},{i}\n" for i, d in enumerate(firsts)))
+    months = load_panel(path, DataConfig(target="y", time_col="date", dayfirst=True))
+    days = load_panel(path, DataConfig(target="y", time_col="date", dayfirst=False))
+    assert months.freq == "MS" and str(months.series[0].time_at(11)).startswith("2021-12-01")
+    assert days.freq == "D" and str(days.series[0].time_at(11)).startswith("2021-01-12")
+    result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "date", "--dayfirst"])
+    assert "frequency MS" in result.output, result.output
+    clear = write(tmp_path, "date,y\n13/01/2021,1\n14/01/2021,2\n", "clear.csv")
+    result = CliRunner().invoke(main, ["doctor", str(clear), "--target", "y", "--time-col", "date", "--monthfirst"])
+    assert result.exit_code == 2 and "'13/01/2021' cannot be month first" in result.output
 
 
 def test_float_years_are_years(tmp_path):
