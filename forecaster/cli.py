@@ -131,8 +131,12 @@ def check_outputs(command: str, given: dict[str, Any]) -> None:
         for option, path in (("--out", output_path(command, given)), ("--plot", plot_output_path(given))):
             check_replaceable_file(path, option)
             check_writable(path)
-    elif command == "tune" and not given.get("worker"):
-        check_search_folder(output_path(command, given))
+    elif command == "tune":
+        from forecaster.access import resolve_token
+
+        resolve_token(given.get("token"), given.get("chief"))
+        if not given.get("worker"):
+            check_search_folder(output_path(command, given))
     elif command in DEFAULT_OUTPUT:
         check_replaceable(output_path(command, given))
 
@@ -350,8 +354,25 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
 @click.option("--max-minutes", type=float, help="Hand out no new trial after this many minutes.")
 @click.option("--out", type=click.Path(file_okay=False), help="Search directory (default models/<data name>_tuned).")
 @click.option("--overwrite", is_flag=True, help="Start the search afresh instead of resuming the one in --out.")
-@click.option("--chief", metavar="HOST:PORT", help="Serve the search to workers (run no trials), e.g. 127.0.0.1:8000.")
+@click.option(
+    "--chief",
+    metavar="HOST:PORT",
+    help="Serve the search to workers (run no trials); binds exactly HOST:PORT, e.g. 127.0.0.1:8000. "
+    "Beyond loopback it needs --token.",
+)
 @click.option("--worker", metavar="HOST:PORT", help="Run trials for the chief at HOST:PORT.")
+@click.option(
+    "--token",
+    help="Shared secret between the chief and its workers (default $FORECASTER_TUNE_TOKEN); "
+    "required when the chief binds a non-loopback address.",
+)
+@click.option(
+    "--worker-timeout",
+    type=click.FloatRange(min=1),
+    default=600,
+    show_default=True,
+    help="Seconds a worker may stay silent (it reports every epoch) before its trial is handed out again.",
+)
 @click.option("--worker-id", help="This worker's name (default: worker-<pid>-<random>).")
 @click.option(
     "--mixed-precision", is_flag=True, help="float16 compute for the trials on a GPU (the head stays float32)."
@@ -363,14 +384,21 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     The first trial is the untuned `train` setting. The best trial is trained into OUT/best, an
     ordinary run directory; OUT/trials.csv and OUT/trials.png list every trial. Run again with the
     same --out to resume an interrupted search. Across machines: one `--chief HOST:PORT` and any
-    number of `--worker HOST:PORT` with the same data options; the chief's port has no
-    authentication, so it listens on loopback unless you name another address.
+    number of `--worker HOST:PORT` with the same data options. The chief checks every reported
+    trial against the values it handed out and the search space; beyond loopback every call must
+    carry the shared token.
     """
     from forecaster.tune import tune_run
 
     if chief and worker:
         raise ForecasterError("--chief and --worker: give one (a chief serves the search, workers run trials)")
-    search = {name: options.pop(name) for name in ("tuner", "max_trials", "max_minutes", "overwrite", "worker_id")}
+    from forecaster.access import resolve_token
+
+    search = {
+        name: options.pop(name)
+        for name in ("tuner", "max_trials", "max_minutes", "overwrite", "worker_id", "worker_timeout")
+    }
+    search["token"] = resolve_token(options.pop("token"), chief)
     mixed_precision = options.pop("mixed_precision")
     sections = sections_from(options)
     out_dir = output_path("tune", {"data": data, "out": out})

@@ -13,15 +13,12 @@ Layout of `--out DIR`: `search/` (KerasTuner's state: a rerun resumes from it), 
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import os
 import resource
-import secrets
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +27,7 @@ import keras_tuner as kt
 import numpy as np
 from keras_tuner.src import config as kt_config
 
+from forecaster.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.config import RunConfig
 from forecaster.data import Panel, load_panel
 from forecaster.errors import ForecasterError
@@ -47,7 +45,6 @@ SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived f
 }
 MAX_FAILURES_IN_A_ROW = 3
 kt_config.DEBUG = False  # a failed trial is one line with its reason (in trials.csv too), not a traceback
-CHIEF_WAIT_SECONDS = 120
 
 
 def lookback_choices(season: int, horizon: int, longest: int) -> list[int]:
@@ -239,8 +236,10 @@ def make_oracle(kind: str, objective: kt.Objective, max_trials: int, epochs: int
 class ForecastTuner(kt.Tuner):
     """KerasTuner's Tuner with a progress line per trial and a chief that serves the oracle itself."""
 
-    def __init__(self, *args: Any, log: Log, max_trials: int, deadline: float | None, **kwargs: Any):
+    def __init__(self, *args: Any, log: Log, max_trials: int, deadline: float | None, token: str | None = None,
+                 worker_timeout: float = WORKER_TIMEOUT_SECONDS, **kwargs: Any):  # fmt: skip
         self.log, self.max_trials, self.deadline = log, max_trials, deadline
+        self.token, self.worker_timeout = token, worker_timeout
         self.trial_started = time.time()
         super().__init__(*args, **kwargs)
 
@@ -250,7 +249,7 @@ class ForecastTuner(kt.Tuner):
         if dist_utils.is_chief_oracle():
             self.oracle.verbose = 0  # our own line per trial instead of KerasTuner's tables
             self.save()
-            serve_oracle(self.oracle, self.log, self.describe)
+            serve_oracle(self.oracle, self.log, self.describe, self.token, self.worker_timeout)
             return
         super().search(*args, **kwargs)
 
@@ -283,85 +282,6 @@ class ForecastTuner(kt.Tuner):
         return f"trial {int(trial.trial_id) + 1}/{self.max_trials} {values}: {outcome}"
 
 
-def serve_oracle(oracle: Any, log: Log, describe: Any) -> None:
-    """The chief: serve the oracle over gRPC until the budget is spent and every worker has left.
-
-    KerasTuner's own server loop polls every 20 s once the search is over; this one every 0.2 s,
-    and it prints each trial as a worker finishes it.
-    """
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
-
-    address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    if not server.add_insecure_port(address):
-        raise ForecasterError(f"--chief {address}: cannot listen there (in use, or not this machine's address)")
-    server.start()
-    log(f"chief: oracle listening on {address} (no authentication: keep it on a trusted network)")
-    reported = len(oracle.end_order)
-    try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
-            time.sleep(0.2)
-            for trial_id in oracle.end_order[reported:]:
-                log(describe(oracle.trials[trial_id]))
-            reported = len(oracle.end_order)
-    finally:
-        server.stop(grace=1)
-
-
-def wait_for_chief(address: str, log: Log, timeout: float = CHIEF_WAIT_SECONDS) -> None:
-    """Block until the chief's gRPC port answers, or fail with a message (KerasTuner would hang)."""
-    import grpc
-
-    log(f"worker: waiting for the chief at {address}")
-    channel = grpc.insecure_channel(address)
-    try:
-        grpc.channel_ready_future(channel).result(timeout=timeout)
-    except grpc.FutureTimeoutError:
-        raise ForecasterError(
-            f"--worker {address}: no chief answered in {timeout:.0f} s; "
-            f"start `forecaster tune ... --chief {address}` first"
-        ) from None
-    finally:
-        channel.close()
-
-
-@contextlib.contextmanager
-def distributed(chief: str | None, worker: str | None, worker_id: str | None) -> Iterator[str | None]:
-    """Set KerasTuner's three variables for `--chief HOST:PORT` or `--worker HOST:PORT`; yields the tuner id."""
-    names = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
-    saved = {name: os.environ.get(name) for name in names}
-    address = chief or worker
-    tuner_id = None
-    if address:
-        host, _, port = address.rpartition(":")
-        if not host or not port.isdigit():
-            raise ForecasterError(
-                f"--{'chief' if chief else 'worker'} {address}: expected HOST:PORT, e.g. 127.0.0.1:8000"
-            )
-        tuner_id = "chief" if chief else (worker_id or f"worker-{os.getpid()}-{secrets.token_hex(2)}")
-        if worker and "chief" in tuner_id:
-            raise ForecasterError(
-                f"--worker-id {tuner_id!r}: must not contain 'chief' (KerasTuner reads that as the chief)"
-            )
-        os.environ.update(
-            KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host.strip("[]"), KERASTUNER_ORACLE_PORT=port
-        )
-    try:
-        yield tuner_id
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def tune_run(
     data_path: str | Path,
     sections: dict[str, dict[str, Any]],
@@ -375,6 +295,8 @@ def tune_run(
     worker: str | None = None,
     worker_id: str | None = None,
     mixed_precision: bool = False,
+    token: str | None = None,
+    worker_timeout: float = WORKER_TIMEOUT_SECONDS,
     log: Log = lambda _: None,
 ) -> dict[str, Any] | None:
     """The whole `forecaster tune` job. Returns the summary written by the chief (or a lone tuner);
@@ -429,7 +351,11 @@ def tune_run(
             log=log,
             max_trials=max_trials,
             deadline=deadline,
+            token=token,
+            worker_timeout=worker_timeout,
         )
+        if worker:
+            authenticate(search.oracle, worker, token)
         done = len(search.oracle.end_order) if not worker else 0
         if not worker:
             log(

@@ -94,7 +94,7 @@ def test_chief_and_two_workers_on_loopback_split_the_trials(sine_csv, tmp_path, 
     chief_output = chief.communicate(timeout=300)[0]
     assert chief.returncode == 0, chief_output
     assert all(p.returncode == 0 for p in workers), outputs
-    assert "no authentication" in chief_output and "127.0.0.1" in chief_output
+    assert "no token: only this machine can reach it" in chief_output and "127.0.0.1" in chief_output
 
     table = pd.read_csv(out / "trials.csv")
     assert table["trial"].tolist() == list(range(1, 7)) and (table["status"] == "COMPLETED").all()
@@ -146,3 +146,68 @@ def test_failing_trials_are_recorded_and_stop_the_search(sine_csv, tmp_path):
     assert result.output.count("failed: loss or validation error became NaN or inf") == 3  # each with its reason
     table = pd.read_csv(out / "trials.csv")
     assert (table["status"] == "FAILED").all() and table["message"].str.contains("NaN").all()
+
+
+def test_a_chief_beyond_loopback_needs_a_token(sine_csv, tmp_path):
+    result = invoke("tune", sine_csv, *SINE, "--chief", "0.0.0.0:8123", "--out", tmp_path / "t")
+    assert result.exit_code == 2 and "give --token SECRET" in result.output, result.output
+    assert not (tmp_path / "t").exists()
+
+
+def rogue_client(address, token=None):
+    """A process that talks KerasTuner's protocol to the chief, as any local program could."""
+    import grpc
+    from keras_tuner.src import protos
+
+    channel = grpc.insecure_channel(address)
+    grpc.channel_ready_future(channel).result(timeout=120)
+    stub = protos.get_service_grpc().OracleStub(channel)
+    metadata = [("forecaster-token", token)] if token else []
+    return stub, protos.get_service(), metadata
+
+
+def test_the_chief_trusts_no_worker(sine_csv, tmp_path, small_space):
+    import grpc
+    from keras_tuner.src.engine import trial as trial_module
+
+    out = tmp_path / "tuned"
+    address = f"127.0.0.1:{free_port()}"
+    env = {**run_env(), "FORECASTER_TUNE_TOKEN": "s3cret"}
+    chief = subprocess.Popen(
+        tune_command(sine_csv, out, small_space, "--max-trials", "3", "--epochs", "1", "--chief", address,
+                     "--worker-timeout", "3"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        stub, service, with_token = rogue_client(address, "s3cret")
+        _, _, wrong = rogue_client(address, "guess")
+        with pytest.raises(grpc.RpcError) as refused:  # no token or a wrong one: nothing gets through
+            stub.GetSpace(service.GetSpaceRequest(), metadata=wrong, timeout=30)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        # trial 1, reported with a value outside the search space and an impossibly good score
+        trial = trial_module.Trial.from_proto(
+            stub.CreateTrial(service.CreateTrialRequest(tuner_id="rogue"), metadata=with_token, timeout=30).trial
+        )
+        stub.UpdateTrial(service.UpdateTrialRequest(trial_id=trial.trial_id, metrics={"val_mse": 1e-12}, step=0),
+                         metadata=with_token, timeout=30)  # fmt: skip
+        trial.hyperparameters.values["units"] = 1
+        trial.status = "COMPLETED"
+        stub.EndTrial(service.EndTrialRequest(trial=trial.to_proto()), metadata=with_token, timeout=30)
+        # trial 2 is taken by a worker that then goes silent: after --worker-timeout it is handed out again
+        stub.CreateTrial(service.CreateTrialRequest(tuner_id="silent"), metadata=with_token, timeout=30)
+        time.sleep(4)
+        worker = subprocess.run(tune_command(sine_csv, out, small_space, "--max-trials", "3", "--epochs", "1",
+                                             "--worker", address, "--worker-id", "honest"),
+                                capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+        assert worker.returncode == 0, worker.stdout + worker.stderr
+        chief_output = chief.communicate(timeout=300)[0]
+    finally:
+        chief.kill()
+    assert chief.returncode == 0, chief_output
+    assert "workers must give the same token" in chief_output
+    assert "worker silent silent for 3 s; trial 2 is handed out again" in chief_output
+    table = pd.read_csv(out / "trials.csv").set_index("trial")
+    assert table.loc[1, "status"] == "FAILED" and "units=1 is outside the search space" in table.loc[1, "message"]
+    assert table.loc[1, "units"] != 1  # the record keeps the values the trial was given
+    assert (table.loc[[2, 3], "status"] == "COMPLETED").all() and table.loc[[2, 3], "worker"].nunique() == 1
+    load_run(out / "best")
