@@ -95,18 +95,18 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM.
-
-    `keep`: read only these columns (when the file has them all; else read everything, so the
-    caller's checks name what is missing). `categories`: columns to read as categorical, which saves
-    most of the memory a long file's repeated ids and timestamps would take.
-    """
-    path = Path(path)
+def read_header(path: Path) -> tuple[str, list[str]]:
+    """The delimiter (`,` `;` or tab) and the column names as written; refuses an empty, binary or
+    non-UTF-8 file and duplicate names."""
     if not path.is_file():
         raise ForecasterError(f"{path}: file not found")
     with open(path, "rb") as handle:
         head = handle.read(64 * 1024)
+        while b"\n" not in head and len(head) < (1 << 30):  # a header of a million columns is megabytes long
+            block = handle.read(1 << 20)
+            if not block:
+                break
+            head += block
     if not head.strip():
         raise ForecasterError(f"{path}: the file is empty; give a CSV with a header line and rows")
     if b"\x00" in head:
@@ -123,6 +123,18 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
         if name.strip() in seen:
             raise ForecasterError(f"{path}: column {name.strip()!r} appears twice in the header; rename one of them")
         seen.add(name.strip())
+    return delimiter, names
+
+
+def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM.
+
+    `keep`: read only these columns (when the file has them all; else read everything, so the
+    caller's checks name what is missing). `categories`: columns to read as categorical, which saves
+    most of the memory a long file's repeated ids and timestamps would take.
+    """
+    path = Path(path)
+    delimiter, names = read_header(path)
     header = {name.strip(): name for name in names}
     options: dict[str, object] = {}
     if keep and keep <= set(header):
@@ -215,13 +227,25 @@ def _assemble(chunks: Any, rows: int) -> pd.DataFrame:
     return pd.DataFrame({name: column.result(at) for name, column in columns.items()}, copy=False)
 
 
+MAX_GUESSED_WIDE = 10_000  # columns: more than this, and a file is read as wide only when --wide says so
+
+
 def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     """Read, validate and regularise a CSV into a Panel (raises ForecasterError on bad input)."""
     path = str(path)
     long_format = bool(cfg.id_col) and not cfg.wide
     needed = {cfg.target, *cfg.features, *[c for c in (cfg.time_col, cfg.id_col) if c]}
     shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c) if long_format else ()
-    frame = read_frame(path, keep=needed if long_format else None, categories=shared)
+    # only the named columns are read (a file of a million columns costs what its few used ones do); a wide
+    # file needs them all, and so does a missing target (the file may be wide, or the error lists the columns)
+    if not cfg.wide:
+        names = [name.strip() for name in read_header(Path(path))[1]]
+        if len(names) > MAX_GUESSED_WIDE and cfg.target not in names:
+            raise ForecasterError(
+                f"{path}: no column {cfg.target!r} among its {len(names):,} columns ({first_few(names, 5)}); "
+                "give --wide to read one series per column, or name the target column"
+            )
+    frame = read_frame(path, keep=None if cfg.wide else needed, categories=shared)
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
     value_cols = [target, *cfg.features]
@@ -317,7 +341,7 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
     """Return a long frame, the id column to group by, and the target column."""
     columns = list(frame.columns)
     if cfg.time_col and cfg.time_col not in frame.columns:
-        raise ForecasterError(f"{path}: no time column {cfg.time_col!r}; columns are: {', '.join(columns)}")
+        raise ForecasterError(f"{path}: no time column {cfg.time_col!r}; columns are: {first_few(columns, 20)}")
     other = [c for c in columns if c != cfg.time_col]
     wide = cfg.wide or (
         not cfg.id_col
@@ -338,7 +362,7 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
         return long, "_id", cfg.target
     for col, what in [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]:
         if col and col not in frame.columns:
-            raise ForecasterError(f"{path}: no {what} column {col!r}; columns are: {', '.join(columns)}")
+            raise ForecasterError(f"{path}: no {what} column {col!r}; columns are: {first_few(columns, 20)}")
     if cfg.id_col:
         ids = frame[cfg.id_col]
         if ids.isna().any():

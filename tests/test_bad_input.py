@@ -156,7 +156,7 @@ def test_unwritable_output(trained, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     result = _forecast(run, data, blocker / "fc.csv")
-    assert result.exit_code == 2 and "cannot write here" in result.output
+    assert result.exit_code == 2 and "cannot write in" in result.output
 
 
 # the cases about the data file itself, which every command that reads data must refuse the same way

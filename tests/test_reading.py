@@ -83,3 +83,14 @@ def test_a_series_keeps_its_own_spread_at_any_level(level):
     np.testing.assert_allclose(scaler.scale, values.std(axis=0), rtol=1e-6)
     constant = fit_scaler("standard", np.full((50, 1), 5.0) + np.arange(50)[:, None] * 1e-15)
     assert constant.scale[0] == pytest.approx(5.0)  # no spread worth the name: scaled by its size
+
+
+def test_a_file_of_very_many_columns_reads_only_the_named_ones(tmp_path):
+    names = [f"c{i}" for i in range(20_000)]
+    rows = "".join(f"{i % 7}," + ",".join(["1"] * len(names)) + "\n" for i in range(40))
+    path = write(tmp_path, "y," + ",".join(names) + "\n" + rows)
+    series = load_panel(path, DataConfig(target="y")).series[0]
+    assert len(series) == 40 and series.values[:7, 0].tolist() == list(range(7))
+    result = CliRunner().invoke(main, ["doctor", str(path), "--target", "nope"])
+    assert result.exit_code == 2 and "no column 'nope' among its 20,001 columns" in result.output
+    assert "give --wide" in result.output and len(result.output) < 300  # not a list of 20,001 names
