@@ -82,6 +82,12 @@ class Panel:
         return max((span.total_seconds() for span in spans), default=0.0)
 
 
+def cell(value: object, limit: int = 80) -> str:
+    """A cell quoted in an error message: its repr, at most `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def first_few(ids: list[str], shown: int = 5) -> str:
     """Series ids for a note: the first few, then '...'."""
     return ", ".join(ids[:shown]) + (" ..." if len(ids) > shown else "")
@@ -333,7 +339,7 @@ def _refuse_duplicates(
         first = int(duplicated.argmax())
         raise ForecasterError(
             f"{path}: row {_row(frame, duplicated)}: duplicate timestamp {frame['_time'].iloc[first]} "
-            f"in series {frame[id_col].iloc[first]!r} (column {time_col}); remove or aggregate the duplicates"
+            f"in series {cell(frame[id_col].iloc[first])} (column {time_col}); remove or aggregate the duplicates"
         )
 
 
@@ -391,7 +397,8 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
     if bad.any():
         row = _row(frame, bad)
         raise ForecasterError(
-            f"{path}: row {row}, column {col!r}: {frame.loc[bad, col].iloc[0]!r} is not a number; fix or remove the row"
+            f"{path}: row {row}, column {col!r}: {cell(frame.loc[bad, col].iloc[0])} is not a number; "
+            "fix or remove the row"
         )
     values = values.astype("float64")
     array = values.to_numpy()
@@ -423,7 +430,7 @@ def _time_column(
         fractional = raw != raw.round()
         if fractional.any():
             raise ForecasterError(
-                f"{path}: row {_row(frame, fractional)}, column {time_col!r}: {raw[fractional].iloc[0]!r} is not a "
+                f"{path}: row {_row(frame, fractional)}, column {time_col!r}: {cell(raw[fractional].iloc[0])} is not a "
                 "whole time step; give whole numbers (years, steps) or dates"
             )
         return raw.astype("int64"), False
@@ -433,7 +440,7 @@ def _time_column(
     if bad.any():
         row = _row(frame, bad)
         raise ForecasterError(
-            f"{path}: row {row}, column {time_col!r}: cannot read {raw[bad].iloc[0]!r} as a date or time"
+            f"{path}: row {row}, column {time_col!r}: cannot read {cell(raw[bad].iloc[0])} as a date or time"
         )
     if parsed.dt.tz is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -455,7 +462,7 @@ def _time_categories(
             bad = np.isin(codes, np.flatnonzero(parsed.isna()))
             raise ForecasterError(
                 f"{path}: row {_row(frame, bad)}, column {time_col!r}: "
-                f"cannot read {raw[bad].iloc[0]!r} as a date or time"
+                f"cannot read {cell(raw[bad].iloc[0])} as a date or time"
             )
         if parsed.dt.tz is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)

@@ -321,6 +321,8 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
         )
     except (KeyError, TypeError) as exc:
         raise ForecasterError(f"{path}: corrupt run directory (bad field {exc}); retrain it") from None
+    except ForecasterError as exc:  # a value out of range in config.json (checked as options are)
+        raise ForecasterError(f"{path}: damaged run: config.json: {exc}; retrain it") from None
 
 
 @contextlib.contextmanager

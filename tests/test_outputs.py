@@ -98,6 +98,14 @@ def test_a_run_directory_is_untrusted_input(sine_csv, tmp_path):
         (run / "manifest.json").write_text(json.dumps(manifest))
         result = invoke("forecast", run, "--data", sine_csv, "--out", tmp_path / f"{name}.csv")
         assert result.exit_code == 2 and "damaged run" in result.output, (name, result.output)
+    run = tmp_path / "config_value"
+    shutil.copytree(good, run)
+    config = json.loads((run / "config.json").read_text())
+    config["run"]["window"]["lookback"] = -5
+    (run / "config.json").write_text(json.dumps(config))
+    rehash(run)
+    result = invoke("forecast", run, "--data", sine_csv, "--out", tmp_path / "x.csv")
+    assert result.exit_code == 2 and "damaged run: config.json: --lookback must be" in result.output, result.output
     for scale in (0.0, float("nan"), 1e308):
         run = tmp_path / f"scale_{scale}"
         shutil.copytree(good, run)

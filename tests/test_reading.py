@@ -94,3 +94,13 @@ def test_a_file_of_very_many_columns_reads_only_the_named_ones(tmp_path):
     result = CliRunner().invoke(main, ["doctor", str(path), "--target", "nope"])
     assert result.exit_code == 2 and "no column 'nope' among its 20,001 columns" in result.output
     assert "give --wide" in result.output and len(result.output) < 300  # not a list of 20,001 names
+
+
+def test_errors_quote_at_most_80_characters_of_a_cell(tmp_path):
+    path = write(
+        tmp_path,
+        "time,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 20)) + "2024-01-20," + "x" * 5000 + "\n",
+    )
+    result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "time"])
+    assert result.exit_code == 2 and "row 21, column 'y': 'xxx" in result.output and "is not a number" in result.output
+    assert len(result.output) < 250
