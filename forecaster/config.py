@@ -154,6 +154,20 @@ def _choice_list(choices: tuple[str, ...]) -> Any:
 
 # setting -> (test, what it must be). Checked wherever settings come in: options, config files, and a
 # run directory's config.json read back; so a bad value is one line before any data is read.
+def _frequency(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value.startswith("int:"):
+        return value[4:].isdigit() and int(value[4:]) >= 1
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        to_offset(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 SETTING_RULES: dict[str, tuple[Any, str]] = {
     **{
         name: (_positive_int, "a whole number of at least 1")
@@ -199,7 +213,8 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
     "instance_norm": (_choice_list(INSTANCE_NORMS), f"one of {', '.join(INSTANCE_NORMS)}, or a list of them"),
     **{name: (lambda v: isinstance(v, bool), "true or false") for name in ("wide", "bidirectional", "linear_skip")},
     "dayfirst": (lambda v: v is None or isinstance(v, bool), "true or false"),
-    **{name: (lambda v: v is None or isinstance(v, str), "text") for name in ("target", "time_col", "id_col", "freq")},
+    **{name: (lambda v: v is None or isinstance(v, str), "text") for name in ("target", "time_col", "id_col")},
+    "freq": (lambda v: v is None or _frequency(v), "a pandas frequency such as h, D, W-SUN, MS (or int:N)"),
 }
 
 

@@ -274,6 +274,12 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     blocks = _series_blocks(codes)
     del codes, stamps
     times = _time_values(frame["_time"])
+    if cfg.freq and is_datetime == cfg.freq.startswith("int:"):
+        raise ForecasterError(
+            f"{path}: --freq {cfg.freq} does not fit the time column, which holds "
+            + ("dates: give a pandas frequency such as h, D, MS" if is_datetime else "step numbers (or there is none): "
+               "leave out --freq, or give int:N for steps of N")
+        )  # fmt: skip
     freq = cfg.freq or _infer_freq(times, blocks, is_datetime, path)
     ids = frame[id_col]
     # one array of all values: each series' values are a view of its rows (one column: no copy at all)

@@ -218,6 +218,8 @@ def test_every_command_refuses_bad_data_the_same_way(single_run, tmp_path, comma
         (["--ensemble", "0"], "--ensemble must be"),
         (["--instance-norm", "mean_std,bogus"], "--instance-norm must be one of"),
         (["--lookback", "100000"], "is longer than the longest series (50 points): choose --lookback 47 or less"),
+        (["--freq", "xyz"], "--freq must be a pandas frequency such as h, D, W-SUN, MS (or int:N), got 'xyz'"),
+        (["--freq", "h"], "--freq h does not fit the time column, which holds step numbers"),
     ],
 )
 def test_bad_option_values_are_one_line_before_any_work(tmp_path, option, message):
