@@ -166,8 +166,11 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
 
 def quiet_tensorflow_import() -> None:
     """Import TensorFlow with file descriptor 2 silenced: its C++ start-up lines (oneDNN, CUDA probing)
-    ignore TF_CPP_MIN_LOG_LEVEL in TF 2.21 and bury the command's own output. Errors still surface."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    ignore TF_CPP_MIN_LOG_LEVEL in TF 2.21 and bury the command's own output. Level 3 also hides the
+    `E0000 ... oneDNN supports DT_BOOL only on platforms with AVX-512` line every CPU run printed, which
+    looks like an error and is not (set TF_CPP_MIN_LOG_LEVEL=0 to see TensorFlow's C++ log). Real
+    failures still surface as Python exceptions."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules:
         return
     sys.stderr.flush()

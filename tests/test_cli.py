@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import PANEL, SINE, invoke, train
+from cli_helpers import FAST, PANEL, SINE, invoke, train
 
 RUN_FILES = [
     "model.keras",
@@ -152,3 +152,23 @@ def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
     help_text = " ".join(invoke("train", "--help").output.split())
     for shown in ("(default 30)", "(default 128)", "(default 0.001)", "(default 5)", "(default 64,64)", "(default 3)"):
         assert shown in help_text, shown
+
+
+def test_a_cpu_run_prints_no_error_looking_tensorflow_lines(sine_csv, tmp_path):
+    import os
+
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [
+        sys.executable,
+        "-m",
+        "forecaster.cli",
+        "train",
+        str(sine_csv),
+        *SINE,
+        *FAST,
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "E0000" not in done.stderr and "I0000" not in done.stderr and "oneDNN" not in done.stderr, done.stderr
