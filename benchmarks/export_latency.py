@@ -13,7 +13,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from results import record  # noqa: E402
+from results import RESULTS, record  # noqa: E402
 
 
 def raw_inputs(panel, lookback: int) -> dict[str, np.ndarray]:
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--run", type=Path, default=Path("models/co2_weekly"))
     parser.add_argument("--data", type=Path, default=Path("data/co2_weekly.csv"))
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--record", action="store_true", help="Also append the figures to benchmarks/RESULTS.md.")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -72,7 +73,7 @@ def main() -> None:
             "latency_ms_batch_1": 1000 * latency(serve, inputs, 1, args.repeats),
             "latency_ms_batch_1000": 1000 * latency(serve, inputs, 1000, max(5, args.repeats // 5)),
         }
-    record("export_latency", figures)
+    record("export_latency", figures, out=RESULTS if args.record else None)
 
 
 if __name__ == "__main__":

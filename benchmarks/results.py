@@ -41,10 +41,13 @@ def machine() -> dict[str, Any]:
     return described
 
 
-def record(benchmark: str, figures: dict[str, Any], *, out: Path = RESULTS) -> None:
-    """Print `figures` as one JSON line and append them to RESULTS.md under the machine's description."""
+def record(benchmark: str, figures: dict[str, Any], *, out: Path | None = RESULTS) -> None:
+    """Print `figures` as one JSON line and append them to `out` (RESULTS.md; None: print only) under the
+    machine's description."""
     line = {"benchmark": benchmark, **figures}
     print(json.dumps(line), flush=True)
+    if out is None:
+        return
     header = "" if out.exists() else "# Measured figures\n\nAppended by the scripts in `benchmarks/` (`make bench`).\n"
     with out.open("a") as handle:
         handle.write(
