@@ -181,29 +181,29 @@ def render_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot_panels(bt: Backtest, panel: Panel, horizon: int, limit: int = 6) -> list[dict[str, Any]]:
-    """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts."""
+def plot_panels(bt: Backtest, panel: Panel, horizon: int, target: str, limit: int = 6) -> list[dict[str, Any]]:
+    """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts
+    (the model's and every baseline's) with the model's widest conformal band."""
     widest = max((float(name[3:]) for name in bt.bands or {} if name.startswith("lo_")), default=None)
-
-    def band(row: Any) -> tuple[Any, ...]:
-        """The widest conformal band of a window, as plot_backtest takes it (none without bands)."""
-        if widest is None or bt.bands is None:
-            return ()
-        return ((f"{widest:g}% interval", bt.bands[f"lo_{widest:g}"][row], bt.bands[f"hi_{widest:g}"][row]),)
-
     panels = []
     for s in np.unique(bt.series_idx)[:limit]:
         rows = np.flatnonzero(bt.series_idx == s)
         series = panel.series[s]
         time = series.time  # built on each access: once per series here
         start = max(0, int(bt.origins[rows].min()) - 2 * horizon)
-        windows = [
-            (time[o : o + horizon], bt.forecasts["model"][r], bt.forecasts["seasonal_naive"][r], *band(r))
-            for r, o in zip(rows, bt.origins[rows])
-        ]
+        windows = []
+        for r, o in zip(rows, bt.origins[rows]):
+            window: dict[str, Any] = {
+                "time": time[o : o + horizon],
+                "forecasts": {name: forecast[r] for name, forecast in bt.forecasts.items()},
+            }
+            if widest is not None and bt.bands is not None:
+                window["band"] = (f"{widest:g}% interval", bt.bands[f"lo_{widest:g}"][r], bt.bands[f"hi_{widest:g}"][r])
+            windows.append(window)
         panels.append(
             {
                 "series_id": series.series_id,
+                "target": target,
                 "time": time[start:],
                 "values": series.values[start:, 0],
                 "windows": windows,

@@ -13,7 +13,20 @@ from typing import Any
 import click
 
 from forecaster.api import SECTIONS, sections_of
-from forecaster.config import SCALERS, ModelConfig, TrainConfig, WindowConfig
+from forecaster.baselines import BASELINES
+from forecaster.config import (
+    CELLS,
+    EXPORT_FORMATS,
+    FILL_POLICIES,
+    LOSS_SCALES,
+    LOSSES,
+    POOLINGS,
+    SCALERS,
+    TUNERS,
+    ModelConfig,
+    TrainConfig,
+    WindowConfig,
+)
 from forecaster.errors import ForecasterError
 
 # every option defaults to None so a config file can set it instead; api.SECTIONS maps each to its section
@@ -42,7 +55,7 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--freq", help="Pandas frequency (h, D, W-SUN, MS...); inferred when left out."),
         click.option(
             "--fill",
-            type=click.Choice(["error", "interpolate", "ffill"]),
+            type=click.Choice(FILL_POLICIES),
             help="Gaps and empty cells: stop with an error (default), interpolate, or forward-fill.",
         ),
         click.option("--season", type=int, help="Season length in steps (default from the frequency)."),
@@ -223,7 +236,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--patch", type=int, help="Input steps per LSTM step (default: one season, or lookback/16)."),
         click.option(
             "--scaler",
-            type=click.Choice(list(SCALERS)),
+            type=click.Choice(SCALERS),
             help=f"Per-series scaler (default {WindowConfig.scaler}).",
         ),
         click.option(
@@ -237,7 +250,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             callback=_csv_list(int),
             help=f"Units per recurrent layer (default {','.join(map(str, ModelConfig.layers))}).",
         ),
-        click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell (default lstm)."),
+        click.option("--cell", type=click.Choice(CELLS), help="Recurrent cell (default lstm)."),
         click.option("--bidirectional", is_flag=True, default=None, help="Bidirectional recurrent layers."),
         click.option("--dropout", type=float, help="Dropout between layers."),
         click.option(
@@ -246,9 +259,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "_std divide by its spread) before the network; a list (mean_std,last_std) is taken in turn by "
             "--ensemble members (default mean_std,last_std with two or more series, last with one).",
         ),
-        click.option(
-            "--pooling", type=click.Choice(["last", "attention"]), help="Last state or attention over states."
-        ),
+        click.option("--pooling", type=click.Choice(POOLINGS), help="Last state or attention over states."),
         click.option(
             "--linear-skip/--no-linear-skip",
             default=None,
@@ -272,12 +283,12 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--loss",
-            type=click.Choice(["mse", "mae", "huber"]),
+            type=click.Choice(LOSSES),
             help="Training loss of point forecasts (default mae with two or more series, mse with one).",
         ),
         click.option(
             "--loss-scale",
-            type=click.Choice(["series", "window"]),
+            type=click.Choice(LOSS_SCALES),
             help="window: weigh each window's error by 1/its spread, so every series counts on its own scale "
             "(default window with two or more series, series with one).",
         ),
@@ -346,7 +357,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
 @main.command()
 @data_options
 @model_options
-@click.option("--tuner", type=click.Choice(["hyperband", "bayesian", "random"]), default="bayesian", show_default=True)
+@click.option("--tuner", type=click.Choice(TUNERS), default="bayesian", show_default=True)
 @click.option(
     "--max-trials",
     type=int,
@@ -453,7 +464,7 @@ def forecast(
     with atomic_file(out_path) as tmp:
         frame.to_csv(tmp, index=False)
     with atomic_file(plot_path) as tmp:
-        plot_forecasts(history, frame, time_col, id_col, tmp)
+        plot_forecasts(history, frame, time_col, id_col, tmp, run.config.data.target)
     click.echo(f"forecast for {len(panel.series)} series x {run.config.window.horizon} steps: {out_path}")
     click.echo(f"plot: {plot_path}")
 
@@ -468,7 +479,7 @@ def forecast(
 @click.option(
     "--fail-if-worse-than",
     "gate",
-    type=click.Choice(["naive", "seasonal_naive", "drift"]),
+    type=click.Choice(list(BASELINES)),
     help="Exit 1 when the model's MASE is worse than this baseline's.",
 )
 @click.option("--level", help="Conformal interval levels in % to score (default 80,95 when the run has them).")
@@ -519,7 +530,7 @@ def evaluate(
         write_json(staging / "metrics.json", report)
         per_series.to_csv(staging / "per_series.csv", index=False)
         plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
-        plot_backtest(plot_panels(backtest, panel, horizon), staging / "backtest.png")
+        plot_backtest(plot_panels(backtest, panel, horizon, run.config.data.target), staging / "backtest.png")
     click.echo(render_table(report))
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, errors_by_step.png, backtest.png)")
     if gate and report["overall"]["model"]["mase"] > report["overall"][gate]["mase"]:
@@ -545,7 +556,7 @@ def evaluate(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["saved_model", "keras", "onnx"]),
+    type=click.Choice(EXPORT_FORMATS),
     default="saved_model",
     show_default=True,
     help="saved_model and onnx serve without forecaster installed; keras is a .keras file that needs it.",

@@ -18,6 +18,8 @@ CELLS = ("lstm", "gru")
 INSTANCE_NORMS = ("last", "mean", "last_std", "mean_std", "none")
 POOLINGS = ("last", "attention")
 LOSS_SCALES = ("series", "window")
+TUNERS = ("hyperband", "bayesian", "random")  # forecaster.tune.ORACLES
+EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.export.FORMATS
 
 
 @dataclass(frozen=True)

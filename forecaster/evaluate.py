@@ -32,6 +32,13 @@ def score_windows(
     return {name: point_metrics(actual, forecast, scales) for name, forecast in forecasts.items()}
 
 
+def example_rows(series_idx: np.ndarray, count: int = 4) -> list[int]:
+    """Windows to plot: the last validation window of up to `count` different series, spread over the panel."""
+    latest = {int(s): row for row, s in enumerate(series_idx)}
+    distinct = list(latest)
+    return [latest[distinct[i]] for i in evenly_spaced(len(distinct), count)]
+
+
 def validation_report(
     model: Any, prepared: Any, panel: Panel, cfg: RunConfig, season: int
 ) -> tuple[dict[str, Any], list[dict[str, Any]], Calibration]:
@@ -80,13 +87,17 @@ def validation_report(
         "beats_seasonal_naive": scores["model"]["mase"] < scores["seasonal_naive"]["mase"],
     }
     examples = []
-    for row in evenly_spaced(len(origins), 4):
+    for row in example_rows(series_idx):
         s, origin = series_idx[row], origins[row]
-        raw = panel.series[prepared.kept[s]].values[:, 0]
+        series = panel.series[prepared.kept[s]]
+        raw, time = series.values[:, 0], series.time
         start = max(0, origin - 3 * horizon)
         examples.append(
             {
                 "series_id": ids[s],
+                "target": cfg.data.target,
+                "history_time": time[start:origin],
+                "time": time[origin : origin + horizon],
                 "history": raw[start:origin],
                 "actual": actual[row],
                 "forecast": forecast[row],

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from forecaster.config import EXPORT_FORMATS
 from forecaster.errors import ForecasterError
 from forecaster.runs import Run, atomic_directory, library_versions, write_json
 
-FORMATS = {"saved_model": "saved_model", "keras": "model.keras", "onnx": "model.onnx"}
+FORMATS = dict(zip(EXPORT_FORMATS, ("saved_model", "model.keras", "model.onnx"), strict=True))  # what each writes
 ONNX_OPSET = 17
 
 

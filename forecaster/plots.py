@@ -23,6 +23,12 @@ def _save(plt: Any, fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
+def _when(moment: Any) -> str:
+    """A time for a title: a date alone when it is midnight, a step number as it is."""
+    text = str(moment)
+    return text[:10] if text.endswith(" 00:00:00") else text
+
+
 def _grid(count: int) -> tuple[Any, Any, np.ndarray]:
     plt = _pyplot()
     cols = 1 if count == 1 else 2
@@ -52,11 +58,11 @@ def plot_loss(history: dict[str, list[float]], path: Path) -> None:
 
 
 def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
-    """Validation windows: history, actual future, model forecast and seasonal naive."""
+    """The last validation window of up to four series: history, actual future, model forecast (and its
+    80% interval) and seasonal naive, in the data's own time."""
     plt, fig, axes = _grid(len(examples))
     for ax, ex in zip(axes, examples):
-        n_hist, horizon = len(ex["history"]), len(ex["actual"])
-        past, future = np.arange(-n_hist, 0), np.arange(horizon)
+        past, future = ex["history_time"], ex["time"]
         ax.plot(past, ex["history"], color="0.3", label="history")
         ax.plot(future, ex["actual"], color="0.3", linestyle="--", label="actual")
         ax.plot(future, ex["forecast"], color="C0", label="model")
@@ -64,14 +70,15 @@ def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
             label, lower, upper = ex["band"]
             ax.fill_between(future, lower, upper, color="C0", alpha=0.2, label=label)
         ax.plot(future, ex["naive"], color="C1", alpha=0.7, label="seasonal naive")
-        ax.set_title(f"{ex['series_id']} (validation)")
-        ax.set_xlabel("steps from forecast origin")
+        ax.set_title(f"{ex['series_id']}: validation window from {_when(future[0])}")
+        ax.set_ylabel(ex["target"])
+        ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
     _save(plt, fig, path)
 
 
 def plot_forecasts(
-    history: dict[str, tuple[Any, np.ndarray]], forecasts: Any, time_col: str, id_col: str, path: Path
+    history: dict[str, tuple[Any, np.ndarray]], forecasts: Any, time_col: str, id_col: str, path: Path, target: str
 ) -> None:
     """Recent history and forecast (with the quantile band, when there is one) for each series given.
 
@@ -85,7 +92,8 @@ def plot_forecasts(
         ax.plot(rows[time_col], rows["forecast"], color="C0", marker=".", label="forecast")
         for shade, (label, lower, upper) in zip((0.15, 0.3), bands):
             ax.fill_between(rows[time_col], rows[lower], rows[upper], color="C0", alpha=shade, label=label)
-        ax.set_title(str(sid))
+        ax.set_title(f"{sid}: forecast")
+        ax.set_ylabel(target)
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
     _save(plt, fig, path)
@@ -115,17 +123,22 @@ def plot_errors_by_step(mae_by_step: dict[str, list[float]], path: Path) -> None
 
 
 def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
-    """Backtest windows of a few series: the series, and each window's model and seasonal-naive forecast."""
+    """Backtest windows of a few series: the actuals, and each window's model forecast (with its widest
+    interval) and baseline forecasts."""
     plt, fig, axes = _grid(len(panels))
     for ax, panel in zip(axes, panels):
         ax.plot(panel["time"], panel["values"], color="0.3", label="actual")
-        for i, (times, model, naive, *band) in enumerate(panel["windows"]):
-            ax.plot(times, model, color="C0", label="model" if i == 0 else None)
-            if band:
-                label, lower, upper = band[0]
-                ax.fill_between(times, lower, upper, color="C0", alpha=0.2, label=label if i == 0 else None)
-            ax.plot(times, naive, color="C1", alpha=0.7, label="seasonal naive" if i == 0 else None)
-        ax.set_title(str(panel["series_id"]))
+        for i, window in enumerate(panel["windows"]):
+            first = i == 0
+            for k, (name, forecast) in enumerate(window["forecasts"].items()):
+                model = name == "model"
+                ax.plot(window["time"], forecast, color=f"C{k}", linewidth=2.0 if model else 1.0,
+                        alpha=1.0 if model else 0.7, label=name.replace("_", " ") if first else None)  # fmt: skip
+            if window.get("band"):
+                label, lower, upper = window["band"]
+                ax.fill_between(window["time"], lower, upper, color="C0", alpha=0.2, label=label if first else None)
+        ax.set_title(f"{panel['series_id']}: backtest")
+        ax.set_ylabel(panel["target"])
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
     _save(plt, fig, path)

@@ -225,6 +225,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     check_replaceable(target)
+    staging = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         recover(target)
@@ -232,6 +233,8 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         follow_umask(staging, directory=True)
         (staging / MARKER).write_text('{"made_by": "forecaster"}\n')
     except OSError as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another --out") from None
     try:
         try:

@@ -28,7 +28,7 @@ import numpy as np
 from keras_tuner.src import config as kt_config
 
 from forecaster.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
-from forecaster.config import RunConfig
+from forecaster.config import TUNERS, RunConfig
 from forecaster.data import Panel, load_panel
 from forecaster.errors import ForecasterError
 from forecaster.runs import MARKER, check_search_folder
@@ -211,11 +211,13 @@ def budgeted(oracle_class: type, deadline: float | None, max_trials: int) -> typ
     return Budgeted
 
 
-ORACLES = {
-    "random": kt.oracles.RandomSearchOracle,
-    "bayesian": kt.oracles.BayesianOptimizationOracle,
-    "hyperband": kt.oracles.HyperbandOracle,
-}
+ORACLES = dict(
+    zip(
+        TUNERS,
+        (kt.oracles.HyperbandOracle, kt.oracles.BayesianOptimizationOracle, kt.oracles.RandomSearchOracle),
+        strict=True,
+    )
+)
 
 
 def make_oracle(kind: str, objective: kt.Objective, max_trials: int, epochs: int, deadline: float | None,

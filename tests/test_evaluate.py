@@ -54,3 +54,24 @@ def test_refuses_when_there_is_no_unseen_data(sine_csv, tmp_path):
     result = invoke("evaluate", run, "--data", sine_csv, "--out", tmp_path / "ev")
     assert result.exit_code == 2 and "--holdout" in result.output
     assert not (tmp_path / "ev").exists()
+
+
+def test_plots_show_distinct_series_in_their_own_time_with_every_baseline():
+    from forecaster.backtest import Backtest, plot_panels
+    from forecaster.data import Panel, Series
+    from forecaster.evaluate import example_rows
+
+    # validation windows: series 0 has many, series 2 none, series 1 and 3 a few -> one window each, the last
+    series_idx = np.array([0, 0, 0, 0, 0, 1, 1, 3, 3])
+    assert example_rows(series_idx) == [4, 6, 8]
+    assert len(example_rows(np.repeat(np.arange(10), 3))) == 4  # 4 series of 10, never one twice
+
+    start = pd.Timestamp("2024-01-01")
+    panel = Panel([Series("a", start, "D", np.arange(40.0).reshape(-1, 1))], "D", "data.csv", [])
+    forecasts = {name: np.ones((2, 5)) for name in ("model", "naive", "seasonal_naive", "drift")}
+    bt = Backtest(np.array([0, 0]), np.array([30, 35]), np.ones((2, 5)), forecasts, np.ones(2), None)
+    [drawn] = plot_panels(bt, panel, horizon=5, target="sales")
+    assert drawn["target"] == "sales" and str(drawn["time"][0]).startswith("2024-01-21")
+    window = drawn["windows"][1]
+    assert set(window["forecasts"]) == {"model", "naive", "seasonal_naive", "drift"}
+    assert str(window["time"][0]).startswith("2024-02-05")
