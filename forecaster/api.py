@@ -65,6 +65,14 @@ SECTIONS = {
 }
 
 Data = Any  # a CSV path (str or Path) or a pandas DataFrame
+Levels = tuple[float, ...] | list[float] | str  # interval levels in %: (80, 95) or "80,95"
+
+
+def as_levels(level: Levels) -> tuple[float, ...]:
+    """Checked interval levels, sorted (`forecaster.calibration.parse_levels`)."""
+    from forecaster.calibration import parse_levels
+
+    return parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
 
 
 def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
@@ -130,6 +138,23 @@ class Forecaster:
         self._run: Any = None
         self._model: Any = None
 
+    @classmethod
+    def from_sections(
+        cls, sections: dict[str, dict[str, Any]], log: Callable[[str], None] = lambda _: None
+    ) -> Forecaster:
+        """A Forecaster from settings by config section (a config file's, overridden by options: the CLI's way)."""
+        forecaster = cls(log=log)
+        forecaster.sections = sections_of({}, sections)
+        return forecaster
+
+    # before training --------------------------------------------------------------------------
+    def doctor(self, data: Data) -> dict[str, Any]:
+        """What `forecaster doctor` reports: lengths, frequency, season, gaps and each series' fate."""
+        from forecaster.doctor import diagnose
+
+        with as_csv(data) as path:
+            return diagnose(str(path), self.sections)
+
     # training -------------------------------------------------------------------------------
     def fit(self, data: Data, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
         """Train on `data` into the run directory `out` (default: a temporary one; `save` keeps it).
@@ -149,6 +174,26 @@ class Forecaster:
         self._run = self._model = None
         return self
 
+    def tune(
+        self, data: Data, out: str | Path, space: dict[str, list[Any]] | None = None, **search: Any
+    ) -> dict[str, Any] | None:
+        """Search the hyperparameters with KerasTuner (`forecaster tune`): trials in `out`, the best
+        trained into `out/best`, which this Forecaster then uses. `space` overrides lists of the search
+        space (a config file's [tune]: {"units": [32, 64]}). `search`: tuner, max_trials, max_minutes,
+        overwrite, chief, worker, worker_id, token, worker_timeout, mixed_precision.
+        Returns the search summary (None on a worker)."""
+        from forecaster.tune import tune_run
+
+        if "target" not in self.sections["data"]:
+            raise ForecasterError("target is required: the column to forecast")
+        sections = {**self.sections, "tune": {**self.sections.get("tune", {}), **(space or {})}}
+        with as_csv(data) as path:
+            summary = tune_run(path, sections, Path(out), log=self.log, **search)
+        if summary is not None:
+            self.run_dir, self._run, self._model = Path(out) / "best", None, None
+            self.validation = summary["validation"]
+        return summary
+
     # using a run ----------------------------------------------------------------------------
     @property
     def run(self) -> Any:
@@ -166,52 +211,100 @@ class Forecaster:
             self._model = self.run.load_model()
         return self._model
 
-    def predict(self, data: Data, level: tuple[float, ...] | list[float] | str = ()) -> Any:
-        """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
-        forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
-        quantile columns, method)."""
-        from forecaster.calibration import parse_levels
-        from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel
-
-        levels = parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
-
-        with as_csv(data) as path:
-            panel = load_forecast_panel(self.run, path)
-        plan = forecast_plan(self.run, panel)
-        for note in [*panel.notes, *plan.notes]:
-            self.log(f"note: {note}")
-        return forecast_frame(self.run, panel, self.model, plan, levels)
-
-    def backtest(
+    def predict(
         self,
         data: Data,
-        folds: int = 3,
-        step: int | None = None,
-        season: int | None = None,
-        level: tuple[float, ...] | list[float] = (80, 95),
+        level: Levels = (),
+        out: str | Path | None = None,
+        plot: str | Path | None = None,
+        plot_series: list[str] | None = None,
     ) -> Any:
+        """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
+        forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
+        quantile columns, method). With `out`, also written there as CSV, and the plot of a few series
+        (`plot_series`, default the first six) to `plot` (default beside `out`, as .png)."""
+        from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel, recent_history
+        from forecaster.plots import plot_forecasts
+        from forecaster.runs import atomic_file
+
+        run = self.run
+        with as_csv(data) as path:
+            panel = load_forecast_panel(run, path)
+        plan = forecast_plan(run, panel)
+        for note in [*panel.notes, *plan.notes]:
+            self.log(f"note: {note}")
+        history = recent_history(panel, run, plot_series) if out is not None or plot is not None else {}
+        frame = forecast_frame(run, panel, self.model, plan, as_levels(level))
+        if out is not None:
+            with atomic_file(Path(out)) as staging:
+                frame.to_csv(staging, index=False)
+        if out is not None or plot is not None:
+            time_col, id_col = run.config.data.time_col or "step", run.config.data.id_col or "series"
+            with atomic_file(Path(plot or Path(str(out)).with_suffix(".png"))) as staging:
+                plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
+        return frame
+
+    def backtest(
+        self, data: Data, folds: int = 3, step: int | None = None, season: int | None = None, level: Levels = (80, 95)
+    ) -> tuple[dict[str, Any], Any]:
         """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
         naive and drift, with the conformal intervals at `level` scored (coverage, width, MSIS).
         Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
+        report, per_series, _ = self._backtest(data, folds, step, season, as_levels(level))
+        return report, per_series
+
+    def evaluate(
+        self,
+        data: Data,
+        out: str | Path | None = None,
+        folds: int = 3,
+        step: int | None = None,
+        season: int | None = None,
+        level: Levels | None = None,
+    ) -> tuple[dict[str, Any], Any]:
+        """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
+        metrics.json, per_series.csv, errors_by_step.png, backtest.png. `level` None: 80 and 95 when
+        the run has intervals."""
+        from forecaster.backtest import plot_panels
+        from forecaster.plots import plot_backtest, plot_errors_by_step
+        from forecaster.runs import CALIBRATION_FILE, atomic_directory, write_json
+
+        levels = as_levels(level or ())
+        if level is None and (self.run.path / CALIBRATION_FILE).is_file():
+            levels = (80.0, 95.0)
+        report, per_series, (backtest, panel) = self._backtest(data, folds, step, season, levels)
+        with atomic_directory(Path(out or self.run.path / "evaluation")) as staging:
+            write_json(staging / "metrics.json", report)
+            per_series.to_csv(staging / "per_series.csv", index=False)
+            plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
+            horizon, target = self.run.config.window.horizon, self.run.config.data.target
+            plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png")
+        return report, per_series
+
+    def _backtest(
+        self, data: Data, folds: int, step: int | None, season: int | None, levels: tuple[float, ...]
+    ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
         from forecaster.backtest import run_backtest, summarise
-        from forecaster.calibration import parse_levels
         from forecaster.forecast import load_forecast_panel, trained_panel
 
         if folds < 1 or (step is not None and step < 1):
-            raise ForecasterError("folds and step must be at least 1")
+            raise ForecasterError("--folds and --step must be at least 1")
         with as_csv(data) as path:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
+        for note in panel.notes:
+            self.log(f"note: {note}")
         season = season or self.run.season
-        levels = parse_levels(",".join(map(str, level)))
         horizon = self.run.config.window.horizon
         backtest = run_backtest(self.run, panel, self.model, folds, step or horizon, season, levels)
-        return summarise(backtest, self.run, panel, season)
+        report, per_series = summarise(backtest, self.run, panel, season)
+        return report, per_series, (backtest, panel)
 
-    def export(self, out: str | Path, format: str = "saved_model") -> Path:
-        """Write a self-contained artifact (SavedModel, .keras or ONNX); returns the model's path."""
+    def export(self, out: str | Path | None = None, format: str = "saved_model", level: Levels = ()) -> Path:
+        """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
+        outputs lo_L/hi_L for each conformal `level`; returns the model's path."""
         from forecaster.export import export_run
 
-        return export_run(self.run, out, format)
+        return export_run(self.run, Path(out or self.run.path / "export"), format, as_levels(level))
 
     # run directories ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

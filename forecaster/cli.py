@@ -220,9 +220,10 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
     """Report on DATA before training: lengths, frequency, gaps, and what will be padded or dropped.
 
     Exits 2 when it finds a problem that makes `train` refuse the file with the same options."""
-    from forecaster.doctor import diagnose, render
+    from forecaster.api import Forecaster
+    from forecaster.doctor import render
 
-    report = diagnose(data, sections_from(options))
+    report = Forecaster.from_sections(sections_from(options)).doctor(data)
     click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
     if report["problems"]:
         sys.exit(2)
@@ -335,7 +336,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     The training state is saved after every epoch; if the run is interrupted (Ctrl-C, kill, power
     loss), the same command resumes it from the last completed epoch.
     """
-    from forecaster.train import train_run
+    from forecaster.api import Forecaster
 
     sections = sections_from(options)
     if quiet:
@@ -344,7 +345,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
         sections["train"]["verbose"] = 2  # one plain line per epoch in logs, not a progress bar's escapes
     out_dir = output_path("train", {"data": data, "out": out})
     try:
-        report = train_run(data, sections, out_dir, log, fresh=fresh)
+        report = Forecaster.from_sections(sections, log).fit(data, out_dir, fresh=fresh).validation
     except KeyboardInterrupt:
         from forecaster.resume import interrupted_message
 
@@ -402,7 +403,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     trial against the values it handed out and the search space; beyond loopback every call must
     carry the shared token.
     """
-    from forecaster.tune import tune_run
+    from forecaster.api import Forecaster
 
     if chief and worker:
         raise ForecasterError("--chief and --worker: give one (a chief serves the search, workers run trials)")
@@ -416,9 +417,8 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     mixed_precision = options.pop("mixed_precision")
     sections = sections_from(options)
     out_dir = output_path("tune", {"data": data, "out": out})
-    summary = tune_run(
-        data, sections, out_dir, chief=chief, worker=worker, mixed_precision=mixed_precision, log=log, **search
-    )
+    tuner = Forecaster.from_sections(sections, log)
+    summary = tuner.tune(data, out_dir, chief=chief, worker=worker, mixed_precision=mixed_precision, **search)
     if summary is None:
         return
     untuned = summary["untuned_score"]
@@ -444,28 +444,14 @@ def forecast(
     run_dir: str, data: str, out: str | None, plot: str | None, series: tuple[str, ...] | None, level: str | None
 ) -> None:
     """Forecast the horizon after the last row of every series in DATA with a trained run."""
-    from forecaster.calibration import parse_levels
-    from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel, recent_history
-    from forecaster.plots import plot_forecasts
-    from forecaster.runs import atomic_file, load_run
+    from forecaster.api import Forecaster
 
-    levels = parse_levels(level)
-    run = load_run(run_dir)
-    panel = load_forecast_panel(run, data)
-    plan = forecast_plan(run, panel)
-    for note in [*panel.notes, *plan.notes]:
-        log(f"note: {note}")
-    history = recent_history(panel, run, list(series) if series else None)
-    frame = forecast_frame(run, panel, run.load_model(), plan, levels)
     out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
     plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot})
-    time_col = run.config.data.time_col or "step"
-    id_col = run.config.data.id_col or "series"
-    with atomic_file(out_path) as tmp:
-        frame.to_csv(tmp, index=False)
-    with atomic_file(plot_path) as tmp:
-        plot_forecasts(history, frame, time_col, id_col, tmp, run.config.data.target)
-    click.echo(f"forecast for {len(panel.series)} series x {run.config.window.horizon} steps: {out_path}")
+    forecaster = Forecaster.load(run_dir, log)
+    frame = forecaster.predict(data, level or (), out_path, plot_path, list(series) if series else None)
+    click.echo(f"forecast for {frame.iloc[:, 0].nunique()} series x {forecaster.run.config.window.horizon} steps: "
+               f"{out_path}")  # fmt: skip
     click.echo(f"plot: {plot_path}")
 
 
@@ -502,35 +488,14 @@ def evaluate(
     coverage_gate: float | None,
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
-    from forecaster.backtest import plot_panels, render_table, run_backtest, summarise
-    from forecaster.forecast import load_forecast_panel, trained_panel
-    from forecaster.plots import plot_backtest, plot_errors_by_step
-    from forecaster.runs import atomic_directory, load_run, write_json
+    from forecaster.api import Forecaster
+    from forecaster.backtest import render_table
 
-    if folds < 1 or (step is not None and step < 1):
-        raise ForecasterError("--folds and --step must be at least 1")
-    from forecaster.calibration import parse_levels
-    from forecaster.runs import CALIBRATION_FILE
-
-    levels = parse_levels(level)
-    run = load_run(run_dir)
-    if not levels and (run.path / CALIBRATION_FILE).is_file():
-        levels = (80.0, 95.0)
-    if coverage_gate is not None and not levels:
+    forecaster = Forecaster.load(run_dir, log)
+    if coverage_gate is not None and not level and not (forecaster.run.path / "calibration.json").is_file():
         raise ForecasterError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
-    panel = trained_panel(run, load_forecast_panel(run, data))
-    for note in panel.notes:
-        log(f"note: {note}")
-    season = season or run.season
-    horizon = run.config.window.horizon
-    backtest = run_backtest(run, panel, run.load_model(), folds, step or horizon, season, levels)
-    report, per_series = summarise(backtest, run, panel, season)
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
-    with atomic_directory(out_dir) as staging:
-        write_json(staging / "metrics.json", report)
-        per_series.to_csv(staging / "per_series.csv", index=False)
-        plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
-        plot_backtest(plot_panels(backtest, panel, horizon, run.config.data.target), staging / "backtest.png")
+    report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level)
     click.echo(render_table(report))
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, errors_by_step.png, backtest.png)")
     if gate and report["overall"]["model"]["mase"] > report["overall"][gate]["mase"]:
@@ -569,12 +534,11 @@ def export(run_dir: str, out: str | None, fmt: str, level: str | None) -> None:
     The SavedModel carries scaling, windowing and inverse scaling in its graph and serves on a CPU
     even when trained on a GPU. Its inputs and outputs are listed in manifest.json beside it.
     """
-    from forecaster.calibration import parse_levels
-    from forecaster.export import export_run
-    from forecaster.runs import load_run
+    from forecaster.api import Forecaster
 
-    levels = parse_levels(level)
-    saved = export_run(load_run(run_dir), output_path("export", {"run_dir": run_dir, "out": out}), fmt, levels)
+    saved = Forecaster.load(run_dir, log).export(
+        output_path("export", {"run_dir": run_dir, "out": out}), fmt, level or ()
+    )
     click.echo(f"{fmt} written to {saved} (inputs and outputs: {saved.parent / 'manifest.json'})")
 
 

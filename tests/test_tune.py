@@ -211,3 +211,15 @@ def test_the_chief_trusts_no_worker(sine_csv, tmp_path, small_space):
     assert table.loc[1, "units"] != 1  # the record keeps the values the trial was given
     assert (table.loc[[2, 3], "status"] == "COMPLETED").all() and table.loc[[2, 3], "worker"].nunique() == 1
     load_run(out / "best")
+
+
+def test_the_python_api_tunes_and_then_forecasts_with_the_best_run(sine_csv, tmp_path, small_space):
+    import tomllib
+
+    from forecaster import Forecaster
+
+    space = tomllib.loads(small_space.read_text())["tune"]
+    model = Forecaster(horizon=6, target="y", time_col="time", lookback=24, epochs=2, layers=(8,))
+    summary = model.tune(sine_csv, tmp_path / "tuned", space, tuner="random", max_trials=2)
+    assert summary["trials"] == 2 and model.run_dir == tmp_path / "tuned" / "best"
+    assert len(model.predict(sine_csv)) == 6
