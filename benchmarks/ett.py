@@ -26,11 +26,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pandas as pd
 
-from forecaster.calendar import unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
-from forecaster.scaling import fit_scaler
-from forecaster.train import Prepared, fit_model, loss_weight_power
-from forecaster.windowing import WindowIndex, WindowSource
+from forecaster.data.calendar import unix_seconds
+from forecaster.data.scaling import fit_scaler
+from forecaster.data.windowing import WindowIndex, WindowSource
+from forecaster.training.train import Prepared, fit_model, loss_weight_power
 
 HOURLY_BORDERS = (8640, 11520, 14400)  # 12, 16 and 20 months of hours
 

@@ -52,9 +52,9 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from forecaster.export import export_run
-    from forecaster.forecast import forecast_frame, load_forecast_panel
-    from forecaster.runs import load_run
+    from forecaster.serving.export import export_run
+    from forecaster.serving.forecast import forecast_frame, load_forecast_panel
+    from forecaster.training.runs import load_run
 
     run = load_run(args.run)
     panel = load_forecast_panel(run, args.data)

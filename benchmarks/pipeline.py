@@ -33,9 +33,9 @@ def main() -> None:
     import tensorflow as tf
 
     from forecaster.config import DataConfig
-    from forecaster.data import load_panel
-    from forecaster.model import build_model
-    from forecaster.train import prepare, resolve_config, training_data
+    from forecaster.data.panel import load_panel
+    from forecaster.models.network import build_model
+    from forecaster.training.train import prepare, resolve_config, training_data
 
     epochs = 1 if args.quick else 3
     with tempfile.TemporaryDirectory() as tmp:

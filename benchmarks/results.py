@@ -35,7 +35,7 @@ def machine() -> dict[str, Any]:
         described["tensorflow"] = tf.__version__
     except ImportError:
         pass
-    from forecaster.runs import library_versions
+    from forecaster.training.runs import library_versions
 
     described.update({k: v for k, v in library_versions().items() if k not in described})
     return described

@@ -62,7 +62,7 @@ def windows_per_second(lookback: int, layers: tuple[int, ...], bidirectional: bo
     import keras
 
     from forecaster.config import ModelConfig
-    from forecaster.model import build_model
+    from forecaster.models.network import build_model
 
     keras.backend.clear_session()
     model = build_model(ModelConfig(lookback, HORIZON, patch=patch, layers=layers, bidirectional=bidirectional))

@@ -69,8 +69,8 @@ Levels = tuple[float, ...] | list[float] | str  # interval levels in %: (80, 95)
 
 
 def as_levels(level: Levels) -> tuple[float, ...]:
-    """Checked interval levels, sorted (`forecaster.calibration.parse_levels`)."""
-    from forecaster.calibration import parse_levels
+    """Checked interval levels, sorted (`forecaster.scoring.calibration.parse_levels`)."""
+    from forecaster.scoring.calibration import parse_levels
 
     return parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
 
@@ -160,7 +160,7 @@ class Forecaster:
         """Train on `data` into the run directory `out` (default: a temporary one; `save` keeps it).
 
         Returns self; `self.validation` holds the validation metrics against seasonal naive."""
-        from forecaster.train import train_run
+        from forecaster.training.train import train_run
 
         if "target" not in self.sections["data"]:
             raise ForecasterError("target is required: the column to forecast")
@@ -182,7 +182,7 @@ class Forecaster:
         space (a config file's [tune]: {"units": [32, 64]}). `search`: tuner, max_trials, max_minutes,
         overwrite, chief, worker, worker_id, token, worker_timeout, mixed_precision.
         Returns the search summary (None on a worker)."""
-        from forecaster.tune import tune_run
+        from forecaster.training.tune import tune_run
 
         if "target" not in self.sections["data"]:
             raise ForecasterError("target is required: the column to forecast")
@@ -197,7 +197,7 @@ class Forecaster:
     # using a run ----------------------------------------------------------------------------
     @property
     def run(self) -> Any:
-        from forecaster.runs import load_run
+        from forecaster.training.runs import load_run
 
         if self.run_dir is None:
             raise ForecasterError("this Forecaster is not fitted: call fit(data) or Forecaster.load(run_dir)")
@@ -223,9 +223,9 @@ class Forecaster:
         forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
         quantile columns, method). With `out`, also written there as CSV, and the plot of a few series
         (`plot_series`, default the first six) to `plot` (default beside `out`, as .png)."""
-        from forecaster.forecast import forecast_frame, forecast_plan, load_forecast_panel, recent_history
-        from forecaster.plots import plot_forecasts
-        from forecaster.runs import atomic_file
+        from forecaster.io.files import atomic_file
+        from forecaster.io.plots import plot_forecasts
+        from forecaster.serving.forecast import forecast_frame, forecast_plan, load_forecast_panel, recent_history
 
         run = self.run
         with as_csv(data) as path:
@@ -265,9 +265,10 @@ class Forecaster:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
         metrics.json, per_series.csv, errors_by_step.png, backtest.png. `level` None: 80 and 95 when
         the run has intervals."""
-        from forecaster.backtest import plot_panels
-        from forecaster.plots import plot_backtest, plot_errors_by_step
-        from forecaster.runs import CALIBRATION_FILE, atomic_directory, write_json
+        from forecaster.io.files import atomic_directory, write_json
+        from forecaster.io.plots import plot_backtest, plot_errors_by_step
+        from forecaster.serving.backtest import plot_panels
+        from forecaster.training.runs import CALIBRATION_FILE
 
         levels = as_levels(level or ())
         if level is None and (self.run.path / CALIBRATION_FILE).is_file():
@@ -284,8 +285,8 @@ class Forecaster:
     def _backtest(
         self, data: Data, folds: int, step: int | None, season: int | None, levels: tuple[float, ...]
     ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
-        from forecaster.backtest import run_backtest, summarise
-        from forecaster.forecast import load_forecast_panel, trained_panel
+        from forecaster.serving.backtest import run_backtest, summarise
+        from forecaster.serving.forecast import load_forecast_panel, trained_panel
 
         if folds < 1 or (step is not None and step < 1):
             raise ForecasterError("--folds and --step must be at least 1")
@@ -302,14 +303,14 @@ class Forecaster:
     def export(self, out: str | Path | None = None, format: str = "saved_model", level: Levels = ()) -> Path:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
         outputs lo_L/hi_L for each conformal `level`; returns the model's path."""
-        from forecaster.export import export_run
+        from forecaster.serving.export import export_run
 
         return export_run(self.run, Path(out or self.run.path / "export"), format, as_levels(level))
 
     # run directories ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """Copy the run directory to `directory` (the same layout `forecaster train` writes)."""
-        from forecaster.runs import atomic_directory
+        from forecaster.io.files import atomic_directory
 
         source = self.run.path
         target = Path(directory)
@@ -324,7 +325,7 @@ class Forecaster:
     @classmethod
     def load(cls, directory: str | Path, log: Callable[[str], None] = lambda _: None) -> Forecaster:
         """A Forecaster over an existing run directory (written by `fit`, `save` or `forecaster train`)."""
-        from forecaster.runs import load_run
+        from forecaster.training.runs import load_run
 
         run = load_run(directory)
         forecaster = cls(log=log)

@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from forecaster.api import SECTIONS, sections_of
-from forecaster.baselines import BASELINES
 from forecaster.config import (
     CELLS,
     EXPORT_FORMATS,
@@ -28,6 +27,7 @@ from forecaster.config import (
     WindowConfig,
 )
 from forecaster.errors import ForecasterError
+from forecaster.scoring.baselines import BASELINES
 
 # every option defaults to None so a config file can set it instead; api.SECTIONS maps each to its section
 
@@ -138,14 +138,14 @@ def plot_output_path(given: dict[str, Any]) -> Path:
 def check_outputs(command: str, given: dict[str, Any]) -> None:
     """Refuse, before any work, an output that would replace what forecaster did not make, or that
     cannot be written."""
-    from forecaster.runs import check_replaceable, check_replaceable_file, check_search_folder, check_writable
+    from forecaster.io.files import check_replaceable, check_replaceable_file, check_search_folder, check_writable
 
     if command == "forecast":
         for option, path in (("--out", output_path(command, given)), ("--plot", plot_output_path(given))):
             check_replaceable_file(path, option)
             check_writable(path)
     elif command == "tune":
-        from forecaster.access import resolve_token
+        from forecaster.training.access import resolve_token
 
         resolve_token(given.get("token"), given.get("chief"))
         if not given.get("worker"):
@@ -168,7 +168,7 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     if command in DEFAULT_OUTPUT and (arguments.get("data") or arguments.get("run_dir")):
         check_outputs(command, arguments)
     if arguments.get("level") is not None:
-        from forecaster.calibration import parse_levels
+        from forecaster.scoring.calibration import parse_levels
 
         parse_levels(arguments["level"])
     if command in ("train", "tune", "doctor"):
@@ -347,7 +347,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     try:
         report = Forecaster.from_sections(sections, log).fit(data, out_dir, fresh=fresh).validation
     except KeyboardInterrupt:
-        from forecaster.resume import interrupted_message
+        from forecaster.training.resume import interrupted_message
 
         click.echo(f"\n{interrupted_message(out_dir)}", err=True)
         sys.exit(130)
@@ -407,7 +407,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
 
     if chief and worker:
         raise ForecasterError("--chief and --worker: give one (a chief serves the search, workers run trials)")
-    from forecaster.access import resolve_token
+    from forecaster.training.access import resolve_token
 
     search = {
         name: options.pop(name)
@@ -489,7 +489,7 @@ def evaluate(
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.api import Forecaster
-    from forecaster.backtest import render_table
+    from forecaster.serving.backtest import render_table
 
     forecaster = Forecaster.load(run_dir, log)
     if coverage_gate is not None and not level and not (forecaster.run.path / "calibration.json").is_file():

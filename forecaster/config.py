@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pkgutil
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -14,12 +15,15 @@ from forecaster.errors import ForecasterError
 SCALERS = ("standard", "minmax", "robust", "none")
 LOSSES = ("mse", "mae", "huber")
 FILL_POLICIES = ("error", "interpolate", "ffill")
-CELLS = ("lstm", "gru")
+CELLS = tuple(  # the encoder modules (forecaster/models/encoders/NAME.py), listed without importing them
+    sorted((m.name for m in pkgutil.iter_modules([str(Path(__file__).parent / "models" / "encoders")])
+            if not m.name.startswith("_")), key=lambda name: (name != "lstm", name))
+)  # fmt: skip
 INSTANCE_NORMS = ("last", "mean", "last_std", "mean_std", "none")
 POOLINGS = ("last", "attention")
 LOSS_SCALES = ("series", "window")
-TUNERS = ("hyperband", "bayesian", "random")  # forecaster.tune.ORACLES
-EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.export.FORMATS
+TUNERS = ("hyperband", "bayesian", "random")  # forecaster.training.tune.ORACLES
+EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.serving.export.FORMATS
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class WindowConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The network: see `forecaster.model.build_model`."""
+    """The network: see `forecaster.models.network.build_model`."""
 
     lookback: int
     horizon: int

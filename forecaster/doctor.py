@@ -6,10 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from forecaster.config import DataConfig, _build
-from forecaster.data import filled_note, first_few, load_panel
-from forecaster.forecast import forecast_method
-from forecaster.train import resolve_config
-from forecaster.windowing import min_length, split_series
+from forecaster.data.panel import filled_note, first_few, load_panel
+from forecaster.data.windowing import min_length, split_series
+from forecaster.serving.forecast import forecast_method
+from forecaster.training.train import resolve_config
 
 
 def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import importlib.util
 import sys
 from typing import Any
 
-REGISTERING = ("forecaster.layers", "forecaster.model", "forecaster.serving")
+REGISTERING = ("forecaster.models.layers", "forecaster.models.network", "forecaster.serving.graph")
 
 
 def register_when_keras_loads() -> None:
@@ -22,8 +22,16 @@ def register_when_keras_loads() -> None:
 
 
 def register() -> None:
+    if any(initializing(name) for name in list(sys.modules) if name.startswith("forecaster.")):
+        return  # one of ours is importing Keras itself: it imports what it needs the usual way
     for name in REGISTERING:
         importlib.import_module(name)
+
+
+def initializing(name: str) -> bool:
+    """Whether the module `name` is still running its own import."""
+    spec = getattr(sys.modules.get(name), "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
 
 
 class KerasWatcher(importlib.abc.MetaPathFinder):

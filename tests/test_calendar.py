@@ -7,10 +7,10 @@ import pytest
 from cli_helpers import PANEL, invoke, train
 from conftest import write_panel
 
-from forecaster.calendar import calendar_features, default_cycles, resolve_cycles, step_seconds, unix_seconds
+from forecaster.data.calendar import calendar_features, default_cycles, resolve_cycles, step_seconds, unix_seconds
+from forecaster.data.windowing import WindowSource
 from forecaster.errors import ForecasterError
-from forecaster.layers import CalendarFeatures
-from forecaster.windowing import WindowSource
+from forecaster.models.layers import CalendarFeatures
 
 
 def test_phases_of_known_moments():

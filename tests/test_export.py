@@ -116,8 +116,8 @@ def test_export_holds_no_cudnn_op_and_a_manifest(exported):
 
 
 def test_generic_kernel_is_chosen_before_tracing(exported):
-    from forecaster.runs import load_run
-    from forecaster.serving import serving_model
+    from forecaster.serving.graph import serving_model
+    from forecaster.training.runs import load_run
 
     ensemble = serving_model(load_run(exported / "run")).get_layer("ensemble")
     members = [ensemble.get_layer(f"member_{k}") for k in range(2)]

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from cli_helpers import SINE, invoke, train
 
-from forecaster.resume import STATE_FILE, ResumableTraining, state_dir
-from forecaster.runs import load_run
+from forecaster.training.resume import STATE_FILE, ResumableTraining, state_dir
+from forecaster.training.runs import load_run
 
 EPOCHS = 100  # ~20 ms each here: a signal sent up to 0.35 s after epoch 2 always lands inside training
 LONG = [
@@ -152,7 +152,7 @@ def small_disk(path, size, *options):
 # training ends -- while the run directory is written.
 FILL_AFTER_TRAINING = """
 import sys
-import forecaster.evaluate as evaluate
+import forecaster.scoring.validation as evaluate
 
 report = evaluate.validation_report
 filler_path = sys.argv.pop(1)

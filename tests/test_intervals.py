@@ -6,8 +6,8 @@ import pytest
 from cli_helpers import PANEL, invoke, train
 from conftest import write_panel
 
-from forecaster.calibration import Calibration, parse_levels, window_spreads
-from forecaster.metrics import msis
+from forecaster.scoring.calibration import Calibration, parse_levels, window_spreads
+from forecaster.scoring.metrics import msis
 
 
 @pytest.mark.parametrize("level", [50.0, 80.0, 95.0])

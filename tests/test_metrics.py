@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from forecaster.baselines import baseline_forecast
-from forecaster.metrics import coverage, mae, mape, mase, pinball, rmse, seasonal_naive_scale, smape
+from forecaster.scoring.baselines import baseline_forecast
+from forecaster.scoring.metrics import coverage, mae, mape, mase, pinball, rmse, seasonal_naive_scale, smape
 
 ACTUAL = np.array([1.0, 2.0, 0.0, 4.0])
 FORECAST = np.array([2.0, 2.0, 1.0, 2.0])

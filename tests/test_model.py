@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from forecaster.config import ModelConfig
-from forecaster.layers import AttentionPooling, InstanceNorm, LengthMask, MonotoneQuantiles
-from forecaster.model import build_model
+from forecaster.models.layers import AttentionPooling, InstanceNorm, LengthMask, MonotoneQuantiles
+from forecaster.models.network import build_model
 
 
 def _inputs(values, length):
@@ -83,7 +83,7 @@ def test_recurrent_layers_stay_cudnn_eligible():
 
 @pytest.mark.parametrize("mode", ["last", "mean", "last_std", "mean_std", "none"])
 def test_instance_norm_is_undone_exactly_and_ignores_padding(mode):
-    from forecaster.layers import AddReference
+    from forecaster.models.layers import AddReference
 
     values = np.array([[[1.0], [3.0], [8.0], [0.0]], [[5.0], [5.0], [-7.0], [2.0]]], dtype="float32")
     length = np.array([3, 4], dtype="int32")
@@ -105,3 +105,36 @@ def test_ensemble_forecast_is_the_median_of_its_members_and_round_trips(tmp_path
     model.save(tmp_path / "ensemble.keras")
     again = keras.saving.load_model(tmp_path / "ensemble.keras", safe_mode=True)
     np.testing.assert_allclose(np.asarray(again(inputs)), np.asarray(model(inputs)), rtol=1e-6)
+
+
+def test_the_code_imports_one_way_down_the_stages():
+    """io -> data -> models -> scoring -> training -> serving -> api/cli: no module imports from a later stage."""
+    import re
+    from pathlib import Path
+
+    order = ["base", "io", "data", "models", "scoring", "training", "serving", "top"]
+
+    def stage(module):
+        parts = module.split(".")
+        if len(parts) >= 3 and parts[1] in order:
+            return parts[1]
+        return "base" if parts[1] in ("errors", "config") else "top"
+
+    root = Path(__file__).resolve().parent.parent / "forecaster"
+    upward = []
+    for path in root.rglob("*.py"):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        if module == "forecaster":
+            continue
+        for imported in re.findall(r"^\s*(?:from|import) (forecaster\.[a-z_.]+)", path.read_text(), re.M):
+            if order.index(stage(imported)) > order.index(stage(module)):
+                upward.append(f"{module} imports {imported}")
+    assert not upward
+
+
+def test_the_encoders_are_the_modules_of_their_folder():
+    from forecaster.config import CELLS
+    from forecaster.models.encoders import encoder
+
+    assert CELLS == ("lstm", "gru")
+    assert encoder("gru").__module__ == "forecaster.models.encoders.gru"

@@ -4,7 +4,8 @@ import os
 
 from cli_helpers import SINE, invoke, train
 
-from forecaster.runs import MARKER, load_run, recover
+from forecaster.io.files import MARKER, recover
+from forecaster.training.runs import load_run
 
 
 def users_folder(path):

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecaster.config import WindowConfig
-from forecaster.scaling import fit_scaler
-from forecaster.windowing import WindowSource, min_length, split_series, train_origins, val_origins
+from forecaster.data.scaling import fit_scaler
+from forecaster.data.windowing import WindowSource, min_length, split_series, train_origins, val_origins
 
 FEW = settings(max_examples=30, deadline=None)
 
@@ -59,7 +59,7 @@ def test_gathered_windows_match_the_definition(panel):
 @given(panels())
 def test_serving_graph_windows_raw_values_as_training_did(panel):
     """The exported model's in-graph scaling and windowing equal scaling first, then gathering."""
-    from forecaster.serving import ScaleWindow
+    from forecaster.serving.graph import ScaleWindow
 
     series, lookback, horizon, patch, windows = panel
     if not windows:

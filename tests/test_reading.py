@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from forecaster.cli import main
 from forecaster.config import DataConfig
-from forecaster.data import load_panel
-from forecaster.scaling import fit_scaler
+from forecaster.data.panel import load_panel
+from forecaster.data.scaling import fit_scaler
 
 
 def write(tmp_path, text, name="d.csv"):

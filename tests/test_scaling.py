@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from forecaster.config import DataConfig, ModelConfig, RunConfig, WindowConfig
-from forecaster.data import Panel, Series
-from forecaster.scaling import AffineScaler, fit_scaler
-from forecaster.train import prepare
+from forecaster.data.panel import Panel, Series
+from forecaster.data.scaling import AffineScaler, fit_scaler
+from forecaster.training.train import prepare
 
 
 @pytest.mark.parametrize("kind", ["standard", "minmax", "robust", "none"])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from cli_helpers import invoke
 
-from forecaster.season import detect_season, resolve_season
+from forecaster.data.season import detect_season, resolve_season
 
 
 def hourly_panel(n_series=40, length=900, seed=0, weekly=1.0):

@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import SINE, invoke
 
 from forecaster.errors import ForecasterError
-from forecaster.runs import load_run
+from forecaster.training.runs import load_run
 
 TINY = ["--epochs", "2", "--layers", "8", "--batch-size", "32", "--tuner", "random"]
 # a small space so trials are quick: the lookback and the width are searched
@@ -55,7 +55,7 @@ def test_small_search_writes_a_best_run_that_forecasts(sine_csv, tmp_path, small
 
 def test_space_overrides_are_checked():
     from forecaster.config import ModelConfig, RunConfig, TrainConfig, WindowConfig
-    from forecaster.tune import search_space
+    from forecaster.training.tune import search_space
 
     base = RunConfig(
         data=None, window=WindowConfig(horizon=6, lookback=24), model=ModelConfig(24, 6), train=TrainConfig()
@@ -223,3 +223,16 @@ def test_the_python_api_tunes_and_then_forecasts_with_the_best_run(sine_csv, tmp
     summary = model.tune(sine_csv, tmp_path / "tuned", space, tuner="random", max_trials=2)
     assert summary["trials"] == 2 and model.run_dir == tmp_path / "tuned" / "best"
     assert len(model.predict(sine_csv)) == 6
+
+
+def test_the_first_trial_is_what_train_fits(sine_csv, tmp_path, small_space):
+    """The untuned trial is compiled, seeded and fitted as `train` fits its network: the same best
+    validation MSE."""
+    options = [*SINE, "--epochs", "3", "--layers", "8", "--batch-size", "32", "--ensemble", "1", "--loss", "mse"]
+    assert invoke("train", sine_csv, *options, "--quiet", "--out", tmp_path / "run").exit_code == 0
+    trained = pd.read_csv(tmp_path / "run" / "history.csv")["val_loss"].min()
+    result = invoke("tune", sine_csv, *options, "--tuner", "random", "--max-trials", "1", "--config", small_space,
+                    "--out", tmp_path / "tuned")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    first = pd.read_csv(tmp_path / "tuned" / "trials.csv").iloc[0]
+    assert first["score"] == pytest.approx(trained, rel=1e-5)

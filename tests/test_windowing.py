@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from forecaster.config import WindowConfig
-from forecaster.windowing import (
+from forecaster.data.windowing import (
     WindowIndex,
     WindowSource,
     evenly_spaced,

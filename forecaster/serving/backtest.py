@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.baselines import BASELINES, baseline_forecast
-from forecaster.data import Panel
+from forecaster.data.panel import Panel
 from forecaster.errors import ForecasterError
-from forecaster.evaluate import point_forecast
-from forecaster.metrics import coverage, msis, pinball, point_metrics, seasonal_naive_scale
-from forecaster.runs import Run
+from forecaster.scoring.baselines import BASELINES, baseline_forecast
+from forecaster.scoring.metrics import coverage, msis, pinball, point_metrics, seasonal_naive_scale
+from forecaster.scoring.validation import point_forecast
+from forecaster.training.runs import Run
 
 
 @dataclass
@@ -59,8 +59,8 @@ def run_backtest(
 ) -> Backtest:
     """Every backtest window forecast by the model and the baselines (and the model's conformal bands
     at `levels`, made from each window's own history exactly as `forecast --level` makes them)."""
-    from forecaster.calibration import window_spreads
-    from forecaster.forecast import predict_at
+    from forecaster.scoring.calibration import window_spreads
+    from forecaster.serving.forecast import predict_at
 
     horizon = run.config.window.horizon
     series_idx, origins = backtest_origins(run, panel, folds, step)

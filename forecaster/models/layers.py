@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from forecaster.calibration import SPREAD_FLOOR  # in series-scaled units: a flat window is not blown up
+from forecaster.data.spread import masked_mean, window_spread
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -84,21 +84,6 @@ class InstanceNorm(keras.layers.Layer):
 def valid_steps(length: Any, lookback: Any, dtype: Any = "float32") -> Any:
     """1.0 where a step of a right-padded window is real: (batch,) lengths -> (batch, lookback)."""
     return ops.cast(ops.arange(lookback)[None, :] < ops.cast(length, "int32")[:, None], dtype)
-
-
-def masked_mean(target: Any, valid: Any) -> Any:
-    """Mean over the valid steps: (batch, lookback) -> (batch, 1)."""
-    count = ops.maximum(ops.sum(valid, axis=1, keepdims=True), 1.0)
-    return ops.sum(target * valid, axis=1, keepdims=True) / count
-
-
-def window_spread(target: Any, valid: Any) -> Any:
-    """Standard deviation over the valid steps, floored at SPREAD_FLOOR: (batch, lookback) -> (batch, 1).
-
-    The training pipeline weights each window's loss by it (`forecaster.windowing`), with this same
-    function, so the loss is the error on the scale the network sees."""
-    centred = (target - masked_mean(target, valid)) * valid
-    return ops.maximum(ops.sqrt(masked_mean(centred * centred, valid)), SPREAD_FLOOR)
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -204,10 +189,10 @@ class CalendarFeatures(keras.layers.Layer):
     """The last observed time of each window -> calendar features of every forecast step.
 
     Step k (1..horizon) is at `time + k * step_seconds`; each cycle gives the sin and cos of that
-    time's phase in it (see `forecaster.calendar`, whose numpy version this matches).
+    time's phase in it (see `forecaster.data.calendar`, whose numpy version this matches).
 
     Args:
-        cycles: names from `forecaster.calendar.CYCLES` ("day", "week", "year").
+        cycles: names from `forecaster.data.calendar.CYCLES` ("day", "week", "year").
         step_seconds: the (mean) length of one step.
         horizon: forecast steps.
 
@@ -219,7 +204,7 @@ class CalendarFeatures(keras.layers.Layer):
         self.cycles, self.step_seconds, self.horizon = tuple(cycles), float(step_seconds), horizon
 
     def call(self, time: Any) -> Any:
-        from forecaster.calendar import CYCLE_OFFSET, CYCLES
+        from forecaster.data.calendar import CYCLE_OFFSET, CYCLES
 
         steps = ops.arange(1, self.horizon + 1, dtype="float64") * self.step_seconds
         times = ops.cast(time, "float64")[:, None] + steps[None, :]  # float64: exact for Unix seconds

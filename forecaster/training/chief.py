@@ -25,8 +25,8 @@ from keras_tuner.src.engine import metrics_tracking
 from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine.oracle import synchronized
 
-from forecaster.access import split_address
 from forecaster.errors import ForecasterError
+from forecaster.training.access import split_address
 
 Log = Callable[[str], None]
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.baselines import baseline_forecast
-from forecaster.calibration import Calibration, window_spreads
 from forecaster.config import RunConfig
-from forecaster.data import Panel
-from forecaster.metrics import point_metrics, seasonal_naive_scale
-from forecaster.windowing import evenly_spaced
+from forecaster.data.panel import Panel
+from forecaster.data.windowing import evenly_spaced
+from forecaster.scoring.baselines import baseline_forecast
+from forecaster.scoring.calibration import Calibration, window_spreads
+from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale
 
 
 def point_forecast(predictions: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
@@ -45,7 +45,7 @@ def validation_report(
     """The model against seasonal naive on the validation windows, in original units.
 
     Returns the report, a few example windows (history, actual, forecast) for a plot, and the
-    conformal calibration made from the same windows' errors (`forecaster.calibration`).
+    conformal calibration made from the same windows' errors (`forecaster.scoring.calibration`).
     """
     series_idx, origins = prepared.val_index.take(evenly_spaced(len(prepared.val_index), cfg.train.max_val_windows))
     dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)

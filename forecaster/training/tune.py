@@ -27,12 +27,13 @@ import keras_tuner as kt
 import numpy as np
 from keras_tuner.src import config as kt_config
 
-from forecaster.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.config import TUNERS, RunConfig
-from forecaster.data import Panel, load_panel
+from forecaster.data.panel import Panel, load_panel
 from forecaster.errors import ForecasterError
-from forecaster.runs import MARKER, check_search_folder
-from forecaster.train import Log, Prepared, default_lookback, prepare, resolve_config, train_run, training_data
+from forecaster.io.files import MARKER, check_search_folder
+from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
+from forecaster.training.fitting import compile_network, fit_callbacks, seeded
+from forecaster.training.train import Log, Prepared, default_lookback, prepare, resolve_config, train_run, training_data
 
 SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived from the data (`lookback_choices`)
     "layers": [1, 2],
@@ -144,7 +145,7 @@ class ForecastHyperModel(kt.HyperModel):
         return resolve_config(with_values(self.sections, hp.values), self.panel)[0]
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        from forecaster.model import build_model, loss_for, member_config
+        from forecaster.models.network import build_model, member_config
 
         for name, choices in self.space.items():
             if sorted(choices) == [False, True]:
@@ -152,13 +153,10 @@ class ForecastHyperModel(kt.HyperModel):
             else:
                 hp.Choice(name, choices, default=self.defaults[name])
         cfg = self.config(hp)
+        seeded(cfg.train)  # as `train` seeds its (first) network: the untuned trial is what train fits
         model = build_model(member_config(cfg.model, 0))  # a trial is one network; best/ is the whole ensemble
-        model.compile(
-            optimizer=keras.optimizers.Adam(cfg.train.learning_rate, clipnorm=cfg.train.clipnorm),
-            loss=loss_for(cfg.model, cfg.train.loss),
-            metrics=[] if cfg.model.quantiles else [keras.metrics.MeanSquaredError(name="mse")],
-        )
-        return model
+        metrics = () if cfg.model.quantiles else (keras.metrics.MeanSquaredError(name="mse"),)
+        return compile_network(model, cfg, metrics)
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
         import tensorflow as tf
@@ -168,12 +166,7 @@ class ForecastHyperModel(kt.HyperModel):
         if key not in self._prepared:  # the same lookback in a later trial reuses its windows
             self._prepared[key] = prepare(self.panel, cfg)
         data = training_data(self._prepared[key], cfg.train)
-        callbacks = [
-            TrialStats(self.worker),
-            *kwargs.get("callbacks", []),
-            keras.callbacks.EarlyStopping(patience=cfg.train.patience, restore_best_weights=True),
-            keras.callbacks.TerminateOnNaN(),
-        ]
+        callbacks = [TrialStats(self.worker), *kwargs.get("callbacks", []), *fit_callbacks(cfg.train)[2]]
         try:
             history = model.fit(
                 data.train,
@@ -409,7 +402,7 @@ def finish(search: ForecastTuner, data_path: str | Path, sections: dict[str, dic
         else float(default_score.iloc[0]),
         "validation": report,
     }
-    from forecaster.runs import write_json
+    from forecaster.io.files import write_json
 
     write_json(out / "summary.json", summary)
     return summary
@@ -417,8 +410,8 @@ def finish(search: ForecastTuner, data_path: str | Path, sections: dict[str, dic
 
 def write_trials(oracle: Any, out: Path, objective: str) -> Any:
     """`out/trials.csv` and `out/trials.png` from the oracle's trials; returns the table."""
-    from forecaster.plots import plot_trials
-    from forecaster.runs import atomic_file
+    from forecaster.io.files import atomic_file
+    from forecaster.io.plots import plot_trials
 
     trials = trials_frame(oracle)
     with atomic_file(out / "trials.csv") as staging:

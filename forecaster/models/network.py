@@ -9,7 +9,8 @@ import keras
 
 from forecaster.config import LOSSES, ModelConfig, check_choice
 from forecaster.errors import ForecasterError
-from forecaster.layers import (
+from forecaster.models.encoders import encoder
+from forecaster.models.layers import (
     AddReference,
     AttentionPooling,
     CalendarFeatures,
@@ -35,7 +36,7 @@ def model_inputs(cfg: ModelConfig) -> tuple[str, ...]:
 
 def build_model(cfg: ModelConfig) -> keras.Model:
     """The run's model: one network, or with `cfg.ensemble` > 1 that many networks of the same shape
-    (trained one by one, with different seeds: `forecaster.train`) whose forecasts are combined by
+    (trained one by one, with different seeds: `forecaster.training.train`) whose forecasts are combined by
     their median. Inputs and output as `build_network`'s, so forecasting, backtests and the export
     treat an ensemble like one network.
     """
@@ -77,8 +78,8 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
     Output:
         float32 (batch, horizon), or (batch, horizon, n_quantiles) with quantiles, in scaled units.
 
-    The recurrent layers keep the cuDNN conditions (tanh/sigmoid, no recurrent dropout, no unroll,
-    bias on) and receive a right-padded mask, so a GPU runs them with the fast kernel.
+    The encoder (`cfg.cell`, a module of `forecaster.models.encoders`) reads the patched sequence under a
+    right-padded mask; the recurrent ones keep the cuDNN conditions, so a GPU runs the fast kernel.
     The head maps the encoder's state (with the series' vector) to all horizon steps at once; with
     calendar features a small per-step network adds what the step's place in the day/week/year says.
     """
@@ -91,22 +92,7 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
     sequence = keras.layers.Reshape((steps, cfg.patch * cfg.n_features), name="patches")(normed)
     mask = LengthMask(steps, cfg.patch, name="mask")(length)
     regularizer = keras.regularizers.L2(cfg.l2) if cfg.l2 else None
-    cell = keras.layers.LSTM if cfg.cell == "lstm" else keras.layers.GRU
-    hidden: Any = sequence
-    for depth, units in enumerate(cfg.layers):
-        keep_sequence = depth < len(cfg.layers) - 1 or cfg.pooling == "attention"
-        recurrent = cell(
-            units,
-            return_sequences=keep_sequence,
-            kernel_regularizer=regularizer,
-            use_cudnn=cfg.use_cudnn,
-            name=f"{cfg.cell}_{depth}",
-        )
-        if cfg.bidirectional:
-            recurrent = keras.layers.Bidirectional(recurrent, name=f"bi_{cfg.cell}_{depth}")
-        hidden = recurrent(hidden, mask=mask)
-        if cfg.dropout:
-            hidden = keras.layers.Dropout(cfg.dropout, name=f"dropout_{depth}")(hidden)
+    hidden = encoder(cfg.cell)(sequence, mask, cfg, regularizer)  # forecaster.models.encoders
     if cfg.pooling == "attention":
         hidden = AttentionPooling(name="attention")([hidden, mask])
     if cfg.series_embedding:

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from forecaster.errors import ForecasterError
-from forecaster.runs import atomic_file
+from forecaster.io.files import atomic_file
 
 STATE_FILE = "state.json"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +12,7 @@ import pandas as pd
 
 from forecaster.config import DataConfig
 from forecaster.errors import ForecasterError
-
-CHUNK_ROWS = 250_000  # long files are parsed this many rows at a time: one chunk's strings exist at once
+from forecaster.io.csv import read_frame, read_header
 
 
 def _row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
@@ -91,146 +88,6 @@ def cell(value: object, limit: int = 80) -> str:
 def first_few(ids: list[str], shown: int = 5) -> str:
     """Series ids for a note: the first few, then '...'."""
     return ", ".join(ids[:shown]) + (" ..." if len(ids) > shown else "")
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def read_header(path: Path) -> tuple[str, list[str]]:
-    """The delimiter (`,` `;` or tab) and the column names as written; refuses an empty, binary or
-    non-UTF-8 file and duplicate names."""
-    if not path.is_file():
-        raise ForecasterError(f"{path}: file not found")
-    with open(path, "rb") as handle:
-        head = handle.read(64 * 1024)
-        while b"\n" not in head and len(head) < (1 << 30):  # a header of a million columns is megabytes long
-            block = handle.read(1 << 20)
-            if not block:
-                break
-            head += block
-    if not head.strip():
-        raise ForecasterError(f"{path}: the file is empty; give a CSV with a header line and rows")
-    if b"\x00" in head:
-        raise ForecasterError(f"{path}: this is not a text CSV file (it holds binary data)")
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ForecasterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-    first_line = text.splitlines()[0]
-    delimiter = max([",", ";", "\t"], key=first_line.count)
-    names = next(csv.reader([first_line], delimiter=delimiter))
-    seen: set[str] = set()
-    for name in names:
-        if name.strip() in seen:
-            raise ForecasterError(f"{path}: column {name.strip()!r} appears twice in the header; rename one of them")
-        seen.add(name.strip())
-    return delimiter, names
-
-
-def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM.
-
-    `keep`: read only these columns (when the file has them all; else read everything, so the
-    caller's checks name what is missing). `categories`: columns to read as categorical, which saves
-    most of the memory a long file's repeated ids and timestamps would take.
-    """
-    path = Path(path)
-    delimiter, names = read_header(path)
-    header = {name.strip(): name for name in names}
-    options: dict[str, object] = {}
-    if keep and keep <= set(header):
-        options["usecols"] = [header[name] for name in header if name in keep]
-    if any(name in header for name in categories):
-        options["dtype"] = {header[name]: "category" for name in categories if name in header}
-    try:
-        chunks = pd.read_csv(
-            path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True, chunksize=CHUNK_ROWS, **options
-        )
-        frame = _assemble(chunks, _row_bound(path))
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
-        raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
-    if frame.empty:
-        raise ForecasterError(f"{path}: the file has a header but no rows")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
-
-
-def _row_bound(path: Path) -> int:
-    """At least the number of data rows: the file's line breaks, plus one for a last line without one."""
-    lines = 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 24), b""):
-            lines += block.count(b"\n")
-    return lines + 1
-
-
-class _Column:
-    """One column of a file parsed in chunks, written into one array sized for the whole file, so no
-    chunk outlives its parse and no concatenation doubles the data at the end.
-
-    Categorical chunks (each with its own categories) become int32 codes into one growing set of
-    categories; numeric chunks fill one array; a chunk of anything else (text in a number column)
-    turns the column into a list of parts, concatenated at the end (bad data is not the large case).
-    """
-
-    def __init__(self, rows: int):
-        self.rows = rows
-        self.array: np.ndarray | None = None
-        self.categories: dict[Any, int] | None = None
-        self.parts: list[Any] | None = None
-
-    def add(self, part: pd.Series, at: int) -> None:
-        """Write `part`, the rows from `at` on."""
-        categorical = isinstance(part.dtype, pd.CategoricalDtype)
-        numeric = isinstance(part.dtype, np.dtype) and part.dtype.kind in "biuf"
-        if self.parts is None and self.array is None:
-            if categorical or numeric:
-                self.array = np.empty(self.rows, dtype="int32" if categorical else part.dtype)
-                self.categories = {} if categorical else None
-            else:
-                self.parts = []
-        if self.parts is None and categorical and self.categories is not None:
-            known = self.categories
-            lookup = [known.setdefault(c, len(known)) for c in part.cat.categories]
-            codes = np.array([*lookup, -1], dtype="int32")[part.cat.codes.to_numpy()]  # -1 (empty) stays -1
-            self._write(codes, at)
-        elif self.parts is None and numeric and self.categories is None:
-            self._write(part.to_numpy(), at)
-        else:
-            if self.parts is None:
-                self.parts = [pd.Series(self.result(at))]
-            self.parts.append(part)
-
-    def _write(self, values: np.ndarray, at: int) -> None:
-        assert self.array is not None
-        if not np.can_cast(values.dtype, self.array.dtype):
-            self.array = self.array.astype(np.result_type(self.array, values))
-        self.array[at : at + len(values)] = values
-
-    def result(self, rows: int) -> Any:
-        """The column's first `rows` values: an array, a Categorical, or (mixed parts) a Series."""
-        if self.parts is not None:
-            return pd.concat(self.parts, ignore_index=True)
-        assert self.array is not None
-        if self.categories is not None:
-            return pd.Categorical.from_codes(self.array[:rows], categories=list(self.categories))
-        return self.array[:rows]
-
-
-def _assemble(chunks: Any, rows: int) -> pd.DataFrame:
-    """One frame from parsed chunks, each column built in place (see `_Column`)."""
-    columns: dict[str, _Column] = {}
-    at = 0
-    for chunk in chunks:
-        for name in chunk.columns:
-            columns.setdefault(name, _Column(rows)).add(chunk[name], at)
-        at += len(chunk)
-    return pd.DataFrame({name: column.result(at) for name, column in columns.items()}, copy=False)
 
 
 MAX_GUESSED_WIDE = 10_000  # columns: more than this, and a file is read as wide only when --wide says so

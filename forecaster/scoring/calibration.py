@@ -21,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from forecaster.data.spread import SPREAD_FLOOR
 from forecaster.errors import ForecasterError
-
-SPREAD_FLOOR = 1e-3  # the smallest window spread, in series-scaler units (the model's window scaling uses it too)
 
 GRID = tuple(np.round(np.arange(0.5, 100.0, 0.5), 1).tolist())  # levels (%) whose score quantiles are kept
 # a series gets its own table from this many validation windows on: on M4 Weekly validation, own
@@ -65,7 +64,7 @@ def window_spreads(
 
     values: one 1-D raw target array per window (may repeat); origins, scales: (n,).
     """
-    from forecaster.windowing import valid_lengths
+    from forecaster.data.windowing import valid_lengths
 
     n_valid = valid_lengths(np.asarray(origins), lookback, patch)
     spreads = np.array(

@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.baselines import baseline_forecast
-from forecaster.calendar import unix_seconds
 from forecaster.config import WindowConfig
-from forecaster.data import Panel, first_few, future_times, load_panel
+from forecaster.data.calendar import unix_seconds
+from forecaster.data.panel import Panel, first_few, future_times, load_panel
+from forecaster.data.scaling import AffineScaler, fit_scaler
+from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
-from forecaster.runs import Run
-from forecaster.scaling import AffineScaler, fit_scaler
-from forecaster.windowing import WindowSource, valid_lengths
+from forecaster.scoring.baselines import baseline_forecast
+from forecaster.training.runs import Run
 
 
 def quantile_column(level: float) -> str:
@@ -174,7 +174,7 @@ def conformal_bands(
     quantiles: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """lo/hi columns (flattened like the CSV) at each level for the model's rows; NaN for a baseline's."""
-    from forecaster.calibration import window_spreads
+    from forecaster.scoring.calibration import window_spreads
 
     calibration = run.calibration()
     w = run.config.window

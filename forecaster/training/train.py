@@ -11,22 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.calendar import resolve_cycles, step_seconds, unix_seconds
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
-from forecaster.data import Panel, file_sha256, first_few, load_panel
-from forecaster.errors import ForecasterError
-from forecaster.runs import (
-    CALIBRATION_FILE,
-    MODEL_FILE,
-    SeriesState,
-    atomic_directory,
-    check_replaceable,
-    write_json,
-    write_manifest,
-)
-from forecaster.scaling import fit_scaler
-from forecaster.season import Season, resolve_season
-from forecaster.windowing import (
+from forecaster.data.calendar import resolve_cycles, step_seconds, unix_seconds
+from forecaster.data.panel import Panel, first_few, load_panel
+from forecaster.data.scaling import fit_scaler
+from forecaster.data.season import Season, resolve_season
+from forecaster.data.windowing import (
     WindowIndex,
     WindowSource,
     evenly_spaced,
@@ -35,6 +25,10 @@ from forecaster.windowing import (
     train_origins,
     val_origins,
 )
+from forecaster.errors import ForecasterError
+from forecaster.io.csv import file_sha256
+from forecaster.io.files import atomic_directory, check_replaceable, write_json
+from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SeriesState, write_manifest
 
 Log = Callable[[str], None]
 
@@ -73,7 +67,7 @@ def with_panel_defaults(sections: dict[str, dict[str, Any]], n_series: int) -> d
 
 def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[RunConfig, Season]:
     """Turn user settings (CLI options over config file) into a complete RunConfig; also return the
-    season (given, from the frequency, or found in the data: `forecaster.season`)."""
+    season (given, from the frequency, or found in the data: `forecaster.data.season`)."""
     sections = with_panel_defaults(sections, len(panel.series))
     data = _build(DataConfig, sections["data"])
     found = resolve_season(data.season, panel.freq, [s.values[:, 0] for s in panel.series])
@@ -213,7 +207,7 @@ def fit_model(
     With `state`, the training state is saved there after every epoch, and a state saved by an
     earlier, interrupted call with the same `fingerprint` is resumed.
     """
-    from forecaster.model import build_model, member_config, member_name
+    from forecaster.models.network import build_model, member_config, member_name
 
     members = cfg.model.ensemble
     if members == 1:
@@ -240,24 +234,15 @@ def fit_network(
     prepared: Prepared, cfg: RunConfig, log: Log, state: Path | None = None, fingerprint: str = ""
 ) -> tuple[Any, dict[str, list[float]]]:
     """Build and fit one network (see `fit_model`)."""
-    import keras
-
-    from forecaster.model import build_model, loss_for
-    from forecaster.resume import ResumableTraining
+    from forecaster.models.network import build_model
+    from forecaster.training.fitting import compile_network, fit_callbacks, seeded
+    from forecaster.training.resume import ResumableTraining
 
     t = cfg.train
-    keras.utils.set_random_seed(t.seed)
-    if t.deterministic:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+    seeded(t)
     data = training_data(prepared, t)
-    model = build_model(cfg.model)
-    optimizer = keras.optimizers.Adam(t.learning_rate, clipnorm=t.clipnorm)
-    model.compile(optimizer=optimizer, loss=loss_for(cfg.model, t.loss))
-    early_stopping = keras.callbacks.EarlyStopping(patience=t.patience, restore_best_weights=True)
-    plateau = keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, t.patience // 2))
-    callbacks = [early_stopping, plateau, keras.callbacks.TerminateOnNaN()]
+    model = compile_network(build_model(cfg.model), cfg)
+    early_stopping, plateau, callbacks = fit_callbacks(t)
     initial_epoch = 0
     if state is not None:
         resumable = ResumableTraining(state, fingerprint, early_stopping, plateau)
@@ -299,14 +284,14 @@ def train_run(
 ) -> dict[str, Any]:
     """The whole `forecaster train` job; returns the validation metrics that were saved.
 
-    The training state is saved after every epoch beside `out` (see `forecaster.resume`); running the
+    The training state is saved after every epoch beside `out` (see `forecaster.training.resume`); running the
     same job again after an interruption resumes it, unless `fresh`.
     """
     import json
 
-    from forecaster.evaluate import validation_report
-    from forecaster.plots import plot_loss, plot_validation
-    from forecaster.resume import state_dir
+    from forecaster.io.plots import plot_loss, plot_validation
+    from forecaster.scoring.validation import validation_report
+    from forecaster.training.resume import state_dir
 
     started = time.time()
     check_replaceable(Path(out))  # before any work: a user's folder is refused now, not after training

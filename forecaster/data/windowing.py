@@ -133,7 +133,7 @@ class WindowSource:
             carry "series".
         weight_power: 0, or 1 or 2: training windows then come with a sample weight of
             1 / spread ** weight_power, the spread being the standard deviation of the window's valid
-            target inputs (`forecaster.layers.window_spread`). With power 1 for an absolute loss
+            target inputs (`forecaster.data.spread.window_spread`). With power 1 for an absolute loss
             (2 for a squared one) every window's error counts on its own scale, as scale-free
             metrics (MASE, sMAPE) count it, instead of series with large swings dominating.
     """
@@ -189,7 +189,7 @@ class WindowSource:
             targets = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, 0]  # not flat[:, 0]: a copy per batch
             if not weight_power:
                 return inputs, targets
-            from forecaster.layers import window_spread
+            from forecaster.data.spread import window_spread
 
             spread = window_spread(values[:, :, 0], tf.cast(valid, tf.float32))[:, 0]
             return inputs, targets, spread ** (-weight_power)

@@ -20,9 +20,9 @@ import keras
 import numpy as np
 from keras import ops
 
-import forecaster.layers  # noqa: F401  (registers the network's layers: `import forecaster.serving` loads a keras export)
-from forecaster.forecast import quantile_column
-from forecaster.runs import Run
+import forecaster.models.layers  # noqa: F401  (registers the network's layers: `import forecaster.serving.graph` loads a keras export)
+from forecaster.serving.forecast import quantile_column
+from forecaster.training.runs import Run
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -155,11 +155,12 @@ class IntervalBands(keras.layers.Layer):
         self.sources = [tuple(int(i) for i in pair) for pair in (sources or [(-1, -1)] * len(multipliers))]
 
     def call(self, inputs: Any) -> Any:
-        from forecaster.layers import SPREAD_FLOOR, valid_steps
+        from forecaster.data.spread import SPREAD_FLOOR
+        from forecaster.models.layers import valid_steps
 
         forecast, quantiles, scaled, length, scale, row = inputs
         target = ops.cast(scaled[:, :, 0], "float64")
-        # mean absolute step-to-step change over the valid points (forecaster.calibration.window_spreads)
+        # mean absolute step-to-step change over the valid points (forecaster.scoring.calibration.window_spreads)
         steps = valid_steps(ops.cast(length, "int32") - 1, ops.shape(scaled)[1] - 1, "float64")
         change = ops.sum(ops.abs(target[:, 1:] - target[:, :-1]) * steps, axis=1, keepdims=True)
         spread = ops.maximum(change / ops.maximum(ops.sum(steps, axis=1, keepdims=True), 1.0), SPREAD_FLOOR)
@@ -208,7 +209,7 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
     With `levels`, also outputs `lo_80`, `hi_80`, ... (float32 (batch, horizon)): the conformal bands
     of the run's calibration.json, per series (pooled for ONNX, which is not told the series).
     """
-    from forecaster.model import build_model
+    from forecaster.models.network import build_model
 
     cfg = run.config
     network = build_model(replace(cfg.model, use_cudnn=False))

@@ -11,7 +11,8 @@ from typing import Any
 
 from forecaster.config import EXPORT_FORMATS
 from forecaster.errors import ForecasterError
-from forecaster.runs import Run, atomic_directory, library_versions, write_json
+from forecaster.io.files import atomic_directory, write_json
+from forecaster.training.runs import Run, library_versions
 
 FORMATS = dict(zip(EXPORT_FORMATS, ("saved_model", "model.keras", "model.onnx"), strict=True))  # what each writes
 ONNX_OPSET = 17
@@ -24,7 +25,7 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tupl
     a SavedModel made on a GPU machine holds no cuDNN-only op and still serves on a CPU.
     Returns the path of the model inside `out`.
     """
-    from forecaster.serving import serving_model
+    from forecaster.serving.graph import serving_model
 
     if fmt not in FORMATS:
         raise ForecasterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -62,7 +63,7 @@ def convert_to_onnx(saved_model: Path, target: Path) -> None:
 
 def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[str, Any]:
     """What a client needs to call the artifact without reading our code."""
-    from forecaster.serving import output_name
+    from forecaster.serving.graph import output_name
 
     cfg = run.config
     lookback, horizon, features = cfg.window.lookback, cfg.window.horizon, cfg.model.n_features

@@ -1,0 +1,1 @@
+"""Files in and out: reading CSV, writing outputs safely, plots."""

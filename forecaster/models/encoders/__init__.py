@@ -1,0 +1,23 @@
+"""Encoders: each module here turns the patched input sequence into the state the head reads, by one
+function `encode(sequence, mask, cfg, regularizer)`. Adding an encoder is adding a module: its file
+name is its `--cell` choice (`forecaster.config.CELLS` lists this folder; a leading _ keeps a module
+out), and `encoder(name)` finds it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+Encoder = Callable[..., Any]  # (sequence, mask, cfg: ModelConfig, regularizer) -> (batch, units) or sequence
+
+
+def encoder(name: str) -> Encoder:
+    """The `encode` function of the encoder module `name` (one of `forecaster.config.CELLS`)."""
+    from forecaster.config import CELLS
+
+    if name not in CELLS:
+        raise ValueError(f"unknown encoder {name!r}; known: {', '.join(CELLS)}")
+    encode: Encoder = importlib.import_module(f"{__name__}.{name}").encode
+    return encode

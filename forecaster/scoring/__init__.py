@@ -1,0 +1,1 @@
+"""Scores: metrics, baselines (a registry), the validation scorer and conformal calibration."""

@@ -1,0 +1,1 @@
+"""Using a run: forecasts, backtests, the exported graph and export."""

@@ -1,0 +1,1 @@
+"""Training runs and hyperparameter search: train, tune (chief and workers), resume, run directories."""

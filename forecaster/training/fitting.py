@@ -1,0 +1,43 @@
+"""How one network is compiled and fitted, the same for `train` and for every `tune` trial, so the
+first trial (the untuned setting) is what `train` would fit: same seed and determinism, optimizer,
+loss, early stopping and learning-rate schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forecaster.config import RunConfig, TrainConfig
+
+
+def seeded(t: TrainConfig) -> None:
+    """Seed Python, NumPy and TensorFlow with `t.seed`, and turn op determinism on if asked (before the
+    network is built, so its initial weights follow the seed too)."""
+    import keras
+
+    keras.utils.set_random_seed(t.seed)
+    if t.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def compile_network(model: Any, cfg: RunConfig, metrics: tuple[Any, ...] = ()) -> Any:
+    """Adam with the run's learning rate and gradient clipping, and the run's loss."""
+    import keras
+
+    from forecaster.models.network import loss_for
+
+    t = cfg.train
+    optimizer = keras.optimizers.Adam(t.learning_rate, clipnorm=t.clipnorm)
+    model.compile(optimizer=optimizer, loss=loss_for(cfg.model, t.loss), metrics=list(metrics))
+    return model
+
+
+def fit_callbacks(t: TrainConfig) -> tuple[Any, Any, list[Any]]:
+    """Early stopping (best weights restored), the learning rate halved on a plateau, a stop on NaN:
+    (early stopping, plateau, all three)."""
+    import keras
+
+    early_stopping = keras.callbacks.EarlyStopping(patience=t.patience, restore_best_weights=True)
+    plateau = keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, t.patience // 2))
+    return early_stopping, plateau, [early_stopping, plateau, keras.callbacks.TerminateOnNaN()]
