@@ -47,7 +47,7 @@ def main() -> None:
         "MSE / MAE on normalised values over **all** test windows (the published code dropped the last partial",
         "batch). Early stopping on the validation windows only; the test windows are scored once.",
         "",
-        "Model (`forecaster.models.network.build_model`, the `train` defaults): lookback 336 in 24-step patches (14 LSTM",
+        "Model (`models/network.py`, the `train` defaults): lookback 336 in 24-step patches (14 LSTM",
         "steps), last-value instance normalisation, LSTM(64), dense head (no linear skip: it lost on",
         "validation MSE at every horizon, see README); an ensemble of 3 such networks (seeds 0, 1, 2), median;",
         f"Adam 1e-3, batch 128, at most {args.epochs} epochs, patience 3, seed 0.",

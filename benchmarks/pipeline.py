@@ -34,8 +34,9 @@ def main() -> None:
 
     from forecaster.config import DataConfig
     from forecaster.data.panel import load_panel
+    from forecaster.data.resolve import resolve_config
     from forecaster.models.network import build_model
-    from forecaster.training.train import prepare, resolve_config, training_data
+    from forecaster.training.train import prepare, training_data
 
     epochs = 1 if args.quick else 3
     with tempfile.TemporaryDirectory() as tmp:

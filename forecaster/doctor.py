@@ -7,9 +7,9 @@ from typing import Any
 
 from forecaster.config import DataConfig, _build
 from forecaster.data.panel import filled_note, first_few, load_panel
+from forecaster.data.resolve import resolve_config
 from forecaster.data.windowing import min_length, split_series
 from forecaster.serving.forecast import forecast_method
-from forecaster.training.train import resolve_config
 
 
 def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -29,11 +29,12 @@ from keras_tuner.src import config as kt_config
 
 from forecaster.config import TUNERS, RunConfig
 from forecaster.data.panel import Panel, load_panel
+from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.errors import ForecasterError
 from forecaster.io.files import MARKER, check_search_folder
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded
-from forecaster.training.train import Log, Prepared, default_lookback, prepare, resolve_config, train_run, training_data
+from forecaster.training.train import Log, Prepared, prepare, train_run, training_data
 
 SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived from the data (`lookback_choices`)
     "layers": [1, 2],
