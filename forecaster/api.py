@@ -21,48 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from forecaster.config import check_settings
+from forecaster.config import SECTIONS, check_settings
 from forecaster.errors import ForecasterError
 
 # option name -> config section (the CLI's options and the config file's keys share these names)
-SECTIONS = {
-    "target": "data",
-    "time_col": "data",
-    "id_col": "data",
-    "features": "data",
-    "wide": "data",
-    "freq": "data",
-    "fill": "data",
-    "season": "data",
-    "dayfirst": "data",
-    "horizon": "window",
-    "lookback": "window",
-    "patch": "window",
-    "scaler": "window",
-    "val_fraction": "window",
-    "holdout": "window",
-    "layers": "model",
-    "cell": "model",
-    "bidirectional": "model",
-    "dropout": "model",
-    "instance_norm": "model",
-    "pooling": "model",
-    "linear_skip": "model",
-    "ensemble": "model",
-    "calendar": "model",
-    "series_embedding": "model",
-    "l2": "model",
-    "quantiles": "model",
-    "epochs": "train",
-    "batch_size": "train",
-    "learning_rate": "train",
-    "loss": "train",
-    "loss_scale": "train",
-    "clipnorm": "train",
-    "patience": "train",
-    "max_windows_per_epoch": "train",
-    "seed": "train",
-}
 
 Data = Any  # a CSV path (str or Path) or a pandas DataFrame
 Levels = tuple[float, ...] | list[float] | str  # interval levels in %: (80, 95) or "80,95"

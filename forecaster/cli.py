@@ -13,19 +13,7 @@ from typing import Any
 import click
 
 from forecaster.api import SECTIONS, sections_of
-from forecaster.config import (
-    CELLS,
-    EXPORT_FORMATS,
-    FILL_POLICIES,
-    LOSS_SCALES,
-    LOSSES,
-    POOLINGS,
-    SCALERS,
-    TUNERS,
-    ModelConfig,
-    TrainConfig,
-    WindowConfig,
-)
+from forecaster.config import EXPORT_FORMATS, SECTION_CLASSES, TUNERS
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import BASELINES
 
@@ -44,36 +32,51 @@ def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
     return parse
 
 
+def setting_options(*sections: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options of these config sections, derived from the config dataclasses' `option` fields: the
+    name, help and shown default, choices, flags and list parsing all come from there."""
+    from dataclasses import MISSING, fields
+
+    parsers = {"int": int, "float": float, "str": str}
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        declared = [f for name in sections for f in fields(SECTION_CLASSES[name]) if "help" in f.metadata]
+        for item in reversed(declared):
+            meta, kind = item.metadata, str(item.type).replace(" | None", "")
+            name = "--" + item.name.replace("_", "-")
+            shown = meta.get("shown")
+            if shown is None and item.default not in (MISSING, None, ()):
+                default = item.default
+                shown = ",".join(map(str, default)) if isinstance(default, tuple) else f"{default:g}" if isinstance(
+                    default, float) else str(default).lower() if isinstance(default, bool) else default  # fmt: skip
+            text = meta["help"] + (f"  (default {shown})" if shown is not None and shown != "required" else "")
+            text += "  [required]" if shown == "required" else ""
+            if meta.get("flag"):
+                flag = meta["flag"]
+                kind_of_flag = {} if "/" in flag else {"is_flag": True}  # a pair --x/--no-x, or a lone --x
+                option = click.option(flag, item.name, default=None, help=text, **kind_of_flag)
+            elif kind.startswith("tuple[") and not meta.get("text"):
+                element = parsers[kind.removeprefix("tuple[").split(",")[0]]
+                option = click.option(name, item.name, callback=_csv_list(element), help=text)
+            elif meta.get("choices"):
+                option = click.option(name, item.name, type=click.Choice(meta["choices"]), help=text)
+            else:
+                option = click.option(name, item.name, type=parsers.get(kind, str), help=text)
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.argument("data", type=click.Path(dir_okay=False)),
-        click.option("--target", help="Column to forecast (in wide files: the name of the value)."),
-        click.option("--time-col", help="Timestamps or integer steps; without it, row order is time."),
-        click.option("--id-col", help="Series id column of a long file; without it the file is one series."),
-        click.option("--features", callback=_csv_list(str), help="Covariate columns used as inputs: a,b."),
-        click.option("--wide", is_flag=True, default=None, help="One column per series (detected when unambiguous)."),
-        click.option("--freq", help="Pandas frequency (h, D, W-SUN, MS...); inferred when left out."),
-        click.option(
-            "--fill",
-            type=click.Choice(FILL_POLICIES),
-            help="Gaps and empty cells: stop with an error (default), interpolate, or forward-fill.",
-        ),
-        click.option("--season", type=int, help="Season length in steps (default from the frequency)."),
-        click.option(
-            "--dayfirst/--monthfirst",
-            default=None,
-            help="Numeric dates such as 03/04/2021: day or month first (default: decided by a value above 12).",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False),
-            help="TOML file with [data] [window] [model] [train] settings; options override it.",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    func = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        help="TOML file with [data] [window] [model] [train] settings; options override it.",
+    )(func)
+    func = setting_options("data")(func)
+    return click.argument("data", type=click.Path(dir_okay=False))(func)
 
 
 def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -231,87 +234,7 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The window, model and training options `train` and `tune` share."""
-    options = [
-        click.option("--horizon", type=int, help="Steps to forecast.  [required]"),
-        click.option("--lookback", type=int, help="Input steps (default: max(2 seasons, 4 horizons))."),
-        click.option("--patch", type=int, help="Input steps per LSTM step (default: one season, or lookback/16)."),
-        click.option(
-            "--scaler",
-            type=click.Choice(SCALERS),
-            help=f"Per-series scaler (default {WindowConfig.scaler}).",
-        ),
-        click.option(
-            "--val-fraction",
-            type=float,
-            help=f"Share of each series used for validation (default {WindowConfig.val_fraction}).",
-        ),
-        click.option("--holdout", type=int, help="Steps at the end of each series kept out of training, for evaluate."),
-        click.option(
-            "--layers",
-            callback=_csv_list(int),
-            help=f"Units per recurrent layer (default {','.join(map(str, ModelConfig.layers))}).",
-        ),
-        click.option("--cell", type=click.Choice(CELLS), help="Recurrent cell (default lstm)."),
-        click.option("--bidirectional", is_flag=True, default=None, help="Bidirectional recurrent layers."),
-        click.option("--dropout", type=float, help="Dropout between layers."),
-        click.option(
-            "--instance-norm",
-            help="last, mean, last_std, mean_std or none: subtract each window's last value or mean (and with "
-            "_std divide by its spread) before the network; a list (mean_std,last_std) is taken in turn by "
-            "--ensemble members (default mean_std,last_std with two or more series, last with one).",
-        ),
-        click.option("--pooling", type=click.Choice(POOLINGS), help="Last state or attention over states."),
-        click.option(
-            "--linear-skip/--no-linear-skip",
-            default=None,
-            help="Add a linear path from inputs to forecast (default off).",
-        ),
-        click.option(
-            "--calendar",
-            help="Known-future calendar features: auto (by frequency), none, or cycles from day,week,year.",
-        ),
-        click.option(
-            "--series-embedding", type=int, help="Size of a learned vector per series for global models (0: none)."
-        ),
-        click.option("--l2", type=float, help="L2 weight decay."),
-        click.option("--quantiles", callback=_csv_list(float), help="Quantile levels, e.g. 0.1,0.5,0.9."),
-        click.option(
-            "--epochs", type=int, help=f"Maximum epochs; early stopping ends sooner (default {TrainConfig.epochs})."
-        ),
-        click.option("--batch-size", type=int, help=f"Windows per batch (default {TrainConfig.batch_size})."),
-        click.option(
-            "--learning-rate", type=float, help=f"Adam learning rate (default {TrainConfig.learning_rate:g})."
-        ),
-        click.option(
-            "--loss",
-            type=click.Choice(LOSSES),
-            help="Training loss of point forecasts (default mae with two or more series, mse with one).",
-        ),
-        click.option(
-            "--loss-scale",
-            type=click.Choice(LOSS_SCALES),
-            help="window: weigh each window's error by 1/its spread, so every series counts on its own scale "
-            "(default window with two or more series, series with one).",
-        ),
-        click.option(
-            "--ensemble",
-            type=int,
-            help=f"Networks trained with successive seeds, combined by median (default {ModelConfig.ensemble}).",
-        ),
-        click.option("--clipnorm", type=float, help=f"Gradient clipping norm (default {TrainConfig.clipnorm:g})."),
-        click.option(
-            "--patience", type=int, help=f"Early-stopping patience in epochs (default {TrainConfig.patience})."
-        ),
-        click.option(
-            "--max-windows-per-epoch",
-            type=int,
-            help=f"Windows sampled per epoch on large data (default {TrainConfig.max_windows_per_epoch}).",
-        ),
-        click.option("--seed", type=int, help=f"Random seed (default {TrainConfig.seed})."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return setting_options("window", "model", "train")(func)
 
 
 def validation_line(report: dict[str, Any]) -> str:

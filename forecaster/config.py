@@ -26,19 +26,31 @@ TUNERS = ("hyperband", "bayesian", "random")  # forecaster.training.tune.ORACLES
 EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.serving.export.FORMATS
 
 
+def option(default: Any = dataclasses.MISSING, help: str = "", **how: Any) -> Any:
+    """A config field that is also an option (`--name` of the CLI, a keyword of `Forecaster`): its help
+    text, and how: `shown` (the default as --help says it, when not the value itself), `choices`,
+    `flag` (the flag's spelling, e.g. "--dayfirst/--monthfirst"), `text` (taken as written, parsed later).
+    The CLI's option table and the Forecaster's keywords are derived from these fields."""
+    return field(default=default, metadata={"help": help, **how})
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """How to read the CSV: which columns hold what."""
 
-    target: str
-    time_col: str | None = None
-    id_col: str | None = None
-    features: tuple[str, ...] = ()
-    wide: bool = False
-    freq: str | None = None
-    fill: str = "error"
-    season: int | None = None
-    dayfirst: bool | None = None  # numeric dates such as 03/04/2021; None: decided by the data
+    target: str = option(help="Column to forecast (in wide files: the name of the value).", shown="required")
+    time_col: str | None = option(None, "Timestamps or integer steps; without it, row order is time.")
+    id_col: str | None = option(None, "Series id column of a long file; without it the file is one series.")
+    features: tuple[str, ...] = option((), "Covariate columns used as inputs: a,b.")
+    wide: bool = option(False, "One column per series (detected when unambiguous).", flag="--wide")
+    freq: str | None = option(None, "Pandas frequency (h, D, W-SUN, MS...).", shown="inferred")
+    fill: str = option("error", "Gaps and empty cells: stop with an error, interpolate, or forward-fill.",
+                       choices=FILL_POLICIES)  # fmt: skip
+    season: int | None = option(None, "Season length in steps.", shown="from the frequency, or found in the data")
+    dayfirst: bool | None = option(
+        None, "Numeric dates such as 03/04/2021: day or month first.", flag="--dayfirst/--monthfirst",
+        shown="decided by a value above 12",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -48,16 +60,19 @@ class DataConfig:
 class WindowConfig:
     """How series become (lookback -> horizon) windows, and how they are scaled and split."""
 
-    horizon: int
-    lookback: int
-    patch: int = 1
+    horizon: int = option(help="Steps to forecast.", shown="required")
+    lookback: int = option(help="Input steps.", shown="max(2 seasons, 4 horizons, the longest cycle found)")
+    patch: int = option(1, "Input steps per LSTM step.", shown="one season, or lookback/16")
     min_context: int = 1
-    scaler: str = "standard"
-    val_fraction: float = 0.2
-    holdout: int = 0
+    scaler: str = option("standard", "Per-series scaler.", choices=SCALERS)
+    val_fraction: float = option(0.2, "Share of each series used for validation.")
+    holdout: int = option(0, "Steps at the end of each series kept out of training, for evaluate.")
 
     def __post_init__(self) -> None:
         check_fields(self)
+
+
+PANEL_OR_ONE = "with two or more series, {} with one"  # a default that depends on the panel (data/resolve.py)
 
 
 @dataclass(frozen=True)
@@ -68,20 +83,30 @@ class ModelConfig:
     horizon: int
     n_features: int = 1
     patch: int = 1
-    layers: tuple[int, ...] = (64, 64)
-    cell: str = "lstm"
-    bidirectional: bool = False
-    dropout: float = 0.0
-    instance_norm: str = "last"
-    pooling: str = "last"
-    linear_skip: bool = False
-    l2: float = 0.0
-    quantiles: tuple[float, ...] = ()
-    calendar: tuple[str, ...] = ()  # cycles of known-future calendar features ("day", "week", "year")
+    layers: tuple[int, ...] = option((64, 64), "Units per recurrent layer.")
+    cell: str = option("lstm", "Encoder (a module of forecaster/models/encoders).", choices=CELLS)
+    bidirectional: bool = option(False, "Bidirectional recurrent layers.", flag="--bidirectional/--no-bidirectional")
+    dropout: float = option(0.0, "Dropout between layers.")
+    instance_norm: str = option(
+        "last",
+        "last, mean, last_std, mean_std or none: subtract each window's last value or mean (and with _std divide "
+        "by its spread) before the network; a list (mean_std,last_std) is taken in turn by --ensemble members.",
+        shown="mean_std,last_std " + PANEL_OR_ONE.format("last"),
+    )
+    pooling: str = option("last", "Last state or attention over states.", choices=POOLINGS)
+    linear_skip: bool = option(
+        False, "Add a linear path from inputs to forecast.", flag="--linear-skip/--no-linear-skip"
+    )
+    l2: float = option(0.0, "L2 weight decay.")
+    quantiles: tuple[float, ...] = option((), "Quantile levels, e.g. 0.1,0.5,0.9.", shown="none")
+    calendar: tuple[str, ...] = option(  # cycles of known-future calendar features ("day", "week", "year")
+        (), "Known-future calendar features: auto (by frequency), none, or cycles from day,week,year.", text=True,
+        shown="none",
+    )  # fmt: skip
     step_seconds: float = 0.0  # the length of one step, for the calendar features
-    series_embedding: int = 0  # size of a learned per-series vector (0: none)
+    series_embedding: int = option(0, "Size of a learned vector per series for global models (0: none).")
     n_series: int = 0  # rows of that embedding
-    ensemble: int = 3  # networks trained with seeds seed, seed+1, ...; the forecast is their median
+    ensemble: int = option(3, "Networks trained with successive seeds, combined by median.")
     use_cudnn: str | bool = "auto"
 
     def __post_init__(self) -> None:
@@ -92,21 +117,33 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation: epochs, batches, early stopping, seeds."""
 
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    loss: str = "mse"  # point forecasts only; quantile runs use the pinball loss
-    loss_scale: str = "series"  # "window": each window's error divided by its inputs' spread (scale-free)
-    clipnorm: float | None = 1.0
-    patience: int = 5
-    max_windows_per_epoch: int = 20_000
+    epochs: int = option(30, "Maximum epochs; early stopping ends sooner.")
+    batch_size: int = option(128, "Windows per batch.")
+    learning_rate: float = option(1e-3, "Adam learning rate.")
+    loss: str = option(  # point forecasts only; quantile runs use the pinball loss
+        "mse", "Training loss of point forecasts.", choices=LOSSES, shown="mae " + PANEL_OR_ONE.format("mse")
+    )
+    loss_scale: str = option(
+        "series",
+        "window: weigh each window's error by 1/its spread, so every series counts on its own scale.",
+        choices=LOSS_SCALES,
+        shown="window " + PANEL_OR_ONE.format("series"),
+    )
+    clipnorm: float | None = option(1.0, "Gradient clipping norm.")
+    patience: int = option(5, "Early-stopping patience in epochs.")
+    max_windows_per_epoch: int = option(20_000, "Windows sampled per epoch on large data.")
     max_val_windows: int = 20_000
-    seed: int = 0
+    seed: int = option(0, "Random seed.")
     deterministic: bool = True  # tf op determinism: identical runs for the same data, config and seed
     verbose: int = 1
 
     def __post_init__(self) -> None:
         check_fields(self)
+
+
+SECTION_CLASSES = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}
+# every option by name -> its config section; derived from the fields declared with `option`
+SECTIONS = {f.name: section for section, cls in SECTION_CLASSES.items() for f in fields(cls) if "help" in f.metadata}
 
 
 @dataclass(frozen=True)

@@ -172,3 +172,16 @@ def test_a_cpu_run_prints_no_error_looking_tensorflow_lines(sine_csv, tmp_path):
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "E0000" not in done.stderr and "I0000" not in done.stderr and "oneDNN" not in done.stderr, done.stderr
+
+
+def test_the_option_table_is_the_config_fields():
+    """train's options are the config dataclasses' option fields, one for one (and Forecaster's keywords)."""
+    from dataclasses import fields
+
+    from forecaster.cli import main as cli
+    from forecaster.config import SECTION_CLASSES, SECTIONS
+
+    declared = {f.name for cls in SECTION_CLASSES.values() for f in fields(cls) if "help" in f.metadata}
+    options = {p.name for p in cli.commands["train"].params} - {"data", "config_file", "out", "quiet", "fresh"}
+    assert options == declared == set(SECTIONS)
+    assert "dayfirst" in options and "ensemble" in options and "n_series" not in options
