@@ -53,8 +53,10 @@ def setting_options(*sections: str) -> Callable[[Callable[..., Any]], Callable[.
             text += "  [required]" if shown == "required" else ""
             if meta.get("flag"):
                 flag = meta["flag"]
-                kind_of_flag = {} if "/" in flag else {"is_flag": True}  # a pair --x/--no-x, or a lone --x
-                option = click.option(flag, item.name, default=None, help=text, **kind_of_flag)
+                if "/" in flag:  # a pair --x/--no-x
+                    option = click.option(flag, item.name, default=None, help=text)
+                else:  # a lone --x
+                    option = click.option(flag, item.name, is_flag=True, default=None, help=text)
             elif kind.startswith("tuple[") and not meta.get("text"):
                 element = parsers[kind.removeprefix("tuple[").split(",")[0]]
                 option = click.option(name, item.name, callback=_csv_list(element), help=text)

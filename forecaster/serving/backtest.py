@@ -11,8 +11,8 @@ import pandas as pd
 from forecaster.data.panel import Panel
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
-from forecaster.scoring.metrics import coverage, msis, pinball, point_metrics, seasonal_naive_scale
-from forecaster.scoring.validation import point_forecast
+from forecaster.scoring.metrics import coverage, msis, pinball, seasonal_naive_scale
+from forecaster.scoring.validation import point_forecast, score_windows
 from forecaster.training.runs import Run
 
 
@@ -93,10 +93,6 @@ def run_backtest(
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands)
 
 
-def _metrics(bt: Backtest, rows: np.ndarray, name: str) -> dict[str, float]:
-    return point_metrics(bt.actual[rows], bt.forecasts[name][rows], bt.scales[rows])
-
-
 def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float]:
     """Pinball loss per level, and empirical coverage of each central interval (q_lo, q_hi)."""
     assert bt.quantiles is not None
@@ -131,8 +127,7 @@ def conformal_metrics(bt: Backtest) -> dict[str, dict[str, Any]]:
 
 def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[str, Any], pd.DataFrame]:
     """The overall report (metrics.json) and the per-series table."""
-    everything = np.arange(len(bt.origins))
-    overall = {name: _metrics(bt, everything, name) for name in bt.forecasts}
+    overall = score_windows(bt.actual, bt.forecasts, bt.scales)  # the scorer of training's validation report
     by_step = {name: np.mean(np.abs(bt.actual - f), axis=0).tolist() for name, f in bt.forecasts.items()}
     report: dict[str, Any] = {
         "windows": int(len(bt.origins)),
@@ -149,15 +144,9 @@ def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[s
     rows = []
     for s in np.unique(bt.series_idx):
         picked = np.flatnonzero(bt.series_idx == s)
-        for name in bt.forecasts:
-            rows.append(
-                {
-                    "series_id": panel.series[s].series_id,
-                    "method": name,
-                    "windows": len(picked),
-                    **_metrics(bt, picked, name),
-                }
-            )
+        scores = score_windows(bt.actual[picked], {n: f[picked] for n, f in bt.forecasts.items()}, bt.scales[picked])
+        for name, metrics in scores.items():
+            rows.append({"series_id": panel.series[s].series_id, "method": name, "windows": len(picked), **metrics})
     return report, pd.DataFrame(rows)
 
 
