@@ -114,3 +114,27 @@ def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path, quantiles
         rows = expected[expected["id"] == sid]
         for name in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
             np.testing.assert_allclose(got[name].numpy()[0], rows[name], rtol=1e-5, atol=1e-5 * np.abs(tail).max())
+
+
+@pytest.mark.parametrize("level", [80.0, 95.0])
+def test_a_trained_run_covers_fresh_gaussian_draws_at_the_nominal_rate(tmp_path, level):
+    """End to end: a daily-cycle series plus Gaussian noise is trained on; its continuation with fresh
+    noise (never seen) is backtested at 240 origins. The noise is independent from point to point and
+    dominates the model's error, so the coverage of n forecast points has standard error
+    sqrt(p (1 - p) / n): it must lie within 4 of them of the level."""
+    from forecaster import Forecaster
+
+    rng = np.random.default_rng(7)
+    n_train, fresh, horizon = 1200, 240 * 6, 6
+    t = np.arange(n_train + fresh)
+    y = 10 + 2 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.5, len(t))
+    frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": y})
+    model = Forecaster(horizon=horizon, target="y", time_col="t", lookback=48, layers=(16,), epochs=8,
+                       ensemble=1, holdout=fresh)  # fmt: skip
+    model.fit(frame)
+    report, _ = model.backtest(frame, folds=fresh // horizon, level=(level,))
+    measured = report["conformal"][f"{level:g}"]
+    p, n = level / 100, report["windows"] * horizon
+    assert report["windows"] == 240
+    print(f"coverage {measured['coverage']:.3f} of {p}, tolerance {4 * np.sqrt(p * (1 - p) / n):.3f}")
+    assert abs(measured["coverage"] - p) <= 4 * np.sqrt(p * (1 - p) / n), measured
