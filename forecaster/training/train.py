@@ -208,11 +208,13 @@ def train_run(
     out: str | Path,
     log: Log = lambda _: None,
     fresh: bool = False,
+    panel: Panel | None = None,
 ) -> dict[str, Any]:
     """The whole `forecaster train` job; returns the validation metrics that were saved.
 
     The training state is saved after every epoch beside `out` (see `forecaster.training.resume`); running the
-    same job again after an interruption resumes it, unless `fresh`.
+    same job again after an interruption resumes it, unless `fresh`. `panel`: the data file already read
+    with these data settings (tune's best run), so it is not read again.
     """
     import json
 
@@ -222,10 +224,10 @@ def train_run(
 
     started = time.time()
     check_replaceable(Path(out))  # before any work: a user's folder is refused now, not after training
-    data_cfg = _build(DataConfig, sections["data"])
-    panel = load_panel(data_path, data_cfg)
-    for note in panel.notes:
-        log(f"note: {note}")
+    if panel is None:
+        panel = load_panel(data_path, _build(DataConfig, sections["data"]))
+        for note in panel.notes:
+            log(f"note: {note}")
     cfg, found = resolve_config(sections, panel)
     season = found.period
     log(f"note: {found.note}")

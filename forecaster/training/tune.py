@@ -373,11 +373,11 @@ def tune_run(
         if worker:
             log(f"worker {tuner_id}: no more trials from the chief; done")
             return None
-        return finish(search, data_path, sections, out, objective.name, log)
+        return finish(search, data_path, panel, sections, out, objective.name, log)
 
 
-def finish(search: ForecastTuner, data_path: str | Path, sections: dict[str, dict[str, Any]], out: Path,
-           objective: str, log: Log) -> dict[str, Any]:  # fmt: skip
+def finish(search: ForecastTuner, data_path: str | Path, panel: Panel, sections: dict[str, dict[str, Any]],
+           out: Path, objective: str, log: Log) -> dict[str, Any]:  # fmt: skip
     """Write trials.csv and trials.png, and train the best hyperparameters into `out/best`."""
     import pandas as pd
 
@@ -390,7 +390,7 @@ def finish(search: ForecastTuner, data_path: str | Path, sections: dict[str, dic
     keras.mixed_precision.set_global_policy("float32")  # the run directory's model is float32 everywhere
     best_sections = with_values(sections, best_values)
     best_sections["train"]["verbose"] = 0
-    report = train_run(data_path, best_sections, out / "best", log)
+    report = train_run(data_path, best_sections, out / "best", log, panel=panel)
     default_score = trials.loc[trials["trial"] == 1, "score"]
     summary = {
         "objective": objective,
