@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 
@@ -75,11 +78,18 @@ def msis(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: np.nda
     return float(np.mean(penalty.mean(axis=1) / denominator))
 
 
+Metric = Callable[[np.ndarray, np.ndarray, Any], float]  # (actual, forecast, MASE scale) -> score
+
+# The point metrics every report carries, by name: a registry (a new metric is one line here; metrics.json,
+# per_series.csv and evaluate's table follow it). Each takes the MASE scale; the unscaled ones ignore it.
+POINT_METRICS: dict[str, Metric] = {
+    "mae": lambda actual, forecast, scale: mae(actual, forecast),
+    "rmse": lambda actual, forecast, scale: rmse(actual, forecast),
+    "mape": lambda actual, forecast, scale: mape(actual, forecast),
+    "smape": lambda actual, forecast, scale: smape(actual, forecast),
+    "mase": mase,
+}
+
+
 def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) -> dict[str, float]:
-    return {
-        "mae": mae(actual, forecast),
-        "rmse": rmse(actual, forecast),
-        "mape": mape(actual, forecast),
-        "smape": smape(actual, forecast),
-        "mase": mase(actual, forecast, scale),
-    }
+    return {name: metric(actual, forecast, scale) for name, metric in POINT_METRICS.items()}

@@ -11,7 +11,7 @@ import pandas as pd
 from forecaster.data.panel import Panel
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
-from forecaster.scoring.metrics import coverage, msis, pinball, seasonal_naive_scale
+from forecaster.scoring.metrics import POINT_METRICS, coverage, msis, pinball, seasonal_naive_scale
 from forecaster.scoring.validation import point_forecast, score_windows
 from forecaster.training.runs import Run
 
@@ -154,10 +154,10 @@ def render_table(report: dict[str, Any]) -> str:
     lines = [
         f"backtest: {report['windows']} windows over {report['series']} series, horizon "
         f"{report['horizon']}, season {report['season']}",
-        f"{'method':<16}{'MAE':>12}{'RMSE':>12}{'sMAPE%':>9}{'MASE':>8}",
+        f"{'method':<16}" + "".join(f"{name.upper():>10}" for name in POINT_METRICS),
     ]
     for name, m in sorted(report["overall"].items(), key=lambda item: item[1]["mase"]):
-        lines.append(f"{name:<16}{m['mae']:>12.4g}{m['rmse']:>12.4g}{m['smape']:>9.2f}{m['mase']:>8.3f}")
+        lines.append(f"{name:<16}" + "".join(f"{m[metric]:>10.4g}" for metric in POINT_METRICS))
     for key, value in report.get("intervals", {}).items():
         if key.startswith("coverage"):
             lo, hi = key.split("_")[1:]
