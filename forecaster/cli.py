@@ -12,12 +12,12 @@ from typing import Any
 
 import click
 
-from forecaster.api import SECTIONS, sections_of
-from forecaster.config import EXPORT_FORMATS, SECTION_CLASSES, TUNERS
+from forecaster.api import sections_of
+from forecaster.config import EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import BASELINES
 
-# every option defaults to None so a config file can set it instead; api.SECTIONS maps each to its section
+# every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
 
 def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
@@ -46,9 +46,7 @@ def setting_options(*sections: str) -> Callable[[Callable[..., Any]], Callable[.
             name = "--" + item.name.replace("_", "-")
             shown = meta.get("shown")
             if shown is None and item.default not in (MISSING, None, ()):
-                default = item.default
-                shown = ",".join(map(str, default)) if isinstance(default, tuple) else f"{default:g}" if isinstance(
-                    default, float) else str(default).lower() if isinstance(default, bool) else default  # fmt: skip
+                shown = as_shown(item.default)
             text = meta["help"] + (f"  (default {shown})" if shown is not None and shown != "required" else "")
             text += "  [required]" if shown == "required" else ""
             if meta.get("flag"):
@@ -68,6 +66,15 @@ def setting_options(*sections: str) -> Callable[[Callable[..., Any]], Callable[.
         return func
 
     return decorate
+
+
+def as_shown(default: Any) -> str:
+    """A default as --help shows it: 64,64 / 0.001 / false / 30."""
+    if isinstance(default, tuple):
+        return ",".join(map(str, default))
+    if isinstance(default, bool):
+        return str(default).lower()
+    return f"{default:g}" if isinstance(default, float) else str(default)
 
 
 def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -415,9 +422,10 @@ def evaluate(
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.api import Forecaster
     from forecaster.serving.backtest import render_table
+    from forecaster.training.runs import CALIBRATION_FILE
 
     forecaster = Forecaster.load(run_dir, log)
-    if coverage_gate is not None and not level and not (forecaster.run.path / "calibration.json").is_file():
+    if coverage_gate is not None and not level and not (forecaster.run.path / CALIBRATION_FILE).is_file():
         raise ForecasterError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
     report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level)
