@@ -150,7 +150,7 @@ def plot_output_path(given: dict[str, Any]) -> Path:
 def check_outputs(command: str, given: dict[str, Any]) -> None:
     """Refuse, before any work, an output that would replace what forecaster did not make, or that
     cannot be written."""
-    from forecaster.io.files import check_replaceable, check_replaceable_file, check_search_folder, check_writable
+    from forecaster.io.files import check_replaceable, check_replaceable_file, check_writable
 
     if command == "forecast":
         for option, path in (("--out", output_path(command, given)), ("--plot", plot_output_path(given))):
@@ -161,7 +161,7 @@ def check_outputs(command: str, given: dict[str, Any]) -> None:
 
         resolve_token(given.get("token"), given.get("chief"))
         if not given.get("worker"):
-            check_search_folder(output_path(command, given))
+            check_replaceable(output_path(command, given))  # a search folder is written into: ours or new
     elif command in DEFAULT_OUTPUT:
         check_replaceable(output_path(command, given))
 

@@ -24,8 +24,8 @@ MARKER = ".forecaster"  # in every directory this tool writes: only such a direc
 
 def made_by_forecaster(path: Path) -> bool:
     """Whether the directory `path` is an output of this tool: it holds our marker, or (made before the
-    marker) a run or export manifest."""
-    if (path / MARKER).is_file():
+    marker) a run or export manifest, or a tune search."""
+    if (path / MARKER).is_file() or (path / "search" / "forecaster").is_dir():
         return True
     try:
         manifest = json.loads((path / "manifest.json").read_text())
@@ -44,20 +44,7 @@ def check_replaceable(target: Path) -> None:
     if target.is_dir() and not made_by_forecaster(target) and any(target.iterdir()):
         raise ForecasterError(
             f"{target}: exists and was not made by forecaster; nothing was changed: choose a new --out "
-            "(forecaster only ever replaces its own run, evaluation and export directories)"
-        )
-    if target.exists() and not target.is_dir():
-        raise ForecasterError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
-    check_writable(target)
-
-
-def check_search_folder(target: Path) -> None:
-    """A `forecaster tune` folder is written into (and resumed): refuse one that holds anything else."""
-    target = Path(target)
-    ours = made_by_forecaster(target) or (target / "search" / "forecaster").is_dir()
-    if target.is_dir() and not ours and any(target.iterdir()):
-        raise ForecasterError(
-            f"{target}: exists and was not made by forecaster; nothing was changed: choose a new --out"
+            "(forecaster only ever replaces its own run, evaluation, export and search directories)"
         )
     if target.exists() and not target.is_dir():
         raise ForecasterError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")

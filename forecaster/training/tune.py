@@ -31,7 +31,7 @@ from forecaster.config import TUNERS, RunConfig
 from forecaster.data.panel import Panel, load_panel
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.errors import ForecasterError
-from forecaster.io.files import MARKER, check_search_folder
+from forecaster.io.files import MARKER, check_replaceable
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded
 from forecaster.training.train import Log, Prepared, prepare, train_run, training_data
@@ -308,7 +308,7 @@ def tune_run(
     out = Path(out)
     search_dir = out / "search"
     if not worker:
-        check_search_folder(out)
+        check_replaceable(out)
     if overwrite and not worker:
         shutil.rmtree(search_dir, ignore_errors=True)
     panel = load_panel(data_path, _build(DataConfig, sections["data"]))
