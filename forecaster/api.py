@@ -187,7 +187,13 @@ class Forecaster:
         (`plot_series`, default the first six) to `plot` (default beside `out`, as .png)."""
         from forecaster.io.files import atomic_file
         from forecaster.io.plots import plot_forecasts
-        from forecaster.serving.forecast import forecast_frame, forecast_plan, load_forecast_panel, recent_history
+        from forecaster.serving.forecast import (
+            forecast_frame,
+            forecast_plan,
+            id_and_time_columns,
+            load_forecast_panel,
+            recent_history,
+        )
 
         run = self.run
         with as_csv(data) as path:
@@ -201,7 +207,7 @@ class Forecaster:
             with atomic_file(Path(out)) as staging:
                 frame.to_csv(staging, index=False)
         if out is not None or plot is not None:
-            time_col, id_col = run.config.data.time_col or "step", run.config.data.id_col or "series"
+            id_col, time_col = id_and_time_columns(run.config)
             with atomic_file(Path(plot or Path(str(out)).with_suffix(".png"))) as staging:
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
         return frame

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.config import WindowConfig
+from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import Panel, first_few, future_times, load_panel
 from forecaster.data.scaling import AffineScaler, fit_scaler
@@ -17,6 +17,11 @@ from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.training.runs import Run
+
+
+def id_and_time_columns(cfg: RunConfig) -> tuple[str, str]:
+    """The forecast CSV's id and time column names: the data's own, else "series" and "step"."""
+    return cfg.data.id_col or "series", cfg.data.time_col or "step"
 
 
 def quantile_column(level: float) -> str:
@@ -152,9 +157,10 @@ def forecast_frame(
     point = predictions[:, :, len(quantiles) // 2] if quantiles else predictions
     for i in np.flatnonzero(~by_model):
         point[i] = baseline_forecast(plan.methods[i], panel.series[i].values[:, 0], horizon, run.season)
-    columns: dict[str, Any] = {cfg.data.id_col or "series": np.repeat([s.series_id for s in panel.series], horizon)}
+    id_col, time_col = id_and_time_columns(cfg)
+    columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
     times = [future_times(s.time_at(-1), panel.freq, horizon) for s in panel.series]
-    columns[cfg.data.time_col or "step"] = times[0].append(times[1:]) if len(times) > 1 else times[0]
+    columns[time_col] = times[0].append(times[1:]) if len(times) > 1 else times[0]
     columns["forecast"] = point.ravel()
     if levels:
         columns.update(conformal_bands(run, panel, point, by_model, plan, levels, predictions if quantiles else None))
