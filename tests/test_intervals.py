@@ -17,10 +17,10 @@ def test_gaussian_errors_get_nominal_coverage_on_fresh_draws(level):
     sigma = np.array([1.0, 2.0, 3.0])  # errors that grow with the step
     spreads = rng.uniform(0.5, 5.0, n)  # windows of different scales: errors scale with them
     calibration = Calibration.fit(np.zeros((n, horizon)), rng.normal(size=(n, horizon)) * sigma * spreads[:, None],
-                                  spreads, ["s"] * n)  # fmt: skip
+                                  spreads)  # fmt: skip
     fresh_spreads = rng.uniform(0.5, 5.0, n)
     actual = rng.normal(size=(n, horizon)) * sigma * fresh_spreads[:, None]
-    bands = calibration.bands(np.zeros((n, horizon)), fresh_spreads, ["s"] * n, (level,))
+    bands = calibration.bands(np.zeros((n, horizon)), fresh_spreads, (level,))
     inside = (actual >= bands[f"lo_{level:g}"]) & (actual <= bands[f"hi_{level:g}"])
     p = level / 100
     tolerance = 4 * np.sqrt(p * (1 - p) / n) + 1 / 200  # sampling error of both sets + the 0.5% grid
@@ -38,9 +38,9 @@ def test_cqr_widens_quantiles_that_are_too_narrow_to_nominal_coverage():
         return rng.normal(size=(size, horizon)) * 2.0 * spreads[:size, None]  # true sd 2 x spread
 
     narrow = np.stack([-1.0 * spreads, np.zeros(n), 1.0 * spreads], axis=-1)[:, None, :].repeat(horizon, axis=1)
-    calibration = Calibration.fit(draws(n), np.zeros((n, horizon)), spreads, ["s"] * n, narrow, (0.1, 0.5, 0.9))
+    calibration = Calibration.fit(draws(n), np.zeros((n, horizon)), spreads, narrow, (0.1, 0.5, 0.9))
     assert set(calibration.pairs) == {"80"}
-    bands = calibration.bands(np.zeros((n, horizon)), spreads, ["s"] * n, (80.0,), narrow, (0.1, 0.5, 0.9))
+    bands = calibration.bands(np.zeros((n, horizon)), spreads, (80.0,), narrow, (0.1, 0.5, 0.9))
     actual = draws(n)
     inside = ((actual >= bands["lo_80"]) & (actual <= bands["hi_80"])).mean()
     assert abs(inside - 0.8) < 4 * np.sqrt(0.8 * 0.2 / n) + 0.005, inside

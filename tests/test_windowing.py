@@ -91,6 +91,23 @@ def test_window_index_names_every_window_in_series_then_origin_order():
     picked = index.take(np.array([5, 0, 4]))
     assert picked[0].tolist() == [2, 0, 2] and picked[1].tolist() == [11, 3, 10]
 
+    latest = index.latest(3)  # the last three of each series; all of one that has fewer
+    assert latest.windows()[0].tolist() == [0, 0, 0, 2, 2] and latest.windows()[1].tolist() == [4, 5, 6, 10, 11]
+
+
+def test_calibration_windows_are_each_series_last_horizon_or_enough_in_all():
+    from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS
+    from forecaster.scoring.validation import calibration_windows
+
+    many = WindowIndex.from_runs([(s, np.arange(100, 400)) for s in range(500)])
+    series, origins = calibration_windows(many, horizon=13).windows()
+    assert len(series) == 500 * 13 and origins.min() == 400 - 13 and origins.max() == 399
+    few = WindowIndex.from_runs([(0, np.arange(0, 5000)), (1, np.arange(0, 300))])
+    series, origins = calibration_windows(few, horizon=13).windows()
+    half = CALIBRATION_MIN_WINDOWS // 2  # two series share the minimum; the short one gives all it has
+    assert (series == 0).sum() == half and origins[series == 0].min() == 5000 - half
+    assert (series == 1).sum() == 300
+
 
 def test_sampled_training_windows_come_from_the_runs():
     series = [np.arange(100, dtype="float32")[:, None] + 1000 * k for k in range(3)]

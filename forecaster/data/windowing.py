@@ -98,6 +98,11 @@ class WindowIndex:
         run = np.searchsorted(ends, positions, side="right")
         return self.series[run], self.first[run] + positions - (ends[run] - self.count[run])
 
+    def latest(self, count: int) -> WindowIndex:
+        """The last `count` windows of each series (every window of a series that has fewer)."""
+        kept = np.minimum(self.count, count)
+        return WindowIndex(self.series, self.first + self.count - kept, kept)
+
     def windows(self) -> tuple[np.ndarray, np.ndarray]:
         """(series, origin) of every window."""
         return self.take(np.arange(len(self)))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from forecaster.config import RunConfig
 from forecaster.data.panel import Panel
-from forecaster.data.windowing import evenly_spaced
+from forecaster.data.windowing import WindowIndex, evenly_spaced
 from forecaster.scoring.baselines import baseline_forecast
-from forecaster.scoring.calibration import Calibration, window_spreads
+from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, window_spreads
 from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale
 
 
@@ -39,45 +41,72 @@ def example_rows(series_idx: np.ndarray, count: int = 4) -> list[int]:
     return [latest[distinct[i]] for i in evenly_spaced(len(distinct), count)]
 
 
+@dataclass(frozen=True)
+class WindowForecasts:
+    """The model's forecasts of some validation windows, in original units."""
+
+    series_idx: np.ndarray  # (n,) the series' index in the prepared source
+    origins: np.ndarray  # (n,)
+    actual: np.ndarray  # (n, horizon)
+    forecast: np.ndarray  # (n, horizon): the point forecast
+    quantiles: np.ndarray | None  # (n, horizon, levels) for quantile runs
+    spreads: np.ndarray  # (n,) each window's spread (`window_spreads`)
+
+
+def forecast_windows(model: Any, prepared: Any, panel: Panel, cfg: RunConfig, index: WindowIndex) -> WindowForecasts:
+    """Forecast the windows of `index` (at most `max_val_windows` of them, evenly spaced)."""
+    series_idx, origins = index.take(evenly_spaced(len(index), cfg.train.max_val_windows))
+    dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
+    outputs = model.predict(dataset, verbose=0).astype("float64")  # (windows, horizon[, quantiles]), scaled
+    states = list(prepared.states.values())
+    values = [panel.series[prepared.kept[s]].values[:, 0] for s in series_idx]
+    horizon = cfg.window.horizon
+    actual = np.stack([raw[origin : origin + horizon] for raw, origin in zip(values, origins)]).astype("float64")
+    unscaled = np.stack([states[s].scaler.inverse(out) for s, out in zip(series_idx, outputs)])
+    w = cfg.window
+    spreads = window_spreads(
+        values, origins, w.lookback, w.patch, np.array([states[s].scaler.scale[0] for s in series_idx])
+    )
+    quantiles = unscaled if cfg.model.quantiles else None
+    return WindowForecasts(
+        series_idx, origins, actual, point_forecast(unscaled, cfg.model.quantiles), quantiles, spreads
+    )
+
+
+def calibration_windows(index: WindowIndex, horizon: int) -> WindowIndex:
+    """The validation windows the conformal calibration is made from: the last `horizon` of each series
+    (more for a panel of few series, up to CALIBRATION_MIN_WINDOWS in all), the windows nearest in
+    time to the origin a forecast is made from."""
+    return index.latest(max(horizon, math.ceil(CALIBRATION_MIN_WINDOWS / max(len(index.series), 1))))
+
+
 def validation_report(
     model: Any, prepared: Any, panel: Panel, cfg: RunConfig, season: int
 ) -> tuple[dict[str, Any], list[dict[str, Any]], Calibration]:
     """The model against seasonal naive on the validation windows, in original units.
 
     Returns the report, a few example windows (history, actual, forecast) for a plot, and the
-    conformal calibration made from the same windows' errors (`forecaster.scoring.calibration`).
+    conformal calibration made from the most recent validation windows' errors
+    (`calibration_windows`, `forecaster.scoring.calibration`).
     """
-    series_idx, origins = prepared.val_index.take(evenly_spaced(len(prepared.val_index), cfg.train.max_val_windows))
-    dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
-    outputs = model.predict(dataset, verbose=0).astype("float64")  # (windows, horizon[, quantiles]), scaled
-    predictions = point_forecast(outputs, cfg.model.quantiles)
-    horizon = cfg.window.horizon
     ids = list(prepared.states)
-    actual = np.empty_like(predictions, dtype="float64")
-    forecast = np.empty_like(actual)
+    recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, cfg.window.horizon))
+    calibration = Calibration.fit(
+        recent.actual,
+        recent.forecast,
+        recent.spreads,
+        recent.quantiles,
+        cfg.model.quantiles,
+    )
+    scored = forecast_windows(model, prepared, panel, cfg, prepared.val_index)
+    series_idx, origins, actual, forecast = scored.series_idx, scored.origins, scored.actual, scored.forecast
+    horizon = cfg.window.horizon
     naive = np.empty_like(actual)
     scales = np.empty(len(origins))
     for row, (s, origin) in enumerate(zip(series_idx, origins)):
-        state = prepared.states[ids[s]]
         raw = panel.series[prepared.kept[s]].values[:, 0]
-        actual[row] = raw[origin : origin + horizon]
-        forecast[row] = state.scaler.inverse(predictions[row])
         naive[row] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
-        scales[row] = seasonal_naive_scale(raw[: state.n_train], season)
-    w = cfg.window
-    spreads = window_spreads(
-        [panel.series[prepared.kept[s]].values[:, 0] for s in series_idx],
-        origins,
-        w.lookback,
-        w.patch,
-        np.array([prepared.states[ids[s]].scaler.scale[0] for s in series_idx]),
-    )
-    quantiles = None
-    if cfg.model.quantiles:  # each window's quantile forecasts in original units, for the CQR scores
-        quantiles = np.stack([prepared.states[ids[s]].scaler.inverse(outputs[row]) for row, s in enumerate(series_idx)])
-    calibration = Calibration.fit(
-        actual, forecast, spreads, [ids[s] for s in series_idx], quantiles, cfg.model.quantiles
-    )
+        scales[row] = seasonal_naive_scale(raw[: prepared.states[ids[s]].n_train], season)
     scores = score_windows(actual, {"model": forecast, "seasonal_naive": naive}, scales)
     report = {
         "split": "validation",
@@ -103,7 +132,7 @@ def validation_report(
                 "forecast": forecast[row],
                 "naive": naive[row],
                 "band": ("80% interval", *(b[0] for b in calibration.bands(
-                    forecast[row : row + 1], spreads[row : row + 1], [ids[s]], (80.0,)).values())),
+                    forecast[row : row + 1], scored.spreads[row : row + 1], (80.0,)).values())),
             }
         )  # fmt: skip
     return report, examples, calibration

@@ -79,16 +79,15 @@ def run_backtest(
     bands = None
     if levels:
         w = run.config.window
-        ids = [panel.series[s].series_id for s in series_idx]
         spreads = window_spreads(
             [panel.series[s].values[:, 0] for s in series_idx],
             origins,
             w.lookback,
             w.patch,
-            np.array([run.series[sid].scaler.scale[0] for sid in ids]),
+            np.array([run.series[panel.series[s].series_id].scaler.scale[0] for s in series_idx]),
         )
         bands = run.calibration().bands(
-            forecasts["model"], spreads, ids, levels, raw_predictions if quantiles else None, quantiles
+            forecasts["model"], spreads, levels, raw_predictions if quantiles else None, quantiles
         )
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands)
 

@@ -108,8 +108,7 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
             f"{side}_{level:g}".replace(".", "_"): {
                 "dtype": "float32",
                 "shape": ["batch", horizon],
-                "doc": f"{side}er end of the {level:g}% conformal interval, original units"
-                + (" (pooled over the series)" if fmt == "onnx" else ""),
+                "doc": f"{side}er end of the {level:g}% conformal interval, original units",
             }
             for level in levels
             for side in ("lo", "hi")

@@ -192,9 +192,8 @@ def conformal_bands(
         w.patch,
         np.array([plan.scalers[i].scale[0] for i in chosen]),
     )
-    ids = [panel.series[i].series_id for i in chosen]
     picked = None if quantiles is None else quantiles[chosen]
-    bands = calibration.bands(point[chosen], spreads, ids, levels, picked, run.config.model.quantiles)
+    bands = calibration.bands(point[chosen], spreads, levels, picked, run.config.model.quantiles)
     columns = {}
     for name, values in bands.items():
         full = np.full(point.shape, np.nan)

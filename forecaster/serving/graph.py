@@ -137,15 +137,14 @@ class IntervalBands(keras.layers.Layer):
     """Conformal bands around the forecast, as `forecaster forecast --level` makes them.
 
     Args:
-        multipliers: per level, (rows, horizon) half-widths in window spreads (one row per series,
-            or one pooled row), from the run's calibration.json; for a quantile run's own central
-            interval, the CQR correction (one row).
+        multipliers: per level, (horizon,) half-widths in window spreads, from the run's
+            calibration.json; for a quantile run's own central interval, the CQR correction.
         sources: per level, the (lower, upper) quantile columns the band starts from, or (-1, -1)
             for a band around the point forecast.
 
     Call: [forecast float32 (batch, horizon) original units, quantiles float32 (batch, horizon, levels)
         original units (the forecast again for point runs), scaled float32 (batch, lookback, features)
-        as the network sees it, length int32 (batch,), scale float64 (batch, features), row int32 (batch,)]
+        as the network sees it, length int32 (batch,), scale float64 (batch, features)]
         -> [lower, upper] per level, float32 (batch, horizon) each.
     """
 
@@ -158,7 +157,7 @@ class IntervalBands(keras.layers.Layer):
         from forecaster.data.spread import SPREAD_FLOOR
         from forecaster.models.layers import valid_steps
 
-        forecast, quantiles, scaled, length, scale, row = inputs
+        forecast, quantiles, scaled, length, scale = inputs
         target = ops.cast(scaled[:, :, 0], "float64")
         # mean absolute step-to-step change over the valid points (forecaster.scoring.calibration.window_spreads)
         steps = valid_steps(ops.cast(length, "int32") - 1, ops.shape(scaled)[1] - 1, "float64")
@@ -168,8 +167,7 @@ class IntervalBands(keras.layers.Layer):
         forecast = ops.cast(forecast, "float64")
         bands = []
         for table, (lower_column, upper_column) in zip(self.multipliers, self.sources):
-            rows = ops.minimum(ops.cast(row, "int32"), table.shape[0] - 1)  # a pooled table has one row
-            half = ops.take(ops.convert_to_tensor(table), rows, axis=0) * spread
+            half = ops.convert_to_tensor(table)[None, :] * spread
             if lower_column < 0:
                 lower, upper = forecast - half, forecast + half
             else:  # CQR: the quantile interval moved out (or in) by the correction, holding the forecast
@@ -207,7 +205,7 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
     for runtimes without string lookup tables (ONNX).
 
     With `levels`, also outputs `lo_80`, `hi_80`, ... (float32 (batch, horizon)): the conformal bands
-    of the run's calibration.json, per series (pooled for ONNX, which is not told the series).
+    of the run's calibration.json (one table pooled over the series).
     """
     from forecaster.models.network import build_model
 
@@ -254,15 +252,12 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
         for level in levels:
             lower, upper, correction = calibration.plan(level, quantiles)
             if correction is not None:
-                tables.append(correction[None, :])
-            elif scaler_inputs:
-                tables.append(calibration.multiplier("", level)[None, :])  # "": the pooled table
+                tables.append(correction)
             else:
-                tables.append(np.stack([calibration.multiplier(sid, level) for sid in run.series]))
+                tables.append(calibration.multiplier(level))
             sources.append((lower, upper))
-        # a pooled table has one row and IntervalBands clips the row index to it: any int input serves
         bands = IntervalBands(tables, sources, name="interval_bands", dtype="float64")(
-            [outputs["forecast"], forecast, scaled, n_valid, scale, n_valid if scaler_inputs else row]
+            [outputs["forecast"], forecast, scaled, n_valid, scale]
         )
         for k, level in enumerate(levels):
             for side, band in zip(("lo", "hi"), bands[2 * k : 2 * k + 2]):
