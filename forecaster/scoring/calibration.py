@@ -1,16 +1,16 @@
 """Conformal prediction intervals: calibrated on validation windows that training never fitted.
 
-The calibration windows are each series' most recent validation windows: the last `horizon` origins
-(`forecaster.scoring.validation.calibration_windows`), more for a panel of few series so that at least
-CALIBRATION_MIN_WINDOWS are pooled. The score of a window at horizon step h is its absolute error
-divided by the window's
-spread (the mean absolute step-to-step change of the inputs the model saw, in original units,
-floored like the model's own window scaling): a scale-free number, so scores pool across series and
-an interval scales with the series it is put around. Training keeps, per step, the quantiles of
-these scores over the calibration windows of every series; a forecast at level L then gets
-`forecast +- q_h(L) * spread` with q_h(L) the split-conformal quantile: the ceil((n + 1) L)-th smallest of the n scores.
+The calibration windows are each series' most recent validation windows: its last `horizon` origins
+(`forecaster.scoring.validation.calibration_windows`), more for a panel of few series so that about
+CALIBRATION_MIN_WINDOWS pool. The score of a window at horizon step h is its absolute error divided
+by the window's spread (the mean absolute step-to-step change of the inputs the model saw, in
+original units, floored like the model's own window scaling): a scale-free number, so scores pool
+across series and an interval scales with the series it is put around. Training keeps, per step,
+the quantiles of these scores over the calibration windows of every series; a forecast at level L
+then gets `forecast +- q_h(L) * spread` with q_h(L) the split-conformal quantile: the
+ceil((n + 1) L)-th smallest of the n scores.
 
-What that promises: if the forecast windows' scores are exchangeable with the validation windows'
+What that promises: if the forecast windows' scores are exchangeable with the calibration windows'
 (the series behave after training as they did in the validation part), at least L of the actual
 values fall inside the L interval, on average over windows and series. It assumes no such thing
 per series or per moment: a series whose volatility changes, or a break after training, breaks it.
@@ -27,7 +27,8 @@ from forecaster.data.spread import SPREAD_FLOOR
 from forecaster.errors import ForecasterError
 
 GRID = tuple(np.round(np.arange(0.5, 100.0, 0.5), 1).tolist())  # levels (%) whose score quantiles are kept
-# calibrating on the last `horizon` validation windows of each series rather than on all of them, on
+# a panel of few series calibrates on more than `horizon` windows a series, so that about this many
+# pool. Calibrating on the last `horizon` validation windows of each series rather than on all, on
 # validation splits (`benchmarks/m4.py --split validation --level 95`): M4 Weekly 95% coverage 0.949,
 # MSIS 23.36 against 0.959, 24.07; the 960-hour ETTh1 pieces 0.929, 10.83 against 0.915, 10.81. The
 # windows nearest the forecast origin behave most like it; every series counts about the same.
@@ -182,7 +183,7 @@ class Calibration:
         """Read back, checked: the tables must have the run's shape and hold finite, non-negative numbers."""
         try:
             pooled = np.asarray(raw["pooled"], dtype="float64")
-            windows = int(raw["windows"])
+            windows = int(raw["windows"])  # runs made before one pooled table also hold "series": unused
             pairs = {str(k): np.asarray(v, dtype="float64") for k, v in raw.get("cqr", {}).items()}
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ForecasterError(f"calibration.json: malformed ({exc}); retrain the run") from None

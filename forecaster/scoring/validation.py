@@ -75,8 +75,8 @@ def forecast_windows(model: Any, prepared: Any, panel: Panel, cfg: RunConfig, in
 
 def calibration_windows(index: WindowIndex, horizon: int) -> WindowIndex:
     """The validation windows the conformal calibration is made from: the last `horizon` of each series
-    (more for a panel of few series, up to CALIBRATION_MIN_WINDOWS in all), the windows nearest in
-    time to the origin a forecast is made from."""
+    (more for a panel of few series, so that about CALIBRATION_MIN_WINDOWS pool; a series with fewer
+    gives all it has), the windows nearest in time to the origin a forecast is made from."""
     return index.latest(max(horizon, math.ceil(CALIBRATION_MIN_WINDOWS / max(len(index.series), 1))))
 
 
@@ -91,13 +91,7 @@ def validation_report(
     """
     ids = list(prepared.states)
     recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, cfg.window.horizon))
-    calibration = Calibration.fit(
-        recent.actual,
-        recent.forecast,
-        recent.spreads,
-        recent.quantiles,
-        cfg.model.quantiles,
-    )
+    calibration = Calibration.fit(recent.actual, recent.forecast, recent.spreads, recent.quantiles, cfg.model.quantiles)
     scored = forecast_windows(model, prepared, panel, cfg, prepared.val_index)
     series_idx, origins, actual, forecast = scored.series_idx, scored.origins, scored.actual, scored.forecast
     horizon = cfg.window.horizon
