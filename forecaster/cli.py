@@ -248,11 +248,20 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def validation_line(report: dict[str, Any]) -> str:
     model, naive = report["model"], report["seasonal_naive"]
-    return (
+    line = (
         f"validation ({report['windows']} windows): model MAE {model['mae']:.4g} MASE {model['mase']:.3f}"
         f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
         f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive"
     )
+    selection = report.get("selection")
+    if selection:
+        scores = ", ".join(f"{name} {score:.3f}" for name, score in sorted(selection["scores"].items(), key=lambda kv: kv[1]))
+        counts = ", ".join(f"{name} {count}" for name, count in selection["counts"].items())
+        line += (
+            f"\nmethod per series, by MASE on the latest {selection['windows']} validation windows ({scores}): "
+            f"forecasting with {counts} series (--select model: the network alone)"
+        )
+    return line
 
 
 @main.command()

@@ -24,6 +24,8 @@ POOLINGS = ("last", "attention")
 LOSS_SCALES = ("series", "window")
 TUNERS = ("hyperband", "bayesian", "random")  # forecaster.training.tune.ORACLES
 EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.serving.export.FORMATS
+SELECTIONS = ("auto", "model")  # forecaster.scoring.selection.SELECTIONS
+STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")  # forecaster.scoring.statistical.STATISTICAL
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", **how: Any) -> Any:
@@ -72,6 +74,9 @@ class WindowConfig:
         check_fields(self)
 
 
+FULL_BATCH, FULL_EPOCHS = 128, 30  # training on many windows (forecaster.data.resolve.sized_training)
+MIN_STEPS = 400  # gradient steps the epochs allow at least, on few windows
+
 PANEL_OR_ONE = "with two or more series, {} with one"  # a default that depends on the panel (data/resolve.py)
 
 
@@ -117,8 +122,14 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation: epochs, batches, early stopping, seeds."""
 
-    epochs: int = option(30, "Maximum epochs; early stopping ends sooner.")
-    batch_size: int = option(128, "Windows per batch.")
+    epochs: int | None = option(
+        None, "Maximum epochs; early stopping ends sooner.", shown=f"{FULL_EPOCHS}, more on few windows (see --batch-size)"
+    )
+    batch_size: int | None = option(
+        None, "Windows per batch.",
+        shown=f"{FULL_BATCH}; on fewer than {FULL_BATCH * 8} training windows an eighth of them (at least 16), "
+        f"with epochs for {MIN_STEPS} steps",
+    )  # fmt: skip
     learning_rate: float = option(1e-3, "Adam learning rate.")
     loss: str = option(  # point forecasts only; quantile runs use the pinball loss
         "mse", "Training loss of point forecasts.", choices=LOSSES, shown="mae " + PANEL_OR_ONE.format("mse")
@@ -134,6 +145,15 @@ class TrainConfig:
     max_windows_per_epoch: int = option(20_000, "Windows sampled per epoch on large data.")
     max_val_windows: int = 20_000
     seed: int = option(0, "Random seed.")
+    select: str = option(
+        "auto",
+        "How each series is forecast: auto (what its validation windows score best among the network, seasonal "
+        "naive, the --statistical models and their combination) or model (the network alone).",
+        choices=SELECTIONS,
+    )
+    statistical: tuple[str, ...] = option(
+        ("auto_ets", "auto_theta"), "statsforecast models the guard weighs: auto_ets,auto_theta[,auto_arima] (slow)."
+    )
     deterministic: bool = True  # tf op determinism: identical runs for the same data, config and seed
     verbose: int = 1
 
@@ -246,6 +266,11 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
             and (not v or len(v) % 2 == 1)
         ),
         "an odd number of distinct ascending levels in (0, 1), e.g. 0.1,0.5,0.9",
+    ),
+    "select": (lambda v: v in SELECTIONS, f"one of {', '.join(SELECTIONS)}"),
+    "statistical": (
+        lambda v: isinstance(v, tuple) and len(set(v)) == len(v) and all(name in STATISTICAL for name in v),
+        f"distinct names from {', '.join(STATISTICAL)}",
     ),
     "fill": (lambda v: v in FILL_POLICIES, f"one of {', '.join(FILL_POLICIES)}"),
     "scaler": (lambda v: v in SCALERS, f"one of {', '.join(SCALERS)}"),

@@ -6,7 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig, _build
+import math
+
+from forecaster.config import (
+    FULL_BATCH,
+    FULL_EPOCHS,
+    MIN_STEPS,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    WindowConfig,
+    _build,
+)
 from forecaster.data.calendar import resolve_cycles, step_seconds
 from forecaster.data.panel import Panel
 from forecaster.data.season import Season, resolve_season
@@ -43,6 +55,42 @@ def with_panel_defaults(sections: dict[str, dict[str, Any]], n_series: int) -> d
     for section, defaults in PANEL_DEFAULTS.items():
         merged[section] = {**defaults, **merged.get(section, {})}
     return merged
+
+
+MAX_EPOCHS = 200
+
+
+def training_windows(panel: Panel, window: WindowConfig) -> int:
+    """How many training windows the panel gives (`forecaster.data.windowing`)."""
+    from forecaster.data.windowing import split_series, train_origins
+
+    splits = (split_series(len(s), window) for s in panel.series)
+    return sum(len(train_origins(split, window)) for split in splits if split is not None)
+
+
+def sized_training(train_raw: dict[str, Any], n_windows: int) -> tuple[dict[str, Any], str]:
+    """Batch size and epochs sized to the data, where not given: FULL_BATCH and FULL_EPOCHS on many
+    windows; on fewer than 8 full batches, a batch of an eighth of the windows (a power of two, at
+    least 16) so an epoch takes about eight gradient steps, and epochs enough for MIN_STEPS steps
+    (at most MAX_EPOCHS; early stopping still decides). Returns the settings and a line saying why."""
+    sized = dict(train_raw)
+    per_epoch = min(n_windows, int(sized.get("max_windows_per_epoch", 20_000)))
+    if "batch_size" not in sized:
+        small = per_epoch < 8 * FULL_BATCH
+        sized["batch_size"] = max(16, 2 ** int(math.log2(max(per_epoch, 1) / 8))) if small else FULL_BATCH
+    steps = max(1, math.ceil(per_epoch / sized["batch_size"]))
+    if "epochs" not in sized:
+        sized["epochs"] = min(MAX_EPOCHS, max(FULL_EPOCHS, math.ceil(MIN_STEPS / steps)))
+    given = [name for name in ("batch_size", "epochs") if name in train_raw]
+    note = (
+        f"training on {n_windows} windows: batch {sized['batch_size']} ({steps} steps an epoch), at most "
+        f"{sized['epochs']} epochs ({steps * sized['epochs']} steps), early stopping after "
+        f"{sized.get('patience', 5)} epochs without progress"
+        + (f" ({' and '.join(given)} as given)" if given else
+           f" (sized to few windows: about 8 steps an epoch, {MIN_STEPS} steps in all)" if per_epoch < 8 * FULL_BATCH
+           else "")
+    )  # fmt: skip
+    return sized, note
 
 
 def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[RunConfig, Season]:
@@ -82,5 +130,5 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     model_raw["calendar"] = resolve_cycles(model_raw.get("calendar", DEFAULT_CALENDAR), panel.freq, panel.span_seconds)
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)
-    train = _build(TrainConfig, sections["train"])
+    train = _build(TrainConfig, sized_training(sections["train"], training_windows(panel, window))[0])
     return RunConfig(data=data, window=window, model=model, train=train), found

@@ -14,6 +14,15 @@ from forecaster.data.windowing import WindowIndex, evenly_spaced
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, window_spreads
 from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale
+from forecaster.scoring.selection import (
+    COMBINATION,
+    STAT_FIT_BUDGET,
+    Selection,
+    candidates,
+    choose,
+    latest_per_series,
+)
+from forecaster.scoring.statistical import STATISTICAL
 
 
 def point_forecast(predictions: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
@@ -80,18 +89,73 @@ def calibration_windows(index: WindowIndex, horizon: int) -> WindowIndex:
     return index.latest(max(horizon, math.ceil(CALIBRATION_MIN_WINDOWS / max(len(index.series), 1))))
 
 
+def select_methods(
+    recent: WindowForecasts, prepared: Any, panel: Panel, cfg: RunConfig, season: int, log: Any = None
+) -> tuple[Selection, np.ndarray]:
+    """The validation guard (`forecaster.scoring.selection`) on the calibration windows `recent`: every
+    candidate forecasts the latest of them (at most STAT_FIT_BUDGET over the panel per statistical
+    model), each series gets the candidate that scores best. Returns the selection and the served
+    forecast of every window of `recent` (the network's where the network serves), for calibration."""
+    ids = list(prepared.states)
+    horizon, statistical = cfg.window.horizon, cfg.train.statistical
+    present = np.unique(recent.series_idx)
+    rows = latest_per_series(recent.series_idx, recent.origins, max(1, STAT_FIT_BUDGET // max(len(present), 1)))
+    if log is not None:
+        log(f"scoring {', '.join(statistical)} and their combination with the network on {len(rows)} "
+            f"validation windows of {len(present)} series")  # fmt: skip
+    made = {name: np.empty((len(rows), horizon)) for name in candidates(statistical)}
+    scales = np.empty(len(rows))
+    for k, row in enumerate(rows):
+        s, origin = recent.series_idx[row], recent.origins[row]
+        raw = panel.series[prepared.kept[s]].values[:, 0]
+        made["model"][k] = recent.forecast[row]
+        made["seasonal_naive"][k] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
+        members = [recent.forecast[row]]
+        for name in statistical:
+            made[name][k] = STATISTICAL[name](raw[:origin], horizon, season)
+            members += [made[name][k]] if np.all(np.isfinite(made[name][k])) else []
+        made[COMBINATION][k] = np.mean(members, axis=0)
+        scales[k] = seasonal_naive_scale(raw[: prepared.states[ids[s]].n_train], season)
+    actual = recent.actual[rows]
+    errors = {name: np.abs(actual - forecast).mean(axis=1) / scales for name, forecast in made.items()}
+    local = np.searchsorted(present, recent.series_idx[rows])
+    picked, scores = choose(errors, local, prior_windows=horizon)
+    methods = {ids[s]: "model" for s in range(len(ids))}
+    methods.update({ids[s]: picked[j] for j, s in enumerate(present)})
+    served = recent.forecast.copy()
+    keep = np.ones(len(recent.origins), dtype=bool)  # a series not served by the network: its scored windows only
+    for j, s in enumerate(present):
+        if picked[j] != "model":
+            keep[recent.series_idx == s] = False
+            mine = np.flatnonzero(recent.series_idx[rows] == s)
+            keep[rows[mine]] = True
+            chosen = made[picked[j]][mine]
+            served[rows[mine]] = np.where(np.isfinite(chosen), chosen, recent.forecast[rows[mine]])
+    served[~keep] = np.nan
+    return Selection(methods, scores, len(rows), statistical), served
+
+
 def validation_report(
-    model: Any, prepared: Any, panel: Panel, cfg: RunConfig, season: int
-) -> tuple[dict[str, Any], list[dict[str, Any]], Calibration]:
+    model: Any, prepared: Any, panel: Panel, cfg: RunConfig, season: int, log: Any = None
+) -> tuple[dict[str, Any], list[dict[str, Any]], Calibration, Selection]:
     """The model against seasonal naive on the validation windows, in original units.
 
-    Returns the report, a few example windows (history, actual, forecast) for a plot, and the
-    conformal calibration made from the most recent validation windows' errors
-    (`calibration_windows`, `forecaster.scoring.calibration`).
+    Returns the report, a few example windows (history, actual, forecast) for a plot, the conformal
+    calibration made from the most recent validation windows' errors of what serves each series
+    (`calibration_windows`, `forecaster.scoring.calibration`), and which method serves each series
+    (`select_methods`; the network for all with `--select model` and for quantile runs).
     """
     ids = list(prepared.states)
     recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, cfg.window.horizon))
-    calibration = Calibration.fit(recent.actual, recent.forecast, recent.spreads, recent.quantiles, cfg.model.quantiles)
+    if cfg.train.select == "auto" and not cfg.model.quantiles:
+        selection, served = select_methods(recent, prepared, panel, cfg, season, log)
+        kept = np.isfinite(served).all(axis=1)
+        calibration = Calibration.fit(recent.actual[kept], served[kept], recent.spreads[kept])
+    else:
+        selection = Selection({sid: "model" for sid in ids}, {}, 0, ())
+        calibration = Calibration.fit(
+            recent.actual, recent.forecast, recent.spreads, recent.quantiles, cfg.model.quantiles
+        )
     scored = forecast_windows(model, prepared, panel, cfg, prepared.val_index)
     series_idx, origins, actual, forecast = scored.series_idx, scored.origins, scored.actual, scored.forecast
     horizon = cfg.window.horizon
@@ -109,6 +173,8 @@ def validation_report(
         **scores,
         "beats_seasonal_naive": scores["model"]["mase"] < scores["seasonal_naive"]["mase"],
     }
+    if selection.scores:
+        report["selection"] = {k: v for k, v in selection.to_json().items() if k != "methods"}
     examples = []
     for row in example_rows(series_idx):
         s, origin = series_idx[row], origins[row]
@@ -129,4 +195,4 @@ def validation_report(
                     forecast[row : row + 1], scored.spreads[row : row + 1], (80.0,)).values())),
             }
         )  # fmt: skip
-    return report, examples, calibration
+    return report, examples, calibration, selection

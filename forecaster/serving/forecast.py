@@ -16,6 +16,7 @@ from forecaster.data.scaling import AffineScaler, fit_scaler
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import baseline_forecast
+from forecaster.scoring.selection import served_forecast
 from forecaster.training.runs import Run
 
 
@@ -53,8 +54,10 @@ class ForecastPlan:
     """How each series of a panel is forecast: its scaler and the method that makes its rows."""
 
     scalers: list[AffineScaler]
-    methods: list[str]  # per series: "model", "seasonal_naive" or "naive" (the CSV's `method`)
+    methods: list[str]  # per series: what makes its rows (the CSV's `method`): "model", a guard's choice, or a fallback
     notes: list[str]
+    networked: np.ndarray  # (series,) bool: the network can forecast it; its rows are calibrated (conformal bands)
+    statistical: tuple[str, ...] = ()  # the run's statistical models (members of "combination")
 
 
 def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
@@ -66,20 +69,35 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
       a full lookback is right-padded and masked as in training.
     - A series with less history than that, or an unseen series under a per-series embedding (it has
       no vector), gets seasonal naive (naive when shorter than a season), labelled as such.
+    - A series the run's validation guard gave to another method (`forecaster.scoring.selection`) is
+      forecast by that method (a statistical model, seasonal naive, or the combination).
     """
     w = run.config.window
     needed = max(w.min_context, w.patch, 1)
-    scalers, methods, unseen, fallback = [], [], [], []
+    selection = run.selection()
+    chosen = selection.methods if selection else {}
+    scalers, methods, unseen, fallback, networked = [], [], [], [], []
     for series in panel.series:
         state = run.series.get(series.series_id)
         scalers.append(state.scaler if state else fit_scaler(w.scaler, series.values))
         method = forecast_method(len(series), w, run.season, state is not None or not run.config.model.series_embedding)
-        methods.append(method)
+        networked.append(method == "model")
+        methods.append(chosen.get(series.series_id, "model") if method == "model" else method)
         if method != "model":
             fallback.append(series.series_id)
         elif state is None:
             unseen.append(series.series_id)
     notes = []
+    guarded: dict[str, int] = {}
+    for method, can in zip(methods, networked):
+        if can and method != "model":
+            guarded[method] = guarded.get(method, 0) + 1
+    if guarded:
+        counts = ", ".join(f"{method} {count}" for method, count in sorted(guarded.items(), key=lambda kv: -kv[1]))
+        notes.append(
+            f"{sum(guarded.values())} series forecast by the method their validation windows scored best "
+            f"instead of the network alone (column `method`): {counts}"
+        )
     if unseen:
         notes.append(
             f"{len(unseen)} series not trained on, forecast by the model with a scaler fitted on their given "
@@ -93,7 +111,8 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
             f"{len(fallback)} series ({reason}) forecast by seasonal naive or naive instead of the model "
             f"(column `method`): {first_few(fallback)}"
         )
-    return ForecastPlan(scalers, methods, notes)
+    return ForecastPlan(scalers, methods, notes, np.array(networked, dtype=bool),
+                        selection.statistical if selection else ())  # fmt: skip
 
 
 def forecast_method(length: int, window: WindowConfig, season: int, has_vector: bool = True) -> str:
@@ -147,7 +166,8 @@ def forecast_frame(
     plan = plan or forecast_plan(run, panel)
     quantiles = cfg.model.quantiles
     horizon = cfg.window.horizon
-    by_model = np.array([m == "model" for m in plan.methods])
+    by_model = plan.networked
+    methods = list(plan.methods)
     shape = (len(panel.series), horizon, len(quantiles)) if quantiles else (len(panel.series), horizon)
     predictions = np.full(shape, np.nan)
     if by_model.any():
@@ -156,7 +176,11 @@ def forecast_frame(
         predictions[chosen] = predict_at(model, run, panel, chosen, ends, plan.scalers)
     point = predictions[:, :, len(quantiles) // 2] if quantiles else predictions
     for i in np.flatnonzero(~by_model):
-        point[i] = baseline_forecast(plan.methods[i], panel.series[i].values[:, 0], horizon, run.season)
+        point[i] = baseline_forecast(methods[i], panel.series[i].values[:, 0], horizon, run.season)
+    for i in np.flatnonzero(by_model):
+        if methods[i] != "model":  # the validation guard's choice (never on quantile runs)
+            history = panel.series[i].values[:, 0]
+            point[i], methods[i] = served_forecast(methods[i], history, horizon, run.season, point[i], plan.statistical)
     id_col, time_col = id_and_time_columns(cfg)
     columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
     times = [future_times(s.time_at(-1), panel.freq, horizon) for s in panel.series]
@@ -166,7 +190,7 @@ def forecast_frame(
         columns.update(conformal_bands(run, panel, point, by_model, plan, levels, predictions if quantiles else None))
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
         columns[quantile_column(level)] = predictions[:, :, q].ravel()
-    columns["method"] = np.repeat(plan.methods, horizon)
+    columns["method"] = np.repeat(methods, horizon)
     return pd.DataFrame(columns)
 
 

@@ -22,6 +22,7 @@ MODEL_FILE = "model.keras"
 CALIBRATION_FILE = (
     "calibration.json"  # conformal score quantiles (forecaster.scoring.calibration); runs before it lack it
 )
+SELECTION_FILE = "selection.json"  # which method serves each series (forecaster.scoring.selection)
 REQUIRED = (MODEL_FILE, "config.json", "scalers.json", "manifest.json")
 
 
@@ -75,6 +76,19 @@ class Run:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ForecasterError(f"{path}: corrupt ({exc}); retrain the run") from None
         return Calibration.from_json(raw, self.config.window.horizon)
+
+    def selection(self) -> Any:
+        """Which method serves each series (`forecaster.scoring.selection.Selection`); None for a run made
+        before the validation guard (the network serves every series it can)."""
+        from forecaster.scoring.selection import Selection
+
+        path = self.path / SELECTION_FILE
+        if not path.is_file():
+            return None
+        try:
+            return Selection.from_json(json.loads(path.read_text()))
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError) as exc:
+            raise ForecasterError(f"{path}: corrupt ({exc}); retrain the run") from None
 
     def load_model(self) -> Any:
         import keras

@@ -14,7 +14,7 @@ import numpy as np
 from forecaster.config import DataConfig, RunConfig, TrainConfig, _build
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import Panel, first_few, load_panel
-from forecaster.data.resolve import resolve_config
+from forecaster.data.resolve import resolve_config, sized_training
 from forecaster.data.scaling import fit_scaler
 from forecaster.data.windowing import (
     WindowIndex,
@@ -28,7 +28,7 @@ from forecaster.data.windowing import (
 from forecaster.errors import ForecasterError
 from forecaster.io.csv import file_sha256
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
-from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SeriesState, write_manifest
+from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, SeriesState, write_manifest
 
 Log = Callable[[str], None]
 
@@ -241,6 +241,7 @@ def train_run(
         f"{len(prepared.kept)} series, frequency {panel.freq}, season {season}, lookback {cfg.window.lookback}, "
         f"patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
+    log(sized_training(sections["train"], len(prepared.train_index))[1])
     data_sha256 = file_sha256(data_path)
     state = state_dir(Path(out))
     if fresh:
@@ -249,7 +250,7 @@ def train_run(
     settings["train"] = {k: v for k, v in settings["train"].items() if k != "verbose"}  # --quiet may change
     fingerprint = f"{data_sha256}:{json.dumps(settings, sort_keys=True, default=str)}"
     model, history = fit_model(prepared, cfg, log, state, fingerprint)
-    report, examples, calibration = validation_report(model, prepared, panel, cfg, season)
+    report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log)
     import pandas as pd
 
     with atomic_directory(Path(out)) as staging:
@@ -268,6 +269,7 @@ def train_run(
         pd.DataFrame(history).to_csv(staging / "history.csv", index=False)
         write_json(staging / "metrics.json", report)
         write_json(staging / CALIBRATION_FILE, calibration.to_json())
+        write_json(staging / SELECTION_FILE, selection.to_json())
         plot_loss(history, staging / "loss.png")
         plot_validation(examples, staging / "validation.png")
         write_manifest(
