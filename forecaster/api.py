@@ -271,9 +271,13 @@ class Forecaster:
     def export(self, out: str | Path | None = None, format: str = "saved_model", level: Levels = ()) -> Path:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
         outputs lo_L/hi_L for each conformal `level`; returns the model's path."""
-        from forecaster.serving.export import export_run
+        from forecaster.serving.export import export_run, unserved_note
 
-        return export_run(self.run, Path(out or self.run.path / "export"), format, as_levels(level))
+        path = export_run(self.run, Path(out or self.run.path / "export"), format, as_levels(level))
+        note = unserved_note(self.run)
+        if note:
+            self.log(f"note: {note}")
+        return path
 
     # run directories ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

@@ -440,9 +440,10 @@ def evaluate(
     report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level)
     click.echo(render_table(report))
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, errors_by_step.png, backtest.png)")
-    if gate and report["overall"]["model"]["mase"] > report["overall"][gate]["mase"]:
+    served = "served" if "served" in report["overall"] else "model"  # what `forecast` writes
+    if gate and report["overall"][served]["mase"] > report["overall"][gate]["mase"]:
         click.echo(
-            f"quality gate failed: model MASE {report['overall']['model']['mase']:.3f} > "
+            f"quality gate failed: {served} MASE {report['overall'][served]['mase']:.3f} > "
             f"{gate} MASE {report['overall'][gate]['mase']:.3f}",
             err=True,
         )

@@ -401,6 +401,8 @@ def _infer_freq(
         series_times = pd.Series(times(start, stop))
         if is_datetime:
             alias = pd.infer_freq(pd.DatetimeIndex(series_times.iloc[:500]))
+            if alias is None:  # gaps: the calendar's months, quarters or years, else the commonest step
+                alias = calendar_alias(pd.DatetimeIndex(series_times))
             if alias is None:
                 step = series_times.diff().dropna().mode().iloc[0]
                 alias = pd.tseries.frequencies.to_offset(step).freqstr
@@ -410,6 +412,26 @@ def _infer_freq(
     if not votes:
         raise ForecasterError(f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)")
     return max(votes, key=lambda k: votes[k])
+
+
+# the commonest step in days -> calendar frequencies whose grid such dates may lie on
+CALENDAR_STEPS = ((range(28, 32), ("MS", "ME")), (range(89, 93), ("QS", "QE")), (range(365, 367), ("YS", "YE")))
+
+
+def calendar_alias(times: pd.DatetimeIndex) -> str | None:
+    """The month, quarter or year frequency (starts or ends, anchored at the first date's month) whose grid
+    holds every date, when the commonest step is 28-31 (89-92, 365-366) days: a monthly file with gaps
+    has steps of 59 or 90 days too, which no fixed step fits."""
+    days = int(pd.Series(times).diff().dropna().dt.days.mode().iloc[0])
+    month = times[0].strftime("%b").upper()
+    for steps, aliases in CALENDAR_STEPS:
+        if days not in steps:
+            continue
+        for alias in aliases:
+            anchored = alias if alias in ("MS", "ME") else f"{alias}-{month}"
+            if times.isin(pd.date_range(times[0], times[-1], freq=anchored)).all():
+                return anchored
+    return None
 
 
 def filled_note(sid: str, count: int, fill: str) -> str:

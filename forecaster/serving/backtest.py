@@ -76,6 +76,11 @@ def run_backtest(
             forecasts[name][row] = baseline_forecast(name, raw[:origin], horizon, season)
         scales[row] = seasonal_naive_scale(raw[: run.series[panel.series[s].series_id].n_fit], season)
     forecasts["model"] = point_forecast(raw_predictions, quantiles)
+    selection = run.selection()
+    if selection and any(method != "model" for method in selection.methods.values()):
+        forecasts["served"] = served_forecasts(
+            forecasts["model"], panel, series_idx, origins, selection, horizon, run.season
+        )
     bands = None
     if levels:
         w = run.config.window
@@ -87,9 +92,31 @@ def run_backtest(
             np.array([run.series[panel.series[s].series_id].scaler.scale[0] for s in series_idx]),
         )
         bands = run.calibration().bands(
-            forecasts["model"], spreads, levels, raw_predictions if quantiles else None, quantiles
+            forecasts.get("served", forecasts["model"]), spreads, levels, raw_predictions if quantiles else None, quantiles
         )
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands)
+
+
+def served_forecasts(
+    network: np.ndarray,
+    panel: Panel,
+    series_idx: np.ndarray,
+    origins: np.ndarray,
+    selection: Any,
+    horizon: int,
+    season: int,
+) -> np.ndarray:
+    """What `forecast` would serve at each backtest window: the method the run's validation guard gave
+    the series (`forecaster.scoring.selection`), made from the window's own history."""
+    from forecaster.scoring.selection import served_forecast
+
+    served = network.copy()
+    for row, (s, origin) in enumerate(zip(series_idx, origins)):
+        method = selection.methods.get(panel.series[s].series_id, "model")
+        if method != "model":
+            history = panel.series[s].values[:origin, 0]
+            served[row] = served_forecast(method, history, horizon, season, network[row], selection.statistical)[0]
+    return served
 
 
 def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float]:
