@@ -255,7 +255,9 @@ def validation_line(report: dict[str, Any]) -> str:
     )
     selection = report.get("selection")
     if selection:
-        scores = ", ".join(f"{name} {score:.3f}" for name, score in sorted(selection["scores"].items(), key=lambda kv: kv[1]))
+        scores = ", ".join(
+            f"{name} {score:.3f}" for name, score in sorted(selection["scores"].items(), key=lambda kv: kv[1])
+        )
         counts = ", ".join(f"{name} {count}" for name, count in selection["counts"].items())
         line += (
             f"\nmethod per series, by MASE on the latest {selection['windows']} validation windows ({scores}): "

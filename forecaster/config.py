@@ -123,7 +123,9 @@ class TrainConfig:
     """The optimisation: epochs, batches, early stopping, seeds."""
 
     epochs: int | None = option(
-        None, "Maximum epochs; early stopping ends sooner.", shown=f"{FULL_EPOCHS}, more on few windows (see --batch-size)"
+        None,
+        "Maximum epochs; early stopping ends sooner.",
+        shown=f"{FULL_EPOCHS}, more on few windows (see --batch-size)",
     )
     batch_size: int | None = option(
         None, "Windows per batch.",

@@ -4,7 +4,8 @@ from click.testing import CliRunner
 
 from forecaster.cli import main
 
-FAST = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet", "--ensemble", "1"]
+# the network alone (--select model): these tests follow the network; tests/test_selection.py covers the guard
+FAST = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet", "--ensemble", "1", "--select", "model"]
 # the 200-point hourly sine (conftest `sine_csv`) and the three-series daily panel (`panel_csv`)
 SINE = ["--target", "y", "--time-col", "time", "--horizon", "6", "--lookback", "24"]
 PANEL = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "5", "--lookback", "56"]

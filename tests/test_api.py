@@ -14,7 +14,7 @@ from forecaster.errors import ForecasterError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 OPTIONS = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 5, "lookback": 56}
-FAST_OPTIONS = {"epochs": 1, "layers": (8,), "batch_size": 32, "ensemble": 1}
+FAST_OPTIONS = {"epochs": 1, "layers": (8,), "batch_size": 32, "ensemble": 1, "select": "model"}
 
 
 def test_python_api_and_cli_give_byte_identical_forecasts(tmp_path):

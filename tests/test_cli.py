@@ -150,7 +150,14 @@ def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 series" in result.output
     help_text = " ".join(invoke("train", "--help").output.split())
-    for shown in ("(default 30)", "(default 128)", "(default 0.001)", "(default 5)", "(default 64,64)", "(default 3)"):
+    for shown in (
+        "(default 30, more on few windows",
+        "(default 128; on fewer than 1024",
+        "(default 0.001)",
+        "(default 5)",
+        "(default 64,64)",
+        "(default 3)",
+    ):
         assert shown in help_text, shown
 
 

@@ -130,7 +130,7 @@ def test_a_trained_run_covers_fresh_gaussian_draws_at_the_nominal_rate(tmp_path,
     y = 10 + 2 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.5, len(t))
     frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": y})
     model = Forecaster(horizon=horizon, target="y", time_col="t", lookback=48, layers=(16,), epochs=8,
-                       ensemble=1, holdout=fresh)  # fmt: skip
+                       batch_size=128, ensemble=1, holdout=fresh, select="model")  # fmt: skip
     model.fit(frame)
     report, _ = model.backtest(frame, folds=fresh // horizon, level=(level,))
     measured = report["conformal"][f"{level:g}"]

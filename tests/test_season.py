@@ -67,7 +67,9 @@ def test_integer_step_hourly_panel_reports_season_24_in_doctor_and_train(tmp_pat
     report = json.loads(invoke("doctor", data, *options, "--json").output)
     assert report["frequency"] == "int:1" and report["season"] == 24
     run = tmp_path / "run"
-    result = invoke("train", data, *options, "--epochs", "1", "--layers", "8", "--quiet", "--out", run)
+    result = invoke(
+        "train", data, *options, "--epochs", "1", "--layers", "8", "--quiet", "--select", "model", "--out", run
+    )
     assert result.exit_code == 0, result.output
     assert "season 24" in result.output
     config = json.loads((run / "config.json").read_text())

@@ -72,8 +72,14 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
         options["dtype"] = {header[name]: "category" for name in categories if name in header}
     try:
         chunks = pd.read_csv(
-            path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True, chunksize=CHUNK_ROWS, **options
-        )
+            path,
+            sep=delimiter,
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+            chunksize=CHUNK_ROWS,
+            float_precision="round_trip",
+            **options,
+        )  # round_trip: every number exactly as written (pandas 2's default parser is off by an ulp at times)
         frame = _assemble(chunks, _row_bound(path))
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None

@@ -16,13 +16,13 @@ from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration,
 from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale
 from forecaster.scoring.selection import (
     COMBINATION,
-    STAT_FIT_BUDGET,
+    STAT_POINT_BUDGET,
     Selection,
     candidates,
     choose,
-    latest_per_series,
+    scored_windows,
 )
-from forecaster.scoring.statistical import STATISTICAL
+from forecaster.scoring.statistical import STAT_HISTORY, STATISTICAL
 
 
 def point_forecast(predictions: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
@@ -93,13 +93,13 @@ def select_methods(
     recent: WindowForecasts, prepared: Any, panel: Panel, cfg: RunConfig, season: int, log: Any = None
 ) -> tuple[Selection, np.ndarray]:
     """The validation guard (`forecaster.scoring.selection`) on the calibration windows `recent`: every
-    candidate forecasts the latest of them (at most STAT_FIT_BUDGET over the panel per statistical
-    model), each series gets the candidate that scores best. Returns the selection and the served
+    candidate forecasts the latest of them (`scored_windows`), each series gets the candidate that
+    scores best (a series with none scored, the panel's best). Returns the selection and the served
     forecast of every window of `recent` (the network's where the network serves), for calibration."""
     ids = list(prepared.states)
     horizon, statistical = cfg.window.horizon, cfg.train.statistical
-    present = np.unique(recent.series_idx)
-    rows = latest_per_series(recent.series_idx, recent.origins, max(1, STAT_FIT_BUDGET // max(len(present), 1)))
+    rows = scored_windows(recent.series_idx, recent.origins, STAT_HISTORY, STAT_POINT_BUDGET)
+    present = np.unique(recent.series_idx[rows])
     if log is not None:
         log(f"scoring {', '.join(statistical)} and their combination with the network on {len(rows)} "
             f"validation windows of {len(present)} series")  # fmt: skip
@@ -120,16 +120,18 @@ def select_methods(
     errors = {name: np.abs(actual - forecast).mean(axis=1) / scales for name, forecast in made.items()}
     local = np.searchsorted(present, recent.series_idx[rows])
     picked, scores = choose(errors, local, prior_windows=horizon)
-    methods = {ids[s]: "model" for s in range(len(ids))}
+    panel_best = min((name for name in scores if np.isfinite(scores[name])), key=scores.__getitem__, default="model")
+    methods = {ids[s]: panel_best for s in range(len(ids))}
     methods.update({ids[s]: picked[j] for j, s in enumerate(present)})
     served = recent.forecast.copy()
     keep = np.ones(len(recent.origins), dtype=bool)  # a series not served by the network: its scored windows only
-    for j, s in enumerate(present):
-        if picked[j] != "model":
+    for s in np.unique(recent.series_idx):
+        method = methods[ids[s]]
+        if method != "model":
             keep[recent.series_idx == s] = False
             mine = np.flatnonzero(recent.series_idx[rows] == s)
             keep[rows[mine]] = True
-            chosen = made[picked[j]][mine]
+            chosen = made[method][mine]
             served[rows[mine]] = np.where(np.isfinite(chosen), chosen, recent.forecast[rows[mine]])
     served[~keep] = np.nan
     return Selection(methods, scores, len(rows), statistical), served

@@ -92,7 +92,11 @@ def run_backtest(
             np.array([run.series[panel.series[s].series_id].scaler.scale[0] for s in series_idx]),
         )
         bands = run.calibration().bands(
-            forecasts.get("served", forecasts["model"]), spreads, levels, raw_predictions if quantiles else None, quantiles
+            forecasts.get("served", forecasts["model"]),
+            spreads,
+            levels,
+            raw_predictions if quantiles else None,
+            quantiles,
         )
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands)
 

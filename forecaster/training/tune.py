@@ -29,6 +29,7 @@ from keras_tuner.src import config as kt_config
 
 from forecaster.config import TUNERS, RunConfig
 from forecaster.data.panel import Panel, load_panel
+from forecaster.config import FULL_BATCH
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.errors import ForecasterError
 from forecaster.io.files import MARKER, check_replaceable
@@ -89,7 +90,7 @@ def untuned(cfg: RunConfig) -> dict[str, Any]:
         "bidirectional": cfg.model.bidirectional,
         "dropout": cfg.model.dropout,
         "learning_rate": cfg.train.learning_rate,
-        "batch_size": cfg.train.batch_size,
+        "batch_size": cfg.train.batch_size or FULL_BATCH,  # None before the data sizes it
         "loss": cfg.train.loss,
     }
 

@@ -1,0 +1,116 @@
+"""The validation guard (a series is served by what its validation windows score best, said and
+labelled) and training sized to the data."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import invoke
+
+from forecaster.data.resolve import sized_training
+from forecaster.scoring.selection import choose, scored_windows
+from forecaster.scoring.statistical import STATISTICAL
+
+MONTHLY = ["--target", "sales", "--time-col", "month", "--horizon", "12", "--quiet"]
+WEAK_NETWORK = ["--epochs", "1", "--layers", "4", "--ensemble", "1", "--learning-rate", "0.0001"]
+
+
+@pytest.fixture
+def trending_csv(tmp_path):
+    """150 months of a trend times a season with a little noise: easy for ETS and Theta, hard for a
+    network given one epoch."""
+    rng = np.random.default_rng(1)
+    t = np.arange(150)
+    sales = (100 + 0.8 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.03, len(t)))
+    path = tmp_path / "sales.csv"
+    months = pd.date_range("2000-01-01", periods=len(t), freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"month": months, "sales": sales.round(2)}).to_csv(path, index=False)
+    return path
+
+
+def test_a_series_the_network_loses_on_is_served_by_the_better_method_and_labelled(trending_csv, tmp_path):
+    run = tmp_path / "run"
+    result = invoke("train", trending_csv, *MONTHLY, *WEAK_NETWORK, "--holdout", "24", "--out", run)
+    assert result.exit_code == 0, result.output
+    selection = json.loads((run / "selection.json").read_text())
+    chosen = selection["methods"]["series"]
+    assert chosen != "model" and selection["scores"][chosen] < selection["scores"]["model"]
+    assert f"forecasting with {chosen} 1 series" in result.output and "method per series" in result.output
+
+    out = tmp_path / "fc.csv"
+    result = invoke("forecast", run, "--data", trending_csv, "--out", out, "--level", "80")
+    assert result.exit_code == 0, result.output
+    assert f"forecast by the method their validation windows scored best" in result.output
+    frame = pd.read_csv(out)
+    assert (frame["method"] == chosen).all()
+    assert np.all(frame["lo_80"] < frame["forecast"]) and np.all(frame["forecast"] < frame["hi_80"])
+    if chosen in STATISTICAL:  # what the statistical model makes from the whole history, exactly
+        history = pd.read_csv(trending_csv)["sales"].to_numpy("float64")
+        np.testing.assert_allclose(frame["forecast"], STATISTICAL[chosen](history, 12, 12))
+
+    result = invoke("evaluate", run, "--data", trending_csv, "--folds", "2", "--out", tmp_path / "eval")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert report["overall"]["served"]["mase"] < report["overall"]["model"]["mase"]  # what forecast writes, scored
+
+    result = invoke("export", run, "--out", tmp_path / "export")
+    assert result.exit_code == 0 and "this export serves the network's forecast for them" in result.output
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert manifest["series"]["series"]["method"] == chosen and "served" in manifest
+
+
+def test_select_model_serves_the_network_alone(trending_csv, tmp_path):
+    run = tmp_path / "run"
+    result = invoke("train", trending_csv, *MONTHLY, *WEAK_NETWORK, "--select", "model", "--out", run)
+    assert result.exit_code == 0 and "method per series" not in result.output
+    assert invoke("forecast", run, "--data", trending_csv, "--out", tmp_path / "fc.csv").exit_code == 0
+    assert (pd.read_csv(tmp_path / "fc.csv")["method"] == "model").all()
+
+
+def test_training_is_sized_to_the_number_of_windows():
+    few, note = sized_training({}, 97)
+    assert few["batch_size"] == 16 and few["epochs"] == 58  # 7 steps an epoch, at least 400 steps
+    assert "sized to few windows" in note and "batch 16 (7 steps an epoch)" in note
+    many, note = sized_training({}, 100_000)  # an epoch samples 20,000 windows: 157 full batches
+    assert many["batch_size"] == 128 and many["epochs"] == 30 and "sized" not in note
+    given, note = sized_training({"batch_size": 128, "epochs": 5}, 97)
+    assert given["batch_size"] == 128 and given["epochs"] == 5 and "as given" in note
+    assert sized_training({}, 20)[0]["batch_size"] == 16  # never below 16 windows a batch
+
+
+def test_a_series_follows_the_panel_unless_its_own_windows_say_otherwise():
+    series_idx = np.array([0, 0, 0, 1, 2])  # series 0: three windows; 1 and 2: one each
+    errors = {
+        "model": np.array([1.0, 1.0, 1.0, 1.0, 0.5]),
+        "auto_ets": np.array([2.0, 2.0, 2.0, 0.9, 0.6]),
+    }
+    picked, scores = choose(errors, series_idx, prior_windows=1)
+    assert picked[0] == "model" and picked[2] == "model"
+    assert picked[1] == "model"  # its one window favours auto_ets a little; the panel favours the network
+    picked, _ = choose(errors, series_idx, prior_windows=0)
+    assert picked[1] == "auto_ets"  # on its own evidence alone
+    assert scores["model"] == pytest.approx((1.0 + 1.0 + 0.5) / 3)
+
+
+def test_the_statistical_models_are_fitted_within_the_point_budget():
+    series_idx, origins = np.repeat(np.arange(5), 4), np.tile(np.arange(100, 104), 5)
+    assert len(scored_windows(series_idx, origins, 400, 10**6)) == 20  # everything fits
+    assert list(scored_windows(series_idx, origins, 400, 1100)) == [2, 3, 6, 7, 10, 11, 14, 15, 18, 19]
+    few = scored_windows(series_idx, origins, 400, 250)  # not one window a series: evenly spaced series
+    assert list(few) == [3, 19]
+
+
+def test_months_with_gaps_are_monthly_and_the_real_gap_is_named(tmp_path):
+    months = pd.date_range("1949-01-01", periods=60, freq="MS").delete([2, 3, 4])
+    path = tmp_path / "gaps.csv"
+    pd.DataFrame({"date": months.strftime("%Y-%m-%d"), "y": np.arange(len(months))}).to_csv(path, index=False)
+    options = ["--target", "y", "--time-col", "date", "--horizon", "6"]
+    result = invoke("train", path, *options, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "3 missing or empty value(s) from 1949-03-01" in result.output
+    result = invoke("doctor", path, *options, "--fill", "interpolate")
+    assert result.exit_code == 0 and "frequency MS" in result.output and "filled 3 missing" in result.output
+    quarters = pd.date_range("1990-03-31", periods=40, freq="QE-DEC").delete([5])
+    pd.DataFrame({"date": quarters.strftime("%Y-%m-%d"), "y": np.arange(39)}).to_csv(path, index=False)
+    result = invoke("train", path, *options, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "1 missing or empty value(s) from 1991-06-30" in result.output
