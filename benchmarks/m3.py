@@ -186,7 +186,8 @@ def bench_single(split: str, extra: list[str], shared: Path = SHARED) -> dict:
 
 def write_table(rows: list[dict], out: Path) -> None:
     published = {  # PUBLISHED.md: statsforecast on the same files (sMAPE / MASE), and published sMAPE
-        "Yearly": {"Theta": (16.65, 2.770), "AutoETS": (16.19, 2.695), "N-BEATS": 15.93, "Seasonal naive": (17.88, 3.172)},
+        "Yearly": {"Theta": (16.65, 2.770), "AutoETS": (16.19, 2.695), "N-BEATS": 15.93,
+                   "Seasonal naive": (17.88, 3.172)},
         "Quarterly": {"Theta": (9.23, 1.123), "AutoETS": (9.45, 1.143), "N-BEATS": 8.84,
                       "Seasonal naive": (11.07, 1.425)},
         "Other": {"Theta": (4.93, 2.275), "AutoETS": (4.35, 1.801), "N-BEATS": 4.24, "Seasonal naive": (6.30, 3.089)},

@@ -41,7 +41,7 @@ def test_a_series_the_network_loses_on_is_served_by_the_better_method_and_labell
     out = tmp_path / "fc.csv"
     result = invoke("forecast", run, "--data", trending_csv, "--out", out, "--level", "80")
     assert result.exit_code == 0, result.output
-    assert f"forecast by the method their validation windows scored best" in result.output
+    assert "forecast by the method their validation windows scored best" in result.output
     frame = pd.read_csv(out)
     assert (frame["method"] == chosen).all()
     assert np.all(frame["lo_80"] < frame["forecast"]) and np.all(frame["forecast"] < frame["hi_80"])

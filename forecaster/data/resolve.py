@@ -4,9 +4,8 @@ from the frequency, or found), the default lookback and patch, the panel default
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 from forecaster.config import (
     FULL_BATCH,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.config import DataConfig, RunConfig, TrainConfig, _build
+from forecaster.config import FULL_BATCH, FULL_EPOCHS, DataConfig, RunConfig, TrainConfig, _build
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import Panel, first_few, load_panel
 from forecaster.data.resolve import resolve_config, sized_training
@@ -113,11 +113,12 @@ class TrainingData:
 
 def training_data(prepared: Prepared, t: TrainConfig) -> TrainingData:
     """Training windows shuffled with the seed (bounded per epoch), validation windows in order."""
+    batch = t.batch_size or FULL_BATCH  # None only in a config not resolved against data (resolve_config sizes it)
     val_windows = prepared.val_index.take(evenly_spaced(len(prepared.val_index), t.max_val_windows))
-    val = prepared.source.dataset(*val_windows, t.batch_size)
+    val = prepared.source.dataset(*val_windows, batch)
     n_train = len(prepared.train_index)
-    train = prepared.source.training_dataset(prepared.train_index, t.batch_size, t.seed, t.max_windows_per_epoch)
-    steps = -(-min(n_train, t.max_windows_per_epoch) // t.batch_size) if n_train > t.max_windows_per_epoch else None
+    train = prepared.source.training_dataset(prepared.train_index, batch, t.seed, t.max_windows_per_epoch)
+    steps = -(-min(n_train, t.max_windows_per_epoch) // batch) if n_train > t.max_windows_per_epoch else None
     if steps is None:  # small data: keep the gathered validation windows; large: gather them each epoch
         val = val.cache()  # (20,000 windows of lookback 336 would hold 29 MB)
     return TrainingData(train, val, steps, n_train, len(val_windows[0]))
@@ -178,12 +179,12 @@ def fit_network(
         if initial_epoch:
             log(f"resuming after epoch {initial_epoch} from the state in {state}/")
         if finished:
-            initial_epoch = t.epochs
+            initial_epoch = t.epochs or FULL_EPOCHS
     log(f"training on {data.n_train} windows ({data.n_val} validation windows), {model.count_params()} parameters")
     fitted = model.fit(
         data.train,
         validation_data=data.val,
-        epochs=t.epochs,
+        epochs=t.epochs or FULL_EPOCHS,
         initial_epoch=initial_epoch,
         steps_per_epoch=data.steps_per_epoch,
         callbacks=callbacks,

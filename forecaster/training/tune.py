@@ -27,9 +27,8 @@ import keras_tuner as kt
 import numpy as np
 from keras_tuner.src import config as kt_config
 
-from forecaster.config import TUNERS, RunConfig
+from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig
 from forecaster.data.panel import Panel, load_panel
-from forecaster.config import FULL_BATCH
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.errors import ForecasterError
 from forecaster.io.files import MARKER, check_replaceable
@@ -338,7 +337,9 @@ def tune_run(
         resumed = (search_dir / "forecaster" / "oracle.json").exists() and not overwrite
         keras.utils.set_random_seed(base.train.seed)
         search = ForecastTuner(
-            oracle=make_oracle(tuner, objective, max_trials, base.train.epochs, deadline, base.train.seed),
+            oracle=make_oracle(
+                tuner, objective, max_trials, base.train.epochs or FULL_EPOCHS, deadline, base.train.seed
+            ),
             hypermodel=ForecastHyperModel(panel, sections, space, defaults, worker=os.getpid()),
             directory=str(search_dir),
             project_name="forecaster",
