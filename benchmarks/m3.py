@@ -153,7 +153,7 @@ def bench_single(split: str, extra: list[str], shared: Path = SHARED) -> dict:
     """Each of the 30 sampled series in its own file and run; mean MASE and sMAPE against the simple methods."""
     per_method: dict[str, list[float]] = {}
     smapes: dict[str, list[float]] = {}
-    worst, seconds, methods = [], [], {}
+    worst, seconds, methods, refused = [], [], {}, []
     for name, ids in sample_ids(shared).items():
         _, horizon, season = SETS[name]
         history, actual = read_set(shared, name, split)
@@ -161,7 +161,11 @@ def bench_single(split: str, extra: list[str], shared: Path = SHARED) -> dict:
             one = history[history["id"] == sid]
             h, a = one["value"].to_numpy("float64"), actual.loc[actual["id"] == sid, "value"].to_numpy("float64")
             with tempfile.TemporaryDirectory(prefix="m3-one-") as tmp:
-                forecasts, facts = run_cli(one, horizon, Path(tmp), extra, "time")
+                try:
+                    forecasts, facts = run_cli(one, horizon, Path(tmp), extra, "time")
+                except subprocess.CalledProcessError:  # refused (too short to train on): scored for no method
+                    refused.append(sid)
+                    continue
             seconds.append(facts["seconds"])
             methods[sid] = facts["methods"][sid]
             made = {"forecaster": forecasts[sid]}
@@ -180,6 +184,7 @@ def bench_single(split: str, extra: list[str], shared: Path = SHARED) -> dict:
         "worst_ratio_to_seasonal_naive": round(float(np.nanmax(worst)), 3),
         "series_over_1_5x_seasonal_naive": int(np.sum(np.asarray(worst) > 1.5)),
         "methods": method_counts(methods),
+        "refused": refused,
         "seconds_per_series": {"mean": round(float(np.mean(seconds)), 1), "max": round(float(np.max(seconds)), 1)},
     }  # fmt: skip
 

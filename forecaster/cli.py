@@ -255,13 +255,13 @@ def validation_line(report: dict[str, Any]) -> str:
     )
     selection = report.get("selection")
     if selection:
-        scores = ", ".join(
-            f"{name} {score:.3f}" for name, score in sorted(selection["scores"].items(), key=lambda kv: kv[1])
-        )
-        counts = ", ".join(f"{name} {count}" for name, count in selection["counts"].items())
+        ranked = sorted(selection["scores"].items(), key=lambda item: item[1])
+        scores = ", ".join(f"{name} {score:.3f}" for name, score in ranked)
         line += (
-            f"\nmethod per series, by MASE on the latest {selection['windows']} validation windows ({scores}): "
-            f"forecasting with {counts} series (--select model: the network alone)"
+            f"\nmethod, by MASE on the latest {selection['windows']} validation windows of {selection['series']} "
+            f"series ({scores}): forecasting with {selection['method']}"
+            + (" (the combination unless another scores 3% below it)" if selection["method"] == "combination" else "")
+            + "; --select model: the network alone"
         )
     return line
 

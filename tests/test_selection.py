@@ -34,14 +34,14 @@ def test_a_series_the_network_loses_on_is_served_by_the_better_method_and_labell
     result = invoke("train", trending_csv, *MONTHLY, *WEAK_NETWORK, "--holdout", "24", "--out", run)
     assert result.exit_code == 0, result.output
     selection = json.loads((run / "selection.json").read_text())
-    chosen = selection["methods"]["series"]
+    chosen = selection["method"]
     assert chosen != "model" and selection["scores"][chosen] < selection["scores"]["model"]
-    assert f"forecasting with {chosen} 1 series" in result.output and "method per series" in result.output
+    assert f"forecasting with {chosen}" in result.output and "validation windows of 1 series" in result.output
 
     out = tmp_path / "fc.csv"
     result = invoke("forecast", run, "--data", trending_csv, "--out", out, "--level", "80")
     assert result.exit_code == 0, result.output
-    assert "forecast by the method their validation windows scored best" in result.output
+    assert f"1 series forecast by {chosen}, which scored best on the run's validation windows" in result.output
     frame = pd.read_csv(out)
     assert (frame["method"] == chosen).all()
     assert np.all(frame["lo_80"] < frame["forecast"]) and np.all(frame["forecast"] < frame["hi_80"])
@@ -55,15 +55,15 @@ def test_a_series_the_network_loses_on_is_served_by_the_better_method_and_labell
     assert report["overall"]["served"]["mase"] < report["overall"]["model"]["mase"]  # what forecast writes, scored
 
     result = invoke("export", run, "--out", tmp_path / "export")
-    assert result.exit_code == 0 and "this export serves the network's forecast for them" in result.output
+    assert result.exit_code == 0 and "this export serves the network's forecast" in result.output
     manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
-    assert manifest["series"]["series"]["method"] == chosen and "served" in manifest
+    assert manifest["method"] == chosen and "served" in manifest
 
 
 def test_select_model_serves_the_network_alone(trending_csv, tmp_path):
     run = tmp_path / "run"
     result = invoke("train", trending_csv, *MONTHLY, *WEAK_NETWORK, "--select", "model", "--out", run)
-    assert result.exit_code == 0 and "method per series" not in result.output
+    assert result.exit_code == 0 and "forecasting with" not in result.output
     assert invoke("forecast", run, "--data", trending_csv, "--out", tmp_path / "fc.csv").exit_code == 0
     assert (pd.read_csv(tmp_path / "fc.csv")["method"] == "model").all()
 
@@ -79,18 +79,19 @@ def test_training_is_sized_to_the_number_of_windows():
     assert sized_training({}, 20)[0]["batch_size"] == 16  # never below 16 windows a batch
 
 
-def test_a_series_follows_the_panel_unless_its_own_windows_say_otherwise():
-    series_idx = np.array([0, 0, 0, 1, 2])  # series 0: three windows; 1 and 2: one each
+def test_the_combination_serves_unless_another_candidate_scores_clearly_better():
+    series_idx = np.array([0, 0, 0, 1])  # series 0: three windows, series 1: one; each series counts once
     errors = {
-        "model": np.array([1.0, 1.0, 1.0, 1.0, 0.5]),
-        "auto_ets": np.array([2.0, 2.0, 2.0, 0.9, 0.6]),
+        "model": np.array([1.0, 1.0, 1.0, 0.9]),
+        "auto_ets": np.array([2.0, 2.0, np.nan, 1.0]),  # a failed fit counts as that window's worst: 1.0
+        "combination": np.array([1.0, 1.0, 1.0, 0.94]),
     }
-    picked, scores = choose(errors, series_idx, prior_windows=1)
-    assert picked[0] == "model" and picked[2] == "model"
-    assert picked[1] == "model"  # its one window favours auto_ets a little; the panel favours the network
-    picked, _ = choose(errors, series_idx, prior_windows=0)
-    assert picked[1] == "auto_ets"  # on its own evidence alone
-    assert scores["model"] == pytest.approx((1.0 + 1.0 + 0.5) / 3)
+    method, scores = choose(errors, series_idx)
+    assert scores["model"] == pytest.approx(0.95) and scores["combination"] == pytest.approx(0.97)
+    assert scores["auto_ets"] == pytest.approx((5 / 3 + 1.0) / 2)
+    assert method == "combination"  # the network is 2% better: within the margin
+    errors["model"] = np.array([0.9, 0.9, 0.9, 0.9])
+    assert choose(errors, series_idx)[0] == "model"  # 7% better
 
 
 def test_the_statistical_models_are_fitted_within_the_point_budget():

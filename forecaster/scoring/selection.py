@@ -1,12 +1,21 @@
-"""The validation guard: each series is forecast by what its validation windows score best among the
-network, seasonal naive, the statistical models and their combination, never silently by a worse one.
+"""The validation guard: a run serves what its validation windows score best among the network, seasonal
+naive, the statistical models and their combination, never silently a worse one.
 
-Candidates are scored on each series' most recent validation windows (the conformal calibration
-windows, as many as STAT_POINT_BUDGET allows: `scored_windows`) by their scaled absolute
-error (MASE's). A series' own mean is shrunk towards the panel's mean by SHRINK_WINDOWS windows of
-prior weight, so a series with few, overlapping windows follows the panel unless its own evidence
-is clear; a series none of whose windows was scored takes the panel's best; in a one-series file the
-two are the same.
+Every candidate forecasts the series' most recent validation windows (the conformal calibration
+windows, as many as STAT_POINT_BUDGET allows: `scored_windows`), scored by their scaled absolute
+error (MASE's). A candidate's score is the mean over series of each series' mean. The run is served
+by the combination (the mean of the network's and the statistical models' forecasts) unless another
+candidate scores more than SELECTION_MARGIN below it.
+
+Why one choice for the panel, anchored on the combination (measured on held-out targets, the last
+horizon of each training series: `benchmarks/m3.py --split validation`, `benchmarks/m4.py --split
+validation`): the network's validation score is optimistic (early stopping chose its epoch on those
+very windows), and the statistical models' is pessimistic (they are fitted on the shorter histories
+of the validation origins). On M3 Quarterly the network scored 0.3% better than the combination on
+validation, yet 15% worse on the held-out targets; on M3 Other 1.1% better, yet 4% worse; on M4
+Weekly 4.6% better, and 1.5% better held out. Choosing per series (each series' own windows, shrunk
+towards the panel's) followed that noise: Quarterly MASE 1.164 held out, against 1.081 for the
+combination everywhere.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from forecaster.scoring.baselines import BASELINES
 from forecaster.scoring.statistical import STATISTICAL
 
 SELECTIONS = ("auto", "model")  # the guard on, or the network alone
+SELECTION_MARGIN = 0.03  # how far below the combination's validation MASE another candidate must score
 COMBINATION = "combination"  # the mean of the network and the statistical models
 # history points the statistical models are fitted on in validation, over every scored window: AutoETS costs
 # about 0.5 ms a point on seasonal data on this 2-core machine, so about 20 s (the hourly 400-series panel
@@ -51,27 +61,22 @@ def served_forecast(
 
 @dataclass(frozen=True)
 class Selection:
-    """What forecasts each series, and the validation scores that decided it."""
+    """What serves the run's series, and the validation scores that decided it."""
 
-    methods: dict[str, str]  # series id -> candidate
-    scores: dict[str, float]  # candidate -> panel mean of the series' scaled errors (MASE) on the scored windows
+    method: str  # the candidate that serves every series the network can forecast
+    scores: dict[str, float]  # candidate -> mean over series of their mean scaled error (MASE) on the scored windows
     windows: int  # windows scored per candidate
+    series: int  # series with scored windows
     statistical: tuple[str, ...]
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for method in self.methods.values():
-            out[method] = out.get(method, 0) + 1
-        return dict(sorted(out.items(), key=lambda item: -item[1]))
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "rule": "per series, the lowest validation MASE, shrunk towards the panel's",
-            "statistical": list(self.statistical),
-            "windows": self.windows,
+            "rule": f"the combination, unless another candidate's MASE is more than {SELECTION_MARGIN:.0%} below it",
+            "method": self.method,
             "scores": self.scores,
-            "counts": self.counts(),
-            "methods": self.methods,
+            "windows": self.windows,
+            "series": self.series,
+            "statistical": list(self.statistical),
         }
 
     @classmethod
@@ -79,12 +84,11 @@ class Selection:
         from forecaster.errors import ForecasterError
 
         statistical = tuple(str(name) for name in raw.get("statistical", ()))
-        known = set(candidates(statistical))
-        methods = {str(k): str(v) for k, v in dict(raw.get("methods", {})).items()}
-        if not set(statistical) <= set(STATISTICAL) or not set(methods.values()) <= known:
+        method = str(raw.get("method", "model"))
+        if not set(statistical) <= set(STATISTICAL) or method not in candidates(statistical):
             raise ForecasterError("selection.json: unknown methods; retrain the run")
-        return cls(methods, {str(k): float(v) for k, v in dict(raw.get("scores", {})).items()},
-                   int(raw.get("windows", 0)), statistical)  # fmt: skip
+        scores = {str(k): float(v) for k, v in dict(raw.get("scores", {})).items()}
+        return cls(method, scores, int(raw.get("windows", 0)), int(raw.get("series", 0)), statistical)
 
 
 def scored_windows(series_idx: np.ndarray, origins: np.ndarray, history_cap: int, budget: int) -> np.ndarray:
@@ -107,28 +111,21 @@ def scored_windows(series_idx: np.ndarray, origins: np.ndarray, history_cap: int
     return np.sort(first[np.unique(np.linspace(0, len(first) - 1, min(fits, len(first))).round().astype(int))])
 
 
-def choose(
-    errors: dict[str, np.ndarray], series_idx: np.ndarray, prior_windows: float
-) -> tuple[list[str], dict[str, float]]:
-    """Per series (index 0..n-1), the candidate with the lowest shrunk mean scaled error.
+def choose(errors: dict[str, np.ndarray], series_idx: np.ndarray) -> tuple[str, dict[str, float]]:
+    """The candidate that serves the panel, and each candidate's score.
 
-    errors: candidate -> (windows,) scaled mean absolute error of each scored window (NaN: no forecast).
-    Returns the choice per series and each candidate's panel score (mean over series of their means).
+    errors: candidate -> (windows,) scaled mean absolute error of each scored window (NaN: no forecast);
+    series_idx: (windows,) the window's series. A candidate's score is the mean over series of each
+    series' mean (a window a candidate could not forecast counts as the worst any candidate did there).
     """
     names = list(errors)
-    n_series = int(series_idx.max()) + 1 if len(series_idx) else 0
-    own = np.full((n_series, len(names)), np.nan)
-    counts = np.bincount(series_idx, minlength=n_series).astype("float64")
-    for j, name in enumerate(names):
-        for s in range(n_series):
-            values = errors[name][series_idx == s]
-            if len(values) and np.all(np.isfinite(values)):
-                own[s, j] = values.mean()
-    panel = np.nanmean(np.where(np.isfinite(own), own, np.nan), axis=0)
-    shrunk = (counts[:, None] * own + prior_windows * panel[None, :]) / (counts[:, None] + prior_windows)
-    shrunk = np.where(np.isfinite(shrunk), shrunk, np.inf)
-    shrunk[:, names.index("model")] = np.where(
-        np.isfinite(shrunk[:, names.index("model")]), shrunk[:, names.index("model")], np.inf
-    )
-    picked = [names[int(np.argmin(row))] if np.isfinite(row).any() else "model" for row in shrunk]
-    return picked, {name: round(float(score), 6) for name, score in zip(names, panel)}
+    table = np.stack([errors[name] for name in names], axis=1)  # (windows, candidates)
+    table = np.where(np.isfinite(table), table, np.nanmax(np.where(np.isfinite(table), table, np.nan), axis=1,
+                     keepdims=True))  # fmt: skip
+    series = np.unique(series_idx)
+    means = np.stack([table[series_idx == s].mean(axis=0) for s in series])  # (series, candidates)
+    scores = {name: float(score) for name, score in zip(names, means.mean(axis=0))}
+    combination = scores[COMBINATION]
+    best = min(scores, key=scores.__getitem__)
+    method = best if scores[best] < combination * (1 - SELECTION_MARGIN) else COMBINATION
+    return method, {name: round(score, 6) for name, score in scores.items()}

@@ -89,20 +89,19 @@ def calibration_windows(index: WindowIndex, horizon: int) -> WindowIndex:
     return index.latest(max(horizon, math.ceil(CALIBRATION_MIN_WINDOWS / max(len(index.series), 1))))
 
 
-def select_methods(
+def select_method(
     recent: WindowForecasts, prepared: Any, panel: Panel, cfg: RunConfig, season: int, log: Any = None
 ) -> tuple[Selection, np.ndarray]:
     """The validation guard (`forecaster.scoring.selection`) on the calibration windows `recent`: every
-    candidate forecasts the latest of them (`scored_windows`), each series gets the candidate that
-    scores best (a series with none scored, the panel's best). Returns the selection and the served
-    forecast of every window of `recent` (the network's where the network serves), for calibration."""
+    candidate forecasts the latest of them (`scored_windows`), and the one that scores best serves.
+    Returns the selection and the served forecast of the windows of `recent` it was scored on (NaN on the
+    others when a statistical model serves; the network's everywhere when it does), for calibration."""
     ids = list(prepared.states)
     horizon, statistical = cfg.window.horizon, cfg.train.statistical
     rows = scored_windows(recent.series_idx, recent.origins, STAT_HISTORY, STAT_POINT_BUDGET)
-    present = np.unique(recent.series_idx[rows])
     if log is not None:
         log(f"scoring {', '.join(statistical)} and their combination with the network on {len(rows)} "
-            f"validation windows of {len(present)} series")  # fmt: skip
+            f"validation windows of {len(np.unique(recent.series_idx[rows]))} series")  # fmt: skip
     made = {name: np.empty((len(rows), horizon)) for name in candidates(statistical)}
     scales = np.empty(len(rows))
     for k, row in enumerate(rows):
@@ -118,23 +117,13 @@ def select_methods(
         scales[k] = seasonal_naive_scale(raw[: prepared.states[ids[s]].n_train], season)
     actual = recent.actual[rows]
     errors = {name: np.abs(actual - forecast).mean(axis=1) / scales for name, forecast in made.items()}
-    local = np.searchsorted(present, recent.series_idx[rows])
-    picked, scores = choose(errors, local, prior_windows=horizon)
-    panel_best = min((name for name in scores if np.isfinite(scores[name])), key=scores.__getitem__, default="model")
-    methods = {ids[s]: panel_best for s in range(len(ids))}
-    methods.update({ids[s]: picked[j] for j, s in enumerate(present)})
+    method, scores = choose(errors, recent.series_idx[rows])
     served = recent.forecast.copy()
-    keep = np.ones(len(recent.origins), dtype=bool)  # a series not served by the network: its scored windows only
-    for s in np.unique(recent.series_idx):
-        method = methods[ids[s]]
-        if method != "model":
-            keep[recent.series_idx == s] = False
-            mine = np.flatnonzero(recent.series_idx[rows] == s)
-            keep[rows[mine]] = True
-            chosen = made[method][mine]
-            served[rows[mine]] = np.where(np.isfinite(chosen), chosen, recent.forecast[rows[mine]])
-    served[~keep] = np.nan
-    return Selection(methods, scores, len(rows), statistical), served
+    if method != "model":  # a failed statistical fit leaves the network's forecast, as `forecast` does
+        served[:] = np.nan
+        served[rows] = np.where(np.isfinite(made[method]), made[method], recent.forecast[rows])
+    selection = Selection(method, scores, len(rows), len(np.unique(recent.series_idx[rows])), statistical)
+    return selection, served
 
 
 def validation_report(
@@ -144,17 +133,19 @@ def validation_report(
 
     Returns the report, a few example windows (history, actual, forecast) for a plot, the conformal
     calibration made from the most recent validation windows' errors of what serves each series
-    (`calibration_windows`, `forecaster.scoring.calibration`), and which method serves each series
-    (`select_methods`; the network for all with `--select model` and for quantile runs).
+    (`calibration_windows`, `forecaster.scoring.calibration`), and which method serves the series
+    (`select_method`; the network with `--select model` and for quantile runs).
     """
     ids = list(prepared.states)
     recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, cfg.window.horizon))
     if cfg.train.select == "auto" and not cfg.model.quantiles:
-        selection, served = select_methods(recent, prepared, panel, cfg, season, log)
+        selection, served = select_method(recent, prepared, panel, cfg, season, log)
         kept = np.isfinite(served).all(axis=1)
         calibration = Calibration.fit(recent.actual[kept], served[kept], recent.spreads[kept])
     else:
-        selection = Selection({sid: "model" for sid in ids}, {}, 0, ())
+        if cfg.train.select == "auto" and log is not None:
+            log("note: a quantile run is served by the network alone (the guard compares point forecasts)")
+        selection = Selection("model", {}, 0, 0, ())
         calibration = Calibration.fit(
             recent.actual, recent.forecast, recent.spreads, recent.quantiles, cfg.model.quantiles
         )
@@ -176,7 +167,7 @@ def validation_report(
         "beats_seasonal_naive": scores["model"]["mase"] < scores["seasonal_naive"]["mase"],
     }
     if selection.scores:
-        report["selection"] = {k: v for k, v in selection.to_json().items() if k != "methods"}
+        report["selection"] = selection.to_json()
     examples = []
     for row in example_rows(series_idx):
         s, origin = series_idx[row], origins[row]

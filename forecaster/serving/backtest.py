@@ -77,7 +77,7 @@ def run_backtest(
         scales[row] = seasonal_naive_scale(raw[: run.series[panel.series[s].series_id].n_fit], season)
     forecasts["model"] = point_forecast(raw_predictions, quantiles)
     selection = run.selection()
-    if selection and any(method != "model" for method in selection.methods.values()):
+    if selection and selection.method != "model":
         forecasts["served"] = served_forecasts(
             forecasts["model"], panel, series_idx, origins, selection, horizon, run.season
         )
@@ -110,16 +110,15 @@ def served_forecasts(
     horizon: int,
     season: int,
 ) -> np.ndarray:
-    """What `forecast` would serve at each backtest window: the method the run's validation guard gave
-    the series (`forecaster.scoring.selection`), made from the window's own history."""
+    """What `forecast` would serve at each backtest window: the method the run's validation guard chose
+    (`forecaster.scoring.selection`), made from the window's own history."""
     from forecaster.scoring.selection import served_forecast
 
     served = network.copy()
     for row, (s, origin) in enumerate(zip(series_idx, origins)):
-        method = selection.methods.get(panel.series[s].series_id, "model")
-        if method != "model":
-            history = panel.series[s].values[:origin, 0]
-            served[row] = served_forecast(method, history, horizon, season, network[row], selection.statistical)[0]
+        history = panel.series[s].values[:origin, 0]
+        made = served_forecast(selection.method, history, horizon, season, network[row], selection.statistical)
+        served[row] = made[0]
     return served
 
 

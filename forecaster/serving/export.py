@@ -61,23 +61,20 @@ def convert_to_onnx(saved_model: Path, target: Path) -> None:
         raise ForecasterError(f"tf2onnx could not convert the model ({last}); use --format saved_model")
 
 
-def served_methods(run: Run) -> dict[str, str]:
-    """The method `forecast` uses for each trained series (the run's validation guard)."""
+def served_method(run: Run) -> str:
+    """The method `forecast` uses for the series the network can forecast (the run's validation guard)."""
     selection = run.selection()
-    return dict(selection.methods) if selection else {}
+    return selection.method if selection else "model"
 
 
 def unserved_note(run: Run) -> str | None:
-    """A line for the console when `forecast` serves some series with a method the artifact lacks."""
-    others = {sid: method for sid, method in served_methods(run).items() if method != "model"}
-    if not others:
+    """A line for the console when `forecast` serves the series with a method the artifact lacks."""
+    method = served_method(run)
+    if method == "model":
         return None
-    from forecaster.data.panel import first_few
-
     return (
-        f"{len(others)} of {len(run.series)} series are forecast by `forecast` with another method than the network "
-        f"(manifest.json `series.<id>.method`): this export serves the network's forecast for them: "
-        f"{first_few(list(others))}"
+        f"`forecast` serves this run's series with {method} (chosen on validation; manifest.json `method`); "
+        "this export serves the network's forecast: train with --select model to export what forecast serves"
     )
 
 
@@ -111,13 +108,8 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
             inputs["series"] = {"dtype": "int32", "shape": ["batch"], "doc": "the series' `row` below"}
     else:
         inputs["series_id"] = {"dtype": "string", "shape": ["batch"], "doc": "one of `series` below"}
-    methods = served_methods(run)
     series = {
-        sid: {
-            "last_time": state.last_time,
-            "method": methods.get(sid, "model"),
-            **({"row": row, **state.scaler.to_json()} if fmt == "onnx" else {}),
-        }
+        sid: {"last_time": state.last_time, **({"row": row, **state.scaler.to_json()} if fmt == "onnx" else {})}
         for row, (sid, state) in enumerate(run.series.items())
     }
     signatures = {"saved_model": "serving_default (also the `serve` endpoint)", "keras": "keras.Model call"}
@@ -146,10 +138,10 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
         "quantiles": list(cfg.model.quantiles),
         "frequency": run.freq,
         "series": series,
-        "served": "the network's forecast for every series; `forecast` uses it for the series whose `method` is "
-        "model, and for the others the method named there (a statistical model, seasonal naive, or the "
-        "combination: the mean of the network's and the statistical models' forecasts), which this artifact "
-        "does not compute",
+        "method": served_method(run),
+        "served": "the network's forecast. `forecast` writes it when `method` is model; otherwise it writes that "
+        "method's (a statistical model, seasonal naive, or the combination: the mean of the network's and the "
+        "statistical models' forecasts), which this artifact does not compute",
         "training_data_sha256": run.manifest.get("data", {}).get("sha256"),
         "versions": library_versions(),
     }

@@ -69,34 +69,30 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
       a full lookback is right-padded and masked as in training.
     - A series with less history than that, or an unseen series under a per-series embedding (it has
       no vector), gets seasonal naive (naive when shorter than a season), labelled as such.
-    - A series the run's validation guard gave to another method (`forecaster.scoring.selection`) is
-      forecast by that method (a statistical model, seasonal naive, or the combination).
+    - When the run's validation guard (`forecaster.scoring.selection`) chose another method than the
+      network, every series the network can forecast is forecast by that method (a statistical model,
+      seasonal naive, or the combination of the network and the statistical models).
     """
     w = run.config.window
     needed = max(w.min_context, w.patch, 1)
     selection = run.selection()
-    chosen = selection.methods if selection else {}
+    served = selection.method if selection else "model"
     scalers, methods, unseen, fallback, networked = [], [], [], [], []
     for series in panel.series:
         state = run.series.get(series.series_id)
         scalers.append(state.scaler if state else fit_scaler(w.scaler, series.values))
         method = forecast_method(len(series), w, run.season, state is not None or not run.config.model.series_embedding)
         networked.append(method == "model")
-        methods.append(chosen.get(series.series_id, "model") if method == "model" else method)
+        methods.append(served if method == "model" else method)
         if method != "model":
             fallback.append(series.series_id)
         elif state is None:
             unseen.append(series.series_id)
     notes = []
-    guarded: dict[str, int] = {}
-    for method, can in zip(methods, networked):
-        if can and method != "model":
-            guarded[method] = guarded.get(method, 0) + 1
-    if guarded:
-        counts = ", ".join(f"{method} {count}" for method, count in sorted(guarded.items(), key=lambda kv: -kv[1]))
+    if served != "model" and any(networked):
         notes.append(
-            f"{sum(guarded.values())} series forecast by the method their validation windows scored best "
-            f"instead of the network alone (column `method`): {counts}"
+            f"{sum(networked)} series forecast by {served}, which scored best on the run's validation windows "
+            f"(column `method`; train with --select model for the network alone)"
         )
     if unseen:
         notes.append(
