@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 clean
+.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ M4 ?= ../shared/data/m4
 
 bench-m4: install  ## M4 Weekly and the ETTh1 hourly panels with the train defaults, test split -> benchmarks/M4.md
 	$(PY) benchmarks/m4_table.py --m4 $(M4) --ett $(ETT)
+
+M3 ?= ../shared/data/m3
+
+bench-m3: install  ## M3 Yearly/Quarterly/Other as panels and 30 one-series runs, test split -> benchmarks/M3.md (~15 min)
+	$(PY) benchmarks/m3.py --table --shared $(M3)
 
 bench-options: install  ## calendar features / series embedding on/off, by validation and backtest MASE (~25 min)
 	$(PY) benchmarks/options.py --ett $(ETT)

@@ -196,6 +196,13 @@ class Forecaster:
         )
 
         run = self.run
+        plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
+        from forecaster.io.files import check_replaceable_file, check_writable
+
+        for option, target in (("out", out), ("plot", plot_path)):  # one check with the CLI's, before any work
+            if target is not None:
+                check_replaceable_file(Path(target), option, (data if isinstance(data, (str, Path)) else None,))
+                check_writable(Path(target))
         with as_csv(data) as path:
             panel = load_forecast_panel(run, path)
         plan = forecast_plan(run, panel)
@@ -206,9 +213,9 @@ class Forecaster:
         if out is not None:
             with atomic_file(Path(out)) as staging:
                 frame.to_csv(staging, index=False)
-        if out is not None or plot is not None:
+        if plot_path is not None:
             id_col, time_col = id_and_time_columns(run.config)
-            with atomic_file(Path(plot or Path(str(out)).with_suffix(".png"))) as staging:
+            with atomic_file(plot_path) as staging:
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
         return frame
 
@@ -233,11 +240,12 @@ class Forecaster:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
         metrics.json, per_series.csv, errors_by_step.png, backtest.png. `level` None: 80 and 95 when
         the run has intervals."""
-        from forecaster.io.files import atomic_directory, write_json
+        from forecaster.io.files import atomic_directory, check_replaceable, write_json
         from forecaster.io.plots import plot_backtest, plot_errors_by_step
         from forecaster.serving.backtest import plot_panels
         from forecaster.training.runs import CALIBRATION_FILE
 
+        check_replaceable(Path(out or self.run.path / "evaluation"))
         levels = as_levels(level or ())
         if level is None and (self.run.path / CALIBRATION_FILE).is_file():
             levels = (80.0, 95.0)
@@ -271,9 +279,12 @@ class Forecaster:
     def export(self, out: str | Path | None = None, format: str = "saved_model", level: Levels = ()) -> Path:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
         outputs lo_L/hi_L for each conformal `level`; returns the model's path."""
+        from forecaster.io.files import check_replaceable
         from forecaster.serving.export import export_run, unserved_note
 
-        path = export_run(self.run, Path(out or self.run.path / "export"), format, as_levels(level))
+        target = Path(out or self.run.path / "export")
+        check_replaceable(target)
+        path = export_run(self.run, target, format, as_levels(level))
         note = unserved_note(self.run)
         if note:
             self.log(f"note: {note}")
@@ -282,12 +293,13 @@ class Forecaster:
     # run directories ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """Copy the run directory to `directory` (the same layout `forecaster train` writes)."""
-        from forecaster.io.files import atomic_directory
+        from forecaster.io.files import atomic_directory, check_replaceable
 
         source = self.run.path
         target = Path(directory)
         if target.resolve() == source.resolve():
             return target
+        check_replaceable(target)
         with atomic_directory(target) as staging:
             for item in source.iterdir():
                 if item.is_file():

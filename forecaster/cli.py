@@ -154,7 +154,7 @@ def check_outputs(command: str, given: dict[str, Any]) -> None:
 
     if command == "forecast":
         for option, path in (("--out", output_path(command, given)), ("--plot", plot_output_path(given))):
-            check_replaceable_file(path, option)
+            check_replaceable_file(path, option, (given.get("data"),))
             check_writable(path)
     elif command == "tune":
         from forecaster.training.access import resolve_token

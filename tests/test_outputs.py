@@ -159,3 +159,54 @@ def test_outputs_follow_the_umask(sine_csv, tmp_path):
     assert run.stat().st_mode & 0o777 == 0o750
     for name in ("model.keras", "manifest.json", "forecast.csv", "forecast.png"):
         assert (run / name).stat().st_mode & 0o777 == 0o640, name
+
+
+def test_a_users_file_inside_a_run_and_the_runs_own_files_are_never_outputs(sine_csv, tmp_path):
+    """Ownership is per file, by content: a run directory does not make every file in it ours."""
+    import shutil
+
+    run = tmp_path / "run"
+    assert train(sine_csv, SINE, run).exit_code == 0
+    mine = run / "mydata.csv"
+    shutil.copy(sine_csv, mine)
+    before = mine.read_bytes()
+    result = invoke("forecast", run, "--data", mine, "--out", mine)
+    assert result.exit_code == 2 and "is the input data" in result.output and mine.read_bytes() == before
+    other = run / "budget.csv"
+    other.write_text("item,amount\nrent,900\n")
+    result = invoke("forecast", run, "--data", sine_csv, "--out", other)
+    assert result.exit_code == 2 and "not written by forecaster" in result.output
+    config = (run / "config.json").read_bytes()
+    for target in ("config.json", "history.csv"):
+        result = invoke("forecast", run, "--data", sine_csv, "--out", run / target)
+        assert result.exit_code == 2 and "is a file of the run" in result.output
+    result = invoke("forecast", run, "--data", sine_csv, "--plot", run / "loss.png")
+    assert result.exit_code == 2 and "is a file of the run" in result.output
+    assert (run / "config.json").read_bytes() == config and load_run(run)  # checksums still hold
+    assert invoke("forecast", run, "--data", sine_csv).exit_code == 0  # its own forecast.csv: replaceable
+    assert invoke("forecast", run, "--data", sine_csv).exit_code == 0
+
+
+def test_the_python_api_checks_its_outputs_as_the_cli_does(sine_csv, tmp_path):
+    import pytest
+
+    from forecaster import Forecaster
+    from forecaster.errors import ForecasterError
+
+    run = tmp_path / "run"
+    assert train(sine_csv, SINE, run).exit_code == 0
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "budget.xlsx").write_bytes(b"PK\x03\x04 a spreadsheet")
+    (victim / "thesis.png").write_bytes(b"\x89PNG\r\n\x1a\n not ours")
+    model = Forecaster.load(run)
+    with pytest.raises(ForecasterError, match="not written by forecaster"):
+        model.predict(sine_csv, out=victim / "budget.xlsx")
+    with pytest.raises(ForecasterError, match="not written by forecaster"):
+        model.predict(sine_csv, plot=victim / "thesis.png")
+    assert sorted(p.name for p in victim.iterdir()) == ["budget.xlsx", "thesis.png"]  # no budget.png either
+    assert (victim / "budget.xlsx").read_bytes() == b"PK\x03\x04 a spreadsheet"
+    for write in (lambda: model.save(victim), lambda: model.export(victim), lambda: model.evaluate(sine_csv, victim)):
+        with pytest.raises(ForecasterError, match="was not made by forecaster"):
+            write()
+    assert sorted(p.name for p in victim.iterdir()) == ["budget.xlsx", "thesis.png"]

@@ -66,11 +66,23 @@ def check_writable(target: Path) -> None:
 PNG_SIGNATURE = b"Software\x00forecaster"  # the tEXt chunk every plot of ours carries (forecaster.io.plots)
 
 
+def part_of_a_run(path: Path) -> bool:
+    """Whether the file `path` belongs to one of our run or export directories (its manifest, or a file the
+    manifest lists): such a file is never an output target, whoever made it."""
+    if not made_by_forecaster(path.parent):
+        return False
+    try:
+        manifest = json.loads((path.parent / "manifest.json").read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    listed = manifest.get("files", {}) if isinstance(manifest, dict) else {}
+    return path.name in ("manifest.json", MARKER) or (isinstance(listed, dict) and path.name in listed)
+
+
 def made_file_by_forecaster(path: Path) -> bool:
-    """Whether the file `path` is an output of this tool: it lies in one of our directories, or it is a
-    forecast CSV (its header has our `forecast` and `method` columns) or a plot of ours."""
-    if made_by_forecaster(path.parent):
-        return True
+    """Whether the file `path` is an output of this tool, by its content: a forecast CSV (its header has
+    our `forecast` and `method` columns) or a plot of ours. Where it lies says nothing: a user's file
+    inside a run directory is still the user's."""
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)
@@ -82,11 +94,18 @@ def made_file_by_forecaster(path: Path) -> bool:
     return {"forecast", "method"} <= set(header)
 
 
-def check_replaceable_file(target: Path, option: str) -> None:
-    """Refuse an output file path that holds something this tool did not make (a user's file, a folder)."""
+def check_replaceable_file(target: Path, option: str, inputs: tuple[Any, ...] = ()) -> None:
+    """Refuse an output file path that holds something this tool did not make (a user's file, a folder),
+    a file of a run directory, or one of the command's `inputs`."""
     target = Path(target)
     if target.is_dir():
         raise ForecasterError(f"{option} {target}: is a directory; give a file path")
+    if any(item is not None and Path(item).exists() and Path(item).resolve() == target.resolve() for item in inputs):
+        raise ForecasterError(f"{option} {target}: is the input data; nothing was changed: choose another path")
+    if target.exists() and part_of_a_run(target):
+        raise ForecasterError(
+            f"{option} {target}: is a file of the run in {target.parent}; nothing was changed: choose another path"
+        )
     if target.exists() and not made_file_by_forecaster(target):
         raise ForecasterError(
             f"{option} {target}: exists and was not written by forecaster; nothing was changed: choose another "
