@@ -266,8 +266,16 @@ class Forecaster:
 
         if folds < 1 or (step is not None and step < 1):
             raise ForecasterError("--folds and --step must be at least 1")
+        if season is not None and (not isinstance(season, int) or isinstance(season, bool) or season < 1):
+            raise ForecasterError(f"--season must be a whole number of at least 1, got {season!r}")
         with as_csv(data) as path:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
+        longest = max(len(s) for s in panel.series)
+        if season is not None and season >= longest:
+            raise ForecasterError(
+                f"--season {season} is not shorter than the longest series ({longest} points): MASE's seasonal-naive "
+                "scale needs a season the data covers; give a shorter --season"
+            )
         for note in panel.notes:
             self.log(f"note: {note}")
         season = season or self.run.season

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -66,6 +67,28 @@ def setting_options(*sections: str) -> Callable[[Callable[..., Any]], Callable[.
         return func
 
     return decorate
+
+
+class FiniteFloat(click.ParamType):
+    """A finite number (NaN and inf refused, as every number taken), optionally bounded below."""
+
+    name = "number"
+
+    def __init__(self, above: float | None = None, at_least: float | None = None) -> None:
+        self.above, self.at_least = above, at_least
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r}: give a finite number", param, ctx)
+        if self.above is not None and not number > self.above:
+            self.fail(f"{value!r}: must be above {self.above:g}", param, ctx)
+        if self.at_least is not None and number < self.at_least:
+            self.fail(f"{value!r}: must be at least {self.at_least:g}", param, ctx)
+        return number
 
 
 def as_shown(default: Any) -> str:
@@ -309,7 +332,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     show_default=True,
     help="Trials in all (a resumed search counts the earlier ones).",
 )
-@click.option("--max-minutes", type=float, help="Hand out no new trial after this many minutes.")
+@click.option("--max-minutes", type=FiniteFloat(above=0), help="Hand out no new trial after this many minutes.")
 @click.option("--out", type=click.Path(file_okay=False), help="Search directory (default models/<data name>_tuned).")
 @click.option("--overwrite", is_flag=True, help="Start the search afresh instead of resuming the one in --out.")
 @click.option(
@@ -326,7 +349,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
 )
 @click.option(
     "--worker-timeout",
-    type=click.FloatRange(min=1),
+    type=FiniteFloat(at_least=1),
     default=600,
     show_default=True,
     help="Seconds a worker may stay silent (it reports every epoch) before its trial is handed out again.",
@@ -415,7 +438,7 @@ def forecast(
 @click.option(
     "--fail-if-coverage-below",
     "coverage_gate",
-    type=float,
+    type=FiniteFloat(at_least=0),
     help="Exit 1 when an interval's coverage falls more than this many percentage points below its level.",
 )
 @user_errors

@@ -266,8 +266,10 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
             and len(set(v)) == len(v)
             and list(v) == sorted(v)
             and (not v or len(v) % 2 == 1)
+            and len({f"{100 * q:g}" for q in v}) == len(v)  # their columns (q_10) and outputs must differ
         ),
-        "an odd number of distinct ascending levels in (0, 1), e.g. 0.1,0.5,0.9",
+        "an odd number of distinct ascending levels in (0, 1), e.g. 0.1,0.5,0.9, that differ in their first six "
+        "digits (q_10, q_50, q_90 name them)",
     ),
     "select": (lambda v: v in SELECTIONS, f"one of {', '.join(SELECTIONS)}"),
     "statistical": (

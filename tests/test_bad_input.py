@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -257,3 +258,61 @@ def test_doctor_gives_trains_verdict_on_a_lookback_longer_than_the_data(tmp_path
     for command in ("doctor", "train"):
         result = CliRunner().invoke(main, [command, *args])
         assert result.exit_code == 2 and "longer than the longest series (50 points)" in result.output, command
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("0.95", "levels are percentages, so this asks for a 0.95% interval; for 95% write 95"),
+        ("99.9", "keeps levels up to 99.5%"),
+        ("99.99", "keeps levels up to 99.5%"),
+    ],
+)
+def test_levels_that_cannot_mean_what_they_say_are_refused(text, message):
+    from forecaster.errors import ForecasterError
+    from forecaster.scoring.calibration import parse_levels
+
+    with pytest.raises(ForecasterError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        parse_levels(text)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tune", "d.csv", "--target", "y", "--horizon", "3", "--max-minutes", "nan"],
+        ["tune", "d.csv", "--target", "y", "--horizon", "3", "--worker-timeout", "nan"],
+        ["tune", "d.csv", "--target", "y", "--horizon", "3", "--max-minutes", "inf"],
+        ["evaluate", "run", "--data", "d.csv", "--fail-if-coverage-below", "nan"],
+    ],
+)
+def test_nan_and_inf_are_refused_wherever_a_number_is_taken(args):
+    from cli_helpers import invoke
+
+    result = invoke(*args)
+    assert result.exit_code == 2 and "give a finite number" in result.output
+
+
+def test_quantile_levels_whose_columns_would_collide_are_refused():
+    from forecaster.config import check_setting
+    from forecaster.errors import ForecasterError
+
+    with pytest.raises(ForecasterError, match="differ in their first six digits"):
+        check_setting("quantiles", (0.1, 0.1000001, 0.5))
+
+
+def test_a_backtest_season_must_be_a_season_the_data_covers(tmp_path):
+    from cli_helpers import SINE, train
+
+    from forecaster import Forecaster
+    from forecaster.errors import ForecasterError
+
+    data = tmp_path / "sine.csv"
+    t = np.arange(200)
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=200, freq="h"), "y": np.sin(t / 4)}).to_csv(
+        data, index=False
+    )
+    assert train(data, SINE, tmp_path / "run", "--holdout", "12").exit_code == 0
+    model = Forecaster.load(tmp_path / "run")
+    for season in (-2, 0, 100000):
+        with pytest.raises(ForecasterError, match="--season"):
+            model.backtest(data, season=season)

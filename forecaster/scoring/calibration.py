@@ -49,6 +49,16 @@ def parse_levels(text: str | None) -> tuple[float, ...]:
             raise ForecasterError(f"--level takes percentages such as 80,95; got {part.strip()[:20]!r}") from None
         if not 0 < level < 100 or not np.isfinite(level):
             raise ForecasterError(f"--level {part.strip()[:20]}: a level is a percentage between 0 and 100, e.g. 80,95")
+        if level < 1:
+            raise ForecasterError(
+                f"--level {part.strip()[:20]}: levels are percentages, so this asks for a {level:g}% interval; "
+                f"for {100 * level:g}% write {100 * level:g}"
+            )
+        if level > GRID[-1]:
+            raise ForecasterError(
+                f"--level {part.strip()[:20]}: the calibration keeps levels up to {GRID[-1]:g}% (in steps of 0.5); "
+                "a finer tail cannot be told from the validation errors"
+            )
         levels.append(level)
     return tuple(sorted(set(levels)))
 
