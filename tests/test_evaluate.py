@@ -75,3 +75,18 @@ def test_plots_show_distinct_series_in_their_own_time_with_every_baseline():
     window = drawn["windows"][1]
     assert set(window["forecasts"]) == {"model", "naive", "seasonal_naive", "drift"}
     assert str(window["time"][0]).startswith("2024-02-05")
+
+
+def test_the_unseen_tail_is_found_by_time_when_older_rows_are_prepended(holdout_run, tmp_path):
+    data, run = holdout_run
+    frame = pd.read_csv(data)
+    older = pd.DataFrame({"time": pd.date_range(end="2023-12-31 23:00", periods=100, freq="h"), "y": 10.0})
+    longer = tmp_path / "longer.csv"
+    pd.concat([older.astype({"time": str}), frame]).to_csv(longer, index=False)
+    reports = []
+    for given in (data, longer):
+        out = tmp_path / given.stem
+        assert invoke("evaluate", run, "--data", given, "--folds", "5", "--step", "6", "--out", out).exit_code == 0
+        reports.append(json.loads((out / "metrics.json").read_text()))
+    assert reports[0]["windows"] == reports[1]["windows"] == 3  # the same three windows after training's end
+    assert reports[0]["overall"]["model"]["mae"] == pytest.approx(reports[1]["overall"]["model"]["mae"])

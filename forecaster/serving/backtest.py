@@ -34,21 +34,34 @@ class Backtest:
     bands: dict[str, np.ndarray] | None = None  # conformal lo_80/hi_80 ... (windows, horizon), when asked
 
 
+def trained_until(run: Run, series: Any) -> int:
+    """How many of `series`' points (as given now) lie at or before the last point training used: found by
+    time, not by position, so a file with older rows prepended is still cut where training stopped."""
+    last = run.series[series.series_id].last_time
+    time = series.time
+    try:
+        stamp = int(last) if pd.api.types.is_integer_dtype(time) else pd.Timestamp(last)
+        return int(np.searchsorted(np.asarray(time), np.asarray(stamp, dtype=np.asarray(time).dtype), side="right"))
+    except (TypeError, ValueError):  # a run from a file of another kind of time: fall back on the position
+        return run.series[series.series_id].n_fit
+
+
 def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     """The last `folds` origins of each series, `step` apart, whose targets all lie after training data."""
     horizon = run.config.window.horizon
     series_idx, origins = [], []
     for position, series in enumerate(panel.series):
-        trained_until = run.series[series.series_id].n_fit
+        trained = trained_until(run, series)
         candidates = len(series) - horizon - step * np.arange(folds)
-        candidates = candidates[candidates >= trained_until]
+        candidates = candidates[candidates >= trained]
         series_idx += [position] * len(candidates)
         origins += sorted(candidates.tolist())
     if not origins:
         sid = panel.series[0].series_id
         raise ForecasterError(
-            f"{panel.path}: no data after what training used (series {sid!r}: training used its first "
-            f"{run.series[sid].n_fit} points, the file has {len(panel.series[0])}); train with "
+            f"{panel.path}: no data after what training used (series {sid!r}: training used it up to "
+            f"{run.series[sid].last_time}, the file has {len(panel.series[0])} points up to "
+            f"{panel.series[0].time_at(-1)}); train with "
             f"--holdout {folds * step} to keep a tail for evaluate, or pass newer data"
         )
     return np.asarray(series_idx), np.asarray(origins)
@@ -74,7 +87,7 @@ def run_backtest(
         actual[row] = raw[origin : origin + horizon]
         for name in BASELINES:
             forecasts[name][row] = baseline_forecast(name, raw[:origin], horizon, season)
-        scales[row] = seasonal_naive_scale(raw[: run.series[panel.series[s].series_id].n_fit], season)
+        scales[row] = seasonal_naive_scale(raw[: trained_until(run, panel.series[s])], season)
     forecasts["model"] = point_forecast(raw_predictions, quantiles)
     selection = run.selection()
     if selection and selection.method != "model":
