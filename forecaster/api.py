@@ -206,6 +206,11 @@ class Forecaster:
         with as_csv(data) as path:
             panel = load_forecast_panel(run, path)
         plan = forecast_plan(run, panel)
+        if run.config.model.quantiles and level:
+            plan.notes.append(
+                "the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands calibrated on "
+                "validation windows: use those for a stated coverage (README, Prediction intervals)"
+            )
         for note in [*panel.notes, *plan.notes]:
             self.log(f"note: {note}")
         history = recent_history(panel, run, plot_series) if out is not None or plot is not None else {}
