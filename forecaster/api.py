@@ -53,8 +53,11 @@ def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None 
 
 
 @contextmanager
-def as_csv(data: Data) -> Iterator[Path]:
-    """A path to read `data` from: the path itself, or a temporary CSV of a DataFrame (removed after)."""
+def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
+    """A path to read `data` from: the path itself, or a temporary CSV of a DataFrame (removed after).
+
+    A DataFrame whose `id_col` mixes numbers and text is refused: written to CSV, the ids 1 and "1" would
+    become one series."""
     if isinstance(data, (str, Path)):
         yield Path(data)
         return
@@ -62,6 +65,13 @@ def as_csv(data: Data) -> Iterator[Path]:
 
     if not isinstance(data, pd.DataFrame):
         raise ForecasterError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
+    if id_col and id_col in data.columns and data[id_col].dtype == object:
+        kinds = {type(value).__name__ for value in data[id_col].dropna().unique()}
+        if "str" in kinds and len(kinds) > 1:
+            raise ForecasterError(
+                f"column {id_col!r} mixes text and {', '.join(sorted(kinds - {'str'}))} ids (1 and '1' would be one "
+                f"series): give every id one type, e.g. frame[{id_col!r}].astype(str)"
+            )
     folder = Path(tempfile.mkdtemp(prefix="forecaster-data-"))
     try:
         path = folder / "data.csv"
@@ -114,7 +124,7 @@ class Forecaster:
         """What `forecaster doctor` reports: lengths, frequency, season, gaps and each series' fate."""
         from forecaster.doctor import diagnose
 
-        with as_csv(data) as path:
+        with as_csv(data, self.sections["data"].get("id_col")) as path:
             return diagnose(str(path), self.sections)
 
     # training -------------------------------------------------------------------------------
@@ -130,7 +140,7 @@ class Forecaster:
             self._discard()
             self._owned = Path(tempfile.mkdtemp(prefix="forecaster-run-"))
             out = self._owned / "run"
-        with as_csv(data) as path:
+        with as_csv(data, self.sections["data"].get("id_col")) as path:
             self.validation = train_run(path, self.sections, Path(out), self.log, fresh=fresh)
         self.run_dir = Path(out)
         self._run = self._model = None
@@ -149,7 +159,7 @@ class Forecaster:
         if "target" not in self.sections["data"]:
             raise ForecasterError("target is required: the column to forecast")
         sections = {**self.sections, "tune": {**self.sections.get("tune", {}), **(space or {})}}
-        with as_csv(data) as path:
+        with as_csv(data, self.sections["data"].get("id_col")) as path:
             summary = tune_run(path, sections, Path(out), log=self.log, **search)
         if summary is not None:
             self.run_dir, self._run, self._model = Path(out) / "best", None, None
@@ -203,7 +213,7 @@ class Forecaster:
             if target is not None:
                 check_replaceable_file(Path(target), option, (data if isinstance(data, (str, Path)) else None,))
                 check_writable(Path(target))
-        with as_csv(data) as path:
+        with as_csv(data, self.run.config.data.id_col) as path:
             panel = load_forecast_panel(run, path)
         plan = forecast_plan(run, panel)
         if run.config.model.quantiles and level:
@@ -273,7 +283,7 @@ class Forecaster:
             raise ForecasterError("--folds and --step must be at least 1")
         if season is not None and (not isinstance(season, int) or isinstance(season, bool) or season < 1):
             raise ForecasterError(f"--season must be a whole number of at least 1, got {season!r}")
-        with as_csv(data) as path:
+        with as_csv(data, self.run.config.data.id_col) as path:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
         longest = max(len(s) for s in panel.series)
         if season is not None and season >= longest:

@@ -104,3 +104,21 @@ def test_errors_quote_at_most_80_characters_of_a_cell(tmp_path):
     result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "time"])
     assert result.exit_code == 2 and "row 21, column 'y': 'xxx" in result.output and "is not a number" in result.output
     assert len(result.output) < 250
+
+
+def test_ids_are_text_as_written_and_mixed_id_types_are_refused(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from forecaster import Forecaster
+    from forecaster.config import DataConfig
+    from forecaster.data.panel import load_panel
+    from forecaster.errors import ForecasterError
+
+    path = tmp_path / "ids.csv"
+    path.write_text("id,t,y\n02134,1,1\n02134,2,2\n02134,3,3\n007,1,5\n007,2,6\n7,1,7\n7,2,8\n")
+    panel = load_panel(path, DataConfig(target="y", time_col="t", id_col="id"))
+    assert [(s.series_id, len(s)) for s in panel.series] == [("02134", 3), ("007", 2), ("7", 2)]
+    mixed = pd.DataFrame({"id": [1, 1, "1", "1"], "t": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(ForecasterError, match="mixes text and int ids"):
+        Forecaster(horizon=1, target="y", time_col="t", id_col="id").doctor(mixed)
