@@ -122,3 +122,29 @@ def test_ids_are_text_as_written_and_mixed_id_types_are_refused(tmp_path):
     mixed = pd.DataFrame({"id": [1, 1, "1", "1"], "t": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 4.0]})
     with pytest.raises(ForecasterError, match="mixes text and int ids"):
         Forecaster(horizon=1, target="y", time_col="t", id_col="id").doctor(mixed)
+
+
+def test_decimal_commas_are_read_in_semicolon_files_and_refused_where_ambiguous(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from forecaster import Forecaster
+    from forecaster.config import DataConfig
+    from forecaster.data.panel import load_panel
+    from forecaster.errors import ForecasterError
+
+    path = tmp_path / "semi.csv"
+    path.write_text("date;y\n2024-01-01;5,841\n2024-01-02;6,2\n2024-01-03;1.234,5\n2024-01-04;7\n")
+    panel = load_panel(path, DataConfig(target="y", time_col="date"))
+    assert panel.series[0].values.ravel().tolist() == [5.841, 6.2, 1234.5, 7.0]
+    assert any("read ',' as the decimal mark" in note for note in panel.notes)
+    dots = tmp_path / "dots.csv"
+    dots.write_text("date;y\n2024-01-01;5.5\n2024-01-02;6.25\n2024-01-03;7.125\n")  # '.' decimals: as written
+    assert load_panel(dots, DataConfig(target="y", time_col="date")).series[0].values.ravel().tolist() == [
+        5.5,
+        6.25,
+        7.125,
+    ]
+    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-01-03"], "y": ["1.234,5", "2", "3"]})
+    with pytest.raises(ForecasterError, match="has a decimal comma"):
+        Forecaster(horizon=1, target="y", time_col="date").doctor(frame)

@@ -112,8 +112,9 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
     value_cols = [target, *cfg.features]
+    decimal_comma = read_header(Path(path))[0] == ";"  # the convention `;` files follow: 5,841 is 5.841
     for col in value_cols:
-        frame[col] = _numeric_column(frame, col, path)
+        frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
     time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst)
     frame["_time"] = time_values
     if cfg.time_col:
@@ -250,11 +251,32 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
 MAX_MAGNITUDE = 1e150  # squares and sums of squares of such values still fit in float64
 
 
-def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> pd.Series:
+def _numeric_column(
+    frame: pd.DataFrame, col: str, path: str, decimal_comma: bool = False, notes: list[str] | None = None
+) -> pd.Series:
+    """The column as float64, refused (by row) where a cell is not a number or is out of range.
+
+    Text cells: in a `,`-separated file quoted numbers with thousands separators ("1,234.5") are
+    numbers; in a `;`-separated file the comma is the decimal mark and a dot groups thousands ("5,841" is
+    5.841, "1.234,5" is 1234.5), as such files are written, and a note says so."""
     raw = frame[col]
     if not pd.api.types.is_numeric_dtype(raw):
-        # quoted numbers with thousands separators ("1,234.5") are numbers
-        raw = raw.astype(str).str.replace(",", "", regex=False).str.strip().replace({"": None, "nan": None})
+        text = raw.astype(str).str.strip()
+        commas = text.str.contains(",", regex=False)
+        if decimal_comma and commas.any():
+            if notes is not None:
+                notes.append(f"column {col!r}: read ',' as the decimal mark and '.' as a thousands separator "
+                             f"(a ';'-separated file), e.g. {cell(text[commas].iloc[0])}")  # fmt: skip
+            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            european = text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+")
+            if european.any():
+                raise ForecasterError(
+                    f"{path}: row {_row(frame, european)}, column {col!r}: {cell(text[european].iloc[0])} has a "
+                    "decimal comma; write numbers with a '.' decimal mark, or separate the columns with ';'"
+                )
+            text = text.str.replace(",", "", regex=False)
+        raw = text.replace({"": None, "nan": None})
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna() & raw.notna()
     if bad.any():
