@@ -148,3 +148,20 @@ def test_decimal_commas_are_read_in_semicolon_files_and_refused_where_ambiguous(
     frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-01-03"], "y": ["1.234,5", "2", "3"]})
     with pytest.raises(ForecasterError, match="has a decimal comma"):
         Forecaster(horizon=1, target="y", time_col="date").doctor(frame)
+
+
+def test_zoned_timestamps_are_said_to_be_utc_and_steps_near_2_63_are_refused(tmp_path):
+    import pytest
+
+    from forecaster.config import DataConfig
+    from forecaster.data.panel import future_times, load_panel
+    from forecaster.errors import ForecasterError
+
+    path = tmp_path / "tokyo.csv"
+    path.write_text("time,y\n" + "".join(f"2024-01-01T{h:02d}:00:00+09:00,{h}\n" for h in range(10)))
+    panel = load_panel(path, DataConfig(target="y", time_col="time"))
+    assert str(panel.series[0].time_at(0)) == "2023-12-31 15:00:00"
+    assert any("timestamps in zone UTC+09:00 are read as UTC" in note for note in panel.notes)
+    with pytest.raises(ForecasterError, match="would pass 2\\*\\*63 - 1"):
+        future_times(2**63 - 5, "int:1", 10)
+    assert list(future_times(2**63 - 11, "int:1", 10))[-1] == 2**63 - 1

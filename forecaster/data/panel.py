@@ -115,7 +115,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     decimal_comma = read_header(Path(path))[0] == ";"  # the convention `;` files follow: 5,841 is 5.841
     for col in value_cols:
         frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
-    time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst)
+    time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst, notes)
     frame["_time"] = time_values
     if cfg.time_col:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
@@ -299,7 +299,7 @@ def _numeric_column(
 
 
 def _time_column(
-    frame: pd.DataFrame, time_col: str | None, id_col: str, path: str, dayfirst: bool | None
+    frame: pd.DataFrame, time_col: str | None, id_col: str, path: str, dayfirst: bool | None, notes: list[str]
 ) -> tuple[pd.Series, bool]:
     if time_col is None:
         return frame.groupby(id_col, sort=False, observed=True).cumcount().astype("int64"), False
@@ -308,7 +308,7 @@ def _time_column(
         row = _row(frame, raw.isna())
         raise ForecasterError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
-        return _time_categories(frame, raw, time_col, path, dayfirst)
+        return _time_categories(frame, raw, time_col, path, dayfirst, notes)
     elif pd.api.types.is_integer_dtype(raw):
         return raw.astype("int64"), False
     elif pd.api.types.is_float_dtype(raw):  # 1700.0: a year or a step, never nanoseconds since 1970
@@ -327,13 +327,23 @@ def _time_column(
         raise ForecasterError(
             f"{path}: row {row}, column {time_col!r}: cannot read {cell(raw[bad].iloc[0])} as a date or time"
         )
-    if parsed.dt.tz is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed, True
+    return in_utc(parsed, time_col, notes), True
+
+
+def in_utc(parsed: pd.Series, time_col: str, notes: list[str]) -> pd.Series:
+    """Zoned timestamps as UTC wall-clock times (one zone for the panel, and steps without daylight-saving
+    jumps), said in a note: the forecast's times are then UTC too."""
+    if parsed.dt.tz is None:
+        return parsed
+    notes.append(
+        f"column {time_col!r}: timestamps in zone {parsed.dt.tz} are read as UTC (the zone dropped): the "
+        "forecast's times are UTC; convert them back with pandas' tz_localize('UTC').tz_convert(zone)"
+    )
+    return parsed.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
 def _time_categories(
-    frame: pd.DataFrame, raw: pd.Series, time_col: str, path: str, dayfirst: bool | None
+    frame: pd.DataFrame, raw: pd.Series, time_col: str, path: str, dayfirst: bool | None, notes: list[str]
 ) -> tuple[pd.Series, bool]:
     """Parse each distinct timestamp of a categorical time column once and keep the column categorical,
     its categories the sorted times (so a row's code orders it in time, and a row costs 4 bytes, not 8)."""
@@ -349,9 +359,7 @@ def _time_categories(
                 f"{path}: row {_row(frame, bad)}, column {time_col!r}: "
                 f"cannot read {cell(raw[bad].iloc[0])} as a date or time"
             )
-        if parsed.dt.tz is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        values = parsed.to_numpy()
+        values = in_utc(parsed, time_col, notes).to_numpy()
     else:
         values = numbers.astype("int64").to_numpy()
     distinct, rank = np.unique(values, return_inverse=True)  # two spellings of one time share a category
@@ -507,7 +515,12 @@ def time_grid(start: Any, periods: int, freq: str) -> pd.Index:
     """`periods` timestamps (or integer steps) from `start` on."""
     if freq.startswith("int:"):
         step = int(freq.split(":")[1])
-        return pd.Index(int(start) + step * np.arange(periods), dtype="int64")
+        if int(start) + step * (periods - 1) > np.iinfo(np.int64).max:
+            raise ForecasterError(
+                f"integer time steps from {int(start)} on would pass 2**63 - 1 within {periods} steps; "
+                "renumber the steps (e.g. from 0)"
+            )
+        return pd.Index(int(start) + step * np.arange(periods, dtype="int64"), dtype="int64")
     return pd.date_range(start, periods=periods, freq=freq)
 
 
