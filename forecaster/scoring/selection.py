@@ -5,7 +5,8 @@ Every candidate forecasts the series' most recent validation windows (the confor
 windows, as many as STAT_POINT_BUDGET allows: `scored_windows`), scored by their scaled absolute
 error (MASE's). A candidate's score is the mean over series of each series' mean. The run is served
 by the combination (the mean of the network's and the statistical models' forecasts) unless another
-candidate scores more than SELECTION_MARGIN below it.
+candidate scores more than SELECTION_MARGIN below it (the network alone only on MIN_NETWORK_WINDOWS
+scored windows or more).
 
 Why one choice for the panel, anchored on the combination (measured on held-out targets, the last
 horizon of each training series: `benchmarks/m3.py --split validation`, `benchmarks/m4.py --split
@@ -30,6 +31,9 @@ from forecaster.scoring.statistical import STATISTICAL
 
 SELECTIONS = ("auto", "model")  # the guard on, or the network alone
 SELECTION_MARGIN = 0.03  # how far below the combination's validation MASE another candidate must score
+# the network alone needs this many scored windows: on fewer (one short series) its early-stopped
+# validation score is too optimistic to serve it alone (30 one-series M3 validation runs, benchmarks/m3.py)
+MIN_NETWORK_WINDOWS = 50
 COMBINATION = "combination"  # the mean of the network and the statistical models
 # history points the statistical models are fitted on in validation, over every scored window: AutoETS costs
 # about 0.5 ms a point on seasonal data on this 2-core machine, so about 20 s (the hourly 400-series panel
@@ -112,7 +116,8 @@ def scored_windows(series_idx: np.ndarray, origins: np.ndarray, history_cap: int
 
 
 def choose(errors: dict[str, np.ndarray], series_idx: np.ndarray) -> tuple[str, dict[str, float]]:
-    """The candidate that serves the panel, and each candidate's score.
+    """The candidate that serves the panel, and each candidate's score (the network alone is eligible
+    only on at least MIN_NETWORK_WINDOWS windows).
 
     errors: candidate -> (windows,) scaled mean absolute error of each scored window (NaN: no forecast);
     series_idx: (windows,) the window's series. A candidate's score is the mean over series of each
@@ -126,6 +131,7 @@ def choose(errors: dict[str, np.ndarray], series_idx: np.ndarray) -> tuple[str, 
     means = np.stack([table[series_idx == s].mean(axis=0) for s in series])  # (series, candidates)
     scores = {name: float(score) for name, score in zip(names, means.mean(axis=0))}
     combination = scores[COMBINATION]
-    best = min(scores, key=scores.__getitem__)
+    eligible = [name for name in names if name != "model" or len(series_idx) >= MIN_NETWORK_WINDOWS]
+    best = min(eligible, key=scores.__getitem__)
     method = best if scores[best] < combination * (1 - SELECTION_MARGIN) else COMBINATION
     return method, {name: round(score, 6) for name, score in scores.items()}
