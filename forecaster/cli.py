@@ -438,7 +438,7 @@ def forecast(
 @click.option(
     "--fail-if-coverage-below",
     "coverage_gate",
-    type=FiniteFloat(at_least=0),
+    type=FiniteFloat(),
     help="Exit 1 when an interval's coverage falls more than this many percentage points below its level.",
 )
 @user_errors
