@@ -117,3 +117,10 @@ def test_months_with_gaps_are_monthly_and_the_real_gap_is_named(tmp_path):
     pd.DataFrame({"date": quarters.strftime("%Y-%m-%d"), "y": np.arange(39)}).to_csv(path, index=False)
     result = invoke("train", path, *options, "--out", tmp_path / "run")
     assert result.exit_code == 2 and "1 missing or empty value(s) from 1991-06-30" in result.output
+
+
+def test_on_long_validation_parts_the_network_needs_no_margin_over_the_combination():
+    series_idx = np.repeat(np.arange(10), 6)  # 60 windows
+    errors = {"model": np.full(60, 0.98), "auto_ets": np.full(60, 1.2), "combination": np.full(60, 1.0)}
+    assert choose(errors, series_idx)[0] == "combination"  # 2% better: within the margin on short series
+    assert choose(errors, series_idx, long_validation=True)[0] == "model"

@@ -16,6 +16,7 @@ from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration,
 from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale
 from forecaster.scoring.selection import (
     COMBINATION,
+    LONG_VALIDATION,
     STAT_POINT_BUDGET,
     Selection,
     candidates,
@@ -117,7 +118,8 @@ def select_method(
         scales[k] = seasonal_naive_scale(raw[: prepared.states[ids[s]].n_train], season)
     actual = recent.actual[rows]
     errors = {name: np.abs(actual - forecast).mean(axis=1) / scales for name, forecast in made.items()}
-    method, scores = choose(errors, recent.series_idx[rows])
+    per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not
+    method, scores = choose(errors, recent.series_idx[rows], per_series >= LONG_VALIDATION * horizon)
     served = recent.forecast.copy()
     if method != "model":  # a failed statistical fit leaves the network's forecast, as `forecast` does
         served[:] = np.nan
