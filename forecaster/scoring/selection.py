@@ -52,6 +52,11 @@ def candidates(statistical: tuple[str, ...]) -> tuple[str, ...]:
     return ("model", "seasonal_naive", *statistical, COMBINATION)
 
 
+def combined(network: np.ndarray, statistical: list[np.ndarray]) -> np.ndarray:
+    """The combination: the mean of the network's forecast and the statistical ones that could be made."""
+    return np.mean([network, *(made for made in statistical if np.all(np.isfinite(made)))], axis=0)
+
+
 def served_forecast(
     method: str, history: np.ndarray, horizon: int, season: int, network: np.ndarray, statistical: tuple[str, ...]
 ) -> tuple[np.ndarray, str]:
@@ -63,8 +68,7 @@ def served_forecast(
     if method in BASELINES:
         return BASELINES[method](history, horizon, season), method
     if method == COMBINATION:
-        members = [network, *(STATISTICAL[name](history, horizon, season) for name in statistical)]
-        return np.mean([m for m in members if np.all(np.isfinite(m))], axis=0), method
+        return combined(network, [STATISTICAL[name](history, horizon, season) for name in statistical]), method
     made = STATISTICAL[method](history, horizon, season)
     return (made, method) if np.all(np.isfinite(made)) else (network, "model")
 

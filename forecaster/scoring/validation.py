@@ -21,6 +21,7 @@ from forecaster.scoring.selection import (
     Selection,
     candidates,
     choose,
+    combined,
     scored_windows,
 )
 from forecaster.scoring.statistical import STAT_HISTORY, STATISTICAL
@@ -110,11 +111,9 @@ def select_method(
         raw = panel.series[prepared.kept[s]].values[:, 0]
         made["model"][k] = recent.forecast[row]
         made["seasonal_naive"][k] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
-        members = [recent.forecast[row]]
         for name in statistical:
             made[name][k] = STATISTICAL[name](raw[:origin], horizon, season)
-            members += [made[name][k]] if np.all(np.isfinite(made[name][k])) else []
-        made[COMBINATION][k] = np.mean(members, axis=0)
+        made[COMBINATION][k] = combined(recent.forecast[row], [made[name][k] for name in statistical])
         scales[k] = seasonal_naive_scale(raw[: prepared.states[ids[s]].n_train], season)
     actual = recent.actual[rows]
     errors = {name: np.abs(actual - forecast).mean(axis=1) / scales for name, forecast in made.items()}
