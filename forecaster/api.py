@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from forecaster.config import SECTIONS, check_settings
+from forecaster.config import SECTIONS, check_setting, check_settings
 from forecaster.errors import ForecasterError
 
 # option name -> config section (the CLI's options and the config file's keys share these names)
@@ -207,12 +207,11 @@ class Forecaster:
 
         run = self.run
         plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
-        from forecaster.io.files import check_replaceable_file, check_writable
+        from forecaster.io.files import check_output_file
 
-        for option, target in (("out", out), ("plot", plot_path)):  # one check with the CLI's, before any work
+        for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
             if target is not None:
-                check_replaceable_file(Path(target), option, (data if isinstance(data, (str, Path)) else None,))
-                check_writable(Path(target))
+                check_output_file(Path(target), option, (data if isinstance(data, (str, Path)) else None,))
         with as_csv(data, self.run.config.data.id_col) as path:
             panel = load_forecast_panel(run, path)
         plan = forecast_plan(run, panel)
@@ -281,8 +280,7 @@ class Forecaster:
 
         if folds < 1 or (step is not None and step < 1):
             raise ForecasterError("--folds and --step must be at least 1")
-        if season is not None and (not isinstance(season, int) or isinstance(season, bool) or season < 1):
-            raise ForecasterError(f"--season must be a whole number of at least 1, got {season!r}")
+        check_setting("season", season)  # the rule every --season is checked by
         with as_csv(data, self.run.config.data.id_col) as path:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
         longest = max(len(s) for s in panel.series)

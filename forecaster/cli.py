@@ -173,12 +173,11 @@ def plot_output_path(given: dict[str, Any]) -> Path:
 def check_outputs(command: str, given: dict[str, Any]) -> None:
     """Refuse, before any work, an output that would replace what forecaster did not make, or that
     cannot be written."""
-    from forecaster.io.files import check_replaceable, check_replaceable_file, check_writable
+    from forecaster.io.files import check_output_file, check_replaceable
 
     if command == "forecast":
         for option, path in (("--out", output_path(command, given)), ("--plot", plot_output_path(given))):
-            check_replaceable_file(path, option, (given.get("data"),))
-            check_writable(path)
+            check_output_file(path, option, (given.get("data"),))
     elif command == "tune":
         from forecaster.training.access import resolve_token
 

@@ -113,6 +113,13 @@ def check_replaceable_file(target: Path, option: str, inputs: tuple[Any, ...] = 
         )
 
 
+def check_output_file(target: Path, option: str, inputs: tuple[Any, ...] = ()) -> None:
+    """The one check of an output file, for the CLI and the Python API alike: replaceable (see
+    `check_replaceable_file`) and writable."""
+    check_replaceable_file(target, option, inputs)
+    check_writable(target)
+
+
 def follow_umask(path: Path, directory: bool) -> None:
     """Give a path made by mkdtemp/mkstemp (0700/0600) the permissions the user's umask asks for."""
     mask = os.umask(0)
