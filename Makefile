@@ -88,7 +88,7 @@ bench-accuracy: install  ## ETTh1 at horizons 96/192/336/720 -> benchmarks/ETTh1
 
 M4 ?= ../shared/data/m4
 
-bench-m4: install  ## M4 Weekly and the ETTh1 hourly panels with the train defaults, test split -> benchmarks/M4.md
+bench-m4: install  ## M4 Weekly, the ETTh1 panel and its 960-hour pieces with the train defaults, test split -> benchmarks/M4.md (~12 min)
 	$(PY) benchmarks/m4_table.py --m4 $(M4) --ett $(ETT)
 
 M3 ?= ../shared/data/m3

@@ -162,16 +162,9 @@ def run_cli(
 PANELS = ("m4-weekly", "etth1-panel", "etth1-chunks", "hourly-400")
 
 
-def bench(
-    panel: str,
-    split: str,
-    label: str,
-    extra: list[str],
-    keep: Path | None = None,
-    shared: Path = SHARED,
-    level: float | None = None,
-) -> dict:
-    """Train and forecast `panel` through the CLI with `extra` train options; score the `split`."""
+def split_panel(panel: str, split: str, shared: Path = SHARED) -> tuple[dict, dict, int, int, int]:
+    """(history, actual, horizon, MASE season, Naive2 season) of `panel`: what training sees and what
+    is scored."""
     if panel == "m4-weekly":
         train, test = read_m4(shared / "m4" / "Weekly-train.csv", shared / "m4" / "Weekly-test.csv")
         horizon, mase_season, naive2_season = 13, 1, 1
@@ -191,7 +184,20 @@ def bench(
             history = {sid: h[:-horizon] for sid, h in history.items()}
     else:
         history, actual = train, test
+    return history, actual, horizon, mase_season, naive2_season
 
+
+def bench(
+    panel: str,
+    split: str,
+    label: str,
+    extra: list[str],
+    keep: Path | None = None,
+    shared: Path = SHARED,
+    level: float | None = None,
+) -> dict:
+    """Train and forecast `panel` through the CLI with `extra` train options; score the `split`."""
+    history, actual, horizon, mase_season, naive2_season = split_panel(panel, split, shared)
     workdir = keep or Path(tempfile.mkdtemp(prefix="m4-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     result, seconds = run_cli(history, horizon, workdir, extra, level)

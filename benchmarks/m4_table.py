@@ -1,5 +1,6 @@
-"""`make bench-m4`: M4 Weekly and the ETTh1 hourly panel with the `train` defaults, on the test split,
-written to benchmarks/M4.md beside the published M4 rows (../shared/data/m4/PUBLISHED.md).
+"""`make bench-m4`: M4 Weekly, the ETTh1 hourly panel and the ETTh1 960-hour pieces with the `train`
+defaults, on the test split, written to benchmarks/M4.md beside the published M4 rows
+(../shared/data/m4/PUBLISHED.md), with 95% interval scores for M4 Weekly and the pieces.
 
 The defaults were chosen on the validation split (`python benchmarks/m4.py --split validation`);
 this script is the one place the test rows are read.
@@ -57,6 +58,8 @@ def main() -> None:
     print(json.dumps(m4), flush=True)
     ett = bench("etth1-panel", "test", "defaults", ["--quiet"], shared=shared)
     print(json.dumps(ett), flush=True)
+    pieces = bench("etth1-chunks", "test", "defaults", ["--quiet"], shared=shared, level=95.0)
+    print(json.dumps(pieces), flush=True)
     lines = [
         "# M4 Weekly and the ETTh1 hourly panel: `forecaster train` defaults beside the published results",
         "",
@@ -95,6 +98,23 @@ def main() -> None:
         f"| **forecaster, `train` defaults** | {fmt(ett['model'], bold=True)} |",
         f"| seasonal naive (24) | {fmt(ett['seasonal_naive'])} |",
         f"| naive | {fmt(ett['naive'])} |",
+        "",
+        f"## ETTh1 cut into 960-hour pieces (126 series, integer steps, horizon 48): season found "
+        f"{pieces['season_found']}, train + forecast {pieces['train_forecast_seconds']:.0f} s",
+        "",
+        "Shaped like a held-out panel of 414 hourly series; the last 48 points of each piece are scored, MASE",
+        "and MSIS with the seasonal (24) naive scale of the piece's history.",
+        "",
+        "| method | sMAPE | MASE | OWA |",
+        "|---|---|---|---|",
+        f"| **forecaster, `train` defaults** | {fmt(pieces['model'], bold=True)} |",
+        f"| seasonal naive (24) | {fmt(pieces['seasonal_naive'])} |",
+        f"| naive | {fmt(pieces['naive'])} |",
+        "",
+        "| 95% interval (`forecast --level 95`) | MSIS | ACD | coverage |",
+        "|---|---|---|---|",
+        f"| **forecaster, `train` defaults** | **{pieces['interval']['msis']:.3f}** | "
+        f"**{pieces['interval']['acd']:.3f}** | {pieces['interval']['coverage']:.3f} |",
         "",
         f"Machine: `{json.dumps(machine())}`",
         "",

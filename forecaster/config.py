@@ -26,6 +26,7 @@ TUNERS = ("hyperband", "bayesian", "random")  # forecaster.training.tune.ORACLES
 EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.serving.export.FORMATS
 SELECTIONS = ("auto", "model")  # forecaster.scoring.selection.SELECTIONS
 STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")  # forecaster.scoring.statistical.STATISTICAL
+SPREADS = ("history", "seasonal", "step")  # forecaster.scoring.calibration.SPREADS
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", **how: Any) -> Any:
@@ -156,6 +157,12 @@ class TrainConfig:
     statistical: tuple[str, ...] = option(
         ("auto_ets", "auto_theta"), "statsforecast models the guard weighs: auto_ets,auto_theta[,auto_arima] (slow)."
     )
+    interval_spread: str = option(
+        "history",
+        "What an interval's width scales with: history (seasonal naive's error over the series' history: how "
+        "hard it is to forecast), seasonal (the same over the lookback), step (the lookback's step changes).",
+        choices=SPREADS,
+    )
     deterministic: bool = True  # tf op determinism: identical runs for the same data, config and seed
     verbose: int = 1
 
@@ -272,6 +279,7 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
         "digits (q_10, q_50, q_90 name them)",
     ),
     "select": (lambda v: v in SELECTIONS, f"one of {', '.join(SELECTIONS)}"),
+    "interval_spread": (lambda v: v in SPREADS, f"one of {', '.join(SPREADS)}"),
     "statistical": (
         lambda v: isinstance(v, tuple) and len(set(v)) == len(v) and all(name in STATISTICAL for name in v),
         f"distinct names from {', '.join(STATISTICAL)}",

@@ -60,6 +60,52 @@ def test_window_spread_uses_the_windows_own_history():
     np.testing.assert_allclose(spreads, [1e-3, 10.0])  # flat -> the floor; 10, 20, 30 -> steps of 10
 
 
+def test_seasonal_spread_measures_forecast_difficulty_not_amplitude():
+    """A smooth daily curve moves a lot from hour to hour but repeats itself: its seasonal spread is its
+    noise; a flat noisy series moves as much either way."""
+    rng = np.random.default_rng(0)
+    t = np.arange(24 * 20)
+    smooth = 100 + 10 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.05, len(t))
+    noisy = 100 + rng.normal(0, 1.0, len(t))
+    origins, scales = np.array([len(t), len(t)]), np.ones(2)
+
+    def spreads(kind):
+        return window_spreads([smooth, noisy], origins, 96, 1, scales, kind, season=24)
+
+    step, seasonal, history = spreads("step"), spreads("seasonal"), spreads("history")
+    assert step[0] > step[1]  # the sine's step changes (~1.7) exceed the noise's (~1.1)
+    assert seasonal[0] < 0.1 < 0.5 < seasonal[1]  # the sine repeats to within its noise
+    assert history[0] < 0.1 < 0.5 < history[1]  # the same measure over all 480 points: MASE's scale
+    for k, y in enumerate((smooth, noisy)):
+        assert history[k] == pytest.approx(np.abs(y[24:] - y[:-24]).mean())
+    few = window_spreads([noisy], np.array([20]), 96, 1, np.ones(1), "history", season=24)  # no season yet
+    assert few[0] == pytest.approx(np.abs(np.diff(noisy[:20])).mean())
+    short = window_spreads([noisy], np.array([20]), 96, 1, np.ones(1), "seasonal", season=24)
+    np.testing.assert_allclose(short, window_spreads([noisy], np.array([20]), 96, 1, np.ones(1), "step"))
+
+
+def test_a_smooth_seasonal_series_gets_a_narrower_band_than_a_noisy_flat_one(tmp_path):
+    """End to end through train and forecast: the band follows how hard each series is to forecast."""
+    rng = np.random.default_rng(3)
+    t = np.arange(24 * 40)
+    series = {"smooth": 50 + 10 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.05, len(t)),
+              "noisy": 50 + rng.normal(0, 1.0, len(t))}  # fmt: skip
+    frame = pd.concat(
+        pd.DataFrame({"id": sid, "time": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": y})
+        for sid, y in series.items()
+    )
+    data = tmp_path / "two.csv"
+    frame.to_csv(data, index=False)
+    run = tmp_path / "run"
+    options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "12", "--lookback", "48",
+               "--epochs", "3", "--ensemble", "1", "--layers", "16", "--select", "model"]  # fmt: skip
+    assert invoke("train", data, *options, "--out", run, "--quiet").exit_code == 0
+    out = tmp_path / "fc.csv"
+    assert invoke("forecast", run, "--data", data, "--out", out, "--level", "95").exit_code == 0
+    bands = pd.read_csv(out).assign(width=lambda f: f["hi_95"] - f["lo_95"]).groupby("id")["width"].mean()
+    assert bands["smooth"] < bands["noisy"] / 2, bands
+
+
 def test_msis_counts_width_and_misses():
     actual = np.array([[0.0, 5.0]])
     lower, upper = np.array([[-1.0, -1.0]]), np.array([[1.0, 1.0]])
@@ -91,14 +137,27 @@ def test_forecast_and_evaluate_with_levels(tmp_path):
     assert result.exit_code == 1 and "quality gate failed" in result.output
 
 
-@pytest.mark.parametrize("quantiles", [[], ["--quantiles", "0.1,0.5,0.9"]])
-def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path, quantiles):
-    """The 80% band of a 0.1/0.9 quantile run is its CQR band; the 95% one (no such pair) a residual band."""
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--quantiles", "0.1,0.5,0.9"], ["--interval-spread", "seasonal"]],
+    ids=["history", "cqr", "seasonal"],
+)
+def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path, options):
+    """The 80% band of a 0.1/0.9 quantile run is its CQR band; the 95% one (no such pair) a residual band.
+    Bands scaled by the history (the default) take seasonal naive's error on it as `history_mae`; those
+    scaled by the lookback (`seasonal`) take nothing more."""
+    import json
+
     import tensorflow as tf
+
+    from forecaster.scoring.calibration import history_spreads
 
     data = write_panel(tmp_path / "panel.csv")
     run = tmp_path / "run"
-    assert train(data, PANEL, run, *quantiles).exit_code == 0
+    assert train(data, PANEL, run, *options).exit_code == 0
+    calibration = json.loads((run / "calibration.json").read_text())
+    assert calibration["spread"] == ("seasonal" if "seasonal" in options else "history")
+    assert calibration["factors"] == {}  # so few windows that all calibrate: none older to measure them on
     out = tmp_path / "fc.csv"
     assert invoke("forecast", run, "--data", data, "--out", out, "--level", "80,95").exit_code == 0
     result = invoke("export", run, "--out", tmp_path / "export", "--level", "80,95")
@@ -110,10 +169,39 @@ def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path, quantiles
     for sid, group in frame.groupby("id"):
         tail = group["y"].to_numpy("float32")[-lookback:]
         values = np.pad(tail, (0, lookback - len(tail)))[None, :, None]
-        got = served(series_id=tf.constant([sid]), values=tf.constant(values), length=tf.constant([len(tail)]))
+        given = (
+            {}
+            if "seasonal" in options
+            else {
+                "history_mae": tf.constant(
+                    history_spreads([group["y"].to_numpy("float64")], np.array([len(group)]), calibration["season"])
+                )
+            }
+        )
+        got = served(series_id=tf.constant([sid]), values=tf.constant(values), length=tf.constant([len(tail)]),
+                     **given)  # fmt: skip
         rows = expected[expected["id"] == sid]
         for name in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
             np.testing.assert_allclose(got[name].numpy()[0], rows[name], rtol=1e-5, atol=1e-5 * np.abs(tail).max())
+
+
+def test_difficulty_factors_shrink_towards_one_and_the_export_layer_applies_them():
+    from forecaster.scoring.calibration import difficulty_factors
+    from forecaster.serving.graph import IntervalBands
+
+    errors = np.array([[1.0, 1.0]] * 4 + [[3.0, 3.0]] * 4)  # series b's errors are 3x a's, in spreads of 1
+    factors = difficulty_factors(errors, np.ones(8), ["a"] * 4 + ["b"] * 4, horizon=2, shrink=2.0)
+    # a: 0.5 of the mean score 2, with 2 horizons of windows against a prior of 2: (2 * 0.5 + 2) / 4
+    assert factors == {"a": pytest.approx(0.75), "b": pytest.approx(1.25)}
+    calibration = Calibration.fit(np.zeros((50, 2)), np.linspace(-1, 1, 100).reshape(50, 2), np.ones(50),
+                                  spread="history", season=4, factors=factors)  # fmt: skip
+    history_mae, scale = np.array([2.0, 2.0, 2.0]), np.ones((3, 1))
+    expected = calibration.bands(np.zeros((3, 2)), history_mae * np.array([0.75, 1.25, 1.0]), (80.0,))
+    layer = IntervalBands([calibration.multiplier(80.0)], None, "history", 4, [0.75, 1.25], dtype="float64")
+    lower, upper = layer([np.zeros((3, 2), "float32"), np.zeros((3, 2, 1), "float32"), np.zeros((3, 8, 1), "float32"),
+                          np.full(3, 8, "int32"), scale, np.array([0, 1, 5], "int32"), history_mae])  # fmt: skip
+    np.testing.assert_allclose(np.asarray(lower)[:2], expected["lo_80"][:2], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(upper)[:2], expected["hi_80"][:2], rtol=1e-6)
 
 
 @pytest.mark.parametrize("level", [80.0, 95.0])

@@ -3,9 +3,11 @@
 The calibration windows are each series' most recent validation windows: its last `horizon` origins
 (`forecaster.scoring.validation.calibration_windows`), more for a panel of few series so that about
 CALIBRATION_MIN_WINDOWS pool. The score of a window at horizon step h is its absolute error divided
-by the window's spread (the mean absolute step-to-step change of the inputs the model saw, in
-original units, floored like the model's own window scaling): a scale-free number, so scores pool
-across series and an interval scales with the series it is put around. Training keeps, per step,
+by the window's spread: how hard its series is to forecast, in original units (`window_spreads`: by
+default seasonal naive's in-sample error over the series' history before the window, MSIS's own
+scale), times the series' difficulty factor (`difficulty_factors`: how far its errors ran above or
+below the panel's on its older validation windows, shrunk towards 1). A scale-free number, so scores
+pool across series and an interval scales with the series it is put around. Training keeps, per step,
 the quantiles of these scores over the calibration windows of every series; a forecast at level L
 then gets `forecast +- q_h(L) * spread` with q_h(L) the split-conformal quantile: the
 ceil((n + 1) L)-th smallest of the n scores.
@@ -68,26 +70,92 @@ def level_name(level: float) -> str:
     return f"{level:g}"
 
 
-def window_spreads(
-    values: list[np.ndarray], origins: np.ndarray, lookback: int, patch: int, scales: np.ndarray
-) -> np.ndarray:
-    """The spread of each window in original units: the mean absolute step-to-step change of the
-    inputs the model sees before `origins[i]` in the raw target `values[i]` (the last
-    min(origin, lookback) points, whole patches), floored at SPREAD_FLOOR series-scaler units.
+SPREADS = ("history", "seasonal", "step")  # how a window's spread is measured (`window_spreads`)
+# per-series difficulty factors are shrunk towards 1 by this many horizons' worth of validation windows
+# (`difficulty_factors`). Chosen on validation splits with the history spread (95%, coverage / MSIS,
+# `benchmarks/spread_study.py`): no factor 0.957 / 22.72 on M4 Weekly and 0.934 / 9.28 on the ETTh1
+# pieces; k = 2: 0.951 / 19.69, 0.920 / 9.44; k = 8: 0.954 / 20.17, 0.929 / 9.31; k = 16: 0.955 / 20.65,
+# 0.931 / 9.29; k = 32: 0.957 / 21.13, 0.932 / 9.29. Sharper on M4 at no cost on the ETTh1 pieces.
+SHRINK = 16.0
 
-    The local noise level, not the window's standard deviation: a trend or a season inflates the
-    standard deviation without making the next steps less predictable (M4 Weekly validation, 95%:
-    MSIS 24.1 and coverage 0.959 with this, 26.3 and 0.937 with the standard deviation).
+
+def window_spreads(
+    values: list[np.ndarray],
+    origins: np.ndarray,
+    lookback: int,
+    patch: int,
+    scales: np.ndarray,
+    kind: str = "step",
+    season: int = 1,
+) -> np.ndarray:
+    """The spread of each window in original units, floored at SPREAD_FLOOR series-scaler units; `kind`:
+
+    - history (the default): the in-sample error of seasonal naive (`season` steps; one step when the
+      history spans no season) over the whole history before `origins[i]` in the raw target
+      `values[i]`: MASE's and MSIS's own scale, how hard the series is to forecast rather than how much
+      it moves (a smooth daily curve has large step changes and small seasonal ones);
+    - seasonal: the same over only the inputs the model sees (the last min(origin, lookback) points,
+      whole patches), or their step change where they span no season;
+    - step: the mean absolute step-to-step change of those inputs (runs made before `history`).
 
     values: one 1-D raw target array per window (may repeat); origins, scales: (n,).
     """
     from forecaster.data.windowing import valid_lengths
 
-    n_valid = valid_lengths(np.asarray(origins), lookback, patch)
-    spreads = np.array(
-        [np.abs(np.diff(v[o - k : o])).mean() if k > 1 else 0.0 for v, o, k in zip(values, origins, n_valid)]
-    )
+    if kind == "history":
+        spreads = history_spreads(values, origins, season)
+    else:
+        n_valid = valid_lengths(np.asarray(origins), lookback, patch)
+        spreads = np.array([_input_spread(v[o - k : o], kind, season) for v, o, k in zip(values, origins, n_valid)])
     return np.maximum(spreads, SPREAD_FLOOR * np.abs(np.asarray(scales, dtype="float64")))
+
+
+def history_spreads(values: list[np.ndarray], origins: np.ndarray, season: int) -> np.ndarray:
+    """Seasonal naive's in-sample mean absolute error over each `values[i][:origins[i]]` (one-step naive's
+    where that spans no season; 0 for fewer than 2 points), from one running sum per series."""
+    sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    out = np.zeros(len(origins))
+    for i, (v, o) in enumerate(zip(values, origins)):
+        if id(v) not in sums:
+            sums[id(v)] = tuple(  # type: ignore[assignment]
+                np.concatenate([[0.0], np.cumsum(np.abs(v[lag:] - v[:-lag]))]) if len(v) > lag else np.zeros(1)
+                for lag in (1, max(season, 1))
+            )
+        lag = season if 1 < season < o else 1
+        running = sums[id(v)][lag != 1]
+        if o > lag:
+            out[i] = running[o - lag] / (o - lag)
+    return out
+
+
+def _input_spread(inputs: np.ndarray, kind: str, season: int) -> float:
+    step = float(np.abs(np.diff(inputs)).mean()) if len(inputs) > 1 else 0.0
+    if kind == "step" or season < 2 or len(inputs) <= season:
+        return step
+    return float(np.abs(inputs[season:] - inputs[:-season]).mean())
+
+
+def difficulty_factors(
+    errors: np.ndarray, spreads: np.ndarray, series: list[str], horizon: int, shrink: float = SHRINK
+) -> dict[str, float]:
+    """How much harder than the panel each series is, in spreads: its windows' mean |error| / spread
+    over that of all windows, shrunk towards 1 by `shrink` horizons' worth of windows (neighbouring
+    windows overlap: a horizon of them is about one independent error).
+
+    errors: (n, horizon) absolute errors of validation windows older than the calibration windows (so
+    the calibration, made after dividing by these factors, stays held out); spreads: (n,); series: (n,)
+    the window's series id. A series with no such window is left out (its factor is 1)."""
+    scores = (errors / spreads[:, None]).mean(axis=1)
+    pooled = scores.mean() if len(scores) else 1.0
+    if not pooled > 0:
+        return {}
+    ids = np.asarray(series, dtype=object)
+    factors = {}
+    for sid in dict.fromkeys(series):
+        mine = scores[ids == sid]
+        weight = len(mine) / horizon
+        factors[str(sid)] = round(float((weight * mine.mean() / pooled + shrink) / (weight + shrink)), 6)
+    return factors
 
 
 def interpolate(table: np.ndarray, level: float) -> np.ndarray:
@@ -121,6 +189,9 @@ class Calibration:
     pooled: np.ndarray  # (horizon, len(GRID))
     windows: int
     pairs: dict[str, np.ndarray] = field(default_factory=dict)  # "80" -> (horizon, len(GRID)), may be < 0
+    spread: str = "step"  # what the scores are divided by (`window_spreads`); runs before it: step
+    season: int = 1  # the season the seasonal spreads span
+    factors: dict[str, float] = field(default_factory=dict)  # series id -> `difficulty_factors`; others 1
 
     @classmethod
     def fit(
@@ -130,9 +201,13 @@ class Calibration:
         spreads: np.ndarray,
         quantiles: np.ndarray | None = None,
         quantile_levels: tuple[float, ...] = (),
+        spread: str = "step",
+        season: int = 1,
+        factors: dict[str, float] | None = None,
     ) -> Calibration:
-        """From calibration windows: actual and forecast (n, horizon), spreads (n,); for quantile runs
-        also the quantile forecasts (n, horizon, levels) and their levels."""
+        """From calibration windows: actual and forecast (n, horizon), spreads (n,) measured as `spread`
+        says (`window_spreads`) times the series' `factors`; for quantile runs also the quantile
+        forecasts (n, horizon, levels) and their levels."""
         scores = np.abs(actual - forecast) / spreads[:, None]
         pairs = {}
         if quantiles is not None:
@@ -140,7 +215,21 @@ class Calibration:
                 # CQR: how far outside [q_lo, q_hi] the actual falls (negative inside), in spreads
                 outside = np.maximum(quantiles[:, :, lo] - actual, actual - quantiles[:, :, hi]) / spreads[:, None]
                 pairs[name] = np.asarray(conformal_quantiles(outside))
-        return cls(np.asarray(conformal_quantiles(scores)), len(scores), pairs)
+        return cls(np.asarray(conformal_quantiles(scores)), len(scores), pairs, spread, season, dict(factors or {}))
+
+    def spreads(
+        self,
+        values: list[np.ndarray],
+        origins: np.ndarray,
+        lookback: int,
+        patch: int,
+        scales: np.ndarray,
+        series: list[str],
+    ) -> np.ndarray:
+        """The spreads of forecast windows of the given series, measured as the calibration windows' were
+        (`window_spreads` times the series' difficulty factor; 1 for a series training did not see)."""
+        spreads = window_spreads(values, origins, lookback, patch, scales, self.spread, self.season)
+        return spreads * np.array([self.factors.get(sid, 1.0) for sid in series])
 
     def multiplier(self, level: float) -> np.ndarray:
         """(horizon,) half-widths in spreads at `level` (%), linear between GRID levels."""
@@ -182,6 +271,9 @@ class Calibration:
     def to_json(self) -> dict[str, Any]:
         return {
             "score": "abs(actual - forecast) / window spread",
+            "spread": self.spread,
+            "season": self.season,
+            "factors": self.factors,
             "levels": list(GRID),
             "windows": self.windows,
             "pooled": self.pooled.tolist(),
@@ -195,11 +287,17 @@ class Calibration:
             pooled = np.asarray(raw["pooled"], dtype="float64")
             windows = int(raw["windows"])  # runs made before one pooled table also hold "series": unused
             pairs = {str(k): np.asarray(v, dtype="float64") for k, v in raw.get("cqr", {}).items()}
+            spread, season = raw.get("spread", "step"), raw.get("season", 1)
+            factors = {str(k): float(v) for k, v in raw.get("factors", {}).items()}
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ForecasterError(f"calibration.json: malformed ({exc}); retrain the run") from None
+        if spread not in SPREADS or not isinstance(season, int) or isinstance(season, bool) or season < 1:
+            raise ForecasterError("calibration.json: unknown spread or season; retrain the run")
+        if not all(np.isfinite(f) and f > 0 for f in factors.values()):
+            raise ForecasterError("calibration.json: series factors must be positive numbers; retrain the run")
         for table in (pooled, *pairs.values()):
             if table.shape != (horizon, len(GRID)) or not np.all(np.isfinite(table)):
                 raise ForecasterError("calibration.json: tables of the wrong shape or values; retrain the run")
         if (pooled < 0).any():  # CQR corrections may be negative
             raise ForecasterError("calibration.json: negative residual quantiles; retrain the run")
-        return cls(pooled, windows, pairs)
+        return cls(pooled, windows, pairs, spread, season, factors)

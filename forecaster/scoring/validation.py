@@ -12,7 +12,7 @@ from forecaster.config import RunConfig
 from forecaster.data.panel import Panel
 from forecaster.data.windowing import WindowIndex, evenly_spaced
 from forecaster.scoring.baselines import baseline_forecast
-from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, window_spreads
+from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, difficulty_factors, window_spreads
 from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale
 from forecaster.scoring.selection import (
     COMBINATION,
@@ -64,20 +64,23 @@ class WindowForecasts:
     spreads: np.ndarray  # (n,) each window's spread (`window_spreads`)
 
 
-def forecast_windows(model: Any, prepared: Any, panel: Panel, cfg: RunConfig, index: WindowIndex) -> WindowForecasts:
-    """Forecast the windows of `index` (at most `max_val_windows` of them, evenly spaced)."""
+def forecast_windows(
+    model: Any, prepared: Any, panel: Panel, cfg: RunConfig, index: WindowIndex, season: int
+) -> WindowForecasts:
+    """Forecast the windows of `index` (at most `max_val_windows` of them, evenly spaced); their spreads
+    measured as `--interval-spread` says."""
     series_idx, origins = index.take(evenly_spaced(len(index), cfg.train.max_val_windows))
     dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
     outputs = model.predict(dataset, verbose=0).astype("float64")  # (windows, horizon[, quantiles]), scaled
     states = list(prepared.states.values())
-    values = [panel.series[prepared.kept[s]].values[:, 0] for s in series_idx]
+    targets = {s: panel.series[prepared.kept[s]].values[:, 0] for s in set(series_idx)}  # one array a series
+    values = [targets[s] for s in series_idx]
     horizon = cfg.window.horizon
     actual = np.stack([raw[origin : origin + horizon] for raw, origin in zip(values, origins)]).astype("float64")
     unscaled = np.stack([states[s].scaler.inverse(out) for s, out in zip(series_idx, outputs)])
     w = cfg.window
-    spreads = window_spreads(
-        values, origins, w.lookback, w.patch, np.array([states[s].scaler.scale[0] for s in series_idx])
-    )
+    scales = np.array([states[s].scaler.scale[0] for s in series_idx])
+    spreads = window_spreads(values, origins, w.lookback, w.patch, scales, cfg.train.interval_spread, season)
     quantiles = unscaled if cfg.model.quantiles else None
     return WindowForecasts(
         series_idx, origins, actual, point_forecast(unscaled, cfg.model.quantiles), quantiles, spreads
@@ -89,6 +92,15 @@ def calibration_windows(index: WindowIndex, horizon: int) -> WindowIndex:
     (more for a panel of few series, so that about CALIBRATION_MIN_WINDOWS pool; a series with fewer
     gives all it has), the windows nearest in time to the origin a forecast is made from."""
     return index.latest(max(horizon, math.ceil(CALIBRATION_MIN_WINDOWS / max(len(index.series), 1))))
+
+
+def older_windows(scored: WindowForecasts, recent: WindowForecasts) -> np.ndarray:
+    """(len(scored),) True for the windows of `scored` older than every calibration window (`recent`) of
+    their series: the validation windows the difficulty factors are measured on."""
+    first: dict[int, int] = {}
+    for s, origin in zip(recent.series_idx, recent.origins):
+        first[s] = min(origin, first.get(s, origin))
+    return np.array([origin < first.get(s, -1) for s, origin in zip(scored.series_idx, scored.origins)], dtype=bool)
 
 
 def select_method(
@@ -138,21 +150,30 @@ def validation_report(
     (`select_method`; the network with `--select model` and for quantile runs).
     """
     ids = list(prepared.states)
-    recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, cfg.window.horizon))
+    horizon = cfg.window.horizon
+    recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, horizon), season)
+    scored = forecast_windows(model, prepared, panel, cfg, prepared.val_index, season)
+    older = older_windows(scored, recent)
+    factors = difficulty_factors(
+        np.abs(scored.actual[older] - scored.forecast[older]),
+        scored.spreads[older],
+        [ids[s] for s in scored.series_idx[older]],
+        horizon,
+    )
+    spreads = recent.spreads * np.array([factors.get(ids[s], 1.0) for s in recent.series_idx])
+    spread: dict[str, Any] = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
     if cfg.train.select == "auto" and not cfg.model.quantiles:
         selection, served = select_method(recent, prepared, panel, cfg, season, log)
         kept = np.isfinite(served).all(axis=1)
-        calibration = Calibration.fit(recent.actual[kept], served[kept], recent.spreads[kept])
+        calibration = Calibration.fit(recent.actual[kept], served[kept], spreads[kept], **spread)
     else:
         if cfg.train.select == "auto" and log is not None:
             log("note: a quantile run is served by the network alone (the guard compares point forecasts)")
         selection = Selection("model", {}, 0, 0, ())
         calibration = Calibration.fit(
-            recent.actual, recent.forecast, recent.spreads, recent.quantiles, cfg.model.quantiles
+            recent.actual, recent.forecast, spreads, recent.quantiles, cfg.model.quantiles, **spread
         )
-    scored = forecast_windows(model, prepared, panel, cfg, prepared.val_index)
     series_idx, origins, actual, forecast = scored.series_idx, scored.origins, scored.actual, scored.forecast
-    horizon = cfg.window.horizon
     naive = np.empty_like(actual)
     scales = np.empty(len(origins))
     for row, (s, origin) in enumerate(zip(series_idx, origins)):
@@ -186,7 +207,8 @@ def validation_report(
                 "forecast": forecast[row],
                 "naive": naive[row],
                 "band": ("80% interval", *(b[0] for b in calibration.bands(
-                    forecast[row : row + 1], scored.spreads[row : row + 1], (80.0,)).values())),
+                    forecast[row : row + 1], scored.spreads[row : row + 1] * factors.get(ids[s], 1.0),
+                    (80.0,)).values())),
             }
         )  # fmt: skip
     return report, examples, calibration, selection

@@ -72,7 +72,6 @@ def run_backtest(
 ) -> Backtest:
     """Every backtest window forecast by the model and the baselines (and the model's conformal bands
     at `levels`, made from each window's own history exactly as `forecast --level` makes them)."""
-    from forecaster.scoring.calibration import window_spreads
     from forecaster.serving.forecast import predict_at
 
     horizon = run.config.window.horizon
@@ -96,15 +95,17 @@ def run_backtest(
         )
     bands = None
     if levels:
-        w = run.config.window
-        spreads = window_spreads(
-            [panel.series[s].values[:, 0] for s in series_idx],
+        w, calibration = run.config.window, run.calibration()
+        targets = {s: panel.series[s].values[:, 0] for s in set(series_idx)}  # one array a series
+        spreads = calibration.spreads(
+            [targets[s] for s in series_idx],
             origins,
             w.lookback,
             w.patch,
             np.array([run.series[panel.series[s].series_id].scaler.scale[0] for s in series_idx]),
+            [panel.series[s].series_id for s in series_idx],
         )
-        bands = run.calibration().bands(
+        bands = calibration.bands(
             forecasts.get("served", forecasts["model"]),
             spreads,
             levels,

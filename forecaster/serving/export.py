@@ -101,10 +101,20 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
             "doc": "Unix seconds (wall clock, no time zone) of the last valid row of `values`; the model "
             f"derives the calendar features ({', '.join(cfg.model.calendar)}) of the forecast steps from it",
         }
+    calibration = run.calibration() if levels else None
+    if calibration is not None and calibration.spread == "history":
+        season = calibration.season
+        inputs["history_mae"] = {
+            "dtype": "float64",
+            "shape": ["batch"],
+            "doc": f"the series' whole history before the forecast origin, y_1..y_n of {cfg.data.target}, as "
+            f"mean(|y_t - y_(t-{season})|) over t > {season} (over t > 1, with lag 1, when n <= {season}): "
+            "seasonal naive's in-sample error, what the bands scale with",
+        }
     if fmt == "onnx":
         for name in ("center", "scale"):
             inputs[name] = {"dtype": "float64", "shape": ["batch", features], "doc": f"the series' `{name}` below"}
-        if cfg.model.series_embedding:
+        if cfg.model.series_embedding or levels:
             inputs["series"] = {"dtype": "int32", "shape": ["batch"], "doc": "the series' `row` below"}
     else:
         inputs["series_id"] = {"dtype": "string", "shape": ["batch"], "doc": "one of `series` below"}

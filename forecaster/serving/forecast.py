@@ -200,17 +200,16 @@ def conformal_bands(
     quantiles: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """lo/hi columns (flattened like the CSV) at each level for the model's rows; NaN for a baseline's."""
-    from forecaster.scoring.calibration import window_spreads
-
     calibration = run.calibration()
     w = run.config.window
     chosen = np.flatnonzero(by_model)
-    spreads = window_spreads(
+    spreads = calibration.spreads(
         [panel.series[i].values[:, 0] for i in chosen],
         np.array([len(panel.series[i]) for i in chosen]),
         w.lookback,
         w.patch,
         np.array([plan.scalers[i].scale[0] for i in chosen]),
+        [panel.series[i].series_id for i in chosen],
     )
     picked = None if quantiles is None else quantiles[chosen]
     bands = calibration.bands(point[chosen], spreads, levels, picked, run.config.model.quantiles)

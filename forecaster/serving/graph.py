@@ -141,29 +141,43 @@ class IntervalBands(keras.layers.Layer):
             calibration.json; for a quantile run's own central interval, the CQR correction.
         sources: per level, the (lower, upper) quantile columns the band starts from, or (-1, -1)
             for a band around the point forecast.
+        spread, season: how the calibration measured spreads (`forecaster.scoring.calibration`).
+        factors: each series' difficulty factor, by its row (1 for series with none).
 
     Call: [forecast float32 (batch, horizon) original units, quantiles float32 (batch, horizon, levels)
         original units (the forecast again for point runs), scaled float32 (batch, lookback, features)
-        as the network sees it, length int32 (batch,), scale float64 (batch, features)]
+        as the network sees it, length int32 (batch,), scale float64 (batch, features), row int32
+        (batch,)] and, for the history spread, history_mae float64 (batch,) original units
         -> [lower, upper] per level, float32 (batch, horizon) each.
     """
 
-    def __init__(self, multipliers: list[Any], sources: list[Any] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        multipliers: list[Any],
+        sources: list[Any] | None = None,
+        spread: str = "step",
+        season: int = 1,
+        factors: list[float] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.multipliers = [np.asarray(m, dtype="float64") for m in multipliers]
         self.sources = [tuple(int(i) for i in pair) for pair in (sources or [(-1, -1)] * len(multipliers))]
+        self.spread, self.season = spread, int(season)
+        self.factors = np.asarray(factors if factors else [1.0], dtype="float64")
 
     def call(self, inputs: Any) -> Any:
         from forecaster.data.spread import SPREAD_FLOOR
-        from forecaster.models.layers import valid_steps
 
-        forecast, quantiles, scaled, length, scale = inputs
-        target = ops.cast(scaled[:, :, 0], "float64")
-        # mean absolute step-to-step change over the valid points (forecaster.scoring.calibration.window_spreads)
-        steps = valid_steps(ops.cast(length, "int32") - 1, ops.shape(scaled)[1] - 1, "float64")
-        change = ops.sum(ops.abs(target[:, 1:] - target[:, :-1]) * steps, axis=1, keepdims=True)
-        spread = ops.maximum(change / ops.maximum(ops.sum(steps, axis=1, keepdims=True), 1.0), SPREAD_FLOOR)
-        spread = spread * ops.abs(scale[:, :1])  # original units, (batch, 1)
+        forecast, quantiles, scaled, length, scale, row, *given = inputs
+        floor = SPREAD_FLOOR * ops.abs(scale[:, :1])  # original units, (batch, 1)
+        if self.spread == "history":
+            spread = ops.maximum(ops.cast(given[0], "float64")[:, None], floor)
+        else:
+            target = ops.cast(scaled[:, :, 0], "float64")
+            spread = ops.maximum(self.window_spread(target, ops.cast(length, "int32")) * ops.abs(scale[:, :1]), floor)
+        row = ops.minimum(ops.cast(row, "int32"), len(self.factors) - 1)
+        spread = spread * ops.take(ops.convert_to_tensor(self.factors), row)[:, None]
         forecast = ops.cast(forecast, "float64")
         bands = []
         for table, (lower_column, upper_column) in zip(self.multipliers, self.sources):
@@ -184,7 +198,27 @@ class IntervalBands(keras.layers.Layer):
             **super().get_config(),
             "multipliers": [m.tolist() for m in self.multipliers],
             "sources": [list(pair) for pair in self.sources],
+            "spread": self.spread,
+            "season": self.season,
+            "factors": self.factors.tolist(),
         }
+
+    def window_spread(self, target: Any, length: Any) -> Any:
+        """(batch, 1) spreads of the valid points of right-padded windows, in scaled units, as
+        `forecaster.scoring.calibration.window_spreads` measures them (`spread`: step or seasonal)."""
+        from forecaster.models.layers import valid_steps
+
+        def mean_change(lag: int) -> tuple[Any, Any]:
+            pairs = valid_steps(length - lag, ops.shape(target)[1] - lag, "float64")
+            change = ops.sum(ops.abs(target[:, lag:] - target[:, :-lag]) * pairs, axis=1, keepdims=True)
+            count = ops.sum(pairs, axis=1, keepdims=True)
+            return change / ops.maximum(count, 1.0), count
+
+        step = mean_change(1)[0]
+        if self.spread == "step" or self.season < 2 or self.season >= target.shape[1]:
+            return step
+        seasonal, count = mean_change(self.season)
+        return ops.where(count > 0, seasonal, step)  # a window that spans no season: its step change
 
 
 def output_name(level: float) -> str:
@@ -205,7 +239,10 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
     for runtimes without string lookup tables (ONNX).
 
     With `levels`, also outputs `lo_80`, `hi_80`, ... (float32 (batch, horizon)): the conformal bands
-    of the run's calibration.json (one table pooled over the series).
+    of the run's calibration.json (one table pooled over the series, each series' difficulty factor:
+    with `scaler_inputs` the `series` row is then an input). Bands that scale with the series' history
+    (the `history` spread) take it as `history_mae` float64 (batch,): seasonal naive's in-sample mean
+    absolute error over the series' whole history before the origin (`history_spreads`).
     """
     from forecaster.models.network import build_model
 
@@ -256,9 +293,15 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
             else:
                 tables.append(calibration.multiplier(level))
             sources.append((lower, upper))
-        bands = IntervalBands(tables, sources, name="interval_bands", dtype="float64")(
-            [outputs["forecast"], forecast, scaled, n_valid, scale]
-        )
+        factors = [calibration.factors.get(sid, 1.0) for sid in run.series]
+        given = []
+        if calibration.spread == "history":
+            given = [inputs.setdefault("history_mae", keras.Input((), dtype="float64", name="history_mae"))]
+        if scaler_inputs:
+            inputs["series"] = row  # the factors are looked up by the series' row
+        bands = IntervalBands(
+            tables, sources, calibration.spread, calibration.season, factors, name="interval_bands", dtype="float64"
+        )([outputs["forecast"], forecast, scaled, n_valid, scale, row, *given])
         for k, level in enumerate(levels):
             for side, band in zip(("lo", "hi"), bands[2 * k : 2 * k + 2]):
                 name = f"{side}_{level:g}".replace(".", "_")
