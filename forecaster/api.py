@@ -220,7 +220,7 @@ class Forecaster:
                 "the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands calibrated on "
                 "validation windows: use those for a stated coverage (README, Prediction intervals)"
             )
-        for note in [*panel.notes, *plan.notes]:
+        for note in [*panel.notes, *plan.notes, *self._level_notes(as_levels(level))]:
             self.log(f"note: {note}")
         history = recent_history(panel, run, plot_series) if out is not None or plot is not None else {}
         frame = forecast_frame(run, panel, self.model, plan, as_levels(level))
@@ -289,7 +289,7 @@ class Forecaster:
                 f"--season {season} is not shorter than the longest series ({longest} points): MASE's seasonal-naive "
                 "scale needs a season the data covers; give a shorter --season"
             )
-        for note in panel.notes:
+        for note in [*panel.notes, *self._level_notes(levels)]:
             self.log(f"note: {note}")
         season = season or self.run.season
         horizon = self.run.config.window.horizon
@@ -306,10 +306,20 @@ class Forecaster:
         target = Path(out or self.run.path / "export")
         check_replaceable(target)
         path = export_run(self.run, target, format, as_levels(level))
-        note = unserved_note(self.run)
-        if note:
-            self.log(f"note: {note}")
+        for note in [unserved_note(self.run), *self._level_notes(as_levels(level))]:
+            if note:
+                self.log(f"note: {note}")
         return path
+
+    def _level_notes(self, levels: tuple[float, ...]) -> list[str]:
+        """A note when a level is finer than the run's calibration windows support (none without levels)."""
+        from forecaster.scoring.calibration import thin_levels_note
+        from forecaster.training.runs import CALIBRATION_FILE
+
+        if not levels or not (self.run.path / CALIBRATION_FILE).is_file():
+            return []
+        note = thin_levels_note(self.run.calibration().windows, levels)
+        return [note] if note else []
 
     # run directories ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

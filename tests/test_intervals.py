@@ -47,6 +47,18 @@ def test_cqr_widens_quantiles_that_are_too_narrow_to_nominal_coverage():
     assert (bands["hi_80"] - bands["lo_80"] > 2 * spreads[:, None]).all()  # widened beyond +-1 spread
 
 
+def test_a_level_finer_than_the_calibration_windows_is_said():
+    from forecaster.scoring.calibration import thin_levels_note, windows_needed
+
+    assert [windows_needed(level) for level in (50, 80, 95, 99, 99.5)] == [1, 4, 19, 99, 199]
+    assert thin_levels_note(19, (80.0, 95.0)) is None
+    note = thin_levels_note(9, (80.0, 95.0))
+    assert "95%" in note and "80%" not in note and "at least 19" in note and "90.0%" in note
+    # the band it makes is then the widest score: ceil((n + 1) L) > n
+    calibration = Calibration.fit(np.zeros((9, 1)), np.arange(1.0, 10.0)[:, None], np.ones(9))
+    assert calibration.multiplier(95.0)[0] == 9.0
+
+
 def test_levels_any_order_and_bad_levels():
     assert parse_levels("95,80,80") == (80.0, 95.0)
     for bad in ("0", "100", "120", "abc", "-5"):
@@ -125,6 +137,9 @@ def test_forecast_and_evaluate_with_levels(tmp_path):
     assert list(frame.columns) == ["id", "time", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "method"]
     assert (frame["lo_95"] <= frame["lo_80"]).all() and (frame["lo_80"] <= frame["forecast"]).all()
     assert (frame["forecast"] <= frame["hi_80"]).all() and (frame["hi_80"] <= frame["hi_95"]).all()
+    result = invoke("forecast", run, "--data", data, "--out", tmp_path / "fine.csv", "--level", "99.5")
+    assert result.exit_code == 0 and "a 99.5% band needs at least 199" in result.output, result.output
+    assert "needs at least" not in invoke("forecast", run, "--data", data, "--out", out, "--level", "80").output
     for bad in ("0", "100", "120", "abc"):
         result = invoke("forecast", run, "--data", data, "--out", tmp_path / "bad.csv", "--level", bad)
         assert result.exit_code == 2 and "--level" in result.output and "Traceback" not in result.output

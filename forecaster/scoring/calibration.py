@@ -20,6 +20,7 @@ per series or per moment: a series whose volatility changes, or a break after tr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +157,26 @@ def difficulty_factors(
         weight = len(mine) / horizon
         factors[str(sid)] = round(float((weight * mine.mean() / pooled + shrink) / (weight + shrink)), 6)
     return factors
+
+
+def windows_needed(level: float) -> int:
+    """The fewest calibration windows n for which the split-conformal band at `level` (%) is a real
+    quantile: ceil((n + 1) L) <= n, i.e. n >= L / (1 - L) (19 for 95%, 199 for 99.5%)."""
+    return math.ceil(round(level / (100.0 - level), 9))
+
+
+def thin_levels_note(windows: int, levels: tuple[float, ...]) -> str | None:
+    """A line for levels finer than `windows` calibration windows support, or None: such a band is the
+    widest error seen, which promises only n / (n + 1) coverage."""
+    thin = [level for level in levels if windows < windows_needed(level)]
+    if not thin:
+        return None
+    names = ", ".join(f"{level:g}%" for level in thin)
+    return (
+        f"--level {names}: the run was calibrated on {windows} validation windows and a {thin[-1]:g}% band needs "
+        f"at least {windows_needed(thin[-1])}; the band is the widest error seen, which promises only "
+        f"{100 * windows / (windows + 1):.1f}% (train on more data or ask for a lower level)"
+    )
 
 
 def interpolate(table: np.ndarray, level: float) -> np.ndarray:
