@@ -200,3 +200,34 @@ def test_keras_export_loads_in_a_fresh_interpreter_after_import_forecaster_alone
         "assert 'forecast' in model.output_names or 'forecast' in str(model.outputs)\n"
     )
     subprocess.run([sys.executable, "-c", code, str(exported / "keras" / "model.keras")], check=True)
+
+
+def test_onnx_format_gives_the_forecast_level_bands_with_history_mae(exported):
+    """ONNX bands take the series' row and seasonal naive's error over its history, as the manifest says."""
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    from forecaster.scoring.calibration import history_spreads
+
+    out = exported / "onnx_levels"
+    result = invoke("export", exported / "run", "--out", out, "--format", "onnx", "--level", "80,95")
+    assert result.exit_code == 0, result.output
+    expected_csv = exported / "forecast_levels.csv"
+    result = invoke("forecast", exported / "run", "--data", exported / "panel.csv", "--out", expected_csv,
+                    "--level", "80,95")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"history_mae", "series", "center", "scale"} <= set(manifest["inputs"])
+    season = json.loads((exported / "run" / "calibration.json").read_text())["season"]
+    inputs = raw_windows(exported / "panel.csv")
+    ids = [sid.decode() for sid in inputs.pop("series_id")]
+    for name in ("center", "scale"):
+        inputs[name] = np.array([manifest["series"][sid][name] for sid in ids])
+    inputs["series"] = np.array([manifest["series"][sid]["row"] for sid in ids], dtype="int32")
+    frame = pd.read_csv(exported / "panel.csv")
+    histories = [frame.loc[frame["id"] == sid, "y"].to_numpy("float64") for sid in ids]
+    inputs["history_mae"] = history_spreads(histories, np.array([len(h) for h in histories]), season)
+    session = ort.InferenceSession(str(out / "model.onnx"))
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
+    expected = pd.read_csv(expected_csv).sort_values(["id", "time"])
+    for column in ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]:
+        np.testing.assert_allclose(outputs[column], expected[column].to_numpy().reshape(3, 5), rtol=1e-5, atol=1e-4)
