@@ -208,6 +208,7 @@ class Forecaster:
         run = self.run
         plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
         from forecaster.io.files import check_output_file
+        from forecaster.io.parquet import is_parquet, write_parquet
 
         for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
             if target is not None:
@@ -226,7 +227,10 @@ class Forecaster:
         frame = forecast_frame(run, panel, self.model, plan, as_levels(level))
         if out is not None:
             with atomic_file(Path(out)) as staging:
-                frame.to_csv(staging, index=False)
+                if is_parquet(out):
+                    write_parquet(frame, staging, "forecast")
+                else:
+                    frame.to_csv(staging, index=False)
         if plot_path is not None:
             id_col, time_col = id_and_time_columns(run.config)
             with atomic_file(plot_path) as staging:

@@ -108,7 +108,7 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="TOML file with [data] [window] [model] [train] settings; options override it.",
     )(func)
     func = setting_options("data")(func)
-    return click.argument("data", type=click.Path(dir_okay=False))(func)
+    return click.argument("data", type=click.Path())(func)  # a file, or a directory of Parquet shards
 
 
 def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -195,7 +195,12 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
         raise ForecasterError("--out '': give a path (leave the option out for the default)")
     data = arguments.get("data")
     if data is not None and not Path(data).is_file():
-        raise ForecasterError(f"{data}: file not found" if not Path(data).exists() else f"{data}: not a file")
+        from forecaster.io.parquet import is_parquet
+
+        if not Path(data).exists():
+            raise ForecasterError(f"{data}: file not found")
+        if not (Path(data).is_dir() and is_parquet(data)):
+            raise ForecasterError(f"{data}: not a file (a directory is read when it holds .parquet shards)")
     run_dir = arguments.get("run_dir")
     if run_dir is not None and not Path(run_dir).is_dir():
         raise ForecasterError(f"{run_dir}: no such run directory; train one with `forecaster train`")
@@ -399,8 +404,14 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--data", required=True, type=click.Path(dir_okay=False), help="CSV with the recent history.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Forecast CSV (default RUN_DIR/forecast.csv).")
+@click.option(
+    "--data", required=True, type=click.Path(), help="CSV or Parquet (file or shards) with the recent history."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Forecast CSV, or Parquet if it ends in .parquet (default RUN_DIR/forecast.csv).",
+)
 @click.option("--plot", type=click.Path(dir_okay=False), help="Plot PNG (default: the forecast CSV's path with .png).")
 @click.option("--series", callback=_csv_list(str), help="Series ids to plot (default: the first six).")
 @click.option("--level", help="Prediction interval levels in %, e.g. 80,95: adds lo_80, hi_80, ... (conformal).")
@@ -422,7 +433,7 @@ def forecast(
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--data", required=True, type=click.Path(dir_okay=False), help="CSV whose tail training never saw.")
+@click.option("--data", required=True, type=click.Path(), help="CSV or Parquet whose tail training never saw.")
 @click.option("--folds", default=3, show_default=True, help="Forecast origins per series (rolling).")
 @click.option("--step", type=int, help="Steps between origins (default: the horizon).")
 @click.option("--season", type=int, help="Season of the seasonal-naive baseline and MASE (default: the run's).")

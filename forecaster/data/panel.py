@@ -13,6 +13,7 @@ import pandas as pd
 from forecaster.config import DataConfig
 from forecaster.errors import ForecasterError
 from forecaster.io.csv import read_frame, read_header
+from forecaster.io.parquet import is_parquet, parquet_columns, read_parquet_frame
 
 
 def _row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
@@ -94,25 +95,27 @@ MAX_GUESSED_WIDE = 10_000  # columns: more than this, and a file is read as wide
 
 
 def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
-    """Read, validate and regularise a CSV into a Panel (raises ForecasterError on bad input)."""
+    """Read, validate and regularise a CSV, or Parquet (a `.parquet` file or a directory of shards), into a
+    Panel (raises ForecasterError on bad input)."""
     path = str(path)
     long_format = bool(cfg.id_col) and not cfg.wide
     needed = {cfg.target, *cfg.features, *[c for c in (cfg.time_col, cfg.id_col) if c]}
     shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c) if long_format else ()
     # only the named columns are read (a file of a million columns costs what its few used ones do); a wide
     # file needs them all, and so does a missing target (the file may be wide, or the error lists the columns)
+    parquet = is_parquet(path)
     if not cfg.wide:
-        names = [name.strip() for name in read_header(Path(path))[1]]
+        names = [name.strip() for name in (parquet_columns(path) if parquet else read_header(Path(path))[1])]
         if len(names) > MAX_GUESSED_WIDE and cfg.target not in names:
             raise ForecasterError(
                 f"{path}: no column {cfg.target!r} among its {len(names):,} columns ({first_few(names, 5)}); "
                 "give --wide to read one series per column, or name the target column"
             )
-    frame = read_frame(path, keep=None if cfg.wide else needed, categories=shared)
+    frame = (read_parquet_frame if parquet else read_frame)(path, keep=None if cfg.wide else needed, categories=shared)
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
     value_cols = [target, *cfg.features]
-    decimal_comma = read_header(Path(path))[0] == ";"  # the convention `;` files follow: 5,841 is 5.841
+    decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
     for col in value_cols:
         frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
     time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst, notes)

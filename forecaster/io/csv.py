@@ -17,6 +17,11 @@ CHUNK_ROWS = 250_000  # long files are parsed this many rows at a time: one chun
 
 
 def file_sha256(path: str | Path) -> str:
+    """The data's digest: of the file, or of every shard of a Parquet directory."""
+    if Path(path).is_dir():
+        from forecaster.io.parquet import parquet_sha256
+
+        return parquet_sha256(path)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -81,7 +81,8 @@ def part_of_a_run(path: Path) -> bool:
 
 def made_file_by_forecaster(path: Path) -> bool:
     """Whether the file `path` is an output of this tool, by its content: a forecast CSV (its header has
-    our `forecast` and `method` columns) or a plot of ours. Where it lies says nothing: a user's file
+    our `forecast` and `method` columns), a forecast Parquet file (marked in its metadata) or a plot of
+    ours. Where it lies says nothing: a user's file
     inside a run directory is still the user's."""
     try:
         with path.open("rb") as handle:
@@ -90,6 +91,10 @@ def made_file_by_forecaster(path: Path) -> bool:
         return False
     if path.suffix.lower() == ".png":
         return PNG_SIGNATURE in head
+    if head.startswith(b"PAR1"):  # Parquet: ours carry a mark in their metadata
+        from forecaster.io import parquet
+
+        return parquet.made_by_forecaster(path)
     header = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
     return {"forecast", "method"} <= set(header)
 

@@ -1,0 +1,120 @@
+"""Parquet in and out: a `.parquet` file or a directory of Parquet shards, read with pyarrow.dataset
+(only the named columns, in record batches, assembled column by column as CSV chunks are:
+`forecaster.io.csv`), and forecasts written as Parquet when the output path ends in `.parquet`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecaster.errors import ForecasterError
+
+SUFFIXES = (".parquet", ".pq")
+MADE_BY = b"forecaster"  # the key of the file metadata our Parquet outputs carry
+BATCH_ROWS = 250_000  # rows a record batch holds at most: one batch's pandas copy exists at once
+
+
+def is_parquet(path: str | Path) -> bool:
+    """A `.parquet` / `.pq` file, or a directory holding such shards."""
+    path = Path(path)
+    if path.is_dir():
+        return any(shards(path))
+    return path.suffix.lower() in SUFFIXES
+
+
+def shards(directory: Path) -> Iterator[Path]:
+    """The Parquet files under `directory`, in name order (hidden and `_` files, such as Spark's
+    `_SUCCESS`, left out as pyarrow leaves them out)."""
+    for path in sorted(directory.rglob("*")):
+        hidden = any(part.startswith((".", "_")) for part in path.relative_to(directory).parts)
+        if path.is_file() and path.suffix.lower() in SUFFIXES and not hidden:
+            yield path
+
+
+def _dataset(path: Path) -> Any:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    if not path.exists():
+        raise ForecasterError(f"{path}: file not found")
+    try:
+        return ds.dataset(list(map(str, shards(path))) if path.is_dir() else str(path), format="parquet")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ForecasterError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
+
+
+def parquet_columns(path: str | Path) -> list[str]:
+    """The column names of a Parquet file or directory of shards (one schema for all shards)."""
+    return list(_dataset(Path(path)).schema.names)
+
+
+def read_parquet_frame(
+    path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Read the named columns (`keep`, when the data has them all; else every column, so the caller's
+    checks name what is missing) in record batches, `categories` as categorical (one growing set of
+    categories, int32 codes) so a long panel's repeated ids and times cost little."""
+    import pyarrow as pa
+
+    from forecaster.io.csv import _assemble
+
+    path = Path(path)
+    dataset = _dataset(path)
+    names = list(dataset.schema.names)
+    columns = [name for name in names if name in keep] if keep and keep <= set(names) else names
+    try:
+        rows = dataset.count_rows()
+        batches = dataset.to_batches(columns=columns, batch_size=BATCH_ROWS)
+        chunks = (_as_frame(batch, categories) for batch in batches)
+        frame = _assemble(chunks, rows)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ForecasterError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
+    if frame.empty:
+        raise ForecasterError(f"{path}: the Parquet data has columns but no rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _as_frame(batch: Any, categories: tuple[str, ...]) -> pd.DataFrame:
+    frame = batch.to_pandas()
+    for name in categories:
+        if name in frame.columns:
+            frame[name] = frame[name].astype("category")
+    return frame
+
+
+def parquet_sha256(path: str | Path) -> str:
+    """One digest of a Parquet file, or of every shard of a directory (names and bytes, in name order)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    for shard in shards(path) if path.is_dir() else [path]:
+        digest.update(str(shard.relative_to(path) if path.is_dir() else shard.name).encode())
+        with open(shard, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, kind: str) -> None:
+    """`frame` as one Parquet file at `path`, marked in its metadata as forecaster's `kind` output."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), MADE_BY: kind.encode()})
+    pq.write_table(table, path)
+
+
+def made_by_forecaster(path: Path) -> bool:
+    """Whether the Parquet file `path` is one of our outputs (its metadata says so)."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except Exception:  # not Parquet, unreadable: not ours
+        return False
+    return MADE_BY in metadata

@@ -1,0 +1,76 @@
+"""Parquet in and out: a file or a directory of shards reads as the same CSV would; forecasts written as
+Parquet are marked as ours, and a user's Parquet file is never replaced."""
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from cli_helpers import PANEL, invoke, train
+from conftest import write_panel
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("parquet")
+    data = write_panel(root / "panel.csv")
+    frame = pd.read_csv(data, float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
+    frame.to_parquet(root / "panel.parquet", index=False)  # real timestamps, not text
+    shards = root / "shards"
+    shards.mkdir()
+    for k, (_, group) in enumerate(frame.groupby("id")):
+        group.to_parquet(shards / f"part-{k:05d}.parquet", index=False)
+    (shards / "_SUCCESS").write_text("")  # what Spark leaves beside its shards
+    assert train(data, PANEL, root / "run").exit_code == 0
+    return root
+
+
+def forecast(root, data, out, *extra):
+    result = invoke("forecast", root / "run", "--data", data, "--out", out, *extra)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize("source", ["panel.parquet", "shards"])
+def test_a_parquet_file_or_directory_forecasts_as_the_csv_does(trained, source):
+    forecast(trained, trained / "panel.csv", trained / "from_csv.csv", "--level", "80")
+    forecast(trained, trained / source, trained / f"from_{source}.csv", "--level", "80")
+    expected = pd.read_csv(trained / "from_csv.csv", float_precision="round_trip")
+    got = pd.read_csv(trained / f"from_{source}.csv", float_precision="round_trip")
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_training_and_doctor_read_a_directory_of_shards(trained):
+    result = invoke("doctor", trained / "shards", *PANEL)
+    assert result.exit_code == 0 and "3 series" in result.output, result.output
+    assert train(trained / "shards", PANEL, trained / "run_from_shards").exit_code == 0
+
+
+def test_a_parquet_forecast_is_marked_ours_and_a_users_parquet_is_never_replaced(trained):
+    out = trained / "forecast.parquet"
+    forecast(trained, trained / "panel.csv", out)
+    forecast(trained, trained / "panel.csv", trained / "same.csv")
+    table = pq.read_table(out)
+    assert b"forecaster" in table.schema.metadata
+    frame, expected = table.to_pandas(), pd.read_csv(trained / "same.csv", float_precision="round_trip")
+    assert list(frame.columns) == list(expected.columns) and len(frame) == 15
+    np.testing.assert_array_equal(frame["forecast"], expected["forecast"])
+    assert (trained / "forecast.png").is_file()  # the plot beside it, as for a CSV
+    forecast(trained, trained / "panel.csv", out)  # our own file: replaced
+    users = trained / "users.parquet"
+    pd.DataFrame({"forecast": [1.0], "method": ["x"]}).to_parquet(users)  # looks like ours, is not marked
+    before = users.read_bytes()
+    result = invoke("forecast", trained / "run", "--data", trained / "panel.csv", "--out", users)
+    assert result.exit_code == 2 and "was not written by forecaster" in result.output
+    assert users.read_bytes() == before
+
+
+def test_a_damaged_parquet_file_is_one_line(trained):
+    bad = trained / "bad.parquet"
+    bad.write_bytes(b"PAR1 not really parquet")
+    result = invoke("forecast", trained / "run", "--data", bad, "--out", trained / "never.csv")
+    assert result.exit_code == 2 and "cannot read as Parquet" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (trained / "never.csv").exists()
+    empty = trained / "empty_dir"
+    empty.mkdir()
+    result = invoke("forecast", trained / "run", "--data", empty)
+    assert result.exit_code == 2 and "not a file" in result.output
