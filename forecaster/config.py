@@ -44,7 +44,11 @@ class DataConfig:
     target: str = option(help="Column to forecast (in wide files: the name of the value).", shown="required")
     time_col: str | None = option(None, "Timestamps or integer steps; without it, row order is time.")
     id_col: str | None = option(None, "Series id column of a long file; without it the file is one series.")
-    features: tuple[str, ...] = option((), "Covariate columns used as inputs: a,b.")
+    features: tuple[str, ...] = option((), "Past covariate columns (known up to the forecast origin): a,b.")
+    future: tuple[str, ...] = option(
+        (), "Covariate columns known over the horizon too (load or weather forecasts, prices, holidays): a,b. "
+        "Their values for the forecast steps are rows after a series' last target value, the target left empty.",
+    )  # fmt: skip
     wide: bool = option(False, "One column per series (detected when unambiguous).", flag="--wide")
     freq: str | None = option(None, "Pandas frequency (h, D, W-SUN, MS...).", shown="inferred")
     fill: str = option("error", "Gaps and empty cells: stop with an error, interpolate, or forward-fill.",
@@ -88,6 +92,7 @@ class ModelConfig:
     lookback: int
     horizon: int
     n_features: int = 1
+    n_future: int = 0  # the last n_future features are known over the horizon too (`--future`)
     patch: int = 1
     layers: tuple[int, ...] = option((64, 64), "Units per recurrent layer.")
     cell: str = option("lstm", "Encoder (a module of forecaster/models/encoders).", choices=CELLS)
@@ -258,7 +263,10 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
             "n_features",
         )
     },  # fmt: skip
-    **{name: (_count, "a whole number of at least 0") for name in ("holdout", "series_embedding", "seed", "n_series")},
+    **{
+        name: (_count, "a whole number of at least 0")
+        for name in ("holdout", "series_embedding", "seed", "n_series", "n_future")
+    },
     "val_fraction": (lambda v: _number(v) and 0 < v < 1, "a fraction strictly between 0 and 1"),
     "dropout": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1)"),
     "l2": (lambda v: _number(v) and v >= 0, "a number of at least 0"),

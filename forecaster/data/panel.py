@@ -42,6 +42,7 @@ class Series:
     freq: str
     values: np.ndarray
     n_filled: int = 0  # rows that were gaps or empty cells, filled by the --fill policy
+    future: np.ndarray | None = None  # (k, n_future) --future values of the k steps after the last row, raw
 
     def __len__(self) -> int:
         return len(self.values)
@@ -99,7 +100,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     Panel (raises ForecasterError on bad input)."""
     path = str(path)
     long_format = bool(cfg.id_col) and not cfg.wide
-    needed = {cfg.target, *cfg.features, *[c for c in (cfg.time_col, cfg.id_col) if c]}
+    needed = {cfg.target, *cfg.features, *cfg.future, *[c for c in (cfg.time_col, cfg.id_col) if c]}
     shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c) if long_format else ()
     # only the named columns are read (a file of a million columns costs what its few used ones do); a wide
     # file needs them all, and so does a missing target (the file may be wide, or the error lists the columns)
@@ -114,7 +115,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     frame = (read_parquet_frame if parquet else read_frame)(path, keep=None if cfg.wide else needed, categories=shared)
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
-    value_cols = [target, *cfg.features]
+    value_cols = [target, *cfg.features, *cfg.future]
     decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
     for col in value_cols:
         frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
@@ -228,12 +229,22 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
                 f"no column {cfg.target!r}; read the file as wide (one series per column: "
                 f"{', '.join(other[:5])}{', ...' if len(other) > 5 else ''})"
             )
-        if cfg.features:
-            raise ForecasterError(f"{path}: --features needs a long-format file (one row per series and time)")
+        if cfg.features or cfg.future:
+            raise ForecasterError(
+                f"{path}: --features and --future need a long-format file (one row per series and time)"
+            )
         keep = [cfg.time_col] if cfg.time_col else []
         long = frame.melt(id_vars=keep, value_vars=other, var_name="_id", value_name=cfg.target, ignore_index=False)
         return long, "_id", cfg.target
-    for col, what in [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]:
+    roles = [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]
+    roles += [(cfg.time_col, "time"), *[(f, "future covariate") for f in cfg.future]]
+    named = [col for col, _ in roles if col]
+    twice = sorted({col for col in named if named.count(col) > 1})
+    if twice:
+        raise ForecasterError(
+            f"{path}: column {twice[0]!r} is given two roles (target, id, time, --features, --future)"
+        )
+    for col, what in roles:
         if col and col not in frame.columns:
             raise ForecasterError(f"{path}: no {what} column {col!r}; columns are: {first_few(columns, 20)}")
     if cfg.id_col:
@@ -483,7 +494,19 @@ def _regularise(
     notes: list[str],
 ) -> Series:
     """Put one series (its rows' times, values and file rows) on the full grid of its frequency and
-    apply the gap policy."""
+    apply the gap policy. With --future columns, the rows after the last target value are the
+    covariates' known future (`Series.future`), not gaps."""
+    future = None
+    if cfg.future:
+        observed = np.flatnonzero(~np.isnan(values[:, 0]))
+        end = int(observed[-1]) + 1 if len(observed) else 0
+        if end == 0:
+            raise ForecasterError(
+                f"{path}: row {_row(rows, np.ones(len(rows), bool))}: series {sid!r} has no target value"
+            )
+        if end < len(values):
+            future = _future_rows(sid, times, values, rows, end, freq, is_datetime, path, len(cfg.future))
+            times, values, rows = times[:end], values[:end], rows[:end]
     if is_datetime:
         grid: pd.Index = pd.date_range(times[0], times[-1], freq=freq)
     else:
@@ -491,7 +514,7 @@ def _regularise(
         grid = pd.Index(np.arange(times[0], times[-1] + 1, step), dtype="int64")
     on_grid = len(grid) == len(times) and np.array_equal(grid.to_numpy(), times)
     if on_grid and not np.isnan(values).any():  # the usual series: complete, on the grid, nothing to fill
-        return Series(sid, grid[0], freq, values)
+        return Series(sid, grid[0], freq, values, future=future)
     off_grid = ~pd.Index(times).isin(grid)
     if off_grid.any():
         raise ForecasterError(
@@ -511,7 +534,34 @@ def _regularise(
         filled = indexed.interpolate(method=method, limit_direction="both") if method else indexed.ffill().bfill()
         notes.append(filled_note(sid, int(missing.sum()), cfg.fill))
         indexed = filled
-    return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()))
+    return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()), future=future)
+
+
+def _future_rows(
+    sid: str,
+    times: np.ndarray,
+    values: np.ndarray,
+    rows: pd.Index,
+    end: int,
+    freq: str,
+    is_datetime: bool,
+    path: str,
+    n_future: int,
+) -> np.ndarray:
+    """The --future columns of the rows after a series' last target value (rows `end` on): they must
+    continue its grid step by step (a gap there would shift every later step)."""
+    last = times[end - 1]
+    expected = future_times(pd.Timestamp(last) if is_datetime else int(last), freq, len(times) - end).to_numpy()
+    given = times[end:]
+    wrong = given != expected
+    if wrong.any():
+        k = int(wrong.argmax())
+        raise ForecasterError(
+            f"{path}: row {_row(rows[end:], wrong)}: series {sid!r}: the rows after its last target value "
+            f"({last}) hold the --future columns' known values and must follow step by step; expected "
+            f"{expected[k]}, found {given[k]} (a gap, or an empty target cell inside the series)"
+        )
+    return values[end:, -n_future:]
 
 
 def time_grid(start: Any, periods: int, freq: str) -> pd.Index:

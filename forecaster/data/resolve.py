@@ -123,7 +123,8 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
         "lookback": lookback,
         "horizon": horizon,
         "patch": patch,
-        "n_features": 1 + len(data.features),
+        "n_features": 1 + len(data.features) + len(data.future),
+        "n_future": len(data.future),
         "n_series": len(panel.series),
     }
     model_raw["calendar"] = resolve_cycles(model_raw.get("calendar", DEFAULT_CALENDAR), panel.freq, panel.span_seconds)

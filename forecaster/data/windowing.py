@@ -136,6 +136,9 @@ class WindowSource:
             the time of their last valid point (for calendar features).
         codes: optional int per series, its row in the model's series embedding; windows then
             carry "series".
+        n_future: the last n_future columns are known over the horizon (`--future`): windows then
+            carry "future", their values at the `horizon` steps from the origin (so a forecast window's
+            series must hold those rows: `forecaster.serving.forecast.predict_at` appends them).
         weight_power: 0, or 1 or 2: training windows then come with a sample weight of
             1 / spread ** weight_power, the spread being the standard deviation of the window's valid
             target inputs (`forecaster.data.spread.window_spread`). With power 1 for an absolute loss
@@ -154,8 +157,10 @@ class WindowSource:
         times: Iterable[np.ndarray] | None = None,
         codes: np.ndarray | None = None,
         weight_power: int = 0,
+        n_future: int = 0,
     ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
+        self.n_future = n_future
         self.weight_power = weight_power
         if lengths is None:
             scaled = list(scaled)
@@ -175,7 +180,7 @@ class WindowSource:
         flat, offsets, flat_time, codes = self._tensors()
         steps = tf.range(self.lookback, dtype=tf.int64)
         ahead = tf.range(self.horizon, dtype=tf.int64)
-        lookback, patch, weight_power = self.lookback, self.patch, self.weight_power
+        lookback, patch, weight_power, n_future = self.lookback, self.patch, self.weight_power, self.n_future
 
         def gather(series_idx: Any, origin: Any) -> Any:
             n_valid = tf.minimum(origin, lookback)
@@ -189,6 +194,8 @@ class WindowSource:
                 inputs["time"] = tf.gather(flat_time, base - 1)
             if codes is not None:
                 inputs["series"] = tf.gather(codes, series_idx)
+            if n_future:
+                inputs["future"] = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, -n_future:]
             if not with_target:
                 return inputs
             targets = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, 0]  # not flat[:, 0]: a copy per batch
@@ -253,4 +260,4 @@ class WindowSource:
 
     def window_bytes(self) -> int:
         """Bytes of one gathered window (inputs and targets, float32)."""
-        return 4 * (self.lookback * self.n_features + self.horizon) + 4 + 8 + 4
+        return 4 * (self.lookback * self.n_features + self.horizon * (1 + self.n_future)) + 4 + 8 + 4

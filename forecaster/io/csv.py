@@ -71,10 +71,10 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
     delimiter, names = read_header(path)
     header = {name.strip(): name for name in names}
     options: dict[str, object] = {}
-    if keep and keep <= set(header):
-        options["usecols"] = [header[name] for name in header if name in keep]
-    if any(name in header for name in categories):
-        options["dtype"] = {header[name]: "category" for name in categories if name in header}
+    if keep and keep <= set(header):  # names as the user types them: " Grid load" is "Grid load"
+        options["usecols"] = lambda name: str(name).strip() in keep
+    if any(name in header for name in categories):  # the parser strips the spaces before a name
+        options["dtype"] = {header[name].lstrip(): "category" for name in categories if name in header}
     try:
         chunks = pd.read_csv(
             path,

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from forecaster.data.spread import masked_mean, window_spread
+from forecaster.data.spread import SPREAD_FLOOR, masked_mean, window_spread
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -79,6 +79,53 @@ class InstanceNorm(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class KnownNorm(keras.layers.Layer):
+    """Per-window normalisation of the future-known covariates (`--future`), as `InstanceNorm` treats the
+    target: each covariate's lookback and its values at the forecast steps are shifted by the same
+    per-window reference (and with `*_std` divided by the same spread), so "tomorrow's load is 10%
+    above today's" looks alike in every window and series, as the target's shape does.
+
+    Args:
+        mode: InstanceNorm's mode, taken by the covariates too.
+        n_future: the last n_future channels of `values` are the covariates.
+
+    Call: [values float32 (batch, lookback, features), length int32 (batch,), future float32 (batch,
+        horizon, n_future)] -> [values with those channels normalised (padding stays 0), future normalised].
+    """
+
+    def __init__(self, mode: str = "last", n_future: int = 1, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.mode, self.n_future = mode, n_future
+
+    def call(self, inputs: Any) -> Any:
+        values, length, future = inputs
+        past = values[:, :, -self.n_future :]  # (batch, lookback, n_future)
+        valid = valid_steps(length, ops.shape(values)[1], values.dtype)[:, :, None]
+        count = ops.maximum(ops.sum(valid, axis=1, keepdims=True), 1.0)
+        if self.mode.startswith("last"):
+            last = ops.one_hot(ops.maximum(ops.cast(length, "int32") - 1, 0), ops.shape(values)[1], dtype=values.dtype)
+            reference = ops.sum(past * last[:, :, None], axis=1, keepdims=True)
+        elif self.mode.startswith("mean"):
+            reference = ops.sum(past * valid, axis=1, keepdims=True) / count
+        else:
+            reference = ops.zeros_like(past[:, :1, :])
+        spread = ops.ones_like(reference)
+        if self.mode.endswith("_std"):
+            mean = ops.sum(past * valid, axis=1, keepdims=True) / count
+            variance = ops.sum(ops.square(past - mean) * valid, axis=1, keepdims=True) / count
+            spread = ops.maximum(ops.sqrt(variance), SPREAD_FLOOR)
+        normed = (past - reference) / spread * valid
+        head = values[:, :, : ops.shape(values)[2] - self.n_future]
+        return ops.concatenate([head, normed], axis=-1), (future - reference) / spread
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0], input_shape[2]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mode": self.mode, "n_future": self.n_future}
 
 
 def valid_steps(length: Any, lookback: Any, dtype: Any = "float32") -> Any:

@@ -15,6 +15,7 @@ from forecaster.models.layers import (
     AttentionPooling,
     CalendarFeatures,
     InstanceNorm,
+    KnownNorm,
     LengthMask,
     MemberMedian,
     MonotoneQuantiles,
@@ -31,7 +32,8 @@ def validate_model_config(cfg: ModelConfig) -> None:
 
 def model_inputs(cfg: ModelConfig) -> tuple[str, ...]:
     """The names of the inputs `build_model(cfg)` takes."""
-    return ("values", "length") + ("time",) * bool(cfg.calendar) + ("series",) * bool(cfg.series_embedding)
+    optional = ("time",) * bool(cfg.calendar) + ("series",) * bool(cfg.series_embedding)
+    return ("values", "length", *optional) + ("future",) * bool(cfg.n_future)
 
 
 def build_model(cfg: ModelConfig) -> keras.Model:
@@ -51,6 +53,8 @@ def build_model(cfg: ModelConfig) -> keras.Model:
         inputs["time"] = keras.Input((), dtype="int64", name="time")
     if cfg.series_embedding:
         inputs["series"] = keras.Input((), dtype="int32", name="series")
+    if cfg.n_future:
+        inputs["future"] = keras.Input((cfg.horizon, cfg.n_future), name="future")
     members = [build_network(member_config(cfg, k), name=member_name(k))(inputs) for k in range(cfg.ensemble)]
     forecast = MemberMedian(name="median", dtype="float32")(members)
     return keras.Model(inputs, forecast, name="ensemble")
@@ -75,17 +79,24 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
         length: int32 (batch,), the number of valid points at the start of `values`.
         time: int64 (batch,), Unix seconds of the last valid point (only with `cfg.calendar`).
         series: int32 (batch,), the series' row in the embedding (only with `cfg.series_embedding`).
+        future: float32 (batch, horizon, n_future), scaled, the `--future` covariates at each forecast
+            step (only with `cfg.n_future`).
     Output:
         float32 (batch, horizon), or (batch, horizon, n_quantiles) with quantiles, in scaled units.
 
     The encoder (`cfg.cell`, a module of `forecaster.models.encoders`) reads the patched sequence under a
     right-padded mask; the recurrent ones keep the cuDNN conditions, so a GPU runs the fast kernel.
     The head maps the encoder's state (with the series' vector) to all horizon steps at once; with
-    calendar features a small per-step network adds what the step's place in the day/week/year says.
+    calendar features or future-known covariates a small per-step network adds what the step's place in
+    the day/week/year and the covariates' values at that step say (as NeuralForecast's LSTM feeds them
+    to its decoder).
     """
     values = keras.Input((cfg.lookback, cfg.n_features), name="values")
     length = keras.Input((), dtype="int32", name="length")
     inputs = {"values": values, "length": length}
+    if cfg.n_future:
+        future = inputs["future"] = keras.Input((cfg.horizon, cfg.n_future), name="future")
+        values, future = KnownNorm(cfg.instance_norm, cfg.n_future, name="known_norm")([values, length, future])
     normed, reference, spread = InstanceNorm(cfg.instance_norm, name="instance_norm")([values, length])
 
     steps = cfg.lookback // cfg.patch
@@ -103,11 +114,15 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
     n_quantiles = max(1, len(cfg.quantiles))
     n_out = cfg.horizon * n_quantiles
     forecast = keras.layers.Dense(n_out, kernel_regularizer=regularizer, name="head")(hidden)
+    known = []  # per forecast step: (batch, horizon, k) what is known of it in advance
     if cfg.calendar:
         time = inputs["time"] = keras.Input((), dtype="int64", name="time")
-        calendar = CalendarFeatures(cfg.calendar, cfg.step_seconds, cfg.horizon, name="calendar")(time)
+        known.append(CalendarFeatures(cfg.calendar, cfg.step_seconds, cfg.horizon, name="calendar")(time))
+    if cfg.n_future:
+        known.append(future)
+    if known:
         state = keras.layers.RepeatVector(cfg.horizon, name="state_per_step")(hidden)
-        per_step = keras.layers.Concatenate(name="state_and_calendar")([state, calendar])
+        per_step = keras.layers.Concatenate(name="state_and_calendar")([state, *known])
         per_step = keras.layers.Dense(32, activation="relu", name="calendar_hidden")(per_step)
         per_step = keras.layers.Dense(n_quantiles, name="calendar_head")(per_step)
         forecast = keras.layers.Add(name="head_plus_calendar")(

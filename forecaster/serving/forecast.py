@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import Panel, first_few, future_times, load_panel
+from forecaster.data.panel import Panel, first_few, future_times, load_panel, time_grid
 from forecaster.data.scaling import AffineScaler, fit_scaler
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
@@ -137,20 +137,55 @@ def predict_at(
         scalers = [run.series[s.series_id].scaler for s in panel.series]
     model_cfg = run.config.model
     embedding_row = {sid: i for i, sid in enumerate(run.series)}  # as in training
+    rows = [with_future(s.values, s.future, model_cfg.n_future) for s in panel.series]
     source = WindowSource(
-        (scaler.transform(s.values) for scaler, s in zip(scalers, panel.series)),
+        (scaler.transform(values) for scaler, values in zip(scalers, rows)),
         w.lookback,
         w.horizon,
         w.patch,
-        lengths=[len(s) for s in panel.series],
-        times=(unix_seconds(s.time) for s in panel.series) if model_cfg.calendar else None,
+        lengths=[len(values) for values in rows],
+        times=(unix_seconds(time_grid(s.start, len(v), s.freq)) for s, v in zip(panel.series, rows))
+        if model_cfg.calendar
+        else None,
         codes=np.array([embedding_row[s.series_id] for s in panel.series]) if model_cfg.series_embedding else None,
+        n_future=model_cfg.n_future,
     )
     dataset = source.dataset(np.asarray(series_idx), np.asarray(origins), 1024, with_target=False)
     predictions = model.predict(dataset, verbose=0).astype("float64")
     for row, s in enumerate(series_idx):
         predictions[row] = scalers[s].inverse(predictions[row])
     return predictions
+
+
+def with_future(values: np.ndarray, future: np.ndarray | None, n_future: int) -> np.ndarray:
+    """A series' rows and, after them, its --future rows (the other columns 0: never read), so a window at
+    its end finds the covariates' known values at each forecast step."""
+    if not n_future or future is None or not len(future):
+        return values
+    extra = np.zeros((len(future), values.shape[1]))
+    extra[:, -n_future:] = future
+    return np.concatenate([values, extra])
+
+
+def check_future(run: Run, panel: Panel, chosen: np.ndarray) -> None:
+    """Every series the network forecasts needs the --future columns' values at all `horizon` steps after
+    its last row: one line naming the series, the first missing time and column, else."""
+    cfg = run.config
+    horizon, columns = cfg.window.horizon, cfg.data.future
+    for i in chosen:
+        series = panel.series[i]
+        known = np.zeros((0, len(columns))) if series.future is None else series.future[:horizon]
+        complete = np.isfinite(known).all(axis=1)
+        if len(known) == horizon and complete.all():
+            continue
+        first = int(np.argmin(complete)) if not complete.all() else len(known)
+        column = columns[int(np.argmin(np.isfinite(known[first])))] if first < len(known) else columns[0]
+        when = future_times(series.time_at(-1), panel.freq, horizon)[first]
+        raise ForecasterError(
+            f"{panel.path}: series {series.series_id!r} needs the known values of --future {', '.join(columns)} for "
+            f"its {horizon} forecast steps (rows after its last target value, the target left empty); it has "
+            f"{int(complete.cumprod().sum())}: first missing {when} (column {column!r})"
+        )
 
 
 def forecast_frame(
@@ -168,6 +203,8 @@ def forecast_frame(
     predictions = np.full(shape, np.nan)
     if by_model.any():
         chosen = np.flatnonzero(by_model)
+        if cfg.model.n_future:
+            check_future(run, panel, chosen)
         ends = np.array([len(panel.series[i]) for i in chosen])
         predictions[chosen] = predict_at(model, run, panel, chosen, ends, plan.scalers)
     point = predictions[:, :, len(quantiles) // 2] if quantiles else predictions

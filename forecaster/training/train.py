@@ -81,6 +81,7 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
         times=(unix_seconds(s.time[: state.n_fit]) for s, state in used) if cfg.model.calendar else None,
         codes=np.arange(len(kept)) if cfg.model.series_embedding else None,
         weight_power=loss_weight_power(cfg),
+        n_future=cfg.model.n_future,
     )
     return Prepared(
         states,
