@@ -84,7 +84,7 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
 
     cfg = run.config
     lookback, horizon, features = cfg.window.lookback, cfg.window.horizon, cfg.model.n_features
-    columns = [cfg.data.target, *cfg.data.features]
+    columns = [cfg.data.target, *cfg.data.features, *cfg.data.future]
     inputs: dict[str, Any] = {
         "values": {
             "dtype": "float32",
@@ -94,6 +94,13 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
         },
         "length": {"dtype": "int32", "shape": ["batch"], "doc": "valid rows in `values` (<= lookback)"},
     }
+    if cfg.model.n_future:
+        inputs["future"] = {
+            "dtype": "float32",
+            "shape": ["batch", horizon, cfg.model.n_future],
+            "doc": f"the known values of {', '.join(cfg.data.future)} (raw) at the {horizon} steps after the last "
+            "valid row of `values`; `values` holds their past as its last columns",
+        }
     if cfg.model.calendar:
         inputs["time"] = {
             "dtype": "int64",
@@ -145,6 +152,7 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
         "patch": cfg.window.patch,
         "target": cfg.data.target,
         "features": list(cfg.data.features),
+        "future": list(cfg.data.future),
         "quantiles": list(cfg.model.quantiles),
         "frequency": run.freq,
         "series": series,

@@ -118,6 +118,31 @@ class ScaleWindow(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
+class ScaleFuture(keras.layers.Layer):
+    """Raw `--future` covariates at the forecast steps -> scaled as training scaled them.
+
+    Call: [future float32 (batch, horizon, n_future), center, scale float64 (batch, features)] ->
+        float32 (batch, horizon, n_future): the last n_future features' scaler applied.
+    """
+
+    def __init__(self, n_future: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.n_future = n_future
+
+    def call(self, inputs: Any) -> Any:
+        future, center, scale = inputs
+        n = self.n_future
+        scaled = (ops.cast(future, "float64") - center[:, None, -n:]) / scale[:, None, -n:]
+        return ops.cast(scaled, "float32")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_future": self.n_future}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
 class UnscaleForecast(keras.layers.Layer):
     """[forecast float32 (batch, horizon[, quantiles]), center, scale] -> original units (float32)."""
 
@@ -231,8 +256,10 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
 
     Inputs: series_id string (batch,); values float32 (batch, lookback, features), raw, right-padded;
     length int32 (batch,); with calendar features, time int64 (batch,), the Unix seconds (wall clock)
-    of the last valid row of `values`. Outputs: {"forecast": (batch, horizon)} plus one (batch, horizon) output
-    per quantile level ("q_10", ...) for quantile runs; "forecast" is then the median.
+    of the last valid row of `values`; with `--future` covariates, future float32 (batch, horizon,
+    n_future), their raw known values at the forecast steps. Outputs: {"forecast": (batch, horizon)}
+    plus one (batch, horizon) output per quantile level ("q_10", ...) for quantile runs; "forecast" is
+    then the median.
 
     With `scaler_inputs`, `series_id` is replaced by `center` and `scale` float64 (batch, features),
     the series' scaler parameters (and, with a series embedding, `series` int32 (batch,), its row),
@@ -269,6 +296,11 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
     network_inputs = {"values": scaled, "length": n_valid}
     if cfg.model.calendar:
         network_inputs["time"] = inputs["time"] = keras.Input((), dtype="int64", name="time")
+    if cfg.model.n_future:
+        known = inputs["future"] = keras.Input((cfg.window.horizon, cfg.model.n_future), name="future")
+        network_inputs["future"] = ScaleFuture(cfg.model.n_future, name="scale_future", dtype="float64")(
+            [known, center, scale]
+        )
     if cfg.model.series_embedding:
         network_inputs["series"] = row
     elif scaler_inputs:

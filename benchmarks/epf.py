@@ -1,0 +1,142 @@
+"""Day-ahead electricity prices (EPF, ../shared/data/epf/): the `train` defaults with and without the two
+future-known columns, on the day-ahead protocol of ../shared/data/epf/PUBLISHED.md, through the CLI.
+
+Train once on the first 1,456 days (`--holdout` keeps the last 728 days out; validation lies inside the
+training days), then `forecaster evaluate --folds 728 --step 24`: every test day forecast at midnight
+from the prices before it and, with `--future`, the day's two known columns (the file's own rows).
+No refit during the two test years. Scored over all 17,472 test hours: MAE, rMAE (over the weekly
+naive's MAE: `--season 168` makes evaluate's seasonal naive the weekly one), sMAPE, RMSE; what serves
+is what `forecast` would (the validation guard's choice: the `served` row, else the network).
+
+    python benchmarks/epf.py --market NP [--no-future] [-- extra train options]
+    python benchmarks/epf.py --table          # NP and PJM, with and without --future -> benchmarks/EPF.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "data" / "epf"
+TEST_DAYS, HOURS = 728, 24
+FUTURE = {  # the two day-ahead columns, named as a user would type them (the file's headers start with a space)
+    "NP": ("Grid load forecast", "Wind power forecast"),
+    "PJM": ("System load forecast", "Zonal COMED load foecast"),
+}
+PUBLISHED = {  # MAE / rMAE / sMAPE / RMSE from PUBLISHED.md (refitted every day)
+    "NP": {"LEAR-Ens": (1.738, 0.420, 5.01, 3.362), "DNN-Ens": (1.667, 0.403, 4.85, 3.333)},
+    "PJM": {"LEAR-Ens": (3.013, 0.476, 11.98, 5.127), "DNN-Ens": (2.779, 0.439, 11.22, 4.637)},
+}
+NHITS = {"NP": (1.821, 0.441)}  # NeuralForecast NHITS with futr_exog, trained once (PUBLISHED.md, measured there)
+
+
+def cli() -> str:
+    return str(Path(sys.executable).with_name("forecaster"))
+
+
+def bench(market: str, future: bool, extra: list[str], shared: Path = SHARED, keep: Path | None = None) -> dict:
+    data = shared / f"{market}.csv"
+    work = keep or Path(tempfile.mkdtemp(prefix=f"epf-{market}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    columns = ["--target", "OT", "--time-col", "date", "--horizon", str(HOURS)]
+    known = ["--future", ",".join(FUTURE[market])] if future else []
+    started = time.time()
+    subprocess.run(
+        [cli(), "train", str(data), *columns, *known, "--holdout", str(TEST_DAYS * HOURS), "--quiet",
+         "--out", str(work / "run"), *extra],
+        check=True,
+    )  # fmt: skip
+    trained = time.time()
+    subprocess.run(
+        [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(TEST_DAYS), "--step", str(HOURS),
+         "--season", str(7 * HOURS), "--out", str(work / "evaluate")],
+        check=True,
+    )  # fmt: skip
+    report = json.loads((work / "evaluate" / "metrics.json").read_text())
+    overall = report["overall"]
+    served = "served" if "served" in overall else "model"
+    weekly = overall["seasonal_naive"]["mae"]
+    row = {
+        "market": market,
+        "future": future,
+        "options": " ".join(extra),
+        "windows": report["windows"],
+        "served_by": json.loads((work / "run" / "metrics.json").read_text())
+        .get("selection", {})
+        .get("method", "model"),
+        "train_seconds": round(trained - started, 1),
+        "evaluate_seconds": round(time.time() - trained, 1),
+    }
+    for name, key in (("forecaster", served), ("network", "model"), ("weekly_naive", "seasonal_naive")):
+        m = overall[key]
+        row[name] = {"mae": m["mae"], "rmae": m["mae"] / weekly, "smape": m["smape"], "rmse": m["rmse"]}
+        row[name] = {k: round(v, 4) for k, v in row[name].items()}
+    return row
+
+
+def table(rows: list[dict], out: Path) -> None:
+    def cells(m: dict) -> str:
+        return f"{m['mae']:.3f} | {m['rmae']:.3f} | {m['smape']:.2f} | {m['rmse']:.3f}"
+
+    lines = [
+        "# EPF day-ahead prices: `forecaster train` defaults with and without `--future`",
+        "",
+        "Made by `make bench-epf` (`benchmarks/epf.py --table`). Trained once on the first 1,456 days (no refit),",
+        "every one of the last 728 days forecast at midnight (24 hourly steps) by `forecaster evaluate --folds 728",
+        "--step 24`; with `--future` the day's two known columns (day-ahead load / wind or zonal load forecasts)",
+        "come from the file's own rows. MAE / rMAE (over the weekly naive) / sMAPE % / RMSE over 17,472 hours.",
+        "",
+        "| market | method | MAE | rMAE | sMAPE | RMSE | train + evaluate |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        label = "**forecaster, `--future`**" if row["future"] else "forecaster, no covariates"
+        seconds = f"{row['train_seconds'] + row['evaluate_seconds']:.0f} s"
+        lines.append(
+            f"| {row['market']} | {label} (served: {row['served_by']}) | {cells(row['forecaster'])} | {seconds} |"
+        )
+        lines.append(f"| {row['market']} | its network alone | {cells(row['network'])} | |")
+    for market in dict.fromkeys(row["market"] for row in rows):
+        weekly = next(row["weekly_naive"] for row in rows if row["market"] == market)
+        lines.append(f"| {market} | weekly naive | {cells(weekly)} | |")
+        if market in NHITS:
+            mae, rmae = NHITS[market]
+            lines.append(
+                f"| {market} | NHITS + futr_exog, trained once (PUBLISHED.md) | {mae:.3f} | {rmae:.3f} | | | |"
+            )
+        for name, (mae, rmae, smape, rmse) in PUBLISHED[market].items():
+            lines.append(
+                f"| {market} | {name} (refitted daily) | {mae:.3f} | {rmae:.3f} | {smape:.2f} | {rmse:.3f} | |"
+            )
+    out.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--market", choices=sorted(FUTURE), default="NP")
+    parser.add_argument("--no-future", action="store_true", help="the same defaults without --future")
+    parser.add_argument("--table", action="store_true", help="both markets, with and without: benchmarks/EPF.md")
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--keep", type=Path, help="keep the run and evaluation in this folder")
+    parser.add_argument("extra", nargs="*", help="train options after --")
+    args = parser.parse_args()
+    if not args.table:
+        print(json.dumps(bench(args.market, not args.no_future, args.extra, args.shared, args.keep)), flush=True)
+        return
+    rows = []
+    for market in ("NP", "PJM"):
+        for future in (True, False):
+            rows.append(bench(market, future, args.extra, args.shared))
+            print(json.dumps(rows[-1]), flush=True)
+    table(rows, HERE / "EPF.md")
+    print(f"written to {HERE / 'EPF.md'}")
+
+
+if __name__ == "__main__":
+    main()

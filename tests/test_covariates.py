@@ -1,0 +1,127 @@
+"""Future-known covariates (`--future`): their values at the forecast steps are rows after each series'
+last target value; the network uses them, forecast / evaluate / the export take them, and a missing
+value is one line naming the series, the time and the column."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import invoke
+
+HORIZON = 12
+OPTIONS = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", str(HORIZON), "--ensemble", "1",
+           "--select", "model", "--quiet", "--epochs", "12"]  # fmt: skip
+
+
+def panel(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Three hourly series whose target is three times a wandering 'load forecast' plus a little noise:
+    a forecaster that knows the load ahead can be near exact; one that does not, cannot."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for sid in ("a", "b", "c"):
+        t = np.arange(n + HORIZON)
+        load = np.cumsum(rng.normal(0, 1, len(t))) + 5 * np.sin(2 * np.pi * t / 24)
+        frames.append(pd.DataFrame({"id": sid, "time": pd.date_range("2024-01-01", periods=len(t), freq="h"),
+                                    " Load fc": load, "y": 3 * load + rng.normal(0, 0.5, len(t))}))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("covariates")
+    full = panel()
+    full.to_csv(root / "full.csv", index=False)
+    data = full.copy()
+    data.loc[data.groupby("id").cumcount() >= len(full) // 3 - HORIZON, "y"] = np.nan  # the future: target empty
+    data.to_csv(root / "data.csv", index=False)
+    data.dropna(subset=["y"]).to_csv(root / "history.csv", index=False)
+    result = invoke("train", root / "data.csv", *OPTIONS, "--future", "Load fc", "--out", root / "run")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def mae_against(root, forecast_csv):
+    full = pd.read_csv(root / "full.csv", parse_dates=["time"])
+    got = pd.read_csv(forecast_csv, parse_dates=["time"]).merge(full, on=["id", "time"])
+    assert len(got) == 3 * HORIZON
+    return float(np.abs(got["forecast"] - got["y"]).mean())
+
+
+def test_known_future_values_make_the_forecast(trained, tmp_path):
+    """Named as the user types it (the header has a leading space); the same defaults with the column as a
+    past-only feature cannot know tomorrow's load and miss by far more."""
+    out = tmp_path / "with.csv"
+    result = invoke("forecast", trained / "run", "--data", trained / "data.csv", "--out", out, "--level", "80")
+    assert result.exit_code == 0, result.output
+    with_future = mae_against(trained, out)
+    assert invoke("train", trained / "history.csv", *OPTIONS, "--features", "Load fc", "--out", tmp_path / "past")
+    result = invoke("forecast", tmp_path / "past", "--data", trained / "history.csv", "--out", tmp_path / "past.csv")
+    assert result.exit_code == 0, result.output
+    without = mae_against(trained, tmp_path / "past.csv")
+    print(f"MAE with --future {with_future:.3f}, with the column as a past feature {without:.3f}")
+    assert with_future < 1.5 < 4 < without  # noise alone: 0.4
+    frame = pd.read_csv(out)
+    assert frame["lo_80"].notna().all() and (frame["lo_80"] < frame["hi_80"]).all()
+
+
+def test_evaluate_backtests_with_the_known_values_of_each_window(trained, tmp_path):
+    run = tmp_path / "held"
+    options = [*OPTIONS, "--future", "Load fc", "--holdout", "48"]
+    assert invoke("train", trained / "data.csv", *options, "--out", run).exit_code == 0
+    result = invoke("evaluate", run, "--data", trained / "data.csv", "--folds", "4", "--out", tmp_path / "ev")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert report["windows"] == 12
+    assert report["overall"]["model"]["mae"] < 0.5 * report["overall"]["seasonal_naive"]["mae"]
+
+
+def test_missing_future_values_are_one_line_naming_series_time_and_column(trained, tmp_path):
+    data = pd.read_csv(trained / "data.csv")
+    short = data.drop(data.index[(data["id"] == "b") & data["y"].isna()][-3:])  # b lacks its last 3 steps
+    short.to_csv(tmp_path / "short.csv", index=False)
+    result = invoke("forecast", trained / "run", "--data", tmp_path / "short.csv", "--out", tmp_path / "no.csv")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1 and "series 'b'" in line and "it has 9" in line and "Load fc" in line
+    assert "first missing 2024-01-26 09:00:00" in line and not (tmp_path / "no.csv").exists()
+    empty = data.copy()
+    empty.loc[empty.index[(empty["id"] == "c") & empty["y"].isna()][4], " Load fc"] = np.nan
+    empty.to_csv(tmp_path / "empty.csv", index=False)
+    result = invoke("forecast", trained / "run", "--data", tmp_path / "empty.csv", "--out", tmp_path / "no.csv")
+    assert result.exit_code == 2 and "series 'c'" in result.output and "it has 4" in result.output
+    result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "no.csv")
+    assert result.exit_code == 2 and "it has 0" in result.output
+
+
+def test_future_rows_must_follow_the_series_step_by_step_and_roles_must_differ(trained, tmp_path):
+    data = pd.read_csv(trained / "data.csv")
+    gap = data.drop(data.index[(data["id"] == "a") & data["y"].isna()][2])
+    gap.to_csv(tmp_path / "gap.csv", index=False)
+    result = invoke("forecast", trained / "run", "--data", tmp_path / "gap.csv", "--out", tmp_path / "no.csv")
+    assert result.exit_code == 2 and "series 'a'" in result.output and "step by step" in result.output
+    result = invoke("doctor", trained / "data.csv", *OPTIONS[:8], "--future", "y")
+    assert result.exit_code == 2 and "two roles" in result.output
+    result = invoke("doctor", trained / "data.csv", *OPTIONS[:8], "--future", "price")
+    assert result.exit_code == 2 and "no future covariate column 'price'" in result.output
+
+
+def test_the_export_takes_the_known_values_and_serves_the_forecast(trained, tmp_path):
+    import tensorflow as tf
+
+    out = tmp_path / "fc.csv"
+    assert invoke("forecast", trained / "run", "--data", trained / "data.csv", "--out", out).exit_code == 0
+    assert invoke("export", trained / "run", "--out", tmp_path / "export").exit_code == 0
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert manifest["future"] == ["Load fc"] and manifest["inputs"]["future"]["shape"] == ["batch", HORIZON, 1]
+    served = tf.saved_model.load(str(tmp_path / "export" / "saved_model")).signatures["serving_default"]
+    lookback = manifest["lookback"]
+    data, expected = pd.read_csv(trained / "data.csv"), pd.read_csv(out)
+    for sid, group in data.groupby("id"):
+        known = group[group["y"].notna()]
+        values = known[["y", " Load fc"]].to_numpy("float32")[-lookback:][None]
+        future = group[group["y"].isna()][[" Load fc"]].to_numpy("float32")[None]
+        got = served(series_id=tf.constant([sid]), values=tf.constant(values), length=tf.constant([lookback]),
+                     future=tf.constant(future))  # fmt: skip
+        want = expected.loc[expected["id"] == sid, "forecast"].to_numpy()
+        np.testing.assert_allclose(got["forecast"].numpy()[0], want, rtol=1e-5, atol=1e-4)
