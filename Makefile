@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 clean
+.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 bench-epf clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ M4 ?= ../shared/data/m4
 
 bench-m4: install  ## M4 Weekly, the ETTh1 panel and its 960-hour pieces with the train defaults, test split -> benchmarks/M4.md (~12 min)
 	$(PY) benchmarks/m4_table.py --m4 $(M4) --ett $(ETT)
+
+EPF ?= ../shared/data/epf
+
+bench-epf: install  ## EPF day-ahead prices NP and PJM, trained once, with and without --future -> benchmarks/EPF.md (~40 min)
+	$(PY) benchmarks/epf.py --table --shared $(EPF)
 
 M3 ?= ../shared/data/m3
 

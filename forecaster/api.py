@@ -190,14 +190,19 @@ class Forecaster:
         out: str | Path | None = None,
         plot: str | Path | None = None,
         plot_series: list[str] | None = None,
+        future: Data | None = None,
     ) -> Any:
         """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
         forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
-        quantile columns, method). With `out`, also written there as CSV, and the plot of a few series
-        (`plot_series`, default the first six) to `plot` (default beside `out`, as .png)."""
+        quantile columns, method). With `out`, also written there as CSV (Parquet for a .parquet path),
+        and the plot of a few series (`plot_series`, default the first six) to `plot` (default beside
+        `out`, as .png). A run with `--future` covariates takes their values at the forecast steps from
+        rows of `data` after each series' last target value, or from `future` (a path or DataFrame
+        with the id, time and --future columns)."""
         from forecaster.io.files import atomic_file
         from forecaster.io.plots import plot_forecasts
         from forecaster.serving.forecast import (
+            attach_future,
             forecast_frame,
             forecast_plan,
             id_and_time_columns,
@@ -212,9 +217,12 @@ class Forecaster:
 
         for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
             if target is not None:
-                check_output_file(Path(target), option, (data if isinstance(data, (str, Path)) else None,))
+                check_output_file(Path(target), option, tuple(d for d in (data, future) if isinstance(d, (str, Path))))
         with as_csv(data, self.run.config.data.id_col) as path:
             panel = load_forecast_panel(run, path)
+        if future is not None:
+            with as_csv(future, self.run.config.data.id_col) as path:
+                attach_future(run, panel, path)
         plan = forecast_plan(run, panel)
         if run.config.model.quantiles and level:
             plan.notes.append(

@@ -415,9 +415,21 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
 @click.option("--plot", type=click.Path(dir_okay=False), help="Plot PNG (default: the forecast CSV's path with .png).")
 @click.option("--series", callback=_csv_list(str), help="Series ids to plot (default: the first six).")
 @click.option("--level", help="Prediction interval levels in %, e.g. 80,95: adds lo_80, hi_80, ... (conformal).")
+@click.option(
+    "--future-data",
+    type=click.Path(),
+    help="The --future covariates' values at the forecast steps: id, time and those columns (else DATA's rows "
+    "after each series' last target value).",
+)
 @user_errors
 def forecast(
-    run_dir: str, data: str, out: str | None, plot: str | None, series: tuple[str, ...] | None, level: str | None
+    run_dir: str,
+    data: str,
+    out: str | None,
+    plot: str | None,
+    series: tuple[str, ...] | None,
+    level: str | None,
+    future_data: str | None,
 ) -> None:
     """Forecast the horizon after the last row of every series in DATA with a trained run."""
     from forecaster.api import Forecaster
@@ -425,7 +437,9 @@ def forecast(
     out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
     plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot})
     forecaster = Forecaster.load(run_dir, log)
-    frame = forecaster.predict(data, level or (), out_path, plot_path, list(series) if series else None)
+    frame = forecaster.predict(
+        data, level or (), out_path, plot_path, list(series) if series else None, future=future_data
+    )
     click.echo(f"forecast for {frame.iloc[:, 0].nunique()} series x {forecaster.run.config.window.horizon} steps: "
                f"{out_path}")  # fmt: skip
     click.echo(f"plot: {plot_path}")

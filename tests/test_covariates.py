@@ -125,3 +125,26 @@ def test_the_export_takes_the_known_values_and_serves_the_forecast(trained, tmp_
                      future=tf.constant(future))  # fmt: skip
         want = expected.loc[expected["id"] == sid, "forecast"].to_numpy()
         np.testing.assert_allclose(got["forecast"].numpy()[0], want, rtol=1e-5, atol=1e-4)
+
+
+def test_future_values_from_a_file_of_their_own_or_a_frame(trained, tmp_path):
+    """forecast --future-data FILE (and predict(future=frame)): the same forecast as rows in DATA; rows
+    beyond the forecast steps are left out with a note."""
+    from forecaster import Forecaster
+
+    data = pd.read_csv(trained / "data.csv")
+    future = data[data["y"].isna()].drop(columns="y")
+    extra = future.groupby("id").tail(2).assign(time=lambda f: pd.to_datetime(f["time"]) + pd.Timedelta(hours=2))
+    pd.concat([future, extra]).to_csv(tmp_path / "future.csv", index=False)
+    inline, separate = tmp_path / "inline.csv", tmp_path / "separate.csv"
+    assert invoke("forecast", trained / "run", "--data", trained / "data.csv", "--out", inline).exit_code == 0
+    result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", separate,
+                    "--future-data", tmp_path / "future.csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "6 row(s) outside the series' forecast steps left out" in result.output
+    pd.testing.assert_frame_equal(pd.read_csv(separate), pd.read_csv(inline))
+    frame = Forecaster.load(trained / "run").predict(pd.read_csv(trained / "history.csv"), future=future)
+    np.testing.assert_allclose(frame["forecast"], pd.read_csv(inline)["forecast"], rtol=1e-6)
+    result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "no.csv",
+                    "--future-data", trained / "history.csv")  # fmt: skip
+    assert result.exit_code == 2 and "it has 0" in result.output  # the history's own rows are no future

@@ -35,6 +35,42 @@ def load_forecast_panel(run: Run, data_path: str | Path) -> Panel:
     return load_panel(data_path, replace(run.config.data, freq=run.freq))
 
 
+def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
+    """Take each series' --future values at its forecast steps from `future_path` (`forecast --future-data`):
+    a file with the id and time columns and the --future columns, the steps after each series' last row.
+    They replace the future rows of DATA; rows outside the forecast steps are left out with a note, and
+    a series with too few is refused by `check_future`, naming it."""
+    from forecaster.io.csv import read_header
+    from forecaster.io.parquet import is_parquet, parquet_columns
+
+    data = run.config.data
+    if not data.future:
+        raise ForecasterError("--future-data: this run takes no --future covariates; forecast without it")
+    names = parquet_columns(future_path) if is_parquet(future_path) else read_header(Path(future_path))[1]
+    needed = [c for c in (data.id_col, data.time_col, *data.future) if c]
+    missing = [c for c in needed if c not in {name.strip() for name in names}]
+    if missing:
+        raise ForecasterError(
+            f"{future_path}: no column {missing[0]!r}; the --future-data file needs {', '.join(needed)}"
+        )
+    columns = replace(data, target=data.future[0], features=data.future[1:], future=(), fill="error", freq=panel.freq)
+    known = {s.series_id: s for s in load_panel(future_path, columns).series}
+    horizon, dropped = run.config.window.horizon, 0
+    for series in panel.series:
+        given = known.get(series.series_id)
+        series.future = np.zeros((0, len(data.future)))
+        if given is None:
+            continue
+        first = future_times(series.time_at(-1), panel.freq, 1)[0]
+        times = given.time
+        start = int(times.searchsorted(first))
+        if start < len(times) and times[start] == first:
+            series.future = given.values[start : start + horizon]
+        dropped += len(given) - len(series.future)
+    if dropped:
+        panel.notes.append(f"{future_path}: {dropped} row(s) outside the series' forecast steps left out")
+
+
 def trained_panel(run: Run, panel: Panel) -> Panel:
     """Only the series the run trained on (a backtest needs to know what training saw of each)."""
     others = [s.series_id for s in panel.series if s.series_id not in run.series]
