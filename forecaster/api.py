@@ -254,6 +254,15 @@ class Forecaster:
         report, per_series, _ = self._backtest(data, folds, step, season, as_levels(level))
         return report, per_series
 
+    def cross_validation(self, data: Data, folds: int = 3, step: int | None = None, level: Levels = (80, 95)) -> Any:
+        """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
+        DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
+        bands at `level` (what `evaluate` writes as forecasts.csv)."""
+        from forecaster.serving.backtest import window_frame
+
+        _, _, (backtest, panel) = self._backtest(data, folds, step, None, as_levels(level))
+        return window_frame(backtest, self.run, panel)
+
     def evaluate(
         self,
         data: Data,
@@ -264,11 +273,11 @@ class Forecaster:
         level: Levels | None = None,
     ) -> tuple[dict[str, Any], Any]:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
-        metrics.json, per_series.csv, errors_by_step.png, backtest.png. `level` None: 80 and 95 when
-        the run has intervals."""
+        metrics.json, per_series.csv, forecasts.csv (every window step by step: `cross_validation`),
+        errors_by_step.png, backtest.png. `level` None: 80 and 95 when the run has intervals."""
         from forecaster.io.files import atomic_directory, check_replaceable, write_json
         from forecaster.io.plots import plot_backtest, plot_errors_by_step
-        from forecaster.serving.backtest import plot_panels
+        from forecaster.serving.backtest import plot_panels, window_frame
         from forecaster.training.runs import CALIBRATION_FILE
 
         check_replaceable(Path(out or self.run.path / "evaluation"))
@@ -279,6 +288,7 @@ class Forecaster:
         with atomic_directory(Path(out or self.run.path / "evaluation")) as staging:
             write_json(staging / "metrics.json", report)
             per_series.to_csv(staging / "per_series.csv", index=False)
+            window_frame(backtest, self.run, panel).to_csv(staging / "forecasts.csv", index=False)
             plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
             horizon, target = self.run.config.window.horizon, self.run.config.data.target
             plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png")

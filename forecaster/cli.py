@@ -488,7 +488,7 @@ def evaluate(
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
     report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level)
     click.echo(render_table(report))
-    click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, errors_by_step.png, backtest.png)")
+    click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, forecasts.csv, errors_by_step.png, backtest.png)")
     served = "served" if "served" in report["overall"] else "model"  # what `forecast` writes
     if gate and report["overall"][served]["mase"] > report["overall"][gate]["mase"]:
         click.echo(

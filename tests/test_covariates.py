@@ -74,6 +74,21 @@ def test_evaluate_backtests_with_the_known_values_of_each_window(trained, tmp_pa
     report = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert report["windows"] == 12
     assert report["overall"]["model"]["mae"] < 0.5 * report["overall"]["seasonal_naive"]["mae"]
+    windows = pd.read_csv(tmp_path / "ev" / "forecasts.csv", parse_dates=["cutoff", "time"])
+    assert len(windows) == 12 * HORIZON and {"id", "cutoff", "time", "actual", "forecast", "naive", "lo_95"} <= set(
+        windows.columns
+    )
+    assert (windows["time"] > windows["cutoff"]).all() and windows.groupby(["id", "cutoff"]).size().eq(HORIZON).all()
+    mae = np.abs(windows["actual"] - windows["forecast"]).mean()
+    assert mae == pytest.approx(report["overall"]["model"]["mae"])
+    full = pd.read_csv(trained / "full.csv", parse_dates=["time"])
+    joined = windows.merge(full, on=["id", "time"])
+    np.testing.assert_allclose(joined["actual"], joined["y"])  # each actual is the file's value at its time
+    from forecaster import Forecaster
+
+    frame = Forecaster.load(run).cross_validation(trained / "data.csv", folds=4, level=(80,))
+    np.testing.assert_allclose(frame["forecast"], windows["forecast"])
+    assert "lo_80" in frame.columns and "lo_95" not in frame.columns
 
 
 def test_missing_future_values_are_one_line_naming_series_time_and_column(trained, tmp_path):

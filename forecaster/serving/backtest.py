@@ -193,6 +193,31 @@ def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[s
     return report, pd.DataFrame(rows)
 
 
+def window_frame(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
+    """Every backtest window, step by step, as NeuralForecast's `cross_validation` returns it: the id
+    and time columns (named as in the forecast CSV), `cutoff` (the last time the window's inputs hold),
+    `actual`, `forecast` (what `forecast` would serve), the network's own (`model`) when another method
+    serves, each baseline, and the conformal bands."""
+    from forecaster.serving.forecast import id_and_time_columns
+
+    id_col, time_col = id_and_time_columns(run.config)
+    horizon = bt.actual.shape[1]
+    series = [panel.series[s] for s in bt.series_idx]
+    times = [s.time[o : o + horizon] for s, o in zip(series, bt.origins)]
+    columns: dict[str, Any] = {
+        id_col: np.repeat([s.series_id for s in series], horizon),
+        "cutoff": np.repeat([s.time_at(int(o) - 1) for s, o in zip(series, bt.origins)], horizon),
+        time_col: np.concatenate([np.asarray(t) for t in times]) if times else [],
+        "actual": bt.actual.ravel(),
+        "forecast": bt.forecasts.get("served", bt.forecasts["model"]).ravel(),
+    }
+    if "served" in bt.forecasts:
+        columns["model"] = bt.forecasts["model"].ravel()
+    columns.update({name: bt.forecasts[name].ravel() for name in BASELINES})
+    columns.update({name: band.ravel() for name, band in (bt.bands or {}).items()})
+    return pd.DataFrame(columns)
+
+
 def render_table(report: dict[str, Any]) -> str:
     lines = [
         f"backtest: {report['windows']} windows over {report['series']} series, horizon "
