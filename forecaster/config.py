@@ -49,6 +49,10 @@ class DataConfig:
         (), "Covariate columns known over the horizon too (load or weather forecasts, prices, holidays): a,b. "
         "Their values for the forecast steps are rows after a series' last target value, the target left empty.",
     )  # fmt: skip
+    static: tuple[str, ...] = option(
+        (), "Columns with one value per series (store type, region, size): a,b; numbers standardised over the "
+        "series, text one-hot; the network sees them beside each window.",
+    )  # fmt: skip
     wide: bool = option(False, "One column per series (detected when unambiguous).", flag="--wide")
     freq: str | None = option(None, "Pandas frequency (h, D, W-SUN, MS...).", shown="inferred")
     fill: str = option("error", "Gaps and empty cells: stop with an error, interpolate, or forward-fill.",
@@ -93,6 +97,7 @@ class ModelConfig:
     horizon: int
     n_features: int = 1
     n_future: int = 0  # the last n_future features are known over the horizon too (`--future`)
+    static_encoding: tuple[dict[str, Any], ...] = ()  # how `--static` columns become numbers (data/static.py)
     patch: int = 1
     layers: tuple[int, ...] = option((64, 64), "Units per recurrent layer.")
     cell: str = option("lstm", "Encoder (a module of forecaster/models/encoders).", choices=CELLS)

@@ -163,3 +163,53 @@ def test_future_values_from_a_file_of_their_own_or_a_frame(trained, tmp_path):
     result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "no.csv",
                     "--future-data", trained / "history.csv")  # fmt: skip
     assert result.exit_code == 2 and "it has 0" in result.output  # the history's own rows are no future
+
+
+def static_panel(tmp_path):
+    """Six daily series whose weekly swing is set by their region (text) and size (number)."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for k, (region, size) in enumerate([("north", 1.0), ("south", 3.0), ("north", 2.0), ("east", 1.5),
+                                        ("south", 2.5), ("east", 1.0)]):  # fmt: skip
+        t = np.arange(200)
+        swing = {"north": 5.0, "south": 1.0, "east": 0.0}[region] * size
+        frames.append(pd.DataFrame({"id": f"s{k}", "time": pd.date_range("2024-01-01", periods=len(t), freq="D"),
+                                    "region": region, "size": size,
+                                    "y": 20 + swing * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.3, len(t))}))  # fmt: skip
+    path = tmp_path / "static.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def test_static_covariates_are_encoded_once_and_served_everywhere(tmp_path):
+    import tensorflow as tf
+
+    data = static_panel(tmp_path)
+    options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "7", "--ensemble", "1",
+               "--select", "model", "--quiet", "--epochs", "3", "--static", "region,size"]  # fmt: skip
+    result = invoke("train", data, *options, "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "run" / "config.json").read_text())["run"]["model"]
+    assert config["static_encoding"][0] == {"column": "region", "categories": ["east", "north", "south"]}
+    assert config["static_encoding"][1]["column"] == "size" and config["static_encoding"][1]["std"] > 0
+    scalers = json.loads((tmp_path / "run" / "scalers.json").read_text())
+    assert scalers["s0"]["static"][:3] == [0.0, 1.0, 0.0]  # north
+    out = tmp_path / "fc.csv"
+    frame = pd.read_csv(data)
+    frame = pd.concat([frame, frame[frame["id"] == "s1"].assign(id="new", region="west")])  # unseen series, region
+    frame.to_csv(tmp_path / "more.csv", index=False)
+    result = invoke("forecast", tmp_path / "run", "--data", tmp_path / "more.csv", "--out", out)
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(out)
+    assert set(forecast["id"]) == {"s0", "s1", "s2", "s3", "s4", "s5", "new"}
+    assert invoke("export", tmp_path / "run", "--out", tmp_path / "export").exit_code == 0
+    served = tf.saved_model.load(str(tmp_path / "export" / "saved_model")).signatures["serving_default"]
+    lookback = json.loads((tmp_path / "export" / "manifest.json").read_text())["lookback"]
+    values = frame[frame["id"] == "s2"]["y"].to_numpy("float32")[-lookback:][None, :, None]
+    got = served(series_id=tf.constant(["s2"]), values=tf.constant(values), length=tf.constant([lookback]))
+    np.testing.assert_allclose(got["forecast"].numpy()[0], forecast.loc[forecast["id"] == "s2", "forecast"], rtol=1e-5)
+    varying = pd.read_csv(data)
+    varying.loc[varying.index[(varying["id"] == "s3")][10], "region"] = "north"
+    varying.to_csv(tmp_path / "varying.csv", index=False)
+    result = invoke("doctor", tmp_path / "varying.csv", *options[:8], "--static", "region")
+    assert result.exit_code == 2 and "series 's3'" in result.output and "one value a series" in result.output

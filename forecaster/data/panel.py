@@ -43,6 +43,7 @@ class Series:
     values: np.ndarray
     n_filled: int = 0  # rows that were gaps or empty cells, filled by the --fill policy
     future: np.ndarray | None = None  # (k, n_future) --future values of the k steps after the last row, raw
+    static: dict[str, Any] = field(default_factory=dict)  # --static column -> the series' one value (or None)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -100,7 +101,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     Panel (raises ForecasterError on bad input)."""
     path = str(path)
     long_format = bool(cfg.id_col) and not cfg.wide
-    needed = {cfg.target, *cfg.features, *cfg.future, *[c for c in (cfg.time_col, cfg.id_col) if c]}
+    needed = {cfg.target, *cfg.features, *cfg.future, *cfg.static, *[c for c in (cfg.time_col, cfg.id_col) if c]}
     shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c) if long_format else ()
     # only the named columns are read (a file of a million columns costs what its few used ones do); a wide
     # file needs them all, and so does a missing target (the file may be wide, or the error lists the columns)
@@ -152,7 +153,24 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
         _regularise(str(ids.iat[a]), times(a, b), values[a:b], frame.index[a:b], freq, is_datetime, cfg, path, notes)
         for a, b in blocks
     ]
+    for column in cfg.static:
+        for one, (a, b) in zip(series, blocks):
+            one.static[column] = _static_value(frame[column].iloc[a:b], one.series_id, column, path)
     return Panel(series=series, freq=freq, path=path, notes=notes)
+
+
+def _static_value(cells: pd.Series, sid: str, column: str, path: str) -> Any:
+    """A --static column's one value in a series (None when every cell is empty); a second value is refused."""
+    given = pd.unique(cells.dropna())
+    if len(given) > 1:
+        raise ForecasterError(
+            f"{path}: series {sid!r}: --static column {column!r} holds {cell(given[0])} and {cell(given[1])}; "
+            "a static covariate has one value a series (give time-varying columns with --features or --future)"
+        )
+    if not len(given):
+        return None
+    value = given[0]
+    return float(value) if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else str(value)
 
 
 def _series_codes(ids: pd.Series) -> np.ndarray:
@@ -229,15 +247,16 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
                 f"no column {cfg.target!r}; read the file as wide (one series per column: "
                 f"{', '.join(other[:5])}{', ...' if len(other) > 5 else ''})"
             )
-        if cfg.features or cfg.future:
+        if cfg.features or cfg.future or cfg.static:
             raise ForecasterError(
-                f"{path}: --features and --future need a long-format file (one row per series and time)"
+                f"{path}: --features, --future and --static need a long-format file (one row per series and time)"
             )
         keep = [cfg.time_col] if cfg.time_col else []
         long = frame.melt(id_vars=keep, value_vars=other, var_name="_id", value_name=cfg.target, ignore_index=False)
         return long, "_id", cfg.target
     roles = [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]
     roles += [(cfg.time_col, "time"), *[(f, "future covariate") for f in cfg.future]]
+    roles += [(f, "static covariate") for f in cfg.static]
     named = [col for col, _ in roles if col]
     twice = sorted({col for col in named if named.count(col) > 1})
     if twice:

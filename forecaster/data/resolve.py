@@ -127,6 +127,10 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
         "n_future": len(data.future),
         "n_series": len(panel.series),
     }
+    if data.static:
+        from forecaster.data.static import fit_encoding
+
+        model_raw["static_encoding"] = fit_encoding([s.static for s in panel.series], data.static)
     model_raw["calendar"] = resolve_cycles(model_raw.get("calendar", DEFAULT_CALENDAR), panel.freq, panel.span_seconds)
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)

@@ -136,6 +136,8 @@ class WindowSource:
             the time of their last valid point (for calendar features).
         codes: optional int per series, its row in the model's series embedding; windows then
             carry "series".
+        statics: optional float32 (n_series, width) per series, its encoded static covariates
+            (`forecaster.data.static`); windows then carry "static".
         n_future: the last n_future columns are known over the horizon (`--future`): windows then
             carry "future", their values at the `horizon` steps from the origin (so a forecast window's
             series must hold those rows: `forecaster.serving.forecast.predict_at` appends them).
@@ -158,6 +160,7 @@ class WindowSource:
         codes: np.ndarray | None = None,
         weight_power: int = 0,
         n_future: int = 0,
+        statics: np.ndarray | None = None,
     ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
         self.n_future = n_future
@@ -171,6 +174,7 @@ class WindowSource:
         self.n_features = self.flat.shape[1]
         self.flat_time = None if times is None else _stacked(times, len(self.flat), "int64")
         self.codes = None if codes is None else np.asarray(codes, dtype="int32")
+        self.statics = None if statics is None else np.asarray(statics, dtype="float32")
         self._made: tuple[Any, Any, Any, Any] | None = None
 
     def gather_fn(self, with_target: bool) -> Any:
@@ -178,6 +182,7 @@ class WindowSource:
         import tensorflow as tf
 
         flat, offsets, flat_time, codes = self._tensors()
+        statics = None if self.statics is None else tf.constant(self.statics)
         steps = tf.range(self.lookback, dtype=tf.int64)
         ahead = tf.range(self.horizon, dtype=tf.int64)
         lookback, patch, weight_power, n_future = self.lookback, self.patch, self.weight_power, self.n_future
@@ -196,6 +201,8 @@ class WindowSource:
                 inputs["series"] = tf.gather(codes, series_idx)
             if n_future:
                 inputs["future"] = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, -n_future:]
+            if statics is not None:
+                inputs["static"] = tf.gather(statics, series_idx)
             if not with_target:
                 return inputs
             targets = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, 0]  # not flat[:, 0]: a copy per batch

@@ -8,6 +8,7 @@ from typing import Any
 import keras
 
 from forecaster.config import LOSSES, ModelConfig, check_choice
+from forecaster.data.static import width
 from forecaster.errors import ForecasterError
 from forecaster.models.encoders import encoder
 from forecaster.models.layers import (
@@ -32,7 +33,11 @@ def validate_model_config(cfg: ModelConfig) -> None:
 
 def model_inputs(cfg: ModelConfig) -> tuple[str, ...]:
     """The names of the inputs `build_model(cfg)` takes."""
-    optional = ("time",) * bool(cfg.calendar) + ("series",) * bool(cfg.series_embedding)
+    optional = (
+        ("time",) * bool(cfg.calendar)
+        + ("series",) * bool(cfg.series_embedding)
+        + ("static",) * bool(cfg.static_encoding)
+    )
     return ("values", "length", *optional) + ("future",) * bool(cfg.n_future)
 
 
@@ -55,6 +60,8 @@ def build_model(cfg: ModelConfig) -> keras.Model:
         inputs["series"] = keras.Input((), dtype="int32", name="series")
     if cfg.n_future:
         inputs["future"] = keras.Input((cfg.horizon, cfg.n_future), name="future")
+    if cfg.static_encoding:
+        inputs["static"] = keras.Input((width(cfg.static_encoding),), name="static")
     members = [build_network(member_config(cfg, k), name=member_name(k))(inputs) for k in range(cfg.ensemble)]
     forecast = MemberMedian(name="median", dtype="float32")(members)
     return keras.Model(inputs, forecast, name="ensemble")
@@ -79,6 +86,7 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
         length: int32 (batch,), the number of valid points at the start of `values`.
         time: int64 (batch,), Unix seconds of the last valid point (only with `cfg.calendar`).
         series: int32 (batch,), the series' row in the embedding (only with `cfg.series_embedding`).
+        static: float32 (batch, width), the series' encoded static covariates (`--static`).
         future: float32 (batch, horizon, n_future), scaled, the `--future` covariates at each forecast
             step (only with `cfg.n_future`).
     Output:
@@ -110,6 +118,9 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
         series = inputs["series"] = keras.Input((), dtype="int32", name="series")
         vector = keras.layers.Embedding(cfg.n_series, cfg.series_embedding, name="series_embedding")(series)
         hidden = keras.layers.Concatenate(name="state_and_series")([hidden, vector])
+    if cfg.static_encoding:
+        static = inputs["static"] = keras.Input((width(cfg.static_encoding),), name="static")
+        hidden = keras.layers.Concatenate(name="state_and_static")([hidden, static])
 
     n_quantiles = max(1, len(cfg.quantiles))
     n_out = cfg.horizon * n_quantiles

@@ -123,10 +123,20 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
             inputs[name] = {"dtype": "float64", "shape": ["batch", features], "doc": f"the series' `{name}` below"}
         if cfg.model.series_embedding or levels:
             inputs["series"] = {"dtype": "int32", "shape": ["batch"], "doc": "the series' `row` below"}
+        if cfg.model.static_encoding:
+            inputs["static"] = {
+                "dtype": "float32",
+                "shape": ["batch", len(next(iter(run.series.values())).static)],
+                "doc": "the series' `static` below: its --static covariates as training encoded them",
+            }
     else:
         inputs["series_id"] = {"dtype": "string", "shape": ["batch"], "doc": "one of `series` below"}
     series = {
-        sid: {"last_time": state.last_time, **({"row": row, **state.scaler.to_json()} if fmt == "onnx" else {})}
+        sid: {
+            "last_time": state.last_time,
+            **({"row": row, **state.scaler.to_json()} if fmt == "onnx" else {}),
+            **({"static": list(state.static)} if fmt == "onnx" and state.static else {}),
+        }
         for row, (sid, state) in enumerate(run.series.items())
     }
     signatures = {"saved_model": "serving_default (also the `serve` endpoint)", "keras": "keras.Model call"}
@@ -153,6 +163,7 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
         "target": cfg.data.target,
         "features": list(cfg.data.features),
         "future": list(cfg.data.future),
+        "static": list(cfg.data.static),
         "quantiles": list(cfg.model.quantiles),
         "frequency": run.freq,
         "series": series,

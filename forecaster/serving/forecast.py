@@ -185,12 +185,25 @@ def predict_at(
         else None,
         codes=np.array([embedding_row[s.series_id] for s in panel.series]) if model_cfg.series_embedding else None,
         n_future=model_cfg.n_future,
+        statics=series_statics(run, panel) if model_cfg.static_encoding else None,
     )
     dataset = source.dataset(np.asarray(series_idx), np.asarray(origins), 1024, with_target=False)
     predictions = model.predict(dataset, verbose=0).astype("float64")
     for row, s in enumerate(series_idx):
         predictions[row] = scalers[s].inverse(predictions[row])
     return predictions
+
+
+def series_statics(run: Run, panel: Panel) -> np.ndarray:
+    """(series, width) encoded --static covariates: a trained series' as training encoded them, any other's
+    from its values in the data (`forecaster.data.static`)."""
+    from forecaster.data.static import encode
+
+    encoding = run.config.model.static_encoding
+    return np.stack([
+        np.asarray(run.series[s.series_id].static, dtype="float32") if s.series_id in run.series
+        else encode(s.static, encoding) for s in panel.series
+    ])  # fmt: skip
 
 
 def with_future(values: np.ndarray, future: np.ndarray | None, n_future: int) -> np.ndarray:

@@ -118,6 +118,26 @@ class ScaleWindow(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
+class SeriesStatic(keras.layers.Layer):
+    """A series' row -> its encoded --static covariates, as training encoded them.
+
+    Call: row int32 (batch,) -> float32 (batch, width)."""
+
+    def __init__(self, table: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.table = np.asarray(table, dtype="float32")
+
+    def call(self, row: Any) -> Any:
+        return ops.take(ops.convert_to_tensor(self.table), ops.cast(row, "int32"), axis=0)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], self.table.shape[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "table": self.table.tolist()}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
 class ScaleFuture(keras.layers.Layer):
     """Raw `--future` covariates at the forecast steps -> scaled as training scaled them.
 
@@ -301,6 +321,13 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
         network_inputs["future"] = ScaleFuture(cfg.model.n_future, name="scale_future", dtype="float64")(
             [known, center, scale]
         )
+    if cfg.model.static_encoding:
+        width = len(next(iter(run.series.values())).static)
+        if scaler_inputs:
+            network_inputs["static"] = inputs["static"] = keras.Input((width,), name="static")
+        else:
+            table = np.array([run.series[sid].static for sid in run.series], dtype="float32").reshape(-1, width)
+            network_inputs["static"] = SeriesStatic(table, name="series_static")(row)
     if cfg.model.series_embedding:
         network_inputs["series"] = row
     elif scaler_inputs:

@@ -35,6 +35,7 @@ class SeriesState:
     n_fit: int
     length: int
     last_time: str
+    static: tuple[float, ...] = ()  # its encoded --static covariates (forecaster.data.static)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,11 +44,13 @@ class SeriesState:
             "n_fit": self.n_fit,
             "length": self.length,
             "last_time": self.last_time,
+            **({"static": list(self.static)} if self.static else {}),
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SeriesState:
-        return cls(AffineScaler.from_json(raw), raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"])
+        static = tuple(float(v) for v in raw.get("static", ()))
+        return cls(AffineScaler.from_json(raw), raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"], static)
 
 
 @dataclass

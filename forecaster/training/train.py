@@ -16,6 +16,7 @@ from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import Panel, first_few, load_panel
 from forecaster.data.resolve import resolve_config, sized_training
 from forecaster.data.scaling import fit_scaler
+from forecaster.data.static import encode
 from forecaster.data.windowing import (
     WindowIndex,
     WindowSource,
@@ -59,8 +60,9 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
             dropped.append(series.series_id)
             continue
         scaler = fit_scaler(w.scaler, series.values[: split.n_train])
+        static = tuple(encode(series.static, cfg.model.static_encoding).tolist())
         states[series.series_id] = SeriesState(
-            scaler, split.n_train, split.n_fit, len(series), str(series.time_at(split.n_fit - 1))
+            scaler, split.n_train, split.n_fit, len(series), str(series.time_at(split.n_fit - 1)), static
         )
         train_runs.append((len(kept), train_origins(split, w)))
         val_runs.append((len(kept), val_origins(split, w)))
@@ -82,6 +84,7 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
         codes=np.arange(len(kept)) if cfg.model.series_embedding else None,
         weight_power=loss_weight_power(cfg),
         n_future=cfg.model.n_future,
+        statics=np.array([state.static for _, state in used]) if cfg.model.static_encoding else None,
     )
     return Prepared(
         states,

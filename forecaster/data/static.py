@@ -1,0 +1,59 @@
+"""Static covariates (`--static`): one value per series, made into numbers the network reads beside
+each window. A column whose values are all numbers is standardised over the training series (a
+missing value is the mean: 0); any other is one-hot over the values training saw (an unseen or missing
+one: all zeros). The encoding is fitted once, on the training panel, and kept in the run's config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from forecaster.errors import ForecasterError
+
+MAX_CATEGORIES = 1000  # a text column with more distinct values is an id, not a covariate
+
+
+def fit_encoding(statics: list[dict[str, Any]], columns: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    """One spec a column: {"column", "mean", "std"} for numbers, {"column", "categories"} for text."""
+    specs = []
+    for column in columns:
+        values = [s.get(column) for s in statics]
+        given = [v for v in values if v is not None]
+        if given and all(isinstance(v, float) for v in given):
+            numbers = np.asarray(given, dtype="float64")
+            std = float(numbers.std())
+            specs.append({"column": column, "mean": float(numbers.mean()), "std": std if std > 0 else 1.0})
+            continue
+        categories = sorted({str(v) for v in given})
+        if len(categories) > MAX_CATEGORIES:
+            raise ForecasterError(
+                f"--static {column}: {len(categories):,} distinct values; a static covariate names a few groups "
+                f"(at most {MAX_CATEGORIES:,}): a per-series id is --series-embedding's job"
+            )
+        specs.append({"column": column, "categories": categories})
+    return tuple(specs)
+
+
+def width(encoding: tuple[dict[str, Any], ...]) -> int:
+    """How many numbers the encoding makes of a series' static values."""
+    return sum(len(spec["categories"]) if "categories" in spec else 1 for spec in encoding)
+
+
+def encode(static: dict[str, Any], encoding: tuple[dict[str, Any], ...]) -> np.ndarray:
+    """float32 (width,) for one series' static values."""
+    parts: list[float] = []
+    for spec in encoding:
+        value = static.get(spec["column"])
+        if "categories" in spec:
+            parts += [float(value is not None and str(value) == c) for c in spec["categories"]]
+        elif value is None:
+            parts.append(0.0)
+        else:
+            try:
+                parts.append((float(value) - spec["mean"]) / spec["std"])
+            except (TypeError, ValueError):
+                raise ForecasterError(
+                    f"--static {spec['column']}: {value!r} is not a number, as the column was in training"
+                ) from None
+    return np.asarray(parts, dtype="float32")
