@@ -173,9 +173,9 @@ def static_panel(tmp_path):
                                         ("south", 2.5), ("east", 1.0)]):  # fmt: skip
         t = np.arange(200)
         swing = {"north": 5.0, "south": 1.0, "east": 0.0}[region] * size
-        frames.append(pd.DataFrame({"id": f"s{k}", "time": pd.date_range("2024-01-01", periods=len(t), freq="D"),
-                                    "region": region, "size": size,
-                                    "y": 20 + swing * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.3, len(t))}))  # fmt: skip
+        y = 20 + swing * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.3, len(t))
+        times = pd.date_range("2024-01-01", periods=len(t), freq="D")
+        frames.append(pd.DataFrame({"id": f"s{k}", "time": times, "region": region, "size": size, "y": y}))
     path = tmp_path / "static.csv"
     pd.concat(frames).to_csv(path, index=False)
     return path
