@@ -213,3 +213,26 @@ def test_static_covariates_are_encoded_once_and_served_everywhere(tmp_path):
     varying.to_csv(tmp_path / "varying.csv", index=False)
     result = invoke("doctor", tmp_path / "varying.csv", *options[:8], "--static", "region")
     assert result.exit_code == 2 and "series 's3'" in result.output and "one value a series" in result.output
+
+
+def test_the_onnx_export_takes_the_known_values_too(trained, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    out = tmp_path / "fc.csv"
+    assert invoke("forecast", trained / "run", "--data", trained / "data.csv", "--out", out).exit_code == 0
+    result = invoke("export", trained / "run", "--out", tmp_path / "onnx", "--format", "onnx")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "onnx" / "manifest.json").read_text())
+    session = ort.InferenceSession(str(tmp_path / "onnx" / "model.onnx"))
+    lookback, expected = manifest["lookback"], pd.read_csv(out)
+    for sid, group in pd.read_csv(trained / "data.csv").groupby("id"):
+        known = group[group["y"].notna()]
+        inputs = {
+            "values": known[["y", " Load fc"]].to_numpy("float32")[-lookback:][None],
+            "length": np.array([lookback], dtype="int32"),
+            "future": group[group["y"].isna()][[" Load fc"]].to_numpy("float32")[None],
+            **{name: np.array([manifest["series"][sid][name]]) for name in ("center", "scale")},
+        }
+        outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
+        want = expected.loc[expected["id"] == sid, "forecast"].to_numpy()
+        np.testing.assert_allclose(outputs["forecast"][0], want, rtol=1e-5, atol=1e-4)
