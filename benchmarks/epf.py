@@ -120,7 +120,7 @@ def table(rows: list[dict], out: Path) -> None:
     lines += [
         "",
         "The weekly naive is evaluate's seasonal naive at lag 168 on each day's own history; PUBLISHED.md's",
-        "(NP 4.135, PJM 6.326) come from the epftoolbox files and differ slightly. \"served\" is what `forecast`",
+        '(NP 4.135, PJM 6.326) come from the epftoolbox files and differ slightly. "served" is what `forecast`',
         "would serve: the validation guard's choice on the training days' last validation windows.",
     ]
     out.write_text("\n".join(lines) + "\n")
