@@ -41,7 +41,7 @@ def main() -> None:
     model = NHITS(
         h=HOURS, input_size=168, loss=MAE(), max_steps=1000, futr_exog_list=exog, scaler_type="robust",
         n_freq_downsample=[24, 12, 1], random_seed=1, val_check_steps=100, early_stop_patience_steps=5,
-        enable_progress_bar=False,
+        enable_progress_bar=False, logger=False,
     )  # fmt: skip
     started = time.time()
     cv = NeuralForecast(models=[model], freq="h").cross_validation(
