@@ -261,7 +261,7 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
     twice = sorted({col for col in named if named.count(col) > 1})
     if twice:
         raise ForecasterError(
-            f"{path}: column {twice[0]!r} is given two roles (target, id, time, --features, --future)"
+            f"{path}: column {twice[0]!r} is given two roles (target, id, time, --features, --future, --static)"
         )
     for col, what in roles:
         if col and col not in frame.columns:
