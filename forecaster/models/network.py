@@ -31,16 +31,6 @@ def validate_model_config(cfg: ModelConfig) -> None:
         raise ForecasterError("--series-embedding needs the number of series (n_series) in the model config")
 
 
-def model_inputs(cfg: ModelConfig) -> tuple[str, ...]:
-    """The names of the inputs `build_model(cfg)` takes."""
-    optional = (
-        ("time",) * bool(cfg.calendar)
-        + ("series",) * bool(cfg.series_embedding)
-        + ("static",) * bool(cfg.static_encoding)
-    )
-    return ("values", "length", *optional) + ("future",) * bool(cfg.n_future)
-
-
 def build_model(cfg: ModelConfig) -> keras.Model:
     """The run's model: one network, or with `cfg.ensemble` > 1 that many networks of the same shape
     (trained one by one, with different seeds: `forecaster.training.train`) whose forecasts are combined by

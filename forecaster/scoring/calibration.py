@@ -113,7 +113,8 @@ def window_spreads(
 
 def history_spreads(values: list[np.ndarray], origins: np.ndarray, season: int) -> np.ndarray:
     """Seasonal naive's in-sample mean absolute error over each `values[i][:origins[i]]` (one-step naive's
-    where that spans no season; 0 for fewer than 2 points), from one running sum per series."""
+    where that spans no season; 0 for fewer than 2 points): MASE's `seasonal_naive_scale` of that
+    history, from one running sum per series rather than a pass over the history per window."""
     sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     out = np.zeros(len(origins))
     for i, (v, o) in enumerate(zip(values, origins)):

@@ -80,6 +80,7 @@ def unserved_note(run: Run) -> str | None:
 
 def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[str, Any]:
     """What a client needs to call the artifact without reading our code."""
+    from forecaster.data.static import width as static_width
     from forecaster.serving.graph import output_name
 
     cfg = run.config
@@ -126,7 +127,7 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
         if cfg.model.static_encoding:
             inputs["static"] = {
                 "dtype": "float32",
-                "shape": ["batch", len(next(iter(run.series.values())).static)],
+                "shape": ["batch", static_width(cfg.model.static_encoding)],
                 "doc": "the series' `static` below: its --static covariates as training encoded them",
             }
     else:

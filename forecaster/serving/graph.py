@@ -291,6 +291,7 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
     (the `history` spread) take it as `history_mae` float64 (batch,): seasonal naive's in-sample mean
     absolute error over the series' whole history before the origin (`history_spreads`).
     """
+    from forecaster.data.static import width as static_width
     from forecaster.models.network import build_model
 
     cfg = run.config
@@ -322,7 +323,7 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
             [known, center, scale]
         )
     if cfg.model.static_encoding:
-        width = len(next(iter(run.series.values())).static)
+        width = static_width(cfg.model.static_encoding)
         if scaler_inputs:
             network_inputs["static"] = inputs["static"] = keras.Input((width,), name="static")
         else:
