@@ -210,3 +210,20 @@ def test_the_python_api_checks_its_outputs_as_the_cli_does(sine_csv, tmp_path):
         with pytest.raises(ForecasterError, match="was not made by forecaster"):
             write()
     assert sorted(p.name for p in victim.iterdir()) == ["budget.xlsx", "thesis.png"]
+
+
+def test_zoned_times_come_back_in_their_zone(sine_csv, tmp_path):
+    import pandas as pd
+
+    frame = pd.read_csv(sine_csv)
+    frame["time"] = pd.to_datetime(frame["time"]).dt.tz_localize("UTC+09:00").astype(str)
+    tokyo = tmp_path / "tokyo.csv"
+    frame.to_csv(tokyo, index=False)
+    run, out = tmp_path / "run", tmp_path / "forecast.csv"
+    assert train(tokyo, SINE, run, "--holdout", "6").exit_code == 0
+    assert invoke("forecast", run, "--data", tokyo, "--out", out, "--plot", tmp_path / "f.png").exit_code == 0
+    times = list(pd.read_csv(out, comment="#")["time"])
+    assert times[0] == "2024-01-09 08:00:00+09:00" and len(times) == 6  # the hour after the last, in +09:00
+    assert invoke("evaluate", run, "--data", tokyo, "--out", tmp_path / "eval").exit_code == 0
+    windows = pd.read_csv(tmp_path / "eval" / "forecasts.csv", comment="#")
+    assert windows["time"].str.endswith("+09:00").all() and windows["cutoff"].str.endswith("+09:00").all()

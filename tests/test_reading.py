@@ -150,7 +150,7 @@ def test_decimal_commas_are_read_in_semicolon_files_and_refused_where_ambiguous(
         Forecaster(horizon=1, target="y", time_col="date").doctor(frame)
 
 
-def test_zoned_timestamps_are_said_to_be_utc_and_steps_near_2_63_are_refused(tmp_path):
+def test_zoned_timestamps_are_read_as_utc_keeping_the_zone_and_steps_near_2_63_are_refused(tmp_path):
     import pytest
 
     from forecaster.config import DataConfig
@@ -161,7 +161,8 @@ def test_zoned_timestamps_are_said_to_be_utc_and_steps_near_2_63_are_refused(tmp
     path.write_text("time,y\n" + "".join(f"2024-01-01T{h:02d}:00:00+09:00,{h}\n" for h in range(10)))
     panel = load_panel(path, DataConfig(target="y", time_col="time"))
     assert str(panel.series[0].time_at(0)) == "2023-12-31 15:00:00"
-    assert any("timestamps in zone UTC+09:00 are read as UTC" in note for note in panel.notes)
+    assert panel.zone == "UTC+09:00"
+    assert any("timestamps in zone UTC+09:00 are handled as UTC" in note for note in panel.notes)
     with pytest.raises(ForecasterError, match="would pass 2\\*\\*63 - 1"):
         future_times(2**63 - 5, "int:1", 10)
     assert list(future_times(2**63 - 11, "int:1", 10))[-1] == 2**63 - 1

@@ -70,6 +70,7 @@ class Panel:
     freq: str  # a pandas offset alias, or "int:STEP" for integer steps
     path: str
     notes: list[str] = field(default_factory=list)
+    zone: str | None = None  # the time column's zone (read as UTC; outputs are written back in it)
 
     @property
     def n_points(self) -> int:
@@ -120,7 +121,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
     for col in value_cols:
         frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
-    time_values, is_datetime = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst, notes)
+    time_values, is_datetime, zone = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst, notes)
     frame["_time"] = time_values
     if cfg.time_col:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
@@ -156,7 +157,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     for column in cfg.static:
         for one, (a, b) in zip(series, blocks):
             one.static[column] = _static_value(frame[column].iloc[a:b], one.series_id, column, path)
-    return Panel(series=series, freq=freq, path=path, notes=notes)
+    return Panel(series=series, freq=freq, path=path, notes=notes, zone=zone)
 
 
 def _static_value(cells: pd.Series, sid: str, column: str, path: str) -> Any:
@@ -333,9 +334,10 @@ def _numeric_column(
 
 def _time_column(
     frame: pd.DataFrame, time_col: str | None, id_col: str, path: str, dayfirst: bool | None, notes: list[str]
-) -> tuple[pd.Series, bool]:
+) -> tuple[pd.Series, bool, str | None]:
+    """The parsed time column, whether it holds dates, and their time zone (None: none given)."""
     if time_col is None:
-        return frame.groupby(id_col, sort=False, observed=True).cumcount().astype("int64"), False
+        return frame.groupby(id_col, sort=False, observed=True).cumcount().astype("int64"), False, None
     raw = frame[time_col]
     if raw.isna().any():
         row = _row(frame, raw.isna())
@@ -343,7 +345,7 @@ def _time_column(
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
         return _time_categories(frame, raw, time_col, path, dayfirst, notes)
     elif pd.api.types.is_integer_dtype(raw):
-        return raw.astype("int64"), False
+        return raw.astype("int64"), False, None
     elif pd.api.types.is_float_dtype(raw):  # 1700.0: a year or a step, never nanoseconds since 1970
         fractional = raw != raw.round()
         if fractional.any():
@@ -351,7 +353,7 @@ def _time_column(
                 f"{path}: row {_row(frame, fractional)}, column {time_col!r}: {cell(raw[fractional].iloc[0])} is not a "
                 "whole time step; give whole numbers (years, steps) or dates"
             )
-        return raw.astype("int64"), False
+        return raw.astype("int64"), False, None
     else:
         parsed = _parse_times(raw, time_col, path, dayfirst)
     bad = parsed.isna()
@@ -360,32 +362,47 @@ def _time_column(
         raise ForecasterError(
             f"{path}: row {row}, column {time_col!r}: cannot read {cell(raw[bad].iloc[0])} as a date or time"
         )
-    return in_utc(parsed, time_col, notes), True
+    return in_utc(parsed, time_col, notes), True, zone_of(parsed)
+
+
+def zone_of(parsed: pd.Series) -> str | None:
+    """The zone of parsed timestamps as pandas names it (`UTC+09:00`, `Europe/Berlin`), or None."""
+    return None if parsed.dt.tz is None else str(parsed.dt.tz)
 
 
 def in_utc(parsed: pd.Series, time_col: str, notes: list[str]) -> pd.Series:
-    """Zoned timestamps as UTC wall-clock times (one zone for the panel, and steps without daylight-saving
-    jumps), said in a note: the forecast's times are then UTC too."""
+    """Zoned timestamps as UTC wall-clock times (steps without daylight-saving jumps), said in a note;
+    outputs turn them back into the zone (`in_zone`)."""
     if parsed.dt.tz is None:
         return parsed
     notes.append(
-        f"column {time_col!r}: timestamps in zone {parsed.dt.tz} are read as UTC (the zone dropped): the "
-        "forecast's times are UTC; convert them back with pandas' tz_localize('UTC').tz_convert(zone)"
+        f"column {time_col!r}: timestamps in zone {parsed.dt.tz} are handled as UTC (calendar features in UTC "
+        "hours); the outputs' times are written back in that zone"
     )
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
+def in_zone(times: Any, zone: str | None) -> Any:
+    """UTC wall-clock times (an index or an array) back in the data's zone; unchanged without one."""
+    if zone is None:
+        return times
+    index = pd.DatetimeIndex(times)
+    return index.tz_localize("UTC").tz_convert(zone)
+
+
 def _time_categories(
     frame: pd.DataFrame, raw: pd.Series, time_col: str, path: str, dayfirst: bool | None, notes: list[str]
-) -> tuple[pd.Series, bool]:
+) -> tuple[pd.Series, bool, str | None]:
     """Parse each distinct timestamp of a categorical time column once and keep the column categorical,
     its categories the sorted times (so a row's code orders it in time, and a row costs 4 bytes, not 8)."""
     codes = raw.cat.codes.to_numpy()
     text = pd.Series(raw.cat.categories.astype(str))
     numbers = pd.to_numeric(text, errors="coerce")
     is_datetime = not (numbers.notna().all() and (numbers == numbers.round()).all())
+    zone = None
     if is_datetime:
         parsed = _parse_times(text, time_col, path, dayfirst)
+        zone = zone_of(parsed)
         if parsed.isna().any():
             bad = np.isin(codes, np.flatnonzero(parsed.isna()))
             raise ForecasterError(
@@ -397,7 +414,7 @@ def _time_categories(
         values = numbers.astype("int64").to_numpy()
     distinct, rank = np.unique(values, return_inverse=True)  # two spellings of one time share a category
     ordered = pd.Categorical.from_codes(rank.astype("int32")[codes], categories=pd.Index(distinct), ordered=True)
-    return pd.Series(ordered, index=raw.index), is_datetime
+    return pd.Series(ordered, index=raw.index), is_datetime, zone
 
 
 NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(?:\D|$)"  # 13/01/2021, 1.2.21, 01-13-2021

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data.panel import Panel
+from forecaster.data.panel import Panel, in_zone
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.metrics import POINT_METRICS, coverage, msis, pinball, seasonal_naive_scale
@@ -206,8 +206,8 @@ def window_frame(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
     times = [s.time[o : o + horizon] for s, o in zip(series, bt.origins)]
     columns: dict[str, Any] = {
         id_col: np.repeat([s.series_id for s in series], horizon),
-        "cutoff": np.repeat([s.time_at(int(o) - 1) for s, o in zip(series, bt.origins)], horizon),
-        time_col: np.concatenate([np.asarray(t) for t in times]) if times else [],
+        "cutoff": in_zone(np.repeat([s.time_at(int(o) - 1) for s, o in zip(series, bt.origins)], horizon), panel.zone),
+        time_col: in_zone(np.concatenate([np.asarray(t) for t in times]) if times else [], panel.zone),
         "actual": bt.actual.ravel(),
         "forecast": bt.forecasts.get("served", bt.forecasts["model"]).ravel(),
     }
@@ -246,7 +246,7 @@ def plot_panels(bt: Backtest, panel: Panel, horizon: int, target: str, limit: in
     for s in np.unique(bt.series_idx)[:limit]:
         rows = np.flatnonzero(bt.series_idx == s)
         series = panel.series[s]
-        time = series.time  # built on each access: once per series here
+        time = in_zone(series.time, panel.zone)  # built on each access: once per series here
         start = max(0, int(bt.origins[rows].min()) - 2 * horizon)
         windows = []
         for r, o in zip(rows, bt.origins[rows]):

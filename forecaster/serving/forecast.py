@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import Panel, first_few, future_times, load_panel, time_grid
+from forecaster.data.panel import Panel, first_few, future_times, in_zone, load_panel, time_grid
 from forecaster.data.scaling import AffineScaler, fit_scaler
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
@@ -266,7 +266,7 @@ def forecast_frame(
     id_col, time_col = id_and_time_columns(cfg)
     columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
     times = [future_times(s.time_at(-1), panel.freq, horizon) for s in panel.series]
-    columns[time_col] = times[0].append(times[1:]) if len(times) > 1 else times[0]
+    columns[time_col] = in_zone(times[0].append(times[1:]) if len(times) > 1 else times[0], panel.zone)
     columns["forecast"] = point.ravel()
     if levels:
         columns.update(conformal_bands(run, panel, point, by_model, plan, levels, predictions if quantiles else None))
@@ -316,4 +316,4 @@ def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str
         known = ", ".join(list(by_id)[:10]) + (" ..." if len(by_id) > 10 else "")
         raise ForecasterError(f"--series: no series {missing[0]!r} in the data; it has {known}")
     keep = max(run.config.window.lookback, 3 * run.config.window.horizon)
-    return {sid: (by_id[sid].time[-keep:], by_id[sid].values[-keep:, 0]) for sid in chosen}
+    return {sid: (in_zone(by_id[sid].time[-keep:], panel.zone), by_id[sid].values[-keep:, 0]) for sid in chosen}
