@@ -204,3 +204,31 @@ def test_a_read_only_output_is_refused_before_training(sine_csv, tmp_path):
         result = train(sine_csv, SINE, disk / "run")
         assert result.exit_code == 2 and "cannot write in" in result.output, result.output
         assert "Epoch" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_resumed_ensemble_equals_the_uninterrupted_run(sine_csv, tmp_path, monkeypatch):
+    """Ctrl-C after epoch 3 of member 2 (weights, optimizer, dropout seeds and the shuffle all resume),
+    then the same command: the same losses, epoch by epoch, and the same forecast as never stopping."""
+    options = [*SINE, "--epochs", "6", "--patience", "1000", "--layers", "8", "--batch-size", "32", "--quiet",
+               "--ensemble", "2", "--dropout", "0.2", "--select", "model"]  # fmt: skip
+    assert invoke("train", sine_csv, *options, "--out", tmp_path / "whole").exit_code == 0
+    save = ResumableTraining.on_epoch_end
+
+    def stop_in_member_2(self, epoch, logs=None):
+        save(self, epoch, logs)
+        if self.directory.name == "member_1" and epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ResumableTraining, "on_epoch_end", stop_in_member_2)
+    assert invoke("train", sine_csv, *options, "--out", tmp_path / "cut").exit_code == 130
+    monkeypatch.setattr(ResumableTraining, "on_epoch_end", save)
+    result = invoke("train", sine_csv, *options, "--out", tmp_path / "cut")
+    assert result.exit_code == 0 and "resuming after epoch 3" in result.output, result.output
+
+    whole, cut = (pd.read_csv(tmp_path / run / "history.csv") for run in ("whole", "cut"))
+    pd.testing.assert_frame_equal(whole, cut, check_exact=True)
+    forecasts = []
+    for run in ("whole", "cut"):
+        assert invoke("forecast", tmp_path / run, "--data", sine_csv, "--out", tmp_path / f"{run}.csv").exit_code == 0
+        forecasts.append(pd.read_csv(tmp_path / f"{run}.csv", comment="#")["forecast"])
+    pd.testing.assert_series_equal(*forecasts, check_exact=True)

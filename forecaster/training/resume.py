@@ -1,9 +1,10 @@
 """Training that survives `kill -9`: the state after every epoch, saved atomically, resumed on rerun.
 
 The state lives beside the run directory (`models/.NAME.training/`) until the run is written. It
-holds the model and optimizer weights, the best weights early stopping has seen, the early-stopping
-and learning-rate-schedule counters and the history so far, so a resumed run carries on as the
-uninterrupted one would have. A fingerprint of the data file and the configuration guards it: state
+holds the model and optimizer weights, the dropout layers' random-seed states, the best weights early
+stopping has seen, the early-stopping and learning-rate-schedule counters and the history so far; with
+the training stream moved on to the epoch it resumes at (`resumed_stream`), a resumed run carries on
+exactly as the uninterrupted one would have. A fingerprint of the data file and the configuration guards it: state
 saved by another command is never resumed.
 """
 
@@ -38,6 +39,26 @@ def save_arrays(path: Path, arrays: dict[str, Any]) -> None:
 def load_arrays(path: Path) -> list[Any]:
     with np.load(path, allow_pickle=False) as saved:
         return [saved[f"w{i}"] for i in range(len(saved.files))]
+
+
+def seed_states(model: keras.Model) -> list[Any]:
+    """The random-seed states of the model's dropout layers (variables, but not among its weights)."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def resumed_stream(train: Any, first_epoch: int, steps_per_epoch: int | None) -> Any:
+    """The training windows as epoch `first_epoch` of an uninterrupted fit sees them.
+
+    An endless sample (fitted with steps_per_epoch, one iterator for all epochs) skips the batches
+    already drawn. A shuffled pass is reshuffled each time an iterator is made of it, and Keras makes two
+    an epoch (keras/src/trainers/epoch_iterator.py: one it reads, and a fresh one once the pass is
+    done), so as many are made and dropped here; tests/test_faults.py checks that the losses then match.
+    """
+    if steps_per_epoch:
+        return train.skip(first_epoch * steps_per_epoch)
+    for _ in range(2 * first_epoch):
+        iter(train)
+    return train
 
 
 def state_dir(out: Path) -> Path:
@@ -98,6 +119,9 @@ class ResumableTraining(keras.callbacks.Callback):
             model.set_weights([saved[f"w{i}"] for i in range(len(model.weights))])
             for i, variable in enumerate(model.optimizer.variables):
                 variable.assign(saved[f"o{i}"])
+            for i, variable in enumerate(seed_states(model)):
+                if f"s{i}" in saved:  # state saved before seeds were kept has none
+                    variable.assign(saved[f"s{i}"])
         if state.get("best_weights"):
             self._best_weights = load_arrays(self.directory / state["best_weights"])
         self.history = state["history"]
@@ -122,6 +146,7 @@ class ResumableTraining(keras.callbacks.Callback):
         weights = f"epoch-{epoch + 1}.npz"
         arrays = {f"w{i}": w for i, w in enumerate(self.model.get_weights())}
         arrays.update({f"o{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
+        arrays.update({f"s{i}": np.asarray(v) for i, v in enumerate(seed_states(self.model))})
         best_weights = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

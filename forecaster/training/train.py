@@ -168,7 +168,7 @@ def fit_network(
     """Build and fit one network (see `fit_model`)."""
     from forecaster.models.network import build_model
     from forecaster.training.fitting import compile_network, fit_callbacks, seeded
-    from forecaster.training.resume import ResumableTraining
+    from forecaster.training.resume import ResumableTraining, resumed_stream
 
     t = cfg.train
     seeded(t)
@@ -184,6 +184,8 @@ def fit_network(
             log(f"resuming after epoch {initial_epoch} from the state in {state}/")
         if finished:
             initial_epoch = t.epochs or FULL_EPOCHS
+        elif initial_epoch:
+            data.train = resumed_stream(data.train, initial_epoch, data.steps_per_epoch)
     log(f"training on {data.n_train} windows ({data.n_val} validation windows), {model.count_params()} parameters")
     fitted = model.fit(
         data.train,
