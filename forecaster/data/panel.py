@@ -115,10 +115,16 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
                 "give --wide to read one series per column, or name the target column"
             )
     frame = (read_parquet_frame if parquet else read_frame)(path, keep=None if cfg.wide else needed, categories=shared)
+    decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
+    return panel_from_frame(frame, cfg, path, decimal_comma)
+
+
+def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_comma: bool = False) -> Panel:
+    """Validate and regularise a frame read from `path` (named in errors) into a Panel: what `load_panel`
+    does once the file is read, and what an engine's worker does with its partition of whole series."""
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
     value_cols = [target, *cfg.features, *cfg.future]
-    decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
     for col in value_cols:
         frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
     time_values, is_datetime, zone = _time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst, notes)
@@ -616,6 +622,24 @@ def time_grid(start: Any, periods: int, freq: str) -> pd.Index:
 def future_times(last: object, freq: str, horizon: int) -> pd.Index:
     """The `horizon` timestamps (or integer steps) after `last`."""
     return time_grid(last, horizon + 1, freq)[1:]
+
+
+def following_times(lasts: list[Any], freq: str, horizon: int) -> pd.Index:
+    """The `horizon` steps after each of `lasts`, one series after another (a forecast's time column):
+    one numpy sum for integer steps and fixed-length frequencies (hours, days), else series by series."""
+    if not lasts:
+        return pd.Index([])
+    offset = None if freq.startswith("int:") else pd.tseries.frequencies.to_offset(freq)
+    if offset is not None and not isinstance(offset, pd.offsets.Tick):  # months, business days: calendar rules
+        times = [future_times(last, freq, horizon) for last in lasts]
+        return times[0].append(times[1:])
+    if offset is None:
+        future_times(max(int(last) for last in lasts), freq, horizon)  # refuses steps that would pass 2**63 - 1
+        step, start = int(freq.split(":")[1]), np.asarray(lasts, dtype="int64")
+    else:
+        step, start = offset.nanos, pd.DatetimeIndex(lasts).as_unit("ns").asi8
+    grid = (start[:, None] + step * np.arange(1, horizon + 1, dtype="int64")).ravel()
+    return pd.Index(grid, dtype="int64") if offset is None else pd.DatetimeIndex(grid.view("datetime64[ns]"))
 
 
 SEASONS = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}

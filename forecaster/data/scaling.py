@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,32 +36,40 @@ class AffineScaler:
 
 
 def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
-    """Fit a scikit-learn scaler on `train_values` (n, columns) and keep its affine parameters.
+    """Fit a scikit-learn-style scaler on `train_values` (n, columns) and keep its affine parameters.
 
+    The numbers are scikit-learn's (StandardScaler's mean and population std, MinMaxScaler's range,
+    RobustScaler's median and interquartile range, NaN ignored), computed with numpy: a forecast of 10,000
+    unseen series fits 10,000 scalers, and sklearn's checks cost 0.6 ms a fit (6 s), numpy's 0.05 ms.
     A column whose spread is below 1e-9 of its largest magnitude gets that magnitude as its scale (1
     when it is all zeros) instead of a division by zero or a scale unrelated to its size.
     """
     check_choice("scaler", kind, SCALERS)
     n_columns = train_values.shape[1]
-    if kind == "none":
+    if kind == "none" or not len(train_values):
         return AffineScaler(np.zeros(n_columns), np.ones(n_columns))
-    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
-
-    if kind == "standard":  # StandardScaler's own numbers, without its "tiny spread -> scale 1" (see below)
-        fitted = StandardScaler().fit(train_values)
-        center, scale = fitted.mean_, np.sqrt(fitted.var_)
-    elif kind == "minmax":
-        fitted = MinMaxScaler().fit(train_values)
-        # MinMaxScaler computes raw * scale_ + min_; rewrite as (raw - center) / scale
-        scale = 1.0 / fitted.scale_
-        center = -fitted.min_ * scale
-    else:
-        fitted = RobustScaler().fit(train_values)
-        center, scale = fitted.center_, fitted.scale_
-    # a spread tiny against the column's size (a constant series) is no spread: scale by the size itself
-    # (1 for zeros), so later values stay near 1; a column that lives at 1e-13 keeps its own spread
-    # (a fixed 1e-12 cut-off scaled it by 1, and its forecasts were noise of the wrong sign)
-    size = np.max(np.abs(train_values), axis=0) if len(train_values) else np.zeros(n_columns)
+    values = np.asarray(train_values, dtype="float64")
+    with warnings.catch_warnings():  # an all-NaN column: NaN, replaced below as sklearn's would be
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if kind == "standard":
+            center = np.nanmean(values, axis=0)
+            scale = np.sqrt(np.nanmean((values - center) ** 2, axis=0))
+        elif kind == "minmax":  # sklearn maps a zero range to 1
+            center = np.nanmin(values, axis=0)
+            scale = without_zeros(np.nanmax(values, axis=0) - center)
+        else:
+            low, center, high = np.nanpercentile(values, [25.0, 50.0, 75.0], axis=0)
+            scale = without_zeros(high - low)
+        # a spread tiny against the column's size (a constant series) is no spread: scale by the size itself
+        # (1 for zeros), so later values stay near 1; a column that lives at 1e-13 keeps its own spread
+        # (a fixed 1e-12 cut-off scaled it by 1, and its forecasts were noise of the wrong sign)
+        size = np.nanmax(np.abs(values), axis=0)
+    size = np.where(np.isfinite(size), size, 0.0)
     fallback = np.where(size > 0, size, 1.0)
     scale = np.where(np.isfinite(scale) & (np.abs(scale) > 1e-9 * size) & (scale != 0), scale, fallback)
     return AffineScaler(np.asarray(center, dtype="float64"), np.asarray(scale, dtype="float64"))
+
+
+def without_zeros(spread: np.ndarray) -> np.ndarray:
+    """scikit-learn's `_handle_zeros_in_scale`: a spread below 10 machine epsilons becomes 1."""
+    return np.where(spread < 10 * np.finfo("float64").eps, 1.0, spread)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import Panel, first_few, future_times, in_zone, load_panel, time_grid
+from forecaster.data.panel import Panel, first_few, following_times, future_times, in_zone, load_panel, time_grid
 from forecaster.data.scaling import AffineScaler, fit_scaler
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
@@ -265,8 +265,8 @@ def forecast_frame(
             point[i], methods[i] = served_forecast(methods[i], history, horizon, run.season, point[i], plan.statistical)
     id_col, time_col = id_and_time_columns(cfg)
     columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
-    times = [future_times(s.time_at(-1), panel.freq, horizon) for s in panel.series]
-    columns[time_col] = in_zone(times[0].append(times[1:]) if len(times) > 1 else times[0], panel.zone)
+    times = following_times([s.time_at(-1) for s in panel.series], panel.freq, horizon)
+    columns[time_col] = in_zone(times, panel.zone)
     columns["forecast"] = point.ravel()
     if levels:
         columns.update(conformal_bands(run, panel, point, by_model, plan, levels, predictions if quantiles else None))
