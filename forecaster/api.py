@@ -27,13 +27,17 @@ from forecaster.errors import ForecasterError
 # option name -> config section (the CLI's options and the config file's keys share these names)
 
 Data = Any  # a CSV path (str or Path) or a pandas DataFrame
-Levels = tuple[float, ...] | list[float] | str  # interval levels in %: (80, 95) or "80,95"
+Levels = tuple[float, ...] | list[float] | float | str  # interval levels in %: (80, 95), 80 or "80,95"
 
 
 def as_levels(level: Levels) -> tuple[float, ...]:
-    """Checked interval levels, sorted (`forecaster.scoring.calibration.parse_levels`)."""
+    """Checked interval levels, sorted (`forecaster.scoring.calibration.parse_levels`); one number is one level."""
     from forecaster.scoring.calibration import parse_levels
 
+    if isinstance(level, (int, float)) and not isinstance(level, bool):
+        level = (level,)
+    if level is None or not isinstance(level, (str, tuple, list)):
+        raise ForecasterError(f"level: give interval levels in % such as 80 or (80, 95), not {level!r}")
     return parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
 
 
@@ -191,6 +195,8 @@ class Forecaster:
         plot: str | Path | None = None,
         plot_series: list[str] | None = None,
         future: Data | None = None,
+        engine: str = "local",
+        address: str | None = None,
     ) -> Any:
         """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
         forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
@@ -198,9 +204,17 @@ class Forecaster:
         and the plot of a few series (`plot_series`, default the first six) to `plot` (default beside
         `out`, as .png). A run with `--future` covariates takes their values at the forecast steps from
         rows of `data` after each series' last target value, or from `future` (a path or DataFrame
-        with the id, time and --future columns)."""
-        from forecaster.io.files import atomic_file
+        with the id, time and --future columns).
+
+        `engine` "dask", "ray" or "spark" forecasts on that engine (a local cluster on this machine's
+        cores, or the one at `address`): whole series a partition, rows sorted by id and time, no plot.
+        A Dask, Ray or Spark frame as `data` runs on its own engine."""
+        import pandas
+
+        from forecaster.io.files import atomic_file, check_output_file
+        from forecaster.io.parquet import is_parquet, series_shards, write_parquet
         from forecaster.io.plots import plot_forecasts
+        from forecaster.serving.engines import check_engine, engine_of
         from forecaster.serving.forecast import (
             attach_future,
             forecast_frame,
@@ -212,27 +226,47 @@ class Forecaster:
 
         run = self.run
         plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
-        from forecaster.io.files import check_output_file
-        from forecaster.io.parquet import is_parquet, write_parquet
-
         for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
             if target is not None:
                 check_output_file(Path(target), option, tuple(d for d in (data, future) if isinstance(d, (str, Path))))
-        with as_csv(data, self.run.config.data.id_col) as path:
-            panel = load_forecast_panel(run, path)
-        if future is not None:
-            with as_csv(future, self.run.config.data.id_col) as path:
-                attach_future(run, panel, path)
-        plan = forecast_plan(run, panel)
-        if run.config.model.quantiles and level:
-            plan.notes.append(
-                "the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands calibrated on "
-                "validation windows: use those for a stated coverage (README, Prediction intervals)"
-            )
-        for note in [*panel.notes, *plan.notes, *self._level_notes(as_levels(level))]:
+        engine = engine_of(data, engine)
+        check_engine(engine, address)
+        if engine != "local":
+            return self._predict_on(engine, address, data, as_levels(level), out, future)
+        levels = as_levels(level)
+        for note in self._level_notes(levels):
             self.log(f"note: {note}")
-        history = recent_history(panel, run, plot_series) if out is not None or plot is not None else {}
-        frame = forecast_frame(run, panel, self.model, plan, as_levels(level))
+        # a directory of Parquet shards whose series each lie in one shard is forecast shard by shard, so
+        # memory holds one shard's series at a time, whatever the panel's size
+        by_path = isinstance(data, (str, Path)) and future is None and is_parquet(data)
+        blocks = series_shards(data, run.config.data.id_col) if by_path else None
+        if blocks and plot_series:
+            known = set().union(*(ids for _, ids in blocks))
+            missing = [sid for sid in plot_series if sid not in known]
+            if missing:
+                raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
+        frames, history = [], {}
+        for source, ids in blocks or [(data, None)]:
+            with as_csv(source, self.run.config.data.id_col) as path:
+                panel = load_forecast_panel(run, path)
+            if future is not None:
+                with as_csv(future, self.run.config.data.id_col) as path:
+                    attach_future(run, panel, path)
+            plan = forecast_plan(run, panel)
+            if run.config.model.quantiles and level:
+                plan.notes.append(
+                    "the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands calibrated "
+                    "on validation windows: use those for a stated coverage (README, Prediction intervals)"
+                )
+            where = f"{Path(source).name}: " if blocks else ""
+            for note in [*panel.notes, *plan.notes]:
+                self.log(f"note: {where}{note}")
+            if out is not None or plot is not None:
+                wanted = plot_series if ids is None or plot_series is None else [s for s in plot_series if s in ids]
+                if wanted or not history:
+                    history.update(recent_history(panel, run, wanted))
+            frames.append(forecast_frame(run, panel, self.model, plan, levels))
+        frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
         if out is not None:
             with atomic_file(Path(out)) as staging:
                 if is_parquet(out):
@@ -243,6 +277,31 @@ class Forecaster:
             id_col, time_col = id_and_time_columns(run.config)
             with atomic_file(plot_path) as staging:
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
+        return frame
+
+    def _predict_on(
+        self, engine: str, address: str | None, data: Data, levels: tuple[float, ...], out: Any, future: Any
+    ) -> Any:
+        """`predict` on Dask, Ray or Spark (`forecaster.serving.engines`)."""
+        from forecaster.io.files import atomic_file
+        from forecaster.io.parquet import is_parquet, write_parquet
+        from forecaster.serving.engines import engine_forecast
+
+        if future is not None:
+            raise ForecasterError(
+                f"--engine {engine}: give the --future values as rows of DATA after each series' last target value "
+                "(--future-data is read by --engine local only)"
+            )
+        for note in self._level_notes(levels):
+            self.log(f"note: {note}")
+        self.log(f"forecasting on {engine}{f' at {address}' if address else ''}: whole series a partition")
+        frame = engine_forecast(self.run, data, levels, engine, address)
+        if out is not None:
+            with atomic_file(Path(out)) as staging:
+                if is_parquet(out):
+                    write_parquet(frame, staging, "forecast")
+                else:
+                    frame.to_csv(staging, index=False)
         return frame
 
     def backtest(

@@ -421,6 +421,13 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     help="The --future covariates' values at the forecast steps: id, time and those columns (else DATA's rows "
     "after each series' last target value).",
 )
+@click.option(
+    "--engine",
+    default="local",
+    show_default=True,
+    help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster[dask]').",
+)
+@click.option("--address", help="The Dask scheduler, Ray head or Spark master to use (default: a local cluster).")
 @user_errors
 def forecast(
     run_dir: str,
@@ -430,19 +437,28 @@ def forecast(
     series: tuple[str, ...] | None,
     level: str | None,
     future_data: str | None,
+    engine: str,
+    address: str | None,
 ) -> None:
     """Forecast the horizon after the last row of every series in DATA with a trained run."""
     from forecaster.api import Forecaster
+    from forecaster.serving.engines import check_engine
 
+    check_engine(engine, address)
+    if engine != "local" and (plot or series):
+        raise ForecasterError(
+            f"--plot and --series draw with --engine local only; leave them out with --engine {engine}"
+        )
     out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
-    plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot})
+    plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot}) if engine == "local" else None
     forecaster = Forecaster.load(run_dir, log)
     frame = forecaster.predict(
-        data, level or (), out_path, plot_path, list(series) if series else None, future=future_data
+        data, level or (), out_path, plot_path, list(series) if series else None, future_data, engine, address
     )
     click.echo(f"forecast for {frame.iloc[:, 0].nunique()} series x {forecaster.run.config.window.horizon} steps: "
                f"{out_path}")  # fmt: skip
-    click.echo(f"plot: {plot_path}")
+    if plot_path is not None:
+        click.echo(f"plot: {plot_path}")
 
 
 @main.command()

@@ -87,6 +87,32 @@ def _as_frame(batch: Any, categories: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[str]]] | None:
+    """The shards of a Parquet directory with the series ids each holds, when no series is split between
+    two of them (so they can be forecast one at a time, in bounded memory); else None. Only the id
+    column is read."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not id_col or not path.is_dir():
+        return None
+    found = list(shards(path))
+    if len(found) < 2:
+        return None
+    blocks, seen = [], set()
+    for shard in found:
+        try:
+            column = pq.read_table(shard, columns=[id_col]).column(0)
+        except Exception:  # a missing column or an unreadable shard: the whole read names the problem
+            return None
+        ids = {str(value) for value in column.unique().to_pylist() if value is not None}
+        if ids & seen:
+            return None
+        seen |= ids
+        blocks.append((shard, ids))
+    return blocks
+
+
 def parquet_sha256(path: str | Path) -> str:
     """One digest of a Parquet file, or of every shard of a directory (names and bytes, in name order)."""
     path = Path(path)

@@ -1,0 +1,93 @@
+"""Forecasts on Dask and Ray (local clusters) equal `--engine local`; a panel in Parquet shards is
+forecast shard by shard, and a series split between shards falls back to one read."""
+
+import importlib.util
+import shutil
+
+import pandas as pd
+import pytest
+from cli_helpers import PANEL, invoke, train
+from conftest import write_panel
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("engines")
+    data = write_panel(root / "panel.csv")
+    frame = pd.read_csv(data, float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
+    shards = root / "shards"
+    shards.mkdir()
+    for k, (_, group) in enumerate(frame.groupby("id")):
+        group.to_parquet(shards / f"part-{k:05d}.parquet", index=False)
+    assert train(data, PANEL, root / "run").exit_code == 0
+    result = invoke("forecast", root / "run", "--data", data, "--out", root / "local.csv", "--level", "80")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def local_forecast(root):
+    frame = pd.read_csv(root / "local.csv", float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
+    return frame.sort_values(["id", "time"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("engine", ["dask", "ray"])
+def test_an_engine_forecasts_every_series_as_local_does(trained, engine):
+    out = trained / f"{engine}.csv"
+    result = invoke("forecast", trained / "run", "--data", trained / "shards", "--out", out, "--level", "80",
+                    "--engine", engine)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out, float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
+    expected = local_forecast(trained)
+    assert got["id"].value_counts().eq(5).all() and len(got) == len(expected)  # every series once, horizon rows
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-5)  # the method column and the bands included
+
+
+def test_the_api_takes_a_dask_frame(trained):
+    import dask.dataframe as dd
+
+    from forecaster.api import Forecaster
+
+    frame = pd.read_csv(trained / "panel.csv", float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
+    got = Forecaster.load(trained / "run").predict(dd.from_pandas(frame, npartitions=2), level=80)
+    pd.testing.assert_frame_equal(got, local_forecast(trained), rtol=1e-5)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+                    reason="Spark needs pyspark (pip install 'forecaster[spark]') and Java")  # fmt: skip
+def test_spark_forecasts_as_local_does(trained):
+    out = trained / "spark.csv"
+    result = invoke("forecast", trained / "run", "--data", trained / "shards", "--out", out, "--level", "80",
+                    "--engine", "spark")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out, float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
+    pd.testing.assert_frame_equal(got, local_forecast(trained), rtol=1e-5)
+
+
+def test_a_series_split_between_shards_is_read_whole(trained, tmp_path):
+    from forecaster.io.parquet import series_shards
+
+    frame = pd.read_parquet(trained / "shards")
+    split = tmp_path / "split"
+    split.mkdir()
+    frame.iloc[: len(frame) // 2].to_parquet(split / "a.parquet", index=False)  # one series in both halves
+    frame.iloc[len(frame) // 2 :].to_parquet(split / "b.parquet", index=False)
+    assert series_shards(split, "id") is None
+    assert [ids for _, ids in series_shards(trained / "shards", "id")] == [{"a"}, {"b"}, {"c"}]
+    out = tmp_path / "split.csv"
+    assert invoke("forecast", trained / "run", "--data", split, "--out", out, "--level", "80").exit_code == 0
+    got = pd.read_csv(out, float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
+    pd.testing.assert_frame_equal(got.sort_values(["id", "time"]).reset_index(drop=True), local_forecast(trained))
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--engine", "hadoop"], "choose one of local, dask, ray, spark"),
+        (["--address", "tcp://10.0.0.1:8786"], "give --engine dask, ray or spark too"),
+        (["--engine", "dask", "--plot", "p.png"], "--engine local only"),
+    ],
+)
+def test_engine_options_are_checked_before_any_work(trained, options, message):
+    result = invoke("forecast", trained / "run", "--data", trained / "shards", *options)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
