@@ -85,6 +85,20 @@ def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def read_ahead(blocks: list[Any], read: Callable[[Any], Any]) -> Iterator[tuple[Any, Any]]:
+    """(block, read(block)) for each block, the next one read in a thread while the caller works on this one
+    (reading Parquet and predicting both leave the GIL most of the time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read, blocks[0])
+        for k, block in enumerate(blocks):
+            loaded = pending.result()
+            if k + 1 < len(blocks):
+                pending = pool.submit(read, blocks[k + 1])
+            yield block, loaded
+
+
 class Forecaster:
     """An LSTM forecaster over one or many series: `fit`, `predict`, `backtest`, `save`, `load`, `export`.
 
@@ -220,7 +234,6 @@ class Forecaster:
             forecast_frame,
             forecast_plan,
             id_and_time_columns,
-            load_forecast_panel,
             recent_history,
         )
 
@@ -246,9 +259,7 @@ class Forecaster:
             if missing:
                 raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
         frames, history = [], {}
-        for source, ids in blocks or [(data, None)]:
-            with as_csv(source, self.run.config.data.id_col) as path:
-                panel = load_forecast_panel(run, path)
+        for (source, ids), panel in read_ahead(blocks or [(data, None)], lambda block: self._panel(block[0])):
             if future is not None:
                 with as_csv(future, self.run.config.data.id_col) as path:
                     attach_future(run, panel, path)
@@ -278,6 +289,12 @@ class Forecaster:
             with atomic_file(plot_path) as staging:
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
         return frame
+
+    def _panel(self, data: Data) -> Any:
+        from forecaster.serving.forecast import load_forecast_panel
+
+        with as_csv(data, self.run.config.data.id_col) as path:
+            return load_forecast_panel(self.run, path)
 
     def _predict_on(
         self, engine: str, address: str | None, data: Data, levels: tuple[float, ...], out: Any, future: Any
@@ -330,10 +347,16 @@ class Forecaster:
         step: int | None = None,
         season: int | None = None,
         level: Levels | None = None,
+        engine: str = "local",
+        address: str | None = None,
     ) -> tuple[dict[str, Any], Any]:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
         metrics.json, per_series.csv, forecasts.csv (every window step by step: `cross_validation`),
-        errors_by_step.png, backtest.png. `level` None: 80 and 95 when the run has intervals."""
+        errors_by_step.png, backtest.png. `level` None: 80 and 95 when the run has intervals.
+        `engine` "dask", "ray" or "spark" (or a Dask/Ray/Spark frame as `data`) backtests the series on
+        that engine, whole series a partition: the same metrics; forecasts.csv sorted by id; no backtest.png."""
+        import pandas
+
         from forecaster.io.files import atomic_directory, check_replaceable, write_json
         from forecaster.io.plots import plot_backtest, plot_errors_by_step
         from forecaster.serving.backtest import plot_panels, window_frame
@@ -343,25 +366,47 @@ class Forecaster:
         levels = as_levels(level or ())
         if level is None and (self.run.path / CALIBRATION_FILE).is_file():
             levels = (80.0, 95.0)
-        report, per_series, (backtest, panel) = self._backtest(data, folds, step, season, levels)
+        report, per_series, (backtest, panel) = self._backtest(data, folds, step, season, levels, engine, address)
         with atomic_directory(Path(out or self.run.path / "evaluation")) as staging:
             write_json(staging / "metrics.json", report)
             per_series.to_csv(staging / "per_series.csv", index=False)
-            window_frame(backtest, self.run, panel).to_csv(staging / "forecasts.csv", index=False)
+            windows = panel if isinstance(panel, pandas.DataFrame) else window_frame(backtest, self.run, panel)
+            windows.to_csv(staging / "forecasts.csv", index=False)
             plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
-            horizon, target = self.run.config.window.horizon, self.run.config.data.target
-            plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png")
+            if not isinstance(panel, pandas.DataFrame):  # an engine's workers keep the series' history
+                horizon, target = self.run.config.window.horizon, self.run.config.data.target
+                plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png")
         return report, per_series
 
     def _backtest(
-        self, data: Data, folds: int, step: int | None, season: int | None, levels: tuple[float, ...]
+        self,
+        data: Data,
+        folds: int,
+        step: int | None,
+        season: int | None,
+        levels: tuple[float, ...],
+        engine: str = "local",
+        address: str | None = None,
     ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
+        """(report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel."""
         from forecaster.serving.backtest import run_backtest, summarise
+        from forecaster.serving.engines import check_engine, engine_backtest, engine_of
         from forecaster.serving.forecast import load_forecast_panel, trained_panel
 
         if folds < 1 or (step is not None and step < 1):
             raise ForecasterError("--folds and --step must be at least 1")
         check_setting("season", season)  # the rule every --season is checked by
+        engine = engine_of(data, engine)
+        check_engine(engine, address)
+        if engine != "local":
+            for note in self._level_notes(levels):
+                self.log(f"note: {note}")
+            self.log(f"backtesting on {engine}{f' at {address}' if address else ''}: whole series a partition")
+            season = season or self.run.season
+            step = step or self.run.config.window.horizon
+            backtest, ids, windows = engine_backtest(self.run, data, folds, step, season, levels, engine, address)
+            report, per_series = summarise(backtest, self.run, ids, season)
+            return report, per_series, (backtest, windows)
         with as_csv(data, self.run.config.data.id_col) as path:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
         longest = max(len(s) for s in panel.series)
@@ -375,7 +420,7 @@ class Forecaster:
         season = season or self.run.season
         horizon = self.run.config.window.horizon
         backtest = run_backtest(self.run, panel, self.model, folds, step or horizon, season, levels)
-        report, per_series = summarise(backtest, self.run, panel, season)
+        report, per_series = summarise(backtest, self.run, [s.series_id for s in panel.series], season)
         return report, per_series, (backtest, panel)
 
     def export(self, out: str | Path | None = None, format: str = "saved_model", level: Levels = ()) -> Path:

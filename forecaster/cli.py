@@ -481,6 +481,13 @@ def forecast(
     type=FiniteFloat(),
     help="Exit 1 when an interval's coverage falls more than this many percentage points below its level.",
 )
+@click.option(
+    "--engine",
+    default="local",
+    show_default=True,
+    help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster[dask]').",
+)
+@click.option("--address", help="The Dask scheduler, Ray head or Spark master to use (default: a local cluster).")
 @user_errors
 def evaluate(
     run_dir: str,
@@ -492,19 +499,25 @@ def evaluate(
     gate: str | None,
     level: str | None,
     coverage_gate: float | None,
+    engine: str,
+    address: str | None,
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.api import Forecaster
     from forecaster.serving.backtest import render_table
+    from forecaster.serving.engines import check_engine
     from forecaster.training.runs import CALIBRATION_FILE
+
+    check_engine(engine, address)
 
     forecaster = Forecaster.load(run_dir, log)
     if coverage_gate is not None and not level and not (forecaster.run.path / CALIBRATION_FILE).is_file():
         raise ForecasterError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
-    report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level)
+    report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level, engine, address)
     click.echo(render_table(report))
-    click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, forecasts.csv, errors_by_step.png, backtest.png)")
+    plots = "errors_by_step.png, backtest.png" if engine == "local" else "errors_by_step.png"
+    click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, forecasts.csv, {plots})")
     served = "served" if "served" in report["overall"] else "model"  # what `forecast` writes
     if gate and report["overall"][served]["mase"] > report["overall"][gate]["mase"]:
         click.echo(

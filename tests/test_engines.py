@@ -1,7 +1,8 @@
-"""Forecasts on Dask and Ray (local clusters) equal `--engine local`; a panel in Parquet shards is
-forecast shard by shard, and a series split between shards falls back to one read."""
+"""Forecasts and backtests on Dask and Ray (local clusters) equal `--engine local`'s; a panel in Parquet
+shards is forecast shard by shard, and a series split between shards falls back to one read."""
 
 import importlib.util
+import json
 import shutil
 
 import pandas as pd
@@ -19,8 +20,11 @@ def trained(tmp_path_factory):
     shards.mkdir()
     for k, (_, group) in enumerate(frame.groupby("id")):
         group.to_parquet(shards / f"part-{k:05d}.parquet", index=False)
-    assert train(data, PANEL, root / "run").exit_code == 0
+    assert train(data, PANEL, root / "run", "--holdout", "10").exit_code == 0  # a tail for evaluate
     result = invoke("forecast", root / "run", "--data", data, "--out", root / "local.csv", "--level", "80")
+    assert result.exit_code == 0, result.output
+    result = invoke("evaluate", root / "run", "--data", data, "--out", root / "local_eval", "--folds", "2",
+                    "--step", "5")  # fmt: skip
     assert result.exit_code == 0, result.output
     return root
 
@@ -40,6 +44,41 @@ def test_an_engine_forecasts_every_series_as_local_does(trained, engine):
     expected = local_forecast(trained)
     assert got["id"].value_counts().eq(5).all() and len(got) == len(expected)  # every series once, horizon rows
     pd.testing.assert_frame_equal(got, expected, rtol=1e-5)  # the method column and the bands included
+
+
+def close(got, expected, path=""):
+    """Two metrics.json trees equal to 1e-9 (the engines add the windows up in another order)."""
+    if isinstance(expected, dict):
+        assert set(got) == set(expected), path
+        for key in expected:
+            close(got[key], expected[key], f"{path}/{key}")
+    elif isinstance(expected, list):
+        assert len(got) == len(expected), path
+        for a, b in zip(got, expected):
+            close(a, b, path)
+    elif isinstance(expected, float):
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12, nan_ok=True), path
+    else:
+        assert got == expected, path
+
+
+@pytest.mark.parametrize("engine", ["dask", "ray"])
+def test_an_engine_backtests_as_local_does(trained, engine):
+    out = trained / f"{engine}_eval"
+    result = invoke("evaluate", trained / "run", "--data", trained / "shards", "--out", out, "--folds", "2",
+                    "--step", "5", "--engine", engine)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    close(json.loads((out / "metrics.json").read_text()), json.loads((trained / "local_eval/metrics.json").read_text()))
+    windows, expected = (
+        pd.read_csv(folder / "forecasts.csv", float_precision="round_trip", dtype={"id": str})
+        .sort_values(["id", "cutoff", "time"])
+        .reset_index(drop=True)
+        for folder in (out, trained / "local_eval")
+    )
+    pd.testing.assert_frame_equal(windows, expected, rtol=1e-5)
+    per_series = pd.read_csv(out / "per_series.csv").sort_values(["series_id", "method"]).reset_index(drop=True)
+    local = pd.read_csv(trained / "local_eval/per_series.csv").sort_values(["series_id", "method"])
+    pd.testing.assert_frame_equal(per_series, local.reset_index(drop=True), rtol=1e-9)
 
 
 def test_the_api_takes_a_dask_frame(trained):

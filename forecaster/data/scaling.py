@@ -49,6 +49,10 @@ def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
     if kind == "none" or not len(train_values):
         return AffineScaler(np.zeros(n_columns), np.ones(n_columns))
     values = np.asarray(train_values, dtype="float64")
+    if kind == "standard" and not np.isnan(values).any():  # the usual case, without nan-functions' cost
+        center = values.mean(axis=0)
+        scale = np.sqrt(((values - center) ** 2).mean(axis=0))
+        return affine(center, scale, np.abs(values).max(axis=0))
     with warnings.catch_warnings():  # an all-NaN column: NaN, replaced below as sklearn's would be
         warnings.simplefilter("ignore", RuntimeWarning)
         if kind == "standard":
@@ -64,6 +68,11 @@ def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
         # (1 for zeros), so later values stay near 1; a column that lives at 1e-13 keeps its own spread
         # (a fixed 1e-12 cut-off scaled it by 1, and its forecasts were noise of the wrong sign)
         size = np.nanmax(np.abs(values), axis=0)
+    return affine(center, scale, size)
+
+
+def affine(center: np.ndarray, scale: np.ndarray, size: np.ndarray) -> AffineScaler:
+    """The scaler, a spread tiny against the column's size (`fit_scaler`) replaced by that size."""
     size = np.where(np.isfinite(size), size, 0.0)
     fallback = np.where(size > 0, size, 1.0)
     scale = np.where(np.isfinite(scale) & (np.abs(scale) > 1e-9 * size) & (scale != 0), scale, fallback)

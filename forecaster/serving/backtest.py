@@ -168,8 +168,8 @@ def conformal_metrics(bt: Backtest) -> dict[str, dict[str, Any]]:
     return report
 
 
-def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The overall report (metrics.json) and the per-series table."""
+def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The overall report (metrics.json) and the per-series table (`ids`: the series of `bt.series_idx`)."""
     overall = score_windows(bt.actual, bt.forecasts, bt.scales)  # the scorer of training's validation report
     by_step = {name: np.mean(np.abs(bt.actual - f), axis=0).tolist() for name, f in bt.forecasts.items()}
     report: dict[str, Any] = {
@@ -189,7 +189,7 @@ def summarise(bt: Backtest, run: Run, panel: Panel, season: int) -> tuple[dict[s
         picked = np.flatnonzero(bt.series_idx == s)
         scores = score_windows(bt.actual[picked], {n: f[picked] for n, f in bt.forecasts.items()}, bt.scales[picked])
         for name, metrics in scores.items():
-            rows.append({"series_id": panel.series[s].series_id, "method": name, "windows": len(picked), **metrics})
+            rows.append({"series_id": ids[s], "method": name, "windows": len(picked), **metrics})
     return report, pd.DataFrame(rows)
 
 
@@ -216,6 +216,43 @@ def window_frame(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
     columns.update({name: bt.forecasts[name].ravel() for name in BASELINES})
     columns.update({name: band.ravel() for name, band in (bt.bands or {}).items()})
     return pd.DataFrame(columns)
+
+
+def scored_windows(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
+    """`window_frame` with what scoring them needs besides (`from_scored_windows`): each window's origin and
+    MASE scale, the step, and the network's quantiles: what an engine's worker sends back."""
+    from forecaster.serving.forecast import quantile_column
+
+    horizon = bt.actual.shape[1]
+    frame = window_frame(bt, run, panel)
+    frame["_origin"] = np.repeat(bt.origins, horizon)
+    frame["_step"] = np.tile(np.arange(horizon), len(bt.origins))
+    frame["_scale"] = np.repeat(bt.scales, horizon)
+    for q, level in enumerate(run.config.model.quantiles):
+        frame[f"_{quantile_column(level)}"] = bt.quantiles[:, :, q].ravel() if bt.quantiles is not None else np.nan
+    return frame
+
+
+def from_scored_windows(frame: pd.DataFrame, run: Run) -> tuple[Backtest, list[str], pd.DataFrame]:
+    """The Backtest of every partition's `scored_windows` together (sorted by series id and cutoff), the
+    series ids, and the windows frame as `evaluate` writes it."""
+    from forecaster.serving.forecast import id_and_time_columns, quantile_column
+
+    id_col, _ = id_and_time_columns(run.config)
+    frame = frame.sort_values([id_col, "_origin", "_step"], kind="stable").reset_index(drop=True)
+    horizon = run.config.window.horizon
+    shaped = lambda column: frame[column].to_numpy("float64").reshape(-1, horizon)  # noqa: E731
+    ids, codes = np.unique(frame[id_col].to_numpy()[::horizon].astype(str), return_inverse=True)
+    forecasts = {"model": shaped("model" if "model" in frame else "forecast")}
+    if "model" in frame:
+        forecasts["served"] = shaped("forecast")
+    forecasts.update({name: shaped(name) for name in BASELINES})
+    levels = run.config.model.quantiles
+    quantiles = np.stack([shaped(f"_{quantile_column(q)}") for q in levels], axis=-1) if levels else None
+    bands = {name: shaped(name) for name in frame.columns if name.startswith(("lo_", "hi_"))} or None
+    origins = frame["_origin"].to_numpy()[::horizon]
+    bt = Backtest(codes, origins, shaped("actual"), forecasts, shaped("_scale")[:, 0], quantiles, bands)
+    return bt, ids.tolist(), frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
 
 
 def render_table(report: dict[str, Any]) -> str:

@@ -102,7 +102,7 @@ def loaded_run(run_dir: str) -> tuple[Any, Any]:
     return forecaster.run, forecaster.model
 
 
-def forecast_partition(frame: pd.DataFrame, run_dir: str, levels: list[float], label: str) -> pd.DataFrame:
+def forecast_partition(frame: pd.DataFrame, run_dir: str, label: str, levels: list[float]) -> pd.DataFrame:
     """One partition's forecast: its whole series read, planned and forecast as `forecast` does it."""
     from forecaster.data.panel import panel_from_frame
     from forecaster.serving.forecast import forecast_frame, forecast_plan
@@ -110,10 +110,7 @@ def forecast_partition(frame: pd.DataFrame, run_dir: str, levels: list[float], l
     run, model = loaded_run(run_dir)
     panel = panel_from_frame(frame.reset_index(drop=True), replace(run.config.data, freq=run.freq), label)
     forecasts = forecast_frame(run, panel, model, forecast_plan(run, panel), tuple(levels))
-    if panel.zone is not None:  # the engines' schemas hold zone-less times: UTC, as said in the notes
-        _, time_col = output_columns(run)
-        forecasts[time_col] = forecasts[time_col].dt.tz_convert("UTC").dt.tz_localize(None)
-    return forecasts
+    return zone_free(forecasts, run, panel.zone, (output_columns(run)[1],))
 
 
 def output_columns(run: Any) -> tuple[str, str]:
@@ -124,26 +121,55 @@ def output_columns(run: Any) -> tuple[str, str]:
 
 def forecast_schema(run: Any, levels: tuple[float, ...]) -> Any:
     """The forecast frame's columns and types, as the engines need them before any partition is done."""
-    import pyarrow as pa
-    from triad import Schema
-
     from forecaster.serving.forecast import quantile_column
 
     id_col, time_col = output_columns(run)
-    time_type = pa.int64() if run.freq.startswith("int:") else pa.timestamp("ns")
-    fields = [pa.field(id_col, pa.string()), pa.field(time_col, time_type), pa.field("forecast", pa.float64())]
+    columns = [(id_col, "str"), (time_col, "time"), ("forecast", "float")]
     for level in levels:
-        fields += [pa.field(f"lo_{level:g}", pa.float64()), pa.field(f"hi_{level:g}", pa.float64())]
-    fields += [pa.field(quantile_column(q), pa.float64()) for q in run.config.model.quantiles]
-    fields.append(pa.field("method", pa.string()))
-    return Schema(pa.schema(fields))
+        columns += [(f"lo_{level:g}", "float"), (f"hi_{level:g}", "float")]
+    columns += [(quantile_column(q), "float") for q in run.config.model.quantiles]
+    return schema_of(run, [*columns, ("method", "str")])
 
 
-def engine_forecast(
-    run: Any, data: Any, levels: tuple[float, ...], engine: str, address: str | None = None
+def backtest_schema(run: Any, levels: tuple[float, ...]) -> Any:
+    """The columns of `scored_windows`: `evaluate`'s forecasts.csv and what scoring needs besides."""
+    from forecaster.scoring.baselines import BASELINES
+    from forecaster.serving.forecast import quantile_column
+
+    id_col, time_col = output_columns(run)
+    columns = [(id_col, "str"), ("cutoff", "time"), (time_col, "time"), ("actual", "float"), ("forecast", "float")]
+    selection = run.selection()
+    if selection and selection.method != "model":
+        columns.append(("model", "float"))
+    columns += [(name, "float") for name in BASELINES]
+    for level in levels:
+        columns += [(f"lo_{level:g}", "float"), (f"hi_{level:g}", "float")]
+    columns += [("_origin", "int"), ("_step", "int"), ("_scale", "float")]
+    columns += [(f"_{quantile_column(q)}", "float") for q in run.config.model.quantiles]
+    return schema_of(run, columns)
+
+
+def schema_of(run: Any, columns: list[tuple[str, str]]) -> Any:
+    import pyarrow as pa
+    from triad import Schema
+
+    time_type = pa.int64() if run.freq.startswith("int:") else pa.timestamp("ns")
+    types = {"str": pa.string(), "float": pa.float64(), "int": pa.int64(), "time": time_type}
+    return Schema(pa.schema([pa.field(name, types[kind]) for name, kind in columns]))
+
+
+def on_engine(
+    run: Any,
+    data: Any,
+    engine: str,
+    address: str | None,
+    worker: Any,
+    schema: Any,
+    params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Every series of `data` (a CSV or Parquet path, or a Dask/Ray/Spark frame) forecast on `engine`,
-    sorted by series id and time; the same numbers `--engine local` gives."""
+    """`worker(partition, run_dir, label, **params)` over whole-series partitions of `data` (a CSV or
+    Parquet path, or a Dask/Ray/Spark frame) on `engine`, the results collected as one pandas frame in
+    the types `--engine local` gives."""
     import fugue.api as fa
 
     from forecaster.io.parquet import is_parquet
@@ -155,7 +181,6 @@ def engine_forecast(
             "can be sent to the workers"
         )
     columns = [c for c in (cfg.id_col, cfg.time_col, cfg.target, *cfg.features, *cfg.future, *cfg.static) if c]
-    id_col, time_col = output_columns(run)
     label = str(data) if isinstance(data, (str, Path)) else f"{type(data).__name__} frame"
     path = isinstance(data, (str, Path))
     with engine_session(engine, address) if path else contextlib.nullcontext(None) as session:
@@ -170,17 +195,69 @@ def engine_forecast(
         cores = os.cpu_count() or 1
         result = fa.transform(
             source,
-            forecast_partition,
-            schema=forecast_schema(run, levels),
-            params={"run_dir": str(run.path), "levels": list(levels), "label": label},
+            worker,
+            schema=schema,
+            params={"run_dir": str(run.path), "label": label, **params},
             partition={"by": [cfg.id_col], "algo": "coarse", "num": PARTITIONS_PER_WORKER * cores},
             engine=session,
             as_local=True,
         )
         frame = fa.as_pandas(result)
-    frame = frame.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
     # the engines' nullable types back to the ones `--engine local` writes
-    kinds = {name: "object" if name in (id_col, "method") else "float64" for name in frame.columns if name != time_col}
-    if not run.freq.startswith("int:"):
-        kinds[time_col] = "datetime64[ns]"
+    kinds = {}
+    for field in schema.fields:
+        if str(field.type) == "string":
+            kinds[field.name] = "object"
+        elif str(field.type) == "double":
+            kinds[field.name] = "float64"
+        elif str(field.type).startswith("timestamp"):
+            kinds[field.name] = "datetime64[ns]"
+        else:
+            kinds[field.name] = "int64"
     return frame.astype(kinds)
+
+
+def engine_forecast(
+    run: Any, data: Any, levels: tuple[float, ...], engine: str, address: str | None = None
+) -> pd.DataFrame:
+    """Every series of `data` forecast on `engine`, sorted by series id and time; the numbers
+    `--engine local` gives."""
+    frame = on_engine(
+        run, data, engine, address, forecast_partition, forecast_schema(run, levels), {"levels": list(levels)}
+    )
+    id_col, time_col = output_columns(run)
+    return frame.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
+
+
+def backtest_partition(
+    frame: pd.DataFrame, run_dir: str, label: str, folds: int, step: int, season: int, levels: list[float]
+) -> pd.DataFrame:
+    """One partition's backtest windows (`scored_windows`), made as `evaluate` makes them."""
+    from forecaster.data.panel import panel_from_frame
+    from forecaster.serving.backtest import run_backtest, scored_windows
+    from forecaster.serving.forecast import trained_panel
+
+    run, model = loaded_run(run_dir)
+    panel = panel_from_frame(frame.reset_index(drop=True), replace(run.config.data, freq=run.freq), label)
+    panel = trained_panel(run, panel)
+    windows = scored_windows(run_backtest(run, panel, model, folds, step, season, tuple(levels)), run, panel)
+    return zone_free(windows, run, panel.zone, ("cutoff", output_columns(run)[1]))
+
+
+def engine_backtest(
+    run: Any, data: Any, folds: int, step: int, season: int, levels: tuple[float, ...], engine: str, address: str | None
+) -> Any:
+    """`run_backtest` on `engine`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
+    from forecaster.serving.backtest import from_scored_windows
+
+    params = {"folds": folds, "step": step, "season": season, "levels": list(levels)}
+    frame = on_engine(run, data, engine, address, backtest_partition, backtest_schema(run, levels), params)
+    return from_scored_windows(frame, run)
+
+
+def zone_free(frame: pd.DataFrame, run: Any, zone: str | None, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Times written back in the data's zone, as UTC without one: the engines' schemas hold zone-less times."""
+    if zone is not None:
+        for column in columns:
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    return frame
