@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 bench-epf clean
+.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 bench-epf bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -100,6 +100,9 @@ M3 ?= ../shared/data/m3
 
 bench-m3: install  ## M3 Yearly/Quarterly/Other as panels and 30 one-series runs, test split -> benchmarks/M3.md (~15 min)
 	$(PY) benchmarks/m3.py --table --shared $(M3)
+
+bench-scale: install  ## 10k/40k/160k series in Parquet shards, forecast with each engine -> benchmarks/SCALE.md (~20 min)
+	$(PY) benchmarks/scale.py --sizes 10000,40000,160000
 
 bench-options: install  ## calendar features / series embedding on/off, by validation and backtest MASE (~25 min)
 	$(PY) benchmarks/options.py --ett $(ETT)

@@ -9,7 +9,7 @@ each in a fresh process: wall seconds (start-up included), series per second, th
 and whether the forecasts equal `--engine local`'s. The same 10,000-series panel as one CSV gives the
 CSV path's figure. Writes benchmarks/SCALE.md.
 
-    python benchmarks/scale.py [--sizes 10000,40000,160000] [--engines local,dask,ray]
+    python benchmarks/scale.py [--sizes 10000,40000,160000] [--engines local,dask,ray] [--engines-up-to 40000]
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,40000")
     parser.add_argument("--engines", default="local,dask,ray")
+    parser.add_argument("--engines-up-to", type=int, default=40_000, help="Larger panels: --engine local only.")
     parser.add_argument("--combination-series", type=int, default=200)
     parser.add_argument("--out", default=str(Path(__file__).parent / "SCALE.md"))
     args = parser.parse_args()
@@ -79,7 +80,7 @@ def main() -> None:
         for n in sizes:
             data = write_parquet_shards(root / f"p{n}", n, 400)
             reference = None
-            for engine in engines:
+            for engine in engines if n <= args.engines_up_to else ["local"]:
                 out = root / f"p{n}-{engine}.parquet"
                 mb, seconds = measured(
                     forecaster("forecast", str(run), "--data", str(data), "--out", str(out), "--engine", engine)
@@ -122,6 +123,16 @@ def main() -> None:
     ]
     for n, engine, seconds, rate, mb, diff in rows:
         lines.append(f"| {n:,} | {engine} | {seconds:.1f} | {rate:,.0f} | {mb:,.0f} | {diff:.1e} |")
+    local = {n: (rate, mb) for n, engine, _, rate, mb, _ in rows if engine == "local"}
+    csv = [rate for _, engine, _, rate, _, _ in rows if engine == "local, one CSV"]
+    if len(local) > 1:
+        small, large = min(local), max(local)
+        lines.append("")
+        lines.append(
+            f"One process (`--engine local`), {large:,} vs {small:,} series: peak memory "
+            f"{local[large][1] / local[small][1]:.2f}x, {local[large][0]:,.0f} series/s"
+            + (f" ({local[large][0] / csv[0]:.2f}x the one-CSV path's {csv[0]:,.0f} on {small:,})." if csv else ".")
+        )
     lines += ["", *notes, ""]
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))

@@ -85,18 +85,16 @@ def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_ahead(blocks: list[Any], read: Callable[[Any], Any]) -> Iterator[tuple[Any, Any]]:
-    """(block, read(block)) for each block, the next one read in a thread while the caller works on this one
-    (reading Parquet and predicting both leave the GIL most of the time)."""
+def read_ahead(items: Iterator[Any]) -> Iterator[Any]:
+    """The items of `items`, the next one made in a thread while the caller works on this one (reading
+    Parquet and predicting both leave the GIL most of the time)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(read, blocks[0])
-        for k, block in enumerate(blocks):
-            loaded = pending.result()
-            if k + 1 < len(blocks):
-                pending = pool.submit(read, blocks[k + 1])
-            yield block, loaded
+        pending = pool.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = pool.submit(next, items, None)
+            yield item
 
 
 class Forecaster:
@@ -249,8 +247,8 @@ class Forecaster:
         levels = as_levels(level)
         for note in self._level_notes(levels):
             self.log(f"note: {note}")
-        # a directory of Parquet shards whose series each lie in one shard is forecast shard by shard, so
-        # memory holds one shard's series at a time, whatever the panel's size
+        # a directory of Parquet shards whose series' rows lie together in one shard is forecast a block of
+        # whole series at a time, so memory holds one block's series, whatever the panel's size
         by_path = isinstance(data, (str, Path)) and future is None and is_parquet(data)
         blocks = series_shards(data, run.config.data.id_col) if by_path else None
         if blocks and plot_series:
@@ -259,7 +257,7 @@ class Forecaster:
             if missing:
                 raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
         frames, history = [], {}
-        for (source, ids), panel in read_ahead(blocks or [(data, None)], lambda block: self._panel(block[0])):
+        for where, panel in read_ahead(self._panels(data, blocks)):
             if future is not None:
                 with as_csv(future, self.run.config.data.id_col) as path:
                     attach_future(run, panel, path)
@@ -269,11 +267,11 @@ class Forecaster:
                     "the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands calibrated "
                     "on validation windows: use those for a stated coverage (README, Prediction intervals)"
                 )
-            where = f"{Path(source).name}: " if blocks else ""
             for note in [*panel.notes, *plan.notes]:
                 self.log(f"note: {where}{note}")
             if out is not None or plot is not None:
-                wanted = plot_series if ids is None or plot_series is None else [s for s in plot_series if s in ids]
+                ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
+                wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
                 if wanted or not history:
                     history.update(recent_history(panel, run, wanted))
             frames.append(forecast_frame(run, panel, self.model, plan, levels))
@@ -290,11 +288,24 @@ class Forecaster:
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
         return frame
 
-    def _panel(self, data: Data) -> Any:
+    def _panels(self, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
+        """(where, panel): the whole of `data`, or each block of whole series of each shard."""
+        from dataclasses import replace
+
+        from forecaster.data.panel import panel_from_frame
+        from forecaster.io.parquet import series_blocks
         from forecaster.serving.forecast import load_forecast_panel
 
-        with as_csv(data, self.run.config.data.id_col) as path:
-            return load_forecast_panel(self.run, path)
+        cfg = replace(self.run.config.data, freq=self.run.freq)
+        if shards is None:
+            with as_csv(data, cfg.id_col) as path:
+                yield "", load_forecast_panel(self.run, path)
+            return
+        keep = {c for c in (cfg.target, *cfg.features, *cfg.future, *cfg.static, cfg.time_col, cfg.id_col) if c}
+        shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c)
+        for shard, _ in shards:
+            for frame in series_blocks(shard, keep, str(cfg.id_col), shared):
+                yield f"{shard.name}: ", panel_from_frame(frame, cfg, str(shard))
 
     def _predict_on(
         self, engine: str, address: str | None, data: Data, levels: tuple[float, ...], out: Any, future: Any

@@ -130,3 +130,17 @@ def test_engine_options_are_checked_before_any_work(trained, options, message):
     result = invoke("forecast", trained / "run", "--data", trained / "shards", *options)
     assert result.exit_code == 2 and message in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_shard_is_read_a_block_of_whole_series_at_a_time(tmp_path):
+    from forecaster.io.parquet import series_blocks, series_shards
+
+    frame = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 7 + ["c"] * 2, "y": range(12)})
+    frame.to_parquet(tmp_path / "one.parquet", index=False)
+    frame.assign(id=frame["id"] + "2").to_parquet(tmp_path / "two.parquet", index=False)
+    blocks = list(series_blocks(tmp_path / "one.parquet", {"id", "y"}, "id", ("id",), rows=4))
+    assert [sorted(set(block["id"])) for block in blocks] == [["a"], ["b"], ["c"]]  # b, longer than 4 rows, whole
+    pd.testing.assert_frame_equal(pd.concat(blocks).astype({"id": str}).reset_index(drop=True), frame)
+    assert [ids for _, ids in series_shards(tmp_path, "id")] == [{"a", "b", "c"}, {"a2", "b2", "c2"}]
+    frame.iloc[[0, 3, 1, 2]].to_parquet(tmp_path / "two.parquet", index=False)  # series a's rows apart (and in both)
+    assert series_shards(tmp_path, "id") is None

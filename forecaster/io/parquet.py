@@ -79,8 +79,11 @@ def read_parquet_frame(
     return frame
 
 
-def _as_frame(batch: Any, categories: tuple[str, ...]) -> pd.DataFrame:
+def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> pd.DataFrame:
+    """A record batch (or table) as pandas, `categories` categorical; `named`: column names stripped."""
     frame = batch.to_pandas()
+    if named:
+        frame.columns = [str(c).strip() for c in frame.columns]
     for name in categories:
         if name in frame.columns:
             frame[name] = frame[name].astype("category")
@@ -88,9 +91,11 @@ def _as_frame(batch: Any, categories: tuple[str, ...]) -> pd.DataFrame:
 
 
 def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[str]]] | None:
-    """The shards of a Parquet directory with the series ids each holds, when no series is split between
-    two of them (so they can be forecast one at a time, in bounded memory); else None. Only the id
-    column is read."""
+    """The shards of a Parquet directory with the series ids each holds, when each series' rows lie
+    together in one shard (so the panel can be read a block of whole series at a time: `series_blocks`);
+    else None. Only the id column is read."""
+    import numpy as np
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     path = Path(path)
@@ -102,15 +107,48 @@ def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[
     blocks, seen = [], set()
     for shard in found:
         try:
-            column = pq.read_table(shard, columns=[id_col]).column(0)
+            codes = pc.dictionary_encode(pq.read_table(shard, columns=[id_col]).column(0)).combine_chunks()
         except Exception:  # a missing column or an unreadable shard: the whole read names the problem
             return None
-        ids = {str(value) for value in column.unique().to_pylist() if value is not None}
-        if ids & seen:
+        indices = codes.indices.to_numpy(zero_copy_only=False)
+        ids = {str(value) for value in codes.dictionary.to_pylist() if value is not None}
+        runs = 1 + int(np.count_nonzero(indices[1:] != indices[:-1])) if len(indices) else 0
+        if ids & seen or runs != len(codes.dictionary):  # a series in two shards, or its rows apart
             return None
         seen |= ids
         blocks.append((shard, ids))
     return blocks
+
+
+BLOCK_ROWS = 2_000_000  # rows of whole series read (and forecast) at a time from a shard
+
+
+def series_blocks(
+    shard: Path, keep: set[str], id_col: str, categories: tuple[str, ...], rows: int = BLOCK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Frames of whole series from one shard whose series' rows lie together (`series_shards`), about
+    `rows` rows each: record batches are read in turn, and a batch's last series waits for the next."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    handle = pq.ParquetFile(shard)
+    names = handle.schema_arrow.names
+    columns = [name for name in names if name.strip() in keep] if keep <= {n.strip() for n in names} else None
+    pending: Any = None
+    for batch in handle.iter_batches(batch_size=rows, columns=columns):
+        table = pa.Table.from_batches([batch])
+        table = table if pending is None else pa.concat_tables([pending, table])
+        ids = table.column(names.index(id_col) if columns is None else columns.index(id_col))
+        other = np.flatnonzero(pc.not_equal(ids, ids[-1]).to_numpy(zero_copy_only=False))
+        if not len(other):  # one series longer than a batch: read on
+            pending = table
+            continue
+        yield _as_frame(table.slice(0, other[-1] + 1), categories, named=True)
+        pending = table.slice(other[-1] + 1)
+    if pending is not None and pending.num_rows:
+        yield _as_frame(pending, categories, named=True)
 
 
 def parquet_sha256(path: str | Path) -> str:

@@ -19,7 +19,6 @@ from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.selection import served_forecast
 from forecaster.training.runs import Run
 
-
 PREDICT_BATCH = 4096  # windows per predict step: 40,000 series forecast 9% faster than with 1,024 on 2 cores
 
 
