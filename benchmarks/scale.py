@@ -125,13 +125,13 @@ def main() -> None:
         lines.append(f"| {n:,} | {engine} | {seconds:.1f} | {rate:,.0f} | {mb:,.0f} | {diff:.1e} |")
     local = {n: (rate, mb) for n, engine, _, rate, mb, _ in rows if engine == "local"}
     csv = [rate for _, engine, _, rate, _, _ in rows if engine == "local, one CSV"]
-    if len(local) > 1:
-        small, large = min(local), max(local)
+    small = min(local, default=0)
+    for n in sorted(local)[1:]:
         lines.append("")
         lines.append(
-            f"One process (`--engine local`), {large:,} vs {small:,} series: peak memory "
-            f"{local[large][1] / local[small][1]:.2f}x, {local[large][0]:,.0f} series/s"
-            + (f" ({local[large][0] / csv[0]:.2f}x the one-CSV path's {csv[0]:,.0f} on {small:,})." if csv else ".")
+            f"One process (`--engine local`), {n:,} vs {small:,} series: peak memory "
+            f"{local[n][1] / local[small][1]:.2f}x, {local[n][0]:,.0f} series/s"
+            + (f" ({local[n][0] / csv[0]:.2f}x the one-CSV path's {csv[0]:,.0f} on {small:,})." if csv else ".")
         )
     lines += ["", *notes, ""]
     Path(args.out).write_text("\n".join(lines))

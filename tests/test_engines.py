@@ -93,13 +93,18 @@ def test_the_api_takes_a_dask_frame(trained):
 
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
                     reason="Spark needs pyspark (pip install 'forecaster[spark]') and Java")  # fmt: skip
-def test_spark_forecasts_as_local_does(trained):
+def test_spark_forecasts_and_backtests_as_local_does(trained):
     out = trained / "spark.csv"
     result = invoke("forecast", trained / "run", "--data", trained / "shards", "--out", out, "--level", "80",
                     "--engine", "spark")  # fmt: skip
     assert result.exit_code == 0, result.output
     got = pd.read_csv(out, float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
     pd.testing.assert_frame_equal(got, local_forecast(trained), rtol=1e-5)
+    result = invoke("evaluate", trained / "run", "--data", trained / "shards", "--out", trained / "spark_eval",
+                    "--folds", "2", "--step", "5", "--engine", "spark")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((trained / "spark_eval/metrics.json").read_text())
+    close(metrics, json.loads((trained / "local_eval/metrics.json").read_text()))
 
 
 def test_a_series_split_between_shards_is_read_whole(trained, tmp_path):

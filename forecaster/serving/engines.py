@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -85,7 +86,11 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
     else:
         from pyspark.sql import SparkSession
 
-        session = SparkSession.builder.master(address or f"local[{cores}]").appName("forecaster").getOrCreate()
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this Python (and its packages)
+        builder = SparkSession.builder.master(address or f"local[{cores}]").appName("forecaster")
+        # Spark reads no nanosecond timestamps (pandas and pyarrow write them): as int64, made times again in
+        # the workers (`partition_panel`)
+        session = builder.config("spark.sql.legacy.parquet.nanosAsLong", "true").getOrCreate()
         try:
             yield session
         finally:
@@ -102,13 +107,24 @@ def loaded_run(run_dir: str) -> tuple[Any, Any]:
     return forecaster.run, forecaster.model
 
 
+def partition_panel(frame: pd.DataFrame, run: Any, label: str) -> Any:
+    """A partition's whole series as a Panel, read as `forecast` reads a file (nanosecond times that Spark
+    handed over as int64 made times again)."""
+    from forecaster.data.panel import panel_from_frame
+
+    cfg = replace(run.config.data, freq=run.freq)
+    frame = frame.reset_index(drop=True)
+    if cfg.time_col and not run.freq.startswith("int:") and pd.api.types.is_integer_dtype(frame[cfg.time_col]):
+        frame[cfg.time_col] = pd.to_datetime(frame[cfg.time_col], unit="ns")
+    return panel_from_frame(frame, cfg, label)
+
+
 def forecast_partition(frame: pd.DataFrame, run_dir: str, label: str, levels: list[float]) -> pd.DataFrame:
     """One partition's forecast: its whole series read, planned and forecast as `forecast` does it."""
-    from forecaster.data.panel import panel_from_frame
     from forecaster.serving.forecast import forecast_frame, forecast_plan
 
     run, model = loaded_run(run_dir)
-    panel = panel_from_frame(frame.reset_index(drop=True), replace(run.config.data, freq=run.freq), label)
+    panel = partition_panel(frame, run, label)
     forecasts = forecast_frame(run, panel, model, forecast_plan(run, panel), tuple(levels))
     return zone_free(forecasts, run, panel.zone, (output_columns(run)[1],))
 
@@ -233,13 +249,11 @@ def backtest_partition(
     frame: pd.DataFrame, run_dir: str, label: str, folds: int, step: int, season: int, levels: list[float]
 ) -> pd.DataFrame:
     """One partition's backtest windows (`scored_windows`), made as `evaluate` makes them."""
-    from forecaster.data.panel import panel_from_frame
     from forecaster.serving.backtest import run_backtest, scored_windows
     from forecaster.serving.forecast import trained_panel
 
     run, model = loaded_run(run_dir)
-    panel = panel_from_frame(frame.reset_index(drop=True), replace(run.config.data, freq=run.freq), label)
-    panel = trained_panel(run, panel)
+    panel = trained_panel(run, partition_panel(frame, run, label))
     windows = scored_windows(run_backtest(run, panel, model, folds, step, season, tuple(levels)), run, panel)
     return zone_free(windows, run, panel.zone, ("cutoff", output_columns(run)[1]))
 
