@@ -256,7 +256,8 @@ class Forecaster:
             missing = [sid for sid in plot_series if sid not in known]
             if missing:
                 raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
-        frames, history = [], {}
+        frames: list[Any] = []
+        history: dict[str, Any] = {}
         for where, panel in read_ahead(self._panels(data, blocks)):
             if future is not None:
                 with as_csv(future, self.run.config.data.id_col) as path:

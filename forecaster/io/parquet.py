@@ -104,7 +104,8 @@ def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[
     found = list(shards(path))
     if len(found) < 2:
         return None
-    blocks, seen = [], set()
+    blocks: list[tuple[Path, set[str]]] = []
+    seen: set[str] = set()
     for shard in found:
         try:
             codes = pc.dictionary_encode(pq.read_table(shard, columns=[id_col]).column(0)).combine_chunks()
