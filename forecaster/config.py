@@ -145,7 +145,10 @@ class TrainConfig:
     )  # fmt: skip
     learning_rate: float = option(1e-3, "Adam learning rate.")
     loss: str = option(  # point forecasts only; quantile runs use the pinball loss
-        "mse", "Training loss of point forecasts.", choices=LOSSES, shown="mae " + PANEL_OR_ONE.format("mse")
+        "mse",
+        "Training loss of point forecasts.",
+        choices=LOSSES,
+        shown="mae with two or more series or with --future, mse with one series without",
     )
     loss_scale: str = option(
         "series",

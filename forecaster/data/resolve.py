@@ -46,13 +46,22 @@ DEFAULT_CALENDAR = "none"  # measured: see README "What the defaults are and why
 PANEL_DEFAULTS = {"model": {"instance_norm": "mean_std,last_std"}, "train": {"loss": "mae", "loss_scale": "window"}}
 
 
+# Chosen on the EPF validation days (README "Covariates known ahead"): one series with --future covariates
+# trained with the absolute loss scored better on both markets (validation MAE NP 0.888 against 0.968 with
+# MSE, PJM 2.241 against 2.569); without covariates the one-series defaults stay as ETTh1 chose them.
+FUTURE_DEFAULTS = {"train": {"loss": "mae"}}
+
+
 def with_panel_defaults(sections: dict[str, dict[str, Any]], n_series: int) -> dict[str, dict[str, Any]]:
-    """`sections` with PANEL_DEFAULTS under what the user set, when the data holds more than one series."""
-    if n_series < 2:
-        return sections
+    """`sections` with PANEL_DEFAULTS under what the user set when the data holds more than one series,
+    and FUTURE_DEFAULTS when it has --future covariates."""
+    chosen = [PANEL_DEFAULTS] if n_series >= 2 else []
+    if sections.get("data", {}).get("future"):
+        chosen.append(FUTURE_DEFAULTS)
     merged = {name: dict(values) for name, values in sections.items()}
-    for section, defaults in PANEL_DEFAULTS.items():
-        merged[section] = {**defaults, **merged.get(section, {})}
+    for defaults in chosen:
+        for section, values in defaults.items():
+            merged[section] = {**values, **merged.get(section, {})}
     return merged
 
 

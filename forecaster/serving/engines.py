@@ -101,10 +101,10 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
 @functools.lru_cache(maxsize=4)
 def loaded_run(run_dir: str) -> tuple[Any, Any]:
     """The run and its model, loaded once per worker process."""
-    from forecaster.api import Forecaster
+    from forecaster.training.runs import load_run
 
-    forecaster = Forecaster.load(run_dir)
-    return forecaster.run, forecaster.model
+    run = load_run(run_dir)
+    return run, run.load_model()
 
 
 def partition_panel(frame: pd.DataFrame, run: Any, label: str) -> Any:
