@@ -85,6 +85,18 @@ def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def write_forecast(frame: Any, out: Path) -> None:
+    """The forecast frame at `out`, atomically: Parquet (marked as ours) for a .parquet path, else CSV."""
+    from forecaster.io.files import atomic_file
+    from forecaster.io.parquet import is_parquet, write_parquet
+
+    with atomic_file(out) as staging:
+        if is_parquet(out):
+            write_parquet(frame, staging, "forecast")
+        else:
+            frame.to_csv(staging, index=False)
+
+
 def read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     """The items of `items`, the next one made in a thread while the caller works on this one (reading
     Parquet and predicting both leave the GIL most of the time)."""
@@ -224,7 +236,7 @@ class Forecaster:
         import pandas
 
         from forecaster.io.files import atomic_file, check_output_file
-        from forecaster.io.parquet import is_parquet, series_shards, write_parquet
+        from forecaster.io.parquet import is_parquet, series_shards
         from forecaster.io.plots import plot_forecasts
         from forecaster.serving.engines import check_engine, engine_of
         from forecaster.serving.forecast import (
@@ -278,11 +290,7 @@ class Forecaster:
             frames.append(forecast_frame(run, panel, self.model, plan, levels))
         frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
         if out is not None:
-            with atomic_file(Path(out)) as staging:
-                if is_parquet(out):
-                    write_parquet(frame, staging, "forecast")
-                else:
-                    frame.to_csv(staging, index=False)
+            write_forecast(frame, Path(out))
         if plot_path is not None:
             id_col, time_col = id_and_time_columns(run.config)
             with atomic_file(plot_path) as staging:
@@ -312,8 +320,6 @@ class Forecaster:
         self, engine: str, address: str | None, data: Data, levels: tuple[float, ...], out: Any, future: Any
     ) -> Any:
         """`predict` on Dask, Ray or Spark (`forecaster.serving.engines`)."""
-        from forecaster.io.files import atomic_file
-        from forecaster.io.parquet import is_parquet, write_parquet
         from forecaster.serving.engines import engine_forecast
 
         if future is not None:
@@ -326,11 +332,7 @@ class Forecaster:
         self.log(f"forecasting on {engine}{f' at {address}' if address else ''}: whole series a partition")
         frame = engine_forecast(self.run, data, levels, engine, address)
         if out is not None:
-            with atomic_file(Path(out)) as staging:
-                if is_parquet(out):
-                    write_parquet(frame, staging, "forecast")
-                else:
-                    frame.to_csv(staging, index=False)
+            write_forecast(frame, Path(out))
         return frame
 
     def backtest(

@@ -165,6 +165,19 @@ def output_path(command: str, given: dict[str, Any]) -> Path:
     return Path(given.get("out") or DEFAULT_OUTPUT[command](given))
 
 
+def engine_options(command: Any) -> Any:
+    """`--engine` and `--address`, as `forecast` and `evaluate` take them."""
+    command = click.option(
+        "--address", help="The Dask scheduler, Ray head or Spark master to use (default: a local cluster)."
+    )(command)
+    return click.option(
+        "--engine",
+        default="local",
+        show_default=True,
+        help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster[dask]').",
+    )(command)
+
+
 def plot_output_path(given: dict[str, Any]) -> Path:
     """The forecast plot: --plot, else beside the forecast CSV (--out elsewhere keeps the run's plot)."""
     return Path(given.get("plot") or output_path("forecast", given).with_suffix(".png"))
@@ -421,13 +434,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     help="The --future covariates' values at the forecast steps: id, time and those columns (else DATA's rows "
     "after each series' last target value).",
 )
-@click.option(
-    "--engine",
-    default="local",
-    show_default=True,
-    help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster[dask]').",
-)
-@click.option("--address", help="The Dask scheduler, Ray head or Spark master to use (default: a local cluster).")
+@engine_options
 @user_errors
 def forecast(
     run_dir: str,
@@ -481,13 +488,7 @@ def forecast(
     type=FiniteFloat(),
     help="Exit 1 when an interval's coverage falls more than this many percentage points below its level.",
 )
-@click.option(
-    "--engine",
-    default="local",
-    show_default=True,
-    help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster[dask]').",
-)
-@click.option("--address", help="The Dask scheduler, Ray head or Spark master to use (default: a local cluster).")
+@engine_options
 @user_errors
 def evaluate(
     run_dir: str,
