@@ -268,26 +268,37 @@ class Forecaster:
             missing = [sid for sid in plot_series if sid not in known]
             if missing:
                 raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
+        if run.config.model.quantiles and level:
+            self.log(
+                "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
+                "calibrated on validation windows: use those for a stated coverage (README, Prediction intervals)"
+            )
         frames: list[Any] = []
         history: dict[str, Any] = {}
+        said: set[str] = set()  # a block's notes on the data, each said once
+        tally = None  # the plans' notes, added up over blocks and said at the end
+        total = sum(len(ids) for _, ids in blocks) if blocks else 0
         for where, panel in read_ahead(self._panels(data, blocks)):
             if future is not None:
                 with as_csv(future, self.run.config.data.id_col) as path:
                     attach_future(run, panel, path)
             plan = forecast_plan(run, panel)
-            if run.config.model.quantiles and level:
-                plan.notes.append(
-                    "the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands calibrated "
-                    "on validation windows: use those for a stated coverage (README, Prediction intervals)"
-                )
-            for note in [*panel.notes, *plan.notes]:
-                self.log(f"note: {where}{note}")
+            for note in panel.notes if blocks else [*panel.notes, *plan.notes]:
+                if note not in said:
+                    self.log(f"note: {where}{note}")
+                    said.add(note)
+            tally = plan.tally if tally is None else tally.merge(plan.tally)
             if out is not None or plot is not None:
                 ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
                 wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
                 if wanted or not history:
                     history.update(recent_history(panel, run, wanted))
             frames.append(forecast_frame(run, panel, self.model, plan, levels))
+            if blocks:
+                done = sum(len(f) for f in frames) // run.config.window.horizon
+                self.log(f"forecast {done:,} of {total:,} series")
+        for note in tally.notes(run) if blocks and tally else []:
+            self.log(f"note: {note}")
         frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
         if out is not None:
             write_forecast(frame, Path(out))
@@ -312,9 +323,8 @@ class Forecaster:
             return
         keep = {c for c in (cfg.target, *cfg.features, *cfg.future, *cfg.static, cfg.time_col, cfg.id_col) if c}
         shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c)
-        for shard, _ in shards:
-            for frame in series_blocks(shard, keep, str(cfg.id_col), shared):
-                yield f"{shard.name}: ", panel_from_frame(frame, cfg, str(shard))
+        for where, frame in series_blocks([shard for shard, _ in shards], keep, str(cfg.id_col), shared):
+            yield f"{where.name}: ", panel_from_frame(frame, cfg, str(where))
 
     def _predict_on(
         self, engine: str, address: str | None, data: Data, levels: tuple[float, ...], out: Any, future: Any

@@ -143,9 +143,16 @@ def test_a_shard_is_read_a_block_of_whole_series_at_a_time(tmp_path):
     frame = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 7 + ["c"] * 2, "y": range(12)})
     frame.to_parquet(tmp_path / "one.parquet", index=False)
     frame.assign(id=frame["id"] + "2").to_parquet(tmp_path / "two.parquet", index=False)
-    blocks = list(series_blocks(tmp_path / "one.parquet", {"id", "y"}, "id", ("id",), rows=4))
-    assert [sorted(set(block["id"])) for block in blocks] == [["a"], ["b"], ["c"]]  # b, longer than 4 rows, whole
-    pd.testing.assert_frame_equal(pd.concat(blocks).astype({"id": str}).reset_index(drop=True), frame)
+    shards = [tmp_path / "one.parquet", tmp_path / "two.parquet"]
+    blocks = list(series_blocks(shards, {"id", "y"}, "id", ("id",), rows=5))
+    # b, longer than 5 rows, whole; one's last series, c, joins two's first in a block named by their directory
+    assert [sorted(set(block["id"])) for _, block in blocks] == [["a"], ["b"], ["a2", "c"], ["b2"], ["c2"]]
+    assert [where.name for where, _ in blocks] == ["one.parquet", "one.parquet", tmp_path.name, "two.parquet",
+                                                    "two.parquet"]  # fmt: skip
+    both = pd.concat([frame, frame.assign(id=frame["id"] + "2")], ignore_index=True)
+    pd.testing.assert_frame_equal(
+        pd.concat([block for _, block in blocks]).astype({"id": str}).reset_index(drop=True), both
+    )
     assert [ids for _, ids in series_shards(tmp_path, "id")] == [{"a", "b", "c"}, {"a2", "b2", "c2"}]
     frame.iloc[[0, 3, 1, 2]].to_parquet(tmp_path / "two.parquet", index=False)  # series a's rows apart (and in both)
     assert series_shards(tmp_path, "id") is None

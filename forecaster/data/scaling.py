@@ -71,6 +71,28 @@ def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
     return affine(center, scale, size)
 
 
+def fit_scalers(kind: str, series: list[np.ndarray]) -> list[AffineScaler]:
+    """`fit_scaler` for each array of `series`, the standard scaler of complete series fitted for all at
+    once (each series' sums taken on its own, so its scaler does not depend on which others come along):
+    a forecast of 40,000 unseen series fitted one at a time spent a second on numpy's per-call cost."""
+    lengths = np.array([len(values) for values in series], dtype="int64")
+    if kind != "standard" or not len(series) or not lengths.all():
+        return [fit_scaler(kind, values) for values in series]
+    flat = np.concatenate(series).astype("float64", copy=False)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    gappy = np.add.reduceat(np.isnan(flat).any(axis=1), starts) > 0
+    center = np.add.reduceat(flat, starts, axis=0) / lengths[:, None]
+    spread = np.sqrt(
+        np.add.reduceat((flat - np.repeat(center, lengths, axis=0)) ** 2, starts, axis=0) / lengths[:, None]
+    )
+    size = np.maximum.reduceat(np.abs(flat), starts, axis=0)
+    whole = affine(center, spread, size)
+    return [
+        fit_scaler(kind, values) if gappy[i] else AffineScaler(whole.center[i], whole.scale[i])
+        for i, values in enumerate(series)
+    ]
+
+
 def affine(center: np.ndarray, scale: np.ndarray, size: np.ndarray) -> AffineScaler:
     """The scaler, a spread tiny against the column's size (`fit_scaler`) replaced by that size."""
     size = np.where(np.isfinite(size), size, 0.0)

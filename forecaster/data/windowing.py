@@ -11,7 +11,7 @@ dropping the oldest points.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,6 +233,14 @@ class WindowSource:
         windows = (np.asarray(series_idx, dtype="int64"), np.asarray(origins, dtype="int64"))
         ds = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
         return ds.map(self.gather_fn(with_target), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    def batches(self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int) -> Iterator[Any]:
+        """The given windows' model inputs, in order, `batch_size` at a time, gathered eagerly: for
+        forecasting, where a tf.data pipeline (one traced map per call) costs more than the windows."""
+        gather = self.gather_fn(with_target=False)
+        series_idx, origins = np.asarray(series_idx, dtype="int64"), np.asarray(origins, dtype="int64")
+        for start in range(0, len(series_idx), batch_size):
+            yield gather(series_idx[start : start + batch_size], origins[start : start + batch_size])
 
     def training_dataset(self, index: WindowIndex, batch_size: int, seed: int, sample_per_epoch: int) -> Any:
         """Batches of windows shuffled each epoch with `seed`; when there are more than

@@ -121,35 +121,57 @@ def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[
     return blocks
 
 
-BLOCK_ROWS = 2_000_000  # rows of whole series read (and forecast) at a time from a shard
+BLOCK_ROWS = 1_000_000  # rows of whole series read (and forecast) at a time from a shard
 
 
 def series_blocks(
-    shard: Path, keep: set[str], id_col: str, categories: tuple[str, ...], rows: int = BLOCK_ROWS
-) -> Iterator[pd.DataFrame]:
-    """Frames of whole series from one shard whose series' rows lie together (`series_shards`), about
-    `rows` rows each: record batches are read in turn, and a batch's last series waits for the next."""
-    import numpy as np
+    shards: list[Path], keep: set[str], id_col: str, categories: tuple[str, ...], rows: int = BLOCK_ROWS
+) -> Iterator[tuple[Path, pd.DataFrame]]:
+    """(where, frame): frames of whole series, about `rows` rows each, from shards whose series' rows lie
+    together (`series_shards`), with the shard they came from (the shards' directory when they span
+    several). Record batches are read in turn: a batch's last series waits for the next batch, and a
+    shard's last series join the next shard's first, so small shards and batches still make full blocks."""
+    import os
+
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    handle = pq.ParquetFile(shard)
-    names = handle.schema_arrow.names
-    columns = [name for name in names if name.strip() in keep] if keep <= {n.strip() for n in names} else None
-    pending: Any = None
-    for batch in handle.iter_batches(batch_size=rows, columns=columns):
-        table = pa.Table.from_batches([batch])
-        table = table if pending is None else pa.concat_tables([pending, table])
-        ids = table.column(names.index(id_col) if columns is None else columns.index(id_col))
-        other = np.flatnonzero(pc.not_equal(ids, ids[-1]).to_numpy(zero_copy_only=False))
-        if not len(other):  # one series longer than a batch: read on
-            pending = table
-            continue
-        yield _as_frame(table.slice(0, other[-1] + 1), categories, named=True)
-        pending = table.slice(other[-1] + 1)
+    pending: Any = None  # rows read and not yet given out: whole series, but perhaps the last
+    sources: list[Path] = []  # the shards the pending rows come from
+
+    def given(table: Any) -> tuple[Path, pd.DataFrame]:
+        where = sources[0] if len(sources) == 1 else Path(os.path.commonpath(sources))
+        return where, _as_frame(table, categories, named=True)
+
+    for shard in shards:
+        handle = pq.ParquetFile(shard)
+        names = handle.schema_arrow.names
+        columns = [name for name in names if name.strip() in keep] if keep <= {n.strip() for n in names} else None
+        for batch in handle.iter_batches(batch_size=rows, columns=columns):
+            if pending is not None and pending.schema != batch.schema:  # shards of other types: not one table
+                yield given(pending)
+                pending, sources = None, []
+            if pending is not None and pending.num_rows >= rows:  # due: its series end where this batch's begin
+                at = [name.strip() for name in pending.column_names].index(id_col)
+                ids, first = pending.column(at), batch.column(at)[0]
+                whole = pending.num_rows if sources[-1] != shard or ids[-1] != first else _last_run(ids)
+                if whole:  # else one series longer than a block: read on
+                    yield given(pending.slice(0, whole))
+                    pending, sources = pending.slice(whole), sources[-1:]
+            table = pa.Table.from_batches([batch])
+            pending = table if pending is None or not pending.num_rows else pa.concat_tables([pending, table])
+            sources += [shard] if shard not in sources else []
     if pending is not None and pending.num_rows:
-        yield _as_frame(pending, categories, named=True)
+        yield given(pending)
+
+
+def _last_run(ids: Any) -> int:
+    """Where the last series of an id column begins (0 when it is all one series)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    other = np.flatnonzero(pc.not_equal(ids, ids[-1]).to_numpy(zero_copy_only=False))
+    return int(other[-1]) + 1 if len(other) else 0
 
 
 def parquet_sha256(path: str | Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pandas as pd
 from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import Panel, first_few, following_times, future_times, in_zone, load_panel, time_grid
-from forecaster.data.scaling import AffineScaler, fit_scaler
+from forecaster.data.scaling import AffineScaler, fit_scalers
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import baseline_forecast
@@ -88,6 +88,61 @@ def trained_panel(run: Run, panel: Panel) -> Panel:
 
 
 @dataclass
+class NoteTally:
+    """What a forecast's notes count, added up over the blocks of a large panel: how many series the
+    guard's choice serves, how many were not trained on, how many fell back, with the first few ids."""
+
+    served: str = "model"
+    networked: int = 0
+    unseen: int = 0
+    fallback: int = 0
+    unseen_ids: list[str] = field(default_factory=list)
+    fallback_ids: list[str] = field(default_factory=list)
+
+    def add(self, networked: list[bool], unseen: list[str], fallback: list[str]) -> NoteTally:
+        self.networked += sum(networked)
+        self.unseen += len(unseen)
+        self.fallback += len(fallback)
+        self.unseen_ids += unseen[: SHOWN + 1 - len(self.unseen_ids)]
+        self.fallback_ids += fallback[: SHOWN + 1 - len(self.fallback_ids)]
+        return self
+
+    def merge(self, other: NoteTally) -> NoteTally:
+        self.networked += other.networked
+        self.unseen += other.unseen
+        self.fallback += other.fallback
+        self.unseen_ids += other.unseen_ids[: SHOWN + 1 - len(self.unseen_ids)]
+        self.fallback_ids += other.fallback_ids[: SHOWN + 1 - len(self.fallback_ids)]
+        return self
+
+    def notes(self, run: Run) -> list[str]:
+        w = run.config.window
+        notes = []
+        if self.served != "model" and self.networked:
+            notes.append(
+                f"{self.networked} series forecast by {self.served}, which scored best on the run's validation "
+                f"windows (column `method`; train with --select model for the network alone)"
+            )
+        if self.unseen:
+            notes.append(
+                f"{self.unseen} series not trained on, forecast by the model with a scaler fitted on their given "
+                f"history: {first_few(self.unseen_ids, SHOWN)}"
+            )
+        if self.fallback:
+            reason = f"fewer than {max(w.min_context, w.patch, 1)} points" + (
+                " or no series embedding" if run.config.model.series_embedding else ""
+            )
+            notes.append(
+                f"{self.fallback} series ({reason}) forecast by seasonal naive or naive instead of the model "
+                f"(column `method`): {first_few(self.fallback_ids, SHOWN)}"
+            )
+        return notes
+
+
+SHOWN = 5  # series ids a note names
+
+
+@dataclass
 class ForecastPlan:
     """How each series of a panel is forecast: its scaler and the method that makes its rows."""
 
@@ -96,6 +151,7 @@ class ForecastPlan:
     notes: list[str]
     networked: np.ndarray  # (series,) bool: the network can forecast it; its rows are calibrated (conformal bands)
     statistical: tuple[str, ...] = ()  # the run's statistical models (members of "combination")
+    tally: NoteTally = field(default_factory=NoteTally)  # what `notes` count, to add up over blocks
 
 
 def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
@@ -112,13 +168,13 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
       seasonal naive, or the combination of the network and the statistical models).
     """
     w = run.config.window
-    needed = max(w.min_context, w.patch, 1)
     selection = run.selection()
     served = selection.method if selection else "model"
-    scalers, methods, unseen, fallback, networked = [], [], [], [], []
-    for series in panel.series:
-        state = run.series.get(series.series_id)
-        scalers.append(state.scaler if state else fit_scaler(w.scaler, series.values))
+    states = [run.series.get(series.series_id) for series in panel.series]
+    fitted = iter(fit_scalers(w.scaler, [s.values for s, state in zip(panel.series, states) if state is None]))
+    scalers = [state.scaler if state else next(fitted) for state in states]
+    methods, unseen, fallback, networked = [], [], [], []
+    for series, state in zip(panel.series, states):
         method = forecast_method(len(series), w, run.season, state is not None or not run.config.model.series_embedding)
         networked.append(method == "model")
         methods.append(served if method == "model" else method)
@@ -126,27 +182,9 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
             fallback.append(series.series_id)
         elif state is None:
             unseen.append(series.series_id)
-    notes = []
-    if served != "model" and any(networked):
-        notes.append(
-            f"{sum(networked)} series forecast by {served}, which scored best on the run's validation windows "
-            f"(column `method`; train with --select model for the network alone)"
-        )
-    if unseen:
-        notes.append(
-            f"{len(unseen)} series not trained on, forecast by the model with a scaler fitted on their given "
-            f"history: {first_few(unseen)}"
-        )
-    if fallback:
-        reason = f"fewer than {needed} points" + (
-            " or no series embedding" if run.config.model.series_embedding else ""
-        )
-        notes.append(
-            f"{len(fallback)} series ({reason}) forecast by seasonal naive or naive instead of the model "
-            f"(column `method`): {first_few(fallback)}"
-        )
-    return ForecastPlan(scalers, methods, notes, np.array(networked, dtype=bool),
-                        selection.statistical if selection else ())  # fmt: skip
+    tally = NoteTally(served).add(networked, unseen, fallback)
+    return ForecastPlan(scalers, methods, tally.notes(run), np.array(networked, dtype=bool),
+                        selection.statistical if selection else (), tally)  # fmt: skip
 
 
 def forecast_method(length: int, window: WindowConfig, season: int, has_vector: bool = True) -> str:
@@ -189,8 +227,10 @@ def predict_at(
         n_future=model_cfg.n_future,
         statics=series_statics(run, panel) if model_cfg.static_encoding else None,
     )
-    dataset = source.dataset(np.asarray(series_idx), np.asarray(origins), PREDICT_BATCH, with_target=False)
-    predictions = model.predict(dataset, verbose=0).astype("float64")
+    # one traced predict step for every call (Keras caches it on the model); a tf.data pipeline would trace
+    # its map anew each call, which cost more than predicting a block of 5,000 series
+    batches = [model.predict_on_batch(inputs) for inputs in source.batches(series_idx, origins, PREDICT_BATCH)]
+    predictions = np.concatenate(batches).astype("float64")
     for row, s in enumerate(series_idx):
         predictions[row] = scalers[s].inverse(predictions[row])
     return predictions
