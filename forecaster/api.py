@@ -97,16 +97,52 @@ def write_forecast(frame: Any, out: Path) -> None:
             frame.to_csv(staging, index=False)
 
 
-def read_ahead(items: Iterator[Any]) -> Iterator[Any]:
-    """The items of `items`, the next one made in a thread while the caller works on this one (reading
-    Parquet and predicting both leave the GIL most of the time)."""
-    from concurrent.futures import ThreadPoolExecutor
+READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (or waits for TensorFlow)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(next, items, None)
-        while (item := pending.result()) is not None:
-            pending = pool.submit(next, items, None)
+
+def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+    """The items of `items`, up to `depth` of the next ones made in a thread while the caller works on
+    this one: reading Parquet and predicting both leave the GIL most of the time, and at start the
+    blocks are read while TensorFlow is still being imported (`cli.quiet_tensorflow_import`).
+    An error in the thread is raised here, in turn; stopping early stops the thread."""
+    import queue
+    import threading
+
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(kind: str, item: Any) -> bool:
+        """Queue the item unless the caller has stopped; whether it was queued."""
+        while not stop.is_set():
+            try:
+                ready.put((kind, item), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not hand("item", item):
+                    return
+            hand("end", None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
+            hand("error", exc)
+
+    worker = threading.Thread(target=make, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
             yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class Forecaster:

@@ -641,10 +641,24 @@ def future_times(last: object, freq: str, horizon: int) -> pd.Index:
     return time_grid(last, horizon + 1, freq)[1:]
 
 
-def following_times(lasts: list[Any], freq: str, horizon: int) -> pd.Index:
+def last_times(panel: Panel) -> Any:
+    """The time of each series' last row: one numpy sum for integer steps and fixed-length frequencies."""
+    series = panel.series
+    if panel.freq.startswith("int:"):
+        step = int(panel.freq.split(":")[1])
+        return [s.start + step * (len(s) - 1) for s in series]
+    offset = offset_of(panel.freq)
+    if not isinstance(offset, pd.offsets.Tick) or not series:
+        return [s.time_at(-1) for s in series]
+    starts = pd.DatetimeIndex([s.start for s in series]).as_unit("ns").asi8
+    lengths = np.array([len(s) for s in series], dtype="int64")
+    return pd.DatetimeIndex((starts + (lengths - 1) * offset.nanos).view("datetime64[ns]"))
+
+
+def following_times(lasts: Any, freq: str, horizon: int) -> pd.Index:
     """The `horizon` steps after each of `lasts`, one series after another (a forecast's time column):
     one numpy sum for integer steps and fixed-length frequencies (hours, days), else series by series."""
-    if not lasts:
+    if not len(lasts):
         return pd.Index([])
     offset = None if freq.startswith("int:") else pd.tseries.frequencies.to_offset(freq)
     if offset is not None and not isinstance(offset, pd.offsets.Tick):  # months, business days: calendar rules

@@ -81,11 +81,19 @@ def read_parquet_frame(
 
 def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> pd.DataFrame:
     """A record batch (or table) as pandas, `categories` categorical; `named`: column names stripped."""
-    frame = batch.to_pandas()
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    for at, name in enumerate(table.column_names):
+        if str(name).strip() in categories and not pa.types.is_dictionary(table.schema.field(at).type):
+            # encoded by arrow, so pandas gets codes and the distinct values, never a Python object per row
+            table = table.set_column(at, name, pc.dictionary_encode(table.column(at)))
+    frame = table.to_pandas()
     if named:
         frame.columns = [str(c).strip() for c in frame.columns]
     for name in categories:
-        if name in frame.columns:
+        if name in frame.columns and not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype("category")
     return frame
 

@@ -86,6 +86,8 @@ def plot_forecasts(
     """
     plt, fig, axes = _grid(len(history))
     bands = interval_columns(forecasts)
+    if id_col in forecasts:  # the plotted series' rows, in one pass over what may be millions of rows
+        forecasts = forecasts[forecasts[id_col].astype(str).isin(list(history))]
     for ax, (sid, (times, values)) in zip(axes, history.items()):
         rows = forecasts[forecasts[id_col].astype(str) == sid] if id_col in forecasts else forecasts
         ax.plot(times, values, color="0.3", label="history")

@@ -11,7 +11,16 @@ import pandas as pd
 
 from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import Panel, first_few, following_times, future_times, in_zone, load_panel, time_grid
+from forecaster.data.panel import (
+    Panel,
+    first_few,
+    following_times,
+    future_times,
+    in_zone,
+    last_times,
+    load_panel,
+    time_grid,
+)
 from forecaster.data.scaling import AffineScaler, fit_scalers
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
@@ -173,15 +182,14 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
     states = [run.series.get(series.series_id) for series in panel.series]
     fitted = iter(fit_scalers(w.scaler, [s.values for s, state in zip(panel.series, states) if state is None]))
     scalers = [state.scaler if state else next(fitted) for state in states]
-    methods, unseen, fallback, networked = [], [], [], []
-    for series, state in zip(panel.series, states):
-        method = forecast_method(len(series), w, run.season, state is not None or not run.config.model.series_embedding)
-        networked.append(method == "model")
-        methods.append(served if method == "model" else method)
-        if method != "model":
-            fallback.append(series.series_id)
-        elif state is None:
-            unseen.append(series.series_id)
+    lengths = np.array([len(series) for series in panel.series], dtype="int64")
+    trained = np.array([state is not None for state in states], dtype=bool)
+    own = forecast_methods(lengths, w, run.season, trained | (not run.config.model.series_embedding))
+    networked = [method == "model" for method in own]
+    methods = [served if by_model else method for method, by_model in zip(own, networked)]
+    ids = [series.series_id for series in panel.series]
+    fallback = [sid for sid, by_model in zip(ids, networked) if not by_model]
+    unseen = [sid for sid, by_model, known in zip(ids, networked, trained) if by_model and not known]
     tally = NoteTally(served).add(networked, unseen, fallback)
     return ForecastPlan(scalers, methods, tally.notes(run), np.array(networked, dtype=bool),
                         selection.statistical if selection else (), tally)  # fmt: skip
@@ -189,10 +197,15 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
 
 def forecast_method(length: int, window: WindowConfig, season: int, has_vector: bool = True) -> str:
     """The method that forecasts a series of `length` points (see `forecast_plan`)."""
-    n_valid = int(valid_lengths(np.array([length]), window.lookback, window.patch)[0])
-    if n_valid >= max(window.min_context, window.patch, 1) and has_vector:
-        return "model"
-    return "seasonal_naive" if 1 < season <= length else "naive"
+    return forecast_methods(np.array([length]), window, season, np.array([has_vector]))[0]
+
+
+def forecast_methods(lengths: np.ndarray, window: WindowConfig, season: int, has_vector: np.ndarray) -> list[str]:
+    """`forecast_method` of each series, for all at once."""
+    n_valid = valid_lengths(lengths, window.lookback, window.patch)
+    by_model = (n_valid >= max(window.min_context, window.patch, 1)) & has_vector
+    naive = np.where((1 < season) & (season <= lengths), "seasonal_naive", "naive")
+    return np.where(by_model, "model", naive).tolist()
 
 
 def predict_at(
@@ -227,13 +240,26 @@ def predict_at(
         n_future=model_cfg.n_future,
         statics=series_statics(run, panel) if model_cfg.static_encoding else None,
     )
-    # one traced predict step for every call (Keras caches it on the model); a tf.data pipeline would trace
-    # its map anew each call, which cost more than predicting a block of 5,000 series
-    batches = [model.predict_on_batch(inputs) for inputs in source.batches(series_idx, origins, PREDICT_BATCH)]
+    step = forecast_step(model)
+    batches = [step(inputs).numpy() for inputs in source.batches(series_idx, origins, PREDICT_BATCH)]
     predictions = np.concatenate(batches).astype("float64")
-    for row, s in enumerate(series_idx):
-        predictions[row] = scalers[s].inverse(predictions[row])
-    return predictions
+    extra = (1,) * (predictions.ndim - 1)  # over the horizon (and quantiles)
+    scale = np.array([scalers[s].scale[0] for s in series_idx]).reshape(-1, *extra)
+    center = np.array([scalers[s].center[0] for s in series_idx]).reshape(-1, *extra)
+    return predictions * scale + center
+
+
+def forecast_step(model: Any) -> Any:
+    """The model's forward pass as one tf.function for batches of any size, traced once per model: Keras's
+    `predict` traced it again for a second batch size, and a tf.data pipeline traced its map each call,
+    which together cost more than predicting 40,000 series."""
+    import tensorflow as tf
+
+    step = getattr(model, "_forecaster_step", None)
+    if step is None:
+        step = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+        model._forecaster_step = step
+    return step
 
 
 def series_statics(run: Run, panel: Panel) -> np.ndarray:
@@ -307,7 +333,7 @@ def forecast_frame(
             point[i], methods[i] = served_forecast(methods[i], history, horizon, run.season, point[i], plan.statistical)
     id_col, time_col = id_and_time_columns(cfg)
     columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
-    times = following_times([s.time_at(-1) for s in panel.series], panel.freq, horizon)
+    times = following_times(last_times(panel), panel.freq, horizon)
     columns[time_col] = in_zone(times, panel.zone)
     columns["forecast"] = point.ravel()
     if levels:
