@@ -6,7 +6,6 @@ import json
 import math
 import os
 import sys
-import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -18,6 +17,7 @@ from forecaster.api import sections_of
 from forecaster.config import EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import BASELINES
+from forecaster.scoring.statistical import use_cores
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
@@ -137,6 +137,7 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             check_before_work(func.__name__, kwargs)
             if func.__name__ != "doctor":
                 quiet_tensorflow_import()
+                use_cores()  # many statistical fits (the validation guard, a combination's forecasts) in parallel
             return func(*args, **kwargs)
         except ForecasterError as exc:
             click.echo(f"error: {exc}", err=True)
@@ -237,47 +238,23 @@ def quiet_tensorflow_import() -> None:
     looks like an error and is not (set TF_CPP_MIN_LOG_LEVEL=0 to see TensorFlow's C++ log). Real
     failures still surface as Python exceptions.
 
-    The import (about 6 s) runs in a thread while the command reads and checks its data: the command's
-    own lines go meanwhile to the real stderr (a copy of descriptor 2), and whatever needs TensorFlow
-    first waits for the import to end (Python's import lock). A forecast of 40,000 series from Parquet
-    shards took 3 s less. Where sys.stderr is not the process's own (a test runner capturing it), the
-    import is done at once, as before."""
+    Not in a thread while the data is read (tried: 3 s less on 40,000 series): TensorFlow's import is not
+    safe against another thread importing meanwhile (a module seen half-made: AttributeError)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules or any(t.name == IMPORTING for t in threading.enumerate()):
+    if "tensorflow" in sys.modules:
         return
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    real = sys.stderr
-    own = real is sys.__stderr__
-    if own:  # Python's writes to stderr meanwhile: to the real one
-        sys.stderr = open(saved, "w", buffering=1, encoding=real.encoding, errors=real.errors, closefd=False)
-    meanwhile = sys.stderr
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
 
-    def load() -> None:
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()
-        except BaseException:  # noqa: S110 - the command's own import of it raises again, on its own thread
-            pass
-        finally:
-            meanwhile.flush()
-            os.dup2(saved, 2)
-            if meanwhile is not real:
-                sys.stderr = real if sys.stderr is meanwhile else sys.stderr
-                meanwhile.close()
-            os.close(saved)
-            os.close(devnull)
-
-    if not own:
-        load()
-        return
-    threading.Thread(target=load, name=IMPORTING).start()  # not a daemon: an early exit waits for it
-
-
-IMPORTING = "import-tensorflow"
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def log(message: str) -> None:

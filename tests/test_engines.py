@@ -156,3 +156,24 @@ def test_a_shard_is_read_a_block_of_whole_series_at_a_time(tmp_path):
     assert [ids for _, ids in series_shards(tmp_path, "id")] == [{"a", "b", "c"}, {"a2", "b2", "c2"}]
     frame.iloc[[0, 3, 1, 2]].to_parquet(tmp_path / "two.parquet", index=False)  # series a's rows apart (and in both)
     assert series_shards(tmp_path, "id") is None
+
+
+def test_reading_ahead_keeps_order_raises_in_turn_and_stops_its_thread():
+    import threading
+
+    from forecaster.api import read_ahead
+
+    assert list(read_ahead(iter(range(10)), depth=3)) == list(range(10))
+
+    def failing():
+        yield 1
+        raise ValueError("bad block")
+
+    got = read_ahead(failing())
+    assert next(got) == 1
+    with pytest.raises(ValueError, match="bad block"):
+        next(got)
+    endless = read_ahead(iter(range(10**9)), depth=2)
+    assert next(endless) == 0
+    endless.close()  # the caller stops early: the thread ends
+    assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())

@@ -124,3 +124,18 @@ def test_on_long_validation_parts_the_network_needs_no_margin_over_the_combinati
     errors = {"model": np.full(60, 0.98), "auto_ets": np.full(60, 1.2), "combination": np.full(60, 1.0)}
     assert choose(errors, series_idx)[0] == "combination"  # 2% better: within the margin on short series
     assert choose(errors, series_idx, long_validation=True)[0] == "model"
+
+
+def test_many_statistical_fits_spread_over_processes_give_the_same_numbers(monkeypatch):
+    """fit_each in two spawned workers equals the fits one at a time, in order (a failed fit stays NaN)."""
+    from forecaster.scoring import statistical
+
+    rng = np.random.default_rng(3)
+    histories = [10 + np.sin(np.arange(120) * 2 * np.pi / 12) + rng.normal(0, 0.3, 120) for _ in range(40)]
+    histories[5] = np.array([1.0])  # too short to fit: NaN
+    jobs = [(name, history) for history in histories for name in ("auto_ets", "auto_theta")]
+    one_at_a_time = [STATISTICAL[name](history, 6, 12) for name, history in jobs]
+    monkeypatch.setattr(statistical, "PROCESSES", 2)
+    spread = statistical.fit_each(jobs, 6, 12)
+    np.testing.assert_array_equal(np.array(spread), np.array(one_at_a_time))
+    assert np.isnan(spread[10]).all() and np.isfinite(spread[0]).all()

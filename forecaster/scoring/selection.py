@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from forecaster.scoring.baselines import BASELINES
-from forecaster.scoring.statistical import STATISTICAL
+from forecaster.scoring.statistical import STATISTICAL, fit_each
 
 SELECTIONS = ("auto", "model")  # the guard on, or the network alone
 SELECTION_MARGIN = 0.03  # how far below the combination's validation MASE another candidate must score
@@ -63,14 +63,38 @@ def served_forecast(
     """The forecast `method` makes after `history` (1-D, oldest first), given the network's forecast
     `network` (horizon,), and the method that made it: a statistical fit that fails leaves the
     network's forecast (as in validation, where a failed fit scored no window)."""
-    if method == "model":
-        return network, method
-    if method in BASELINES:
-        return BASELINES[method](history, horizon, season), method
-    if method == COMBINATION:
-        return combined(network, [STATISTICAL[name](history, horizon, season) for name in statistical]), method
-    made = STATISTICAL[method](history, horizon, season)
-    return (made, method) if np.all(np.isfinite(made)) else (network, "model")
+    made, served = served_forecasts([method], [history], horizon, season, network[None], statistical)
+    return made[0], served[0]
+
+
+def served_forecasts(
+    methods: list[str],
+    histories: list[np.ndarray],
+    horizon: int,
+    season: int,
+    networks: np.ndarray,
+    statistical: tuple[str, ...],
+) -> tuple[np.ndarray, list[str]]:
+    """`served_forecast` for many series (or windows) at once: (forecasts (n, horizon), the method that
+    made each), their statistical fits spread over processes (`forecaster.scoring.statistical.fit_each`)."""
+    jobs = []
+    for method, history in zip(methods, histories):
+        names = statistical if method == COMBINATION else (method,) if method in STATISTICAL else ()
+        jobs += [(name, history) for name in names]
+    fitted = iter(fit_each(jobs, horizon, season))
+    made, served = np.array(networks, dtype="float64", copy=True), list(methods)
+    for k, (method, history) in enumerate(zip(methods, histories)):
+        if method in BASELINES:
+            made[k] = BASELINES[method](history, horizon, season)
+        elif method == COMBINATION:
+            made[k] = combined(networks[k], [next(fitted) for _ in statistical])
+        elif method in STATISTICAL:
+            forecast = next(fitted)
+            if np.all(np.isfinite(forecast)):
+                made[k] = forecast
+            else:
+                served[k] = "model"
+    return made, served
 
 
 @dataclass(frozen=True)

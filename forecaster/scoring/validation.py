@@ -24,7 +24,7 @@ from forecaster.scoring.selection import (
     combined,
     scored_windows,
 )
-from forecaster.scoring.statistical import STAT_HISTORY, STATISTICAL
+from forecaster.scoring.statistical import STAT_HISTORY, fit_each
 
 
 def point_forecast(predictions: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
@@ -118,15 +118,19 @@ def select_method(
             f"validation windows of {len(np.unique(recent.series_idx[rows]))} series")  # fmt: skip
     made = {name: np.empty((len(rows), horizon)) for name in candidates(statistical)}
     scales = np.empty(len(rows))
+    histories = []
     for k, row in enumerate(rows):
         s, origin = recent.series_idx[row], recent.origins[row]
         raw = panel.series[prepared.kept[s]].values[:, 0]
+        histories.append(raw[:origin])
         made["model"][k] = recent.forecast[row]
         made["seasonal_naive"][k] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
-        for name in statistical:
-            made[name][k] = STATISTICAL[name](raw[:origin], horizon, season)
-        made[COMBINATION][k] = combined(recent.forecast[row], [made[name][k] for name in statistical])
         scales[k] = seasonal_naive_scale(raw[: prepared.states[ids[s]].n_train], season)
+    fitted = iter(fit_each([(name, history) for history in histories for name in statistical], horizon, season))
+    for k in range(len(rows)):
+        for name in statistical:
+            made[name][k] = next(fitted)
+        made[COMBINATION][k] = combined(made["model"][k], [made[name][k] for name in statistical])
     actual = recent.actual[rows]
     errors = {name: np.abs(actual - forecast).mean(axis=1) / scales for name, forecast in made.items()}
     per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not

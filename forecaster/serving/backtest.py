@@ -126,14 +126,11 @@ def served_forecasts(
 ) -> np.ndarray:
     """What `forecast` would serve at each backtest window: the method the run's validation guard chose
     (`forecaster.scoring.selection`), made from the window's own history."""
-    from forecaster.scoring.selection import served_forecast
+    from forecaster.scoring.selection import served_forecasts as made_by
 
-    served = network.copy()
-    for row, (s, origin) in enumerate(zip(series_idx, origins)):
-        history = panel.series[s].values[:origin, 0]
-        made = served_forecast(selection.method, history, horizon, season, network[row], selection.statistical)
-        served[row] = made[0]
-    return served
+    histories = [panel.series[s].values[:origin, 0] for s, origin in zip(series_idx, origins)]
+    methods = [selection.method] * len(histories)
+    return made_by(methods, histories, horizon, season, network, selection.statistical)[0]
 
 
 def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float]:

@@ -25,7 +25,7 @@ from forecaster.data.scaling import AffineScaler, fit_scalers
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import baseline_forecast
-from forecaster.scoring.selection import served_forecast
+from forecaster.scoring.selection import served_forecasts
 from forecaster.training.runs import Run
 
 PREDICT_BATCH = 4096  # windows per predict step: 40,000 series forecast 9% faster than with 1,024 on 2 cores
@@ -327,10 +327,15 @@ def forecast_frame(
     point = predictions[:, :, len(quantiles) // 2] if quantiles else predictions
     for i in np.flatnonzero(~by_model):
         point[i] = baseline_forecast(methods[i], panel.series[i].values[:, 0], horizon, run.season)
-    for i in np.flatnonzero(by_model):
-        if methods[i] != "model":  # the validation guard's choice (never on quantile runs)
-            history = panel.series[i].values[:, 0]
-            point[i], methods[i] = served_forecast(methods[i], history, horizon, run.season, point[i], plan.statistical)
+    guarded = [i for i in np.flatnonzero(by_model) if methods[i] != "model"]  # the guard's choice (never quantiles)
+    if guarded:
+        histories = [panel.series[i].values[:, 0] for i in guarded]
+        made, served = served_forecasts(
+            [methods[i] for i in guarded], histories, horizon, run.season, point[guarded], plan.statistical
+        )
+        point[guarded] = made
+        for i, method in zip(guarded, served):
+            methods[i] = method
     id_col, time_col = id_and_time_columns(cfg)
     columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
     times = following_times(last_times(panel), panel.freq, horizon)
