@@ -7,7 +7,9 @@ serving the statistical combination is measured apart, on fewer series, as it fi
 AutoTheta per series); then `forecaster forecast RUN --data SHARDS --engine E` for every N and engine,
 each in a fresh process: wall seconds (start-up included), series per second, the process's peak RSS,
 and whether the forecasts equal `--engine local`'s. The same 10,000-series panel as one CSV gives the
-CSV path's figure. Writes benchmarks/SCALE.md.
+CSV path's figure. Training on the same shards (one epoch of a few sampled windows: the reading,
+scaling and validation of every series is what grows) gives training's seconds and peak memory.
+Writes benchmarks/SCALE.md.
 
     python benchmarks/scale.py [--sizes 10000,40000,160000] [--engines local,dask,ray] [--engines-up-to 40000]
 """
@@ -67,11 +69,12 @@ def main() -> None:
     parser.add_argument("--engines", default="local,dask,ray")
     parser.add_argument("--engines-up-to", type=int, default=40_000, help="Larger panels: --engine local only.")
     parser.add_argument("--combination-series", type=int, default=200)
+    parser.add_argument("--train-up-to", type=int, default=40_000, help="Measure training on panels up to this size.")
     parser.add_argument("--out", default=str(Path(__file__).parent / "SCALE.md"))
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     engines = args.engines.split(",")
-    rows, notes = [], []
+    rows, notes, trained = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         train_data = write_parquet_shards(root / "train", 300, 400, shards=1, seed=1)
@@ -90,6 +93,13 @@ def main() -> None:
                 diff = same(out, reference) if reference is not None else float("nan")
                 rows.append((n, engine, seconds, n / seconds, mb, diff))
                 print(rows[-1], flush=True)
+            if n <= args.train_up_to:  # training reads the shards a block of series at a time, too
+                mb, seconds = measured(
+                    forecaster("train", str(data), *TRAIN[:-3], "--epochs", "1", "--ensemble", "1", "--select",
+                               "model", "--max-windows-per-epoch", "20000", "--quiet", "--out", str(root / f"t{n}"))
+                )  # fmt: skip
+                trained.append((n, seconds, mb))
+                print(trained[-1], flush=True)
             if n == sizes[0]:  # the same panel as one CSV: the path before Parquet and shards
                 csv = root / "panel.csv"
                 pd.read_parquet(data).to_csv(csv, index=False)
@@ -133,6 +143,17 @@ def main() -> None:
             f"{local[n][1] / local[small][1]:.2f}x, {local[n][0]:,.0f} series/s"
             + (f" ({local[n][0] / csv[0]:.2f}x the one-CSV path's {csv[0]:,.0f} on {small:,})." if csv else ".")
         )
+    if trained:
+        lines += [
+            "",
+            "Training on the same shards (`forecaster train SHARDS --epochs 1 --ensemble 1 --select model "
+            "--max-windows-per-epoch 20000`: every series read, scaled, windowed, validated and calibrated; few "
+            "steps), in a fresh process:",
+            "",
+            "| series | seconds | peak RSS MB |",
+            "|---|---|---|",
+            *[f"| {n:,} | {seconds:.1f} | {mb:,.0f} |" for n, seconds, mb in trained],
+        ]
     lines += ["", *notes, ""]
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))

@@ -145,14 +145,13 @@ def test_a_shard_is_read_a_block_of_whole_series_at_a_time(tmp_path):
     frame.assign(id=frame["id"] + "2").to_parquet(tmp_path / "two.parquet", index=False)
     shards = [tmp_path / "one.parquet", tmp_path / "two.parquet"]
     blocks = list(series_blocks(shards, {"id", "y"}, "id", ("id",), rows=5))
-    # b, longer than 5 rows, whole; one's last series, c, joins two's first in a block named by their directory
-    assert [sorted(set(block["id"])) for _, block in blocks] == [["a"], ["b"], ["a2", "c"], ["b2"], ["c2"]]
-    assert [where.name for where, _ in blocks] == ["one.parquet", "one.parquet", tmp_path.name, "two.parquet",
-                                                    "two.parquet"]  # fmt: skip
+    # b, longer than 5 rows, whole; a frame's index numbers its rows in their shard (as errors name them)
+    assert [sorted(set(block["id"])) for _, block in blocks] == [["a"], ["b"], ["c"], ["a2"], ["b2"], ["c2"]]
+    assert [where.name for where, _ in blocks] == ["one.parquet"] * 3 + ["two.parquet"] * 3
+    assert [block.index[0] for _, block in blocks] == [0, 3, 10] * 2
     both = pd.concat([frame, frame.assign(id=frame["id"] + "2")], ignore_index=True)
-    pd.testing.assert_frame_equal(
-        pd.concat([block for _, block in blocks]).astype({"id": str}).reset_index(drop=True), both
-    )
+    joined = pd.concat([block for _, block in blocks]).astype({"id": str}).reset_index(drop=True)
+    pd.testing.assert_frame_equal(joined, both)
     assert [ids for _, ids in series_shards(tmp_path, "id")] == [{"a", "b", "c"}, {"a2", "b2", "c2"}]
     frame.iloc[[0, 3, 1, 2]].to_parquet(tmp_path / "two.parquet", index=False)  # series a's rows apart (and in both)
     assert series_shards(tmp_path, "id") is None

@@ -14,7 +14,7 @@ import pandas as pd
 from forecaster.config import DataConfig
 from forecaster.errors import ForecasterError
 from forecaster.io.csv import read_frame, read_header
-from forecaster.io.parquet import is_parquet, parquet_columns, read_parquet_frame
+from forecaster.io.parquet import is_parquet, parquet_columns, read_parquet_frame, series_blocks, series_shards
 
 
 def _row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
@@ -121,9 +121,32 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
                 f"{path}: no column {cfg.target!r} among its {len(names):,} columns ({first_few(names, 5)}); "
                 "give --wide to read one series per column, or name the target column"
             )
+    shards = series_shards(path, cfg.id_col) if parquet and long_format else None
+    if shards:
+        return _panel_in_blocks(path, cfg, [shard for shard, _ in shards], needed, shared)
     frame = (read_parquet_frame if parquet else read_frame)(path, keep=None if cfg.wide else needed, categories=shared)
     decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
     return panel_from_frame(frame, cfg, path, decimal_comma)
+
+
+def _panel_in_blocks(path: str, cfg: DataConfig, shards: list[Path], keep: set[str], shared: tuple[str, ...]) -> Panel:
+    """Shards whose series' rows lie together, read and checked a block of whole series at a time: memory
+    holds the series' values and one block's frame, never the whole panel as a frame with its parsing
+    copies (40,000 series x 400 points: see benchmarks/SCALE.md). The first block's frequency holds for
+    the rest, as one read infers one for the panel."""
+    from dataclasses import replace
+
+    series: list[Series] = []
+    notes: list[str] = []
+    said: set[str] = set()
+    freq, zone = cfg.freq, None
+    for shard, frame in series_blocks(shards, keep, str(cfg.id_col), shared):
+        part = panel_from_frame(frame, replace(cfg, freq=freq), str(shard))
+        freq, zone = freq or part.freq, zone or part.zone
+        series += part.series
+        notes += [f"{shard.name}: {note}" for note in part.notes if note not in said]
+        said.update(part.notes)  # a note on many blocks is said once, naming the first shard it is about
+    return Panel(series=series, freq=str(freq), path=path, notes=notes, zone=zone)
 
 
 def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_comma: bool = False) -> Panel:

@@ -135,42 +135,36 @@ BLOCK_ROWS = 1_000_000  # rows of whole series read (and forecast) at a time fro
 def series_blocks(
     shards: list[Path], keep: set[str], id_col: str, categories: tuple[str, ...], rows: int = BLOCK_ROWS
 ) -> Iterator[tuple[Path, pd.DataFrame]]:
-    """(where, frame): frames of whole series, about `rows` rows each, from shards whose series' rows lie
-    together (`series_shards`), with the shard they came from (the shards' directory when they span
-    several). Record batches are read in turn: a batch's last series waits for the next batch, and a
-    shard's last series join the next shard's first, so small shards and batches still make full blocks."""
-    import os
-
+    """(shard, frame): frames of whole series, about `rows` rows each (a shard's last block may be smaller),
+    from shards whose series' rows lie together (`series_shards`). Record batches are read in turn until
+    `rows` are held; they are given out when the next batch starts a new series, else up to the series it
+    continues. A frame's index is its rows' 0-based places in the shard, as a whole read numbers them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    pending: Any = None  # rows read and not yet given out: whole series, but perhaps the last
-    sources: list[Path] = []  # the shards the pending rows come from
-
-    def given(table: Any) -> tuple[Path, pd.DataFrame]:
-        where = sources[0] if len(sources) == 1 else Path(os.path.commonpath(sources))
-        return where, _as_frame(table, categories, named=True)
 
     for shard in shards:
         handle = pq.ParquetFile(shard)
         names = handle.schema_arrow.names
         columns = [name for name in names if name.strip() in keep] if keep <= {n.strip() for n in names} else None
+        at = [name.strip() for name in (columns or names)].index(id_col)
+        pending: Any = None  # rows read and not given out: whole series, but perhaps the last
+        first = 0  # the shard row of pending's first row
         for batch in handle.iter_batches(batch_size=rows, columns=columns):
-            if pending is not None and pending.schema != batch.schema:  # shards of other types: not one table
-                yield given(pending)
-                pending, sources = None, []
-            if pending is not None and pending.num_rows >= rows:  # due: its series end where this batch's begin
-                at = [name.strip() for name in pending.column_names].index(id_col)
-                ids, first = pending.column(at), batch.column(at)[0]
-                whole = pending.num_rows if sources[-1] != shard or ids[-1] != first else _last_run(ids)
+            if pending is not None and pending.num_rows >= rows:  # due: up to where this batch's series begin
+                ids = pending.column(at)
+                whole = pending.num_rows if ids[-1] != batch.column(at)[0] else _last_run(ids)
                 if whole:  # else one series longer than a block: read on
-                    yield given(pending.slice(0, whole))
-                    pending, sources = pending.slice(whole), sources[-1:]
+                    yield shard, _numbered(_as_frame(pending.slice(0, whole), categories, named=True), first)
+                    pending, first = pending.slice(whole), first + whole
             table = pa.Table.from_batches([batch])
-            pending = table if pending is None or not pending.num_rows else pa.concat_tables([pending, table])
-            sources += [shard] if shard not in sources else []
-    if pending is not None and pending.num_rows:
-        yield given(pending)
+            pending = table if pending is None else pa.concat_tables([pending, table])
+        if pending is not None and pending.num_rows:
+            yield shard, _numbered(_as_frame(pending, categories, named=True), first)
+
+
+def _numbered(frame: pd.DataFrame, first: int) -> pd.DataFrame:
+    frame.index = pd.RangeIndex(first, first + len(frame))
+    return frame
 
 
 def _last_run(ids: Any) -> int:
