@@ -97,14 +97,13 @@ def write_forecast(frame: Any, out: Path) -> None:
             frame.to_csv(staging, index=False)
 
 
-READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (or waits for TensorFlow)
+READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (and loads the model)
 
 
 def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
     """The items of `items`, up to `depth` of the next ones made in a thread while the caller works on
-    this one: reading Parquet and predicting both leave the GIL most of the time, and at start the
-    blocks are read while TensorFlow is still being imported (`cli.quiet_tensorflow_import`).
-    An error in the thread is raised here, in turn; stopping early stops the thread."""
+    this one: reading Parquet and predicting both leave the GIL most of the time. An error in the
+    thread is raised here, in turn; stopping early stops the thread."""
     import queue
     import threading
 

@@ -108,14 +108,6 @@ class NoteTally:
     unseen_ids: list[str] = field(default_factory=list)
     fallback_ids: list[str] = field(default_factory=list)
 
-    def add(self, networked: list[bool], unseen: list[str], fallback: list[str]) -> NoteTally:
-        self.networked += sum(networked)
-        self.unseen += len(unseen)
-        self.fallback += len(fallback)
-        self.unseen_ids += unseen[: SHOWN + 1 - len(self.unseen_ids)]
-        self.fallback_ids += fallback[: SHOWN + 1 - len(self.fallback_ids)]
-        return self
-
     def merge(self, other: NoteTally) -> NoteTally:
         self.networked += other.networked
         self.unseen += other.unseen
@@ -190,7 +182,7 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
     ids = [series.series_id for series in panel.series]
     fallback = [sid for sid, by_model in zip(ids, networked) if not by_model]
     unseen = [sid for sid, by_model, known in zip(ids, networked, trained) if by_model and not known]
-    tally = NoteTally(served).add(networked, unseen, fallback)
+    tally = NoteTally(served, sum(networked), len(unseen), len(fallback), unseen[: SHOWN + 1], fallback[: SHOWN + 1])
     return ForecastPlan(scalers, methods, tally.notes(run), np.array(networked, dtype=bool),
                         selection.statistical if selection else (), tally)  # fmt: skip
 
