@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,29 @@ def write_forecast(frame: Any, out: Path) -> None:
             write_parquet(frame, staging, "forecast")
         else:
             frame.to_csv(staging, index=False)
+
+
+@contextmanager
+def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
+    """A function that appends forecast rows to `out` block by block (Parquet marked ours, or CSV with one
+    header), so the forecast of a large panel never exists whole in memory. The rows go to a staging file
+    that replaces `out` only when the block loop ends without an error, as `write_forecast`'s do."""
+    from forecaster.io.files import atomic_file
+    from forecaster.io.parquet import is_parquet, parquet_writer
+
+    with atomic_file(out) as staging:
+        if is_parquet(out):
+            with parquet_writer(staging, "forecast") as write:
+                yield write
+        else:
+            with open(staging, "w", newline="") as handle:
+                written = [False]
+
+                def append(frame: Any) -> None:
+                    frame.to_csv(handle, index=False, header=not written[0])
+                    written[0] = True
+
+                yield append
 
 
 READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (and loads the model)
@@ -256,6 +279,7 @@ class Forecaster:
         future: Data | None = None,
         engine: str = "local",
         address: str | None = None,
+        keep: bool = True,
     ) -> Any:
         """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
         forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
@@ -267,7 +291,10 @@ class Forecaster:
 
         `engine` "dask", "ray" or "spark" forecasts on that engine (a local cluster on this machine's
         cores, or the one at `address`): whole series a partition, rows sorted by id and time, no plot.
-        A Dask, Ray or Spark frame as `data` runs on its own engine."""
+        A Dask, Ray or Spark frame as `data` runs on its own engine.
+
+        `keep=False` (with `out`): the rows are written to `out` a block at a time and not kept, so memory
+        does not grow with the panel; the number of series forecast is returned instead of the frame."""
         import pandas
 
         from forecaster.io.files import atomic_file, check_output_file
@@ -308,40 +335,48 @@ class Forecaster:
                 "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
                 "calibrated on validation windows: use those for a stated coverage (README, Prediction intervals)"
             )
-        frames: list[Any] = []
+        frames: list[Any] = []  # the forecast's rows, or (kept=False) only the plotted series' rows
         history: dict[str, Any] = {}
         said: set[str] = set()  # a block's notes on the data, each said once
         tally = None  # the plans' notes, added up over blocks and said at the end
-        total = sum(len(ids) for _, ids in blocks) if blocks else 0
-        for where, panel in read_ahead(self._panels(data, blocks)):
-            if future is not None:
-                with as_csv(future, self.run.config.data.id_col) as path:
-                    attach_future(run, panel, path)
-            plan = forecast_plan(run, panel)
-            for note in panel.notes if blocks else [*panel.notes, *plan.notes]:
-                if note not in said:
-                    self.log(f"note: {where}{note}")
-                    said.add(note)
-            tally = plan.tally if tally is None else tally.merge(plan.tally)
-            if out is not None or plot is not None:
-                ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
-                wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
-                if wanted or not history:
-                    history.update(recent_history(panel, run, wanted))
-            frames.append(forecast_frame(run, panel, self.model, plan, levels))
-            if blocks:
-                done = sum(len(f) for f in frames) // run.config.window.horizon
-                self.log(f"forecast {done:,} of {total:,} series")
+        total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
+        id_col, time_col = id_and_time_columns(run.config)
+        streaming = out is not None and not keep
+        with ExitStack() as stack:
+            write = stack.enter_context(forecast_sink(Path(str(out)))) if streaming else frames.append
+            for where, panel in read_ahead(self._panels(data, blocks)):
+                if future is not None:
+                    with as_csv(future, self.run.config.data.id_col) as path:
+                        attach_future(run, panel, path)
+                plan = forecast_plan(run, panel)
+                for note in panel.notes if blocks else [*panel.notes, *plan.notes]:
+                    if note not in said:
+                        self.log(f"note: {where}{note}")
+                        said.add(note)
+                tally = plan.tally if tally is None else tally.merge(plan.tally)
+                if out is not None or plot is not None:
+                    ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
+                    wanted = (
+                        plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
+                    )
+                    if wanted or not history:
+                        history.update(recent_history(panel, run, wanted))
+                rows = forecast_frame(run, panel, self.model, plan, levels)
+                write(rows)
+                if streaming and plot_path is not None:
+                    frames.append(rows[rows[id_col].isin(list(history))])
+                done += len(panel.series)
+                if blocks:
+                    self.log(f"forecast {done:,} of {total:,} series")
         for note in tally.notes(run) if blocks and tally else []:
             self.log(f"note: {note}")
         frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
-        if out is not None:
+        if out is not None and not streaming:
             write_forecast(frame, Path(out))
         if plot_path is not None:
-            id_col, time_col = id_and_time_columns(run.config)
             with atomic_file(plot_path) as staging:
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
-        return frame
+        return frame if keep else done
 
     def _panels(self, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
         """(where, panel): the whole of `data`, or each block of whole series of each shard."""

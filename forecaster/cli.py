@@ -464,11 +464,11 @@ def forecast(
     out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
     plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot}) if engine == "local" else None
     forecaster = Forecaster.load(run_dir, log)
-    frame = forecaster.predict(
-        data, level or (), out_path, plot_path, list(series) if series else None, future_data, engine, address
+    count = forecaster.predict(  # written a block at a time, not kept: memory does not grow with the panel
+        data, level or (), out_path, plot_path, list(series) if series else None, future_data, engine, address, False
     )
-    click.echo(f"forecast for {frame.iloc[:, 0].nunique()} series x {forecaster.run.config.window.horizon} steps: "
-               f"{out_path}")  # fmt: skip
+    count = count if isinstance(count, int) else count.iloc[:, 0].nunique()  # an engine's frame
+    click.echo(f"forecast for {count} series x {forecaster.run.config.window.horizon} steps: {out_path}")
     if plot_path is not None:
         click.echo(f"plot: {plot_path}")
 

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,30 @@ def write_parquet(frame: pd.DataFrame, path: Path, kind: str) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), MADE_BY: kind.encode()})
     pq.write_table(table, path)
+
+
+@contextmanager
+def parquet_writer(path: Path, kind: str) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """A function that appends frames (of one schema) to the Parquet file `path` as row groups, the file
+    marked as forecaster's `kind` output, as `write_parquet` marks it; closed when the context ends."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: Any = None
+
+    def append(frame: pd.DataFrame) -> None:
+        nonlocal writer
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            schema = table.schema.with_metadata({**(table.schema.metadata or {}), MADE_BY: kind.encode()})
+            writer = pq.ParquetWriter(path, schema)
+        writer.write_table(table.cast(writer.schema))
+
+    try:
+        yield append
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def made_by_forecaster(path: Path) -> bool:
