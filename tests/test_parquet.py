@@ -74,3 +74,23 @@ def test_a_damaged_parquet_file_is_one_line(trained):
     empty.mkdir()
     result = invoke("forecast", trained / "run", "--data", empty)
     assert result.exit_code == 2 and "not a file" in result.output
+
+
+def test_a_bad_row_in_a_later_shard_is_named_by_its_place_there_and_nothing_is_written(trained, tmp_path):
+    """Shards are read and forecast a block at a time, the rows written as they come: an error in the last
+    shard names that shard and the row within it, and no forecast (or staging debris) is left."""
+    import shutil
+
+    shards = tmp_path / "shards"
+    shutil.copytree(trained / "shards", shards)
+    last = sorted(shards.glob("*.parquet"))[-1]
+    frame = pd.read_parquet(last)
+    frame["y"] = frame["y"].astype(str)
+    frame.loc[7, "y"] = "n/a"
+    frame.to_parquet(last, index=False)
+    out = tmp_path / "forecast.parquet"
+    result = invoke("forecast", trained / "run", "--data", shards, "--out", out)
+    assert result.exit_code == 2, result.output
+    error = result.output.strip().splitlines()[-1]
+    assert error.startswith(f"error: {last}: row 9") and "'y'" in error, error  # row 9 as a CSV's line: row 7 + 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shards"]
