@@ -301,13 +301,7 @@ class Forecaster:
         from forecaster.io.parquet import is_parquet, series_shards
         from forecaster.io.plots import plot_forecasts
         from forecaster.serving.engines import check_engine, engine_of
-        from forecaster.serving.forecast import (
-            attach_future,
-            forecast_frame,
-            forecast_plan,
-            id_and_time_columns,
-            recent_history,
-        )
+        from forecaster.serving.forecast import id_and_time_columns
 
         run = self.run
         plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
@@ -335,41 +329,19 @@ class Forecaster:
                 "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
                 "calibrated on validation windows: use those for a stated coverage (README, Prediction intervals)"
             )
-        frames: list[Any] = []  # the forecast's rows, or (kept=False) only the plotted series' rows
-        history: dict[str, Any] = {}
-        said: set[str] = set()  # a block's notes on the data, each said once
-        tally = None  # the plans' notes, added up over blocks and said at the end
-        total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
+        frames: list[Any] = []  # the forecast's rows, or (keep=False) only the plotted series' rows
+        history: dict[str, Any] = {}  # the plotted series' recent past, filled as their blocks come
         id_col, time_col = id_and_time_columns(run.config)
         streaming = out is not None and not keep
         with ExitStack() as stack:
-            write = stack.enter_context(forecast_sink(Path(str(out)))) if streaming else frames.append
-            for where, panel in read_ahead(self._panels(data, blocks)):
-                if future is not None:
-                    with as_csv(future, self.run.config.data.id_col) as path:
-                        attach_future(run, panel, path)
-                plan = forecast_plan(run, panel)
-                for note in panel.notes if blocks else [*panel.notes, *plan.notes]:
-                    if note not in said:
-                        self.log(f"note: {where}{note}")
-                        said.add(note)
-                tally = plan.tally if tally is None else tally.merge(plan.tally)
-                if out is not None or plot is not None:
-                    ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
-                    wanted = (
-                        plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
-                    )
-                    if wanted or not history:
-                        history.update(recent_history(panel, run, wanted))
-                rows = forecast_frame(run, panel, self.model, plan, levels)
-                write(rows)
+            sink = stack.enter_context(forecast_sink(Path(str(out)))) if streaming else frames.append
+
+            def take(rows: Any) -> None:
+                sink(rows)
                 if streaming and plot_path is not None:
                     frames.append(rows[rows[id_col].isin(list(history))])
-                done += len(panel.series)
-                if blocks:
-                    self.log(f"forecast {done:,} of {total:,} series")
-        for note in tally.notes(run) if blocks and tally else []:
-            self.log(f"note: {note}")
+
+            done = self._forecast_each(data, blocks, levels, future, history if plot_path else None, plot_series, take)
         frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
         if out is not None and not streaming:
             write_forecast(frame, Path(out))
@@ -377,6 +349,48 @@ class Forecaster:
             with atomic_file(plot_path) as staging:
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
         return frame if keep else done
+
+    def _forecast_each(
+        self,
+        data: Data,
+        blocks: list[tuple[Path, set[str]]] | None,
+        levels: tuple[float, ...],
+        future: Data | None,
+        history: dict[str, Any] | None,
+        plot_series: list[str] | None,
+        take: Callable[[Any], None],
+    ) -> int:
+        """Forecast `data` whole, or each block of its shards in turn, handing each one's rows to `take`;
+        a note on the data said once, the plans' notes added up and said at the end, progress per block;
+        the plotted series' recent past put in `history`. Returns the number of series forecast."""
+        from forecaster.serving.forecast import attach_future, forecast_frame, forecast_plan, recent_history
+
+        run = self.run
+        said: set[str] = set()
+        tally = None
+        total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
+        for where, panel in read_ahead(self._panels(data, blocks)):
+            if future is not None:
+                with as_csv(future, run.config.data.id_col) as path:
+                    attach_future(run, panel, path)
+            plan = forecast_plan(run, panel)
+            for note in panel.notes if blocks else [*panel.notes, *plan.notes]:
+                if note not in said:
+                    self.log(f"note: {where}{note}")
+                    said.add(note)
+            tally = plan.tally if tally is None else tally.merge(plan.tally)
+            if history is not None:
+                ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
+                wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
+                if wanted or not history:
+                    history.update(recent_history(panel, run, wanted))
+            take(forecast_frame(run, panel, self.model, plan, levels))
+            done += len(panel.series)
+            if blocks:
+                self.log(f"forecast {done:,} of {total:,} series")
+        for note in tally.notes(run) if blocks and tally else []:
+            self.log(f"note: {note}")
+        return done
 
     def _panels(self, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
         """(where, panel): the whole of `data`, or each block of whole series of each shard."""

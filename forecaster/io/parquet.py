@@ -96,6 +96,9 @@ def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> p
     for name in categories:
         if name in frame.columns and not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype("category")
+        elif name in frame.columns:  # sorted categories, as astype gives (series then come in id order)
+            column = frame[name].cat
+            frame[name] = column.reorder_categories(column.categories.sort_values())
     return frame
 
 
