@@ -101,7 +101,7 @@ M3 ?= ../shared/data/m3
 bench-m3: install  ## M3 Yearly/Quarterly/Other as panels and 30 one-series runs, test split -> benchmarks/M3.md (~15 min)
 	$(PY) benchmarks/m3.py --table --shared $(M3)
 
-bench-scale: install  ## 10k/40k/160k series in Parquet shards, forecast with each engine -> benchmarks/SCALE.md (~20 min)
+bench-scale: install  ## 10k/40k/160k series in Parquet shards, forecast with each engine, train -> benchmarks/SCALE.md (~11 min)
 	$(PY) benchmarks/scale.py --sizes 10000,40000,160000
 
 bench-options: install  ## calendar features / series embedding on/off, by validation and backtest MASE (~25 min)
