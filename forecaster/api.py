@@ -85,23 +85,11 @@ def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_forecast(frame: Any, out: Path) -> None:
-    """The forecast frame at `out`, atomically: Parquet (marked as ours) for a .parquet path, else CSV."""
-    from forecaster.io.files import atomic_file
-    from forecaster.io.parquet import is_parquet, write_parquet
-
-    with atomic_file(out) as staging:
-        if is_parquet(out):
-            write_parquet(frame, staging, "forecast")
-        else:
-            frame.to_csv(staging, index=False)
-
-
 @contextmanager
 def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
-    """A function that appends forecast rows to `out` block by block (Parquet marked ours, or CSV with one
-    header), so the forecast of a large panel never exists whole in memory. The rows go to a staging file
-    that replaces `out` only when the block loop ends without an error, as `write_forecast`'s do."""
+    """A function that appends forecast rows to `out` (Parquet marked ours, or CSV with one header), a block
+    at a time if need be, so the forecast of a large panel never exists whole in memory. The rows go to a
+    staging file that replaces `out` only when the context ends without an error."""
     from forecaster.io.files import atomic_file
     from forecaster.io.parquet import is_parquet, parquet_writer
 
@@ -118,6 +106,12 @@ def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
                     written[0] = True
 
                 yield append
+
+
+def write_forecast(frame: Any, out: Path) -> None:
+    """The whole forecast frame at `out`, atomically (`forecast_sink`)."""
+    with forecast_sink(out) as write:
+        write(frame)
 
 
 READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (and loads the model)
@@ -311,7 +305,8 @@ class Forecaster:
         engine = engine_of(data, engine)
         check_engine(engine, address)
         if engine != "local":
-            return self._predict_on(engine, address, data, as_levels(level), out, future)
+            frame = self._predict_on(engine, address, data, as_levels(level), out, future)
+            return frame if keep else frame.iloc[:, 0].nunique()
         levels = as_levels(level)
         for note in self._level_notes(levels):
             self.log(f"note: {note}")
@@ -396,19 +391,16 @@ class Forecaster:
         """(where, panel): the whole of `data`, or each block of whole series of each shard."""
         from dataclasses import replace
 
-        from forecaster.data.panel import panel_from_frame
-        from forecaster.io.parquet import series_blocks
+        from forecaster.data.panel import panels_in_blocks
         from forecaster.serving.forecast import load_forecast_panel
 
-        cfg = replace(self.run.config.data, freq=self.run.freq)
         if shards is None:
-            with as_csv(data, cfg.id_col) as path:
+            with as_csv(data, self.run.config.data.id_col) as path:
                 yield "", load_forecast_panel(self.run, path)
             return
-        keep = {c for c in (cfg.target, *cfg.features, *cfg.future, *cfg.static, cfg.time_col, cfg.id_col) if c}
-        shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c)
-        for where, frame in series_blocks([shard for shard, _ in shards], keep, str(cfg.id_col), shared):
-            yield f"{where.name}: ", panel_from_frame(frame, cfg, str(where))
+        cfg = replace(self.run.config.data, freq=self.run.freq)
+        for where, panel in panels_in_blocks(cfg, [shard for shard, _ in shards]):
+            yield f"{where.name}: ", panel
 
     def _predict_on(
         self, engine: str, address: str | None, data: Data, levels: tuple[float, ...], out: Any, future: Any

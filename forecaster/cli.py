@@ -17,7 +17,6 @@ from forecaster.api import sections_of
 from forecaster.config import EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import BASELINES
-from forecaster.scoring.statistical import use_cores
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
@@ -137,6 +136,8 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             check_before_work(func.__name__, kwargs)
             if func.__name__ != "doctor":
                 quiet_tensorflow_import()
+                from forecaster.scoring.statistical import use_cores
+
                 use_cores()  # many statistical fits (the validation guard, a combination's forecasts) in parallel
             return func(*args, **kwargs)
         except ForecasterError as exc:
@@ -467,7 +468,6 @@ def forecast(
     count = forecaster.predict(  # written a block at a time, not kept: memory does not grow with the panel
         data, level or (), out_path, plot_path, list(series) if series else None, future_data, engine, address, False
     )
-    count = count if isinstance(count, int) else count.iloc[:, 0].nunique()  # an engine's frame
     click.echo(f"forecast for {count} series x {forecaster.run.config.window.horizon} steps: {out_path}")
     if plot_path is not None:
         click.echo(f"plot: {plot_path}")

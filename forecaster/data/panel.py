@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     Panel (raises ForecasterError on bad input)."""
     path = str(path)
     long_format = bool(cfg.id_col) and not cfg.wide
-    needed = {cfg.target, *cfg.features, *cfg.future, *cfg.static, *[c for c in (cfg.time_col, cfg.id_col) if c]}
+    needed = needed_columns(cfg)
     shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c) if long_format else ()
     # only the named columns are read (a file of a million columns costs what its few used ones do); a wide
     # file needs them all, and so does a missing target (the file may be wide, or the error lists the columns)
@@ -123,30 +123,48 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
             )
     shards = series_shards(path, cfg.id_col) if parquet and long_format else None
     if shards:
-        return _panel_in_blocks(path, cfg, [shard for shard, _ in shards], needed, shared)
+        return _panel_in_blocks(path, cfg, [shard for shard, _ in shards])
     frame = (read_parquet_frame if parquet else read_frame)(path, keep=None if cfg.wide else needed, categories=shared)
     decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
     return panel_from_frame(frame, cfg, path, decimal_comma)
 
 
-def _panel_in_blocks(path: str, cfg: DataConfig, shards: list[Path], keep: set[str], shared: tuple[str, ...]) -> Panel:
-    """Shards whose series' rows lie together, read and checked a block of whole series at a time: memory
-    holds the series' values and one block's frame, never the whole panel as a frame with its parsing
-    copies (40,000 series x 400 points: see benchmarks/SCALE.md). The first block's frequency holds for
-    the rest, as one read infers one for the panel."""
-    from dataclasses import replace
-
+def _panel_in_blocks(path: str, cfg: DataConfig, shards: list[Path]) -> Panel:
+    """The panel of shards whose series' rows lie together, built block by block (`panels_in_blocks`):
+    memory holds the series' values and one block's frame, never the whole panel as a frame with its
+    parsing copies (40,000 series x 400 points: see benchmarks/SCALE.md). A note on many blocks is said
+    once, naming the first shard it is about."""
     series: list[Series] = []
     notes: list[str] = []
     said: set[str] = set()
     freq, zone = cfg.freq, None
-    for shard, frame in series_blocks(shards, keep, str(cfg.id_col), shared):
-        part = panel_from_frame(frame, replace(cfg, freq=freq), str(shard))
-        freq, zone = freq or part.freq, zone or part.zone
+    for shard, part in panels_in_blocks(cfg, shards):
+        freq, zone = part.freq, zone or part.zone
         series += part.series
         notes += [f"{shard.name}: {note}" for note in part.notes if note not in said]
-        said.update(part.notes)  # a note on many blocks is said once, naming the first shard it is about
+        said.update(part.notes)
+    if not series:
+        raise ForecasterError(f"{path}: the Parquet data has columns but no rows")
     return Panel(series=series, freq=str(freq), path=path, notes=notes, zone=zone)
+
+
+def panels_in_blocks(cfg: DataConfig, shards: list[Path]) -> Iterator[tuple[Path, Panel]]:
+    """(shard, panel) for each block of whole series of shards whose series' rows lie together
+    (`forecaster.io.parquet.series_blocks`), only the named columns read. The first block's frequency
+    holds for the rest, as one read infers one for the panel."""
+    from dataclasses import replace
+
+    freq = cfg.freq
+    shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c)
+    for shard, frame in series_blocks(shards, needed_columns(cfg), str(cfg.id_col), shared):
+        part = panel_from_frame(frame, replace(cfg, freq=freq), str(shard))
+        freq = freq or part.freq
+        yield shard, part
+
+
+def needed_columns(cfg: DataConfig) -> set[str]:
+    """The columns a run reads: the target, its covariates, and the time and id columns."""
+    return {cfg.target, *cfg.features, *cfg.future, *cfg.static, *[c for c in (cfg.time_col, cfg.id_col) if c]}
 
 
 def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_comma: bool = False) -> Panel:

@@ -93,10 +93,8 @@ def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> p
     frame = table.to_pandas()
     if named:
         frame.columns = [str(c).strip() for c in frame.columns]
-    for name in categories:
-        if name in frame.columns and not isinstance(frame[name].dtype, pd.CategoricalDtype):
-            frame[name] = frame[name].astype("category")
-        elif name in frame.columns:  # sorted categories, as astype gives (series then come in id order)
+    for name in frame.columns:  # arrow keeps first-seen order: sorted, as astype("category") sorts (ids in order)
+        if str(name).strip() in categories:
             column = frame[name].cat
             frame[name] = column.reorder_categories(column.categories.sort_values())
     return frame
@@ -192,20 +190,10 @@ def parquet_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def write_parquet(frame: pd.DataFrame, path: Path, kind: str) -> None:
-    """`frame` as one Parquet file at `path`, marked in its metadata as forecaster's `kind` output."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), MADE_BY: kind.encode()})
-    pq.write_table(table, path)
-
-
 @contextmanager
 def parquet_writer(path: Path, kind: str) -> Iterator[Callable[[pd.DataFrame], None]]:
     """A function that appends frames (of one schema) to the Parquet file `path` as row groups, the file
-    marked as forecaster's `kind` output, as `write_parquet` marks it; closed when the context ends."""
+    marked in its metadata as forecaster's `kind` output (`made_by_forecaster`); closed when the context ends."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

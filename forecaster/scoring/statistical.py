@@ -8,7 +8,6 @@ import multiprocessing
 import os
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -67,6 +66,8 @@ def fit_each(jobs: list[tuple[str, np.ndarray]], horizon: int, season: int) -> l
     workers = min(PROCESSES, len(jobs) // (PARALLEL_FROM // 2))
     if workers < 2 or len(jobs) < PARALLEL_FROM or multiprocessing.current_process().daemon:
         return [STATISTICAL[name](history, horizon, season) for name, history in trimmed]
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("spawn")  # not fork: TensorFlow's threads may hold locks
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         chunk = max(1, len(jobs) // (8 * workers))
