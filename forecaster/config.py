@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import pkgutil
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -273,8 +274,14 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
     },  # fmt: skip
     **{
         name: (_count, "a whole number of at least 0")
-        for name in ("holdout", "series_embedding", "seed", "n_series", "n_future")
+        for name in ("holdout", "series_embedding", "n_series", "n_future")
     },
+    "seed": (lambda v: _count(v) and v < 2**32, "a whole number from 0 to 4294967295 (2**32 - 1)"),
+    "calendar": (
+        lambda v: isinstance(v, str) or (isinstance(v, tuple) and all(isinstance(part, str) for part in v)),
+        "auto, none, or cycles from day,week,year",
+    ),
+    "use_cudnn": (lambda v: v == "auto" or isinstance(v, bool), "auto, true or false"),
     "val_fraction": (lambda v: _number(v) and 0 < v < 1, "a fraction strictly between 0 and 1"),
     "dropout": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1)"),
     "l2": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
@@ -337,21 +344,45 @@ def check_settings(sections: dict[str, dict[str, Any]]) -> None:
             check_setting(name, tuple(value) if isinstance(value, list) else value)
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a settings file is a few hundred bytes; anything past a megabyte is not one
+
+
 def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
-    """Read a TOML config with optional [data], [window], [model], [train] and [tune] tables."""
+    """Read a TOML config with optional [data], [window], [model], [train] and [tune] tables: a regular
+    file (not a device or a pipe, which could be endless or never end), at most a megabyte, UTF-8."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text())
+        status = path.stat()
     except FileNotFoundError:
         raise ForecasterError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ForecasterError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ForecasterError(f"{path}: not a regular file; give --config a TOML file")
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ForecasterError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    if len(content) > MAX_CONFIG_BYTES:
+        raise ForecasterError(f"{path}: over 1 MiB, too large for a config file; give a TOML file of settings")
+    try:
+        raw = tomllib.loads(content.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ForecasterError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ForecasterError(f"{path}: not valid TOML ({exc})") from None
     sections = {"data", "window", "model", "train", "tune"}
     unknown = set(raw) - sections
     if unknown:
-        raise ForecasterError(
-            f"{path}: unknown section(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(sections))}"
-        )
+        shown = ", ".join(sorted(name[:40] for name in unknown)[:5])
+        raise ForecasterError(f"{path}: unknown section(s) {shown}; use {', '.join(sorted(sections))}")
+    for name, table in raw.items():
+        if not isinstance(table, dict):
+            raise ForecasterError(
+                f"{path}: {name} must be a table of settings ([{name}] and lines such as key = value), "
+                f"got {type(table).__name__}"
+            )
     return {name: dict(raw.get(name, {})) for name in sections}
 
 

@@ -599,6 +599,7 @@ def _regularise(
             times, values, rows = times[:end], values[:end], rows[:end]
     if is_datetime and _evenly_stepped(times, freq) and not np.isnan(values).any():
         return Series(sid, pd.Timestamp(times[0]), freq, values, future=future)  # the usual series, found fast
+    _check_grid_size(sid, times, rows, freq, is_datetime, path)
     if is_datetime:
         grid: pd.Index = pd.date_range(times[0], times[-1], freq=freq)
     else:
@@ -627,6 +628,33 @@ def _regularise(
         notes.append(filled_note(sid, int(missing.sum()), cfg.fill))
         indexed = filled
     return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()), future=future)
+
+
+MAX_GRID_STEPS = 1_000_000  # a grid this long may hold at most GRID_SPARSITY times as many steps as rows
+GRID_SPARSITY = 10
+
+
+def _check_grid_size(sid: str, times: np.ndarray, rows: pd.Index, freq: str, is_datetime: bool, path: str) -> None:
+    """Refuse, before allocating it, a grid with far more steps than the series has rows: one mistyped
+    date (2260 for 2026) or integer step (10**12) would otherwise ask for gigabytes or terabytes."""
+    if is_datetime:
+        first = pd.Timestamp(times[0])
+        step = (first + offset_of(freq) - first).value  # a month's or a year's length near the start: an estimate
+        span = int(times[-1].astype("datetime64[ns]").view("int64")) - first.value
+    else:
+        step = int(freq.split(":")[1]) if freq.startswith("int:") else 1
+        span = int(times[-1]) - int(times[0])
+    steps = span // max(step, 1) + 1
+    if steps <= max(MAX_GRID_STEPS, GRID_SPARSITY * len(times)):
+        return
+    jumps = np.diff(times.astype("datetime64[ns]").view("int64") if is_datetime else times.astype("float64"))
+    k = int(np.argmax(jumps))
+    before, after = (pd.Timestamp(t) if is_datetime else int(t) for t in times[k : k + 2])
+    raise ForecasterError(
+        f"{path}: row {_row(rows[k + 1 :], np.ones(len(rows) - k - 1, bool))}: series {sid!r} jumps from "
+        f"{before} to {after}, which would put {steps:,} steps of {freq} on a grid for {len(times):,} "
+        "rows; fix that time (a typo?) or give the right --freq"
+    )
 
 
 def _evenly_stepped(times: np.ndarray, freq: str) -> bool:

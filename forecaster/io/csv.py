@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 from pathlib import Path
@@ -34,30 +35,50 @@ def read_header(path: Path) -> tuple[str, list[str]]:
     non-UTF-8 file and duplicate names."""
     if not path.is_file():
         raise ForecasterError(f"{path}: file not found")
-    with open(path, "rb") as handle:
-        head = handle.read(64 * 1024)
-        while b"\n" not in head and len(head) < (1 << 30):  # a header of a million columns is megabytes long
-            block = handle.read(1 << 20)
-            if not block:
-                break
-            head += block
+    head = _header_bytes(path)
     if not head.strip():
         raise ForecasterError(f"{path}: the file is empty; give a CSV with a header line and rows")
-    if b"\x00" in head:
-        raise ForecasterError(f"{path}: this is not a text CSV file (it holds binary data)")
     try:
-        text = head.decode("utf-8-sig")
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)  # a block may end mid-letter
     except UnicodeDecodeError:
         raise ForecasterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-    first_line = text.splitlines()[0]
+    lines = text.splitlines()
+    first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    names = next(csv.reader([first_line], delimiter=delimiter))
+    try:
+        names = next(csv.reader([first_line], delimiter=delimiter))
+    except csv.Error:
+        raise ForecasterError(
+            f"{path}: the header holds a column name over {csv.field_size_limit():,} characters; "
+            "give a CSV whose first line names its columns"
+        ) from None
     seen: set[str] = set()
     for name in names:
         if name.strip() in seen:
             raise ForecasterError(f"{path}: column {name.strip()!r} appears twice in the header; rename one of them")
         seen.add(name.strip())
     return delimiter, names
+
+
+MAX_HEADER_BYTES = 256 << 20  # a header of a million columns is megabytes long; hundreds of them is no header
+
+
+def _header_bytes(path: Path) -> bytes:
+    """The file's first line (with a little of what follows), read in blocks: each block is checked for
+    binary data as it comes, and a first line past MAX_HEADER_BYTES is refused, so a huge file with no
+    line break (or a sparse one of zeros) is refused after one block, not after reading gigabytes."""
+    head = bytearray()
+    with open(path, "rb") as handle:
+        while len(head) <= MAX_HEADER_BYTES:
+            block = handle.read(64 * 1024 if not head else 1 << 20)
+            if b"\x00" in block:
+                raise ForecasterError(f"{path}: this is not a text CSV file (it holds binary data)")
+            head += block
+            if not block or b"\n" in block or b"\r" in block:
+                return bytes(head)
+    raise ForecasterError(
+        f"{path}: no line break in the first {MAX_HEADER_BYTES >> 20} MiB; give a CSV with a header line and rows"
+    )
 
 
 def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -99,7 +120,7 @@ def _row_bound(path: Path) -> int:
     lines = 0
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 24), b""):
-            lines += block.count(b"\n")
+            lines += max(block.count(b"\n"), block.count(b"\r"))  # \n, \r\n or old Mac \r alone
     return lines + 1
 
 

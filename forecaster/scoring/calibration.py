@@ -322,4 +322,8 @@ class Calibration:
                 raise ForecasterError("calibration.json: tables of the wrong shape or values; retrain the run")
         if (pooled < 0).any():  # CQR corrections may be negative
             raise ForecasterError("calibration.json: negative residual quantiles; retrain the run")
+        for table in (pooled, *pairs.values()):  # a wider level never has a narrower band
+            tolerance = 1e-9 * (1.0 + float(np.abs(table).max(initial=0.0)))
+            if (np.diff(table, axis=1) < -tolerance).any():
+                raise ForecasterError("calibration.json: a higher level with a narrower band; retrain the run")
         return cls(pooled, windows, pairs, spread, season, factors)

@@ -49,8 +49,18 @@ class SeriesState:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SeriesState:
+        """Read back, checked (a run directory is untrusted input): counts are whole numbers, the time
+        is text, the scaler has one finite (center, scale) per column and the encoded statics are finite."""
         static = tuple(float(v) for v in raw.get("static", ()))
-        return cls(AffineScaler.from_json(raw), raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"], static)
+        counts = [raw["n_train"], raw["n_fit"], raw["length"]]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+            raise TypeError("n_train, n_fit and length must be whole numbers")
+        if not isinstance(raw["last_time"], str) or not all(np.isfinite(static)):
+            raise TypeError("last_time must be text and static values finite numbers")
+        scaler = AffineScaler.from_json(raw)
+        if scaler.center.ndim != 1 or scaler.center.shape != scaler.scale.shape:
+            raise TypeError("center and scale must be lists of one number per column")
+        return cls(scaler, raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"], static)
 
 
 @dataclass
@@ -100,9 +110,28 @@ class Run:
         import forecaster.models.network  # noqa: F401  (registers the loss)
 
         try:
-            return keras.saving.load_model(self.path / MODEL_FILE, safe_mode=True)
+            model = keras.saving.load_model(self.path / MODEL_FILE, safe_mode=True)
         except Exception as exc:  # a corrupt or foreign file: say which, not a traceback
             raise ForecasterError(f"{self.path / MODEL_FILE}: cannot load the model ({exc}); retrain the run") from None
+        self._check_shapes(model)
+        return model
+
+    def _check_shapes(self, model: Any) -> None:
+        """The model's windows and forecasts must have the shapes config.json describes (a config edited and
+        rehashed after training would otherwise fail deep inside a forecast)."""
+        cfg = self.config
+        values = next((i.shape for i in model.inputs if i.name == "values"), None)
+        expected = (cfg.model.lookback, cfg.model.n_features)
+        found = (tuple(values[1:]), model.outputs[0].shape[1])
+        agree = (cfg.window.horizon, cfg.window.lookback, cfg.window.patch) == (
+            cfg.model.horizon, cfg.model.lookback, cfg.model.patch
+        )  # fmt: skip
+        if not agree or found != (expected, cfg.model.horizon):
+            raise ForecasterError(
+                f"{self.path}: damaged run: config.json describes windows of {cfg.window.lookback} steps and a "
+                f"horizon of {cfg.window.horizon}, the model takes {found[0][0] if found[0] else '?'} and forecasts "
+                f"{found[1]}; retrain it"
+            )
 
 
 def library_versions() -> dict[str, str]:
@@ -133,6 +162,23 @@ def write_manifest(directory: Path, extra: dict[str, Any]) -> None:
     )
 
 
+# optional files of a run, and the train setting that came with each: a run whose config.json has the
+# setting was written with the file, so the file must be listed in its manifest (and so hashed): deleting
+# a file together with its manifest entry does not turn a run into an older one
+NEEDED_WITH_SETTING = {CALIBRATION_FILE: "interval_spread", SELECTION_FILE: "select"}
+
+
+def _needed_files(path: Path, raw_config: dict[str, Any]) -> list[str]:
+    """The files the manifest of the run in `path` must list: the required ones, those its settings say
+    it was written with, and any of the run's known files that is there at all."""
+    train = raw_config.get("run", {}).get("train", {}) if isinstance(raw_config.get("run"), dict) else {}
+    needed = [name for name in REQUIRED if name != "manifest.json"]
+    for name, setting in NEEDED_WITH_SETTING.items():
+        if (isinstance(train, dict) and setting in train) or (path / name).exists():
+            needed.append(name)
+    return needed
+
+
 def load_run(path: str | Path, verify: bool = True) -> Run:
     """Read and check a run directory (files present, checksums, format version)."""
     path = Path(path)
@@ -149,6 +195,8 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
         raw_series = json.loads((path / "scalers.json").read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ForecasterError(f"{path}: corrupt run directory ({exc}); retrain it") from None
+    if not isinstance(manifest, dict) or not isinstance(raw_config, dict) or not isinstance(raw_series, dict):
+        raise ForecasterError(f"{path}: damaged run: manifest.json, config.json and scalers.json must be objects")
     if manifest.get("format") != RUN_FORMAT:
         raise ForecasterError(
             f"{path}: written by run format {manifest.get('format')!r} (forecaster "
@@ -161,12 +209,14 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     for name in listed:  # a run directory is untrusted input: it names only its own plain files
         if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
             raise ForecasterError(f"{path}: damaged run: its manifest names {str(name)[:60]!r}, not a file of the run")
-    unlisted = [name for name in REQUIRED if name != "manifest.json" and name not in listed]
+    unlisted = [name for name in _needed_files(path, raw_config) if name not in listed]
     if unlisted:
         raise ForecasterError(f"{path}: damaged run: its manifest does not list {', '.join(unlisted)}; retrain it")
     if verify:
         for name, digest in listed.items():
             file = path / name
+            if file.is_symlink():  # a link could lead out of the run, to a file nobody checked
+                raise ForecasterError(f"{file}: damaged run: a symbolic link, not a file of the run; retrain it")
             if not file.is_file() or _sha256(file) != digest:
                 raise ForecasterError(f"{file}: missing or changed since training (checksum mismatch); retrain the run")
     try:
@@ -174,19 +224,26 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
         series = {sid: SeriesState.from_json(state) for sid, state in raw_series.items()}
         for sid, state in series.items():
             scaler = state.scaler
+            if len(scaler.center) != config.model.n_features:
+                raise TypeError(f"series {str(sid)[:40]!r} has {len(scaler.center)} scaler columns, the model "
+                                f"{config.model.n_features}")  # fmt: skip
             if not (np.all(np.isfinite(scaler.center)) and np.all(np.isfinite(scaler.scale)) and np.all(
                 (np.abs(scaler.scale) > 0) & (np.abs(scaler.scale) < 1e150))):  # fmt: skip
                 raise ForecasterError(f"{path}: damaged run: series {sid!r} has scaler values out of range; retrain it")
+        season = raw_config["season"]
+        longest = max([config.window.lookback, *(state.length for state in series.values())])
+        if not (isinstance(season, int) and not isinstance(season, bool) and 1 <= season <= longest):
+            raise ForecasterError(f"season {str(season)[:20]!r} is not a whole number from 1 to {longest}")
         return Run(
             path,
             config,
             raw_config["freq"],
-            raw_config["season"],
+            season,
             series,
             manifest,
             list(raw_config.get("dropped_series", [])),
         )
-    except (KeyError, TypeError) as exc:
-        raise ForecasterError(f"{path}: corrupt run directory (bad field {exc}); retrain it") from None
     except ForecasterError as exc:  # a value out of range in config.json (checked as options are)
         raise ForecasterError(f"{path}: damaged run: config.json: {exc}; retrain it") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ForecasterError(f"{path}: damaged run: bad field ({str(exc)[:80]}); retrain it") from None
