@@ -120,9 +120,9 @@ class Run:
         """The model's windows and forecasts must have the shapes config.json describes (a config edited and
         rehashed after training would otherwise fail deep inside a forecast)."""
         cfg = self.config
-        values = next((i.shape for i in model.inputs if i.name == "values"), None)
+        values = next((tuple(i.shape[1:]) for i in model.inputs if i.name == "values"), ())
         expected = (cfg.model.lookback, cfg.model.n_features)
-        found = (tuple(values[1:]), model.outputs[0].shape[1])
+        found = (values, model.outputs[0].shape[1])
         agree = (cfg.window.horizon, cfg.window.lookback, cfg.window.patch) == (
             cfg.model.horizon, cfg.model.lookback, cfg.model.patch
         )  # fmt: skip
