@@ -14,6 +14,9 @@ and the CLI check, scale and forecast the data identically (a test compares thei
 
 from __future__ import annotations
 
+import numbers
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -21,8 +24,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from forecaster.config import SECTIONS, check_setting, check_settings
+from forecaster.config import LIST_SETTINGS, SECTIONS, check_setting, check_settings
 from forecaster.errors import ForecasterError
+from forecaster.models.backend import quiet_tensorflow_import
 
 # option name -> config section (the CLI's options and the config file's keys share these names)
 
@@ -41,6 +45,10 @@ def as_levels(level: Levels) -> tuple[float, ...]:
     return parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Settings by config section: `base` (a config file's) overridden by the options that are not None."""
     sections = {name: dict(values) for name, values in (base or {}).items()}
@@ -52,13 +60,59 @@ def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None 
     for name, value in options.items():
         if value is not None:
             sections[SECTIONS[name]][name] = tuple(value) if isinstance(value, list) else value
+    for values in sections.values():  # features = "date" is the list ("date",), not the letters d, a, t, e
+        for name, value in values.items():
+            if name in LIST_SETTINGS and isinstance(value, str):
+                values[name] = tuple(part.strip() for part in value.split(",") if part.strip())
     check_settings({name: values for name, values in sections.items() if name != "tune"})
     return sections
 
 
+DATA_FOLDER = "forecaster-data-"  # + pid: a DataFrame's temporary CSV, removed after (or by a later start)
+RUN_FOLDER = "forecaster-run-"  # + pid: the run of a Forecaster fitted without `out`, removed with it
+
+
+def _temporary_folder(prefix: str) -> Path:
+    """A new temporary folder named by this process, after removing those of processes that are gone
+    (what a kill -9 during `fit(frame)` left: a copy of the user's data, a half-made run)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        pid = folder.name.removeprefix(prefix).split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
+
+
+def _frame_with_index(data: Any, time_col: str | None) -> Any:
+    """A DataFrame whose index holds data (a DatetimeIndex, an id/time MultiIndex) with the index made
+    columns, as pandas users keep time: an unnamed DatetimeIndex becomes the time column."""
+    import pandas as pd
+
+    index = data.index
+    if isinstance(index, pd.RangeIndex):
+        return data
+    names = [name for name in index.names if name is not None]
+    if isinstance(index, pd.DatetimeIndex) and index.name is None and time_col and time_col not in data.columns:
+        return data.reset_index(names=time_col)
+    if names and len(names) == index.nlevels and not set(names) & set(map(str, data.columns)):
+        return data.reset_index()
+    return data
+
+
 @contextmanager
-def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
-    """A path to read `data` from: the path itself, or a temporary CSV of a DataFrame (removed after).
+def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -> Iterator[Path]:
+    """A path to read `data` from: the path itself, or a temporary CSV of a DataFrame (removed after; one
+    left by a killed process is removed by the next). A DataFrame's index is taken as columns when it holds
+    the time (and ids); its errors name the DataFrame and the row's position, not the temporary file.
 
     A DataFrame whose `id_col` mixes numbers and text is refused: written to CSV, the ids 1 and "1" would
     become one series."""
@@ -69,6 +123,7 @@ def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
 
     if not isinstance(data, pd.DataFrame):
         raise ForecasterError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
+    data = _frame_with_index(data, time_col)
     if id_col and id_col in data.columns and data[id_col].dtype == object:
         kinds = {type(value).__name__ for value in data[id_col].dropna().unique()}
         if "str" in kinds and len(kinds) > 1:
@@ -76,11 +131,16 @@ def as_csv(data: Data, id_col: str | None = None) -> Iterator[Path]:
                 f"column {id_col!r} mixes text and {', '.join(sorted(kinds - {'str'}))} ids (1 and '1' would be one "
                 f"series): give every id one type, e.g. frame[{id_col!r}].astype(str)"
             )
-    folder = Path(tempfile.mkdtemp(prefix="forecaster-data-"))
+    folder = _temporary_folder(DATA_FOLDER)
+    path = folder / "data.csv"
     try:
-        path = folder / "data.csv"
         data.to_csv(path, index=False)
         yield path
+    except ForecasterError as exc:
+        message = str(exc).replace(str(path), "DataFrame")
+        raise ForecasterError(
+            re.sub(r"\brow (\d+)", lambda found: f"row at position {int(found.group(1)) - 2}", message)
+        ) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -90,7 +150,7 @@ def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
     """A function that appends forecast rows to `out` (Parquet marked ours, or CSV with one header), a block
     at a time if need be, so the forecast of a large panel never exists whole in memory. The rows go to a
     staging file that replaces `out` only when the context ends without an error."""
-    from forecaster.io.files import atomic_file
+    from forecaster.io.files import atomic_file, csv_safe
     from forecaster.io.parquet import is_parquet, parquet_writer
 
     with atomic_file(out) as staging:
@@ -102,7 +162,7 @@ def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
                 written = [False]
 
                 def append(frame: Any) -> None:
-                    frame.to_csv(handle, index=False, header=not written[0])
+                    csv_safe(frame).to_csv(handle, index=False, header=not written[0])
                     written[0] = True
 
                 yield append
@@ -204,7 +264,7 @@ class Forecaster:
         """What `forecaster doctor` reports: lengths, frequency, season, gaps and each series' fate."""
         from forecaster.doctor import diagnose
 
-        with as_csv(data, self.sections["data"].get("id_col")) as path:
+        with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
             return diagnose(str(path), self.sections)
 
     # training -------------------------------------------------------------------------------
@@ -212,15 +272,16 @@ class Forecaster:
         """Train on `data` into the run directory `out` (default: a temporary one; `save` keeps it).
 
         Returns self; `self.validation` holds the validation metrics against seasonal naive."""
+        quiet_tensorflow_import()
         from forecaster.training.train import train_run
 
         if "target" not in self.sections["data"]:
             raise ForecasterError("target is required: the column to forecast")
         if out is None:
             self._discard()
-            self._owned = Path(tempfile.mkdtemp(prefix="forecaster-run-"))
+            self._owned = _temporary_folder(RUN_FOLDER)
             out = self._owned / "run"
-        with as_csv(data, self.sections["data"].get("id_col")) as path:
+        with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
             self.validation = train_run(path, self.sections, Path(out), self.log, fresh=fresh)
         self.run_dir = Path(out)
         self._run = self._model = None
@@ -234,12 +295,13 @@ class Forecaster:
         space (a config file's [tune]: {"units": [32, 64]}). `search`: tuner, max_trials, max_minutes,
         overwrite, chief, worker, worker_id, token, worker_timeout, mixed_precision.
         Returns the search summary (None on a worker)."""
+        quiet_tensorflow_import()
         from forecaster.training.tune import tune_run
 
         if "target" not in self.sections["data"]:
             raise ForecasterError("target is required: the column to forecast")
         sections = {**self.sections, "tune": {**self.sections.get("tune", {}), **(space or {})}}
-        with as_csv(data, self.sections["data"].get("id_col")) as path:
+        with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
             summary = tune_run(path, sections, Path(out), log=self.log, **search)
         if summary is not None:
             self.run_dir, self._run, self._model = Path(out) / "best", None, None
@@ -260,6 +322,7 @@ class Forecaster:
     @property
     def model(self) -> Any:
         if self._model is None:
+            quiet_tensorflow_import()
             self._model = self.run.load_model()
         return self._model
 
@@ -289,6 +352,7 @@ class Forecaster:
 
         `keep=False` (with `out`): the rows are written to `out` a block at a time and not kept, so memory
         does not grow with the panel; the number of series forecast is returned instead of the frame."""
+        quiet_tensorflow_import()
         import pandas
 
         from forecaster.io.files import atomic_file, check_output_file
@@ -298,6 +362,9 @@ class Forecaster:
         from forecaster.serving.forecast import id_and_time_columns
 
         run = self.run
+        for option, given in (("out", out), ("plot", plot)):
+            if given is not None and not str(given).strip():
+                raise ForecasterError(f"{option} {str(given)!r}: give a file path (or None for no file)")
         plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
         for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
             if target is not None:
@@ -366,7 +433,7 @@ class Forecaster:
         total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
         for where, panel in read_ahead(self._panels(data, blocks)):
             if future is not None:
-                with as_csv(future, run.config.data.id_col) as path:
+                with as_csv(future, run.config.data.id_col, run.config.data.time_col) as path:
                     attach_future(run, panel, path)
             plan = forecast_plan(run, panel)
             for note in panel.notes if blocks else [*panel.notes, *plan.notes]:
@@ -395,7 +462,7 @@ class Forecaster:
         from forecaster.serving.forecast import load_forecast_panel
 
         if shards is None:
-            with as_csv(data, self.run.config.data.id_col) as path:
+            with as_csv(data, self.run.config.data.id_col, self.run.config.data.time_col) as path:
                 yield "", load_forecast_panel(self.run, path)
             return
         cfg = replace(self.run.config.data, freq=self.run.freq)
@@ -457,21 +524,21 @@ class Forecaster:
         that engine, whole series a partition: the same metrics; forecasts.csv sorted by id; no backtest.png."""
         import pandas
 
-        from forecaster.io.files import atomic_directory, check_replaceable, write_json
+        from forecaster.io.files import atomic_directory, check_replaceable, csv_safe, write_json
         from forecaster.io.plots import plot_backtest, plot_errors_by_step
         from forecaster.serving.backtest import plot_panels, window_frame
         from forecaster.training.runs import CALIBRATION_FILE
 
-        check_replaceable(Path(out or self.run.path / "evaluation"))
+        check_replaceable(Path(out or self.run.path / "evaluation"), "evaluation")
         levels = as_levels(level or ())
         if level is None and (self.run.path / CALIBRATION_FILE).is_file():
             levels = (80.0, 95.0)
         report, per_series, (backtest, panel) = self._backtest(data, folds, step, season, levels, engine, address)
-        with atomic_directory(Path(out or self.run.path / "evaluation")) as staging:
+        with atomic_directory(Path(out or self.run.path / "evaluation"), "evaluation") as staging:
             write_json(staging / "metrics.json", report)
-            per_series.to_csv(staging / "per_series.csv", index=False)
+            csv_safe(per_series).to_csv(staging / "per_series.csv", index=False)
             windows = panel if isinstance(panel, pandas.DataFrame) else window_frame(backtest, self.run, panel)
-            windows.to_csv(staging / "forecasts.csv", index=False)
+            csv_safe(windows).to_csv(staging / "forecasts.csv", index=False)
             plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
             if not isinstance(panel, pandas.DataFrame):  # an engine's workers keep the series' history
                 horizon, target = self.run.config.window.horizon, self.run.config.data.target
@@ -489,12 +556,13 @@ class Forecaster:
         address: str | None = None,
     ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
         """(report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel."""
-        from forecaster.serving.backtest import run_backtest, summarise
+        quiet_tensorflow_import()
+        from forecaster.serving.backtest import folds_note, run_backtest, summarise
         from forecaster.serving.engines import check_engine, engine_backtest, engine_of
         from forecaster.serving.forecast import load_forecast_panel, trained_panel
 
-        if folds < 1 or (step is not None and step < 1):
-            raise ForecasterError("--folds and --step must be at least 1")
+        if not all(_whole(n) and n >= 1 for n in (folds, 1 if step is None else step)):
+            raise ForecasterError(f"--folds and --step must be whole numbers of at least 1, got {folds!r}, {step!r}")
         check_setting("season", season)  # the rule every --season is checked by
         engine = engine_of(data, engine)
         check_engine(engine, address)
@@ -507,7 +575,7 @@ class Forecaster:
             backtest, ids, windows = engine_backtest(self.run, data, folds, step, season, levels, engine, address)
             report, per_series = summarise(backtest, self.run, ids, season)
             return report, per_series, (backtest, windows)
-        with as_csv(data, self.run.config.data.id_col) as path:
+        with as_csv(data, self.run.config.data.id_col, self.run.config.data.time_col) as path:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
         longest = max(len(s) for s in panel.series)
         if season is not None and season >= longest:
@@ -520,17 +588,21 @@ class Forecaster:
         season = season or self.run.season
         horizon = self.run.config.window.horizon
         backtest = run_backtest(self.run, panel, self.model, folds, step or horizon, season, levels)
+        fewer = folds_note(backtest.series_idx, len(panel.series), folds, step or horizon)
+        if fewer:
+            self.log(f"note: {fewer}")
         report, per_series = summarise(backtest, self.run, [s.series_id for s in panel.series], season)
         return report, per_series, (backtest, panel)
 
     def export(self, out: str | Path | None = None, format: str = "saved_model", level: Levels = ()) -> Path:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
         outputs lo_L/hi_L for each conformal `level`; returns the model's path."""
+        quiet_tensorflow_import()
         from forecaster.io.files import check_replaceable
         from forecaster.serving.export import export_run, unserved_note
 
         target = Path(out or self.run.path / "export")
-        check_replaceable(target)
+        check_replaceable(target, "export")
         path = export_run(self.run, target, format, as_levels(level))
         for note in [unserved_note(self.run), *self._level_notes(as_levels(level))]:
             if note:
@@ -556,8 +628,8 @@ class Forecaster:
         target = Path(directory)
         if target.resolve() == source.resolve():
             return target
-        check_replaceable(target)
-        with atomic_directory(target) as staging:
+        check_replaceable(target, "run")
+        with atomic_directory(target, "run") as staging:
             for item in source.iterdir():
                 if item.is_file():
                     shutil.copy2(item, staging / item.name)

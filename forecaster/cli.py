@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -26,9 +25,12 @@ def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
         if value is None:
             return None
         try:
-            return tuple(kind(part) for part in value.split(",") if part.strip())
+            parts = tuple(kind(part) for part in value.split(",") if part.strip())
         except ValueError:
             raise click.BadParameter(f"expected comma-separated {kind.__name__} values, got {value!r}") from None
+        if not parts and "," in value:  # --quantiles ,,, is a mistake, not a wish for none
+            raise click.BadParameter(f"expected comma-separated {kind.__name__} values, got {value!r} (none)")
+        return parts
 
     return parse
 
@@ -48,8 +50,9 @@ def setting_options(*sections: str) -> Callable[[Callable[..., Any]], Callable[.
             shown = meta.get("shown")
             if shown is None and item.default not in (MISSING, None, ()):
                 shown = as_shown(item.default)
-            text = meta["help"] + (f"  (default {shown})" if shown is not None and shown != "required" else "")
-            text += "  [required]" if shown == "required" else ""
+            required = shown is not None and shown.startswith("required")
+            text = meta["help"] + (f"  (default {shown})" if shown is not None and not required else "")
+            text += f"  [{shown}]" if required else ""
             if meta.get("flag"):
                 flag = meta["flag"]
                 if "/" in flag:  # a pair --x/--no-x
@@ -135,6 +138,8 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             check_before_work(func.__name__, kwargs)
             if func.__name__ != "doctor":
+                from forecaster.models.backend import quiet_tensorflow_import
+
                 quiet_tensorflow_import()
                 from forecaster.scoring.statistical import use_cores
 
@@ -161,6 +166,9 @@ DEFAULT_OUTPUT: dict[str, Callable[[dict[str, Any]], Path]] = {
     "evaluate": lambda given: Path(given["run_dir"]) / "evaluation",
     "export": lambda given: Path(given["run_dir"]) / "export",
 }
+
+
+OUTPUT_KIND = {"train": "run", "evaluate": "evaluation", "export": "export"}  # what each writes (io.files.output_kind)
 
 
 def output_path(command: str, given: dict[str, Any]) -> Path:
@@ -199,9 +207,9 @@ def check_outputs(command: str, given: dict[str, Any]) -> None:
 
         resolve_token(given.get("token"), given.get("chief"))
         if not given.get("worker"):
-            check_replaceable(output_path(command, given))  # a search folder is written into: ours or new
+            check_replaceable(output_path(command, given), "search")  # written into: ours or new
     elif command in DEFAULT_OUTPUT:
-        check_replaceable(output_path(command, given))
+        check_replaceable(output_path(command, given), OUTPUT_KIND[command])
 
 
 def check_before_work(command: str, arguments: dict[str, Any]) -> None:
@@ -230,32 +238,6 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
         sections = sections_from(dict(arguments))  # every option and config value checked (config.SETTING_RULES)
         if command != "doctor" and "horizon" not in sections["window"]:
             raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
-
-
-def quiet_tensorflow_import() -> None:
-    """Import TensorFlow with file descriptor 2 silenced: its C++ start-up lines (oneDNN, CUDA probing)
-    ignore TF_CPP_MIN_LOG_LEVEL in TF 2.21 and bury the command's own output. Level 3 also hides the
-    `E0000 ... oneDNN supports DT_BOOL only on platforms with AVX-512` line every CPU run printed, which
-    looks like an error and is not (set TF_CPP_MIN_LOG_LEVEL=0 to see TensorFlow's C++ log). Real
-    failures still surface as Python exceptions.
-
-    Not in a thread while the data is read (tried: 3 s less on 40,000 series): TensorFlow's import is not
-    safe against another thread importing meanwhile (a module seen half-made: AttributeError)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def log(message: str) -> None:
@@ -350,7 +332,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
 @click.option("--tuner", type=click.Choice(TUNERS), default="bayesian", show_default=True)
 @click.option(
     "--max-trials",
-    type=int,
+    type=click.IntRange(min=1),
     default=10,
     show_default=True,
     help="Trials in all (a resumed search counts the earlier ones).",
@@ -476,8 +458,10 @@ def forecast(
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--data", required=True, type=click.Path(), help="CSV or Parquet whose tail training never saw.")
-@click.option("--folds", default=3, show_default=True, help="Forecast origins per series (rolling).")
-@click.option("--step", type=int, help="Steps between origins (default: the horizon).")
+@click.option(
+    "--folds", type=click.IntRange(min=1), default=3, show_default=True, help="Forecast origins per series (rolling)."
+)
+@click.option("--step", type=click.IntRange(min=1), help="Steps between origins (default: the horizon).")
 @click.option("--season", type=int, help="Season of the seasonal-naive baseline and MASE (default: the run's).")
 @click.option("--out", type=click.Path(file_okay=False), help="Output directory (default RUN_DIR/evaluation).")
 @click.option(

@@ -42,7 +42,9 @@ def option(default: Any = dataclasses.MISSING, help: str = "", **how: Any) -> An
 class DataConfig:
     """How to read the CSV: which columns hold what."""
 
-    target: str = option(help="Column to forecast (in wide files: the name of the value).", shown="required")
+    target: str = option(
+        help="Column to forecast (in wide files: the name of the value).", shown="required, except with --wide"
+    )
     time_col: str | None = option(None, "Timestamps or integer steps; without it, row order is time.")
     id_col: str | None = option(None, "Series id column of a long file; without it the file is one series.")
     features: tuple[str, ...] = option((), "Past covariate columns (known up to the forecast origin): a,b.")
@@ -187,6 +189,11 @@ class TrainConfig:
 SECTION_CLASSES = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}
 # every option by name -> its config section; derived from the fields declared with `option`
 SECTIONS = {f.name: section for section, cls in SECTION_CLASSES.items() for f in fields(cls) if "help" in f.metadata}
+# the options that take a list (a,b): a config file's or a keyword's text is split at its commas
+LIST_SETTINGS = frozenset(
+    f.name for cls in SECTION_CLASSES.values() for f in fields(cls)
+    if "help" in f.metadata and str(f.type).startswith("tuple[") and not f.metadata.get("text")
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

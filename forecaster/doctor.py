@@ -16,7 +16,7 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per-series lengths, frequency, gaps, and the fate of each series for the chosen window."""
     data_cfg = _build(DataConfig, sections["data"])
     # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do
-    panel = load_panel(path, replace(data_cfg, fill="interpolate"))
+    panel = load_panel(path, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"))
     horizon_given = "horizon" in sections["window"]
     window_sections = {**sections, "window": {"horizon": 1, **sections["window"]}}
     cfg, found = resolve_config(window_sections, panel)

@@ -1,5 +1,19 @@
 """The one error type a user sees: a clear line saying what is wrong and what to do."""
 
+import re
+
+MAX_QUOTED = 80  # characters of a quoted name (an id, a column, a value) an error line shows
+_QUOTED = re.compile(rf"'[^'\n]{{{MAX_QUOTED - 1},}}'|\"[^\"\n]{{{MAX_QUOTED - 1},}}\"")
+
+
+def _brief(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return f"{text[: MAX_QUOTED - 4]}...{text[-1]}"
+
 
 class ForecasterError(ValueError):
-    """A user error (bad input, bad option, bad run directory); the CLI prints it and exits 2."""
+    """A user error (bad input, bad option, bad run directory); the CLI prints it and exits 2. A quoted
+    name longer than MAX_QUOTED characters (a 5,000-character id) is shortened, so the line stays a line."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(_QUOTED.sub(_brief, str(message)))

@@ -4,6 +4,7 @@ in one line, exit code 2, no traceback, and nothing written."""
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -190,3 +191,209 @@ def test_a_tampered_run_is_a_damaged_run(noisy, tmp_path, name):
     result = _tampered(noisy, tmp_path, damage, level="calibration" in name)
     _one_line_refusal(result, message)
     assert not (tmp_path / "fc.csv").exists() and not (tmp_path / "fc.png").exists()
+
+
+# item 15: formula injection in every CSV we write
+FORMULAS = ["=HYPERLINK(1)", "+1+1", "-2+3", "@SUM(1)"]
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory):
+    """A panel whose ids look like spreadsheet formulas (and one negative number), trained with a tail kept
+    out for evaluate."""
+    root = tmp_path_factory.mktemp("injected")
+    rng = np.random.default_rng(2)
+    times = pd.date_range("2024-01-01", periods=80, freq="D")
+    frames = [
+        pd.DataFrame({"id": sid, "time": times, "y": 5 + np.sin(np.arange(80) / 3) + 0.2 * rng.standard_normal(80)})
+        for sid in [*FORMULAS, "-5"]
+    ]
+    data = root / "panel.csv"
+    pd.concat(frames).to_csv(data, index=False)
+    options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "6", "--lookback", "14"]
+    assert train(data, options, root / "run", "--holdout", "12").exit_code == 0
+    return data, root / "run"
+
+
+def _first_cells(path):
+    return {line.split(",")[0] for line in path.read_text().splitlines()[1:]}
+
+
+def test_ids_that_look_like_formulas_are_written_as_text(injected, tmp_path):
+    data, run = injected
+    assert invoke("forecast", run, "--data", data, "--out", tmp_path / "fc.csv").exit_code == 0
+    result = invoke("evaluate", run, "--data", data, "--folds", "3", "--out", tmp_path / "eval")
+    assert result.exit_code == 0, result.output
+    for written in (tmp_path / "fc.csv", tmp_path / "eval" / "forecasts.csv", tmp_path / "eval" / "per_series.csv"):
+        cells = _first_cells(written)
+        assert {"'" + formula for formula in FORMULAS} | {"-5"} <= cells, (written, cells)
+        assert not cells & set(FORMULAS), written
+    # item 21: --folds 3 where the kept tail holds 2 windows a series is said, not silently 2
+    assert "--folds 3: 5 of 5 series have fewer windows" in result.output and "as few as 2" in result.output
+
+
+def test_csv_safe_leaves_numbers_and_plain_text_alone():
+    from forecaster.io.files import csv_safe
+
+    frame = pd.DataFrame(
+        {"id": pd.Categorical(["=A1", "b", "-1.5"]), "note": ["@x", "ok", "\tcmd"], "forecast": [-1.0, 2.0, 3.0]}
+    )
+    safe = csv_safe(frame)
+    assert list(safe["id"]) == ["'=A1", "b", "-1.5"] and list(safe["note"]) == ["'@x", "ok", "'\tcmd"]
+    assert list(safe["forecast"]) == [-1.0, 2.0, 3.0] and list(frame["id"]) == ["=A1", "b", "-1.5"]
+
+
+# a run folder is never the output of another command (issue 30, data loss)
+def test_a_run_directory_is_never_an_evaluation_or_export_target(noisy, tmp_path):
+    data, good = noisy
+    run, other = tmp_path / "run", tmp_path / "other"
+    shutil.copytree(good, run)
+    shutil.copytree(good, other)
+    before = sorted(p.name for p in run.iterdir())
+    for args in (
+        ("evaluate", run, "--data", data, "--folds", "1", "--out", run),
+        ("export", run, "--out", run),
+        ("evaluate", run, "--data", data, "--out", other),
+    ):
+        _one_line_refusal(invoke(*args), "holds a forecaster run directory")
+    assert sorted(p.name for p in run.iterdir()) == before and (other / "model.keras").is_file()
+
+
+# item 19: the Python API's odd arguments
+def test_the_api_refuses_odd_arguments_in_one_line(noisy, tmp_path):
+    from forecaster import Forecaster
+    from forecaster.errors import ForecasterError
+
+    data, run = noisy
+    model = Forecaster.load(run)
+    (tmp_path / "adir").mkdir()
+    cases = [
+        (lambda: model.backtest(data, folds=1.5), "--folds and --step must be whole numbers"),
+        (lambda: model.predict(data, out=tmp_path / "adir"), "is a directory"),
+        (lambda: model.predict(data, out=""), "out '': give a file path"),
+        (lambda: model.predict(data, level=None), "not None"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ForecasterError, match=message):
+            call()
+    assert list(model.predict(data, level=80).columns)[3:5] == ["lo_80", "hi_80"]
+
+
+def test_a_plot_path_that_is_not_png_is_refused_before_the_forecast_is_written(noisy, tmp_path):
+    data, run = noisy
+    result = invoke("forecast", run, "--data", data, "--out", tmp_path / "fc.csv", "--plot", tmp_path / "x.txt")
+    _one_line_refusal(result, "plots are PNG images")
+    assert not list(tmp_path.iterdir())
+
+
+# item 20: an all-empty column cannot be filled, and says so
+def test_a_series_with_no_values_is_refused_by_doctor_and_train_alike(tmp_path):
+    rows = [
+        (sid, t, np.nan if sid == "b" else i % 7)
+        for sid in "ab"
+        for i, t in enumerate(pd.date_range("2024-01-01", periods=60))
+    ]
+    data = tmp_path / "empty.csv"
+    pd.DataFrame(rows, columns=["id", "time", "y"]).to_csv(data, index=False)
+    options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--fill", "interpolate"]
+    for command in (["doctor", data, *options], ["train", data, *options, "--horizon", "3", *FAST]):
+        _one_line_refusal(invoke(*command), "row 62, column 'y': series 'b' has no value in that column at all")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv"]
+
+
+def test_doctor_names_the_fill_policy_given(tmp_path):
+    data = tmp_path / "gaps.csv"
+    data.write_text("time,y\n" + "".join(f"2024-01-{d:02d},{'' if d == 9 else d}\n" for d in range(1, 29)))
+    result = invoke("doctor", data, "--target", "y", "--time-col", "time", "--fill", "ffill")
+    assert result.exit_code == 0 and "filled 1 missing value(s) by ffill" in result.output, result.output
+
+
+def test_a_killed_fit_leaves_nothing_the_next_start_does_not_clean(noisy, tmp_path):
+    import subprocess
+    import sys
+    import tempfile
+
+    from forecaster import Forecaster
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(gone.stdout)
+    debris = [Path(tempfile.gettempdir()) / f"forecaster-{kind}-{pid}-x" for kind in ("data", "run")]
+    for folder in debris:
+        folder.mkdir(exist_ok=True)
+        (folder / "data.csv").write_text("a copy of the user's data\n")
+    data, run = noisy
+    Forecaster.load(run).predict(pd.read_csv(data))
+    assert not debris[0].exists()
+
+
+# item 21: smaller confusions
+def test_a_five_thousand_character_id_gives_a_short_error(tmp_path):
+    long_id = "s" * 5000
+    data = tmp_path / "long.csv"
+    data.write_text("id,time,y\n" + "".join(f"{long_id},2024-01-{min(d, 27):02d},{d}\n" for d in range(1, 29)))
+    result = invoke("doctor", data, "--target", "y", "--time-col", "time", "--id-col", "id")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert len(result.output.strip()) < 300 and "..." in result.output, result.output[:400]
+
+
+def test_dataframe_errors_name_the_frame_and_a_datetime_index_is_the_time(noisy, tmp_path):
+    from forecaster import Forecaster
+    from forecaster.errors import ForecasterError
+
+    data, run = noisy
+    frame = pd.read_csv(data, parse_dates=["time"])
+    model = Forecaster.load(run)
+    with pytest.raises(ForecasterError) as refused:
+        model.predict(frame.rename(columns={"y": "SST"}))
+    assert str(refused.value).startswith("DataFrame: no target column 'y'"), str(refused.value)
+    assert "forecaster-data" not in str(refused.value)
+    indexed = frame.set_index("time")
+    np.testing.assert_allclose(model.predict(indexed)["forecast"], model.predict(frame)["forecast"])
+    indexed.index.name = None
+    np.testing.assert_allclose(model.predict(indexed)["forecast"], model.predict(frame)["forecast"])
+
+
+def test_a_config_list_given_as_text_is_one_name(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[data]\nfeatures = "date"\n')
+    data = tmp_path / "d.csv"
+    data.write_text("time,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 29)))
+    result = invoke("doctor", data, "--target", "y", "--time-col", "time", "--config", config)
+    _one_line_refusal(result, "'date'")
+    assert "'d'" not in result.output
+
+
+def test_counts_of_zero_are_refused_by_the_option_itself(noisy, tmp_path):
+    data, run = noisy
+    for args in (
+        ("evaluate", run, "--data", data, "--folds", "0"),
+        ("evaluate", run, "--data", data, "--step", "0"),
+        ("tune", data, *SINE, "--max-trials", "0", "--out", tmp_path / "t"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2 and "0 is not in the range x>=1" in result.output, result.output
+    assert not (tmp_path / "t").exists()
+
+
+def test_duplicate_times_in_a_file_read_as_one_series_hint_at_id_col(tmp_path):
+    data = tmp_path / "two.csv"
+    data.write_text("store,time,y\n" + "".join(f"{s},2024-01-{d:02d},{d}\n" for s in "ab" for d in range(1, 29)))
+    result = invoke("doctor", data, "--target", "y", "--time-col", "time")
+    _one_line_refusal(result, "name their id column with --id-col")
+
+
+def test_target_help_says_wide_files_need_none():
+    result = invoke("train", "--help")
+    assert "[required, except with --wide]" in " ".join(result.output.split())
+
+
+def test_the_python_api_prints_no_tensorflow_start_up_lines(noisy):
+    import subprocess
+    import sys
+
+    data, run = noisy
+    script = f"from forecaster import Forecaster; Forecaster.load({str(run)!r}).predict({str(data)!r})"
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not [line for line in done.stderr.splitlines() if line[:5] in ("E0000", "W0000", "I0000")], done.stderr

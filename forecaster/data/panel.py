@@ -187,7 +187,7 @@ def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_co
             notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
         order = np.lexsort((stamps, codes))
         frame, codes, stamps = frame.iloc[order], codes[order], stamps[order]
-        _refuse_duplicates(frame, codes, stamps, id_col, cfg.time_col, path)
+        _refuse_duplicates(frame, codes, stamps, id_col, cfg.time_col, path, one_series=cfg.id_col is None)
 
     blocks = _series_blocks(codes)
     del codes, stamps
@@ -272,15 +272,24 @@ def _in_time_order(codes: np.ndarray, stamps: np.ndarray) -> bool:
 
 
 def _refuse_duplicates(
-    frame: pd.DataFrame, codes: np.ndarray, stamps: np.ndarray, id_col: str, time_col: str | None, path: str
+    frame: pd.DataFrame,
+    codes: np.ndarray,
+    stamps: np.ndarray,
+    id_col: str,
+    time_col: str | None,
+    path: str,
+    one_series: bool = False,
 ) -> None:
-    """Rows sorted by series and time: a row with its predecessor's series and time is a duplicate."""
+    """Rows sorted by series and time: a row with its predecessor's series and time is a duplicate. In a
+    file read as one series, repeated times most often mean several series: say --id-col."""
     duplicated = np.r_[False, (codes[1:] == codes[:-1]) & (stamps[1:] == stamps[:-1])]
     if duplicated.any():
         first = int(duplicated.argmax())
+        hint = "; if the file holds several series, name their id column with --id-col" if one_series else ""
         raise ForecasterError(
             f"{path}: row {_row(frame, duplicated)}: duplicate timestamp {frame['_time'].iloc[first]} "
             f"in series {cell(frame[id_col].iloc[first])} (column {time_col}); remove or aggregate the duplicates"
+            + hint
         )
 
 
@@ -625,6 +634,13 @@ def _regularise(
             )
         method = "linear" if cfg.fill == "interpolate" else None
         filled = indexed.interpolate(method=method, limit_direction="both") if method else indexed.ffill().bfill()
+        empty = filled.isna().all(axis=0).to_numpy()
+        if empty.any():  # nothing to fill from: it would stay NaN, and training would "diverge"
+            column = (cfg.target, *cfg.features, *cfg.future)[int(empty.argmax())]
+            raise ForecasterError(
+                f"{path}: row {_row(rows, np.ones(len(rows), bool))}, column {column!r}: series {sid!r} has no "
+                "value in that column at all (no --fill can fill it); give it values or remove the series"
+            )
         notes.append(filled_note(sid, int(missing.sum()), cfg.fill))
         indexed = filled
     return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()), future=future)

@@ -36,8 +36,27 @@ def made_by_forecaster(path: Path) -> bool:
     )
 
 
-def check_replaceable(target: Path) -> None:
-    """Refuse an output path that holds anything this tool did not make (a user's folder, a file)."""
+def output_kind(path: Path) -> str | None:
+    """What a directory of ours holds: a "run", an "export", a tune "search", an "evaluation", or None."""
+    if (path / "search" / "forecaster").is_dir():
+        return "search"
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError):
+        manifest = None
+    if isinstance(manifest, dict) and {"format", "files"} <= set(manifest):
+        return "run"
+    if isinstance(manifest, dict) and {"signature", "inputs"} <= set(manifest):
+        return "export"
+    if (path / "metrics.json").is_file() and (path / "per_series.csv").is_file():
+        return "evaluation"
+    return None
+
+
+def check_replaceable(target: Path, kind: str | None = None) -> None:
+    """Refuse an output path that holds anything this tool did not make (a user's folder, a file), or
+    (with `kind`, what the command writes) one of our directories of another kind: a trained run is never
+    replaced by an evaluation or an export, nor an export by a run."""
     target = Path(target)
     if str(target).strip() in ("", "."):
         raise ForecasterError(f"--out {str(target)!r}: give a directory name for the output")
@@ -45,6 +64,12 @@ def check_replaceable(target: Path) -> None:
         raise ForecasterError(
             f"{target}: exists and was not made by forecaster; nothing was changed: choose a new --out "
             "(forecaster only ever replaces its own run, evaluation, export and search directories)"
+        )
+    existing = output_kind(target) if kind and target.is_dir() else None
+    if kind and existing and existing != kind:
+        raise ForecasterError(
+            f"{target}: holds a forecaster {existing} directory, and this writes {'an' if kind[0] in 'ae' else 'a'} "
+            f"{kind}; nothing was changed: choose another --out"
         )
     if target.exists() and not target.is_dir():
         raise ForecasterError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
@@ -102,7 +127,11 @@ def made_file_by_forecaster(path: Path) -> bool:
 def check_replaceable_file(target: Path, option: str, inputs: tuple[Any, ...] = ()) -> None:
     """Refuse an output file path that holds something this tool did not make (a user's file, a folder),
     a file of a run directory, or one of the command's `inputs`."""
+    if not str(target).strip() or Path(target).name in ("", ".", ".."):
+        raise ForecasterError(f"{option} {str(target)!r}: give a file path")
     target = Path(target)
+    if option.lstrip("-") == "plot" and target.suffix.lower() != ".png":
+        raise ForecasterError(f"{option} {target}: plots are PNG images; give a path ending in .png")
     if target.is_dir():
         raise ForecasterError(f"{option} {target}: is a directory; give a file path")
     if any(item is not None and Path(item).exists() and Path(item).resolve() == target.resolve() for item in inputs):
@@ -146,7 +175,7 @@ def recover(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
+def atomic_directory(target: Path, kind: str | None = None) -> Iterator[Path]:
     """Yield a fresh temporary directory beside `target`; on success it replaces `target` in one rename.
 
     Only a directory this tool made (or an empty one) is replaced (`check_replaceable`). On any error
@@ -154,7 +183,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     a kill is rolled back by the next call (`recover`).
     """
     target = Path(target)
-    check_replaceable(target)
+    check_replaceable(target, kind)
     staging = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -205,3 +234,48 @@ def atomic_file(target: Path) -> Iterator[Path]:
         os.replace(staging, target)
     finally:
         staging.unlink(missing_ok=True)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes as the start of a formula
+
+
+def _neutral(text: Any) -> Any:
+    """A cell as a spreadsheet shows it without running it: text that starts like a formula (OWASP's list)
+    gets a leading apostrophe; numbers written as text (-5, +1e3) are left alone."""
+    if not isinstance(text, str) or not text.startswith(FORMULA_STARTS):
+        return text
+    try:
+        float(text)
+    except ValueError:
+        return "'" + text
+    return text
+
+
+def csv_safe(frame: Any) -> Any:
+    """`frame` with its text cells and column names neutralised for a CSV file (`_neutral`), so that ids
+    such as `=HYPERLINK(...)`, `+1+1` or `@SUM(1)` open as text in a spreadsheet. Only text columns are
+    looked at; a categorical column's categories are renamed, not its rows."""
+    import pandas as pd
+
+    changed: dict[str, Any] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = [_neutral(c) for c in column.cat.categories]
+            if categories != list(column.cat.categories):
+                changed[name] = (
+                    column.cat.rename_categories(categories)
+                    if len(set(categories)) == len(categories)
+                    else column.astype(object).map(_neutral)
+                )
+        elif column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            risky = column.astype(str).str[:1].isin(FORMULA_STARTS)
+            if risky.any():
+                changed[name] = column.where(~risky, column[risky].map(_neutral))
+    names = {name: _neutral(name) for name in frame.columns if _neutral(name) != name}
+    if not changed and not names:
+        return frame
+    safe = frame.copy(deep=False)
+    for name, column in changed.items():
+        safe[name] = column
+    return safe.rename(columns=names)

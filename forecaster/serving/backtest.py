@@ -67,6 +67,19 @@ def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.
     return np.asarray(series_idx), np.asarray(origins)
 
 
+def folds_note(series_idx: np.ndarray, n_series: int, folds: int, step: int) -> str | None:
+    """A note when some series get fewer than the `folds` windows asked for (their data after training is
+    too short), so that a backtest of fewer windows is never taken for the one asked for."""
+    counts = np.bincount(np.asarray(series_idx, dtype="int64"), minlength=n_series)
+    short = int((counts < folds).sum())
+    if not short:
+        return None
+    return (
+        f"--folds {folds}: {short} of {n_series} series have fewer windows after the data training used "
+        f"(as few as {int(counts.min())}); for {folds}, train with --holdout {folds * step} or pass newer data"
+    )
+
+
 def run_backtest(
     run: Run, panel: Panel, model: Any, folds: int, step: int, season: int, levels: tuple[float, ...] = ()
 ) -> Backtest:

@@ -100,8 +100,11 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
 
 @functools.lru_cache(maxsize=4)
 def loaded_run(run_dir: str) -> tuple[Any, Any]:
-    """The run and its model, loaded once per worker process."""
+    """The run and its model, loaded once per worker process (TensorFlow imported quietly there too)."""
+    from forecaster.models.backend import quiet_tensorflow_import
     from forecaster.training.runs import load_run
+
+    quiet_tensorflow_import()
 
     run = load_run(run_dir)
     return run, run.load_model()

@@ -33,7 +33,7 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tupl
         raise ForecasterError("--format onnx needs tf2onnx: pip install 'forecaster[onnx]'")
     model = serving_model(run, scaler_inputs=fmt == "onnx", levels=levels)
     out = Path(out)
-    with atomic_directory(out) as staging:
+    with atomic_directory(out, "export") as staging:
         target = staging / FORMATS[fmt]
         if fmt == "keras":
             model.save(target)

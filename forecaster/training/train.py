@@ -230,7 +230,7 @@ def train_run(
     from forecaster.training.resume import state_dir
 
     started = time.time()
-    check_replaceable(Path(out))  # before any work: a user's folder is refused now, not after training
+    check_replaceable(Path(out), "run")  # before any work: a user's folder is refused now, not after training
     if panel is None:
         panel = load_panel(data_path, _build(DataConfig, sections["data"]))
         for note in panel.notes:
@@ -260,7 +260,7 @@ def train_run(
     report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log)
     import pandas as pd
 
-    with atomic_directory(Path(out)) as staging:
+    with atomic_directory(Path(out), "run") as staging:
         model.save(staging / MODEL_FILE)
         write_json(
             staging / "config.json",

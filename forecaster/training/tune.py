@@ -308,7 +308,7 @@ def tune_run(
     out = Path(out)
     search_dir = out / "search"
     if not worker:
-        check_replaceable(out)
+        check_replaceable(out, "search")
     if overwrite and not worker:
         shutil.rmtree(search_dir, ignore_errors=True)
     panel = load_panel(data_path, _build(DataConfig, sections["data"]))
