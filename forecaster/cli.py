@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -130,11 +133,29 @@ def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return sections
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the command is, so its staging files are removed on the way out (`finally`)."""
+
+
+def _terminate_here(command_pid: int) -> Callable[[int, Any], None]:
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != command_pid:  # a forked worker: die as it would have
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    return handler
+
+
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ForecasterError into one line on stderr and exit code 2."""
+    """Turn a ForecasterError into one line on stderr and exit code 2; a SIGTERM or Ctrl-C leaves no staging
+    file behind and says so."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate_here(os.getpid())) if main_thread else None
         try:
             check_before_work(func.__name__, kwargs)
             if func.__name__ != "doctor":
@@ -151,10 +172,16 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was written over earlier results", err=True)
             sys.exit(130)
+        except Terminated:
+            click.echo("terminated: nothing was written over earlier results", err=True)
+            sys.exit(143)
         except OSError as exc:  # disk full, read-only or vanished output: what was there before is intact
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}; nothing was written over earlier results", err=True)
             sys.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 

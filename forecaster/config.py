@@ -261,6 +261,8 @@ def _frequency(value: Any) -> bool:
     return True
 
 
+MAX_ENSEMBLE, MAX_LAYERS, MAX_UNITS, MAX_EMBEDDING = 100, 32, 4096, 1024
+
 SETTING_RULES: dict[str, tuple[Any, str]] = {
     **{
         name: (_positive_int, "a whole number of at least 1")
@@ -274,15 +276,11 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
             "patience",
             "max_windows_per_epoch",
             "max_val_windows",
-            "ensemble",
             "season",
             "n_features",
         )
     },  # fmt: skip
-    **{
-        name: (_count, "a whole number of at least 0")
-        for name in ("holdout", "series_embedding", "n_series", "n_future")
-    },
+    **{name: (_count, "a whole number of at least 0") for name in ("holdout", "n_series", "n_future")},
     "seed": (lambda v: _count(v) and v < 2**32, "a whole number from 0 to 4294967295 (2**32 - 1)"),
     "calendar": (
         lambda v: isinstance(v, str) or (isinstance(v, tuple) and all(isinstance(part, str) for part in v)),
@@ -295,7 +293,16 @@ SETTING_RULES: dict[str, tuple[Any, str]] = {
     "learning_rate": (lambda v: _number(v) and v > 0, "a number above 0"),
     "clipnorm": (lambda v: v is None or (_number(v) and v > 0), "a number above 0"),
     "step_seconds": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
-    "layers": (lambda v: isinstance(v, tuple) and bool(v) and all(map(_positive_int, v)), "sizes such as 64,64"),
+    # resources are bounded before any work: a million members, a layer of 10**8 units or an embedding of
+    # 10**9 would train until stopped or fail after gigabytes
+    "ensemble": (lambda v: _positive_int(v) and v <= MAX_ENSEMBLE, f"a whole number from 1 to {MAX_ENSEMBLE}"),
+    "layers": (
+        lambda v: (
+            isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS and all(_positive_int(u) and u <= MAX_UNITS for u in v)
+        ),
+        f"sizes such as 64,64: at most {MAX_LAYERS} layers of at most {MAX_UNITS} units",
+    ),
+    "series_embedding": (lambda v: _count(v) and v <= MAX_EMBEDDING, f"a whole number from 0 to {MAX_EMBEDDING}"),
     "quantiles": (
         lambda v: (
             isinstance(v, tuple)

@@ -2,7 +2,7 @@
 
 import os
 
-from cli_helpers import SINE, invoke, train
+from cli_helpers import SINE, dead_pid, invoke, train
 
 from forecaster.io.files import MARKER, recover
 from forecaster.training.runs import load_run
@@ -61,7 +61,7 @@ def test_a_swap_cut_between_its_renames_is_rolled_back(sine_csv, tmp_path):
     retired = tmp_path / ".run.old-x1"
     retired.mkdir()
     os.replace(run, retired / "previous")
-    (tmp_path / ".run.tmp-x2").mkdir()
+    (tmp_path / f".run.tmp-{dead_pid()}-x2").mkdir()
     recover(run)
     assert (run / "manifest.json").read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "sine.csv"]
@@ -132,7 +132,7 @@ def test_forecast_files_replace_only_forecasters_own(sine_csv, tmp_path):
         assert result.exit_code == 2 and "was not written by forecaster" in result.output, result.output
         assert path.read_bytes() == before and len(result.output.strip().splitlines()) == 1
     ours = tmp_path / "fc.csv"
-    (tmp_path / ".fc.tmp-killed.csv").write_text("left by a killed forecast")
+    (tmp_path / f".fc.tmp-{dead_pid()}-killed.csv").write_text("left by a killed forecast")
     for _ in range(2):  # the second forecast replaces the first one's CSV and plot: forecaster wrote them
         result = invoke("forecast", run, "--data", sine_csv, "--out", ours)
         assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import FAST, SINE, invoke, train
+from cli_helpers import FAST, SINE, dead_pid, invoke, train
 from test_outputs import rehash
 
 
@@ -397,3 +397,34 @@ def test_the_python_api_prints_no_tensorflow_start_up_lines(noisy):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert not [line for line in done.stderr.splitlines() if line[:5] in ("E0000", "W0000", "I0000")], done.stderr
+
+
+# issue 30, outputs: SIGTERM and a second command on the same --out
+def test_sigterm_ends_a_command_cleanly_and_leaves_no_staging(sine_csv, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "forecaster.cli", "train", str(sine_csv), *SINE, "--epochs", "500",
+               "--patience", "500", "--ensemble", "1", "--select", "model", "--out", str(tmp_path / "run")]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:
+        if line.startswith("training on"):
+            break
+    time.sleep(2)
+    process.send_signal(signal.SIGTERM)
+    _, rest = process.communicate(timeout=120)
+    assert process.returncode == 143, rest
+    assert "terminated: nothing was written over earlier results" in rest and "Traceback" not in rest, rest
+    assert not list(tmp_path.glob(".run.tmp-*")) and not (tmp_path / "run").exists()
+
+
+def test_another_commands_live_staging_is_not_taken_for_debris(noisy, tmp_path):
+    data, run = noisy
+    live = tmp_path / f".fc.tmp-{os.getpid()}-live.csv"  # a forecast writing now (this process is alive)
+    live.write_text("being written")
+    dead = tmp_path / f".fc.tmp-{dead_pid()}-gone.csv"
+    dead.write_text("left by a killed forecast")
+    assert invoke("forecast", run, "--data", data, "--out", tmp_path / "fc.csv").exit_code == 0
+    assert live.exists() and not dead.exists()

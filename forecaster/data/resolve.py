@@ -123,6 +123,10 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
         )
     lookback = int(window_raw.get("lookback") or default_lookback(season, horizon, longest, found.cycles))
     patch = int(window_raw.get("patch") or default_patch(season, lookback))
+    if patch > lookback:  # refused now: rounding the lookback up to one patch of 10**9 steps would allocate it
+        raise ForecasterError(
+            f"--patch {patch} is longer than the lookback ({lookback} steps): choose {lookback} or less"
+        )
     lookback = -(-lookback // patch) * patch  # round up to whole patches
     window_raw.update(lookback=lookback, patch=patch)
     window_raw.setdefault("min_context", patch)

@@ -161,16 +161,36 @@ def follow_umask(path: Path, directory: bool) -> None:
     path.chmod((0o777 if directory else 0o666) & ~mask)
 
 
+def _staging_prefix(name: str) -> str:
+    """Staging names carry the process id: debris is what a process that is gone left, never the live
+    staging of another command writing the same output at the same time."""
+    return f".{name}.tmp-{os.getpid()}-"
+
+
+def left_by_the_dead(staging: Path, name: str) -> bool:
+    """Whether `staging` (a `.NAME.tmp-PID-...` entry) belongs to a process that no longer runs."""
+    pid = staging.name.removeprefix(f".{name}.tmp-").split("-")[0]
+    if not pid.isdigit():
+        return False  # made before staging names had a pid: whose it is cannot be told, so it is left
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def recover(target: Path) -> None:
     """Finish or roll back what a killed command left beside `target`: a swap cut between its two renames
-    is rolled back (the previous output put back), and our staging and retired folders are removed."""
+    is rolled back (the previous output put back), and the staging folders of gone processes are removed."""
     for retired in sorted(target.parent.glob(f".{target.name}.old-*")):
         previous = retired / "previous"
         if previous.is_dir() and not target.exists():
             os.replace(previous, target)
         shutil.rmtree(retired, ignore_errors=True)
     for staging in target.parent.glob(f".{target.name}.tmp-*"):
-        if staging.is_dir():
+        if staging.is_dir() and left_by_the_dead(staging, target.name):
             shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -188,7 +208,7 @@ def atomic_directory(target: Path, kind: str | None = None) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         recover(target)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=_staging_prefix(target.name)))
         follow_umask(staging, directory=True)
         (staging / MARKER).write_text('{"made_by": "forecaster"}\n')
     except OSError as exc:
@@ -218,12 +238,12 @@ def atomic_directory(target: Path, kind: str | None = None) -> Iterator[Path]:
 def atomic_file(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target` (same suffix); on success it replaces `target` in one rename."""
     target = Path(target)
-    prefix = f".{target.stem}.tmp-"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        for debris in target.parent.glob(f"{prefix}*{target.suffix}"):  # left by a killed command
-            debris.unlink(missing_ok=True)
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=target.suffix)
+        for debris in target.parent.glob(f".{target.stem}.tmp-*{target.suffix}"):  # left by a killed command
+            if left_by_the_dead(debris, target.stem):
+                debris.unlink(missing_ok=True)
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=_staging_prefix(target.stem), suffix=target.suffix)
         os.close(handle)
         follow_umask(Path(name), directory=False)
     except OSError as exc:
