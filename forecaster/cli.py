@@ -308,6 +308,10 @@ def validation_line(report: dict[str, Any]) -> str:
         f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
         f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive"
     )
+    if report.get("zero_scale_series"):
+        from forecaster.serving.backtest import ZERO_SCALE_NOTE
+
+        line += f"\nnote: {ZERO_SCALE_NOTE.format(report['zero_scale_series'])}"
     selection = report.get("selection")
     if selection:
         ranked = sorted(selection["scores"].items(), key=lambda item: item[1])

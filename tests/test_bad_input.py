@@ -237,7 +237,10 @@ def test_bad_option_values_are_one_line_before_any_work(tmp_path, option, messag
     [
         ('[window]\nhorizon = "7"\n', "--horizon must be a whole number of at least 1, got '7'"),
         ("[window]\nhorizon = 7.9\n", "--horizon must be a whole number of at least 1, got 7.9"),
-        ("[window]\nhorizon = 3\n[model]\nlayers = 64\n", "--layers must be sizes such as 64,64, got 64"),
+        (
+            "[window]\nhorizon = 3\n[model]\nlayers = 64\n",
+            "--layers must be sizes such as 64,64: at most 32 layers of at most 4096 units, got 64",
+        ),
         ('[window]\nhorizon = 3\n[data]\nfill = "bogus"\n', "--fill must be one of error, interpolate, ffill"),
     ],
 )

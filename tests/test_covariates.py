@@ -162,7 +162,32 @@ def test_future_values_from_a_file_of_their_own_or_a_frame(trained, tmp_path):
     np.testing.assert_allclose(frame["forecast"], pd.read_csv(inline)["forecast"], rtol=1e-6)
     result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "no.csv",
                     "--future-data", trained / "history.csv")  # fmt: skip
-    assert result.exit_code == 2 and "it has 0" in result.output  # the history's own rows are no future
+    assert result.exit_code == 2 and "--future-data file has 0" in result.output  # the history's rows are no future
+    assert result.output.startswith(f"error: {trained / 'history.csv'}: series 'a'") and "add the missing rows to it"
+
+
+def test_a_future_data_file_that_lacks_rows_or_values_is_named_with_its_own_hint(trained, tmp_path):
+    """Issue 30: the file that lacks the values is named (not the data file), with the hint for it; an
+    empty known value does not suggest --fill (forecast has none); unknown series are said, not ignored."""
+    data = pd.read_csv(trained / "data.csv")
+    future = data[data["y"].isna()].drop(columns="y")
+    short = tmp_path / "short.csv"
+    future.drop(index=future[future["id"] == "b"].index[-3:]).to_csv(short, index=False)
+    result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "a.csv",
+                    "--future-data", short)  # fmt: skip
+    assert result.exit_code == 2 and result.output.startswith(f"error: {short}: series 'b'"), result.output
+    assert "file has 9: first missing" in result.output and "add the missing rows to it" in result.output
+    holed = tmp_path / "holed.csv"
+    future.assign(**{" Load fc": future[" Load fc"].mask(future.index == future.index[4])}).to_csv(holed, index=False)
+    result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "b.csv",
+                    "--future-data", holed)  # fmt: skip
+    assert result.exit_code == 2 and "--fill" not in result.output and "never filled" in result.output, result.output
+    extra = tmp_path / "extra.csv"
+    pd.concat([future, future[future["id"] == "a"].assign(id="zz")]).to_csv(extra, index=False)
+    result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "c.csv",
+                    "--future-data", extra)  # fmt: skip
+    assert result.exit_code == 0 and "1 series not in the data left out (zz)" in result.output, result.output
+    assert not (tmp_path / "a.csv").exists() and not (tmp_path / "b.csv").exists()
 
 
 def static_panel(tmp_path):

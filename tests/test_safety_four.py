@@ -428,3 +428,22 @@ def test_another_commands_live_staging_is_not_taken_for_debris(noisy, tmp_path):
     dead.write_text("left by a killed forecast")
     assert invoke("forecast", run, "--data", data, "--out", tmp_path / "fc.csv").exit_code == 0
     assert live.exists() and not dead.exists()
+
+
+def test_an_exactly_periodic_series_says_mase_is_undefined_instead_of_printing_10_to_the_14(tmp_path):
+    n = 200
+    data = tmp_path / "periodic.csv"
+    values = 10 + np.sin(2 * np.pi * np.arange(n) / 24)  # seasonal naive's in-sample error: rounding only
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="h"), "y": values}).to_csv(data, index=False)
+    result = train(data, SINE, tmp_path / "run", "--holdout", "12")
+    assert result.exit_code == 0, result.output
+    assert "MASE and MSIS are undefined for 1 series" in result.output
+    assert (
+        max(float(word) for word in result.output.replace(",", " ").split() if word[:1].isdigit() and "." in word) < 1e6
+    )
+    result = invoke(
+        "evaluate", tmp_path / "run", "--data", data, "--folds", "2", "--level", "95", "--out", tmp_path / "e"
+    )
+    assert result.exit_code == 0 and "MASE and MSIS are undefined for 1 series" in result.output, result.output
+    report = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    assert report["zero_scale_series"] == 1 and report["conformal"]["95"]["msis"] < 1e6

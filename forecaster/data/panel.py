@@ -78,6 +78,7 @@ class Panel:
     path: str
     notes: list[str] = field(default_factory=list)
     zone: str | None = None  # the time column's zone (read as UTC; outputs are written back in it)
+    future_source: str | None = None  # the file the --future values came from, when not this one
 
     @property
     def n_points(self) -> int:

@@ -38,7 +38,20 @@ def seasonal_naive_scale(history: np.ndarray, season: int) -> float:
     season = season if len(history) > season else 1
     if len(history) < 2:
         return float("nan")
-    return float(np.mean(np.abs(history[season:] - history[:-season])))
+    error = float(np.mean(np.abs(history[season:] - history[:-season])))
+    if error <= ZERO_SCALE * float(np.mean(np.abs(history))):  # exactly periodic (or constant): rounding's
+        return 0.0  # size only, which would turn MASE into 10**14; zero, and MASE falls back to MAE (`mase`)
+    return error
+
+
+ZERO_SCALE = 1e-9  # an in-sample error this small against the series' size is zero: the series repeats exactly
+
+
+def usable_scales(scale: float | np.ndarray) -> np.ndarray:
+    """MASE's denominators as divided by: a zero or undefined one (a constant, exactly periodic or one-point
+    history) counts as 1, so the figure is the MAE there rather than inf."""
+    denominator = np.asarray(scale, dtype="float64")
+    return np.where(np.isfinite(denominator) & (denominator > 0), denominator, 1.0)
 
 
 def mase(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) -> float:
@@ -48,8 +61,7 @@ def mase(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) ->
     window is scaled by its own series. A zero or undefined denominator (a constant or one-point
     history) counts as 1: MASE then falls back to MAE rather than to inf.
     """
-    denominator = np.asarray(scale, dtype="float64")
-    denominator = np.where(np.isfinite(denominator) & (denominator > 0), denominator, 1.0)
+    denominator = usable_scales(scale)
     if denominator.ndim:
         denominator = denominator[:, None]
     return float(np.mean(np.abs(actual - forecast) / denominator))
@@ -70,8 +82,7 @@ def msis(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: np.nda
     how far the actual falls outside, divided by the window's MASE denominator; averaged over windows.
 
     actual, lower, upper: (windows, horizon); scale: (windows,); alpha: 0.05 for a 95% interval."""
-    denominator = np.asarray(scale, dtype="float64")
-    denominator = np.where(np.isfinite(denominator) & (denominator > 0), denominator, 1.0)
+    denominator = usable_scales(scale)
     penalty = (upper - lower) + (2 / alpha) * (
         (lower - actual) * (actual < lower) + (actual - upper) * (actual > upper)
     )

@@ -13,7 +13,7 @@ from forecaster.data.panel import Panel
 from forecaster.data.windowing import WindowIndex, evenly_spaced
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, difficulty_factors, window_spreads
-from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale
+from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale, usable_scales
 from forecaster.scoring.selection import (
     COMBINATION,
     LONG_VALIDATION,
@@ -132,7 +132,7 @@ def select_method(
             made[name][k] = next(fitted)
         made[COMBINATION][k] = combined(made["model"][k], [made[name][k] for name in statistical])
     actual = recent.actual[rows]
-    errors = {name: np.abs(actual - forecast).mean(axis=1) / scales for name, forecast in made.items()}
+    errors = {name: np.abs(actual - forecast).mean(axis=1) / usable_scales(scales) for name, forecast in made.items()}
     per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not
     method, scores = choose(errors, recent.series_idx[rows], per_series >= LONG_VALIDATION * horizon)
     served = recent.forecast.copy()
@@ -191,6 +191,7 @@ def validation_report(
         "season": season,
         **scores,
         "beats_seasonal_naive": scores["model"]["mase"] < scores["seasonal_naive"]["mase"],
+        "zero_scale_series": int(len(np.unique(series_idx[scales == 0]))),  # MASE undefined there
     }
     if selection.scores:
         report["selection"] = selection.to_json()

@@ -189,6 +189,7 @@ def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[dict
         "season": season,
         "overall": overall,
         "mae_by_step": by_step,
+        "zero_scale_series": int(len(np.unique(bt.series_idx[bt.scales == 0]))),  # MASE/MSIS undefined there
     }
     if bt.quantiles is not None:
         report["intervals"] = interval_metrics(bt, run.config.model.quantiles)
@@ -282,7 +283,15 @@ def render_table(report: dict[str, Any]) -> str:
             f"{level}% interval: coverage {m['coverage']:.3f} (nominal {m['nominal']:.2f}), "
             f"mean width {m['mean_width']:.4g}, MSIS {m['msis']:.3f}"
         )
+    if report.get("zero_scale_series"):
+        lines.append(f"note: {ZERO_SCALE_NOTE.format(report['zero_scale_series'])}")
     return "\n".join(lines)
+
+
+ZERO_SCALE_NOTE = (
+    "MASE and MSIS are undefined for {} series: seasonal naive's in-sample error is zero there (the series "
+    "repeats itself exactly), so their windows are scaled by 1 (MAE) in these figures"
+)
 
 
 def plot_panels(bt: Backtest, panel: Panel, horizon: int, target: str, limit: int = 6) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -47,6 +48,45 @@ def check_engine(engine: str, address: str | None) -> None:
         raise ForecasterError(
             f"--engine {engine}: {module.split('.')[0]} is not installed; pip install 'forecaster[{engine}]'"
         )
+    if address:
+        check_address(engine, address)
+
+
+# the address forms each engine takes, and the scheme each may carry ("" for host:port alone)
+ADDRESS_SCHEMES = {"dask": ("", "tcp", "tls"), "ray": ("", "ray"), "spark": ("spark", "k8s", "mesos")}
+ADDRESS_EXAMPLES = {"dask": "tcp://HOST:8786", "ray": "HOST:6379 or ray://HOST:10001", "spark": "spark://HOST:7077"}
+REACH_SECONDS = 5.0  # a cluster that does not answer by then is not there: said now, not after minutes
+
+
+def check_address(engine: str, address: str) -> None:
+    """Refuse a malformed `--address` for `engine`, and (Dask, Ray) one where nothing answers, before any
+    work: a client would otherwise retry for minutes or end in a traceback."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if engine == "spark" and (address in ("local", "yarn") or re.fullmatch(r"local\[(\d+|\*)\]", address)):
+        return
+    if engine == "ray" and address == "auto":
+        return
+    scheme, _, rest = address.rpartition("://") if "://" in address else ("", "", address)
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if scheme not in ADDRESS_SCHEMES[engine] or not host or port is None or parts.path not in ("", "/"):
+        raise ForecasterError(
+            f"--address {address!r} is not a {engine} address; give one such as {ADDRESS_EXAMPLES[engine]}"
+        )
+    if engine == "spark":
+        return
+    try:
+        socket.create_connection((host, port), timeout=REACH_SECONDS).close()
+    except OSError as exc:
+        raise ForecasterError(
+            f"--address {address}: nothing answers at {host}:{port} ({exc.strerror or exc}); start the {engine} "
+            "cluster there or check the address"
+        ) from None
 
 
 @contextlib.contextmanager

@@ -65,7 +65,23 @@ def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
             f"{future_path}: no column {missing[0]!r}; the --future-data file needs {', '.join(needed)}"
         )
     columns = replace(data, target=data.future[0], features=data.future[1:], future=(), fill="error", freq=panel.freq)
-    known = {s.series_id: s for s in load_panel(future_path, columns).series}
+    try:
+        known = {s.series_id: s for s in load_panel(future_path, columns).series}
+    except ForecasterError as exc:  # the data's --fill hint does not apply: forecast fills no known values
+        raise ForecasterError(
+            str(exc).replace(
+                "pass --fill interpolate or --fill ffill, or fix the file",
+                "known future values are never filled: give every one of them in the --future-data file",
+            )
+        ) from None
+    panel.future_source = str(future_path)
+    ids = {series.series_id for series in panel.series}
+    unknown = [sid for sid in known if sid not in ids]
+    if unknown:
+        panel.notes.append(
+            f"{future_path}: {len(unknown)} series not in the data left out ({first_few(unknown)}): forecast "
+            "only the series of --data"
+        )
     horizon, dropped = run.config.window.horizon, 0
     for series in panel.series:
         given = known.get(series.series_id)
@@ -290,10 +306,17 @@ def check_future(run: Run, panel: Panel, chosen: np.ndarray) -> None:
         first = int(np.argmin(complete)) if not complete.all() else len(known)
         column = columns[int(np.argmin(np.isfinite(known[first])))] if first < len(known) else columns[0]
         when = future_times(series.time_at(-1), panel.freq, horizon)[first]
+        has = f"{int(complete.cumprod().sum())}: first missing {when} (column {column!r})"
+        if panel.future_source:  # the values came from --future-data: that file lacks them
+            raise ForecasterError(
+                f"{panel.future_source}: series {series.series_id!r} needs the known values of --future "
+                f"{', '.join(columns)} at its {horizon} forecast steps (after its last row in {panel.path}); this "
+                f"--future-data file has {has}; add the missing rows to it"
+            )
         raise ForecasterError(
             f"{panel.path}: series {series.series_id!r} needs the known values of --future {', '.join(columns)} for "
-            f"its {horizon} forecast steps (rows after its last target value, the target left empty); it has "
-            f"{int(complete.cumprod().sum())}: first missing {when} (column {column!r})"
+            f"its {horizon} forecast steps (rows after its last target value, the target left empty, or a file "
+            f"given with --future-data); it has {has}"
         )
 
 
