@@ -1,6 +1,8 @@
 """Parquet in and out: a file or a directory of shards reads as the same CSV would; forecasts written as
 Parquet are marked as ours, and a user's Parquet file is never replaced."""
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -94,3 +96,30 @@ def test_a_bad_row_in_a_later_shard_is_named_by_its_place_there_and_nothing_is_w
     error = result.output.strip().splitlines()[-1]
     assert error.startswith(f"error: {last}: row 9") and "'y'" in error, error  # row 9 as a CSV's line: row 7 + 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shards"]
+
+
+@pytest.mark.parametrize("unlike", ["renamed target", "other zone"])
+def test_shards_unlike_the_first_are_named_not_merged(trained, tmp_path, unlike):
+    """Issue 30: a shard whose target column is named differently was read as empty and "filled"; shards
+    in different zones were merged into one."""
+    shards = tmp_path / "shards"
+    shutil.copytree(trained / "shards", shards)
+    last = sorted(shards.glob("*.parquet"))[-1]
+    frame = pd.read_parquet(last)
+    if unlike == "renamed target":
+        frame = frame.rename(columns={"y": "value"})
+    else:
+        frame["time"] = frame["time"].dt.tz_localize("Europe/Paris")
+        first = pd.read_parquet(sorted(shards.glob("*.parquet"))[0])
+        first["time"] = first["time"].dt.tz_localize("UTC")
+        first.to_parquet(sorted(shards.glob("*.parquet"))[0], index=False)
+    frame.to_parquet(last, index=False)
+    message = "no column 'y', which part-00000.parquet has" if unlike == "renamed target" else "in time zone none"
+    named = last if unlike == "renamed target" else sorted(shards.glob("*.parquet"))[1]  # the first unlike shard
+    for args in (
+        ("doctor", shards, *PANEL[:6], "--fill", "ffill"),
+        ("forecast", trained / "run", "--data", shards, "--out", tmp_path / "fc.csv"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2 and message in result.output and str(named) in result.output, result.output
+    assert not (tmp_path / "fc.csv").exists()

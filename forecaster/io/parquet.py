@@ -43,9 +43,40 @@ def _dataset(path: Path) -> Any:
     if not path.exists():
         raise ForecasterError(f"{path}: file not found")
     try:
-        return ds.dataset(list(map(str, shards(path))) if path.is_dir() else str(path), format="parquet")
+        if path.is_dir():
+            found = list(shards(path))
+            _check_alike(found)
+            return ds.dataset(list(map(str, found)), format="parquet")
+        return ds.dataset(str(path), format="parquet")
     except (pa.ArrowInvalid, OSError) as exc:
         raise ForecasterError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
+
+
+def _check_alike(found: list[Path]) -> None:
+    """Every shard has the first shard's columns, and its timestamps in the same zone: a dataset of unlike
+    shards would read a column a shard names differently as empty (then "filled"), and shift one zone's
+    times into another's without a word."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(found) < 2:
+        return
+    first = pq.read_schema(found[0])
+    for shard in found[1:]:
+        schema = pq.read_schema(shard)
+        missing = [name for name in first.names if name not in schema.names]
+        if missing:
+            raise ForecasterError(
+                f"{shard}: no column {missing[0]!r}, which {found[0].name} has; every shard needs the same columns "
+                f"(this one has {', '.join(schema.names[:8])})"
+            )
+        for name in first.names:
+            one, other = first.field(name).type, schema.field(name).type
+            if pa.types.is_timestamp(one) and pa.types.is_timestamp(other) and one.tz != other.tz:
+                raise ForecasterError(
+                    f"{shard}: column {name!r} is in time zone {other.tz or 'none'}, {found[0].name}'s in "
+                    f"{one.tz or 'none'}; write every shard's times in one zone"
+                )
 
 
 def parquet_columns(path: str | Path) -> list[str]:
@@ -114,6 +145,7 @@ def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[
     found = list(shards(path))
     if len(found) < 2:
         return None
+    _check_alike(found)
     blocks: list[tuple[Path, set[str]]] = []
     seen: set[str] = set()
     for shard in found:
