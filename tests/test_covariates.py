@@ -140,6 +140,10 @@ def test_the_export_takes_the_known_values_and_serves_the_forecast(trained, tmp_
                      future=tf.constant(future))  # fmt: skip
         want = expected.loc[expected["id"] == sid, "forecast"].to_numpy()
         np.testing.assert_allclose(got["forecast"].numpy()[0], want, rtol=1e-5, atol=1e-4)
+    wide = np.repeat(future, 2, axis=2)  # issue 30: two columns for one --future covariate were broadcast
+    with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match="future must be|shape"):
+        served(series_id=tf.constant([sid]), values=tf.constant(values), length=tf.constant([lookback]),
+               future=tf.constant(wide))  # fmt: skip
 
 
 def test_future_values_from_a_file_of_their_own_or_a_frame(trained, tmp_path):

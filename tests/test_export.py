@@ -231,3 +231,24 @@ def test_onnx_format_gives_the_forecast_level_bands_with_history_mae(exported):
     expected = pd.read_csv(expected_csv).sort_values(["id", "time"])
     for column in ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]:
         np.testing.assert_allclose(outputs[column], expected[column].to_numpy().reshape(3, 5), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"values": np.zeros((1, LOOKBACK + 2, 1), "float32")}, "values must be"),
+        ({"values": np.zeros((1, LOOKBACK, 2), "float32")}, "values must be"),
+        ({"length": np.array([0], "int32")}, "length must be at least 1"),
+        ({"length": np.array([-5], "int32")}, "length must be at least 1"),
+    ],
+)
+def test_the_saved_model_refuses_inputs_of_the_wrong_shape_or_length(exported, change, message):
+    """Issue 30: values of more steps or columns than the signature's were cut or broadcast into a
+    plausible forecast, and a length of 0 or -5 served one."""
+    import tensorflow as tf
+
+    served = tf.saved_model.load(str(exported / "export" / "saved_model")).signatures["serving_default"]
+    inputs = {"series_id": np.array([b"a"]), "values": np.zeros((1, LOOKBACK, 1), "float32"),
+              "length": np.array([LOOKBACK], "int32"), "time": np.array([0], "int64"), **change}  # fmt: skip
+    with pytest.raises((tf.errors.InvalidArgumentError, ValueError, TypeError), match=message + "|shape"):
+        served(**{name: tf.constant(array) for name, array in inputs.items()})

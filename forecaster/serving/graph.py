@@ -100,7 +100,17 @@ class ScaleWindow(keras.layers.Layer):
         import tensorflow as tf
 
         values, length, center, scale = inputs
-        length = tf.clip_by_value(tf.cast(length, tf.int32), 0, self.lookback)
+        checks = [  # a client's wrong shapes would otherwise be broadcast or cut into a plausible forecast
+            tf.debugging.assert_equal(
+                tf.shape(values)[1:], tf.stack([self.lookback, tf.shape(center)[1]]),
+                message=f"values must be (batch, {self.lookback}, features): {self.lookback} steps, right-padded",
+            ),
+            tf.debugging.assert_greater_equal(
+                tf.cast(length, tf.int32), 1, message="length must be at least 1: the valid steps of values"
+            ),
+        ]  # fmt: skip
+        with tf.control_dependencies(checks):
+            length = tf.clip_by_value(tf.cast(length, tf.int32), 0, self.lookback)
         n_valid = length - length % self.patch
         steps = tf.range(self.lookback)[None, :]
         valid = steps < n_valid[:, None]
@@ -150,8 +160,15 @@ class ScaleFuture(keras.layers.Layer):
         self.n_future = n_future
 
     def call(self, inputs: Any) -> Any:
+        import tensorflow as tf
+
         future, center, scale = inputs
         n = self.n_future
+        check = tf.debugging.assert_equal(
+            tf.shape(future)[2], n, message=f"future must be (batch, horizon, {n}): one column per --future covariate"
+        )
+        with tf.control_dependencies([check]):
+            future = tf.identity(future)
         scaled = (ops.cast(future, "float64") - center[:, None, -n:]) / scale[:, None, -n:]
         return ops.cast(scaled, "float32")
 
