@@ -447,3 +447,23 @@ def test_an_exactly_periodic_series_says_mase_is_undefined_instead_of_printing_1
     assert result.exit_code == 0 and "MASE and MSIS are undefined for 1 series" in result.output, result.output
     report = json.loads((tmp_path / "e" / "metrics.json").read_text())
     assert report["zero_scale_series"] == 1 and report["conformal"]["95"]["msis"] < 1e6
+
+
+def test_times_out_of_the_timestamp_range_and_decimal_years_are_one_line(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    late = pa.array([dt.datetime(2300, 1, 1) + dt.timedelta(days=i) for i in range(60)], pa.timestamp("us"))
+    pq.write_table(pa.table({"time": late, "y": [float(i % 7) for i in range(60)]}), tmp_path / "y2300.parquet")
+    result = invoke("doctor", tmp_path / "y2300.parquet", "--target", "y", "--time-col", "time")
+    _one_line_refusal(result, "row 2, column 'time': 2300-01-01 00:00:00 is outside the dates timestamps can hold")
+    far = tmp_path / "far.csv"
+    far.write_text("time,y\n" + "".join(f"9999-12-{d:02d},{d}\n" for d in range(1, 29)))
+    result = invoke("doctor", far, "--target", "y", "--time-col", "time")
+    _one_line_refusal(result, "cannot read '9999-12-01' as a date or time; dates must lie between 1677-09-21 and")
+    years = tmp_path / "years.csv"
+    years.write_text("id,time,y\n" + "".join(f"a,{1700 + k}.5,{k}\n" for k in range(30)))
+    result = invoke("doctor", years, "--target", "y", "--time-col", "time", "--id-col", "id")
+    _one_line_refusal(result, "row 2, column 'time': '1700.5' is not a whole time step")

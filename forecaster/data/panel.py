@@ -419,14 +419,42 @@ def _time_column(
             )
         return raw.astype("int64"), False, None
     else:
-        parsed = _parse_times(raw, time_col, path, dayfirst)
+        parsed = _in_nanoseconds(_parse_times(raw, time_col, path, dayfirst), frame, time_col, path)
     bad = parsed.isna()
     if bad.any():
         row = _row(frame, bad)
         raise ForecasterError(
             f"{path}: row {row}, column {time_col!r}: cannot read {cell(raw[bad].iloc[0])} as a date or time"
+            + _range_hint(raw[bad].iloc[0])
         )
     return in_utc(parsed, time_col, notes), True, zone_of(parsed)
+
+
+def _in_nanoseconds(parsed: pd.Series, frame: pd.DataFrame, time_col: str, path: str) -> pd.Series:
+    """Timestamps in nanoseconds, the unit every step after this one counts in: a Parquet column in
+    microseconds may hold years (1500, 2300) that nanoseconds cannot, refused here naming the row."""
+    wall = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+    outside = wall.notna() & ((wall < pd.Timestamp.min) | (wall > pd.Timestamp.max))
+    if outside.any():
+        raise ForecasterError(
+            f"{path}: row {_row(frame, outside)}, column {time_col!r}: {wall[outside].iloc[0]} is outside the "
+            f"dates timestamps can hold; dates must lie between {pd.Timestamp.min:%Y-%m-%d} and "
+            f"{pd.Timestamp.max:%Y-%m-%d}"
+        )
+    return parsed.dt.as_unit("ns")
+
+
+def _range_hint(value: Any) -> str:
+    """What to say of a time that failed to parse: a real date outside what timestamps can hold (pandas'
+    nanoseconds: 1677-09-22 to 2262-04-11) is told so; anything else needs no more words."""
+    try:
+        stamp = pd.Timestamp(str(value))  # pandas 2 holds any year in coarser units
+        inside = bool(pd.Timestamp.min <= stamp <= pd.Timestamp.max)
+    except pd.errors.OutOfBoundsDatetime:
+        inside = False
+    except (ValueError, TypeError):
+        return ""
+    return "" if inside else f"; dates must lie between {pd.Timestamp.min:%Y-%m-%d} and {pd.Timestamp.max:%Y-%m-%d}"
 
 
 def zone_of(parsed: pd.Series) -> str | None:
@@ -462,6 +490,13 @@ def _time_categories(
     codes = raw.cat.codes.to_numpy()
     text = pd.Series(raw.cat.categories.astype(str))
     numbers = pd.to_numeric(text, errors="coerce")
+    fractional = numbers.notna().all() and numbers != numbers.round()
+    if numbers.notna().all() and fractional.any():  # 1700.5: refused as a one-series file refuses it
+        bad = np.isin(codes, np.flatnonzero(fractional.to_numpy()))
+        raise ForecasterError(
+            f"{path}: row {_row(frame, bad)}, column {time_col!r}: {cell(raw[bad].iloc[0])} is not a whole time "
+            "step; give whole numbers (years, steps) or dates"
+        )
     is_datetime = not (numbers.notna().all() and (numbers == numbers.round()).all())
     zone = None
     if is_datetime:
@@ -471,7 +506,7 @@ def _time_categories(
             bad = np.isin(codes, np.flatnonzero(parsed.isna()))
             raise ForecasterError(
                 f"{path}: row {_row(frame, bad)}, column {time_col!r}: "
-                f"cannot read {cell(raw[bad].iloc[0])} as a date or time"
+                f"cannot read {cell(raw[bad].iloc[0])} as a date or time" + _range_hint(raw[bad].iloc[0])
             )
         values = in_utc(parsed, time_col, notes).to_numpy()
     else:
