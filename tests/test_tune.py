@@ -154,12 +154,14 @@ def test_a_chief_beyond_loopback_needs_a_token(sine_csv, tmp_path):
     assert not (tmp_path / "t").exists()
 
 
-def rogue_client(address, token=None):
-    """A process that talks KerasTuner's protocol to the chief, as any local program could."""
+def rogue_client(address, token=None, own_connection=False):
+    """A process that talks KerasTuner's protocol to the chief, as any local program could (with
+    `own_connection`, on a connection of its own, as another process would be)."""
     import grpc
     from keras_tuner.src import protos
 
-    channel = grpc.insecure_channel(address)
+    options = [("grpc.use_local_subchannel_pool", 1)] if own_connection else []
+    channel = grpc.insecure_channel(address, options=options)
     grpc.channel_ready_future(channel).result(timeout=120)
     stub = protos.get_service_grpc().OracleStub(channel)
     metadata = [("forecaster-token", token)] if token else []
@@ -196,8 +198,29 @@ def test_the_chief_trusts_no_worker(sine_csv, tmp_path, small_space):
         trial.hyperparameters.values["units"] = 1
         trial.status = "COMPLETED"
         stub.EndTrial(service.EndTrialRequest(trial=trial.to_proto()), metadata=with_token, timeout=30)
+        # the search space is the chief's: a client's additions are not taken (issue 30)
+        grown = trial.hyperparameters.copy()
+        grown.Choice("lookback", [100000])
+        stub.UpdateSpace(service.UpdateSpaceRequest(hyperparameters=grown.to_proto()), metadata=with_token, timeout=30)
+        space = stub.GetSpace(service.GetSpaceRequest(), metadata=with_token, timeout=30).hyperparameters
+        assert "100000" not in str(space)
+        with pytest.raises(grpc.RpcError) as refused:  # ids are bounded: a 3 MB tuner id is not printed whole
+            stub.CreateTrial(service.CreateTrialRequest(tuner_id="x" * 3_000_000), metadata=with_token, timeout=30)
+        assert refused.value.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED)
         # trial 2 is taken by a worker that then goes silent: after --worker-timeout it is handed out again
-        stub.CreateTrial(service.CreateTrialRequest(tuner_id="silent"), metadata=with_token, timeout=30)
+        silent = trial_module.Trial.from_proto(
+            stub.CreateTrial(service.CreateTrialRequest(tuner_id="silent"), metadata=with_token, timeout=30).trial
+        )
+        other, _, _ = rogue_client(address, "s3cret", own_connection=True)  # another worker may not report for it
+        with pytest.raises(grpc.RpcError) as refused:
+            other.UpdateTrial(service.UpdateTrialRequest(trial_id=silent.trial_id, metrics={"val_mse": 0.0}, step=0),
+                              metadata=with_token, timeout=30)  # fmt: skip
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        intruder = subprocess.run(tune_command(sine_csv, out, small_space, "--worker", address),
+                                  capture_output=True, text=True, env={**env, "FORECASTER_TUNE_TOKEN": "guess"},
+                                  timeout=300)  # fmt: skip
+        assert intruder.returncode == 2 and "Traceback" not in intruder.stderr, intruder.stderr
+        assert "the chief refused this worker (UNAUTHENTICATED" in intruder.stderr, intruder.stderr
         time.sleep(SILENCE + 1)
         worker = subprocess.run(tune_command(sine_csv, out, small_space, "--max-trials", "3", "--epochs", "1",
                                              "--worker", address, "--worker-id", "honest"),
@@ -213,6 +236,7 @@ def test_the_chief_trusts_no_worker(sine_csv, tmp_path, small_space):
     assert table.loc[1, "status"] == "FAILED" and "units=1 is outside the search space" in table.loc[1, "message"]
     assert table.loc[1, "units"] != 1  # the record keeps the values the trial was given
     assert (table.loc[[2, 3], "status"] == "COMPLETED").all() and table.loc[[2, 3], "worker"].nunique() == 1
+    assert ".0" not in pd.read_csv(out / "trials.csv", dtype=str)["worker"].dropna().str.cat()  # a pid, whole
     load_run(out / "best")
 
 

@@ -32,6 +32,7 @@ Log = Callable[[str], None]
 
 TOKEN_HEADER = "forecaster-token"
 CHIEF_WAIT_SECONDS = 120
+MAX_ID, MAX_MESSAGE = 100, 500  # characters of a tuner or trial id, and of a trial's failure message, taken
 WORKER_TIMEOUT_SECONDS = 600.0  # a worker reports after every epoch; this long without a word and it is gone
 
 
@@ -89,23 +90,40 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
         super().__init__(oracle)
         self.heard_from: dict[str, float] = {}  # tuner id -> time of its last call
         self.rejected: dict[str, str] = {}  # trial id -> why its report will not be believed
+        self.owners: dict[str, str] = {}  # trial id -> the connection (gRPC peer) it was handed out on
         self.lock = threading.Lock()
 
     def ongoing(self, trial_id: str, context: grpc.ServicerContext) -> Any:
-        """The running trial `trial_id` (its worker is heard from now); a call about any other is refused."""
+        """The running trial `trial_id` (its worker is heard from now); a call about any other, or from
+        another connection than the one the trial was handed out on, is refused."""
+        trial_id = str(trial_id)[:MAX_ID]
+        owner = self.owners.get(trial_id)
+        if owner is not None and owner != context.peer():
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, f"trial {trial_id!r} was handed to another worker")
         for tuner_id, trial in list(self.oracle.ongoing_trials.items()):
             if trial.trial_id == trial_id:
                 self.heard(tuner_id)
                 return trial
         context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"trial {trial_id!r} is not running (timed out?)")
 
+    def UpdateSpace(self, request: Any, context: grpc.ServicerContext) -> Any:
+        """The search space is the chief's alone: a worker's (the same hypermodel's) adds nothing, and a
+        client's additions (lookback 100000) are not taken."""
+        return protos.get_service().UpdateSpaceResponse()
+
     def heard(self, tuner_id: str) -> None:
         with self.lock:
             self.heard_from[tuner_id] = time.time()
 
     def CreateTrial(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self.heard(request.tuner_id)
-        return super().CreateTrial(request, context)
+        tuner_id = request.tuner_id
+        if not tuner_id or len(tuner_id) > MAX_ID or not tuner_id.isprintable():
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"a tuner id is 1 to {MAX_ID} printable characters")
+        self.heard(tuner_id)
+        response = super().CreateTrial(request, context)
+        if response.trial.trial_id:
+            self.owners[response.trial.trial_id] = context.peer()
+        return response
 
     def UpdateTrial(self, request: Any, context: grpc.ServicerContext) -> Any:
         self.ongoing(request.trial_id, context)
@@ -118,6 +136,7 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
     def EndTrial(self, request: Any, context: grpc.ServicerContext) -> Any:
         handed_out = self.ongoing(request.trial.trial_id, context)
         trial = trial_module.Trial.from_proto(request.trial)
+        trial.message = None if trial.message is None else str(trial.message)[:MAX_MESSAGE]
         reason = self.rejected.pop(trial.trial_id, None) or self.check_values(trial, handed_out)
         if reason and trial.status == trial_module.TrialStatus.COMPLETED:
             trial.status, trial.message = trial_module.TrialStatus.FAILED, reason

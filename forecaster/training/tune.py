@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import grpc
 import keras
 import keras_tuner as kt
 import numpy as np
@@ -363,6 +364,11 @@ def tune_run(
             )
         try:
             search.search(verbose=0)
+        except grpc.RpcError as exc:  # a worker the chief refuses: one line, not gRPC's traceback
+            raise ForecasterError(
+                f"--worker {worker}: the chief refused this worker ({exc.code().name}: {str(exc.details())[:200]})"
+                + ("; give the chief's --token" if exc.code() == grpc.StatusCode.UNAUTHENTICATED else "")
+            ) from None
         except RuntimeError as exc:
             if "consecutive failures" not in str(exc):
                 raise
@@ -467,4 +473,7 @@ def trials_frame(oracle: Any) -> Any:
                 "message": failure_reason(trial.message) if trial.message else "",
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if "worker" in frame:  # a process id, logged as a float by Keras: written as a whole number (or empty)
+        frame["worker"] = frame["worker"].round().astype("Int64")
+    return frame
