@@ -3,7 +3,11 @@
 import re
 
 MAX_QUOTED = 80  # characters of a quoted name (an id, a column, a value) an error line shows
-_QUOTED = re.compile(rf"'[^'\n]{{{MAX_QUOTED - 1},}}'|\"[^\"\n]{{{MAX_QUOTED - 1},}}\"")
+# a quoted name: its opening quote follows no letter (so the apostrophe of "series'" opens nothing), and its
+# closing quote is followed by none
+_QUOTED = re.compile(
+    rf"(?<![\w'\"])'[^'\n]{{{MAX_QUOTED - 1},}}'(?!\w)|(?<![\w'\"])\"[^\"\n]{{{MAX_QUOTED - 1},}}\"(?!\w)"
+)
 
 
 def _brief(match: re.Match[str]) -> str:
