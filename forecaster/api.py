@@ -124,6 +124,14 @@ def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -
     if not isinstance(data, pd.DataFrame):
         raise ForecasterError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
     data = _frame_with_index(data, time_col)
+    ids = data[id_col] if id_col and id_col in data.columns and data[id_col].dtype == object else None
+    if ids is not None and ids.map(type).eq(bytes).any():  # b"s0" is the id s0
+        try:
+            decoded = data[id_col].map(lambda v: v.decode() if isinstance(v, bytes) else v)
+            data = data.copy(deep=False)
+            data[id_col] = decoded
+        except UnicodeDecodeError:
+            raise ForecasterError(f"column {id_col!r}: bytes ids that are not UTF-8 text; decode them first") from None
     if id_col and id_col in data.columns and data[id_col].dtype == object:
         kinds = {type(value).__name__ for value in data[id_col].dropna().unique()}
         if "str" in kinds and len(kinds) > 1:

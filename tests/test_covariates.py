@@ -268,3 +268,27 @@ def test_the_onnx_export_takes_the_known_values_too(trained, tmp_path):
         outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
         want = expected.loc[expected["id"] == sid, "forecast"].to_numpy()
         np.testing.assert_allclose(outputs["forecast"][0], want, rtol=1e-5, atol=1e-4)
+
+
+def test_future_data_on_a_run_with_static_columns_and_bytes_ids(tmp_path):
+    """Issue 30: `--future-data` on a run with `--static` asked the future file for the static columns;
+    a DataFrame's bytes ids became "b's0'"."""
+    from forecaster import Forecaster
+
+    frame = pd.read_csv(static_panel(tmp_path), parse_dates=["time"])
+    history = frame.groupby("id").head(190)
+    future = frame.groupby("id").tail(10).drop(columns=["y", "region"]).groupby("id").head(7)
+    history.to_csv(tmp_path / "history.csv", index=False)
+    future.to_csv(tmp_path / "future.csv", index=False)
+    options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "7", "--ensemble", "1",
+               "--select", "model", "--quiet", "--epochs", "1", "--static", "region", "--future", "size"]  # fmt: skip
+    full = pd.concat([history, future]).sort_values(["id", "time"])
+    full.to_csv(tmp_path / "full.csv", index=False)
+    assert invoke("train", tmp_path / "full.csv", *options, "--out", tmp_path / "run").exit_code == 0
+    result = invoke("forecast", tmp_path / "run", "--data", tmp_path / "history.csv", "--out", tmp_path / "fc.csv",
+                    "--future-data", tmp_path / "future.csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(tmp_path / "fc.csv")["id"]) == {f"s{k}" for k in range(6)}
+    model = Forecaster.load(tmp_path / "run")
+    as_bytes = model.predict(history.assign(id=history["id"].str.encode("utf-8")), future=future)
+    assert set(as_bytes["id"]) == {f"s{k}" for k in range(6)}

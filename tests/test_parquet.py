@@ -123,3 +123,11 @@ def test_shards_unlike_the_first_are_named_not_merged(trained, tmp_path, unlike)
         result = invoke(*args)
         assert result.exit_code == 2 and message in result.output and str(named) in result.output, result.output
     assert not (tmp_path / "fc.csv").exists()
+
+
+def test_a_forecast_is_never_written_into_the_shard_directory_it_reads(trained):
+    result = invoke(
+        "forecast", trained / "run", "--data", trained / "shards", "--out", trained / "shards" / "fc.parquet"
+    )
+    assert result.exit_code == 2 and "inside the input data's directory" in result.output, result.output
+    assert not (trained / "shards" / "fc.parquet").exists()

@@ -136,6 +136,12 @@ def check_replaceable_file(target: Path, option: str, inputs: tuple[Any, ...] = 
         raise ForecasterError(f"{option} {target}: is a directory; give a file path")
     if any(item is not None and Path(item).exists() and Path(item).resolve() == target.resolve() for item in inputs):
         raise ForecasterError(f"{option} {target}: is the input data; nothing was changed: choose another path")
+    folders = [Path(item).resolve() for item in inputs if item is not None and Path(item).is_dir()]
+    if any(folder in target.resolve().parents for folder in folders):  # a shard directory's next read takes it in
+        raise ForecasterError(
+            f"{option} {target}: is inside the input data's directory, where it would be read as a shard next time; "
+            "choose a path outside it"
+        )
     if target.exists() and part_of_a_run(target):
         raise ForecasterError(
             f"{option} {target}: is a file of the run in {target.parent}; nothing was changed: choose another path"

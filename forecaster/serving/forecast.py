@@ -64,7 +64,9 @@ def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
         raise ForecasterError(
             f"{future_path}: no column {missing[0]!r}; the --future-data file needs {', '.join(needed)}"
         )
-    columns = replace(data, target=data.future[0], features=data.future[1:], future=(), fill="error", freq=panel.freq)
+    columns = replace(  # the known values only: a series' --static columns are in DATA, not here
+        data, target=data.future[0], features=data.future[1:], future=(), static=(), fill="error", freq=panel.freq
+    )
     try:
         known = {s.series_id: s for s in load_panel(future_path, columns).series}
     except ForecasterError as exc:  # the data's --fill hint does not apply: forecast fills no known values
