@@ -105,7 +105,7 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
                 yield client
             return
         cluster = LocalCluster(
-            n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
         )
         with cluster, Client(cluster) as client:
             yield client
@@ -157,6 +157,8 @@ def partition_panel(frame: pd.DataFrame, run: Any, label: str) -> Any:
 
     cfg = replace(run.config.data, freq=run.freq)
     frame = frame.reset_index(drop=True)
+    if FILE_ROW in frame:  # each row's place in the file, so an error names the file's line, not the partition's
+        frame.index = pd.Index(frame.pop(FILE_ROW).to_numpy("int64"))
     if cfg.time_col and not run.freq.startswith("int:") and pd.api.types.is_integer_dtype(frame[cfg.time_col]):
         frame[cfg.time_col] = pd.to_datetime(frame[cfg.time_col], unit="ns")
     return panel_from_frame(frame, cfg, label)
@@ -249,19 +251,26 @@ def on_engine(
             from forecaster.io.csv import read_frame
 
             source = read_frame(str(data), keep=set(columns))
+            source[FILE_ROW] = source.index.to_numpy("int64")
         else:  # the caller's own frame, on the engine it belongs to
             source = data
         cores = os.cpu_count() or 1
-        result = fa.transform(
-            source,
-            worker,
-            schema=schema,
-            params={"run_dir": str(run.path), "label": label, **params},
-            partition={"by": [cfg.id_col], "algo": "coarse", "num": PARTITIONS_PER_WORKER * cores},
-            engine=session,
-            as_local=True,
-        )
-        frame = fa.as_pandas(result)
+        try:
+            result = fa.transform(
+                source,
+                worker,
+                schema=schema,
+                params={"run_dir": str(run.path), "label": label, **params},
+                partition={"by": [cfg.id_col], "algo": "coarse", "num": PARTITIONS_PER_WORKER * cores},
+                engine=session,
+                as_local=True,
+            )
+            frame = fa.as_pandas(result)
+        except Exception as exc:  # a worker's refusal of the data, as the engine wrapped it: its one line
+            told = user_error(exc)
+            if told is None:
+                raise
+            raise ForecasterError(told) from None
     # the engines' nullable types back to the ones `--engine local` writes
     kinds = {}
     for field in schema.fields:
@@ -274,6 +283,23 @@ def on_engine(
         else:
             kinds[field.name] = "int64"
     return frame.astype(kinds)
+
+
+FILE_ROW = "__forecaster_row"  # a CSV row's 0-based place in the file, carried to the workers
+
+
+def user_error(exc: BaseException) -> str | None:
+    """The message of the ForecasterError a worker raised, found through the engine's wrapping (Ray's
+    RayTaskError keeps it as `cause`; Dask and Fugue chain it); None when the failure is not the user's."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current) is ForecasterError:
+            return str(current)
+        cause = getattr(current, "cause", None)
+        current = cause if isinstance(cause, BaseException) else (current.__cause__ or current.__context__)
+    return None
 
 
 def engine_forecast(
