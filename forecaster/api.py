@@ -412,12 +412,14 @@ class Forecaster:
                     frames.append(rows[rows[id_col].isin(list(history))])
 
             done = self._forecast_each(data, blocks, levels, future, history if plot_path else None, plot_series, take)
-        frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
-        if out is not None and not streaming:
-            write_forecast(frame, Path(out))
-        if plot_path is not None:
-            with atomic_file(plot_path) as staging:
+            frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
+            # the plot and the CSV are both staged and replace the previous ones only when both are written
+            # (the stack renames them as it closes): a disk that fills while plotting changes nothing
+            if plot_path is not None:
+                staging = stack.enter_context(atomic_file(plot_path))
                 plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
+            if out is not None and not streaming:
+                stack.enter_context(forecast_sink(Path(out)))(frame)
         return frame if keep else done
 
     def _forecast_each(

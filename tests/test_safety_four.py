@@ -467,3 +467,24 @@ def test_times_out_of_the_timestamp_range_and_decimal_years_are_one_line(tmp_pat
     years.write_text("id,time,y\n" + "".join(f"a,{1700 + k}.5,{k}\n" for k in range(30)))
     result = invoke("doctor", years, "--target", "y", "--time-col", "time", "--id-col", "id")
     _one_line_refusal(result, "row 2, column 'time': '1700.5' is not a whole time step")
+
+
+def test_a_disk_that_fills_while_plotting_leaves_the_previous_csv_and_plot(noisy, tmp_path, monkeypatch):
+    import errno
+
+    import forecaster.io.plots as plots
+    from forecaster import Forecaster
+
+    data, run = noisy
+    model = Forecaster.load(run)
+    model.predict(data, out=tmp_path / "fc.csv", level=80)
+    before = {name: (tmp_path / name).read_bytes() for name in ("fc.csv", "fc.png")}
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(plots, "plot_forecasts", full)
+    with pytest.raises(OSError):
+        model.predict(data, out=tmp_path / "fc.csv")  # without --level: a different CSV, had it been written
+    assert {name: (tmp_path / name).read_bytes() for name in ("fc.csv", "fc.png")} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv", "fc.png"]
