@@ -488,3 +488,16 @@ def test_a_disk_that_fills_while_plotting_leaves_the_previous_csv_and_plot(noisy
         model.predict(data, out=tmp_path / "fc.csv")  # without --level: a different CSV, had it been written
     assert {name: (tmp_path / name).read_bytes() for name in ("fc.csv", "fc.png")} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv", "fc.png"]
+
+
+def test_ids_na_and_null_are_ids_and_an_empty_one_is_still_refused(tmp_path):
+    rows = "".join(f"{sid},2024-01-{d:02d},{'NA' if (sid, d) == ('a', 15) else d}\n" for sid in ("NA", "null", "a")
+                   for d in range(1, 29))  # fmt: skip
+    data = tmp_path / "ids.csv"
+    data.write_text("id,time,y\n" + rows)
+    options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--fill", "interpolate"]
+    result = invoke("doctor", data, *options)
+    assert result.exit_code == 0 and "3 series" in result.output, result.output  # NA in y is still missing:
+    assert "series 'a': filled 1 missing value(s)" in result.output  # filled
+    data.write_text("id,time,y\n" + rows + ",2024-01-29,3\n")
+    _one_line_refusal(invoke("doctor", data, *options), "row 86, column 'id': empty series id")

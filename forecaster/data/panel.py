@@ -125,7 +125,9 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     shards = series_shards(path, cfg.id_col) if parquet and long_format else None
     if shards:
         return _panel_in_blocks(path, cfg, [shard for shard, _ in shards])
-    frame = (read_parquet_frame if parquet else read_frame)(path, keep=None if cfg.wide else needed, categories=shared)
+    keep = None if cfg.wide else needed
+    ids = (cfg.id_col,) if cfg.id_col else ()  # ids such as NA or null are ids, not missing
+    frame = read_parquet_frame(path, keep, shared) if parquet else read_frame(path, keep, shared, text=ids)
     decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
     return panel_from_frame(frame, cfg, path, decimal_comma)
 

@@ -81,12 +81,20 @@ def _header_bytes(path: Path) -> bytes:
     )
 
 
-def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = ()) -> pd.DataFrame:
+# what pandas reads as missing by default (its STR_NA_VALUES): in every column but the text ones
+NA_WORDS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+            "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # fmt: skip
+
+
+def read_frame(
+    path: str | Path, keep: set[str] | None = None, categories: tuple[str, ...] = (), text: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Read the CSV as strings-and-numbers, detecting `,` `;` or tab and a UTF-8 BOM.
 
     `keep`: read only these columns (when the file has them all; else read everything, so the
     caller's checks name what is missing). `categories`: columns to read as categorical, which saves
-    most of the memory a long file's repeated ids and timestamps would take.
+    most of the memory a long file's repeated ids and timestamps would take. `text`: columns read as
+    written, where only an empty cell is missing (series ids such as NA or null are ids).
     """
     path = Path(path)
     delimiter, names = read_header(path)
@@ -96,6 +104,9 @@ def read_frame(path: str | Path, keep: set[str] | None = None, categories: tuple
         options["usecols"] = lambda name: str(name).strip() in keep
     if any(name in header for name in categories):  # the parser strips the spaces before a name
         options["dtype"] = {header[name].lstrip(): "category" for name in categories if name in header}
+    if any(name in header for name in text):
+        options["keep_default_na"] = False
+        options["na_values"] = {raw.lstrip(): [""] if name in text else list(NA_WORDS) for name, raw in header.items()}
     try:
         chunks = pd.read_csv(
             path,

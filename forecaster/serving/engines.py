@@ -250,7 +250,7 @@ def on_engine(
         elif path:
             from forecaster.io.csv import read_frame
 
-            source = read_frame(str(data), keep=set(columns))
+            source = read_frame(str(data), keep=set(columns), text=(cfg.id_col,))
             source[FILE_ROW] = source.index.to_numpy("int64")
         else:  # the caller's own frame, on the engine it belongs to
             source = data
