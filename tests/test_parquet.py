@@ -131,3 +131,14 @@ def test_a_forecast_is_never_written_into_the_shard_directory_it_reads(trained):
     )
     assert result.exit_code == 2 and "inside the input data's directory" in result.output, result.output
     assert not (trained / "shards" / "fc.parquet").exists()
+
+
+def test_a_column_of_nested_values_is_one_line(tmp_path):
+    import pyarrow as pa
+
+    times = pa.array(pd.date_range("2024-01-01", periods=60, freq="D"))
+    ids = pa.array([{"a": 1, "b": "x"}] * 60)
+    pq.write_table(pa.table({"id": ids, "time": times, "y": [float(i % 7) for i in range(60)]}), tmp_path / "s.parquet")
+    result = invoke("doctor", tmp_path / "s.parquet", "--target", "y", "--time-col", "time", "--id-col", "id")
+    assert result.exit_code == 2 and "column 'id' holds nested values (struct<" in result.output, result.output
+    assert "Traceback" not in result.output

@@ -98,6 +98,7 @@ def read_parquet_frame(
     dataset = _dataset(path)
     names = list(dataset.schema.names)
     columns = [name for name in names if name in keep] if keep and keep <= set(names) else names
+    _check_flat(dataset.schema, columns, path)
     try:
         rows = dataset.count_rows()
         batches = dataset.to_batches(columns=columns, batch_size=BATCH_ROWS)
@@ -109,6 +110,19 @@ def read_parquet_frame(
         raise ForecasterError(f"{path}: the Parquet data has columns but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _check_flat(schema: Any, columns: list[str], where: Path) -> None:
+    """Refuse a column of nested values (struct, list, map): no id, time or value is one of those."""
+    import pyarrow as pa
+
+    for name in columns:
+        kind = schema.field(name).type
+        if pa.types.is_nested(kind):
+            raise ForecasterError(
+                f"{where}: column {str(name).strip()!r} holds nested values ({str(kind)[:60]}); give ids as text or "
+                "numbers, times as timestamps, values as numbers"
+            )
 
 
 def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> pd.DataFrame:
@@ -151,7 +165,7 @@ def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[
     for shard in found:
         try:
             codes = pc.dictionary_encode(pq.read_table(shard, columns=[id_col]).column(0)).combine_chunks()
-        except Exception:  # a missing column or an unreadable shard: the whole read names the problem
+        except Exception:  # a missing or nested column, an unreadable shard: the whole read names the problem
             return None
         indices = codes.indices.to_numpy(zero_copy_only=False)
         ids = {str(value) for value in codes.dictionary.to_pylist() if value is not None}
@@ -180,6 +194,7 @@ def series_blocks(
         handle = pq.ParquetFile(shard)
         names = handle.schema_arrow.names
         columns = [name for name in names if name.strip() in keep] if keep <= {n.strip() for n in names} else None
+        _check_flat(handle.schema_arrow, columns or names, shard)
         at = [name.strip() for name in (columns or names)].index(id_col)
         pending: Any = None  # rows read and not given out: whole series, but perhaps the last
         first = 0  # the shard row of pending's first row
