@@ -501,3 +501,14 @@ def test_ids_na_and_null_are_ids_and_an_empty_one_is_still_refused(tmp_path):
     assert "series 'a': filled 1 missing value(s)" in result.output  # filled
     data.write_text("id,time,y\n" + rows + ",2024-01-29,3\n")
     _one_line_refusal(invoke("doctor", data, *options), "row 86, column 'id': empty series id")
+
+
+def test_an_export_onto_a_full_disk_is_one_line(noisy, tmp_path):
+    from test_faults import small_disk
+
+    _, run = noisy
+    with small_disk(tmp_path / "disk", "64k") as disk:
+        result = invoke("export", run, "--out", disk / "export")
+        assert result.exit_code in (1, 2) and "Traceback" not in result.output, result.output
+        assert "No space left on device" in result.output and result.output.count("error:") == 1, result.output
+        assert not (disk / "export").exists() and not list(disk.glob(".export.tmp-*"))

@@ -35,17 +35,35 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tupl
     out = Path(out)
     with atomic_directory(out, "export") as staging:
         target = staging / FORMATS[fmt]
-        if fmt == "keras":
-            model.save(target)
-        elif fmt == "saved_model":
-            model.export(str(target), format="tf_saved_model", verbose=False)
-        else:
-            traced = staging / "traced"
-            model.export(str(traced), format="tf_saved_model", verbose=False)
-            convert_to_onnx(traced, target)
-            shutil.rmtree(traced)  # only the ONNX file is the artifact
+        try:
+            if fmt == "keras":
+                model.save(target)
+            elif fmt == "saved_model":
+                model.export(str(target), format="tf_saved_model", verbose=False)
+            else:
+                traced = staging / "traced"
+                model.export(str(traced), format="tf_saved_model", verbose=False)
+                convert_to_onnx(traced, target)
+                shutil.rmtree(traced)  # only the ONNX file is the artifact
+        except ForecasterError:
+            raise
+        except Exception as exc:  # TensorFlow's and h5py's own errors for a full or vanished disk: one line
+            reason = _write_failure(exc)
+            if reason is None:
+                raise
+            raise ForecasterError(f"{out}: cannot write the export ({reason}); nothing was changed there") from None
         write_json(staging / "manifest.json", export_manifest(run, fmt, levels))
     return out / FORMATS[fmt]
+
+
+WRITE_FAILURES = ("No space left on device", "Read-only file system", "Permission denied", "Disk quota exceeded")
+
+
+def _write_failure(exc: BaseException) -> str | None:
+    """Why the files could not be written, when `exc` (of TensorFlow, h5py or the OS) says so; else None."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return next((words for words in WRITE_FAILURES if words in str(exc)), None)
 
 
 def convert_to_onnx(saved_model: Path, target: Path) -> None:
