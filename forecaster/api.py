@@ -279,18 +279,26 @@ class Forecaster:
     def fit(self, data: Data, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
         """Train on `data` into the run directory `out` (default: a temporary one; `save` keeps it).
 
-        Returns self; `self.validation` holds the validation metrics against seasonal naive."""
-        quiet_tensorflow_import()
-        from forecaster.training.train import train_run
+        Returns self; `self.validation` holds the validation metrics against seasonal naive.
+
+        The data is read and checked before TensorFlow loads: bad data is refused in well under a second."""
+        from forecaster.config import DataConfig, _build
+        from forecaster.data.panel import load_panel
 
         if "target" not in self.sections["data"]:
             raise ForecasterError("target is required: the column to forecast")
-        if out is None:
-            self._discard()
-            self._owned = _temporary_folder(RUN_FOLDER)
-            out = self._owned / "run"
         with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
-            self.validation = train_run(path, self.sections, Path(out), self.log, fresh=fresh)
+            panel = load_panel(path, _build(DataConfig, self.sections["data"]))
+            for note in panel.notes:
+                self.log(f"note: {note}")
+            quiet_tensorflow_import()
+            from forecaster.training.train import train_run
+
+            if out is None:
+                self._discard()
+                self._owned = _temporary_folder(RUN_FOLDER)
+                out = self._owned / "run"
+            self.validation = train_run(path, self.sections, Path(out), self.log, fresh=fresh, panel=panel)
         self.run_dir = Path(out)
         self._run = self._model = None
         return self

@@ -161,7 +161,8 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             if func.__name__ != "doctor":
                 from forecaster.models.backend import quiet_tensorflow_import
 
-                quiet_tensorflow_import()
+                if func.__name__ != "train":  # train reads and checks the data first (Forecaster.fit)
+                    quiet_tensorflow_import()
                 from forecaster.scoring.statistical import use_cores
 
                 use_cores()  # many statistical fits (the validation guard, a combination's forecasts) in parallel

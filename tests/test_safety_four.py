@@ -512,3 +512,19 @@ def test_an_export_onto_a_full_disk_is_one_line(noisy, tmp_path):
         assert result.exit_code in (1, 2) and "Traceback" not in result.output, result.output
         assert "No space left on device" in result.output and result.output.count("error:") == 1, result.output
         assert not (disk / "export").exists() and not list(disk.glob(".export.tmp-*"))
+
+
+def test_train_refuses_bad_data_before_tensorflow_loads(tmp_path):
+    import subprocess
+    import sys
+
+    data = tmp_path / "bad.csv"
+    data.write_text("time,y\n2024-01-01,1\n2024-01-02,abc\n")
+    script = (
+        "import sys\nfrom forecaster.cli import main\ntry:\n"
+        f"    main(['train', {str(data)!r}, '--target', 'y', '--time-col', 'time', '--horizon', '3', '--out', "
+        f"{str(tmp_path / 'run')!r}])\nexcept SystemExit as exc:\n    print('tensorflow' in sys.modules, exc.code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "2"], done.stdout + done.stderr
+    assert "row 3, column 'y': 'abc' is not a number" in done.stderr
