@@ -76,8 +76,8 @@ def test_an_engine_backtests_as_local_does(trained, engine):
         for folder in (out, trained / "local_eval")
     )
     pd.testing.assert_frame_equal(windows, expected, rtol=1e-5)
-    per_series = pd.read_csv(out / "per_series.csv").sort_values(["series_id", "method"]).reset_index(drop=True)
-    local = pd.read_csv(trained / "local_eval/per_series.csv").sort_values(["series_id", "method"])
+    per_series = pd.read_csv(out / "per_series.csv").sort_values(["id", "method"]).reset_index(drop=True)
+    local = pd.read_csv(trained / "local_eval/per_series.csv").sort_values(["id", "method"])
     pd.testing.assert_frame_equal(per_series, local.reset_index(drop=True), rtol=1e-9)
 
 

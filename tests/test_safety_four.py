@@ -228,6 +228,8 @@ def test_ids_that_look_like_formulas_are_written_as_text(injected, tmp_path):
         cells = _first_cells(written)
         assert {"'" + formula for formula in FORMULAS} | {"-5"} <= cells, (written, cells)
         assert not cells & set(FORMULAS), written
+    # item 21: per_series.csv names the series by the data's id column, as forecasts.csv and the forecast do
+    assert (tmp_path / "eval" / "per_series.csv").read_text().startswith("id,method,windows,")
     # item 21: --folds 3 where the kept tail holds 2 windows a series is said, not silently 2
     assert "--folds 3: 5 of 5 series have fewer windows" in result.output and "as few as 2" in result.output
 

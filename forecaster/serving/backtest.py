@@ -195,12 +195,16 @@ def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[dict
         report["intervals"] = interval_metrics(bt, run.config.model.quantiles)
     if bt.bands is not None:
         report["conformal"] = conformal_metrics(bt)
+    from forecaster.serving.forecast import id_and_time_columns
+
+    id_col = id_and_time_columns(run.config)[0]  # the id column as the forecast CSV and forecasts.csv name it
+    id_col = id_col if id_col not in ("method", "windows", *POINT_METRICS) else "series_id"
     rows = []
     for s in np.unique(bt.series_idx):
         picked = np.flatnonzero(bt.series_idx == s)
         scores = score_windows(bt.actual[picked], {n: f[picked] for n, f in bt.forecasts.items()}, bt.scales[picked])
         for name, metrics in scores.items():
-            rows.append({"series_id": ids[s], "method": name, "windows": len(picked), **metrics})
+            rows.append({id_col: ids[s], "method": name, "windows": len(picked), **metrics})
     return report, pd.DataFrame(rows)
 
 
