@@ -225,7 +225,7 @@ def test_static_covariates_are_encoded_once_and_served_everywhere(tmp_path):
     assert config["static_encoding"][0] == {"column": "region", "categories": ["east", "north", "south"]}
     assert config["static_encoding"][1]["column"] == "size" and config["static_encoding"][1]["std"] > 0
     scalers = json.loads((tmp_path / "run" / "scalers.json").read_text())
-    assert scalers["s0"]["static"][:3] == [0.0, 1.0, 0.0]  # north
+    assert scalers["s0"]["static_codes"][0] == 1.0  # north, the second category: its code, not its one-hot vector
     out = tmp_path / "fc.csv"
     frame = pd.read_csv(data)
     frame = pd.concat([frame, frame[frame["id"] == "s1"].assign(id="new", region="west")])  # unseen series, region
@@ -292,3 +292,18 @@ def test_future_data_on_a_run_with_static_columns_and_bytes_ids(tmp_path):
     model = Forecaster.load(tmp_path / "run")
     as_bytes = model.predict(history.assign(id=history["id"].str.encode("utf-8")), future=future)
     assert set(as_bytes["id"]) == {f"s{k}" for k in range(6)}
+
+
+def test_static_codes_expand_to_the_encoded_vectors_and_stay_small():
+    """Issue 30: 1,000 categories over 20,000 series wrote a 224 MB scalers.json (one-hot vectors)."""
+    from forecaster.data.static import codes, encode, expand, fit_encoding
+
+    statics = [{"region": f"r{k % 1000}", "size": float(k % 7)} for k in range(3000)]
+    encoding = fit_encoding(statics, ("region", "size"))
+    for static in statics[:50] + [{"region": "unseen", "size": 2.0}]:
+        vector = encode(static, encoding)
+        kept = codes(vector, encoding)
+        assert len(kept) == 2 and len(json.dumps(kept)) < 60
+        np.testing.assert_array_equal(expand(kept, encoding), vector)
+    with pytest.raises(ValueError):
+        expand([1000.0, 0.0], encoding)  # no such category: a damaged run

@@ -37,21 +37,30 @@ class SeriesState:
     last_time: str
     static: tuple[float, ...] = ()  # its encoded --static covariates (forecaster.data.static)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, encoding: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+        """As scalers.json keeps it; with the run's static `encoding`, the statics as one code a column."""
+        from forecaster.data.static import codes
+
+        statics = {"static_codes": codes(self.static, encoding)} if encoding else {"static": list(self.static)}
         return {
             **self.scaler.to_json(),
             "n_train": self.n_train,
             "n_fit": self.n_fit,
             "length": self.length,
             "last_time": self.last_time,
-            **({"static": list(self.static)} if self.static else {}),
+            **(statics if self.static else {}),
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> SeriesState:
+    def from_json(cls, raw: dict[str, Any], encoding: tuple[dict[str, Any], ...] = ()) -> SeriesState:
         """Read back, checked (a run directory is untrusted input): counts are whole numbers, the time
-        is text, the scaler has one finite (center, scale) per column and the encoded statics are finite."""
-        static = tuple(float(v) for v in raw.get("static", ()))
+        is text, the scaler has one finite (center, scale) per column and the encoded statics are finite.
+        Statics kept as codes (`static_codes`) are expanded with the run's `encoding`."""
+        from forecaster.data.static import expand
+
+        kept = raw.get("static_codes")
+        static = tuple(expand(list(kept), encoding).tolist()) if kept is not None else ()
+        static = static or tuple(float(v) for v in raw.get("static", ()))
         counts = [raw["n_train"], raw["n_fit"], raw["length"]]
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
             raise TypeError("n_train, n_fit and length must be whole numbers")
@@ -221,7 +230,8 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
                 raise ForecasterError(f"{file}: missing or changed since training (checksum mismatch); retrain the run")
     try:
         config = RunConfig.from_dict(raw_config["run"])
-        series = {sid: SeriesState.from_json(state) for sid, state in raw_series.items()}
+        encoding = config.model.static_encoding
+        series = {sid: SeriesState.from_json(state, encoding) for sid, state in raw_series.items()}
         for sid, state in series.items():
             scaler = state.scaler
             if len(scaler.center) != config.model.n_features:

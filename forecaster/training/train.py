@@ -272,7 +272,8 @@ def train_run(
                 "dropped_series": prepared.dropped,
             },
         )
-        write_json(staging / "scalers.json", {sid: state.to_json() for sid, state in prepared.states.items()})
+        encoding = cfg.model.static_encoding
+        write_json(staging / "scalers.json", {sid: state.to_json(encoding) for sid, state in prepared.states.items()})
         pd.DataFrame(history).to_csv(staging / "history.csv", index=False)
         write_json(staging / "metrics.json", report)
         write_json(staging / CALIBRATION_FILE, calibration.to_json())
