@@ -98,7 +98,7 @@ def test_a_bad_row_in_a_later_shard_is_named_by_its_place_there_and_nothing_is_w
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shards"]
 
 
-@pytest.mark.parametrize("unlike", ["renamed target", "other zone"])
+@pytest.mark.parametrize("unlike", ["renamed target", "other zone", "number ids"])
 def test_shards_unlike_the_first_are_named_not_merged(trained, tmp_path, unlike):
     """Issue 30: a shard whose target column is named differently was read as empty and "filled"; shards
     in different zones were merged into one."""
@@ -108,14 +108,17 @@ def test_shards_unlike_the_first_are_named_not_merged(trained, tmp_path, unlike)
     frame = pd.read_parquet(last)
     if unlike == "renamed target":
         frame = frame.rename(columns={"y": "value"})
+    elif unlike == "number ids":
+        frame["id"] = 7
     else:
         frame["time"] = frame["time"].dt.tz_localize("Europe/Paris")
         first = pd.read_parquet(sorted(shards.glob("*.parquet"))[0])
         first["time"] = first["time"].dt.tz_localize("UTC")
         first.to_parquet(sorted(shards.glob("*.parquet"))[0], index=False)
     frame.to_parquet(last, index=False)
-    message = "no column 'y', which part-00000.parquet has" if unlike == "renamed target" else "in time zone none"
-    named = last if unlike == "renamed target" else sorted(shards.glob("*.parquet"))[1]  # the first unlike shard
+    message = {"renamed target": "no column 'y', which part-00000.parquet has", "other zone": "in time zone none",
+               "number ids": "column 'id' holds int64, part-00000.parquet's holds string"}[unlike]  # fmt: skip
+    named = sorted(shards.glob("*.parquet"))[1] if unlike == "other zone" else last  # the first unlike shard
     for args in (
         ("doctor", shards, *PANEL[:6], "--fill", "ffill"),
         ("forecast", trained / "run", "--data", shards, "--out", tmp_path / "fc.csv"),

@@ -72,6 +72,11 @@ def _check_alike(found: list[Path]) -> None:
             )
         for name in first.names:
             one, other = first.field(name).type, schema.field(name).type
+            if _is_text(one) != _is_text(other):  # ids 1 and "1": one series or two? (Ray failed on it)
+                raise ForecasterError(
+                    f"{shard}: column {name!r} holds {other}, {found[0].name}'s holds {one}; write the column with "
+                    "one type in every shard (text ids as text everywhere)"
+                )
             if pa.types.is_timestamp(one) and pa.types.is_timestamp(other) and one.tz != other.tz:
                 raise ForecasterError(
                     f"{shard}: column {name!r} is in time zone {other.tz or 'none'}, {found[0].name}'s in "
@@ -110,6 +115,14 @@ def read_parquet_frame(
         raise ForecasterError(f"{path}: the Parquet data has columns but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def _check_flat(schema: Any, columns: list[str], where: Path) -> None:
