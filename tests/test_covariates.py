@@ -307,3 +307,14 @@ def test_static_codes_expand_to_the_encoded_vectors_and_stay_small():
         np.testing.assert_array_equal(expand(kept, encoding), vector)
     with pytest.raises(ValueError):
         expand([1000.0, 0.0], encoding)  # no such category: a damaged run
+
+
+def test_zoned_future_rows_for_naive_data_are_said_so(trained, tmp_path):
+    data = pd.read_csv(trained / "data.csv")
+    future = data[data["y"].isna()].drop(columns="y")
+    future["time"] = pd.to_datetime(future["time"]).dt.tz_localize("Europe/Paris")
+    future.to_csv(tmp_path / "zoned.csv", index=False)
+    result = invoke("forecast", trained / "run", "--data", trained / "history.csv", "--out", tmp_path / "fc.csv",
+                    "--future-data", tmp_path / "zoned.csv")  # fmt: skip
+    assert result.exit_code == 2 and "times in zone UTC+01:00, the data's" in result.output, result.output
+    assert "in none; write the --future-data times as the data writes them" in result.output

@@ -68,7 +68,8 @@ def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
         data, target=data.future[0], features=data.future[1:], future=(), static=(), fill="error", freq=panel.freq
     )
     try:
-        known = {s.series_id: s for s in load_panel(future_path, columns).series}
+        given_panel = load_panel(future_path, columns)
+        known = {s.series_id: s for s in given_panel.series}
     except ForecasterError as exc:  # the data's --fill hint does not apply: forecast fills no known values
         raise ForecasterError(
             str(exc).replace(
@@ -76,6 +77,11 @@ def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
                 "known future values are never filled: give every one of them in the --future-data file",
             )
         ) from None
+    if (given_panel.zone is None) != (panel.zone is None):  # else every row is only "outside the forecast steps"
+        raise ForecasterError(
+            f"{future_path}: times in zone {given_panel.zone or 'none'}, the data's ({panel.path}) in "
+            f"{panel.zone or 'none'}; write the --future-data times as the data writes them"
+        )
     panel.future_source = str(future_path)
     ids = {series.series_id for series in panel.series}
     unknown = [sid for sid in known if sid not in ids]
