@@ -190,3 +190,18 @@ def test_a_bad_row_on_an_engine_is_one_line_naming_the_files_line(trained, tmp_p
     assert "row 132, column 'y'" in result.output and result.output.count("error:") == 1, result.output
     assert len(result.output.strip().splitlines()) == 2  # the progress line, and the error
     assert not (tmp_path / "fc.csv").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the ray extra")
+def test_ray_prints_only_the_commands_own_lines(trained, tmp_path):
+    """Issue 30: a Ray forecast printed ~50 INFO lines of Ray Data's progress (a process of its own: Ray's
+    loggers write to the real stderr). In the slow tier: a Ray start takes most of a minute here."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "forecaster.cli", "forecast", str(trained / "run"), "--data",
+               str(trained / "panel.csv"), "--engine", "ray", "--out", str(tmp_path / "fc.csv")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.strip().splitlines() == ["forecasting on ray: whole series a partition"], done.stderr[-3000:]

@@ -118,6 +118,7 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
         if started:
             options = {"address": address} if address else {"num_cpus": cores}
             ray.init(**options, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        quiet_ray_data()
         try:
             yield "ray"
         finally:
@@ -136,6 +137,20 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
         finally:
             if not address:
                 session.stop()
+
+
+def quiet_ray_data() -> None:
+    """Ray Data's own progress (~50 INFO lines a forecast, on stderr): off, so the command's lines are its own."""
+    import logging
+
+    from ray.data import DataContext
+
+    context = DataContext.get_current()
+    context.enable_progress_bars = False
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if hasattr(context, "print_on_execution_start"):
+        context.print_on_execution_start = False
 
 
 @functools.lru_cache(maxsize=4)
