@@ -145,3 +145,21 @@ def test_a_column_of_nested_values_is_one_line(tmp_path):
     result = invoke("doctor", tmp_path / "s.parquet", "--target", "y", "--time-col", "time", "--id-col", "id")
     assert result.exit_code == 2 and "column 'id' holds nested values (struct<" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_zoned_timestamps_in_shards_come_back_in_their_zone(tmp_path):
+    """Issue 30: a directory of shards with zoned timestamps gave every output's times as naive UTC (one
+    file and CSV kept the zone); across a daylight-saving change too."""
+    hours = 24 * 70  # February to mid-April: the clocks go forward on 31 March
+    times = pd.date_range("2024-02-01", periods=hours, freq="h", tz="Europe/Paris")
+    values = 10 + np.sin(2 * np.pi * np.arange(hours) / 24) + 0.1 * np.random.default_rng(3).standard_normal(hours)
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for sid in ("a", "b"):
+        pd.DataFrame({"id": sid, "time": times, "y": values}).to_parquet(shards / f"{sid}.parquet", index=False)
+    options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "6", "--lookback", "24"]
+    assert train(shards, options, tmp_path / "run").exit_code == 0
+    result = invoke("forecast", tmp_path / "run", "--data", shards, "--out", tmp_path / "fc.csv")
+    assert result.exit_code == 0, result.output
+    first = pd.read_csv(tmp_path / "fc.csv")["time"].iloc[0]
+    assert first == str(times[-1] + pd.Timedelta(hours=1)), first  # ...+02:00, as the data writes it

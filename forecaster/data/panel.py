@@ -502,7 +502,10 @@ def _time_categories(
     is_datetime = not (numbers.notna().all() and (numbers == numbers.round()).all())
     zone = None
     if is_datetime:
-        parsed = _parse_times(text, time_col, path, dayfirst)
+        given = raw.cat.categories  # real timestamps (Parquet) are taken as they are, zone and all
+        parsed = (
+            pd.Series(given) if isinstance(given, pd.DatetimeIndex) else _parse_times(text, time_col, path, dayfirst)
+        )
         zone = zone_of(parsed)
         if parsed.isna().any():
             bad = np.isin(codes, np.flatnonzero(parsed.isna()))

@@ -52,10 +52,16 @@ def _dataset(path: Path) -> Any:
         raise ForecasterError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
 
 
-def _check_alike(found: list[Path]) -> None:
+def check_shards(path: str | Path, id_col: str | None) -> None:
+    """`_check_alike` for a directory of shards, before an engine reads it."""
+    if Path(path).is_dir():
+        _check_alike(list(shards(Path(path))), id_col)
+
+
+def _check_alike(found: list[Path], id_col: str | None = None) -> None:
     """Every shard has the first shard's columns, and its timestamps in the same zone: a dataset of unlike
     shards would read a column a shard names differently as empty (then "filled"), and shift one zone's
-    times into another's without a word."""
+    times into another's without a word. The id column (`id_col`) is text in every shard or in none."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -72,10 +78,10 @@ def _check_alike(found: list[Path]) -> None:
             )
         for name in first.names:
             one, other = first.field(name).type, schema.field(name).type
-            if _is_text(one) != _is_text(other):  # ids 1 and "1": one series or two? (Ray failed on it)
+            if name == id_col and _is_text(one) != _is_text(other):  # ids 1 and "1": one series or two? (Ray failed)
                 raise ForecasterError(
                     f"{shard}: column {name!r} holds {other}, {found[0].name}'s holds {one}; write the column with "
-                    "one type in every shard (text ids as text everywhere)"
+                    "one type in every shard"
                 )
             if pa.types.is_timestamp(one) and pa.types.is_timestamp(other) and one.tz != other.tz:
                 raise ForecasterError(
@@ -144,6 +150,10 @@ def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> p
     import pyarrow.compute as pc
 
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    zones = {  # a dictionary of zoned timestamps comes to pandas as naive UTC: its zone is put back below
+        name: kind.tz for name, kind in zip(table.column_names, table.schema.types)
+        if pa.types.is_timestamp(kind) and kind.tz and str(name).strip() in categories
+    }  # fmt: skip
     for at, name in enumerate(table.column_names):
         if str(name).strip() in categories and not pa.types.is_dictionary(table.schema.field(at).type):
             # encoded by arrow, so pandas gets codes and the distinct values, never a Python object per row
@@ -155,6 +165,9 @@ def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> p
         if str(name).strip() in categories:
             column = frame[name].cat
             frame[name] = column.reorder_categories(column.categories.sort_values())
+            known = frame[name].cat.categories
+            if name in zones and isinstance(known, pd.DatetimeIndex) and known.tz is None:
+                frame[name] = frame[name].cat.rename_categories(known.tz_localize("UTC").tz_convert(zones[name]))
     return frame
 
 
@@ -172,7 +185,7 @@ def series_shards(path: str | Path, id_col: str | None) -> list[tuple[Path, set[
     found = list(shards(path))
     if len(found) < 2:
         return None
-    _check_alike(found)
+    _check_alike(found, id_col)
     blocks: list[tuple[Path, set[str]]] = []
     seen: set[str] = set()
     for shard in found:

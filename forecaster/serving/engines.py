@@ -248,7 +248,7 @@ def on_engine(
     the types `--engine local` gives."""
     import fugue.api as fa
 
-    from forecaster.io.parquet import is_parquet
+    from forecaster.io.parquet import check_shards, is_parquet
 
     cfg = run.config.data
     if not cfg.id_col or cfg.wide:
@@ -261,6 +261,7 @@ def on_engine(
     path = isinstance(data, (str, Path))
     with engine_session(engine, address) if path else contextlib.nullcontext(None) as session:
         if path and is_parquet(data):
+            check_shards(data, cfg.id_col)
             source = fa.load(str(data), format_hint="parquet", columns=columns, engine=session)
         elif path:
             from forecaster.io.csv import read_frame
