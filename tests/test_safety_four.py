@@ -530,3 +530,15 @@ def test_train_refuses_bad_data_before_tensorflow_loads(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False", "2"], done.stdout + done.stderr
     assert "row 3, column 'y': 'abc' is not a number" in done.stderr
+
+
+def test_an_id_with_a_leading_space_is_its_own_series_as_in_parquet(tmp_path):
+    rows = "".join(f"{sid},2024-01-{d:02d}, {d}\n" for sid in ("a", " a") for d in range(1, 29))
+    data = tmp_path / "spaced.csv"
+    data.write_text("id,time,y\n" + rows)
+    result = invoke("doctor", data, "--target", "y", "--time-col", "time", "--id-col", "id")
+    assert result.exit_code == 0 and "2 series, 56 points" in result.output, result.output
+    frame = pd.read_csv(data, skipinitialspace=False, dtype={"id": str})
+    frame.to_parquet(tmp_path / "spaced.parquet", index=False)
+    result = invoke("doctor", tmp_path / "spaced.parquet", "--target", "y", "--time-col", "time", "--id-col", "id")
+    assert result.exit_code == 0 and "2 series, 56 points" in result.output, result.output

@@ -123,7 +123,39 @@ def read_frame(
     if frame.empty:
         raise ForecasterError(f"{path}: the file has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
+    for name in text:  # the parser dropped the spaces after each delimiter: " a" and "a" would be one series
+        written = _as_written(path, delimiter, name, len(frame)) if name in frame.columns else None
+        if written is not None:
+            frame[name] = written
     return frame
+
+
+def _spaced(path: Path, delimiter: str) -> bool:
+    """Whether any delimiter in the file is followed by a space (a cell that may start with one)."""
+    pattern = (delimiter + " ").encode()
+    with open(path, "rb") as handle:
+        tail = b""
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            if pattern in tail + block:
+                return True
+            tail = block[-1:]
+    return False
+
+
+def _as_written(path: Path, delimiter: str, name: str, rows: int) -> Any:
+    """Column `name` with its cells' leading spaces kept, as Parquet keeps them (only an empty cell
+    missing), when some cell starts with one; else (or when it reads differently) None."""
+    if not _spaced(path, delimiter):
+        return None
+    try:
+        column = pd.read_csv(
+            path, sep=delimiter, encoding="utf-8-sig", usecols=lambda c: str(c).strip() == name,
+            dtype="category", keep_default_na=False, na_values=[""],
+        ).iloc[:, 0]  # fmt: skip
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error, ValueError):
+        return None
+    spaced = column.cat.categories.astype(str).str.match(r"\s")
+    return column.array if len(column) == rows and spaced.any() else None
 
 
 def _row_bound(path: Path) -> int:
