@@ -542,3 +542,15 @@ def test_an_id_with_a_leading_space_is_its_own_series_as_in_parquet(tmp_path):
     frame.to_parquet(tmp_path / "spaced.parquet", index=False)
     result = invoke("doctor", tmp_path / "spaced.parquet", "--target", "y", "--time-col", "time", "--id-col", "id")
     assert result.exit_code == 0 and "2 series, 56 points" in result.output, result.output
+
+
+def test_the_python_api_refuses_a_search_budget_below_zero(sine_csv, tmp_path):
+    from forecaster import Forecaster
+    from forecaster.errors import ForecasterError
+
+    model = Forecaster(target="y", time_col="time", horizon=6, lookback=24)
+    for budget, message in (({"max_minutes": -1}, "--max-minutes must be a finite number above 0"),
+                            ({"max_trials": 0}, "--max-trials must be a whole number")):  # fmt: skip
+        with pytest.raises(ForecasterError, match=message):
+            model.tune(sine_csv, tmp_path / "t", **budget)
+    assert not (tmp_path / "t").exists()

@@ -304,8 +304,12 @@ def tune_run(
 
     if tuner not in ORACLES:
         raise ForecasterError(f"--tuner must be one of {', '.join(ORACLES)}, got {tuner!r}")
-    if max_trials < 1:
-        raise ForecasterError(f"--max-trials must be at least 1, got {max_trials}")
+    if not (isinstance(max_trials, int) and not isinstance(max_trials, bool) and max_trials >= 1):
+        raise ForecasterError(f"--max-trials must be a whole number of at least 1, got {max_trials!r}")
+    if max_minutes is not None and not (
+        isinstance(max_minutes, int | float) and not isinstance(max_minutes, bool) and 0 < max_minutes < math.inf
+    ):  # the Python API's as the option's: -1 would end the search before its first trial, with a 1-byte table
+        raise ForecasterError(f"--max-minutes must be a finite number above 0, got {max_minutes!r}")
     out = Path(out)
     search_dir = out / "search"
     if not worker:
