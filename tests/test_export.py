@@ -187,6 +187,10 @@ def test_onnx_format_gives_the_same_forecast_in_onnxruntime(exported):
     expected = pd.read_csv(exported / "forecast.csv").sort_values(["id", "time"])
     for column in ["forecast", "q_10", "q_90"]:
         np.testing.assert_allclose(outputs[column], expected[column].to_numpy().reshape(3, 5), rtol=1e-5)
+    for length in (0, -5):  # issue 30: ONNX drops the SavedModel's asserts; a NaN forecast, not a plausible one
+        unusable = {**inputs, "length": np.full_like(inputs["length"], length)}
+        outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, unusable)))
+        assert np.isnan(outputs["forecast"]).all()
 
 
 @pytest.mark.parametrize("imports", ["forecaster, keras", "keras, forecaster", "forecaster, tensorflow, keras"])

@@ -100,17 +100,16 @@ class ScaleWindow(keras.layers.Layer):
         import tensorflow as tf
 
         values, length, center, scale = inputs
+        given = tf.cast(length, tf.int32)
         checks = [  # a client's wrong shapes would otherwise be broadcast or cut into a plausible forecast
             tf.debugging.assert_equal(
                 tf.shape(values)[1:], tf.stack([self.lookback, tf.shape(center)[1]]),
                 message=f"values must be (batch, {self.lookback}, features): {self.lookback} steps, right-padded",
             ),
-            tf.debugging.assert_greater_equal(
-                tf.cast(length, tf.int32), 1, message="length must be at least 1: the valid steps of values"
-            ),
+            tf.debugging.assert_greater_equal(given, 1, message="length must be at least 1: the valid steps of values"),
         ]  # fmt: skip
         with tf.control_dependencies(checks):
-            length = tf.clip_by_value(tf.cast(length, tf.int32), 0, self.lookback)
+            length = tf.clip_by_value(given, 0, self.lookback)
         n_valid = length - length % self.patch
         steps = tf.range(self.lookback)[None, :]
         valid = steps < n_valid[:, None]
@@ -118,7 +117,12 @@ class ScaleWindow(keras.layers.Layer):
         window = tf.gather(tf.cast(values, tf.float64), positions, batch_dims=1)
         scaled = (window - center[:, None, :]) / scale[:, None, :]
         scaled = tf.where(valid[:, :, None], scaled, tf.zeros_like(scaled))
-        return tf.cast(scaled, tf.float32), n_valid
+        # where the asserts are dropped (ONNX), a length below 1 makes a full window of NaN: a NaN forecast,
+        # never a plausible one
+        # (the square root of a negative number: plain arithmetic, which every runtime keeps as it is)
+        poison = tf.sqrt(tf.minimum(tf.cast(given, scaled.dtype) - 1.0, 0.0))  # 0, or NaN where length < 1
+        scaled = scaled + poison[:, None, None]
+        return tf.cast(scaled, tf.float32), n_valid + tf.cast(given < 1, tf.int32) * self.lookback
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape[0], input_shape[1]
