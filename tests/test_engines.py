@@ -129,6 +129,12 @@ def test_a_series_split_between_shards_is_read_whole(trained, tmp_path):
         (["--engine", "hadoop"], "choose one of local, dask, ray, spark"),
         (["--address", "tcp://10.0.0.1:8786"], "give --engine dask, ray or spark too"),
         (["--engine", "dask", "--plot", "p.png"], "--engine local only"),
+        # issue 30: malformed addresses ended in tracebacks, and Ray retried an unanswered one for minutes
+        (["--engine", "dask", "--address", "bogus::addr"], "is not a dask address"),
+        (["--engine", "dask", "--address", "ray://127.0.0.1:1"], "is not a dask address"),
+        (["--engine", "ray", "--address", "http://127.0.0.1:1"], "is not a ray address"),
+        (["--engine", "ray", "--address", "127.0.0.1:1"], "nothing answers at 127.0.0.1:1"),
+        (["--engine", "dask", "--address", "tcp://127.0.0.1:1"], "nothing answers at 127.0.0.1:1"),
     ],
 )
 def test_engine_options_are_checked_before_any_work(trained, options, message):
