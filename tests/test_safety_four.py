@@ -554,3 +554,24 @@ def test_the_python_api_refuses_a_search_budget_below_zero(sine_csv, tmp_path):
         with pytest.raises(ForecasterError, match=message):
             model.tune(sine_csv, tmp_path / "t", **budget)
     assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(
+    "option,value,message",
+    [
+        ("--ensemble", "1000000", "--ensemble must be a whole number from 1 to 100"),
+        ("--layers", "100000000", "at most 32 layers of at most 4096 units"),
+        ("--series-embedding", "1000000000", "--series-embedding must be a whole number from 0 to 1024"),
+        ("--quantiles", ",,,", "(none)"),
+    ],
+)
+def test_resources_are_bounded_before_any_work(sine_csv, tmp_path, option, value, message):
+    result = invoke("train", sine_csv, *SINE, *FAST, option, value, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_patch_longer_than_the_lookback_is_refused_before_the_lookback_is_rounded_to_it(sine_csv, tmp_path):
+    result = invoke("train", sine_csv, *SINE[:6], *FAST, "--patch", "1000000000", "--out", tmp_path / "run")
+    _one_line_refusal(result, "--patch 1000000000 is longer than the lookback")
+    assert not (tmp_path / "run").exists()
