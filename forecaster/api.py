@@ -75,21 +75,12 @@ RUN_FOLDER = "forecaster-run-"  # + pid: the run of a Forecaster fitted without 
 def _temporary_folder(prefix: str) -> Path:
     """A new temporary folder named by this process, after removing those of processes that are gone
     (what a kill -9 during `fit(frame)` left: a copy of the user's data, a half-made run)."""
+    from forecaster.io.files import process_gone
+
     for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
-        pid = folder.name.removeprefix(prefix).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if process_gone(folder.name.removeprefix(prefix).split("-")[0]):
             shutil.rmtree(folder, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # someone else's process
-        return True
-    return True
 
 
 def _frame_with_index(data: Any, time_col: str | None) -> Any:

@@ -173,18 +173,23 @@ def _staging_prefix(name: str) -> str:
     return f".{name}.tmp-{os.getpid()}-"
 
 
-def left_by_the_dead(staging: Path, name: str) -> bool:
-    """Whether `staging` (a `.NAME.tmp-PID-...` entry) belongs to a process that no longer runs."""
-    pid = staging.name.removeprefix(f".{name}.tmp-").split("-")[0]
+def process_gone(pid: str) -> bool:
+    """Whether `pid` (digits from a file name) is a process that no longer runs; False when it cannot be
+    told (no pid in the name: made before names had one), so nothing of a live process is removed."""
     if not pid.isdigit():
-        return False  # made before staging names had a pid: whose it is cannot be told, so it is left
+        return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
-    except OSError:
+    except OSError:  # someone else's process
         return False
     return False
+
+
+def left_by_the_dead(staging: Path, name: str) -> bool:
+    """Whether `staging` (a `.NAME.tmp-PID-...` entry) belongs to a process that no longer runs."""
+    return process_gone(staging.name.removeprefix(f".{name}.tmp-").split("-")[0])
 
 
 def recover(target: Path) -> None:
