@@ -117,36 +117,23 @@ def read_frame(
             float_precision="round_trip",
             **options,
         )  # round_trip: every number exactly as written (pandas 2's default parser is off by an ulp at times)
-        frame = _assemble(chunks, _row_bound(path))
+        rows, spaced = _scan(path, delimiter)
+        frame = _assemble(chunks, rows)
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
     if frame.empty:
         raise ForecasterError(f"{path}: the file has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     for name in text:  # the parser dropped the spaces after each delimiter: " a" and "a" would be one series
-        written = _as_written(path, delimiter, name, len(frame)) if name in frame.columns else None
+        written = _as_written(path, delimiter, name, len(frame)) if spaced and name in frame.columns else None
         if written is not None:
             frame[name] = written
     return frame
 
 
-def _spaced(path: Path, delimiter: str) -> bool:
-    """Whether any delimiter in the file is followed by a space (a cell that may start with one)."""
-    pattern = (delimiter + " ").encode()
-    with open(path, "rb") as handle:
-        tail = b""
-        for block in iter(lambda: handle.read(1 << 24), b""):
-            if pattern in tail + block:
-                return True
-            tail = block[-1:]
-    return False
-
-
 def _as_written(path: Path, delimiter: str, name: str, rows: int) -> Any:
     """Column `name` with its cells' leading spaces kept, as Parquet keeps them (only an empty cell
     missing), when some cell starts with one; else (or when it reads differently) None."""
-    if not _spaced(path, delimiter):
-        return None
     try:
         column = pd.read_csv(
             path, sep=delimiter, encoding="utf-8-sig", usecols=lambda c: str(c).strip() == name,
@@ -158,13 +145,17 @@ def _as_written(path: Path, delimiter: str, name: str, rows: int) -> Any:
     return column.array if len(column) == rows and spaced.any() else None
 
 
-def _row_bound(path: Path) -> int:
-    """At least the number of data rows: the file's line breaks, plus one for a last line without one."""
-    lines = 0
+def _scan(path: Path, delimiter: str) -> tuple[int, bool]:
+    """In one pass over the bytes: at least the number of data rows (the file's line breaks, plus one for a
+    last line without one), and whether a delimiter is followed by a space (a cell that may start with one)."""
+    lines, spaced, tail = 0, False, b""
+    pattern = (delimiter + " ").encode()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 24), b""):
             lines += max(block.count(b"\n"), block.count(b"\r"))  # \n, \r\n or old Mac \r alone
-    return lines + 1
+            spaced = spaced or pattern in tail + block[: len(pattern)] or pattern in block
+            tail = block[-1:]
+    return lines + 1, spaced
 
 
 class _Column:
