@@ -434,7 +434,7 @@ class Forecaster:
         """Forecast `data` whole, or each block of its shards in turn, handing each one's rows to `take`;
         a note on the data said once, the plans' notes added up and said at the end, progress per block;
         the plotted series' recent past put in `history`. Returns the number of series forecast."""
-        from forecaster.serving.forecast import attach_future, forecast_frame, forecast_plan, recent_history
+        from forecaster.serving.forecast import attach_future, cost_note, forecast_frame, forecast_plan, recent_history
 
         run = self.run
         said: set[str] = set()
@@ -445,7 +445,8 @@ class Forecaster:
                 with as_csv(future, run.config.data.id_col, run.config.data.time_col) as path:
                     attach_future(run, panel, path)
             plan = forecast_plan(run, panel)
-            for note in panel.notes if blocks else [*panel.notes, *plan.notes]:
+            cost = cost_note(run, total or len(panel.series)) if tally is None else None
+            for note in (panel.notes if blocks else [*panel.notes, *plan.notes]) + ([cost] if cost else []):
                 if note not in said:
                     self.log(f"note: {where}{note}")
                     said.add(note)

@@ -315,15 +315,31 @@ def validation_line(report: dict[str, Any]) -> str:
         line += f"\nnote: {ZERO_SCALE_NOTE.format(report['zero_scale_series'])}"
     selection = report.get("selection")
     if selection:
-        ranked = sorted(selection["scores"].items(), key=lambda item: item[1])
-        scores = ", ".join(f"{name} {score:.3f}" for name, score in ranked)
-        line += (
-            f"\nmethod, by MASE on the latest {selection['windows']} validation windows of {selection['series']} "
-            f"series ({scores}): forecasting with {selection['method']}"
-            + (" (the combination unless another scores 3% below it)" if selection["method"] == "combination" else "")
-            + "; --select model: the network alone"
-        )
+        line += "\n" + "\n".join(selection_lines(selection))
     return line
+
+
+def selection_lines(selection: dict[str, Any]) -> list[str]:
+    """What the validation guard decided and why, its evidence, what the served method ignores and costs."""
+    method = selection["method"]
+    ranked = sorted(selection["scores"].items(), key=lambda item: item[1])
+    scores = ", ".join(f"{name} {score:.3f}" for name, score in ranked)
+    lines = [
+        f"method: {method}: {selection.get('reason', '')}",
+        f"  decided on {selection['windows']} validation windows of {selection['series']} series, origins from "
+        f"{selection.get('period', '?')} (MASE: {scores})",
+    ]
+    if selection.get("covariates_unused"):
+        lines.append(f"  note: {method} does not see {', '.join(selection['covariates_unused'])}: they are unused")
+    cost = selection.get("seconds_per_1000_series")
+    if cost and method != "model":
+        lines.append(
+            f"  forecasting 1,000 series with {method} takes about {cost[0]:,.0f} s on this machine (statistical "
+            f"fits), the network alone {cost[1]:,.0f} s"
+        )
+    if method != "model":
+        lines.append("  for the network alone, train with --select model")
+    return lines
 
 
 @main.command()

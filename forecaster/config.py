@@ -166,8 +166,9 @@ class TrainConfig:
     seed: int = option(0, "Random seed.")
     select: str = option(
         "auto",
-        "How each series is forecast: auto (what its validation windows score best among the network, seasonal "
-        "naive, the --statistical models and their combination) or model (the network alone).",
+        "How the run is forecast: auto (the validation guard: the combination of the network and the --statistical "
+        "models, unless the network alone, seasonal naive or one model scores clearly below it on validation "
+        "windows spread over the whole validation period) or model (the network alone).",
         choices=SELECTIONS,
     )
     statistical: tuple[str, ...] = option(

@@ -9,7 +9,8 @@ import pytest
 from cli_helpers import invoke
 
 from forecaster.data.resolve import sized_training
-from forecaster.scoring.selection import choose, scored_windows
+from forecaster.scoring.evidence import blocks, paired_difference, spread_windows
+from forecaster.scoring.selection import choose
 from forecaster.scoring.statistical import STATISTICAL
 
 MONTHLY = ["--target", "sales", "--time-col", "month", "--horizon", "12", "--quiet"]
@@ -36,12 +37,12 @@ def test_a_series_the_network_loses_on_is_served_by_the_better_method_and_labell
     selection = json.loads((run / "selection.json").read_text())
     chosen = selection["method"]
     assert chosen != "model" and selection["scores"][chosen] < selection["scores"]["model"]
-    assert f"forecasting with {chosen}" in result.output and "validation windows of 1 series" in result.output
+    assert f"method: {chosen}: " in result.output and "validation windows of 1 series" in result.output
 
     out = tmp_path / "fc.csv"
     result = invoke("forecast", run, "--data", trending_csv, "--out", out, "--level", "80")
     assert result.exit_code == 0, result.output
-    assert f"1 series forecast by {chosen}, which scored best on the run's validation windows" in result.output
+    assert f"1 series forecast by {chosen}: {selection['reason']}" in result.output
     frame = pd.read_csv(out)
     assert (frame["method"] == chosen).all()
     assert np.all(frame["lo_80"] < frame["forecast"]) and np.all(frame["forecast"] < frame["hi_80"])
@@ -63,7 +64,7 @@ def test_a_series_the_network_loses_on_is_served_by_the_better_method_and_labell
 def test_select_model_serves_the_network_alone(trending_csv, tmp_path):
     run = tmp_path / "run"
     result = invoke("train", trending_csv, *MONTHLY, *WEAK_NETWORK, "--select", "model", "--out", run)
-    assert result.exit_code == 0 and "forecasting with" not in result.output
+    assert result.exit_code == 0 and "method:" not in result.output
     assert invoke("forecast", run, "--data", trending_csv, "--out", tmp_path / "fc.csv").exit_code == 0
     assert (pd.read_csv(tmp_path / "fc.csv")["method"] == "model").all()
 
@@ -86,22 +87,46 @@ def test_the_combination_serves_unless_another_candidate_scores_clearly_better()
         "auto_ets": np.array([2.0, 2.0, np.nan, 1.0]),  # a failed fit counts as that window's worst: 1.0
         "combination": np.array([1.0, 1.0, 1.0, 0.94]),
     }
-    method, scores = choose(errors, series_idx)
+    verdict = choose(errors, series_idx)
+    method, scores = verdict.method, verdict.scores
     assert scores["model"] == pytest.approx(0.95) and scores["combination"] == pytest.approx(0.97)
     assert scores["auto_ets"] == pytest.approx((5 / 3 + 1.0) / 2)
     assert method == "combination"  # the network is 2% better: within the margin
     errors["model"] = np.array([0.9, 0.9, 0.9, 0.9])
-    assert choose(errors, series_idx)[0] == "combination"  # 7% better, but on 4 windows: too few for it alone
+    few = choose(errors, series_idx)
+    assert few.method == "combination"  # 7% better, but on 4 windows: too few for it alone
+    assert "the network alone is not eligible on 4 windows: it needs 50" in few.reason
     many = {name: np.tile(values, 13) for name, values in errors.items()}  # 52 windows
-    assert choose(many, np.tile(series_idx, 13))[0] == "model"
+    assert choose(many, np.tile(series_idx, 13)).method == "model"
 
 
-def test_the_statistical_models_are_fitted_within_the_point_budget():
-    series_idx, origins = np.repeat(np.arange(5), 4), np.tile(np.arange(100, 104), 5)
-    assert len(scored_windows(series_idx, origins, 400, 10**6)) == 20  # everything fits
-    assert list(scored_windows(series_idx, origins, 400, 1100)) == [2, 3, 6, 7, 10, 11, 14, 15, 18, 19]
-    few = scored_windows(series_idx, origins, 400, 250)  # not one window a series: evenly spaced series
-    assert list(few) == [3, 19]
+def test_scored_windows_are_spread_over_each_series_whole_validation_part():
+    series_idx, origins = np.repeat(np.arange(5), 40), np.tile(np.arange(100, 140), 5)
+    cost = np.full(200, 400.0)
+    assert len(spread_windows(series_idx, origins, cost, 10**6)) == 200  # everything fits
+    rows = spread_windows(series_idx, origins, cost, 5 * 4 * 400)  # four windows a series
+    assert list(origins[rows[:4]]) == [100, 113, 126, 139]  # the first, the latest and evenly between
+    assert list(series_idx[rows]) == list(np.repeat(np.arange(5), 4))
+    few = spread_windows(series_idx, origins, cost, 3 * 400)  # not one window a series: evenly spaced series
+    assert list(series_idx[few]) == [0, 2, 4]
+    assert len(set(origins[few])) == 3  # one window each, staggered in time rather than all the latest
+
+
+def test_a_difference_is_clear_only_against_the_spread_of_its_blocks():
+    rng = np.random.default_rng(0)
+    origins = np.arange(200)
+    series_idx = np.zeros(200, dtype=int)
+    assert len(np.unique(blocks(series_idx, origins))) == 10  # one series: ten stretches of 20 windows
+    assert len(np.unique(blocks(np.arange(200) % 20, origins))) == 20  # 20 series: a block each
+    anchor = 1 + rng.normal(0, 0.05, 200)
+    steady = paired_difference(anchor - 0.05, anchor, series_idx, origins)  # 5% better on every window
+    assert steady.relative == pytest.approx(-0.05, abs=1e-3) and steady.se < 1e-9
+    assert steady.clearly_below(0.03, 2.0) and steady.words() == "5.0% ± 0.0% below"
+    # 5% better on average, but all of it in one stretch of the period: the blocks disagree
+    lumpy = anchor - np.where(origins < 20, 0.5, 0.0)
+    uneven = paired_difference(lumpy, anchor, series_idx, origins)
+    assert uneven.relative == pytest.approx(-0.05, abs=1e-3) and uneven.se > 0.04
+    assert not uneven.clearly_below(0.03, 2.0)
 
 
 def test_months_with_gaps_are_monthly_and_the_real_gap_is_named(tmp_path):
@@ -122,8 +147,21 @@ def test_months_with_gaps_are_monthly_and_the_real_gap_is_named(tmp_path):
 def test_on_long_validation_parts_the_network_needs_no_margin_over_the_combination():
     series_idx = np.repeat(np.arange(10), 6)  # 60 windows
     errors = {"model": np.full(60, 0.98), "auto_ets": np.full(60, 1.2), "combination": np.full(60, 1.0)}
-    assert choose(errors, series_idx)[0] == "combination"  # 2% better: within the margin on short series
-    assert choose(errors, series_idx, long_validation=True)[0] == "model"
+    short = choose(errors, series_idx)
+    assert short.method == "combination"  # 2% better: within the margin on short series
+    assert short.reason.startswith("no candidate scored clearly below the combination (best: model 2.0% ± 0.0% below")
+    assert "it needed 3% below and 2 standard errors" in short.reason
+    long = choose(errors, series_idx, long_validation=True)
+    assert long.method == "model" and long.reason == "model scored 2.0% ± 0.0% below the combination (2 standard errors)"
+
+
+def test_a_candidate_blind_to_the_covariates_needs_a_wider_margin():
+    series_idx = np.repeat(np.arange(10), 6)
+    errors = {"model": np.full(60, 1.1), "seasonal_naive": np.full(60, 0.94), "combination": np.full(60, 1.0)}
+    assert choose(errors, series_idx).method == "seasonal_naive"  # 6% better: serves a run without covariates
+    blind = choose(errors, series_idx, blind=frozenset({"seasonal_naive"}))
+    assert blind.method == "combination"  # a --future or --static run: 6% is not enough for a blind one
+    assert "it needed 10% below and 2 standard errors, being blind to the run's covariates" in blind.reason
 
 
 def test_many_statistical_fits_spread_over_processes_give_the_same_numbers(monkeypatch):
@@ -133,8 +171,8 @@ def test_many_statistical_fits_spread_over_processes_give_the_same_numbers(monke
     rng = np.random.default_rng(3)
     histories = [10 + np.sin(np.arange(120) * 2 * np.pi / 12) + rng.normal(0, 0.3, 120) for _ in range(40)]
     histories[5] = np.array([1.0])  # too short to fit: NaN
-    jobs = [(name, history) for history in histories for name in ("auto_ets", "auto_theta")]
-    one_at_a_time = [STATISTICAL[name](history, 6, 12) for name, history in jobs]
+    jobs = [(name, history, None) for history in histories for name in ("auto_ets", "auto_theta")]
+    one_at_a_time = [STATISTICAL[name](history, 6, 12) for name, history, _ in jobs]
     monkeypatch.setattr(statistical, "PROCESSES", 2)
     spread = statistical.fit_each(jobs, 6, 12)
     np.testing.assert_array_equal(np.array(spread), np.array(one_at_a_time))

@@ -1,12 +1,16 @@
 """The validation guard: a run serves what its validation windows score best among the network, seasonal
 naive, the statistical models and their combination, never silently a worse one.
 
-Every candidate forecasts the series' most recent validation windows (the conformal calibration
-windows, as many as STAT_POINT_BUDGET allows: `scored_windows`), scored by their scaled absolute
-error (MASE's). A candidate's score is the mean over series of each series' mean. The run is served
-by the combination (the mean of the network's and the statistical models' forecasts) unless another
-candidate scores more than SELECTION_MARGIN below it (the network alone only on MIN_NETWORK_WINDOWS
-scored windows or more).
+Every candidate forecasts the same validation windows, spread over each series' whole validation part
+(as many as STAT_POINT_BUDGET allows: `forecaster.scoring.evidence.spread_windows`), scored by their
+scaled absolute error (MASE's). A candidate's score is the mean over series of each series' mean. The
+run is served by the combination (the mean of the network's and the statistical models' forecasts)
+unless another candidate scores clearly below it on the same windows: more than SELECTION_MARGIN
+below, and CLEAR_Z standard errors below (the paired difference's, over blocks of windows:
+`forecaster.scoring.evidence.paired_difference`). The network alone is eligible only on
+MIN_NETWORK_WINDOWS scored windows or more. In a run with --future columns the statistical models take
+them (`forecaster.scoring.statistical.regressed`); a candidate blind to the run's covariates (seasonal
+naive; the statistical models to --static columns) needs BLIND_MARGIN.
 
 Why one choice for the panel, anchored on the combination (measured on held-out targets, the last
 horizon of each training series: `benchmarks/m3.py --split validation`, `benchmarks/m4.py --split
@@ -21,13 +25,14 @@ against 1.081 for the combination everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from forecaster.scoring.baselines import BASELINES
-from forecaster.scoring.statistical import STATISTICAL, fit_each
+from forecaster.scoring.evidence import Difference, paired_difference
+from forecaster.scoring.statistical import STATISTICAL, Known, fit_each
 
 SELECTIONS = ("auto", "model")  # the guard on, or the network alone
 SELECTION_MARGIN = 0.03  # how far below the combination's validation MASE another candidate must score
@@ -41,6 +46,10 @@ MIN_NETWORK_WINDOWS = 50
 # four windows a series) it needs the margin
 LONG_VALIDATION = 2
 COMBINATION = "combination"  # the mean of the network and the statistical models
+# standard errors (over blocks of windows) a candidate's paired difference must lie below the combination
+CLEAR_Z = 2.0
+# how far below the combination a candidate blind to the run's --future or --static columns must score
+BLIND_MARGIN = 0.10
 # history points the statistical models are fitted on in validation, over every scored window: AutoETS costs
 # about 0.5 ms a point on seasonal data on this 2-core machine, so about 20 s (the hourly 400-series panel
 # then scores the latest window of 100 series; M3 every calibration window of every series)
@@ -58,12 +67,19 @@ def combined(network: np.ndarray, statistical: list[np.ndarray]) -> np.ndarray:
 
 
 def served_forecast(
-    method: str, history: np.ndarray, horizon: int, season: int, network: np.ndarray, statistical: tuple[str, ...]
+    method: str,
+    history: np.ndarray,
+    horizon: int,
+    season: int,
+    network: np.ndarray,
+    statistical: tuple[str, ...],
+    known: Known = None,
 ) -> tuple[np.ndarray, str]:
     """The forecast `method` makes after `history` (1-D, oldest first), given the network's forecast
-    `network` (horizon,), and the method that made it: a statistical fit that fails leaves the
-    network's forecast (as in validation, where a failed fit scored no window)."""
-    made, served = served_forecasts([method], [history], horizon, season, network[None], statistical)
+    `network` (horizon,) and the --future columns' values (`Known`), and the method that made it: a
+    statistical fit that fails leaves the network's forecast (as in validation, where a failed fit
+    scored no window)."""
+    made, served = served_forecasts([method], [history], horizon, season, network[None], statistical, [known])
     return made[0], served[0]
 
 
@@ -74,13 +90,14 @@ def served_forecasts(
     season: int,
     networks: np.ndarray,
     statistical: tuple[str, ...],
+    known: list[Known] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """`served_forecast` for many series (or windows) at once: (forecasts (n, horizon), the method that
     made each), their statistical fits spread over processes (`forecaster.scoring.statistical.fit_each`)."""
-    jobs = []
-    for method, history in zip(methods, histories):
+    jobs: list[tuple[str, np.ndarray, Known]] = []
+    for method, history, columns in zip(methods, histories, known or [None] * len(histories)):
         names = statistical if method == COMBINATION else (method,) if method in STATISTICAL else ()
-        jobs += [(name, history) for name in names]
+        jobs += [(name, history, columns) for name in names]
     fitted = iter(fit_each(jobs, horizon, season))
     made, served = np.array(networks, dtype="float64", copy=True), list(methods)
     for k, (method, history) in enumerate(zip(methods, histories)):
@@ -99,22 +116,32 @@ def served_forecasts(
 
 @dataclass(frozen=True)
 class Selection:
-    """What serves the run's series, and the validation scores that decided it."""
+    """What serves the run's series, and the validation evidence that decided it."""
 
     method: str  # the candidate that serves every series the network can forecast
     scores: dict[str, float]  # candidate -> mean over series of their mean scaled error (MASE) on the scored windows
     windows: int  # windows scored per candidate
     series: int  # series with scored windows
     statistical: tuple[str, ...]
+    differences: dict[str, tuple[float, float]] = field(default_factory=dict)  # candidate -> (relative, se)
+    reason: str = ""  # the rule that decided, in words
+    period: str = ""  # the span of the scored windows' origins
+    covariates: tuple[str, ...] = ()  # the run's --future and --static columns the served method ignores
+    seconds_per_1000: tuple[float, float] | None = None  # forecast cost of 1,000 series: served method, network
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "rule": f"the combination, unless another candidate's MASE is more than {SELECTION_MARGIN:.0%} below it",
+            "rule": RULE,
             "method": self.method,
+            "reason": self.reason,
             "scores": self.scores,
+            "differences": {name: list(pair) for name, pair in self.differences.items()},
             "windows": self.windows,
             "series": self.series,
+            "period": self.period,
             "statistical": list(self.statistical),
+            "covariates_unused": list(self.covariates),
+            "seconds_per_1000_series": None if self.seconds_per_1000 is None else list(self.seconds_per_1000),
         }
 
     @classmethod
@@ -126,50 +153,103 @@ class Selection:
         if not set(statistical) <= set(STATISTICAL) or method not in candidates(statistical):
             raise ForecasterError("selection.json: unknown methods; retrain the run")
         scores = {str(k): float(v) for k, v in dict(raw.get("scores", {})).items()}
-        return cls(method, scores, int(raw.get("windows", 0)), int(raw.get("series", 0)), statistical)
+        differences = {str(k): (float(v[0]), float(v[1])) for k, v in dict(raw.get("differences", {})).items()}
+        cost = raw.get("seconds_per_1000_series")
+        return cls(
+            method,
+            scores,
+            int(raw.get("windows", 0)),
+            int(raw.get("series", 0)),
+            statistical,
+            differences,
+            str(raw.get("reason", "")),
+            str(raw.get("period", "")),
+            tuple(str(c) for c in raw.get("covariates_unused", ())),
+            None if cost is None else (float(cost[0]), float(cost[1])),
+        )
 
 
-def scored_windows(series_idx: np.ndarray, origins: np.ndarray, history_cap: int, budget: int) -> np.ndarray:
-    """Rows of the windows the statistical models are scored on: the latest `k` of each series for the
-    largest k whose fits (min(origin, history_cap) points each) stay within `budget` points; when even
-    one window a series is over it, the latest window of evenly spaced series, as many as fit."""
-    latest = [mine[np.argsort(origins[mine])[::-1]] for mine in (np.flatnonzero(series_idx == s)
-              for s in np.unique(series_idx))]  # fmt: skip
-    cost = np.minimum(origins, history_cap)
-    count = 0
-    while True:
-        rows = [r for mine in latest for r in mine[: count + 1]]
-        if count + 1 > max(len(mine) for mine in latest) or cost[rows].sum() > budget:
-            break
-        count += 1
-    if count:
-        return np.sort(np.asarray([r for mine in latest for r in mine[:count]], dtype=int))
-    first = np.array([mine[0] for mine in latest])
-    fits = max(1, int(budget // max(cost[first].mean(), 1)))
-    return np.sort(first[np.unique(np.linspace(0, len(first) - 1, min(fits, len(first))).round().astype(int))])
+RULE = (
+    f"the combination, unless another candidate scores more than {SELECTION_MARGIN:.0%} below it ({BLIND_MARGIN:.0%} "
+    f"for one blind to the run's covariates) and {CLEAR_Z:g} standard errors below it on the same windows; the "
+    f"network alone only on {MIN_NETWORK_WINDOWS} windows or more, and with no margin on long validation parts"
+)
+
+
+def margin(name: str, long_validation: bool, blind: frozenset[str]) -> float:
+    """How far below the combination `name` must score to serve instead."""
+    if name in blind:
+        return BLIND_MARGIN
+    return 0.0 if name == "model" and long_validation else SELECTION_MARGIN
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`choose`'s answer: the method, every candidate's score and paired difference, and why, in words."""
+
+    method: str
+    scores: dict[str, float]
+    differences: dict[str, Difference]
+    reason: str
 
 
 def choose(
-    errors: dict[str, np.ndarray], series_idx: np.ndarray, long_validation: bool = False
-) -> tuple[str, dict[str, float]]:
-    """The candidate that serves the panel, and each candidate's score (the network alone is eligible
-    only on at least MIN_NETWORK_WINDOWS windows). `long_validation`: the series' validation parts hold
+    errors: dict[str, np.ndarray],
+    series_idx: np.ndarray,
+    origins: np.ndarray | None = None,
+    long_validation: bool = False,
+    blind: frozenset[str] = frozenset(),
+) -> Verdict:
+    """The candidate that serves the panel (`RULE`). `long_validation`: the series' validation parts hold
     LONG_VALIDATION horizons of windows on average; the network then needs no margin over the combination.
+    `blind`: candidates that ignore the run's covariates.
 
     errors: candidate -> (windows,) scaled mean absolute error of each scored window (NaN: no forecast);
-    series_idx: (windows,) the window's series. A candidate's score is the mean over series of each
-    series' mean (a window a candidate could not forecast counts as the worst any candidate did there).
+    series_idx, origins: (windows,) the window's series and origin (origins order a series' windows into
+    blocks; default: as given). A candidate's score is the mean over series of each series' mean (a window
+    a candidate could not forecast counts as the worst any candidate did there).
     """
+    origins = np.arange(len(series_idx)) if origins is None else origins
     names = list(errors)
     table = np.stack([errors[name] for name in names], axis=1)  # (windows, candidates)
     table = np.where(np.isfinite(table), table, np.nanmax(np.where(np.isfinite(table), table, np.nan), axis=1,
                      keepdims=True))  # fmt: skip
     series = np.unique(series_idx)
     means = np.stack([table[series_idx == s].mean(axis=0) for s in series])  # (series, candidates)
-    scores = {name: float(score) for name, score in zip(names, means.mean(axis=0))}
-    combination = scores[COMBINATION]
-    eligible = [name for name in names if name != "model" or len(series_idx) >= MIN_NETWORK_WINDOWS]
-    best = min(eligible, key=scores.__getitem__)
-    margin = 0.0 if best == "model" and long_validation else SELECTION_MARGIN
-    method = best if scores[best] < combination * (1 - margin) else COMBINATION
-    return method, {name: round(score, 6) for name, score in scores.items()}
+    scores = {name: round(float(score), 6) for name, score in zip(names, means.mean(axis=0))}
+    anchor = table[:, names.index(COMBINATION)]
+    differences = {
+        name: paired_difference(table[:, k], anchor, series_idx, origins)
+        for k, name in enumerate(names)
+        if name != COMBINATION
+    }
+    eligible = [name for name in differences if name != "model" or len(series_idx) >= MIN_NETWORK_WINDOWS]
+    clear = [n for n in eligible if differences[n].clearly_below(margin(n, long_validation, blind), CLEAR_Z)]
+    method = min(clear, key=scores.__getitem__) if clear else COMBINATION
+    return Verdict(method, scores, differences, explain(method, differences, len(series_idx), long_validation, blind))
+
+
+def explain(
+    method: str, differences: dict[str, Difference], windows: int, long_validation: bool, blind: frozenset[str]
+) -> str:
+    """The rule that decided, in words: what the served candidate scored against the combination, or why
+    none replaced it; and when the network alone did better but could not serve, why."""
+    if method != COMBINATION:
+        need = needs(method, long_validation, blind)
+        words = f"{method} scored {differences[method].words()} the combination ({need})"
+    else:
+        best = min(differences, key=lambda name: differences[name].relative)
+        words = f"no candidate scored clearly below the combination (best: {best} {differences[best].words()} it"
+        eligible = best != "model" or windows >= MIN_NETWORK_WINDOWS
+        words += f"; it needed {needs(best, long_validation, blind)})" if eligible else ")"
+    model = differences.get("model")
+    if method != "model" and model is not None and model.relative < 0 and windows < MIN_NETWORK_WINDOWS:
+        words += f"; the network alone is not eligible on {windows} windows: it needs {MIN_NETWORK_WINDOWS}"
+    return words
+
+
+def needs(name: str, long_validation: bool, blind: frozenset[str]) -> str:
+    """What `name` must score to replace the combination, in words."""
+    need = margin(name, long_validation, blind)
+    blind_words = ", being blind to the run's covariates" if name in blind else ""
+    return (f"{need:.0%} below and " if need else "") + f"{CLEAR_Z:g} standard errors{blind_words}"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from forecaster.config import RunConfig
 from forecaster.data.panel import Panel
 from forecaster.data.windowing import WindowIndex, evenly_spaced
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, difficulty_factors, window_spreads
+from forecaster.scoring.evidence import spread_windows
 from forecaster.scoring.metrics import point_metrics, seasonal_naive_scale, usable_scales
 from forecaster.scoring.selection import (
     COMBINATION,
@@ -22,9 +25,8 @@ from forecaster.scoring.selection import (
     candidates,
     choose,
     combined,
-    scored_windows,
 )
-from forecaster.scoring.statistical import STAT_HISTORY, fit_each
+from forecaster.scoring.statistical import STAT_HISTORY, fit_each, known_columns
 
 
 def point_forecast(predictions: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
@@ -103,44 +105,102 @@ def older_windows(scored: WindowForecasts, recent: WindowForecasts) -> np.ndarra
     return np.array([origin < first.get(s, -1) for s, origin in zip(scored.series_idx, scored.origins)], dtype=bool)
 
 
+def origin_period(panel: Panel, kept: list[int], series_idx: np.ndarray, origins: np.ndarray) -> str:
+    """The span of some windows' origins in words: '2016-03-01 to 2016-12-16 (290 days)', 'steps 700 to 960'."""
+    times = [panel.series[kept[s]].time_at(int(origin)) for s, origin in zip(series_idx, origins)]
+    first, last = min(times), max(times)
+    if not isinstance(first, pd.Timestamp):
+        return f"steps {first} to {last}"
+    days = (last - first) / pd.Timedelta(days=1)
+    span = f"{days:.0f} days" if days >= 2 else f"{days * 24:.0f} hours"
+    return f"{plain_time(first)} to {plain_time(last)} ({span})"
+
+
+def plain_time(when: pd.Timestamp) -> str:
+    """A timestamp without a midnight time of day."""
+    return str(when.date()) if when == when.normalize() else str(when)
+
+
+def blind_candidates(cfg: RunConfig) -> frozenset[str]:
+    """The candidates that ignore some of the run's covariates: seasonal naive ignores every one; the
+    statistical models ignore --static columns (the --future ones they take)."""
+    blind = {"seasonal_naive"} if cfg.data.future or cfg.data.static else set()
+    return frozenset(blind | (set(cfg.train.statistical) if cfg.data.static else set()))
+
+
+def unused_covariates(method: str, cfg: RunConfig) -> tuple[str, ...]:
+    """The run's --future and --static columns that `method` does not see."""
+    if method in ("model", COMBINATION):
+        return ()
+    return (*(cfg.data.future if method == "seasonal_naive" else ()), *cfg.data.static)
+
+
 def select_method(
-    recent: WindowForecasts, prepared: Any, panel: Panel, cfg: RunConfig, season: int, log: Any = None
-) -> tuple[Selection, np.ndarray]:
-    """The validation guard (`forecaster.scoring.selection`) on the calibration windows `recent`: every
-    candidate forecasts the latest of them (`scored_windows`), and the one that scores best serves.
-    Returns the selection and the served forecast of the windows of `recent` it was scored on (NaN on the
-    others when a statistical model serves; the network's everywhere when it does), for calibration."""
+    scored: WindowForecasts,
+    spreads: np.ndarray,
+    prepared: Any,
+    panel: Panel,
+    cfg: RunConfig,
+    season: int,
+    log: Any = None,
+    network_seconds: float | None = None,
+) -> tuple[Selection, np.ndarray, np.ndarray]:
+    """The validation guard (`forecaster.scoring.selection`): every candidate forecasts the same windows of
+    `scored`, spread over each series' validation part (`spread_windows`), and `choose` decides.
+    `network_seconds`: the network's forecast time per window, for the cost statement.
+
+    Returns the selection, the rows of `scored` it was decided on, and the served forecast there (the
+    network's where a statistical fit failed, as `forecast` does), for calibration."""
     ids = list(prepared.states)
-    horizon, statistical = cfg.window.horizon, cfg.train.statistical
-    rows = scored_windows(recent.series_idx, recent.origins, STAT_HISTORY, STAT_POINT_BUDGET)
+    horizon, statistical, n_future = cfg.window.horizon, cfg.train.statistical, cfg.model.n_future
+    cost = np.minimum(scored.origins, STAT_HISTORY).astype("float64")
+    rows = spread_windows(scored.series_idx, scored.origins, cost, STAT_POINT_BUDGET)
+    series_idx, origins = scored.series_idx[rows], scored.origins[rows]
+    period = origin_period(panel, prepared.kept, series_idx, origins)
     if log is not None:
-        log(f"scoring {', '.join(statistical)} and their combination with the network on {len(rows)} "
-            f"validation windows of {len(np.unique(recent.series_idx[rows]))} series")  # fmt: skip
+        log(f"scoring {', '.join(statistical)} and their combination with the network on {len(rows)} validation "
+            f"windows of {len(np.unique(series_idx))} series, origins from {period}")  # fmt: skip
     made = {name: np.empty((len(rows), horizon)) for name in candidates(statistical)}
     scales = np.empty(len(rows))
-    histories = []
-    for k, row in enumerate(rows):
-        s, origin = recent.series_idx[row], recent.origins[row]
-        raw = panel.series[prepared.kept[s]].values[:, 0]
-        histories.append(raw[:origin])
-        made["model"][k] = recent.forecast[row]
-        made["seasonal_naive"][k] = baseline_forecast("seasonal_naive", raw[:origin], horizon, season)
-        scales[k] = seasonal_naive_scale(raw[: prepared.states[ids[s]].n_train], season)
-    fitted = iter(fit_each([(name, history) for history in histories for name in statistical], horizon, season))
+    jobs = []
+    for k, (s, origin) in enumerate(zip(series_idx, origins)):
+        values = panel.series[prepared.kept[s]].values
+        made["model"][k] = scored.forecast[rows[k]]
+        made["seasonal_naive"][k] = baseline_forecast("seasonal_naive", values[:origin, 0], horizon, season)
+        scales[k] = seasonal_naive_scale(values[: prepared.states[ids[s]].n_train, 0], season)
+        known = known_columns(values, origin, horizon, n_future)
+        jobs += [(name, values[:origin, 0], known) for name in statistical]
+    started = perf_counter()
+    fitted = iter(fit_each(jobs, horizon, season))
+    fit_seconds = (perf_counter() - started) / max(len(rows), 1)  # every statistical model, one window
     for k in range(len(rows)):
         for name in statistical:
             made[name][k] = next(fitted)
         made[COMBINATION][k] = combined(made["model"][k], [made[name][k] for name in statistical])
-    actual = recent.actual[rows]
+    actual = scored.actual[rows]
     errors = {name: np.abs(actual - forecast).mean(axis=1) / usable_scales(scales) for name, forecast in made.items()}
     per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not
-    method, scores = choose(errors, recent.series_idx[rows], per_series >= LONG_VALIDATION * horizon)
-    served = recent.forecast.copy()
-    if method != "model":  # a failed statistical fit leaves the network's forecast, as `forecast` does
-        served[:] = np.nan
-        served[rows] = np.where(np.isfinite(made[method]), made[method], recent.forecast[rows])
-    selection = Selection(method, scores, len(rows), len(np.unique(recent.series_idx[rows])), statistical)
-    return selection, served
+    verdict = choose(errors, series_idx, origins, per_series >= LONG_VALIDATION * horizon, blind_candidates(cfg))
+    method = verdict.method
+    served = np.where(np.isfinite(made[method]), made[method], made["model"])
+    fits = len(statistical) if method == COMBINATION else 1 if method in statistical else 0
+    seconds = None
+    if network_seconds is not None:
+        seconds = (round(1000 * (fits * fit_seconds / len(statistical) + network_seconds), 1),
+                   round(1000 * network_seconds, 1))  # fmt: skip
+    selection = Selection(
+        method,
+        verdict.scores,
+        len(rows),
+        len(np.unique(series_idx)),
+        statistical,
+        {name: (round(d.relative, 6), round(d.se, 6)) for name, d in verdict.differences.items()},
+        verdict.reason,
+        period,
+        unused_covariates(method, cfg),
+        seconds,
+    )
+    return selection, rows, served
 
 
 def validation_report(
@@ -156,7 +216,9 @@ def validation_report(
     ids = list(prepared.states)
     horizon = cfg.window.horizon
     recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, horizon), season)
+    started = perf_counter()
     scored = forecast_windows(model, prepared, panel, cfg, prepared.val_index, season)
+    network_seconds = (perf_counter() - started) / max(len(scored.origins), 1)
     older = older_windows(scored, recent)
     factors = difficulty_factors(
         np.abs(scored.actual[older] - scored.forecast[older]),
@@ -167,9 +229,13 @@ def validation_report(
     spreads = recent.spreads * np.array([factors.get(ids[s], 1.0) for s in recent.series_idx])
     spread: dict[str, Any] = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
     if cfg.train.select == "auto" and not cfg.model.quantiles:
-        selection, served = select_method(recent, prepared, panel, cfg, season, log)
-        kept = np.isfinite(served).all(axis=1)
-        calibration = Calibration.fit(recent.actual[kept], served[kept], spreads[kept], **spread)
+        scored_spreads = scored.spreads * np.array([factors.get(ids[s], 1.0) for s in scored.series_idx])
+        selection, rows, served = select_method(scored, scored_spreads, prepared, panel, cfg, season, log,
+                                                network_seconds)  # fmt: skip
+        if selection.method == "model":  # the network's errors on the windows nearest the forecast origin
+            calibration = Calibration.fit(recent.actual, recent.forecast, spreads, **spread)
+        else:  # the served method's, on the windows it was scored on (its fits are made there only)
+            calibration = Calibration.fit(scored.actual[rows], served, scored_spreads[rows], **spread)
     else:
         if cfg.train.select == "auto" and log is not None:
             log("note: a quantile run is served by the network alone (the guard compares point forecasts)")

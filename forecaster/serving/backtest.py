@@ -104,7 +104,7 @@ def run_backtest(
     selection = run.selection()
     if selection and selection.method != "model":
         forecasts["served"] = served_forecasts(
-            forecasts["model"], panel, series_idx, origins, selection, horizon, run.season
+            forecasts["model"], panel, series_idx, origins, selection, horizon, run.season, run.config.model.n_future
         )
     bands = None
     if levels:
@@ -136,14 +136,17 @@ def served_forecasts(
     selection: Any,
     horizon: int,
     season: int,
+    n_future: int = 0,
 ) -> np.ndarray:
     """What `forecast` would serve at each backtest window: the method the run's validation guard chose
     (`forecaster.scoring.selection`), made from the window's own history."""
     from forecaster.scoring.selection import served_forecasts as made_by
+    from forecaster.scoring.statistical import known_columns
 
     histories = [panel.series[s].values[:origin, 0] for s, origin in zip(series_idx, origins)]
+    known = [known_columns(panel.series[s].values, origin, horizon, n_future) for s, origin in zip(series_idx, origins)]
     methods = [selection.method] * len(histories)
-    return made_by(methods, histories, horizon, season, network, selection.statistical)[0]
+    return made_by(methods, histories, horizon, season, network, selection.statistical, known)[0]
 
 
 def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float]:

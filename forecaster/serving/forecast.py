@@ -26,6 +26,7 @@ from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.selection import served_forecasts
+from forecaster.scoring.statistical import Known
 from forecaster.training.runs import Run
 
 PREDICT_BATCH = 4096  # windows per predict step: 40,000 series forecast 9% faster than with 1,024 on 2 cores
@@ -144,9 +145,11 @@ class NoteTally:
         w = run.config.window
         notes = []
         if self.served != "model" and self.networked:
+            selection = run.selection()
+            why = f": {selection.reason}" if selection and selection.reason else ", by the run's validation guard"
             notes.append(
-                f"{self.networked} series forecast by {self.served}, which scored best on the run's validation "
-                f"windows (column `method`; train with --select model for the network alone)"
+                f"{self.networked} series forecast by {self.served}{why} (column `method`; a run trained with "
+                "--select model serves the network alone)"
             )
         if self.unseen:
             notes.append(
@@ -165,6 +168,24 @@ class NoteTally:
 
 
 SHOWN = 5  # series ids a note names
+COST_NOTE_SECONDS = 60  # a forecast expected to spend longer than this in statistical fits says so first
+
+
+def cost_note(run: Run, series: int) -> str | None:
+    """What forecasting `series` series will cost when statistical fits serve them (measured in training on
+    its machine), when that is over COST_NOTE_SECONDS; else None."""
+    selection = run.selection()
+    if selection is None or selection.method == "model" or selection.seconds_per_1000 is None:
+        return None
+    served, network = selection.seconds_per_1000
+    expected = series * served / 1000
+    if expected <= COST_NOTE_SECONDS:
+        return None
+    return (
+        f"{series:,} series served by {selection.method}: about {expected / 60:.0f} min of statistical fits "
+        f"(measured in training: {served:,.0f} s per 1,000 series, the network alone {network:,.0f} s); --engine "
+        "dask, ray or spark spreads them over workers, and a run trained with --select model serves the network alone"
+    )
 
 
 @dataclass
@@ -353,8 +374,10 @@ def forecast_frame(
     guarded = [i for i in np.flatnonzero(by_model) if methods[i] != "model"]  # the guard's choice (never quantiles)
     if guarded:
         histories = [panel.series[i].values[:, 0] for i in guarded]
+        n_future = cfg.model.n_future
+        known = [series_known(panel.series[i], n_future) for i in guarded]
         made, served = served_forecasts(
-            [methods[i] for i in guarded], histories, horizon, run.season, point[guarded], plan.statistical
+            [methods[i] for i in guarded], histories, horizon, run.season, point[guarded], plan.statistical, known
         )
         point[guarded] = made
         for i, method in zip(guarded, served):
@@ -370,6 +393,16 @@ def forecast_frame(
         columns[quantile_column(level)] = predictions[:, :, q].ravel()
     columns["method"] = np.repeat(methods, horizon)
     return pd.DataFrame(columns)
+
+
+def series_known(series: Any, n_future: int) -> Known:
+    """A series' --future columns over its history and its forecast steps, for the statistical fits
+    (`forecaster.scoring.statistical.regressed`); without its known future values the fit fails and the
+    network's forecast serves."""
+    if not n_future:
+        return None
+    ahead = np.empty((0, n_future)) if series.future is None else series.future
+    return series.values[:, -n_future:], ahead
 
 
 def conformal_bands(
