@@ -152,7 +152,9 @@ def test_on_long_validation_parts_the_network_needs_no_margin_over_the_combinati
     assert short.reason.startswith("no candidate scored clearly below the combination (best: model 2.0% ± 0.0% below")
     assert "it needed 3% below and 2 standard errors" in short.reason
     long = choose(errors, series_idx, long_validation=True)
-    assert long.method == "model" and long.reason == "model scored 2.0% ± 0.0% below the combination (2 standard errors)"
+    assert (
+        long.method == "model" and long.reason == "model scored 2.0% ± 0.0% below the combination (2 standard errors)"
+    )
 
 
 def test_a_candidate_blind_to_the_covariates_needs_a_wider_margin():
@@ -177,3 +179,127 @@ def test_many_statistical_fits_spread_over_processes_give_the_same_numbers(monke
     spread = statistical.fit_each(jobs, 6, 12)
     np.testing.assert_array_equal(np.array(spread), np.array(one_at_a_time))
     assert np.isnan(spread[10]).all() and np.isfinite(spread[0]).all()
+
+
+def test_a_long_series_is_decided_on_its_whole_validation_period_not_its_last_days():
+    """One long series: the network is better over most of the validation period, seasonal naive over its
+    last 100 windows (four days of hourly origins). The latest windows alone would serve seasonal naive;
+    windows spread over the whole period serve the network."""
+    origins = np.arange(5000, 7000)
+    series_idx = np.zeros(len(origins), dtype=int)
+    last_days = origins >= 6900
+    errors = {
+        "model": np.where(last_days, 1.6, 0.8) + 0.01 * np.sin(origins),
+        "seasonal_naive": np.where(last_days, 0.5, 1.3),
+        "combination": np.ones(len(origins)),
+    }
+    rows = spread_windows(series_idx, origins, np.full(len(origins), 400.0), 40_000)  # the guard's budget
+    assert len(rows) == 100 and origins[rows].min() == 5000 and origins[rows].max() == 6999
+    spread = choose({name: e[rows] for name, e in errors.items()}, series_idx[rows], origins[rows], True)
+    assert spread.method == "model"
+    latest = np.argsort(origins)[-100:]
+    assert choose(
+        {name: e[latest] for name, e in errors.items()}, series_idx[latest], origins[latest], True
+    ).method == ("seasonal_naive")
+
+
+def test_a_future_run_s_statistical_candidates_take_the_future_columns(tmp_path):
+    """The target is driven by a known column that is not seasonal: blind models cannot follow it.
+    The statistical candidates, given the column, score far below seasonal naive, a blind candidate
+    does not serve, and the served forecast moves with the known values given for the horizon."""
+    rng = np.random.default_rng(4)
+    n, horizon = 1200, 24
+    driver = np.zeros(n + horizon)
+    for t in range(1, n + horizon):
+        driver[t] = 0.9 * driver[t - 1] + rng.normal(0, 1)
+    hours = np.arange(n + horizon)
+    target = 50 + 4 * driver + np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.3, n + horizon)
+    times = pd.date_range("2020-01-01", periods=n + horizon, freq="h").strftime("%Y-%m-%d %H:%M")
+    frame = pd.DataFrame({"time": times, "load": driver.round(3), "price": target.round(3)})
+    frame.loc[n:, "price"] = np.nan  # the horizon's known load, its price to come
+    path, shifted = tmp_path / "prices.csv", tmp_path / "shifted.csv"
+    frame.to_csv(path, index=False)
+    frame.assign(load=frame["load"] + np.where(np.arange(n + horizon) >= n, 10.0, 0.0)).to_csv(shifted, index=False)
+    options = ["--target", "price", "--time-col", "time", "--horizon", str(horizon), "--future", "load", "--quiet"]
+    run = tmp_path / "run"
+    result = invoke("train", path, *options, *WEAK_NETWORK, "--out", run)
+    assert result.exit_code == 0, result.output
+    selection = json.loads((run / "selection.json").read_text())
+    scores = selection["scores"]
+    assert scores["auto_ets"] < 0.5 * scores["seasonal_naive"] and scores["auto_theta"] < 0.5 * scores["seasonal_naive"]
+    assert selection["method"] != "seasonal_naive" and not selection["covariates_unused"]
+    forecasts = []
+    for data in (path, shifted):
+        out = tmp_path / f"{data.stem}-forecast.csv"
+        assert invoke("forecast", run, "--data", data, "--out", out).exit_code == 0
+        forecasts.append(pd.read_csv(out)["forecast"].to_numpy())
+    if selection["method"] != "model":  # 10 more load: about 40 more price from each statistical member
+        assert np.mean(forecasts[1] - forecasts[0]) > 10
+
+
+def test_the_explanation_lines_say_the_rule_that_decided():
+    from forecaster.cli import selection_lines
+
+    base = {"scores": {"model": 0.9, "combination": 1.0, "seasonal_naive": 1.2}, "windows": 120, "series": 1,
+            "period": "2016-03-01 to 2016-12-16 (290 days)", "seconds_per_1000_series": [412.0, 3.0]}  # fmt: skip
+    served = selection_lines({**base, "method": "combination", "reason": "no candidate scored clearly below ..."})
+    assert served[0] == "method: combination: no candidate scored clearly below ..."
+    assert (
+        "decided on 120 validation windows of 1 series, origins from 2016-03-01 to 2016-12-16 (290 days)" in served[1]
+    )
+    assert any("1,000 series with combination takes about 412 s" in line for line in served)
+    assert served[-1] == "  for the network alone, train with --select model"
+    network = selection_lines({**base, "method": "model", "reason": "model scored 10.0% ± 2.0% below the combination"})
+    assert not any("--select model" in line or "1,000 series" in line for line in network)
+    blind = selection_lines({**base, "method": "seasonal_naive", "reason": "...", "covariates_unused": ["region"]})
+    assert "  note: seasonal_naive does not see region: they are unused" in blind
+
+
+def test_the_columns_a_served_method_ignores_are_named():
+    from forecaster.config import DataConfig, ModelConfig, RunConfig, WindowConfig
+    from forecaster.scoring.validation import blind_candidates, unused_covariates
+
+    def config(**data):
+        return RunConfig(DataConfig(target="y", **data), WindowConfig(horizon=6, lookback=12), ModelConfig(lookback=12, horizon=6))
+
+    cfg = config(future=("load",), static=("region",))
+    assert blind_candidates(cfg) == {"seasonal_naive", "auto_ets", "auto_theta"}
+    assert unused_covariates("seasonal_naive", cfg) == ("load", "region")
+    assert unused_covariates("auto_ets", cfg) == ("region",)  # it takes the --future column
+    assert unused_covariates("combination", cfg) == () and unused_covariates("model", cfg) == ()
+    assert blind_candidates(config()) == frozenset()
+
+
+def test_a_forecast_that_statistics_will_make_slow_says_so_first():
+    from forecaster.scoring.selection import Selection
+    from forecaster.serving.forecast import cost_note
+
+    class Run:
+        def __init__(self, selection):
+            self._selection = selection
+
+        def selection(self):
+            return self._selection
+
+    served = Selection("combination", {}, 100, 1, ("auto_ets", "auto_theta"), seconds_per_1000=(120.0, 2.0))
+    assert cost_note(Run(served), 400) is None  # 48 s: under a minute
+    note = cost_note(Run(served), 40_000)
+    assert note.startswith("40,000 series served by combination: about 80 min of statistical fits")
+    assert "--engine" in note and "--select model" in note
+    assert cost_note(Run(Selection("model", {}, 100, 1, (), seconds_per_1000=(2.0, 2.0))), 10**6) is None
+
+
+def test_the_regression_on_known_columns_follows_them():
+    from forecaster.scoring.statistical import known_columns, regressed
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 1))
+    y = 100 + 5 * x[:, 0]
+    values = np.column_stack([y, x])
+    past, ahead = known_columns(values, 276, 24, 1)
+    assert past.shape == (276, 1) and ahead.shape == (24, 1)
+    residual, effect = regressed(y[:276], (past, ahead), 24)
+    np.testing.assert_allclose(effect, 5 * x[276:, 0], atol=1e-8)
+    np.testing.assert_allclose(residual, 100, atol=1e-8)  # the level kept, the column's effect taken out
+    assert regressed(y[:276], (past, ahead[:10]), 24) is None  # the horizon's values incomplete: no fit
+    assert known_columns(values, 276, 24, 0) is None

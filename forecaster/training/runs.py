@@ -109,7 +109,7 @@ class Run:
             return None
         try:
             return Selection.from_json(json.loads(path.read_text()))
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError, LookupError) as exc:
             raise ForecasterError(f"{path}: corrupt ({exc}); retrain the run") from None
 
     def load_model(self) -> Any:
