@@ -123,7 +123,8 @@ def table(rows: list[dict], out: Path) -> None:
         "",
         "The weekly naive is evaluate's seasonal naive at lag 168 on each day's own history; PUBLISHED.md's",
         '(NP 4.135, PJM 6.326) come from the epftoolbox files and differ slightly. "served" is what `forecast`',
-        "would serve: the validation guard's choice on the training days' last validation windows.",
+        "would serve: the validation guard's choice on 100 validation windows spread over the training days'",
+        "validation part (its rule: README, Which method serves).",
     ]
     out.write_text("\n".join(lines) + "\n")
 

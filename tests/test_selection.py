@@ -260,7 +260,8 @@ def test_the_columns_a_served_method_ignores_are_named():
     from forecaster.scoring.validation import blind_candidates, unused_covariates
 
     def config(**data):
-        return RunConfig(DataConfig(target="y", **data), WindowConfig(horizon=6, lookback=12), ModelConfig(lookback=12, horizon=6))
+        window, model = WindowConfig(horizon=6, lookback=12), ModelConfig(lookback=12, horizon=6)
+        return RunConfig(DataConfig(target="y", **data), window, model)
 
     cfg = config(future=("load",), static=("region",))
     assert blind_candidates(cfg) == {"seasonal_naive", "auto_ets", "auto_theta"}
