@@ -185,7 +185,7 @@ def select_method(
     served = np.where(np.isfinite(made[method]), made[method], made["model"])
     fits = len(statistical) if method == COMBINATION else 1 if method in statistical else 0
     seconds = None
-    if network_seconds is not None:
+    if network_seconds is not None and fits:  # the cost of statistical fits, when the served method makes them
         seconds = (round(1000 * (fits * fit_seconds / len(statistical) + network_seconds), 1),
                    round(1000 * network_seconds, 1))  # fmt: skip
     selection = Selection(

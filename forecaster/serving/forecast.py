@@ -147,6 +147,8 @@ class NoteTally:
         if self.served != "model" and self.networked:
             selection = run.selection()
             why = f": {selection.reason}" if selection and selection.reason else ", by the run's validation guard"
+            if selection and selection.covariates:
+                why += f"; it does not see {', '.join(selection.covariates)}, which are unused"
             notes.append(
                 f"{self.networked} series forecast by {self.served}{why} (column `method`; a run trained with "
                 "--select model serves the network alone)"
