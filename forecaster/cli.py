@@ -335,7 +335,7 @@ def selection_lines(selection: dict[str, Any]) -> list[str]:
     if cost and method != "model":
         lines.append(
             f"  forecasting 1,000 series with {method} takes about {cost[0]:,.0f} s on this machine (statistical "
-            f"fits), the network alone {cost[1]:,.0f} s"
+            f"fits), the network alone {cost[1]:,.1f} s"
         )
     if method != "model":
         lines.append("  for the network alone, train with --select model")

@@ -152,9 +152,8 @@ def test_on_long_validation_parts_the_network_needs_no_margin_over_the_combinati
     assert short.reason.startswith("no candidate scored clearly below the combination (best: model 2.0% ± 0.0% below")
     assert "it needed 3% below and 2 standard errors" in short.reason
     long = choose(errors, series_idx, long_validation=True)
-    assert (
-        long.method == "model" and long.reason == "model scored 2.0% ± 0.0% below the combination (2 standard errors)"
-    )
+    assert long.method == "model"
+    assert long.reason == "model scored 2.0% ± 0.0% below the combination (any amount below, on long validation parts)"
 
 
 def test_a_candidate_blind_to_the_covariates_needs_a_wider_margin():

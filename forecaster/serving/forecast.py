@@ -185,7 +185,7 @@ def cost_note(run: Run, series: int) -> str | None:
         return None
     return (
         f"{series:,} series served by {selection.method}: about {expected / 60:.0f} min of statistical fits "
-        f"(measured in training: {served:,.0f} s per 1,000 series, the network alone {network:,.0f} s); --engine "
+        f"(measured in training: {served:,.0f} s per 1,000 series, the network alone {network:,.1f} s); --engine "
         "dask, ray or spark spreads them over workers, and a run trained with --select model serves the network alone"
     )
 
