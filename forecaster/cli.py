@@ -327,7 +327,8 @@ def selection_lines(selection: dict[str, Any]) -> list[str]:
     lines = [
         f"method: {method}: {selection.get('reason', '')}",
         f"  decided on {selection['windows']} validation windows of {selection['series']} series, origins from "
-        f"{selection.get('period', '?')} (MASE: {scores})",
+        f"{selection.get('period', '?')}, their statistical fits {selection.get('fit_seconds', 0):.0f} s "
+        f"(MASE: {scores})",
     ]
     if selection.get("covariates_unused"):
         lines.append(f"  note: {method} does not see {', '.join(selection['covariates_unused'])}: they are unused")

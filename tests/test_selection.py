@@ -240,11 +240,13 @@ def test_the_explanation_lines_say_the_rule_that_decided():
     from forecaster.cli import selection_lines
 
     base = {"scores": {"model": 0.9, "combination": 1.0, "seasonal_naive": 1.2}, "windows": 120, "series": 1,
-            "period": "2016-03-01 to 2016-12-16 (290 days)", "seconds_per_1000_series": [412.0, 3.0]}  # fmt: skip
+            "period": "2016-03-01 to 2016-12-16 (290 days)", "seconds_per_1000_series": [412.0, 3.0],
+            "fit_seconds": 24.2}  # fmt: skip
     served = selection_lines({**base, "method": "combination", "reason": "no candidate scored clearly below ..."})
     assert served[0] == "method: combination: no candidate scored clearly below ..."
-    assert (
-        "decided on 120 validation windows of 1 series, origins from 2016-03-01 to 2016-12-16 (290 days)" in served[1]
+    assert served[1].startswith(
+        "  decided on 120 validation windows of 1 series, origins from 2016-03-01 to 2016-12-16 (290 days), their "
+        "statistical fits 24 s (MASE: model 0.900"
     )
     assert any("1,000 series with combination takes about 412 s" in line for line in served)
     assert served[-1] == "  for the network alone, train with --select model"

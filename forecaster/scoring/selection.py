@@ -129,6 +129,7 @@ class Selection:
     period: str = ""  # the span of the scored windows' origins
     covariates: tuple[str, ...] = ()  # the run's --future and --static columns the served method ignores
     seconds_per_1000: tuple[float, float] | None = None  # forecast cost of 1,000 series: served method, network
+    fit_seconds: float = 0.0  # what the statistical fits on the scored windows took
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +144,7 @@ class Selection:
             "statistical": list(self.statistical),
             "covariates_unused": list(self.covariates),
             "seconds_per_1000_series": None if self.seconds_per_1000 is None else list(self.seconds_per_1000),
+            "fit_seconds": self.fit_seconds,
         }
 
     @classmethod
@@ -167,6 +169,7 @@ class Selection:
             str(raw.get("period", "")),
             tuple(str(c) for c in raw.get("covariates_unused", ())),
             None if cost is None else (float(cost[0]), float(cost[1])),
+            float(raw.get("fit_seconds", 0.0)),
         )
 
 

@@ -172,7 +172,8 @@ def select_method(
         jobs += [(name, values[:origin, 0], known) for name in statistical]
     started = perf_counter()
     fitted = iter(fit_each(jobs, horizon, season))
-    fit_seconds = (perf_counter() - started) / max(len(rows), 1)  # every statistical model, one window
+    fit_total = perf_counter() - started
+    fit_seconds = fit_total / max(len(rows), 1)  # every statistical model, one window
     for k in range(len(rows)):
         for name in statistical:
             made[name][k] = next(fitted)
@@ -199,6 +200,7 @@ def select_method(
         period,
         unused_covariates(method, cfg),
         seconds,
+        round(fit_total, 1),
     )
     return selection, rows, served
 
