@@ -93,7 +93,7 @@ bench-m4: install  ## M4 Weekly, the ETTh1 panel and its 960-hour pieces with th
 
 EPF ?= ../shared/data/epf
 
-bench-epf: install  ## EPF day-ahead prices NP and PJM, trained once, with and without --future -> benchmarks/EPF.md (~15 min)
+bench-epf: install  ## EPF day-ahead prices NP and PJM, trained once, with and without --future -> benchmarks/EPF.md (~30 min)
 	$(PY) benchmarks/epf.py --table --shared $(EPF)
 
 M3 ?= ../shared/data/m3
