@@ -326,7 +326,7 @@ def selection_lines(selection: dict[str, Any]) -> list[str]:
     scores = ", ".join(f"{name} {score:.3f}" for name, score in ranked)
     lines = [
         f"method: {method}: {selection.get('reason', '')}",
-        f"  decided on {selection['windows']} validation windows of {selection['series']} series, origins from "
+        f"  decided on {selection['windows']} validation windows of {selection['series']} series, origins "
         f"{selection.get('period', '?')}, their statistical fits {selection.get('fit_seconds', 0):.0f} s "
         f"(MASE: {scores})",
     ]

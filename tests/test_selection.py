@@ -240,7 +240,7 @@ def test_the_explanation_lines_say_the_rule_that_decided():
     from forecaster.cli import selection_lines
 
     base = {"scores": {"model": 0.9, "combination": 1.0, "seasonal_naive": 1.2}, "windows": 120, "series": 1,
-            "period": "2016-03-01 to 2016-12-16 (290 days)", "seconds_per_1000_series": [412.0, 3.0],
+            "period": "from 2016-03-01 to 2016-12-16 (290 days)", "seconds_per_1000_series": [412.0, 3.0],
             "fit_seconds": 24.2}  # fmt: skip
     served = selection_lines({**base, "method": "combination", "reason": "no candidate scored clearly below ..."})
     assert served[0] == "method: combination: no candidate scored clearly below ..."
@@ -305,3 +305,18 @@ def test_the_regression_on_known_columns_follows_them():
     np.testing.assert_allclose(residual, 100, atol=1e-8)  # the level kept, the column's effect taken out
     assert regressed(y[:276], (past, ahead[:10]), 24) is None  # the horizon's values incomplete: no fit
     assert known_columns(values, 276, 24, 0) is None
+
+
+def test_the_span_of_the_scored_origins_is_said_in_dates_or_steps():
+    from types import SimpleNamespace
+
+    from forecaster.data.panel import Series
+    from forecaster.scoring.validation import origin_period
+
+    hourly = Series("a", pd.Timestamp("2016-01-01"), "h", np.zeros((9000, 1)))
+    panel = SimpleNamespace(series=[hourly, Series("b", 0, "int:1", np.zeros((50, 1)))])
+    assert origin_period(panel, [0], np.array([0, 0]), np.array([1658, 8616])) == (
+        "from 2016-03-10 02:00:00 to 2016-12-25 (290 days)"
+    )
+    assert origin_period(panel, [0], np.array([0]), np.array([48])) == "2016-01-03 only"
+    assert origin_period(panel, [1], np.array([0, 0]), np.array([7, 40])) == "from steps 7 to 40"

@@ -106,14 +106,17 @@ def older_windows(scored: WindowForecasts, recent: WindowForecasts) -> np.ndarra
 
 
 def origin_period(panel: Panel, kept: list[int], series_idx: np.ndarray, origins: np.ndarray) -> str:
-    """The span of some windows' origins in words: '2016-03-01 to 2016-12-16 (290 days)', 'steps 700 to 960'."""
+    """The span of some windows' origins in words: 'from 2016-03-01 to 2016-12-16 (290 days)', 'from steps 700 to
+    960', '1982-01-01 only'."""
     times = [panel.series[kept[s]].time_at(int(origin)) for s, origin in zip(series_idx, origins)]
     first, last = min(times), max(times)
+    if first == last:
+        return f"{plain_time(first) if isinstance(first, pd.Timestamp) else f'step {first}'} only"
     if not isinstance(first, pd.Timestamp):
-        return f"steps {first} to {last}"
+        return f"from steps {first} to {last}"
     days = (last - first) / pd.Timedelta(days=1)
     span = f"{days:.0f} days" if days >= 2 else f"{days * 24:.0f} hours"
-    return f"{plain_time(first)} to {plain_time(last)} ({span})"
+    return f"from {plain_time(first)} to {plain_time(last)} ({span})"
 
 
 def plain_time(when: pd.Timestamp) -> str:
@@ -159,7 +162,7 @@ def select_method(
     period = origin_period(panel, prepared.kept, series_idx, origins)
     if log is not None:
         log(f"scoring {', '.join(statistical)} and their combination with the network on {len(rows)} validation "
-            f"windows of {len(np.unique(series_idx))} series, origins from {period}")  # fmt: skip
+            f"windows of {len(np.unique(series_idx))} series, origins {period}")  # fmt: skip
     made = {name: np.empty((len(rows), horizon)) for name in candidates(statistical)}
     scales = np.empty(len(rows))
     jobs = []
