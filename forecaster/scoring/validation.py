@@ -140,7 +140,6 @@ def unused_covariates(method: str, cfg: RunConfig) -> tuple[str, ...]:
 
 def select_method(
     scored: WindowForecasts,
-    spreads: np.ndarray,
     prepared: Any,
     panel: Panel,
     cfg: RunConfig,
@@ -231,16 +230,19 @@ def validation_report(
         [ids[s] for s in scored.series_idx[older]],
         horizon,
     )
-    spreads = recent.spreads * np.array([factors.get(ids[s], 1.0) for s in recent.series_idx])
+
+    def difficult(spreads: np.ndarray, series_idx: np.ndarray) -> np.ndarray:  # spreads times their factors
+        return spreads * np.array([factors.get(ids[s], 1.0) for s in series_idx])
+
+    spreads = difficult(recent.spreads, recent.series_idx)
     spread: dict[str, Any] = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
     if cfg.train.select == "auto" and not cfg.model.quantiles:
-        scored_spreads = scored.spreads * np.array([factors.get(ids[s], 1.0) for s in scored.series_idx])
-        selection, rows, served = select_method(scored, scored_spreads, prepared, panel, cfg, season, log,
-                                                network_seconds)  # fmt: skip
+        selection, rows, served = select_method(scored, prepared, panel, cfg, season, log, network_seconds)
         if selection.method == "model":  # the network's errors on the windows nearest the forecast origin
             calibration = Calibration.fit(recent.actual, recent.forecast, spreads, **spread)
         else:  # the served method's, on the windows it was scored on (its fits are made there only)
-            calibration = Calibration.fit(scored.actual[rows], served, scored_spreads[rows], **spread)
+            chosen = difficult(scored.spreads[rows], scored.series_idx[rows])
+            calibration = Calibration.fit(scored.actual[rows], served, chosen, **spread)
     else:
         if cfg.train.select == "auto" and log is not None:
             log("note: a quantile run is served by the network alone (the guard compares point forecasts)")
