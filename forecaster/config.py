@@ -168,7 +168,8 @@ class TrainConfig:
         "auto",
         "How the run is forecast: auto (the validation guard: the combination of the network and the --statistical "
         "models, unless the network alone, seasonal naive or one model scores clearly below it on validation "
-        "windows spread over the whole validation period) or model (the network alone).",
+        "windows spread over the whole validation period, and a method whose statistical fits are costly clearly "
+        "below the network alone too) or model (the network alone).",
         choices=SELECTIONS,
     )
     statistical: tuple[str, ...] = option(

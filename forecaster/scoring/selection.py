@@ -51,6 +51,14 @@ COMBINATION = "combination"  # the mean of the network and the statistical model
 CLEAR_Z = 2.0
 # how far below the combination a candidate blind to the run's --future or --static columns must score
 BLIND_MARGIN = 0.10
+# a method whose forecasts cost more than this many seconds per 1,000 series (its statistical fits, measured in
+# training on its machine), and over COST_RATIO times the network's, is costly: on long validation parts (where the
+# network's validation score is not optimistic) it serves only when it scores clearly (CLEAR_Z standard errors)
+# below the network alone
+# (benchmarks/guard_study.py: on the long-series validation splits the combination's gain over the network was
+# within its noise while its forecasts cost 100-1,000 times the network's)
+COSTLY_SECONDS = 60.0
+COST_RATIO = 10.0
 # history points the statistical models are fitted on in validation, over every scored window: AutoETS costs
 # about 0.5 ms a point on seasonal data on this 2-core machine, so about 20 s (the hourly 400-series panel
 # then scores the latest window of 100 series; M3 every calibration window of every series)
@@ -130,6 +138,8 @@ class Selection:
     covariates: tuple[str, ...] = ()  # the run's --future and --static columns the served method ignores
     seconds_per_1000: tuple[float, float] | None = None  # forecast cost of 1,000 series: served method, network
     fit_seconds: float = 0.0  # what the statistical fits on the scored windows took
+    costs: dict[str, float] = field(default_factory=dict)  # candidate -> forecast seconds per 1,000 series
+    against_network: dict[str, tuple[float, float]] = field(default_factory=dict)  # candidate -> (relative, se)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,6 +155,8 @@ class Selection:
             "covariates_unused": list(self.covariates),
             "seconds_per_1000_series": None if self.seconds_per_1000 is None else list(self.seconds_per_1000),
             "fit_seconds": self.fit_seconds,
+            "costs_per_1000_series": self.costs,
+            "against_network": {name: list(pair) for name, pair in self.against_network.items()},
         }
 
     @classmethod
@@ -170,6 +182,8 @@ class Selection:
             tuple(str(c) for c in raw.get("covariates_unused", ())),
             None if cost is None else (float(cost[0]), float(cost[1])),
             float(raw.get("fit_seconds", 0.0)),
+            {str(k): float(v) for k, v in dict(raw.get("costs_per_1000_series", {})).items()},
+            {str(k): (float(v[0]), float(v[1])) for k, v in dict(raw.get("against_network", {})).items()},
         )
 
 
@@ -177,8 +191,16 @@ RULE = (
     f"the combination, unless another candidate scores more than {SELECTION_MARGIN:.0%} below it ({BLIND_MARGIN:.0%} "
     f"for one blind to the run's covariates) and {CLEAR_Z:g} standard errors below it on the same windows; the "
     f"network alone only on {MIN_NETWORK_WINDOWS} windows or more, and on long validation parts as soon as it scores "
-    "below the combination"
+    "below the combination, and there a method whose statistical fits cost over "
+    f"{COSTLY_SECONDS:g} s per 1,000 series serves only {CLEAR_Z:g} standard errors below the network alone"
 )
+
+
+def costly(costs: dict[str, float]) -> frozenset[str]:
+    """The candidates whose forecasts cost over COSTLY_SECONDS per 1,000 series and COST_RATIO times the
+    network's (`costs`: candidate -> seconds per 1,000 series)."""
+    network = costs.get("model", 0.0)
+    return frozenset(n for n, c in costs.items() if c > COSTLY_SECONDS and c > COST_RATIO * network)
 
 
 def margin(name: str, long_validation: bool, blind: frozenset[str]) -> float:
@@ -204,6 +226,7 @@ class Verdict:
     scores: dict[str, float]
     differences: dict[str, Difference]
     reason: str
+    against_network: dict[str, Difference] = field(default_factory=dict)  # where the network alone is eligible
 
 
 def choose(
@@ -212,10 +235,12 @@ def choose(
     origins: np.ndarray | None = None,
     long_validation: bool = False,
     blind: frozenset[str] = frozenset(),
+    costs: dict[str, float] | None = None,
 ) -> Verdict:
     """The candidate that serves the panel (`RULE`). `long_validation`: the series' validation parts hold
     LONG_VALIDATION horizons of windows on average; the network then needs no margin over the combination.
-    `blind`: candidates that ignore the run's covariates.
+    `blind`: candidates that ignore the run's covariates. `costs`: candidate -> forecast seconds per 1,000
+    series; on long validation parts a `costly` one must also score clearly below the network alone.
 
     errors: candidate -> (windows,) scaled mean absolute error of each scored window (NaN: no forecast);
     series_idx, origins: (windows,) the window's series and origin (origins order a series' windows into
@@ -243,7 +268,28 @@ def choose(
         if differences[n].clearly_below(margin(n, long_validation, blind), standard_errors(n, long_validation))
     ]
     method = min(clear, key=scores.__getitem__) if clear else COMBINATION
-    return Verdict(method, scores, differences, explain(method, differences, len(series_idx), long_validation, blind))
+    reason = explain(method, differences, len(series_idx), long_validation, blind)
+    against_network = {}
+    if "model" in eligible:
+        network = table[:, names.index("model")]
+        against_network = {
+            name: paired_difference(table[:, k], network, series_idx, origins)
+            for k, name in enumerate(names)
+            if name != "model"
+        }
+    worth = against_network.get(method)
+    if long_validation and method in costly(costs or {}) and worth and not worth.clearly_below(0.0, CLEAR_Z):
+        reason = too_costly(method, worth, costs or {})
+        method = "model"
+    return Verdict(method, scores, differences, reason, against_network)
+
+
+def too_costly(method: str, versus: Difference, costs: dict[str, float]) -> str:
+    """Why the network alone serves instead of a costly `method` that did not score clearly below it."""
+    return (
+        f"{method} scored {versus.words()} the network alone, not {CLEAR_Z:g} standard errors below it as a method "
+        f"costing {costs[method]:,.0f} s per 1,000 series (the network alone {costs['model']:,.1f} s) must"
+    )
 
 
 def explain(

@@ -183,14 +183,14 @@ def select_method(
     actual = scored.actual[rows]
     errors = {name: np.abs(actual - forecast).mean(axis=1) / usable_scales(scales) for name, forecast in made.items()}
     per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not
-    verdict = choose(errors, series_idx, origins, per_series >= LONG_VALIDATION * horizon, blind_candidates(cfg))
+    costs = forecast_costs(statistical, fit_seconds, network_seconds)
+    long_validation = per_series >= LONG_VALIDATION * horizon
+    verdict = choose(errors, series_idx, origins, long_validation, blind_candidates(cfg), costs)
     method = verdict.method
     served = np.where(np.isfinite(made[method]), made[method], made["model"])
-    fits = len(statistical) if method == COMBINATION else 1 if method in statistical else 0
     seconds = None
-    if network_seconds is not None and fits:  # the cost of statistical fits, when the served method makes them
-        seconds = (round(1000 * (fits * fit_seconds / len(statistical) + network_seconds), 1),
-                   round(1000 * network_seconds, 1))  # fmt: skip
+    if costs and costs[method] > costs["model"]:  # the cost of statistical fits, when the served method makes them
+        seconds = (costs[method], costs["model"])
     selection = Selection(
         method,
         verdict.scores,
@@ -203,8 +203,20 @@ def select_method(
         unused_covariates(method, cfg),
         seconds,
         round(fit_total, 1),
+        costs,
+        {name: (round(d.relative, 6), round(d.se, 6)) for name, d in verdict.against_network.items()},
     )
     return selection, rows, served
+
+
+def forecast_costs(statistical: tuple[str, ...], fit_seconds: float, network_seconds: float | None) -> dict[str, float]:
+    """Each candidate's forecast seconds per 1,000 series on this machine: the network's, plus its statistical
+    fits' (`fit_seconds`: every statistical model on one window, shared evenly among them); {} unmeasured."""
+    if network_seconds is None:
+        return {}
+    per_fit = fit_seconds / max(len(statistical), 1)
+    fits = {"model": 0, "seasonal_naive": 0, **dict.fromkeys(statistical, 1), COMBINATION: len(statistical)}
+    return {name: round(1000 * (count * per_fit + network_seconds), 1) for name, count in fits.items()}
 
 
 def validation_report(
