@@ -499,21 +499,32 @@ class Forecaster:
         return frame
 
     def backtest(
-        self, data: Data, folds: int = 3, step: int | None = None, season: int | None = None, level: Levels = (80, 95)
+        self,
+        data: Data,
+        folds: int = 3,
+        step: int | None = None,
+        season: int | None = None,
+        level: Levels = (80, 95),
+        *,
+        adapt: bool = True,
     ) -> tuple[dict[str, Any], Any]:
         """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
-        naive and drift, with the conformal intervals at `level` scored (coverage, width, MSIS).
+        naive and drift, with the conformal intervals at `level` scored (coverage, width, MSIS, coverage by
+        quarter of the span). `adapt`: each window's band also learns from its series' earlier windows whose
+        actuals were known at its cutoff (`forecaster.scoring.adaptive`); False: the static table's bands.
         Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
-        report, per_series, _ = self._backtest(data, folds, step, season, as_levels(level))
+        report, per_series, _ = self._backtest(data, folds, step, season, as_levels(level), adapt=adapt)
         return report, per_series
 
-    def cross_validation(self, data: Data, folds: int = 3, step: int | None = None, level: Levels = (80, 95)) -> Any:
+    def cross_validation(
+        self, data: Data, folds: int = 3, step: int | None = None, level: Levels = (80, 95), *, adapt: bool = True
+    ) -> Any:
         """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
         DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
-        bands at `level` (what `evaluate` writes as forecasts.csv)."""
+        bands at `level` (what `evaluate` writes as forecasts.csv; `adapt` as `backtest`)."""
         from forecaster.serving.backtest import window_frame
 
-        _, _, (backtest, panel) = self._backtest(data, folds, step, None, as_levels(level))
+        _, _, (backtest, panel) = self._backtest(data, folds, step, None, as_levels(level), adapt=adapt)
         return window_frame(backtest, self.run, panel)
 
     def evaluate(
@@ -526,6 +537,8 @@ class Forecaster:
         level: Levels | None = None,
         engine: str = "local",
         address: str | None = None,
+        *,
+        adapt: bool = True,
     ) -> tuple[dict[str, Any], Any]:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
         metrics.json, per_series.csv, forecasts.csv (every window step by step: `cross_validation`),
@@ -543,7 +556,8 @@ class Forecaster:
         levels = as_levels(level or ())
         if level is None and (self.run.path / CALIBRATION_FILE).is_file():
             levels = (80.0, 95.0)
-        report, per_series, (backtest, panel) = self._backtest(data, folds, step, season, levels, engine, address)
+        found = self._backtest(data, folds, step, season, levels, engine, address, adapt)
+        report, per_series, (backtest, panel) = found
         with atomic_directory(Path(out or self.run.path / "evaluation"), "evaluation") as staging:
             write_json(staging / "metrics.json", report)
             csv_safe(per_series).to_csv(staging / "per_series.csv", index=False)
@@ -564,6 +578,7 @@ class Forecaster:
         levels: tuple[float, ...],
         engine: str = "local",
         address: str | None = None,
+        adapt: bool = True,
     ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
         """(report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel."""
         quiet_tensorflow_import()
@@ -582,7 +597,8 @@ class Forecaster:
             self.log(f"backtesting on {engine}{f' at {address}' if address else ''}: whole series a partition")
             season = season or self.run.season
             step = step or self.run.config.window.horizon
-            backtest, ids, windows = engine_backtest(self.run, data, folds, step, season, levels, engine, address)
+            found = engine_backtest(self.run, data, folds, step, season, levels, engine, address, adapt)
+            backtest, ids, windows = found
             report, per_series = summarise(backtest, self.run, ids, season)
             return report, per_series, (backtest, windows)
         with as_csv(data, self.run.config.data.id_col, self.run.config.data.time_col) as path:
@@ -597,7 +613,7 @@ class Forecaster:
             self.log(f"note: {note}")
         season = season or self.run.season
         horizon = self.run.config.window.horizon
-        backtest = run_backtest(self.run, panel, self.model, folds, step or horizon, season, levels)
+        backtest = run_backtest(self.run, panel, self.model, folds, step or horizon, season, levels, adapt)
         fewer = folds_note(backtest.series_idx, len(panel.series), folds, step or horizon)
         if fewer:
             self.log(f"note: {fewer}")

@@ -217,6 +217,19 @@ def engine_options(command: Any) -> Any:
     )(command)
 
 
+def adapt_option(command: Any) -> Any:
+    """`--adapt`, as `forecast` and `evaluate` take it."""
+    return click.option(
+        "--adapt",
+        type=click.Choice(["on", "off"]),
+        default="on",
+        show_default=True,
+        help="on: the --level bands also learn from the realised errors of windows whose actuals are known (in "
+        "evaluate, the earlier windows' at each cutoff; in forecast, the windows after training in DATA), so "
+        "they keep their coverage when the errors drift; off: the bands calibrated in training, unchanged.",
+    )(command)
+
+
 def plot_output_path(given: dict[str, Any]) -> Path:
     """The forecast plot: --plot, else beside the forecast CSV (--out elsewhere keeps the run's plot)."""
     return Path(given.get("plot") or output_path("forecast", given).with_suffix(".png"))
@@ -520,6 +533,7 @@ def forecast(
     help="Exit 1 when the model's MASE is worse than this baseline's.",
 )
 @click.option("--level", help="Conformal interval levels in % to score (default 80,95 when the run has them).")
+@adapt_option
 @click.option(
     "--fail-if-coverage-below",
     "coverage_gate",
@@ -537,6 +551,7 @@ def evaluate(
     out: str | None,
     gate: str | None,
     level: str | None,
+    adapt: str,
     coverage_gate: float | None,
     engine: str,
     address: str | None,
@@ -553,7 +568,7 @@ def evaluate(
     if coverage_gate is not None and not level and not (forecaster.run.path / CALIBRATION_FILE).is_file():
         raise ForecasterError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
-    report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level, engine, address)
+    report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level, engine, address, adapt=adapt == "on")
     click.echo(render_table(report))
     plots = "errors_by_step.png, backtest.png" if engine == "local" else "errors_by_step.png"
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, forecasts.csv, {plots})")

@@ -272,19 +272,23 @@ class Calibration:
         levels: tuple[float, ...],
         quantiles: np.ndarray | None = None,
         quantile_levels: tuple[float, ...] = (),
+        multipliers: dict[float, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """{"lo_80": (n, horizon), "hi_80": ...}: around point forecasts (n, horizon) with spreads (n,),
         or, for a quantile run's own central interval, its quantiles (n, horizon, levels) widened (or
-        narrowed) by the CQR correction. A band always holds the point forecast."""
+        narrowed) by the CQR correction. A band always holds the point forecast. `multipliers`: level ->
+        (n, horizon) each window's own half-widths (or corrections) in spreads, instead of the table's
+        (`forecaster.scoring.adaptive`)."""
         out = {}
         for level in levels:
             lo, hi, correction = self.plan(level, quantile_levels) if quantiles is not None else (-1, -1, None)
+            own = None if multipliers is None else multipliers[level]
             if correction is None:
-                half = self.multiplier(level)[None, :] * spreads[:, None]
+                half = (self.multiplier(level)[None, :] if own is None else own) * spreads[:, None]
                 lower, upper = forecast - half, forecast + half
             else:
                 assert quantiles is not None
-                shift = correction[None, :] * spreads[:, None]
+                shift = (correction[None, :] if own is None else own) * spreads[:, None]
                 lower = np.minimum(quantiles[:, :, lo] - shift, forecast)
                 upper = np.maximum(quantiles[:, :, hi] + shift, forecast)
             out[f"lo_{level_name(level)}"], out[f"hi_{level_name(level)}"] = lower, upper

@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecaster.data.panel import Panel, in_zone
 from forecaster.errors import ForecasterError
+from forecaster.scoring.adaptive import adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.metrics import POINT_METRICS, coverage, msis, pinball, seasonal_naive_scale
 from forecaster.scoring.validation import point_forecast, score_windows
@@ -32,6 +33,8 @@ class Backtest:
     scales: np.ndarray
     quantiles: np.ndarray | None
     bands: dict[str, np.ndarray] | None = None  # conformal lo_80/hi_80 ... (windows, horizon), when asked
+    spreads: np.ndarray | None = None  # (windows,) each window's spread, the bands' unit, when asked
+    adapted: bool = False  # the bands learnt from earlier windows' realised errors (`forecaster.scoring.adaptive`)
 
 
 def trained_until(run: Run, series: Any) -> int:
@@ -81,10 +84,19 @@ def folds_note(series_idx: np.ndarray, n_series: int, folds: int, step: int) -> 
 
 
 def run_backtest(
-    run: Run, panel: Panel, model: Any, folds: int, step: int, season: int, levels: tuple[float, ...] = ()
+    run: Run,
+    panel: Panel,
+    model: Any,
+    folds: int,
+    step: int,
+    season: int,
+    levels: tuple[float, ...] = (),
+    adapt: bool = True,
 ) -> Backtest:
     """Every backtest window forecast by the model and the baselines (and the model's conformal bands
-    at `levels`, made from each window's own history exactly as `forecast --level` makes them)."""
+    at `levels`, made from each window's own history exactly as `forecast --level` makes them; with `adapt`,
+    each window's band also learnt from its series' earlier windows whose actuals were known at its cutoff:
+    `forecaster.scoring.adaptive`)."""
     from forecaster.serving.forecast import predict_at
 
     horizon = run.config.window.horizon
@@ -118,14 +130,14 @@ def run_backtest(
             np.array([run.series[panel.series[s].series_id].scaler.scale[0] for s in series_idx]),
             [panel.series[s].series_id for s in series_idx],
         )
-        bands = calibration.bands(
-            forecasts.get("served", forecasts["model"]),
-            spreads,
-            levels,
-            raw_predictions if quantiles else None,
-            quantiles,
-        )
-    return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands)
+        point, own = forecasts.get("served", forecasts["model"]), raw_predictions if quantiles else None
+        multipliers = None
+        if adapt:
+            multipliers = adapted_multipliers(calibration, actual, point, spreads, series_idx, origins, levels, own,
+                                              quantiles)  # fmt: skip
+        bands = calibration.bands(point, spreads, levels, own, quantiles, multipliers)
+    return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands,
+                    spreads if levels else None, adapt and bool(levels))  # fmt: skip
 
 
 def served_forecasts(
@@ -177,8 +189,23 @@ def conformal_metrics(bt: Backtest) -> dict[str, dict[str, Any]]:
             "mean_width": float(np.mean(upper - lower)),
             "msis": msis(bt.actual, lower, upper, bt.scales, 1 - float(level) / 100),
             "coverage_by_step": inside.mean(axis=0).round(4).tolist(),
+            "coverage_by_period": [round(float(inside[rows].mean()), 4) for rows in periods(bt) if len(rows)],
         }
     return report
+
+
+PERIODS = 4  # coverage is also reported over each quarter of the backtest's span, so that drift shows
+
+
+def periods(bt: Backtest) -> list[np.ndarray]:
+    """The windows of each of PERIODS consecutive parts of every series' backtest, oldest first (a window's part:
+    its rank among its series' windows in time)."""
+    part = np.empty(len(bt.origins), dtype=int)
+    for series in np.unique(bt.series_idx):
+        rows = np.flatnonzero(bt.series_idx == series)
+        rank = np.argsort(np.argsort(bt.origins[rows], kind="stable"), kind="stable")
+        part[rows] = rank * PERIODS // len(rows)
+    return [np.flatnonzero(part == k) for k in range(PERIODS)]
 
 
 def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -198,6 +225,7 @@ def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[dict
         report["intervals"] = interval_metrics(bt, run.config.model.quantiles)
     if bt.bands is not None:
         report["conformal"] = conformal_metrics(bt)
+        report["bands"] = "adaptive" if bt.adapted else "static"
     from forecaster.serving.forecast import id_and_time_columns
 
     id_col = id_and_time_columns(run.config)[0]  # the id column as the forecast CSV and forecasts.csv name it
@@ -290,6 +318,9 @@ def render_table(report: dict[str, Any]) -> str:
             f"{level}% interval: coverage {m['coverage']:.3f} (nominal {m['nominal']:.2f}), "
             f"mean width {m['mean_width']:.4g}, MSIS {m['msis']:.3f}"
         )
+        if len(m.get("coverage_by_period", [])) > 1:
+            quarters = ", ".join(f"{value:.3f}" for value in m["coverage_by_period"])
+            lines.append(f"  coverage by quarter of the backtest's span, oldest first: {quarters}")
     if report.get("zero_scale_series"):
         lines.append(f"note: {ZERO_SCALE_NOTE.format(report['zero_scale_series'])}")
     return "\n".join(lines)

@@ -331,7 +331,14 @@ def engine_forecast(
 
 
 def backtest_partition(
-    frame: pd.DataFrame, run_dir: str, label: str, folds: int, step: int, season: int, levels: list[float]
+    frame: pd.DataFrame,
+    run_dir: str,
+    label: str,
+    folds: int,
+    step: int,
+    season: int,
+    levels: list[float],
+    adapt: bool = True,
 ) -> pd.DataFrame:
     """One partition's backtest windows (`scored_windows`), made as `evaluate` makes them."""
     from forecaster.serving.backtest import run_backtest, scored_windows
@@ -339,19 +346,29 @@ def backtest_partition(
 
     run, model = loaded_run(run_dir)
     panel = trained_panel(run, partition_panel(frame, run, label))
-    windows = scored_windows(run_backtest(run, panel, model, folds, step, season, tuple(levels)), run, panel)
+    windows = scored_windows(run_backtest(run, panel, model, folds, step, season, tuple(levels), adapt), run, panel)
     return zone_free(windows, run, panel.zone, ("cutoff", output_columns(run)[1]))
 
 
 def engine_backtest(
-    run: Any, data: Any, folds: int, step: int, season: int, levels: tuple[float, ...], engine: str, address: str | None
+    run: Any,
+    data: Any,
+    folds: int,
+    step: int,
+    season: int,
+    levels: tuple[float, ...],
+    engine: str,
+    address: str | None,
+    adapt: bool = True,
 ) -> Any:
     """`run_backtest` on `engine`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
     from forecaster.serving.backtest import from_scored_windows
 
-    params = {"folds": folds, "step": step, "season": season, "levels": list(levels)}
+    params = {"folds": folds, "step": step, "season": season, "levels": list(levels), "adapt": adapt}
     frame = on_engine(run, data, engine, address, backtest_partition, backtest_schema(run, levels), params)
-    return from_scored_windows(frame, run)
+    backtest, ids, windows = from_scored_windows(frame, run)
+    backtest.adapted = adapt and bool(levels)
+    return backtest, ids, windows
 
 
 def zone_free(frame: pd.DataFrame, run: Any, zone: str | None, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -1,0 +1,190 @@
+"""Bands that keep their promise when the world moves: the conformal table updated by realised errors.
+
+The static table (`forecaster.scoring.calibration`) promises its coverage only while the series behave
+as in the validation windows it was made from. A series' band at an origin here also learns from the
+series' windows whose actuals were all known by that origin (never its own or a later window's):
+- **recalibration**: their scores join the table's, weighted towards the recent (NexCP, Barber et al.
+  2023): a score's weight halves with every `half_life` newer windows of the series, and the table
+  counts as `prior` windows as old as the first realised one;
+- **adaptive conformal inference** (Gibbs and Candès 2021): each nominal level L has a working level
+  that moves after every realised window by `gamma` times (the share of its steps that fell outside
+  the band it was given - (1 - L)), so that the long-run share outside tracks 1 - L under any shift.
+
+What that promises: over a long run of windows, each series' realised coverage approaches the nominal
+one whatever the shift, provided the errors do not change faster than a few windows learn; a single
+window or a short run has no such promise. With no realised window, the static band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecaster.scoring.calibration import GRID, Calibration, interpolate, level_name
+
+# chosen on validation (the EPF NP and PJM training days: calibrated on their first three years, adapted
+# over the fourth, `benchmarks/adapt_study.py`)
+HALF_LIFE = 30.0  # windows of a series: a realised score's weight halves with every this many newer ones
+PRIOR = 30.0  # the static table's weight, in windows
+GAMMA = 0.005  # how far the working level moves after a realised window (share of a level)
+TOP = 99.9  # the highest working level (%): beyond it, the largest score known
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """How bands learn from realised windows (module docstring)."""
+
+    half_life: float = HALF_LIFE
+    prior: float = PRIOR
+    gamma: float = GAMMA
+
+
+class Tracker:
+    """One series' adapting bands: its realised scores so far and each level's working level.
+
+    tables: key -> (horizon, len(GRID)) the static score quantiles ("": the residual table, "80": a
+    quantile run's CQR correction for its 80% interval).
+    """
+
+    def __init__(self, tables: dict[str, np.ndarray], levels: tuple[float, ...], adaptation: Adaptation):
+        self.tables = tables
+        self.adaptation = adaptation
+        self.realised: dict[str, list[np.ndarray]] = {key: [] for key in tables}
+        self.working = {level: float(level) for level in levels}
+        self.windows = 0
+
+    def multiplier(self, level: float, key: str) -> np.ndarray:
+        """(horizon,) the band's half-width (or CQR correction) in spreads at `level` (%) now."""
+        working = min(max(self.working[level], GRID[0]), 100.0)
+        table = self.tables[key]
+        if not self.windows:
+            return interpolate(table, min(working, TOP))
+        realised = np.asarray(self.realised[key])  # (windows, horizon), oldest first
+        ages = np.arange(len(realised))[::-1]
+        decay = 0.5 ** (1.0 / self.adaptation.half_life)
+        static_weight = self.adaptation.prior * decay ** len(realised) / table.shape[1]
+        values = np.concatenate([table.T, realised])  # (len(GRID) + windows, horizon)
+        weights = np.concatenate([np.full(table.shape[1], static_weight), decay**ages])
+        return weighted_quantile(values, weights, min(working, TOP) / 100.0)
+
+    def learn(self, scores: dict[str, np.ndarray], inside: dict[float, float]) -> None:
+        """A window's actuals are known: its scores (key -> (horizon,)) join, and each level's working level
+        moves by how the band it was given did (`inside`: level -> share of its steps inside)."""
+        for key, values in scores.items():
+            self.realised[key].append(np.asarray(values, dtype="float64"))
+        for level, share in inside.items():
+            if np.isfinite(share):
+                self.working[level] += 100.0 * self.adaptation.gamma * (level / 100.0 - share)
+        self.windows += 1
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:
+    """Per column of `values` (n, horizon), the smallest value whose share of `weights` (n,) at or below it is at
+    least `q`; NaN values carry no weight."""
+    out = np.empty(values.shape[1])
+    for step in range(values.shape[1]):
+        column = values[:, step]
+        known = np.isfinite(column)
+        order = np.argsort(column[known], kind="stable")
+        cumulative = np.cumsum(weights[known][order])
+        at = min(int(np.searchsorted(cumulative, q * cumulative[-1] - 1e-12)), len(order) - 1)
+        out[step] = column[known][order][at]
+    return out
+
+
+def adapted_multipliers(
+    calibration: Calibration,
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    spreads: np.ndarray,
+    series_idx: np.ndarray,
+    origins: np.ndarray,
+    levels: tuple[float, ...],
+    quantiles: np.ndarray | None = None,
+    quantile_levels: tuple[float, ...] = (),
+    adaptation: Adaptation | None = None,
+) -> dict[float, np.ndarray]:
+    """level -> (windows, horizon): each window's half-width (or CQR correction) in spreads, learnt from its
+    series' earlier windows whose actuals were all known at its origin (`Tracker`), in origin order.
+
+    actual, forecast: (windows, horizon); spreads, series_idx, origins: (windows,); quantiles: a quantile
+    run's (windows, horizon, levels). A window whose actual is NaN everywhere (the forecast origin itself)
+    learns nothing; give it last to have the band after every known window.
+    """
+    adaptation = adaptation or Adaptation()
+    horizon = actual.shape[1]
+    tables = {"": calibration.pooled, **calibration.pairs}
+    keys = {level: key_of(calibration, level, quantiles is not None, quantile_levels) for level in levels}
+    out = {level: np.empty((len(origins), horizon)) for level in levels}
+    for series in np.unique(series_idx):
+        rows = np.flatnonzero(series_idx == series)
+        rows = rows[np.argsort(origins[rows], kind="stable")]
+        tracker, pending = Tracker(tables, levels, adaptation), list[int]()
+        for row in rows.tolist():
+            while pending and origins[pending[0]] + horizon <= origins[row]:
+                known = int(pending.pop(0))
+                scores = window_scores(calibration, actual[known], forecast[known], spreads[known], quantiles,
+                                       quantile_levels, known)  # fmt: skip
+                inside = {level: band_share(level, keys[level], out[level][known], actual[known], forecast[known],
+                                            spreads[known], quantiles, quantile_levels, known, calibration)
+                          for level in levels}  # fmt: skip
+                tracker.learn(scores, inside)
+            for level in levels:
+                out[level][row] = tracker.multiplier(level, keys[level])
+            pending.append(row)
+    return out
+
+
+def key_of(calibration: Calibration, level: float, has_quantiles: bool, quantile_levels: tuple[float, ...]) -> str:
+    """Which table the band at `level` comes from: a quantile run's own central interval (CQR) or the residuals'."""
+    if not has_quantiles:
+        return ""
+    _, _, correction = calibration.plan(level, quantile_levels)
+    return level_name(level) if correction is not None else ""
+
+
+def window_scores(
+    calibration: Calibration,
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    spread: float,
+    quantiles: np.ndarray | None,
+    quantile_levels: tuple[float, ...],
+    row: int,
+) -> dict[str, np.ndarray]:
+    """A window's conformal scores (horizon,) for every table: its absolute errors in spreads, and a quantile
+    run's CQR scores (how far outside each central interval, in spreads)."""
+    from forecaster.scoring.calibration import central_pairs
+
+    scores = {"": np.abs(actual - forecast) / spread}
+    if quantiles is not None:
+        for name, (lo, hi) in central_pairs(quantile_levels).items():
+            if name in calibration.pairs:
+                window = quantiles[row]
+                scores[name] = np.maximum(window[:, lo] - actual, actual - window[:, hi]) / spread
+    return scores
+
+
+def band_share(
+    level: float,
+    key: str,
+    multiplier: np.ndarray,
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    spread: float,
+    quantiles: np.ndarray | None,
+    quantile_levels: tuple[float, ...],
+    row: int,
+    calibration: Calibration,
+) -> float:
+    """The share of a window's known steps inside the band at `level` it was given (NaN: none known)."""
+    if key:
+        lo, hi, _ = calibration.plan(level, quantile_levels)
+        assert quantiles is not None
+        lower = np.minimum(quantiles[row][:, lo] - multiplier * spread, forecast)
+        upper = np.maximum(quantiles[row][:, hi] + multiplier * spread, forecast)
+    else:
+        lower, upper = forecast - multiplier * spread, forecast + multiplier * spread
+    known = np.isfinite(actual)
+    return float(((actual >= lower) & (actual <= upper))[known].mean()) if known.any() else float("nan")

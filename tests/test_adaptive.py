@@ -1,0 +1,113 @@
+"""Bands that learn from realised errors (forecaster.scoring.adaptive): under a shift, in time order only."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import SINE, invoke, train
+
+from forecaster.scoring.adaptive import adapted_multipliers
+from forecaster.scoring.calibration import Calibration
+
+HORIZON = 4
+
+
+def static_table(rng, windows=2000):
+    """A table calibrated on unit-scale Gaussian errors (spreads 1)."""
+    noise = rng.normal(0, 1, (windows, HORIZON))
+    return Calibration.fit(noise, np.zeros_like(noise), np.ones(windows))
+
+
+def backtest(rng, windows, sd, step=HORIZON):
+    """One series' windows `step` apart: actuals with noise `sd` around a zero forecast, spreads 1."""
+    actual = rng.normal(0, 1, (windows, HORIZON)) * sd
+    return actual, np.zeros_like(actual), np.ones(windows), np.zeros(windows, dtype=int), np.arange(windows) * step
+
+
+def test_a_series_whose_noise_doubles_gets_bands_that_widen_to_nominal_coverage():
+    rng = np.random.default_rng(0)
+    calibration = static_table(rng)
+    actual, forecast, spreads, series, origins = backtest(rng, 600, sd=2.0)
+    static = calibration.bands(forecast, spreads, (90.0,))
+    half = adapted_multipliers(calibration, actual, forecast, spreads, series, origins, (90.0,))[90.0]
+    adapted = calibration.bands(forecast, spreads, (90.0,), multipliers={90.0: half})
+    inside = lambda b: (actual >= b["lo_90"]) & (actual <= b["hi_90"])  # noqa: E731
+    assert inside(static).mean() < 0.65  # the static band promised 90% and covers about 59%
+    assert half[0] == pytest.approx(calibration.multiplier(90.0))  # nothing known yet: the static band
+    assert half[-1].mean() > 1.8 * calibration.multiplier(90.0).mean()  # widened to the doubled noise
+    assert inside(adapted)[100:].mean() == pytest.approx(0.90, abs=0.025)
+    steady = backtest(rng, 600, sd=1.0)  # and a series that behaves as calibrated keeps about its band
+    kept = adapted_multipliers(calibration, *steady, (90.0,))[90.0]
+    assert np.abs(kept[100:].mean() / calibration.multiplier(90.0).mean() - 1) < 0.1
+
+
+@pytest.mark.parametrize("step", [1, HORIZON])
+def test_no_window_s_band_uses_its_own_or_later_actuals(step):
+    rng = np.random.default_rng(1)
+    calibration = static_table(rng)
+    actual, forecast, spreads, series, origins = backtest(rng, 60, sd=1.5, step=step)
+    before = adapted_multipliers(calibration, actual, forecast, spreads, series, origins, (80.0, 95.0))
+    at = 40
+    unknown = origins + HORIZON > origins[at]  # windows whose actuals were not all known at window 40's cutoff
+    changed = actual.copy()
+    changed[unknown] *= 50.0  # its own, the overlapping earlier ones, and every later one
+    after = adapted_multipliers(calibration, changed, forecast, spreads, series, origins, (80.0, 95.0))
+    for level in (80.0, 95.0):
+        np.testing.assert_array_equal(before[level][: at + 1], after[level][: at + 1])
+        assert not np.allclose(before[level][at + 1 :], after[level][at + 1 :])
+    known = actual.copy()
+    known[np.flatnonzero(~unknown)[-1]] *= 50.0  # the latest window known by then does count
+    moved = adapted_multipliers(calibration, known, forecast, spreads, series, origins, (95.0,))
+    assert not np.allclose(before[95.0][at], moved[95.0][at])
+
+
+def test_series_learn_each_from_their_own_windows_in_time_order():
+    rng = np.random.default_rng(2)
+    calibration = static_table(rng)
+    calm = backtest(rng, 200, sd=1.0)
+    wild = backtest(rng, 200, sd=3.0)
+    actual = np.concatenate([wild[0][::-1], calm[0]])  # given newest first for one series: sorted by origin
+    origins = np.concatenate([wild[4][::-1], calm[4]])
+    series = np.repeat([0, 1], 200)
+    half = adapted_multipliers(calibration, actual, np.zeros_like(actual), np.ones(400), series, origins, (90.0,))
+    newest_wild, newest_calm = half[90.0][0].mean(), half[90.0][-1].mean()
+    assert newest_wild > 2.5 * newest_calm
+
+
+def test_a_quantile_run_s_cqr_correction_adapts_too():
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 1, (1000, HORIZON))
+    quantiles = np.stack([np.full_like(noise, -1.2816), np.zeros_like(noise), np.full_like(noise, 1.2816)], axis=-1)
+    calibration = Calibration.fit(noise, np.zeros_like(noise), np.ones(1000), quantiles, (0.1, 0.5, 0.9))
+    actual, forecast, spreads, series, origins = backtest(rng, 400, sd=2.0)
+    drifted = np.stack([np.full_like(actual, -1.2816), np.zeros_like(actual), np.full_like(actual, 1.2816)], axis=-1)
+    levels = (0.1, 0.5, 0.9)
+    correction = adapted_multipliers(calibration, actual, forecast, spreads, series, origins, (80.0,), drifted, levels)
+    bands = calibration.bands(forecast, spreads, (80.0,), drifted, levels, multipliers=correction)
+    covered = (actual >= bands["lo_80"]) & (actual <= bands["hi_80"])
+    assert correction[80.0][-1].mean() > 1.0  # the quantiles' own interval widened by over a spread
+    assert covered[100:].mean() == pytest.approx(0.80, abs=0.03)
+
+
+def test_evaluate_reports_coverage_by_period_and_adapts_unless_told_not_to(sine_csv, tmp_path):
+    run = tmp_path / "run"
+    assert train(sine_csv, SINE, run, "--holdout", "60").exit_code == 0
+    frame = pd.read_csv(sine_csv)
+    rng = np.random.default_rng(4)
+    frame.loc[len(frame) - 60 :, "y"] += rng.normal(0, 1.5, 60)  # the tail after training turns noisy
+    noisy = tmp_path / "noisy.csv"
+    frame.to_csv(noisy, index=False)
+    reports = {}
+    for adapt in ("on", "off"):
+        out = tmp_path / f"ev-{adapt}"
+        result = invoke("evaluate", run, "--data", noisy, "--folds", "55", "--step", "1", "--level", "90",
+                        "--adapt", adapt, "--out", out)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "coverage by quarter of the backtest's span, oldest first:" in result.output
+        reports[adapt] = json.loads((out / "metrics.json").read_text())
+    adaptive, static = reports["on"]["conformal"]["90"], reports["off"]["conformal"]["90"]
+    assert reports["on"]["bands"] == "adaptive" and reports["off"]["bands"] == "static"
+    assert len(adaptive["coverage_by_period"]) == 4
+    assert adaptive["coverage_by_period"][0] == pytest.approx(static["coverage_by_period"][0], abs=0.1)
+    assert adaptive["coverage"] > static["coverage"] + 0.05
