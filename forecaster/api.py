@@ -344,6 +344,8 @@ class Forecaster:
         engine: str = "local",
         address: str | None = None,
         keep: bool = True,
+        *,
+        adapt: bool = True,
     ) -> Any:
         """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
         forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
@@ -358,7 +360,11 @@ class Forecaster:
         A Dask, Ray or Spark frame as `data` runs on its own engine.
 
         `keep=False` (with `out`): the rows are written to `out` a block at a time and not kept, so memory
-        does not grow with the panel; the number of series forecast is returned instead of the frame."""
+        does not grow with the panel; the number of series forecast is returned instead of the frame.
+
+        `adapt`: where `data` holds actuals after what training used, the `level` bands learn from the realised
+        errors of those windows (`forecaster.serving.adapt`; the run is unchanged); False: the bands
+        calibrated in training."""
         quiet_tensorflow_import()
         import pandas
 
@@ -379,7 +385,7 @@ class Forecaster:
         engine = engine_of(data, engine)
         check_engine(engine, address)
         if engine != "local":
-            frame = self._predict_on(engine, address, data, as_levels(level), out, future)
+            frame = self._predict_on(engine, address, data, as_levels(level), out, future, adapt)
             return frame if keep else frame.iloc[:, 0].nunique()
         levels = as_levels(level)
         for note in self._level_notes(levels):
@@ -410,7 +416,9 @@ class Forecaster:
                 if streaming and plot_path is not None:
                     frames.append(rows[rows[id_col].isin(list(history))])
 
-            done = self._forecast_each(data, blocks, levels, future, history if plot_path else None, plot_series, take)
+            done = self._forecast_each(
+                data, blocks, levels, future, history if plot_path else None, plot_series, take, adapt
+            )
             frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
             # the plot and the CSV are both staged and replace the previous ones only when both are written
             # (the stack renames them as it closes): a disk that fills while plotting changes nothing
@@ -430,6 +438,7 @@ class Forecaster:
         history: dict[str, Any] | None,
         plot_series: list[str] | None,
         take: Callable[[Any], None],
+        adapt: bool = True,
     ) -> int:
         """Forecast `data` whole, or each block of its shards in turn, handing each one's rows to `take`;
         a note on the data said once, the plans' notes added up and said at the end, progress per block;
@@ -456,7 +465,10 @@ class Forecaster:
                 wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
                 if wanted or not history:
                     history.update(recent_history(panel, run, wanted))
-            take(forecast_frame(run, panel, self.model, plan, levels))
+            rows = forecast_frame(run, panel, self.model, plan, levels, adapt)
+            for note in rows.attrs.pop("notes", []):
+                self.log(f"note: {where}{note}")
+            take(rows)
             done += len(panel.series)
             if blocks:
                 self.log(f"forecast {done:,} of {total:,} series")
@@ -480,7 +492,14 @@ class Forecaster:
             yield f"{where.name}: ", panel
 
     def _predict_on(
-        self, engine: str, address: str | None, data: Data, levels: tuple[float, ...], out: Any, future: Any
+        self,
+        engine: str,
+        address: str | None,
+        data: Data,
+        levels: tuple[float, ...],
+        out: Any,
+        future: Any,
+        adapt: bool = True,
     ) -> Any:
         """`predict` on Dask, Ray or Spark (`forecaster.serving.engines`)."""
         from forecaster.serving.engines import engine_forecast
@@ -493,7 +512,7 @@ class Forecaster:
         for note in self._level_notes(levels):
             self.log(f"note: {note}")
         self.log(f"forecasting on {engine}{f' at {address}' if address else ''}: whole series a partition")
-        frame = engine_forecast(self.run, data, levels, engine, address)
+        frame = engine_forecast(self.run, data, levels, engine, address, adapt)
         if out is not None:
             write_forecast(frame, Path(out))
         return frame

@@ -478,6 +478,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
 @click.option("--plot", type=click.Path(dir_okay=False), help="Plot PNG (default: the forecast CSV's path with .png).")
 @click.option("--series", callback=_csv_list(str), help="Series ids to plot (default: the first six).")
 @click.option("--level", help="Prediction interval levels in %, e.g. 80,95: adds lo_80, hi_80, ... (conformal).")
+@adapt_option
 @click.option(
     "--future-data",
     type=click.Path(),
@@ -493,6 +494,7 @@ def forecast(
     plot: str | None,
     series: tuple[str, ...] | None,
     level: str | None,
+    adapt: str,
     future_data: str | None,
     engine: str,
     address: str | None,
@@ -510,7 +512,16 @@ def forecast(
     plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot}) if engine == "local" else None
     forecaster = Forecaster.load(run_dir, log)
     count = forecaster.predict(  # written a block at a time, not kept: memory does not grow with the panel
-        data, level or (), out_path, plot_path, list(series) if series else None, future_data, engine, address, False
+        data,
+        level or (),
+        out_path,
+        plot_path,
+        list(series) if series else None,
+        future_data,
+        engine,
+        address,
+        False,
+        adapt=adapt == "on",
     )
     click.echo(f"forecast for {count} series x {forecaster.run.config.window.horizon} steps: {out_path}")
     if plot_path is not None:

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import SINE, invoke, train
+from cli_helpers import FAST, SINE, invoke, train
 
-from forecaster.scoring.adaptive import adapted_multipliers
+from forecaster.scoring.adaptive import adapted_multipliers, band_factors
 from forecaster.scoring.calibration import Calibration
 
 HORIZON = 4
@@ -111,3 +111,49 @@ def test_evaluate_reports_coverage_by_period_and_adapts_unless_told_not_to(sine_
     assert len(adaptive["coverage_by_period"]) == 4
     assert adaptive["coverage_by_period"][0] == pytest.approx(static["coverage_by_period"][0], abs=0.1)
     assert adaptive["coverage"] > static["coverage"] + 0.05
+
+
+def folder_digest(folder):
+    """Every file under `folder` with its bytes: what a command must leave alone."""
+    return {path.relative_to(folder): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("tail", ["noisier", "calmer"])
+def test_forecast_bands_learn_from_newer_actuals_and_leave_the_run_alone(tmp_path, tail):
+    n = 400
+    t = np.arange(n)
+    rng = np.random.default_rng(5)
+    noise = rng.normal(0, 0.5, n)
+    noise[-120:] *= 4.0 if tail == "noisier" else 0.1  # after training the noise grows fourfold (or shrinks)
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="h"),
+                          "y": 10 + np.sin(2 * np.pi * t / 24) + noise})  # fmt: skip
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    run = tmp_path / "run"
+    fitted = [*FAST[FAST.index("--layers") :], "--epochs", "20"]  # FAST, but enough epochs to learn the sine
+    assert invoke("train", data, *SINE, "--holdout", "120", *fitted, "--out", run).exit_code == 0
+    before = folder_digest(run)
+    widths = {}
+    for adapt in ("on", "off"):
+        out = tmp_path / f"forecast-{adapt}.csv"
+        result = invoke("forecast", run, "--data", data, "--out", out, "--level", "90", "--adapt", adapt)
+        assert result.exit_code == 0, result.output
+        said = "--level bands learnt from the realised errors of 20 windows after training (1 series"
+        assert (said in result.output) == (adapt == "on")
+        made = pd.read_csv(out)
+        widths[adapt] = float((made["hi_90"] - made["lo_90"]).mean())
+    ratio = widths["on"] / widths["off"]
+    assert ratio > 1.3 if tail == "noisier" else ratio < 0.9
+    assert folder_digest(run) == before  # the run stays as trained: the update is a function of the data
+
+
+def test_an_exported_band_adapts_by_the_factors_the_library_gives():
+    rng = np.random.default_rng(6)
+    calibration = static_table(rng)
+    actual, forecast, spreads, _, _ = backtest(rng, 300, sd=2.0)
+    factors = band_factors(calibration, actual, forecast, spreads, (80.0, 95.0))
+    for level in (80.0, 95.0):
+        assert factors[level].shape == (HORIZON,)
+        assert np.all((factors[level] > 1.5) & (factors[level] < 3.0))  # the noise doubled
+    calm = band_factors(calibration, *backtest(rng, 300, sd=1.0)[:3], (95.0,))[95.0]
+    assert np.all(np.abs(calm - 1) < 0.3)

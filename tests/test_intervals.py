@@ -177,6 +177,8 @@ def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path, options):
     assert invoke("forecast", run, "--data", data, "--out", out, "--level", "80,95").exit_code == 0
     result = invoke("export", run, "--out", tmp_path / "export", "--level", "80,95")
     assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert manifest["bands"].startswith("static:") and "band_factors" in manifest["bands"]
     served = tf.saved_model.load(str(tmp_path / "export" / "saved_model")).signatures["serving_default"]
     frame = pd.read_csv(data)
     expected = pd.read_csv(out)

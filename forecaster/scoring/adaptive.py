@@ -188,3 +188,30 @@ def band_share(
         lower, upper = forecast - multiplier * spread, forecast + multiplier * spread
     known = np.isfinite(actual)
     return float(((actual >= lower) & (actual <= upper))[known].mean()) if known.any() else float("nan")
+
+
+def band_factors(
+    calibration: Calibration,
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    spreads: np.ndarray,
+    levels: tuple[float, ...],
+    adaptation: Adaptation | None = None,
+) -> dict[float, np.ndarray]:
+    """For one series, level -> (horizon,) how much wider (over 1) or narrower its next band is than the
+    static one, after its realised windows: `actual`, `forecast` (windows, horizon), oldest first, each known
+    before the next forecast; `spreads` (windows,) as `Calibration.spreads` measures them. An exported
+    artifact's residual band adapts by multiplying its half-widths (hi - forecast, forecast - lo) by these."""
+    windows, horizon = actual.shape
+    origins = np.arange(windows + 1) * horizon
+    multipliers = adapted_multipliers(
+        calibration,
+        np.concatenate([actual, np.full((1, horizon), np.nan)]),
+        np.concatenate([forecast, np.zeros((1, horizon))]),
+        np.concatenate([spreads, [1.0]]),
+        np.zeros(windows + 1, dtype=int),
+        origins,
+        levels,
+        adaptation=adaptation,
+    )
+    return {level: multipliers[level][-1] / np.maximum(calibration.multiplier(level), 1e-12) for level in levels}

@@ -179,13 +179,15 @@ def partition_panel(frame: pd.DataFrame, run: Any, label: str) -> Any:
     return panel_from_frame(frame, cfg, label)
 
 
-def forecast_partition(frame: pd.DataFrame, run_dir: str, label: str, levels: list[float]) -> pd.DataFrame:
+def forecast_partition(
+    frame: pd.DataFrame, run_dir: str, label: str, levels: list[float], adapt: bool = True
+) -> pd.DataFrame:
     """One partition's forecast: its whole series read, planned and forecast as `forecast` does it."""
     from forecaster.serving.forecast import forecast_frame, forecast_plan
 
     run, model = loaded_run(run_dir)
     panel = partition_panel(frame, run, label)
-    forecasts = forecast_frame(run, panel, model, forecast_plan(run, panel), tuple(levels))
+    forecasts = forecast_frame(run, panel, model, forecast_plan(run, panel), tuple(levels), adapt)
     return zone_free(forecasts, run, panel.zone, (output_columns(run)[1],))
 
 
@@ -319,13 +321,12 @@ def user_error(exc: BaseException) -> str | None:
 
 
 def engine_forecast(
-    run: Any, data: Any, levels: tuple[float, ...], engine: str, address: str | None = None
+    run: Any, data: Any, levels: tuple[float, ...], engine: str, address: str | None = None, adapt: bool = True
 ) -> pd.DataFrame:
     """Every series of `data` forecast on `engine`, sorted by series id and time; the numbers
     `--engine local` gives."""
-    frame = on_engine(
-        run, data, engine, address, forecast_partition, forecast_schema(run, levels), {"levels": list(levels)}
-    )
+    params = {"levels": list(levels), "adapt": adapt}
+    frame = on_engine(run, data, engine, address, forecast_partition, forecast_schema(run, levels), params)
     id_col, time_col = output_columns(run)
     return frame.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
 

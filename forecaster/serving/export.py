@@ -190,6 +190,16 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[
         "served": "the network's forecast. `forecast` writes it when `method` is model; otherwise it writes that "
         "method's (a statistical model, seasonal naive, or the combination: the mean of the network's and the "
         "statistical models' forecasts), which this artifact does not compute",
+        **({"bands": STATIC_BANDS} if levels else {}),
         "training_data_sha256": run.manifest.get("data", {}).get("sha256"),
         "versions": library_versions(),
     }
+
+
+STATIC_BANDS = (
+    "static: the lo_*/hi_* outputs use the conformal table calibrated in training and do not learn from later "
+    "errors. `forecaster forecast --level` (with --adapt on, the default) widens or narrows them from the realised "
+    "errors of the windows after training in its data; to do the same with this artifact, multiply each band's "
+    "half-widths (hi - forecast, forecast - lo) by forecaster.scoring.adaptive.band_factors(calibration, actual, "
+    "forecast, spreads, levels) of the series' realised windows"
+)

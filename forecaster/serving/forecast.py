@@ -352,10 +352,16 @@ def check_future(run: Run, panel: Panel, chosen: np.ndarray) -> None:
 
 
 def forecast_frame(
-    run: Run, panel: Panel, model: Any, plan: ForecastPlan | None = None, levels: tuple[float, ...] = ()
+    run: Run,
+    panel: Panel,
+    model: Any,
+    plan: ForecastPlan | None = None,
+    levels: tuple[float, ...] = (),
+    adapt: bool = True,
 ) -> pd.DataFrame:
     """The forecast CSV's rows: id, time, forecast, the conformal bands at `levels` (lo_80, hi_80, ...),
-    one column per quantile, method."""
+    one column per quantile, method. With `adapt`, the bands learn from the windows after training the panel
+    holds (`forecaster.serving.adapt`); what that did is in the frame's `attrs["notes"]`."""
     cfg = run.config
     plan = plan or forecast_plan(run, panel)
     quantiles = cfg.model.quantiles
@@ -389,12 +395,18 @@ def forecast_frame(
     times = following_times(last_times(panel), panel.freq, horizon)
     columns[time_col] = in_zone(times, panel.zone)
     columns["forecast"] = point.ravel()
+    notes = []
     if levels:
-        columns.update(conformal_bands(run, panel, point, by_model, plan, levels, predictions if quantiles else None))
+        own = predictions if quantiles else None
+        bands, note = conformal_bands(run, panel, point, by_model, plan, levels, own, model if adapt else None)
+        columns.update(bands)
+        notes += [note] if note else []
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
         columns[quantile_column(level)] = predictions[:, :, q].ravel()
     columns["method"] = np.repeat(methods, horizon)
-    return pd.DataFrame(columns)
+    frame = pd.DataFrame(columns)
+    frame.attrs["notes"] = notes
+    return frame
 
 
 def series_known(series: Any, n_future: int) -> Known:
@@ -415,8 +427,13 @@ def conformal_bands(
     plan: ForecastPlan,
     levels: tuple[float, ...],
     quantiles: np.ndarray | None = None,
-) -> dict[str, np.ndarray]:
-    """lo/hi columns (flattened like the CSV) at each level for the model's rows; NaN for a baseline's."""
+    model: Any = None,
+) -> tuple[dict[str, np.ndarray], str | None]:
+    """lo/hi columns (flattened like the CSV) at each level for the model's rows; NaN for a baseline's. Given
+    the `model`, the bands learn from the windows after training the panel holds (`forecaster.serving.adapt`):
+    the note says what that did."""
+    from forecaster.serving.adapt import adapted_bands
+
     calibration = run.calibration()
     w = run.config.window
     chosen = np.flatnonzero(by_model)
@@ -429,13 +446,17 @@ def conformal_bands(
         [panel.series[i].series_id for i in chosen],
     )
     picked = None if quantiles is None else quantiles[chosen]
-    bands = calibration.bands(point[chosen], spreads, levels, picked, run.config.model.quantiles)
+    note = None
+    if model is None:
+        bands = calibration.bands(point[chosen], spreads, levels, picked, run.config.model.quantiles)
+    else:
+        bands, note = adapted_bands(run, panel, model, chosen, point[chosen], spreads, levels, picked)
     columns = {}
     for name, values in bands.items():
         full = np.full(point.shape, np.nan)
         full[chosen] = values
         columns[name] = full.ravel()
-    return columns
+    return columns, note
 
 
 def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str, tuple[Any, np.ndarray]]:
