@@ -64,6 +64,12 @@ def bench(market: str, future: bool, extra: list[str], shared: Path = SHARED, ke
         check=True,
     )  # fmt: skip
     report = json.loads((work / "evaluate" / "metrics.json").read_text())
+    subprocess.run(  # the same backtest with the bands calibrated in training, unchanged (issue 32's baseline)
+        [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(TEST_DAYS), "--step", str(HOURS),
+         "--season", str(7 * HOURS), "--adapt", "off", "--out", str(work / "evaluate-static")],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    static = json.loads((work / "evaluate-static" / "metrics.json").read_text())
     overall = report["overall"]
     served = "served" if "served" in overall else "model"
     weekly = overall["seasonal_naive"]["mae"]
@@ -77,6 +83,13 @@ def bench(market: str, future: bool, extra: list[str], shared: Path = SHARED, ke
         .get("method", "model"),
         "train_seconds": round(trained - started, 1),
         "evaluate_seconds": round(time.time() - trained, 1),
+        "intervals": {
+            bands: {
+                level: {k: m[k] for k in ("coverage", "coverage_by_period", "msis")}
+                for level, m in source["conformal"].items()
+            }
+            for bands, source in (("adaptive", report), ("static", static))
+        },
     }
     if row["served_by"] != "combination":  # the combination's figures, for the guard's check (issue 31)
         overall["combination"] = combination_metrics(work / "run", data)
@@ -143,6 +156,25 @@ def table(rows: list[dict], out: Path) -> None:
         for name, (mae, rmae, smape, rmse) in PUBLISHED[market].items():
             lines.append(
                 f"| {market} | {name} (refitted daily) | {mae:.3f} | {rmae:.3f} | {smape:.2f} | {rmse:.3f} | |"
+            )
+    lines += [
+        "",
+        "Intervals over the same 728 days: `evaluate`'s 80% and 95% bands (conformal, calibrated in training),",
+        "adaptive (the default: each day's band also learns from the days before it whose prices were known,",
+        "`--adapt on`) and static (`--adapt off`); coverage overall and over each quarter of the two years,",
+        "and MSIS (M4's interval score, over the weekly naive's in-sample error).",
+        "",
+        "| market | run | bands | 80% coverage | by quarter | 95% coverage | by quarter | 95% MSIS |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        for bands in ("adaptive", "static"):
+            m = row["intervals"][bands]
+            quarters = {level: " / ".join(f"{c:.3f}" for c in m[level]["coverage_by_period"]) for level in m}
+            run = "`--future`" if row["future"] else "no covariates"
+            lines.append(
+                f"| {row['market']} | {run} | {bands} | {m['80']['coverage']:.3f} | {quarters['80']} | "
+                f"{m['95']['coverage']:.3f} | {quarters['95']} | {m['95']['msis']:.2f} |"
             )
     lines += [
         "",

@@ -200,10 +200,12 @@ def chosen(selection: dict, z: float, margin: float, long: bool, cost_z: float |
 
 def train_and_score(data: Path, options: list[str], holdout: int, folds: int, step: int, work: Path,
                     cheap: bool = False) -> tuple[dict, dict[str, np.ndarray], dict[str, float]]:  # fmt: skip
-    """Train on `data` less its last `holdout` steps; the guard's selection, and every candidate's held-out scores."""
+    """Train on `data` less its last `holdout` steps (unless `work` holds that run already: `--reuse`); the
+    guard's selection, and every candidate's held-out scores."""
     cli = str(Path(sys.executable).with_name("forecaster"))
-    subprocess.run([cli, "train", str(data), *options, "--holdout", str(holdout), "--quiet", "--out",
-                    str(work)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    if not (work / "selection.json").is_file():
+        subprocess.run([cli, "train", str(data), *options, "--holdout", str(holdout), "--quiet", "--out",
+                        str(work)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     selection = json.loads((work / "selection.json").read_text())
     return (selection, *candidates_held_out(work, data, folds, step, cheap))
 
@@ -223,8 +225,8 @@ def rule_table(units: list[tuple[dict, dict[str, np.ndarray]]], long: bool) -> d
     return rules
 
 
-def study(name: str, future: bool) -> dict:
-    work = Path(tempfile.mkdtemp(prefix=f"guard-{name}-"))
+def study(name: str, future: bool, reuse: Path | None = None) -> dict:
+    work = reuse or Path(tempfile.mkdtemp(prefix=f"guard-{name}-"))
     if name == "m3-single":
         return m3_study(work)
     if name.startswith("epf-"):
@@ -281,8 +283,9 @@ def main() -> None:
     parser.add_argument("--set", required=True, choices=["epf-NP", "epf-PJM", "m4-weekly", "etth1-chunks", "m3-single"])
     parser.add_argument("--future", action="store_true", help="EPF: with the two day-ahead columns")
     parser.add_argument("--record", action="store_true", help="append the result to benchmarks/GUARD.md")
+    parser.add_argument("--reuse", type=Path, help="an earlier study's folder: its trained runs are scored again")
     args = parser.parse_args()
-    result = study(args.set, args.future)
+    result = study(args.set, args.future, args.reuse)
     print(json.dumps(result))
     if args.record:
         with open(HERE / "GUARD.md", "a") as out:

@@ -145,6 +145,15 @@ def test_forecast_bands_learn_from_newer_actuals_and_leave_the_run_alone(tmp_pat
     ratio = widths["on"] / widths["off"]
     assert ratio > 1.3 if tail == "noisier" else ratio < 0.9
     assert folder_digest(run) == before  # the run stays as trained: the update is a function of the data
+    trained_part = tmp_path / "trained_part.csv"  # no actuals after training: the static bands, said nothing
+    frame.iloc[:-120].to_csv(trained_part, index=False)
+    made = {}
+    for adapt in ("on", "off"):
+        result = invoke("forecast", run, "--data", trained_part, "--out", tmp_path / f"same-{adapt}.csv",
+                        "--level", "90", "--adapt", adapt)  # fmt: skip
+        assert result.exit_code == 0 and "learnt from" not in result.output
+        made[adapt] = pd.read_csv(tmp_path / f"same-{adapt}.csv")
+    pd.testing.assert_frame_equal(made["on"], made["off"])
 
 
 def test_an_exported_band_adapts_by_the_factors_the_library_gives():

@@ -179,6 +179,20 @@ def test_a_costly_method_serves_only_clearly_below_the_network_alone():
     assert choose(short, few, long_validation=True, costs=costs).method == "combination"
 
 
+def test_on_one_validation_window_the_margin_alone_decides():
+    one = lambda value: np.array([value])  # noqa: E731
+    errors = {"model": one(1.2), "seasonal_naive": one(1.5), "auto_ets": one(1.05), "auto_theta": one(0.9),
+              "combination": one(1.0)}  # fmt: skip
+    verdict = choose(errors, np.array([0]))
+    assert verdict.method == "auto_theta"
+    assert verdict.reason == (
+        "auto_theta scored 10.0% below the combination (3% below: the margin alone, one block of windows giving "
+        "no standard error)"
+    )
+    errors["auto_theta"] = one(0.98)  # 2% below: within the margin
+    assert choose(errors, np.array([0])).method == "combination"
+
+
 def test_a_candidate_blind_to_the_covariates_needs_a_wider_margin():
     series_idx = np.repeat(np.arange(10), 6)
     errors = {"model": np.full(60, 1.1), "seasonal_naive": np.full(60, 0.94), "combination": np.full(60, 1.0)}

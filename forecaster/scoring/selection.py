@@ -298,23 +298,26 @@ def explain(
     """The rule that decided, in words: what the served candidate scored against the combination, or why
     none replaced it; and when the network alone did better but could not serve, why."""
     if method != COMBINATION:
-        need = needs(method, long_validation, blind)
+        need = needs(method, long_validation, blind, differences[method])
         words = f"{method} scored {differences[method].words()} the combination ({need})"
     else:
         best = min(differences, key=lambda name: differences[name].relative)
         words = f"no candidate scored clearly below the combination (best: {best} {differences[best].words()} it"
         eligible = best != "model" or windows >= MIN_NETWORK_WINDOWS
-        words += f"; it needed {needs(best, long_validation, blind)})" if eligible else ")"
+        words += f"; it needed {needs(best, long_validation, blind, differences[best])})" if eligible else ")"
     model = differences.get("model")
     if method != "model" and model is not None and model.relative < 0 and windows < MIN_NETWORK_WINDOWS:
         words += f"; the network alone is not eligible on {windows} windows: it needs {MIN_NETWORK_WINDOWS}"
     return words
 
 
-def needs(name: str, long_validation: bool, blind: frozenset[str]) -> str:
-    """What `name` must score to replace the combination, in words."""
+def needs(name: str, long_validation: bool, blind: frozenset[str], difference: Difference | None = None) -> str:
+    """What `name` must score to replace the combination, in words (`difference`: its own, whose standard error
+    may be unknown: then the margin alone)."""
     need, z = margin(name, long_validation, blind), standard_errors(name, long_validation)
     blind_words = ", being blind to the run's covariates" if name in blind else ""
     if not need and not z:
         return "any amount below, on long validation parts"
+    if difference is not None and not np.isfinite(difference.se):
+        return f"{need:.0%} below{blind_words}: the margin alone, one block of windows giving no standard error"
     return (f"{need:.0%} below and " if need else "") + f"{z:g} standard errors{blind_words}"
