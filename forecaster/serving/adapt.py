@@ -8,6 +8,7 @@ them; their realised errors move its band at the forecast origin.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -61,12 +62,14 @@ def adapted_bands(
     series_idx, origins = newer_windows(run, panel, chosen)
     if not len(origins):
         return calibration.bands(point, spreads, levels, quantiles, quantile_levels), None
-    made = predict_at(model, run, panel, series_idx, origins)
+    learning = sorted(set(series_idx.tolist()))  # the series the run trained on, with windows after training
+    trained = replace(panel, series=[panel.series[i] for i in learning], notes=[])
+    at = np.searchsorted(learning, series_idx)
+    made = predict_at(model, run, trained, at, origins)
     forecast = point_forecast(made, quantile_levels)
     selection = run.selection()
     if selection and selection.method != "model":
-        forecast = served_forecasts(forecast, panel, series_idx, origins, selection, horizon, run.season,
-                                    cfg.model.n_future)  # fmt: skip
+        forecast = served_forecasts(forecast, trained, at, origins, selection, horizon, run.season, cfg.model.n_future)
     actual = np.stack([panel.series[s].values[o : o + horizon, 0] for s, o in zip(series_idx, origins)])
     w = cfg.window
     newer_spreads = calibration.spreads(
