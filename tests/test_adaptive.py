@@ -109,7 +109,10 @@ def test_evaluate_reports_coverage_by_period_and_adapts_unless_told_not_to(sine_
     adaptive, static = reports["on"]["conformal"]["90"], reports["off"]["conformal"]["90"]
     assert reports["on"]["bands"] == "adaptive" and reports["off"]["bands"] == "static"
     assert len(adaptive["coverage_by_period"]) == 4
-    assert adaptive["coverage_by_period"][0] == pytest.approx(static["coverage_by_period"][0], abs=0.1)
+    windows = {adapt: pd.read_csv(tmp_path / f"ev-{adapt}" / "forecasts.csv") for adapt in ("on", "off")}
+    first = windows["on"]["cutoff"] == windows["on"]["cutoff"].min()  # nothing known yet there: the static band
+    pd.testing.assert_frame_equal(windows["on"][first], windows["off"][first])
+    assert not np.allclose(windows["on"]["hi_90"], windows["off"]["hi_90"])
     assert adaptive["coverage"] > static["coverage"] + 0.05
 
 
@@ -165,4 +168,4 @@ def test_an_exported_band_adapts_by_the_factors_the_library_gives():
         assert factors[level].shape == (HORIZON,)
         assert np.all((factors[level] > 1.5) & (factors[level] < 3.0))  # the noise doubled
     calm = band_factors(calibration, *backtest(rng, 300, sd=1.0)[:3], (95.0,))[95.0]
-    assert np.all(np.abs(calm - 1) < 0.3)
+    assert abs(calm.mean() - 1) < 0.25  # about the static band (ACI moves it window by window)
