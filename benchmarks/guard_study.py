@@ -192,7 +192,8 @@ def chosen(selection: dict, z: float, margin: float, long: bool, cost_z: float |
             clear.append(name)
     pick = min(clear, key=lambda n: selection["scores"][n]) if clear else "combination"
     versus = selection.get("against_network", {})
-    if cost_z is not None and pick in costly(selection.get("costs_per_1000_series", {})) and pick in versus:
+    costs = selection.get("costs_per_1000_series", {})
+    if cost_z is not None and pick in costly(costs, selection["panel_series"]) and pick in versus:
         if not Difference(*versus[pick]).clearly_below(0.0, cost_z):
             pick = "model"
     return pick
@@ -207,6 +208,8 @@ def train_and_score(data: Path, options: list[str], holdout: int, folds: int, st
         subprocess.run([cli, "train", str(data), *options, "--holdout", str(holdout), "--quiet", "--out",
                         str(work)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     selection = json.loads((work / "selection.json").read_text())
+    id_col = options[options.index("--id-col") + 1] if "--id-col" in options else None
+    selection["panel_series"] = pd.read_csv(data, usecols=[id_col])[id_col].nunique() if id_col else 1
     return (selection, *candidates_held_out(work, data, folds, step, cheap))
 
 

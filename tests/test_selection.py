@@ -163,20 +163,23 @@ def test_a_costly_method_serves_only_clearly_below_the_network_alone():
     errors = {"model": network, "auto_ets": network + 0.5, "combination": network - 0.01 + rng.normal(0, 0.1, 100)}
     cheap = {"model": 2.0, "seasonal_naive": 2.0, "auto_ets": 40.0, "combination": 50.0}
     costs = {**cheap, "auto_ets": 400.0, "combination": 500.0}
-    assert choose(errors, series_idx, long_validation=True, costs=cheap).method == "combination"  # cheap fits
+    panel = {"long_validation": True, "series_count": 1000}  # the fits of 1,000 series: minutes
+    assert choose(errors, series_idx, costs=cheap, **panel).method == "combination"  # cheap fits
     # short validation parts: the network's validation score is optimistic, the cost rule does not apply
     assert choose(errors, series_idx, costs=costs).method == "combination"
-    verdict = choose(errors, series_idx, long_validation=True, costs=costs)
+    one = {"long_validation": True, "series_count": 1}  # one series: half a second of fits, whatever the ratio
+    assert choose(errors, series_idx, costs=costs, **one).method == "combination"
+    verdict = choose(errors, series_idx, costs=costs, **panel)
     assert verdict.method == "model"  # about 1% below the network, within its noise: not worth 250 times the time
     assert verdict.reason.startswith("combination scored ")
     assert verdict.reason.endswith("the network alone, not 2 standard errors below it as a method costing 500 s "
                                    "per 1,000 series (the network alone 2.0 s) must")  # fmt: skip
     errors["combination"] = network - 0.2  # clearly below the network: worth its cost
-    assert choose(errors, series_idx, long_validation=True, costs=costs).method == "combination"
+    assert choose(errors, series_idx, costs=costs, **panel).method == "combination"
     few = np.repeat(np.arange(10), 3)  # 30 windows: the network alone is not eligible, nor is the cost rule
     short = {name: values[:30] for name, values in errors.items()}
     short["combination"] = short["model"] - 0.01
-    assert choose(short, few, long_validation=True, costs=costs).method == "combination"
+    assert choose(short, few, costs=costs, **panel).method == "combination"
 
 
 def test_on_one_validation_window_the_margin_alone_decides():

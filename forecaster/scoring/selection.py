@@ -51,12 +51,12 @@ COMBINATION = "combination"  # the mean of the network and the statistical model
 CLEAR_Z = 2.0
 # how far below the combination a candidate blind to the run's --future or --static columns must score
 BLIND_MARGIN = 0.10
-# a method whose forecasts cost more than this many seconds per 1,000 series (its statistical fits, measured in
-# training on its machine), and over COST_RATIO times the network's, is costly: on long validation parts (where the
-# network's validation score is not optimistic) it serves only when it scores clearly (CLEAR_Z standard errors)
-# below the network alone
-# (benchmarks/guard_study.py: on the long-series validation splits the combination's gain over the network was
-# within its noise while its forecasts cost 100-1,000 times the network's)
+# a method whose forecast of the run's own series would take more than this many seconds (its statistical fits,
+# measured in training on its machine), and over COST_RATIO times the network's, is costly: on long validation
+# parts (where the network's validation score is not optimistic) it serves only when it scores clearly (CLEAR_Z
+# standard errors) below the network alone. A one-series run is never costly (a quarter of a second), a
+# large panel of long series is (benchmarks/guard_study.py: the combination costs 340-500 s per 1,000 long series,
+# the network under 1 s)
 COSTLY_SECONDS = 60.0
 COST_RATIO = 10.0
 # history points the statistical models are fitted on in validation, over every scored window: AutoETS costs
@@ -191,16 +191,16 @@ RULE = (
     f"the combination, unless another candidate scores more than {SELECTION_MARGIN:.0%} below it ({BLIND_MARGIN:.0%} "
     f"for one blind to the run's covariates) and {CLEAR_Z:g} standard errors below it on the same windows; the "
     f"network alone only on {MIN_NETWORK_WINDOWS} windows or more, and on long validation parts as soon as it scores "
-    "below the combination, and there a method whose statistical fits cost over "
-    f"{COSTLY_SECONDS:g} s per 1,000 series serves only {CLEAR_Z:g} standard errors below the network alone"
+    "below the combination, and there a method whose statistical fits would take over "
+    f"{COSTLY_SECONDS:g} s to forecast the run's series serves only {CLEAR_Z:g} standard errors below the network alone"
 )
 
 
-def costly(costs: dict[str, float]) -> frozenset[str]:
-    """The candidates whose forecasts cost over COSTLY_SECONDS per 1,000 series and COST_RATIO times the
-    network's (`costs`: candidate -> seconds per 1,000 series)."""
+def costly(costs: dict[str, float], series: int) -> frozenset[str]:
+    """The candidates whose forecast of `series` series would take over COSTLY_SECONDS and cost COST_RATIO times
+    the network's (`costs`: candidate -> seconds per 1,000 series)."""
     network = costs.get("model", 0.0)
-    return frozenset(n for n, c in costs.items() if c > COSTLY_SECONDS and c > COST_RATIO * network)
+    return frozenset(n for n, c in costs.items() if c * series / 1000 > COSTLY_SECONDS and c > COST_RATIO * network)
 
 
 def margin(name: str, long_validation: bool, blind: frozenset[str]) -> float:
@@ -236,11 +236,13 @@ def choose(
     long_validation: bool = False,
     blind: frozenset[str] = frozenset(),
     costs: dict[str, float] | None = None,
+    series_count: int | None = None,
 ) -> Verdict:
     """The candidate that serves the panel (`RULE`). `long_validation`: the series' validation parts hold
     LONG_VALIDATION horizons of windows on average; the network then needs no margin over the combination.
     `blind`: candidates that ignore the run's covariates. `costs`: candidate -> forecast seconds per 1,000
-    series; on long validation parts a `costly` one must also score clearly below the network alone.
+    series; on long validation parts a `costly` one (for the run's `series_count` series; default: those scored)
+    must also score clearly below the network alone.
 
     errors: candidate -> (windows,) scaled mean absolute error of each scored window (NaN: no forecast);
     series_idx, origins: (windows,) the window's series and origin (origins order a series' windows into
@@ -278,7 +280,8 @@ def choose(
             if name != "model"
         }
     worth = against_network.get(method)
-    if long_validation and method in costly(costs or {}) and worth and not worth.clearly_below(0.0, CLEAR_Z):
+    expensive = costly(costs or {}, len(series) if series_count is None else series_count)
+    if long_validation and method in expensive and worth and not worth.clearly_below(0.0, CLEAR_Z):
         reason = too_costly(method, worth, costs or {})
         method = "model"
     return Verdict(method, scores, differences, reason, against_network)

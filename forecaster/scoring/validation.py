@@ -185,7 +185,7 @@ def select_method(
     per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not
     costs = forecast_costs(statistical, fit_seconds, network_seconds)
     long_validation = per_series >= LONG_VALIDATION * horizon
-    verdict = choose(errors, series_idx, origins, long_validation, blind_candidates(cfg), costs)
+    verdict = choose(errors, series_idx, origins, long_validation, blind_candidates(cfg), costs, len(ids))
     method = verdict.method
     served = np.where(np.isfinite(made[method]), made[method], made["model"])
     seconds = None
