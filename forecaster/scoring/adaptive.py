@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecaster.scoring.calibration import GRID, Calibration, interpolate, level_name
+from forecaster.scoring.calibration import GRID, Calibration, conformal_scores, interpolate, level_name
 
 # chosen on validation (`benchmarks/adapt_study.py`, benchmarks/ADAPT.md: the EPF NP and PJM training days with
 # --future, calibrated in training on their first three years, adapted over the fourth, every day at midnight):
@@ -126,13 +126,9 @@ def adapted_multipliers(
         tracker, pending = Tracker(tables, levels, adaptation), list[int]()
         for row in rows.tolist():
             while pending and origins[pending[0]] + horizon <= origins[row]:
-                known = int(pending.pop(0))
-                scores = window_scores(calibration, actual[known], forecast[known], spreads[known], quantiles,
-                                       quantile_levels, known)  # fmt: skip
-                inside = {level: band_share(level, keys[level], out[level][known], actual[known], forecast[known],
-                                            spreads[known], quantiles, quantile_levels, known, calibration)
-                          for level in levels}  # fmt: skip
-                tracker.learn(scores, inside)
+                known = pending.pop(0)
+                tracker.learn(*realised(calibration, known, actual, forecast, spreads, quantiles, quantile_levels,
+                                        {level: out[level][known] for level in levels}))  # fmt: skip
             for level in levels:
                 out[level][row] = tracker.multiplier(level, keys[level])
             pending.append(row)
@@ -147,50 +143,30 @@ def key_of(calibration: Calibration, level: float, has_quantiles: bool, quantile
     return level_name(level) if correction is not None else ""
 
 
-def window_scores(
+def realised(
     calibration: Calibration,
+    row: int,
     actual: np.ndarray,
     forecast: np.ndarray,
-    spread: float,
+    spreads: np.ndarray,
     quantiles: np.ndarray | None,
     quantile_levels: tuple[float, ...],
-    row: int,
-) -> dict[str, np.ndarray]:
-    """A window's conformal scores (horizon,) for every table: its absolute errors in spreads, and a quantile
-    run's CQR scores (how far outside each central interval, in spreads)."""
-    from forecaster.scoring.calibration import central_pairs
-
-    scores = {"": np.abs(actual - forecast) / spread}
-    if quantiles is not None:
-        for name, (lo, hi) in central_pairs(quantile_levels).items():
-            if name in calibration.pairs:
-                window = quantiles[row]
-                scores[name] = np.maximum(window[:, lo] - actual, actual - window[:, hi]) / spread
-    return scores
-
-
-def band_share(
-    level: float,
-    key: str,
-    multiplier: np.ndarray,
-    actual: np.ndarray,
-    forecast: np.ndarray,
-    spread: float,
-    quantiles: np.ndarray | None,
-    quantile_levels: tuple[float, ...],
-    row: int,
-    calibration: Calibration,
-) -> float:
-    """The share of a window's known steps inside the band at `level` it was given (NaN: none known)."""
-    if key:
-        lo, hi, _ = calibration.plan(level, quantile_levels)
-        assert quantiles is not None
-        lower = np.minimum(quantiles[row][:, lo] - multiplier * spread, forecast)
-        upper = np.maximum(quantiles[row][:, hi] + multiplier * spread, forecast)
-    else:
-        lower, upper = forecast - multiplier * spread, forecast + multiplier * spread
-    known = np.isfinite(actual)
-    return float(((actual >= lower) & (actual <= upper))[known].mean()) if known.any() else float("nan")
+    given: dict[float, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[float, float]]:
+    """What window `row` teaches once its actuals are known: its scores (table -> (horizon,)), and the share of
+    its known steps inside the band it was `given` at each level (level -> (horizon,) multipliers; NaN: none)."""
+    one = slice(row, row + 1)
+    own = None if quantiles is None else quantiles[one]
+    scores = conformal_scores(actual[one], forecast[one], spreads[one], own, quantile_levels)
+    multipliers = {level: values[None] for level, values in given.items()}
+    bands = calibration.bands(forecast[one], spreads[one], tuple(given), own, quantile_levels, multipliers)
+    known = np.isfinite(actual[row])
+    inside = {}
+    for level in given:
+        name = level_name(level)
+        held = (actual[row] >= bands[f"lo_{name}"][0]) & (actual[row] <= bands[f"hi_{name}"][0])
+        inside[level] = float(held[known].mean()) if known.any() else float("nan")
+    return {key: values[0] for key, values in scores.items() if key in calibration.pairs or not key}, inside
 
 
 def band_factors(

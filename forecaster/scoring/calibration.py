@@ -197,6 +197,22 @@ def conformal_quantiles(scores: np.ndarray) -> list[list[float]]:
     return np.round(np.asarray(table).T, 6).tolist()  # (horizon, len(GRID))
 
 
+def conformal_scores(
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    spreads: np.ndarray,
+    quantiles: np.ndarray | None = None,
+    quantile_levels: tuple[float, ...] = (),
+) -> dict[str, np.ndarray]:
+    """Windows' scores (n, horizon) by table: "" the absolute errors in spreads; for a quantile run, each central
+    interval's ("80") CQR score: how far outside [q_lo, q_hi] the actual falls (negative inside), in spreads."""
+    scores = {"": np.abs(actual - forecast) / spreads[:, None]}
+    if quantiles is not None:
+        for name, (lo, hi) in central_pairs(quantile_levels).items():
+            scores[name] = np.maximum(quantiles[:, :, lo] - actual, actual - quantiles[:, :, hi]) / spreads[:, None]
+    return scores
+
+
 def central_pairs(quantile_levels: tuple[float, ...]) -> dict[str, tuple[int, int]]:
     """A quantile run's central intervals by level name: (0.1, 0.5, 0.9) -> {"80": (0, 2)}."""
     q = list(quantile_levels)
@@ -230,14 +246,10 @@ class Calibration:
         """From calibration windows: actual and forecast (n, horizon), spreads (n,) measured as `spread`
         says (`window_spreads`) times the series' `factors`; for quantile runs also the quantile
         forecasts (n, horizon, levels) and their levels."""
-        scores = np.abs(actual - forecast) / spreads[:, None]
-        pairs = {}
-        if quantiles is not None:
-            for name, (lo, hi) in central_pairs(quantile_levels).items():
-                # CQR: how far outside [q_lo, q_hi] the actual falls (negative inside), in spreads
-                outside = np.maximum(quantiles[:, :, lo] - actual, actual - quantiles[:, :, hi]) / spreads[:, None]
-                pairs[name] = np.asarray(conformal_quantiles(outside))
-        return cls(np.asarray(conformal_quantiles(scores)), len(scores), pairs, spread, season, dict(factors or {}))
+        scores = conformal_scores(actual, forecast, spreads, quantiles, quantile_levels)
+        residual = scores.pop("")
+        pairs = {name: np.asarray(conformal_quantiles(outside)) for name, outside in scores.items()}
+        return cls(np.asarray(conformal_quantiles(residual)), len(residual), pairs, spread, season, dict(factors or {}))
 
     def spreads(
         self,
