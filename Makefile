@@ -10,44 +10,52 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install demo train tune forecast evaluate export test test-slow lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 bench-epf bench-scale clean
+.PHONY: install runtime demo train tune forecast evaluate export test test-slow docs lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 bench-epf bench-scale clean
 
-$(STAMP): pyproject.toml
+RUNTIME := $(VENV)/.runtime
+
+$(RUNTIME): pyproject.toml  ## what `forecaster` needs to run: no test, lint, engine or ONNX tools
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)  ## the development set on top: pytest, ruff, mypy, Dask/Ray through Fugue, ONNX tools, mkdocs
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
+runtime: $(RUNTIME)
+
 install: $(STAMP)
 
-demo: install  ## train on the bundled CO2 series, forecast a year, plot it
+demo: runtime  ## train on the bundled CO2 series, forecast a year, plot it
 	$(BIN)/forecaster doctor $(DEMO_DATA) $(DEMO_ARGS)
 	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --out $(RUN)
 	$(BIN)/forecaster forecast $(RUN) --data $(DEMO_DATA)
 	@echo "run directory: $(RUN)/ (forecast.csv, forecast.png, validation.png, loss.png, metrics.json)"
 
-train: install
+train: runtime
 	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --out $(RUN)
 
 $(RUN)/manifest.json:
 	$(MAKE) train
 
-forecast: install $(RUN)/manifest.json
+forecast: runtime $(RUN)/manifest.json
 	$(BIN)/forecaster forecast $(RUN) --data $(DEMO_DATA)
 
 HOLDOUT_RUN ?= models/co2_weekly_holdout
 
-evaluate: install  ## train with the last 3 years held out, backtest them against the baselines
+evaluate: runtime  ## train with the last 3 years held out, backtest them against the baselines
 	$(BIN)/forecaster train $(DEMO_DATA) $(DEMO_ARGS) --holdout 156 --quiet --out $(HOLDOUT_RUN)
 	$(BIN)/forecaster evaluate $(HOLDOUT_RUN) --data $(DEMO_DATA) --folds 3 --fail-if-worse-than seasonal_naive
 
 TUNE_OUT ?= models/co2_weekly_tuned
 TUNE_ARGS ?= --tuner bayesian --max-trials 8 --max-minutes 6
 
-tune: install  ## a small KerasTuner search on CO2 -> $(TUNE_OUT)/best, trials.csv, trials.png
+tune: runtime  ## a small KerasTuner search on CO2 -> $(TUNE_OUT)/best, trials.csv, trials.png
 	$(BIN)/forecaster tune $(DEMO_DATA) $(DEMO_ARGS) $(TUNE_ARGS) --out $(TUNE_OUT)
 
-export: install $(RUN)/manifest.json  ## self-contained SavedModel -> $(RUN)/export/
+export: runtime $(RUN)/manifest.json  ## self-contained SavedModel -> $(RUN)/export/
 	$(BIN)/forecaster export $(RUN)
 	$(BIN)/saved_model_cli show --dir $(RUN)/export/saved_model --tag_set serve --signature_def serving_default
 
@@ -75,6 +83,9 @@ test: install
 
 test-slow: install
 	$(BIN)/pytest -q -m slow
+
+docs: install  ## the documentation site from docs/ (the README is its home page) -> site/
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: install
 	$(BIN)/ruff check forecaster tests benchmarks
@@ -108,4 +119,4 @@ bench-options: install  ## calendar features / series embedding on/off, by valid
 	$(PY) benchmarks/options.py --ett $(ETT)
 
 clean:
-	rm -rf $(VENV) $(TORCH_VENV) models/*/ .pytest_cache
+	rm -rf $(VENV) $(TORCH_VENV) models/*/ .pytest_cache site

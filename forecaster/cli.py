@@ -213,7 +213,7 @@ def engine_options(command: Any) -> Any:
         "--engine",
         default="local",
         show_default=True,
-        help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster[dask]').",
+        help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster-lstm[dask]').",
     )(command)
 
 

@@ -15,6 +15,14 @@ def _brief(match: re.Match[str]) -> str:
     return f"{text[: MAX_QUOTED - 4]}...{text[-1]}"
 
 
+DISTRIBUTION = "forecaster-lstm"  # the name on the package index; the command and the import stay `forecaster`
+
+
+def install_line(extra: str) -> str:
+    """How to install an optional part (`dask`, `onnx`, ...) of this project, from the index or a checkout."""
+    return f"pip install '{DISTRIBUTION}[{extra}]' (in a checkout: pip install -e '.[{extra}]')"
+
+
 class ForecasterError(ValueError):
     """A user error (bad input, bad option, bad run directory); the CLI prints it and exits 2. A quoted
     name longer than MAX_QUOTED characters (a 5,000-character id) is shortened, so the line stays a line."""

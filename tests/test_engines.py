@@ -92,7 +92,7 @@ def test_the_api_takes_a_dask_frame(trained):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                    reason="Spark needs pyspark (pip install 'forecaster[spark]') and Java")  # fmt: skip
+                    reason="Spark needs pyspark (pip install 'forecaster-lstm[spark]') and Java")  # fmt: skip
 def test_spark_forecasts_and_backtests_as_local_does(trained):
     out = trained / "spark.csv"
     result = invoke("forecast", trained / "run", "--data", trained / "shards", "--out", out, "--level", "80",

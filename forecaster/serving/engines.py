@@ -3,7 +3,7 @@ Fugue's coarse partitioning, as statsforecast and neuralforecast do it), each pa
 ordinary one-process path (`panel_from_frame`, `forecast_plan`, `forecast_frame`) in a worker that
 loads the run once. The engine is an existing one; this module only hands it the work.
 
-Install one with `pip install 'forecaster[dask]'` (or `[ray]`, `[spark]`); the base install pulls none.
+Install one with `pip install 'forecaster-lstm[dask]'` (or `[ray]`, `[spark]`); the base install pulls none.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import ForecasterError, install_line
 
 ENGINES = ("local", "dask", "ray", "spark")
 EXTRAS = {"dask": "dask.distributed", "ray": "ray", "spark": "pyspark"}
@@ -46,7 +46,7 @@ def check_engine(engine: str, address: str | None) -> None:
     module = EXTRAS[engine]
     if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
         raise ForecasterError(
-            f"--engine {engine}: {module.split('.')[0]} is not installed; pip install 'forecaster[{engine}]'"
+            f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(engine)}"
         )
     if address:
         check_address(engine, address)

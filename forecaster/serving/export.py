@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.config import EXPORT_FORMATS
-from forecaster.errors import ForecasterError
+from forecaster.errors import ForecasterError, install_line
 from forecaster.io.files import atomic_directory, write_json
 from forecaster.training.runs import Run, library_versions
 
@@ -30,7 +30,7 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tupl
     if fmt not in FORMATS:
         raise ForecasterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "onnx" and importlib.util.find_spec("tf2onnx") is None:
-        raise ForecasterError("--format onnx needs tf2onnx: pip install 'forecaster[onnx]'")
+        raise ForecasterError(f"--format onnx needs tf2onnx: {install_line('onnx')}")
     model = serving_model(run, scaler_inputs=fmt == "onnx", levels=levels)
     out = Path(out)
     with atomic_directory(out, "export") as staging:
