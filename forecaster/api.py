@@ -149,22 +149,11 @@ def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
     """A function that appends forecast rows to `out` (Parquet marked ours, or CSV with one header), a block
     at a time if need be, so the forecast of a large panel never exists whole in memory. The rows go to a
     staging file that replaces `out` only when the context ends without an error."""
-    from forecaster.io.files import atomic_file, csv_safe
-    from forecaster.io.parquet import is_parquet, parquet_writer
+    from forecaster.io.files import atomic_file
+    from forecaster.io.readers import reader_for
 
-    with atomic_file(out) as staging:
-        if is_parquet(out):
-            with parquet_writer(staging, "forecast") as write:
-                yield write
-        else:
-            with open(staging, "w", newline="") as handle:
-                written = [False]
-
-                def append(frame: Any) -> None:
-                    csv_safe(frame).to_csv(handle, index=False, header=not written[0])
-                    written[0] = True
-
-                yield append
+    with atomic_file(out) as staging, reader_for(out).sink(staging, "forecast") as append:
+        yield append
 
 
 def write_forecast(frame: Any, out: Path) -> None:
@@ -369,8 +358,8 @@ class Forecaster:
         import pandas
 
         from forecaster.io.files import atomic_file, check_output_file
-        from forecaster.io.parquet import is_parquet, series_shards
         from forecaster.io.plots import plot_forecasts
+        from forecaster.io.readers import reader_for
         from forecaster.serving.engines import check_engine, engine_of
         from forecaster.serving.forecast import id_and_time_columns
 
@@ -392,8 +381,8 @@ class Forecaster:
             self.log(f"note: {note}")
         # a directory of Parquet shards whose series' rows lie together in one shard is forecast a block of
         # whole series at a time, so memory holds one block's series, whatever the panel's size
-        by_path = isinstance(data, (str, Path)) and future is None and is_parquet(data)
-        blocks = series_shards(data, run.config.data.id_col) if by_path else None
+        by_path = isinstance(data, (str, Path)) and future is None
+        blocks = reader_for(data).series_shards(Path(data), run.config.data.id_col) if by_path else None
         if blocks and plot_series:
             known = set().union(*(ids for _, ids in blocks))
             missing = [sid for sid in plot_series if sid not in known]

@@ -213,7 +213,8 @@ def engine_options(command: Any) -> Any:
         "--engine",
         default="local",
         show_default=True,
-        help="local, or dask, ray or spark: whole series a partition on that engine (pip install 'forecaster-lstm[dask]').",
+        help="local, or dask, ray or spark: whole series a partition on that engine "
+        "(pip install 'forecaster-lstm[dask]', or [ray], [spark]).",
     )(command)
 
 
@@ -260,12 +261,13 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
         raise ForecasterError("--out '': give a path (leave the option out for the default)")
     data = arguments.get("data")
     if data is not None and not Path(data).is_file():
-        from forecaster.io.parquet import is_parquet
+        from forecaster.io.readers import reader_for, readers
 
         if not Path(data).exists():
             raise ForecasterError(f"{data}: file not found")
-        if not (Path(data).is_dir() and is_parquet(data)):
-            raise ForecasterError(f"{data}: not a file (a directory is read when it holds .parquet shards)")
+        if reader_for(data).fallback:
+            shards = ", ".join(suffix for reader in readers() for suffix in reader.suffixes if not reader.fallback)
+            raise ForecasterError(f"{data}: not a file (a directory is read when it holds {shards} shards)")
     run_dir = arguments.get("run_dir")
     if run_dir is not None and not Path(run_dir).is_dir():
         raise ForecasterError(f"{run_dir}: no such run directory; train one with `forecaster train`")

@@ -10,6 +10,19 @@ import pytest
 from cli_helpers import PANEL, invoke, train
 from conftest import write_panel
 
+from forecaster.serving.engines import ENGINES, EXTRAS
+
+
+def on(engine):
+    """`engine` as a test parameter, skipped where its package (Spark: and Java) is not installed."""
+    missing = importlib.util.find_spec(EXTRAS[engine].split(".")[0]) is None
+    missing = missing or (engine == "spark" and shutil.which("java") is None)
+    why = f"{engine} is not installed (pip install -e '.[{engine}]'{'; and Java' if engine == 'spark' else ''})"
+    return pytest.param(engine, marks=pytest.mark.skipif(missing, reason=why))
+
+
+EVERY_ENGINE = [on(engine) for engine in ENGINES if engine != "local"]  # a new engine is tested here unasked
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -34,7 +47,7 @@ def local_forecast(root):
     return frame.sort_values(["id", "time"]).reset_index(drop=True)
 
 
-@pytest.mark.parametrize("engine", ["dask", "ray"])
+@pytest.mark.parametrize("engine", EVERY_ENGINE)
 def test_an_engine_forecasts_every_series_as_local_does(trained, engine):
     out = trained / f"{engine}.csv"
     result = invoke("forecast", trained / "run", "--data", trained / "shards", "--out", out, "--level", "80",
@@ -62,7 +75,7 @@ def close(got, expected, path=""):
         assert got == expected, path
 
 
-@pytest.mark.parametrize("engine", ["dask", "ray"])
+@pytest.mark.parametrize("engine", EVERY_ENGINE)
 def test_an_engine_backtests_as_local_does(trained, engine):
     out = trained / f"{engine}_eval"
     result = invoke("evaluate", trained / "run", "--data", trained / "shards", "--out", out, "--folds", "2",
@@ -91,24 +104,8 @@ def test_the_api_takes_a_dask_frame(trained):
     pd.testing.assert_frame_equal(got, local_forecast(trained), rtol=1e-5)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                    reason="Spark needs pyspark (pip install 'forecaster-lstm[spark]') and Java")  # fmt: skip
-def test_spark_forecasts_and_backtests_as_local_does(trained):
-    out = trained / "spark.csv"
-    result = invoke("forecast", trained / "run", "--data", trained / "shards", "--out", out, "--level", "80",
-                    "--engine", "spark")  # fmt: skip
-    assert result.exit_code == 0, result.output
-    got = pd.read_csv(out, float_precision="round_trip", dtype={"id": str}, parse_dates=["time"])
-    pd.testing.assert_frame_equal(got, local_forecast(trained), rtol=1e-5)
-    result = invoke("evaluate", trained / "run", "--data", trained / "shards", "--out", trained / "spark_eval",
-                    "--folds", "2", "--step", "5", "--engine", "spark")  # fmt: skip
-    assert result.exit_code == 0, result.output
-    metrics = json.loads((trained / "spark_eval/metrics.json").read_text())
-    close(metrics, json.loads((trained / "local_eval/metrics.json").read_text()))
-
-
 def test_a_series_split_between_shards_is_read_whole(trained, tmp_path):
-    from forecaster.io.parquet import series_shards
+    from forecaster.io.readers.parquet import series_shards
 
     frame = pd.read_parquet(trained / "shards")
     split = tmp_path / "split"
@@ -144,7 +141,7 @@ def test_engine_options_are_checked_before_any_work(trained, options, message):
 
 
 def test_a_shard_is_read_a_block_of_whole_series_at_a_time(tmp_path):
-    from forecaster.io.parquet import series_blocks, series_shards
+    from forecaster.io.readers.parquet import series_blocks, series_shards
 
     frame = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 7 + ["c"] * 2, "y": range(12)})
     frame.to_parquet(tmp_path / "one.parquet", index=False)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from conftest import write_panel
 
-import forecaster.io.csv
+import forecaster.io.readers.csv
 from forecaster.config import DataConfig
 from forecaster.data.panel import load_panel
 from forecaster.errors import ForecasterError
@@ -22,7 +22,7 @@ def test_chunked_reading_gives_the_same_panel_for_any_row_layout(tmp_path, monke
         frame.sort_values(["time", "id"]).to_csv(data, index=False)
     elif layout == "shuffled":  # interleaved and out of time order
         frame.sample(frac=1.0, random_state=0).to_csv(data, index=False)
-    monkeypatch.setattr(forecaster.io.csv, "CHUNK_ROWS", 7)  # 280 rows: 40 chunks, ids split across them
+    monkeypatch.setattr(forecaster.io.readers.csv, "CHUNK_ROWS", 7)  # 280 rows: 40 chunks, ids split across them
     chunked = load_panel(data, PANEL)
     by_id = {s.series_id: s for s in chunked.series}
     assert sorted(by_id) == ["a", "b", "c"]
@@ -46,7 +46,7 @@ def test_row_numbers_are_file_lines_in_any_chunk(tmp_path, monkeypatch, line, me
     lines = data.read_text().splitlines()
     lines.insert(201, line)  # becomes file line 202, inside series "b" (lines 152-241), in a late chunk
     data.write_text("\n".join(lines) + "\n")
-    monkeypatch.setattr(forecaster.io.csv, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(forecaster.io.readers.csv, "CHUNK_ROWS", 7)
     with pytest.raises(ForecasterError, match=message):
         load_panel(data, PANEL)
 
@@ -55,7 +55,7 @@ def test_a_long_file_is_held_once(tmp_path, monkeypatch):
     """Each series' values are a view of one array of the file (no copy per series), and its times
     are built from its start and step when asked for."""
     data = write_panel(tmp_path / "panel.csv")
-    monkeypatch.setattr(forecaster.io.csv, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(forecaster.io.readers.csv, "CHUNK_ROWS", 7)
     panel = load_panel(data, PANEL)
     assert all(s.values.base is not None for s in panel.series)
     assert len({id(s.values.base) for s in panel.series}) == 1
@@ -75,6 +75,6 @@ def test_a_number_column_with_text_in_a_late_chunk_still_reads_its_numbers(tmp_p
     data.write_text(
         "id,time,y\n" + "".join(f"a,2024-01-{d:02d},{d}\n" for d in range(1, 21)) + 'a,2024-01-21,"1,234.5"\n'
     )
-    monkeypatch.setattr(forecaster.io.csv, "CHUNK_ROWS", 7)  # the last chunk's column is text, the others numbers
+    monkeypatch.setattr(forecaster.io.readers.csv, "CHUNK_ROWS", 7)  # the last chunk: text, the others numbers
     values = load_panel(data, PANEL).series[0].values[:, 0]
     assert values.tolist() == [*range(1, 21), 1234.5]

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from forecaster.config import ModelConfig
+from forecaster.config import CELLS, ModelConfig
 from forecaster.models.layers import AttentionPooling, InstanceNorm, LengthMask, MonotoneQuantiles
 from forecaster.models.network import build_model
 
@@ -15,7 +15,7 @@ def _predict(model, values, length):
     return model.predict(_inputs(values, length), verbose=0)
 
 
-@pytest.mark.parametrize("bidirectional,cell", [(False, "lstm"), (True, "lstm"), (False, "gru")])
+@pytest.mark.parametrize("bidirectional,cell", [(False, cell) for cell in CELLS] + [(True, "lstm")])  # every encoder
 def test_padded_short_series_equals_the_same_series_unpadded(bidirectional, cell):
     """A series of 7 points right-padded to 12 gives the forecast of a lookback-7 model with the same weights."""
     kwargs = dict(horizon=3, layers=(8, 8), linear_skip=False, bidirectional=bidirectional, cell=cell)

@@ -13,8 +13,8 @@ import pandas as pd
 
 from forecaster.config import DataConfig
 from forecaster.errors import ForecasterError
-from forecaster.io.csv import read_frame, read_header
-from forecaster.io.parquet import is_parquet, parquet_columns, read_parquet_frame, series_blocks, series_shards
+from forecaster.io.readers import reader_for
+from forecaster.io.readers.parquet import series_blocks
 
 
 def _row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
@@ -106,30 +106,30 @@ MAX_GUESSED_WIDE = 10_000  # columns: more than this, and a file is read as wide
 
 
 def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
-    """Read, validate and regularise a CSV, or Parquet (a `.parquet` file or a directory of shards), into a
-    Panel (raises ForecasterError on bad input)."""
+    """Read, validate and regularise the data at `path` into a Panel, in whatever format its reader
+    (`forecaster.io.readers`) reads: a CSV, a `.parquet` file, a directory of shards (raises ForecasterError on
+    bad input)."""
     path = str(path)
+    reader = reader_for(path)
     long_format = bool(cfg.id_col) and not cfg.wide
     needed = needed_columns(cfg)
     shared = tuple(c for c in (cfg.id_col, cfg.time_col) if c) if long_format else ()
     # only the named columns are read (a file of a million columns costs what its few used ones do); a wide
     # file needs them all, and so does a missing target (the file may be wide, or the error lists the columns)
-    parquet = is_parquet(path)
     if not cfg.wide:
-        names = [name.strip() for name in (parquet_columns(path) if parquet else read_header(Path(path))[1])]
+        names = [name.strip() for name in reader.columns(Path(path))]
         if len(names) > MAX_GUESSED_WIDE and cfg.target not in names:
             raise ForecasterError(
                 f"{path}: no column {cfg.target!r} among its {len(names):,} columns ({first_few(names, 5)}); "
                 "give --wide to read one series per column, or name the target column"
             )
-    shards = series_shards(path, cfg.id_col) if parquet and long_format else None
+    shards = reader.series_shards(Path(path), cfg.id_col) if long_format else None
     if shards:
         return _panel_in_blocks(path, cfg, [shard for shard, _ in shards])
     keep = None if cfg.wide else needed
     ids = (cfg.id_col,) if cfg.id_col else ()  # ids such as NA or null are ids, not missing
-    frame = read_parquet_frame(path, keep, shared) if parquet else read_frame(path, keep, shared, text=ids)
-    decimal_comma = not parquet and read_header(Path(path))[0] == ";"  # as `;` files write it: 5,841 is 5.841
-    return panel_from_frame(frame, cfg, path, decimal_comma)
+    frame = reader.read(Path(path), keep, shared, ids)
+    return panel_from_frame(frame, cfg, path, reader.decimal_comma(Path(path)))
 
 
 def _panel_in_blocks(path: str, cfg: DataConfig, shards: list[Path]) -> Panel:
@@ -153,7 +153,7 @@ def _panel_in_blocks(path: str, cfg: DataConfig, shards: list[Path]) -> Panel:
 
 def panels_in_blocks(cfg: DataConfig, shards: list[Path]) -> Iterator[tuple[Path, Panel]]:
     """(shard, panel) for each block of whole series of shards whose series' rows lie together
-    (`forecaster.io.parquet.series_blocks`), only the named columns read. The first block's frequency
+    (`forecaster.io.readers.parquet.series_blocks`), only the named columns read. The first block's frequency
     holds for the rest, as one read infers one for the panel."""
     from dataclasses import replace
 

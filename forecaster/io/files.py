@@ -116,12 +116,9 @@ def made_file_by_forecaster(path: Path) -> bool:
         return False
     if path.suffix.lower() == ".png":
         return PNG_SIGNATURE in head
-    if head.startswith(b"PAR1"):  # Parquet: ours carry a mark in their metadata
-        from forecaster.io.parquet import made_by_forecaster as parquet_made_by_forecaster
+    from forecaster.io.readers import written_by_forecaster
 
-        return parquet_made_by_forecaster(path)
-    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
-    return {"forecast", "method"} <= set(header)
+    return written_by_forecaster(path)
 
 
 def check_replaceable_file(target: Path, option: str, inputs: tuple[Any, ...] = ()) -> None:

@@ -45,9 +45,7 @@ def check_engine(engine: str, address: str | None) -> None:
         return
     module = EXTRAS[engine]
     if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
-        raise ForecasterError(
-            f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(engine)}"
-        )
+        raise ForecasterError(f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(engine)}")
     if address:
         check_address(engine, address)
 
@@ -250,7 +248,7 @@ def on_engine(
     the types `--engine local` gives."""
     import fugue.api as fa
 
-    from forecaster.io.parquet import check_shards, is_parquet
+    from forecaster.io.readers import reader_for
 
     cfg = run.config.data
     if not cfg.id_col or cfg.wide:
@@ -262,13 +260,11 @@ def on_engine(
     label = str(data) if isinstance(data, (str, Path)) else f"{type(data).__name__} frame"
     path = isinstance(data, (str, Path))
     with engine_session(engine, address) if path else contextlib.nullcontext(None) as session:
-        if path and is_parquet(data):
-            check_shards(data, cfg.id_col)
-            source = fa.load(str(data), format_hint="parquet", columns=columns, engine=session)
-        elif path:
-            from forecaster.io.csv import read_frame
-
-            source = read_frame(str(data), keep=set(columns), text=(cfg.id_col,))
+        reader = reader_for(data) if path else None
+        if reader is not None and reader.engine_load is not None:
+            source = reader.engine_load(Path(data), columns, cfg.id_col, session)
+        elif reader is not None:  # read here, each row numbered as in the file, and handed to the engine
+            source = reader.read(Path(data), set(columns), (), (cfg.id_col,))
             source[FILE_ROW] = source.index.to_numpy("int64")
         else:  # the caller's own frame, on the engine it belongs to
             source = data

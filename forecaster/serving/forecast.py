@@ -52,13 +52,12 @@ def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
     a file with the id and time columns and the --future columns, the steps after each series' last row.
     They replace the future rows of DATA; rows outside the forecast steps are left out with a note, and
     a series with too few is refused by `check_future`, naming it."""
-    from forecaster.io.csv import read_header
-    from forecaster.io.parquet import is_parquet, parquet_columns
+    from forecaster.io.readers import reader_for
 
     data = run.config.data
     if not data.future:
         raise ForecasterError("--future-data: this run takes no --future covariates; forecast without it")
-    names = parquet_columns(future_path) if is_parquet(future_path) else read_header(Path(future_path))[1]
+    names = reader_for(future_path).columns(Path(future_path))
     needed = [c for c in (data.id_col, data.time_col, *data.future) if c]
     missing = [c for c in needed if c not in {name.strip() for name in names}]
     if missing:

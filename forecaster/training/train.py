@@ -27,8 +27,8 @@ from forecaster.data.windowing import (
     val_origins,
 )
 from forecaster.errors import ForecasterError
-from forecaster.io.csv import file_sha256
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
+from forecaster.io.readers import data_digest
 from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, SeriesState, write_manifest
 
 Log = Callable[[str], None]
@@ -249,7 +249,7 @@ def train_run(
         f"patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
     log(sized_training(sections["train"], len(prepared.train_index))[1])
-    data_sha256 = file_sha256(data_path)
+    data_sha256 = data_digest(data_path)
     state = state_dir(Path(out))
     if fresh:
         shutil.rmtree(state, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Parquet in and out: a `.parquet` file or a directory of Parquet shards, read with pyarrow.dataset
 (only the named columns, in record batches, assembled column by column as CSV chunks are:
-`forecaster.io.csv`), and forecasts written as Parquet when the output path ends in `.parquet`."""
+`forecaster.io.readers.csv`), and forecasts written as Parquet when the output path ends in `.parquet`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 from forecaster.errors import ForecasterError
+from forecaster.io.readers import Reader
+from forecaster.io.readers._columns import assemble
 
 SUFFIXES = (".parquet", ".pq")
 MADE_BY = b"forecaster"  # the key of the file metadata our Parquet outputs carry
@@ -103,8 +105,6 @@ def read_parquet_frame(
     categories, int32 codes) so a long panel's repeated ids and times cost little."""
     import pyarrow as pa
 
-    from forecaster.io.csv import _assemble
-
     path = Path(path)
     dataset = _dataset(path)
     names = list(dataset.schema.names)
@@ -114,7 +114,7 @@ def read_parquet_frame(
         rows = dataset.count_rows()
         batches = dataset.to_batches(columns=columns, batch_size=BATCH_ROWS)
         chunks = (_as_frame(batch, categories) for batch in batches)
-        frame = _assemble(chunks, rows)
+        frame = assemble(chunks, rows)
     except (pa.ArrowInvalid, OSError) as exc:
         raise ForecasterError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
     if frame.empty:
@@ -296,3 +296,30 @@ def made_by_forecaster(path: Path) -> bool:
     except Exception:  # not Parquet, unreadable: not ours
         return False
     return MADE_BY in metadata
+
+
+def read(path: Path, keep: set[str] | None, shared: tuple[str, ...], text: tuple[str, ...]) -> pd.DataFrame:
+    """`read_parquet_frame`; text columns need no care: Parquet keeps text as written."""
+    return read_parquet_frame(path, keep, shared)
+
+
+def engine_load(path: Path, columns: list[str], id_col: str | None, session: Any) -> Any:
+    """The named columns as the engine's own frame (Fugue's loader), the shards checked alike first."""
+    import fugue.api as fa
+
+    check_shards(path, id_col)
+    return fa.load(str(path), format_hint="parquet", columns=columns, engine=session)
+
+
+READER = Reader(
+    name="parquet",
+    suffixes=SUFFIXES,
+    claims=is_parquet,
+    columns=parquet_columns,
+    read=read,
+    digest=parquet_sha256,
+    sink=parquet_writer,
+    ours=made_by_forecaster,
+    series_shards=series_shards,
+    engine_load=engine_load,
+)

@@ -1,28 +1,28 @@
-"""Reading a CSV file: its header, and its columns parsed in chunks into arrays sized for the whole file
-(`forecaster.data.panel` turns them into series)."""
+"""CSV in and out: the header, the columns parsed in chunks into arrays sized for the whole file
+(`forecaster.data.panel` turns them into series), and forecasts written with one header. The reader of
+whatever no other reader claims."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from forecaster.errors import ForecasterError
+from forecaster.io.readers import Reader
+from forecaster.io.readers._columns import assemble
 
 CHUNK_ROWS = 250_000  # long files are parsed this many rows at a time: one chunk's strings exist at once
 
 
 def file_sha256(path: str | Path) -> str:
-    """The data's digest: of the file, or of every shard of a Parquet directory."""
-    if Path(path).is_dir():
-        from forecaster.io.parquet import parquet_sha256
-
-        return parquet_sha256(path)
+    """The digest of one file's bytes."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -118,7 +118,7 @@ def read_frame(
             **options,
         )  # round_trip: every number exactly as written (pandas 2's default parser is off by an ulp at times)
         rows, spaced = _scan(path, delimiter)
-        frame = _assemble(chunks, rows)
+        frame = assemble(chunks, rows)
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
     if frame.empty:
@@ -158,65 +158,55 @@ def _scan(path: Path, delimiter: str) -> tuple[int, bool]:
     return lines + 1, spaced
 
 
-class _Column:
-    """One column of a file parsed in chunks, written into one array sized for the whole file, so no
-    chunk outlives its parse and no concatenation doubles the data at the end.
-
-    Categorical chunks (each with its own categories) become int32 codes into one growing set of
-    categories; numeric chunks fill one array; a chunk of anything else (text in a number column)
-    turns the column into a list of parts, concatenated at the end (bad data is not the large case).
-    """
-
-    def __init__(self, rows: int):
-        self.rows = rows
-        self.array: np.ndarray | None = None
-        self.categories: dict[Any, int] | None = None
-        self.parts: list[Any] | None = None
-
-    def add(self, part: pd.Series, at: int) -> None:
-        """Write `part`, the rows from `at` on."""
-        categorical = isinstance(part.dtype, pd.CategoricalDtype)
-        numeric = isinstance(part.dtype, np.dtype) and part.dtype.kind in "biuf"
-        if self.parts is None and self.array is None:
-            if categorical or numeric:
-                self.array = np.empty(self.rows, dtype="int32" if categorical else part.dtype)
-                self.categories = {} if categorical else None
-            else:
-                self.parts = []
-        if self.parts is None and categorical and self.categories is not None:
-            known = self.categories
-            lookup = [known.setdefault(c, len(known)) for c in part.cat.categories]
-            codes = np.array([*lookup, -1], dtype="int32")[part.cat.codes.to_numpy()]  # -1 (empty) stays -1
-            self._write(codes, at)
-        elif self.parts is None and numeric and self.categories is None:
-            self._write(part.to_numpy(), at)
-        else:
-            if self.parts is None:
-                self.parts = [pd.Series(self.result(at))]
-            self.parts.append(part)
-
-    def _write(self, values: np.ndarray, at: int) -> None:
-        assert self.array is not None
-        if not np.can_cast(values.dtype, self.array.dtype):
-            self.array = self.array.astype(np.result_type(self.array, values))
-        self.array[at : at + len(values)] = values
-
-    def result(self, rows: int) -> Any:
-        """The column's first `rows` values: an array, a Categorical, or (mixed parts) a Series."""
-        if self.parts is not None:
-            return pd.concat(self.parts, ignore_index=True)
-        assert self.array is not None
-        if self.categories is not None:
-            return pd.Categorical.from_codes(self.array[:rows], categories=list(self.categories))
-        return self.array[:rows]
+def decimal_comma(path: Path) -> bool:
+    """Whether numbers are written with a decimal comma: as `;` files write them (5,841 is 5.841)."""
+    return read_header(path)[0] == ";"
 
 
-def _assemble(chunks: Any, rows: int) -> pd.DataFrame:
-    """One frame from parsed chunks, each column built in place (see `_Column`)."""
-    columns: dict[str, _Column] = {}
-    at = 0
-    for chunk in chunks:
-        for name in chunk.columns:
-            columns.setdefault(name, _Column(rows)).add(chunk[name], at)
-        at += len(chunk)
-    return pd.DataFrame({name: column.result(at) for name, column in columns.items()}, copy=False)
+def columns(path: Path) -> list[str]:
+    return read_header(path)[1]
+
+
+def read(path: Path, keep: set[str] | None, shared: tuple[str, ...], text: tuple[str, ...]) -> pd.DataFrame:
+    return read_frame(path, keep, shared, text=text)
+
+
+@contextmanager
+def csv_sink(path: Path, kind: str) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """A function that appends frames to the CSV file `path`, the header written once; formulas a spreadsheet
+    would run are quoted (`csv_safe`)."""
+    from forecaster.io.files import csv_safe
+
+    with open(path, "w", newline="") as handle:
+        written = [False]
+
+        def append(frame: pd.DataFrame) -> None:
+            csv_safe(frame).to_csv(handle, index=False, header=not written[0])
+            written[0] = True
+
+        yield append
+
+
+def ours(path: Path) -> bool:
+    """A forecast CSV of ours: its header has our `forecast` and `method` columns."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+    return {"forecast", "method"} <= set(header)
+
+
+READER = Reader(
+    name="csv",
+    suffixes=(".csv", ".tsv", ".txt"),
+    claims=lambda path: False,  # the fallback: whatever no other reader claims is read as CSV
+    columns=columns,
+    read=read,
+    digest=file_sha256,
+    sink=csv_sink,
+    ours=ours,
+    decimal_comma=decimal_comma,
+    fallback=True,
+)
