@@ -413,7 +413,7 @@ class Forecaster:
             # (the stack renames them as it closes): a disk that fills while plotting changes nothing
             if plot_path is not None:
                 staging = stack.enter_context(atomic_file(plot_path))
-                plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target)
+                plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target, total=done)
             if out is not None and not streaming:
                 stack.enter_context(forecast_sink(Path(out)))(frame)
         return frame if keep else done
@@ -574,7 +574,8 @@ class Forecaster:
             plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
             if not isinstance(panel, pandas.DataFrame):  # an engine's workers keep the series' history
                 horizon, target = self.run.config.window.horizon, self.run.config.data.target
-                plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png")
+                total = len(set(backtest.series_idx.tolist()))
+                plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png", total)
         return report, per_series
 
     def _backtest(

@@ -16,6 +16,7 @@ from forecaster.errors import ForecasterError
 SCALERS = ("standard", "minmax", "robust", "none")
 LOSSES = ("mse", "mae", "huber")
 FILL_POLICIES = ("error", "interpolate", "ffill")
+SINGLE_SERIES_ID = "series"  # the id of a file without --id-col (one series), or of a wide file's one column
 CELLS = tuple(  # the encoder modules (forecaster/models/encoders/NAME.py), listed without importing them
     sorted((m.name for m in pkgutil.iter_modules([str(Path(__file__).parent / "models" / "encoders")])
             if not m.name.startswith("_")), key=lambda name: (name != "lstm", name))

@@ -9,6 +9,7 @@ from forecaster.config import DataConfig, _build
 from forecaster.data.panel import filled_note, first_few, load_panel
 from forecaster.data.resolve import resolve_config
 from forecaster.data.windowing import min_length, split_series
+from forecaster.io.plain import frequency_named, plain_time
 from forecaster.serving.forecast import forecast_method
 
 
@@ -32,8 +33,8 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
             {
                 "series_id": s.series_id,
                 "length": len(s),
-                "start": str(s.start),
-                "end": str(s.time_at(-1)),
+                "start": plain_time(s.start),
+                "end": plain_time(s.time_at(-1)),
                 "gaps_or_empty": s.n_filled,
                 "fate": fate,
             }
@@ -70,7 +71,7 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def render(report: dict[str, Any]) -> str:
     lines = [
         f"{report['file']}: {report['series_count']} series, {report['points']} points, "
-        f"frequency {report['frequency']}, season {report['season']}",
+        f"frequency {frequency_named(report['frequency'])}, season {report['season']}",
         f"window: lookback {report['lookback']} (patch {report['patch']}), horizon "
         f"{report['horizon'] if report['horizon'] is not None else '(give --horizon to check)'}; "
         f"series need {report['min_length']} points",

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.config import DataConfig
+from forecaster.config import SINGLE_SERIES_ID, DataConfig
 from forecaster.errors import ForecasterError
 from forecaster.io.readers import reader_for
 from forecaster.io.readers.parquet import series_blocks
@@ -21,9 +21,6 @@ def _row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
     """The file line of the first row where `mask` holds: a frame's index is the 0-based data row."""
     index = rows.index if isinstance(rows, pd.DataFrame) else rows
     return int(index[np.asarray(mask)][0]) + 2
-
-
-SINGLE_SERIES_ID = "series"
 
 
 @dataclass

@@ -7,6 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from forecaster.config import SINGLE_SERIES_ID
+from forecaster.io.plain import plain_time
+
+MAX_BACKTEST_WINDOWS = 4  # windows a series' backtest plot draws: the latest that do not overlap
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -23,10 +28,15 @@ def _save(plt: Any, fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def _when(moment: Any) -> str:
-    """A time for a title: a date alone when it is midnight, a step number as it is."""
-    text = str(moment)
-    return text[:10] if text.endswith(" 00:00:00") else text
+def _name(series_id: str, target: str) -> str:
+    """What a plot calls a series: its id, or for a one-series file (whose id is a placeholder) the target."""
+    return target if series_id == SINGLE_SERIES_ID else series_id
+
+
+def _shown(fig: Any, shown: int, total: int | None, hint: str) -> None:
+    """Say above the plots how many of the series they show, when they show fewer than there are."""
+    if total is not None and total > shown:
+        fig.suptitle(f"{shown} of {total:,} series shown ({hint})", fontsize="medium")
 
 
 def _grid(count: int) -> tuple[Any, Any, np.ndarray]:
@@ -40,37 +50,44 @@ def _grid(count: int) -> tuple[Any, Any, np.ndarray]:
 
 
 def plot_loss(history: dict[str, list[float]], path: Path) -> None:
+    """Training (solid) and validation (dashed) loss by epoch, each ensemble member in its own colour."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     member = np.asarray(history.get("member", [0] * len(history["loss"])))
-    for k in np.unique(member):
+    members = np.unique(member)
+    for k in members:
         rows = member == k
         epochs = np.arange(1, rows.sum() + 1)
-        suffix = f" (member {k + 1})" if len(np.unique(member)) > 1 else ""
-        ax.plot(epochs, np.asarray(history["loss"])[rows], marker="o", color="C0", alpha=0.4 + 0.6 / (k + 1),
-                label=f"training{suffix}")  # fmt: skip
+        suffix = f", member {k + 1}" if len(members) > 1 else ""
+        ax.plot(epochs, np.asarray(history["loss"])[rows], marker="o", color=f"C{k}", label=f"training{suffix}")
         if "val_loss" in history:
-            ax.plot(epochs, np.asarray(history["val_loss"])[rows], marker="o", color="C1", alpha=0.4 + 0.6 / (k + 1),
+            ax.plot(epochs, np.asarray(history["val_loss"])[rows], marker="o", linestyle="--", color=f"C{k}",
                     label=f"validation{suffix}")  # fmt: skip
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     ax.set(xlabel="epoch", ylabel="loss (scaled units)", title="Training and validation loss")
-    ax.legend()
+    ax.legend(fontsize="small")
     _save(plt, fig, path)
 
 
 def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
-    """The last validation window of up to four series: history, actual future, model forecast (and its
-    80% interval) and seasonal naive, in the data's own time."""
+    """The last validation window of up to four series: history, actual future, the network's forecast (and
+    its 80% interval when the network serves) and seasonal naive, in the data's own time. When the guard
+    serves another method, the line is labelled the network's and the title names what serves."""
     plt, fig, axes = _grid(len(examples))
     for ax, ex in zip(axes, examples):
         past, future = ex["history_time"], ex["time"]
+        served = ex.get("served", "model")
         ax.plot(past, ex["history"], color="0.3", label="history")
         ax.plot(future, ex["actual"], color="0.3", linestyle="--", label="actual")
-        ax.plot(future, ex["forecast"], color="C0", label="model")
-        if "band" in ex:
+        ax.plot(future, ex["forecast"], color="C0", label="model" if served == "model" else "network (not served)")
+        if "band" in ex and served == "model":  # the band is calibrated on what serves: around the network only then
             label, lower, upper = ex["band"]
             ax.fill_between(future, lower, upper, color="C0", alpha=0.2, label=label)
         ax.plot(future, ex["naive"], color="C1", alpha=0.7, label="seasonal naive")
-        ax.set_title(f"{ex['series_id']}: validation window from {_when(future[0])}")
+        serves = "" if served == "model" else f" ({served.replace('_', ' ')} serves)"
+        ax.set_title(f"{_name(ex['series_id'], ex['target'])}: validation window from {plain_time(future[0])}{serves}")
         ax.set_ylabel(ex["target"])
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
@@ -78,9 +95,16 @@ def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
 
 
 def plot_forecasts(
-    history: dict[str, tuple[Any, np.ndarray]], forecasts: Any, time_col: str, id_col: str, path: Path, target: str
+    history: dict[str, tuple[Any, np.ndarray]],
+    forecasts: Any,
+    time_col: str,
+    id_col: str,
+    path: Path,
+    target: str,
+    total: int | None = None,
 ) -> None:
-    """Recent history and forecast (with the quantile band, when there is one) for each series given.
+    """Recent history and forecast (with the bands, when there are) for each series given, the forecast line
+    drawn on from the last observed point; `total` series forecast in all (said when more than are shown).
 
     history: series_id -> (times, values) of the recent past; forecasts: the forecast DataFrame.
     """
@@ -91,13 +115,16 @@ def plot_forecasts(
     for ax, (sid, (times, values)) in zip(axes, history.items()):
         rows = forecasts[forecasts[id_col].astype(str) == sid] if id_col in forecasts else forecasts
         ax.plot(times, values, color="0.3", label="history")
+        if len(times) and len(rows):  # on from the last observed point: history and forecast are one line
+            ax.plot([times[-1], rows[time_col].iloc[0]], [values[-1], rows["forecast"].iloc[0]], color="C0")
         ax.plot(rows[time_col], rows["forecast"], color="C0", marker=".", label="forecast")
         for shade, (label, lower, upper) in zip((0.15, 0.3), bands):
             ax.fill_between(rows[time_col], rows[lower], rows[upper], color="C0", alpha=shade, label=label)
-        ax.set_title(f"{sid}: forecast")
+        ax.set_title(f"{_name(sid, target)}: forecast of {len(rows)} steps")
         ax.set_ylabel(target)
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
+    _shown(fig, len(history), total, "forecast --series names the ones to plot")
     _save(plt, fig, path)
 
 
@@ -124,13 +151,24 @@ def plot_errors_by_step(mae_by_step: dict[str, list[float]], path: Path) -> None
     _save(plt, fig, path)
 
 
-def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
-    """Backtest windows of a few series: the actuals, and each window's model forecast (with its widest
-    interval) and baseline forecasts."""
+def latest_apart(windows: list[dict[str, Any]], limit: int = MAX_BACKTEST_WINDOWS) -> list[dict[str, Any]]:
+    """Up to `limit` of the windows, the latest first chosen and then each latest one ending before the last
+    chosen begins, in time order: windows that overlap would draw their bands on top of each other."""
+    chosen: list[dict[str, Any]] = []
+    for window in sorted(windows, key=lambda w: w["time"][0], reverse=True):
+        if len(chosen) < limit and (not chosen or window["time"][-1] < chosen[-1]["time"][0]):
+            chosen.append(window)
+    return chosen[::-1]
+
+
+def plot_backtest(panels: list[dict[str, Any]], path: Path, total: int | None = None) -> None:
+    """Backtest windows of a few series: the actuals, and the model's (with its widest interval) and the
+    baselines' forecasts of the latest windows that do not overlap (at most MAX_BACKTEST_WINDOWS a series)."""
     plt, fig, axes = _grid(len(panels))
     for ax, panel in zip(axes, panels):
         ax.plot(panel["time"], panel["values"], color="0.3", label="actual")
-        for i, window in enumerate(panel["windows"]):
+        drawn = latest_apart(panel["windows"])
+        for i, window in enumerate(drawn):
             first = i == 0
             for k, (name, forecast) in enumerate(window["forecasts"].items()):
                 model = name == "model"
@@ -139,10 +177,13 @@ def plot_backtest(panels: list[dict[str, Any]], path: Path) -> None:
             if window.get("band"):
                 label, lower, upper = window["band"]
                 ax.fill_between(window["time"], lower, upper, color="C0", alpha=0.2, label=label if first else None)
-        ax.set_title(f"{panel['series_id']}: backtest")
+        count = len(panel["windows"])
+        which = f"{len(drawn)} of {count} windows" if len(drawn) < count else f"{count} window{'s' * (count > 1)}"
+        ax.set_title(f"{_name(panel['series_id'], panel['target'])}: backtest, {which}")
         ax.set_ylabel(panel["target"])
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].legend(fontsize="small")
+    _shown(fig, len(panels), total, "the first series of the data")
     _save(plt, fig, path)
 
 

@@ -296,6 +296,7 @@ def validation_report(
                 "actual": actual[row],
                 "forecast": forecast[row],
                 "naive": naive[row],
+                "served": selection.method,
                 "band": ("80% interval", *(b[0] for b in calibration.bands(
                     forecast[row : row + 1], scored.spreads[row : row + 1] * factors.get(ids[s], 1.0),
                     (80.0,)).values())),

@@ -28,6 +28,7 @@ from forecaster.data.windowing import (
 )
 from forecaster.errors import ForecasterError
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
+from forecaster.io.plain import frequency_named
 from forecaster.io.readers import data_digest
 from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, SeriesState, write_manifest
 
@@ -245,8 +246,8 @@ def train_run(
             f"are left out of training; `forecast` still forecasts them: {first_few(prepared.dropped)}"
         )
     log(
-        f"{len(prepared.kept)} series, frequency {panel.freq}, season {season}, lookback {cfg.window.lookback}, "
-        f"patch {cfg.window.patch}, horizon {cfg.window.horizon}"
+        f"{len(prepared.kept)} series, frequency {frequency_named(panel.freq)}, season {season}, "
+        f"lookback {cfg.window.lookback}, patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
     log(sized_training(sections["train"], len(prepared.train_index))[1])
     data_sha256 = data_digest(data_path)
