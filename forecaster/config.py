@@ -27,7 +27,10 @@ LOSS_SCALES = ("series", "window")
 TUNERS = ("hyperband", "bayesian", "random")  # forecaster.training.tune.ORACLES
 EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.serving.export.FORMATS
 SELECTIONS = ("auto", "model")  # forecaster.scoring.selection.SELECTIONS
-STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")  # forecaster.scoring.statistical.STATISTICAL
+STATISTICAL = tuple(  # the guard's statistical candidates (forecaster/scoring/candidates/NAME.py), unimported
+    sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent / "scoring" / "candidates")])
+           if not m.name.startswith("_"))
+)  # fmt: skip
 SPREADS = ("history", "seasonal", "step")  # forecaster.scoring.calibration.SPREADS
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,15 +19,16 @@ from typing import Any
 import pandas as pd
 
 from forecaster.errors import ForecasterError, install_line
+from forecaster.serving.clusters import clusters
 
-ENGINES = ("local", "dask", "ray", "spark")
-EXTRAS = {"dask": "dask.distributed", "ray": "ray", "spark": "pyspark"}
+ENGINES = ("local", *clusters())  # local: this process; the rest: forecaster/serving/clusters/, one module each
+EXTRAS = {name: cluster.module for name, cluster in clusters().items()}  # what each needs installed
 PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough to balance, few model loads
 
 
 def engine_of(data: Any, engine: str) -> str:
     """The engine to use: the one a Dask, Ray or Spark frame belongs to, else `engine`."""
-    kinds = {"dask": "dask", "ray": "ray", "pyspark": "spark"}
+    kinds = {cluster.frame_module: name for name, cluster in clusters().items()}
     return kinds.get(type(data).__module__.split(".")[0], engine)
 
 
@@ -41,7 +40,9 @@ def check_engine(engine: str, address: str | None) -> None:
         raise ForecasterError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if engine == "local":
         if address:
-            raise ForecasterError("--address names a Dask, Ray or Spark cluster: give --engine dask, ray or spark too")
+            names = [name for name in ENGINES if name != "local"]
+            either = f"{', '.join(names[:-1])} or {names[-1]}"
+            raise ForecasterError(f"--address names a {either} cluster: give --engine {either} too")
         return
     module = EXTRAS[engine]
     if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
@@ -50,21 +51,17 @@ def check_engine(engine: str, address: str | None) -> None:
         check_address(engine, address)
 
 
-# the address forms each engine takes, and the scheme each may carry ("" for host:port alone)
-ADDRESS_SCHEMES = {"dask": ("", "tcp", "tls"), "ray": ("", "ray"), "spark": ("spark", "k8s", "mesos")}
-ADDRESS_EXAMPLES = {"dask": "tcp://HOST:8786", "ray": "HOST:6379 or ray://HOST:10001", "spark": "spark://HOST:7077"}
 REACH_SECONDS = 5.0  # a cluster that does not answer by then is not there: said now, not after minutes
 
 
 def check_address(engine: str, address: str) -> None:
-    """Refuse a malformed `--address` for `engine`, and (Dask, Ray) one where nothing answers, before any
-    work: a client would otherwise retry for minutes or end in a traceback."""
+    """Refuse a malformed `--address` for `engine`, and (where the cluster says so) one where nothing
+    answers, before any work: a client would otherwise retry for minutes or end in a traceback."""
     import socket
     from urllib.parse import urlsplit
 
-    if engine == "spark" and (address in ("local", "yarn") or re.fullmatch(r"local\[(\d+|\*)\]", address)):
-        return
-    if engine == "ray" and address == "auto":
+    cluster = clusters()[engine]
+    if cluster.named_addresses(address):
         return
     scheme, _, rest = address.rpartition("://") if "://" in address else ("", "", address)
     try:
@@ -72,11 +69,9 @@ def check_address(engine: str, address: str) -> None:
         host, port = parts.hostname, parts.port
     except ValueError:
         host, port = None, None
-    if scheme not in ADDRESS_SCHEMES[engine] or not host or port is None or parts.path not in ("", "/"):
-        raise ForecasterError(
-            f"--address {address!r} is not a {engine} address; give one such as {ADDRESS_EXAMPLES[engine]}"
-        )
-    if engine == "spark":
+    if scheme not in cluster.schemes or not host or port is None or parts.path not in ("", "/"):
+        raise ForecasterError(f"--address {address!r} is not a {engine} address; give one such as {cluster.example}")
+    if not cluster.reachable:
         return
     try:
         socket.create_connection((host, port), timeout=REACH_SECONDS).close()
@@ -91,64 +86,9 @@ def check_address(engine: str, address: str) -> None:
 def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
     """What Fugue runs on: a client of the cluster at `address`, or a local one on this machine's cores
     (closed afterwards; a cluster we did not start is left running)."""
-    cores = os.cpu_count() or 1
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # workers inherit it: no TensorFlow start-up chatter
-    if engine == "dask":
-        import logging
-
-        from dask.distributed import Client, LocalCluster
-
-        if address:
-            with Client(address) as client:
-                yield client
-            return
-        cluster = LocalCluster(
-            n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
-        )
-        with cluster, Client(cluster) as client:
-            yield client
-    elif engine == "ray":
-        import logging
-
-        import ray
-
-        started = not ray.is_initialized()
-        if started:
-            options = {"address": address} if address else {"num_cpus": cores}
-            ray.init(**options, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-        quiet_ray_data()
-        try:
-            yield "ray"
-        finally:
-            if started:
-                ray.shutdown()
-    else:
-        from pyspark.sql import SparkSession
-
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this Python (and its packages)
-        builder = SparkSession.builder.master(address or f"local[{cores}]").appName("forecaster")
-        # Spark reads no nanosecond timestamps (pandas and pyarrow write them): as int64, made times again in
-        # the workers (`partition_panel`)
-        session = builder.config("spark.sql.legacy.parquet.nanosAsLong", "true").getOrCreate()
-        try:
-            yield session
-        finally:
-            if not address:
-                session.stop()
-
-
-def quiet_ray_data() -> None:
-    """Ray Data's own progress (~50 INFO lines a forecast, on stderr): off, so the command's lines are its own."""
-    import logging
-
-    from ray.data import DataContext
-
-    context = DataContext.get_current()
-    context.enable_progress_bars = False
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    if hasattr(context, "print_on_execution_start"):
-        context.print_on_execution_start = False
+    with clusters()[engine].session(address, os.cpu_count() or 1) as session:
+        yield session
 
 
 @functools.lru_cache(maxsize=4)
