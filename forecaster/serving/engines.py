@@ -28,7 +28,7 @@ PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough 
 
 def engine_of(data: Any, engine: str) -> str:
     """The engine to use: the one a Dask, Ray or Spark frame belongs to, else `engine`."""
-    kinds = {cluster.frame_module: name for name, cluster in clusters().items()}
+    kinds = {cluster.frame_module: name for name, cluster in clusters().items() if cluster.frame_module}
     return kinds.get(type(data).__module__.split(".")[0], engine)
 
 
@@ -46,7 +46,8 @@ def check_engine(engine: str, address: str | None) -> None:
         return
     module = EXTRAS[engine]
     if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
-        raise ForecasterError(f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(engine)}")
+        extra = clusters()[engine].extra or engine
+        raise ForecasterError(f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(extra)}")
     if address:
         check_address(engine, address)
 

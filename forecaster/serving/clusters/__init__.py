@@ -18,9 +18,9 @@ from typing import Any
 class Cluster:
     """One engine: its package, the addresses it takes, and the session Fugue runs on."""
 
-    name: str  # the --engine name, and the pip extra that installs it
+    name: str  # the --engine name
     module: str  # imported to run on it (its top package must be installed)
-    frame_module: str  # the top package of its DataFrames: such a frame given as data runs on this engine
+    frame_module: str | None  # the top package of its DataFrames: such a frame given as data runs on this engine
     schemes: tuple[str, ...]  # URL schemes an --address may carry ("" for host:port alone)
     example: str  # an --address, for the error that refuses a malformed one
     # (address, cores) -> the session Fugue runs on: a client of the cluster at address, else a local cluster
@@ -28,6 +28,7 @@ class Cluster:
     session: Callable[[str | None, int], AbstractContextManager[Any]]
     named_addresses: Callable[[str], bool] = lambda address: False  # forms taken as they are ("auto", "yarn")
     reachable: bool = True  # whether something must answer at the address before any work
+    extra: str = ""  # the pip extra that installs it (default: its name)
 
 
 @functools.cache
