@@ -78,11 +78,14 @@ bench: install $(RUN)/manifest.json $(TORCH_VENV)/.installed  ## every speed/mem
 bench-export: install $(RUN)/manifest.json  ## exported vs in-process forecasts; latency at batch 1 and 1000
 	$(PY) benchmarks/export_latency.py --run $(RUN) --data $(DEMO_DATA)
 
-test: install
-	$(BIN)/pytest -q
+# one worker per core (at most 4), each file's tests on one worker so a file's shared fixtures are made once
+PARALLEL ?= -n auto --maxprocesses 4 --dist loadfile
 
-test-slow: install
-	$(BIN)/pytest -q -m slow
+test: install  ## the fast suite: everything but the tests marked slow
+	$(BIN)/pytest -q $(PARALLEL)
+
+test-slow: install  ## end-to-end processes: kill -9 and resume, full disks, tuning chiefs, clusters, fresh interpreters
+	$(BIN)/pytest -q -m slow $(PARALLEL)
 
 docs: install  ## the documentation site from docs/ (the README is its home page) -> site/
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet

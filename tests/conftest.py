@@ -46,3 +46,14 @@ def write_panel(path):
 @pytest.fixture
 def panel_csv(tmp_path):
     return write_panel(tmp_path / "panel.csv")
+
+
+@pytest.fixture(autouse=True)
+def _statistical_fits_in_process(monkeypatch):
+    """The CLI spreads 64 or more statistical fits over worker processes (`use_cores`), whose start costs
+    seconds: in tests they run in this process, as the same calls (the pool itself is checked by
+    `tests/test_selection.py::test_many_statistical_fits_spread_over_processes_give_the_same_numbers`)."""
+    from forecaster.scoring import statistical
+
+    monkeypatch.setattr(statistical, "use_cores", lambda processes=None: None)
+    monkeypatch.setattr(statistical, "PROCESSES", 1)

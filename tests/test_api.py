@@ -47,6 +47,7 @@ def test_unknown_options_and_unfitted_use_are_refused():
         Forecaster(horizon=3, target="y").predict(pd.DataFrame({"y": [1.0, 2.0]}))
 
 
+@pytest.mark.slow
 def test_readme_python_session_runs_as_written(tmp_path, monkeypatch):
     """The README's Python session, executed from the repository root (it uses the bundled data)."""
     text = README.read_text()

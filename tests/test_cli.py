@@ -161,6 +161,7 @@ def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
         assert shown in help_text, shown
 
 
+@pytest.mark.slow
 def test_a_cpu_run_prints_no_error_looking_tensorflow_lines(sine_csv, tmp_path):
     import os
 

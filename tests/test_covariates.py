@@ -65,6 +65,7 @@ def test_known_future_values_make_the_forecast(trained, tmp_path):
     assert frame["lo_80"].notna().all() and (frame["lo_80"] < frame["hi_80"]).all()
 
 
+@pytest.mark.slow
 def test_evaluate_backtests_with_the_known_values_of_each_window(trained, tmp_path):
     run = tmp_path / "held"
     options = [*OPTIONS, "--future", "Load fc", "--holdout", "48"]
@@ -247,6 +248,7 @@ def test_static_covariates_are_encoded_once_and_served_everywhere(tmp_path):
     assert result.exit_code == 2 and "series 's3'" in result.output and "one value a series" in result.output
 
 
+@pytest.mark.slow
 def test_the_onnx_export_takes_the_known_values_too(trained, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("tf2onnx")

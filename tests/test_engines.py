@@ -48,6 +48,7 @@ def local_forecast(root):
 
 
 @pytest.mark.parametrize("engine", EVERY_ENGINE)
+@pytest.mark.slow
 def test_an_engine_forecasts_every_series_as_local_does(trained, engine):
     out = trained / f"{engine}.csv"
     result = invoke("forecast", trained / "run", "--data", trained / "shards", "--out", out, "--level", "80",
@@ -76,6 +77,7 @@ def close(got, expected, path=""):
 
 
 @pytest.mark.parametrize("engine", EVERY_ENGINE)
+@pytest.mark.slow
 def test_an_engine_backtests_as_local_does(trained, engine):
     out = trained / f"{engine}_eval"
     result = invoke("evaluate", trained / "run", "--data", trained / "shards", "--out", out, "--folds", "2",
@@ -94,6 +96,7 @@ def test_an_engine_backtests_as_local_does(trained, engine):
     pd.testing.assert_frame_equal(per_series, local.reset_index(drop=True), rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_the_api_takes_a_dask_frame(trained):
     import dask.dataframe as dd
 
@@ -182,6 +185,7 @@ def test_reading_ahead_keeps_order_raises_in_turn_and_stops_its_thread():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("dask") is None, reason="the dask extra")
+@pytest.mark.slow
 def test_a_bad_row_on_an_engine_is_one_line_naming_the_files_line(trained, tmp_path):
     """Issue 30: under Dask a bad row printed a 22-line block, and its row was the partition's."""
     lines = (trained / "panel.csv").read_text().splitlines(keepends=True)

@@ -74,6 +74,7 @@ def raw_windows(data: Path) -> dict[str, np.ndarray]:
     }
 
 
+@pytest.mark.slow
 def test_saved_model_serves_the_cli_forecast_without_forecaster(exported):
     inputs = raw_windows(exported / "panel.csv")
     assert inputs["length"].tolist() == [56, 56, 40]  # "c" is padded
@@ -138,6 +139,7 @@ def test_unknown_series_id_fails_the_call_with_a_message(exported):
         )
 
 
+@pytest.mark.slow
 def test_saved_model_cli_shows_and_runs_the_signature(exported):
     cli = Path(sys.executable).parent / "saved_model_cli"
     if not cli.exists():
@@ -171,6 +173,7 @@ def test_keras_format_gives_the_same_forecast(exported):
     np.testing.assert_allclose(predicted["forecast"], expected["forecast"].to_numpy().reshape(3, 5), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_onnx_format_gives_the_same_forecast_in_onnxruntime(exported):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("tf2onnx")
@@ -194,6 +197,7 @@ def test_onnx_format_gives_the_same_forecast_in_onnxruntime(exported):
 
 
 @pytest.mark.parametrize("imports", ["forecaster, keras", "keras, forecaster", "forecaster, tensorflow, keras"])
+@pytest.mark.slow
 def test_keras_export_loads_in_a_fresh_interpreter_after_import_forecaster_alone(exported, imports):
     if not (exported / "keras" / "model.keras").exists():
         result = invoke("export", exported / "run", "--format", "keras", "--out", exported / "keras")
@@ -206,6 +210,7 @@ def test_keras_export_loads_in_a_fresh_interpreter_after_import_forecaster_alone
     subprocess.run([sys.executable, "-c", code, str(exported / "keras" / "model.keras")], check=True)
 
 
+@pytest.mark.slow
 def test_onnx_format_gives_the_forecast_level_bands_with_history_mae(exported):
     """ONNX bands take the series' row and seasonal naive's error over its history, as the manifest says."""
     ort = pytest.importorskip("onnxruntime")

@@ -68,6 +68,7 @@ def interrupt_mid_training(process, out, sig, member=None):
     return process.communicate(timeout=60)
 
 
+@pytest.mark.slow
 def test_kill_9_then_the_same_command_resumes_and_keeps_the_previous_run(sine_csv, tmp_path):
     out = tmp_path / "run"
     assert train(sine_csv, SINE, out).exit_code == 0  # a previous good run at the same place
@@ -90,6 +91,7 @@ def test_kill_9_then_the_same_command_resumes_and_keeps_the_previous_run(sine_cs
     assert not state_dir(out).exists()  # cleaned up once the run directory is written
 
 
+@pytest.mark.slow
 def test_an_ensemble_killed_in_its_second_member_resumes_there(sine_csv, tmp_path):
     out = tmp_path / "run"
     process = start_training(sine_csv, out, "--ensemble", "2")  # the later option wins
@@ -106,6 +108,7 @@ def test_an_ensemble_killed_in_its_second_member_resumes_there(sine_csv, tmp_pat
     assert not state_dir(out).exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_where_the_state_is_and_fresh_starts_over(sine_csv, tmp_path):
     out = tmp_path / "run"
     process = start_training(sine_csv, out)
@@ -185,6 +188,7 @@ main()
         ("4m", True, "disk/run: cannot write"),
     ],
 )
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_no_crash(sine_csv, tmp_path, size, fill, where):
     with small_disk(tmp_path / "disk", size) as disk:
         start = ["-c", FILL_AFTER_TRAINING, str(disk / "filler")] if fill else ["-m", "forecaster.cli"]
@@ -206,6 +210,7 @@ def test_a_read_only_output_is_refused_before_training(sine_csv, tmp_path):
         assert "Epoch" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_resumed_ensemble_equals_the_uninterrupted_run(sine_csv, tmp_path, monkeypatch):
     """Ctrl-C after epoch 3 of member 2 (weights, optimizer, dropout seeds and the shuffle all resume),
     then the same command: the same losses, epoch by epoch, and the same forecast as never stopping."""

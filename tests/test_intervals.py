@@ -157,6 +157,7 @@ def test_forecast_and_evaluate_with_levels(tmp_path):
     [[], ["--quantiles", "0.1,0.5,0.9"], ["--interval-spread", "seasonal"]],
     ids=["history", "cqr", "seasonal"],
 )
+@pytest.mark.slow
 def test_exported_saved_model_gives_the_forecast_level_bands(tmp_path, options):
     """The 80% band of a 0.1/0.9 quantile run is its CQR band; the 95% one (no such pair) a residual band.
     Bands scaled by the history (the default) take seasonal naive's error on it as `history_mae`; those
@@ -222,6 +223,7 @@ def test_difficulty_factors_shrink_towards_one_and_the_export_layer_applies_them
 
 
 @pytest.mark.parametrize("level", [80.0, 95.0])
+@pytest.mark.slow
 def test_a_trained_run_covers_fresh_gaussian_draws_at_the_nominal_rate(tmp_path, level):
     """End to end: a daily-cycle series plus Gaussian noise is trained on; its continuation with fresh
     noise (never seen) is backtested at 240 origins. The noise is independent from point to point and

@@ -205,6 +205,7 @@ def test_a_candidate_blind_to_the_covariates_needs_a_wider_margin():
     assert "it needed 10% below and 2 standard errors, being blind to the run's covariates" in blind.reason
 
 
+@pytest.mark.slow
 def test_many_statistical_fits_spread_over_processes_give_the_same_numbers(monkeypatch):
     """fit_each in two spawned workers equals the fits one at a time, in order (a failed fit stays NaN)."""
     from forecaster.scoring import statistical
@@ -242,6 +243,7 @@ def test_a_long_series_is_decided_on_its_whole_validation_period_not_its_last_da
     ).method == ("seasonal_naive")
 
 
+@pytest.mark.slow
 def test_a_future_run_s_statistical_candidates_take_the_future_columns(tmp_path):
     """The target is driven by a known column that is not seasonal: blind models cannot follow it.
     The statistical candidates, given the column, score far below seasonal naive, a blind candidate

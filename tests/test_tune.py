@@ -37,6 +37,7 @@ def run_env():
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
 
 
+@pytest.mark.slow
 def test_small_search_writes_a_best_run_that_forecasts(sine_csv, tmp_path, small_space):
     out = tmp_path / "tuned"
     result = invoke("tune", sine_csv, *SINE, *TINY, "--config", small_space, "--max-trials", "3", "--out", out)
@@ -73,6 +74,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_chief_and_two_workers_on_loopback_split_the_trials(sine_csv, tmp_path, small_space):
     out = tmp_path / "tuned"
     address = f"127.0.0.1:{free_port()}"
@@ -106,6 +108,7 @@ def test_chief_and_two_workers_on_loopback_split_the_trials(sine_csv, tmp_path, 
     load_run(out / "best")
 
 
+@pytest.mark.slow
 def test_killed_search_resumes_and_reruns_the_interrupted_trial(sine_csv, tmp_path, small_space):
     out = tmp_path / "tuned"
     command = tune_command(sine_csv, out, small_space, "--max-trials", "4")
@@ -134,6 +137,7 @@ def test_killed_search_resumes_and_reruns_the_interrupted_trial(sine_csv, tmp_pa
     assert len(pd.read_csv(out / "trials.csv")) == 1
 
 
+@pytest.mark.slow
 def test_failing_trials_are_recorded_and_stop_the_search(sine_csv, tmp_path):
     config = tmp_path / "diverge.toml"
     config.write_text("[tune]\nlearning_rate = [1e30]\nunits = [8]\nlayers = [1]\n")
@@ -171,6 +175,7 @@ def rogue_client(address, token=None, own_connection=False):
 SILENCE = 20  # --worker-timeout: the honest worker, on a 2-core machine under other load, is never timed out
 
 
+@pytest.mark.slow
 def test_the_chief_trusts_no_worker(sine_csv, tmp_path, small_space):
     import grpc
     from keras_tuner.src.engine import trial as trial_module
@@ -240,6 +245,7 @@ def test_the_chief_trusts_no_worker(sine_csv, tmp_path, small_space):
     load_run(out / "best")
 
 
+@pytest.mark.slow
 def test_the_python_api_tunes_and_then_forecasts_with_the_best_run(sine_csv, tmp_path, small_space):
     import tomllib
 
@@ -252,6 +258,7 @@ def test_the_python_api_tunes_and_then_forecasts_with_the_best_run(sine_csv, tmp
     assert len(model.predict(sine_csv)) == 6
 
 
+@pytest.mark.slow
 def test_the_first_trial_is_what_train_fits(sine_csv, tmp_path, small_space):
     """The untuned trial is compiled, seeded and fitted as `train` fits its network: the same best
     validation MSE."""
