@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.config import LIST_SETTINGS, SECTIONS, check_setting, check_settings
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError, ForecasterError, SettingsError
 from forecaster.models.backend import quiet_tensorflow_import
 
 # option name -> config section (the CLI's options and the config file's keys share these names)
@@ -41,7 +41,7 @@ def as_levels(level: Levels) -> tuple[float, ...]:
     if isinstance(level, (int, float)) and not isinstance(level, bool):
         level = (level,)
     if level is None or not isinstance(level, (str, tuple, list)):
-        raise ForecasterError(f"level: give interval levels in % such as 80 or (80, 95), not {level!r}")
+        raise SettingsError(f"level: give interval levels in % such as 80 or (80, 95), not {level!r}")
     return parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
 
 
@@ -56,7 +56,7 @@ def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None 
         sections.setdefault(name, {})
     unknown = [name for name in options if name not in SECTIONS]
     if unknown:
-        raise ForecasterError(f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
+        raise SettingsError(f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
     for name, value in options.items():
         if value is not None:
             sections[SECTIONS[name]][name] = tuple(value) if isinstance(value, list) else value
@@ -113,7 +113,7 @@ def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
-        raise ForecasterError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
+        raise DataError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
     data = _frame_with_index(data, time_col)
     ids = data[id_col] if id_col and id_col in data.columns and data[id_col].dtype == object else None
     if ids is not None and ids.map(type).eq(bytes).any():  # b"s0" is the id s0
@@ -122,11 +122,11 @@ def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -
             data = data.copy(deep=False)
             data[id_col] = decoded
         except UnicodeDecodeError:
-            raise ForecasterError(f"column {id_col!r}: bytes ids that are not UTF-8 text; decode them first") from None
+            raise DataError(f"column {id_col!r}: bytes ids that are not UTF-8 text; decode them first") from None
     if id_col and id_col in data.columns and data[id_col].dtype == object:
         kinds = {type(value).__name__ for value in data[id_col].dropna().unique()}
         if "str" in kinds and len(kinds) > 1:
-            raise ForecasterError(
+            raise DataError(
                 f"column {id_col!r} mixes text and {', '.join(sorted(kinds - {'str'}))} ids (1 and '1' would be one "
                 f"series): give every id one type, e.g. frame[{id_col!r}].astype(str)"
             )
@@ -137,7 +137,7 @@ def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -
         yield path
     except ForecasterError as exc:
         message = str(exc).replace(str(path), "DataFrame")
-        raise ForecasterError(
+        raise type(exc)(  # the same kind of error (data, settings, damaged run), about the frame
             re.sub(r"\brow (\d+)", lambda found: f"row at position {int(found.group(1)) - 2}", message)
         ) from None
     finally:
@@ -266,7 +266,7 @@ class Forecaster:
         from forecaster.data.panel import load_panel
 
         if "target" not in self.sections["data"]:
-            raise ForecasterError("target is required: the column to forecast")
+            raise SettingsError("target is required: the column to forecast")
         with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
             panel = load_panel(path, _build(DataConfig, self.sections["data"]))
             for note in panel.notes:
@@ -366,7 +366,7 @@ class Forecaster:
         run = self.run
         for option, given in (("out", out), ("plot", plot)):
             if given is not None and not str(given).strip():
-                raise ForecasterError(f"{option} {str(given)!r}: give a file path (or None for no file)")
+                raise SettingsError(f"{option} {str(given)!r}: give a file path (or None for no file)")
         plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
         for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
             if target is not None:
@@ -387,7 +387,7 @@ class Forecaster:
             known = set().union(*(ids for _, ids in blocks))
             missing = [sid for sid in plot_series if sid not in known]
             if missing:
-                raise ForecasterError(f"--series: no series {missing[0]!r} in the data")
+                raise DataError(f"--series: no series {missing[0]!r} in the data")
         if run.config.model.quantiles and level:
             self.log(
                 "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
@@ -494,7 +494,7 @@ class Forecaster:
         from forecaster.serving.engines import engine_forecast
 
         if future is not None:
-            raise ForecasterError(
+            raise SettingsError(
                 f"--engine {engine}: give the --future values as rows of DATA after each series' last target value "
                 "(--future-data is read by --engine local only)"
             )
@@ -596,7 +596,7 @@ class Forecaster:
         from forecaster.serving.forecast import load_forecast_panel, trained_panel
 
         if not all(_whole(n) and n >= 1 for n in (folds, 1 if step is None else step)):
-            raise ForecasterError(f"--folds and --step must be whole numbers of at least 1, got {folds!r}, {step!r}")
+            raise SettingsError(f"--folds and --step must be whole numbers of at least 1, got {folds!r}, {step!r}")
         check_setting("season", season)  # the rule every --season is checked by
         engine = engine_of(data, engine)
         check_engine(engine, address)
@@ -614,7 +614,7 @@ class Forecaster:
             panel = trained_panel(self.run, load_forecast_panel(self.run, path))
         longest = max(len(s) for s in panel.series)
         if season is not None and season >= longest:
-            raise ForecasterError(
+            raise SettingsError(
                 f"--season {season} is not shorter than the longest series ({longest} points): MASE's seasonal-naive "
                 "scale needs a season the data covers; give a shorter --season"
             )

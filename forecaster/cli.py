@@ -17,7 +17,7 @@ import click
 
 from forecaster.api import sections_of
 from forecaster.config import EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError, ForecasterError, SettingsError
 from forecaster.scoring.baselines import BASELINES
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
@@ -129,7 +129,7 @@ def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if "target" not in sections["data"] and sections["data"].get("wide"):
         sections["data"]["target"] = "value"  # a wide file's values have no column to name: call them value
     if "target" not in sections["data"]:
-        raise ForecasterError("--target is required: the column to forecast")
+        raise SettingsError("--target is required: the column to forecast")
     return sections
 
 
@@ -258,16 +258,16 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     """What can be refused in a moment is refused before TensorFlow loads (seconds) or data is read:
     a missing data file or run directory, a missing --horizon or --target, a bad --level."""
     if arguments.get("out") is not None and not str(arguments["out"]).strip():
-        raise ForecasterError("--out '': give a path (leave the option out for the default)")
+        raise SettingsError("--out '': give a path (leave the option out for the default)")
     data = arguments.get("data")
     if data is not None and not Path(data).is_file():
         from forecaster.io.readers import reader_for, readers
 
         if not Path(data).exists():
-            raise ForecasterError(f"{data}: file not found")
+            raise DataError(f"{data}: file not found")
         if reader_for(data).fallback:
             shards = ", ".join(suffix for reader in readers() for suffix in reader.suffixes if not reader.fallback)
-            raise ForecasterError(f"{data}: not a file (a directory is read when it holds {shards} shards)")
+            raise DataError(f"{data}: not a file (a directory is read when it holds {shards} shards)")
     run_dir = arguments.get("run_dir")
     if run_dir is not None and not Path(run_dir).is_dir():
         raise ForecasterError(f"{run_dir}: no such run directory; train one with `forecaster train`")
@@ -280,7 +280,7 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     if command in ("train", "tune", "doctor"):
         sections = sections_from(dict(arguments))  # every option and config value checked (config.SETTING_RULES)
         if command != "doctor" and "horizon" not in sections["window"]:
-            raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
+            raise SettingsError("--horizon is required (how many steps ahead to forecast)")
 
 
 def log(message: str) -> None:
@@ -441,7 +441,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     from forecaster.api import Forecaster
 
     if chief and worker:
-        raise ForecasterError("--chief and --worker: give one (a chief serves the search, workers run trials)")
+        raise SettingsError("--chief and --worker: give one (a chief serves the search, workers run trials)")
     from forecaster.training.access import resolve_token
 
     search = {
@@ -507,9 +507,7 @@ def forecast(
 
     check_engine(engine, address)
     if engine != "local" and (plot or series):
-        raise ForecasterError(
-            f"--plot and --series draw with --engine local only; leave them out with --engine {engine}"
-        )
+        raise SettingsError(f"--plot and --series draw with --engine local only; leave them out with --engine {engine}")
     out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
     plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot}) if engine == "local" else None
     forecaster = Forecaster.load(run_dir, log)
@@ -579,7 +577,7 @@ def evaluate(
 
     forecaster = Forecaster.load(run_dir, log)
     if coverage_gate is not None and not level and not (forecaster.run.path / CALIBRATION_FILE).is_file():
-        raise ForecasterError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
+        raise SettingsError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
     report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level, engine, address, adapt=adapt == "on")
     click.echo(render_table(report))

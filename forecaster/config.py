@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import SettingsError
 
 SCALERS = ("standard", "minmax", "robust", "none")
 LOSSES = ("mse", "mae", "huber")
@@ -228,7 +228,7 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
     known = {f.name: f for f in fields(cls)}
     unknown = set(raw) - set(known)
     if unknown:
-        raise ForecasterError(
+        raise SettingsError(
             f"unknown {cls.__name__} setting(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}"
         )
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
@@ -347,7 +347,7 @@ def check_setting(name: str, value: Any) -> None:
     if rule is not None and value is not None and not rule[0](value):
         shown = repr(value)
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        raise ForecasterError(f"--{name.replace('_', '-')} must be {rule[1]}, got {shown}")
+        raise SettingsError(f"--{name.replace('_', '-')} must be {rule[1]}, got {shown}")
 
 
 def check_fields(config: Any) -> None:
@@ -374,32 +374,32 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
     try:
         status = path.stat()
     except FileNotFoundError:
-        raise ForecasterError(f"{path}: config file not found") from None
+        raise SettingsError(f"{path}: config file not found") from None
     except OSError as exc:
-        raise ForecasterError(f"{path}: cannot read the config file ({exc.strerror})") from None
+        raise SettingsError(f"{path}: cannot read the config file ({exc.strerror})") from None
     if not stat.S_ISREG(status.st_mode):
-        raise ForecasterError(f"{path}: not a regular file; give --config a TOML file")
+        raise SettingsError(f"{path}: not a regular file; give --config a TOML file")
     try:
         with open(path, "rb") as handle:
             content = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ForecasterError(f"{path}: cannot read the config file ({exc.strerror})") from None
+        raise SettingsError(f"{path}: cannot read the config file ({exc.strerror})") from None
     if len(content) > MAX_CONFIG_BYTES:
-        raise ForecasterError(f"{path}: over 1 MiB, too large for a config file; give a TOML file of settings")
+        raise SettingsError(f"{path}: over 1 MiB, too large for a config file; give a TOML file of settings")
     try:
         raw = tomllib.loads(content.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ForecasterError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
+        raise SettingsError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ForecasterError(f"{path}: not valid TOML ({exc})") from None
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
     sections = {"data", "window", "model", "train", "tune"}
     unknown = set(raw) - sections
     if unknown:
         shown = ", ".join(sorted(name[:40] for name in unknown)[:5])
-        raise ForecasterError(f"{path}: unknown section(s) {shown}; use {', '.join(sorted(sections))}")
+        raise SettingsError(f"{path}: unknown section(s) {shown}; use {', '.join(sorted(sections))}")
     for name, table in raw.items():
         if not isinstance(table, dict):
-            raise ForecasterError(
+            raise SettingsError(
                 f"{path}: {name} must be a table of settings ([{name}] and lines such as key = value), "
                 f"got {type(table).__name__}"
             )
@@ -408,4 +408,4 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ForecasterError(f"--{name.replace('_', '-')} must be one of {', '.join(choices)}, got {value!r}")
+        raise SettingsError(f"--{name.replace('_', '-')} must be one of {', '.join(choices)}, got {value!r}")

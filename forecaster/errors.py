@@ -29,3 +29,15 @@ class ForecasterError(ValueError):
 
     def __init__(self, message: object = "") -> None:
         super().__init__(_QUOTED.sub(_brief, str(message)))
+
+
+class DataError(ForecasterError):
+    """The data cannot be used as given: a file, column, row or series is named, and what to do."""
+
+
+class SettingsError(ForecasterError):
+    """An option, a config-file value or a combination of them is refused, before any work."""
+
+
+class DamagedRunError(ForecasterError):
+    """A run directory is damaged, tampered with or incomplete: retrain it."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError
 
 DAY = 86_400
 YEAR = 31_556_952  # mean Gregorian year in seconds
@@ -54,9 +54,9 @@ def resolve_cycles(requested: str | tuple[str, ...], freq: str, span_seconds: fl
     cycles = tuple(requested.split(",")) if isinstance(requested, str) else tuple(requested)
     unknown = [c for c in cycles if c not in CYCLES]
     if unknown:
-        raise ForecasterError(f"--calendar: unknown cycle {unknown[0]!r}; use auto, none or some of day,week,year")
+        raise DataError(f"--calendar: unknown cycle {unknown[0]!r}; use auto, none or some of day,week,year")
     if step_seconds(freq) is None:
-        raise ForecasterError(
+        raise DataError(
             f"--calendar needs timestamps on a regular calendar frequency, and this data's is {freq}; "
             "use --calendar none"
         )
@@ -66,7 +66,7 @@ def resolve_cycles(requested: str | tuple[str, ...], freq: str, span_seconds: fl
 def unix_seconds(times: pd.Index) -> np.ndarray:
     """Wall-clock Unix seconds (int64) of timestamps; time zones are dropped, keeping local hours."""
     if not isinstance(times, pd.DatetimeIndex):
-        raise ForecasterError("calendar features need a time column of dates or timestamps")
+        raise DataError("calendar features need a time column of dates or timestamps")
     if times.tz is not None:
         times = times.tz_localize(None)
     return np.asarray((times - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1), dtype="int64")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.config import SINGLE_SERIES_ID, DataConfig
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError
 from forecaster.io.readers import reader_for
 from forecaster.io.readers.parquet import series_blocks
 
@@ -116,7 +116,7 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     if not cfg.wide:
         names = [name.strip() for name in reader.columns(Path(path))]
         if len(names) > MAX_GUESSED_WIDE and cfg.target not in names:
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: no column {cfg.target!r} among its {len(names):,} columns ({first_few(names, 5)}); "
                 "give --wide to read one series per column, or name the target column"
             )
@@ -144,7 +144,7 @@ def _panel_in_blocks(path: str, cfg: DataConfig, shards: list[Path]) -> Panel:
         notes += [f"{shard.name}: {note}" for note in part.notes if note not in said]
         said.update(part.notes)
     if not series:
-        raise ForecasterError(f"{path}: the Parquet data has columns but no rows")
+        raise DataError(f"{path}: the Parquet data has columns but no rows")
     return Panel(series=series, freq=str(freq), path=path, notes=notes, zone=zone)
 
 
@@ -193,7 +193,7 @@ def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_co
     del codes, stamps
     times = _time_values(frame["_time"])
     if cfg.freq and is_datetime == cfg.freq.startswith("int:"):
-        raise ForecasterError(
+        raise DataError(
             f"{path}: --freq {cfg.freq} does not fit the time column, which holds "
             + ("dates: give a pandas frequency such as h, D, MS" if is_datetime else "step numbers (or there is none): "
                "leave out --freq, or give int:N for steps of N")
@@ -218,7 +218,7 @@ def _static_value(cells: pd.Series, sid: str, column: str, path: str) -> Any:
     """A --static column's one value in a series (None when every cell is empty); a second value is refused."""
     given = pd.unique(cells.dropna())
     if len(given) > 1:
-        raise ForecasterError(
+        raise DataError(
             f"{path}: series {sid!r}: --static column {column!r} holds {cell(given[0])} and {cell(given[1])}; "
             "a static covariate has one value a series (give time-varying columns with --features or --future)"
         )
@@ -286,7 +286,7 @@ def _refuse_duplicates(
     if duplicated.any():
         first = int(duplicated.argmax())
         hint = "; if the file holds several series, name their id column with --id-col" if one_series else ""
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {_row(frame, duplicated)}: duplicate timestamp {frame['_time'].iloc[first]} "
             f"in series {cell(frame[id_col].iloc[first])} (column {time_col}); remove or aggregate the duplicates"
             + hint
@@ -297,7 +297,7 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
     """Return a long frame, the id column to group by, and the target column."""
     columns = list(frame.columns)
     if cfg.time_col and cfg.time_col not in frame.columns:
-        raise ForecasterError(f"{path}: no time column {cfg.time_col!r}; columns are: {first_few(columns, 20)}")
+        raise DataError(f"{path}: no time column {cfg.time_col!r}; columns are: {first_few(columns, 20)}")
     other = [c for c in columns if c != cfg.time_col]
     wide = cfg.wide or (
         not cfg.id_col
@@ -312,7 +312,7 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
                 f"{', '.join(other[:5])}{', ...' if len(other) > 5 else ''})"
             )
         if cfg.features or cfg.future or cfg.static:
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: --features, --future and --static need a long-format file (one row per series and time)"
             )
         keep = [cfg.time_col] if cfg.time_col else []
@@ -324,16 +324,16 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
     named = [col for col, _ in roles if col]
     twice = sorted({col for col in named if named.count(col) > 1})
     if twice:
-        raise ForecasterError(
+        raise DataError(
             f"{path}: column {twice[0]!r} is given two roles (target, id, time, --features, --future, --static)"
         )
     for col, what in roles:
         if col and col not in frame.columns:
-            raise ForecasterError(f"{path}: no {what} column {col!r}; columns are: {first_few(columns, 20)}")
+            raise DataError(f"{path}: no {what} column {col!r}; columns are: {first_few(columns, 20)}")
     if cfg.id_col:
         ids = frame[cfg.id_col]
         if ids.isna().any():
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: row {_row(frame, ids.isna())}, column {cfg.id_col!r}: empty series id; fill or remove the row"
             )
         if isinstance(ids.dtype, pd.CategoricalDtype):  # ids as text, still one code per row
@@ -368,7 +368,7 @@ def _numeric_column(
         else:
             european = text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+")
             if european.any():
-                raise ForecasterError(
+                raise DataError(
                     f"{path}: row {_row(frame, european)}, column {col!r}: {cell(text[european].iloc[0])} has a "
                     "decimal comma; write numbers with a '.' decimal mark, or separate the columns with ';'"
                 )
@@ -378,7 +378,7 @@ def _numeric_column(
     bad = values.isna() & raw.notna()
     if bad.any():
         row = _row(frame, bad)
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {row}, column {col!r}: {cell(frame.loc[bad, col].iloc[0])} is not a number; "
             "fix or remove the row"
         )
@@ -388,7 +388,7 @@ def _numeric_column(
     out_of_range = ~(np.isfinite(array) | np.isnan(array)) | (np.abs(np.nan_to_num(array)) > MAX_MAGNITUDE)
     if out_of_range.any():
         row = _row(frame, out_of_range)
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {row}, column {col!r}: infinite or too large a value (beyond 1e150); "
             "fix or remove the row, or rescale the column"
         )
@@ -404,7 +404,7 @@ def _time_column(
     raw = frame[time_col]
     if raw.isna().any():
         row = _row(frame, raw.isna())
-        raise ForecasterError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
+        raise DataError(f"{path}: row {row}, column {time_col!r}: empty timestamp; fill or remove the row")
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
         return _time_categories(frame, raw, time_col, path, dayfirst, notes)
     elif pd.api.types.is_integer_dtype(raw):
@@ -412,7 +412,7 @@ def _time_column(
     elif pd.api.types.is_float_dtype(raw):  # 1700.0: a year or a step, never nanoseconds since 1970
         fractional = raw != raw.round()
         if fractional.any():
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: row {_row(frame, fractional)}, column {time_col!r}: {cell(raw[fractional].iloc[0])} is not a "
                 "whole time step; give whole numbers (years, steps) or dates"
             )
@@ -422,7 +422,7 @@ def _time_column(
     bad = parsed.isna()
     if bad.any():
         row = _row(frame, bad)
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {row}, column {time_col!r}: cannot read {cell(raw[bad].iloc[0])} as a date or time"
             + _range_hint(raw[bad].iloc[0])
         )
@@ -435,7 +435,7 @@ def _in_nanoseconds(parsed: pd.Series, frame: pd.DataFrame, time_col: str, path:
     wall = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
     outside = wall.notna() & ((wall < pd.Timestamp.min) | (wall > pd.Timestamp.max))
     if outside.any():
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {_row(frame, outside)}, column {time_col!r}: {wall[outside].iloc[0]} is outside the "
             f"dates timestamps can hold; dates must lie between {pd.Timestamp.min:%Y-%m-%d} and "
             f"{pd.Timestamp.max:%Y-%m-%d}"
@@ -492,7 +492,7 @@ def _time_categories(
     fractional = numbers.notna().all() and numbers != numbers.round()
     if numbers.notna().all() and fractional.any():  # 1700.5: refused as a one-series file refuses it
         bad = np.isin(codes, np.flatnonzero(fractional.to_numpy()))
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {_row(frame, bad)}, column {time_col!r}: {cell(raw[bad].iloc[0])} is not a whole time "
             "step; give whole numbers (years, steps) or dates"
         )
@@ -506,7 +506,7 @@ def _time_categories(
         zone = zone_of(parsed)
         if parsed.isna().any():
             bad = np.isin(codes, np.flatnonzero(parsed.isna()))
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: row {_row(frame, bad)}, column {time_col!r}: "
                 f"cannot read {cell(raw[bad].iloc[0])} as a date or time" + _range_hint(raw[bad].iloc[0])
             )
@@ -534,7 +534,7 @@ def day_first(raw: pd.Series, time_col: str, path: str, given: bool | None = Non
         if given is dayfirst and (month > 12).any():
             example = raw[matched][(month > 12).to_numpy()].iloc[0]
             order = "day" if dayfirst else "month"
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: column {time_col!r}: {str(example)[:30]!r} cannot be {order} first (its month would be "
                 f"above 12); leave out --{order}first to let the data decide"
             )
@@ -545,7 +545,7 @@ def day_first(raw: pd.Series, time_col: str, path: str, given: bool | None = Non
     if (second > 12).any() and not (first > 12).any():
         return False
     example = raw[matched].iloc[0]
-    raise ForecasterError(
+    raise DataError(
         f"{path}: column {time_col!r}: dates such as {str(example)[:30]!r} could be day/month or month/day "
         "and nothing in the file decides; pass --dayfirst or --monthfirst, or write ISO dates (2021-01-13)"
     )
@@ -558,12 +558,12 @@ def _parse_times(raw: pd.Series, time_col: str, path: str, given: bool | None) -
     try:
         parsed = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=dayfirst)
     except (ValueError, TypeError):
-        raise ForecasterError(
+        raise DataError(
             f"{path}: column {time_col!r}: cannot read the timestamps: they mix time zones or formats; "
             "use one time zone (or none) and one date format"
         ) from None
     if parsed.dtype == object:
-        raise ForecasterError(f"{path}: column {time_col!r}: timestamps mix time zones; convert them to one zone")
+        raise DataError(f"{path}: column {time_col!r}: timestamps mix time zones; convert them to one zone")
     return parsed
 
 
@@ -591,7 +591,7 @@ def _infer_freq(
             alias = f"int:{int(series_times.diff().dropna().mode().iloc[0])}"
         votes[alias] = votes.get(alias, 0) + stop - start
     if not votes:
-        raise ForecasterError(f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)")
+        raise DataError(f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)")
     return max(votes, key=lambda k: votes[k])
 
 
@@ -638,9 +638,7 @@ def _regularise(
         observed = np.flatnonzero(~np.isnan(values[:, 0]))
         end = int(observed[-1]) + 1 if len(observed) else 0
         if end == 0:
-            raise ForecasterError(
-                f"{path}: row {_row(rows, np.ones(len(rows), bool))}: series {sid!r} has no target value"
-            )
+            raise DataError(f"{path}: row {_row(rows, np.ones(len(rows), bool))}: series {sid!r} has no target value")
         if end < len(values):
             future = _future_rows(sid, times, values, rows, end, freq, is_datetime, path, len(cfg.future))
             times, values, rows = times[:end], values[:end], rows[:end]
@@ -657,7 +655,7 @@ def _regularise(
         return Series(sid, grid[0], freq, values, future=future)
     off_grid = ~pd.Index(times).isin(grid)
     if off_grid.any():
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {_row(rows, off_grid)}: series {sid!r} has an irregular step at {times[off_grid][0]} "
             f"(frequency {freq}); resample the data to a regular step or give --freq"
         )
@@ -666,7 +664,7 @@ def _regularise(
     if missing.any():
         first = indexed.index[missing.argmax()]
         if cfg.fill == "error":
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: series {sid!r} has {int(missing.sum())} missing or empty value(s) from {first} "
                 "(gaps or NaN cells); pass --fill interpolate or --fill ffill, or fix the file"
             )
@@ -675,7 +673,7 @@ def _regularise(
         empty = filled.isna().all(axis=0).to_numpy()
         if empty.any():  # nothing to fill from: it would stay NaN, and training would "diverge"
             column = (cfg.target, *cfg.features, *cfg.future)[int(empty.argmax())]
-            raise ForecasterError(
+            raise DataError(
                 f"{path}: row {_row(rows, np.ones(len(rows), bool))}, column {column!r}: series {sid!r} has no "
                 "value in that column at all (no --fill can fill it); give it values or remove the series"
             )
@@ -704,7 +702,7 @@ def _check_grid_size(sid: str, times: np.ndarray, rows: pd.Index, freq: str, is_
     jumps = np.diff(times.astype("datetime64[ns]").view("int64") if is_datetime else times.astype("float64"))
     k = int(np.argmax(jumps))
     before, after = (pd.Timestamp(t) if is_datetime else int(t) for t in times[k : k + 2])
-    raise ForecasterError(
+    raise DataError(
         f"{path}: row {_row(rows[k + 1 :], np.ones(len(rows) - k - 1, bool))}: series {sid!r} jumps from "
         f"{before} to {after}, which would put {steps:,} steps of {freq} on a grid for {len(times):,} "
         "rows; fix that time (a typo?) or give the right --freq"
@@ -738,7 +736,7 @@ def _future_rows(
     wrong = given != expected
     if wrong.any():
         k = int(wrong.argmax())
-        raise ForecasterError(
+        raise DataError(
             f"{path}: row {_row(rows[end:], wrong)}: series {sid!r}: the rows after its last target value "
             f"({last}) hold the --future columns' known values and must follow step by step; expected "
             f"{expected[k]}, found {given[k]} (a gap, or an empty target cell inside the series)"
@@ -751,7 +749,7 @@ def time_grid(start: Any, periods: int, freq: str) -> pd.Index:
     if freq.startswith("int:"):
         step = int(freq.split(":")[1])
         if int(start) + step * (periods - 1) > np.iinfo(np.int64).max:
-            raise ForecasterError(
+            raise DataError(
                 f"integer time steps from {int(start)} on would pass 2**63 - 1 within {periods} steps; "
                 "renumber the steps (e.g. from 0)"
             )

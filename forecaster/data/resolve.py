@@ -21,7 +21,7 @@ from forecaster.config import (
 from forecaster.data.calendar import resolve_cycles, step_seconds
 from forecaster.data.panel import Panel
 from forecaster.data.season import Season, resolve_season
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError
 
 
 def default_lookback(season: int, horizon: int, longest: int, cycles: tuple[int, ...] = ()) -> int:
@@ -110,13 +110,13 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     season = found.period
     window_raw = dict(sections["window"])
     if "horizon" not in window_raw:
-        raise ForecasterError("--horizon is required (how many steps ahead to forecast)")
+        raise DataError("--horizon is required (how many steps ahead to forecast)")
     horizon = int(window_raw["horizon"])
     if horizon < 1:
-        raise ForecasterError(f"--horizon must be at least 1, got {horizon}")
+        raise DataError(f"--horizon must be at least 1, got {horizon}")
     longest = max(len(s) for s in panel.series) - int(window_raw.get("holdout", 0))
     if window_raw.get("lookback") and int(window_raw["lookback"]) + horizon > longest:
-        raise ForecasterError(
+        raise DataError(
             f"--lookback {window_raw['lookback']} with --horizon {horizon} is longer than the longest series "
             f"({longest} points{' after the holdout' if window_raw.get('holdout') else ''}): "
             f"choose --lookback {max(1, longest - horizon)} or less"
@@ -124,9 +124,7 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     lookback = int(window_raw.get("lookback") or default_lookback(season, horizon, longest, found.cycles))
     patch = int(window_raw.get("patch") or default_patch(season, lookback))
     if patch > lookback:  # refused now: rounding the lookback up to one patch of 10**9 steps would allocate it
-        raise ForecasterError(
-            f"--patch {patch} is longer than the lookback ({lookback} steps): choose {lookback} or less"
-        )
+        raise DataError(f"--patch {patch} is longer than the lookback ({lookback} steps): choose {lookback} or less")
     lookback = -(-lookback // patch) * patch  # round up to whole patches
     window_raw.update(lookback=lookback, patch=patch)
     window_raw.setdefault("min_context", patch)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError
 
 MAX_CATEGORIES = 1000  # a text column with more distinct values is an id, not a covariate
 
@@ -27,7 +27,7 @@ def fit_encoding(statics: list[dict[str, Any]], columns: tuple[str, ...]) -> tup
             continue
         categories = sorted({str(v) for v in given})
         if len(categories) > MAX_CATEGORIES:
-            raise ForecasterError(
+            raise DataError(
                 f"--static {column}: {len(categories):,} distinct values; a static covariate names a few groups "
                 f"(at most {MAX_CATEGORIES:,}): a per-series id is --series-embedding's job"
             )
@@ -53,7 +53,7 @@ def encode(static: dict[str, Any], encoding: tuple[dict[str, Any], ...]) -> np.n
             try:
                 parts.append((float(value) - spec["mean"]) / spec["std"])
             except (TypeError, ValueError):
-                raise ForecasterError(
+                raise DataError(
                     f"--static {spec['column']}: {value!r} is not a number, as the column was in training"
                 ) from None
     return np.asarray(parts, dtype="float32")

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from forecaster.data.spread import SPREAD_FLOOR
-from forecaster.errors import ForecasterError
+from forecaster.errors import DamagedRunError, SettingsError
 
 GRID = tuple(np.round(np.arange(0.5, 100.0, 0.5), 1).tolist())  # levels (%) whose score quantiles are kept
 # a panel of few series calibrates on more than `horizon` windows a series, so that about this many
@@ -49,16 +49,16 @@ def parse_levels(text: str | None) -> tuple[float, ...]:
         try:
             level = float(part)
         except ValueError:
-            raise ForecasterError(f"--level takes percentages such as 80,95; got {part.strip()[:20]!r}") from None
+            raise SettingsError(f"--level takes percentages such as 80,95; got {part.strip()[:20]!r}") from None
         if not 0 < level < 100 or not np.isfinite(level):
-            raise ForecasterError(f"--level {part.strip()[:20]}: a level is a percentage between 0 and 100, e.g. 80,95")
+            raise SettingsError(f"--level {part.strip()[:20]}: a level is a percentage between 0 and 100, e.g. 80,95")
         if level < 1:
-            raise ForecasterError(
+            raise SettingsError(
                 f"--level {part.strip()[:20]}: levels are percentages, so this asks for a {level:g}% interval; "
                 f"for {100 * level:g}% write {100 * level:g}"
             )
         if level > GRID[-1]:
-            raise ForecasterError(
+            raise SettingsError(
                 f"--level {part.strip()[:20]}: the calibration keeps levels up to {GRID[-1]:g}% (in steps of 0.5); "
                 "a finer tail cannot be told from the validation errors"
             )
@@ -328,18 +328,18 @@ class Calibration:
             spread, season = raw.get("spread", "step"), raw.get("season", 1)
             factors = {str(k): float(v) for k, v in raw.get("factors", {}).items()}
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise ForecasterError(f"calibration.json: malformed ({exc}); retrain the run") from None
+            raise DamagedRunError(f"calibration.json: malformed ({exc}); retrain the run") from None
         if spread not in SPREADS or not isinstance(season, int) or isinstance(season, bool) or season < 1:
-            raise ForecasterError("calibration.json: unknown spread or season; retrain the run")
+            raise DamagedRunError("calibration.json: unknown spread or season; retrain the run")
         if not all(np.isfinite(f) and f > 0 for f in factors.values()):
-            raise ForecasterError("calibration.json: series factors must be positive numbers; retrain the run")
+            raise DamagedRunError("calibration.json: series factors must be positive numbers; retrain the run")
         for table in (pooled, *pairs.values()):
             if table.shape != (horizon, len(GRID)) or not np.all(np.isfinite(table)):
-                raise ForecasterError("calibration.json: tables of the wrong shape or values; retrain the run")
+                raise DamagedRunError("calibration.json: tables of the wrong shape or values; retrain the run")
         if (pooled < 0).any():  # CQR corrections may be negative
-            raise ForecasterError("calibration.json: negative residual quantiles; retrain the run")
+            raise DamagedRunError("calibration.json: negative residual quantiles; retrain the run")
         for table in (pooled, *pairs.values()):  # a wider level never has a narrower band
             tolerance = 1e-9 * (1.0 + float(np.abs(table).max(initial=0.0)))
             if (np.diff(table, axis=1) < -tolerance).any():
-                raise ForecasterError("calibration.json: a higher level with a narrower band; retrain the run")
+                raise DamagedRunError("calibration.json: a higher level with a narrower band; retrain the run")
         return cls(pooled, windows, pairs, spread, season, factors)

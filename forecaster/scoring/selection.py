@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from forecaster.errors import DamagedRunError
 from forecaster.scoring.baselines import BASELINES
 from forecaster.scoring.evidence import Difference, paired_difference
 from forecaster.scoring.statistical import STATISTICAL, Known, fit_each
@@ -161,12 +162,11 @@ class Selection:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Selection:
-        from forecaster.errors import ForecasterError
 
         statistical = tuple(str(name) for name in raw.get("statistical", ()))
         method = str(raw.get("method", "model"))
         if not set(statistical) <= set(STATISTICAL) or method not in candidates(statistical):
-            raise ForecasterError("selection.json: unknown methods; retrain the run")
+            raise DamagedRunError("selection.json: unknown methods; retrain the run")
         scores = {str(k): float(v) for k, v in dict(raw.get("scores", {})).items()}
         differences = {str(k): (float(v[0]), float(v[1])) for k, v in dict(raw.get("differences", {})).items()}
         cost = raw.get("seconds_per_1000_series")

@@ -14,7 +14,7 @@ import numpy as np
 from forecaster import __version__
 from forecaster.config import RunConfig
 from forecaster.data.scaling import AffineScaler
-from forecaster.errors import ForecasterError
+from forecaster.errors import DamagedRunError, ForecasterError
 from forecaster.io.files import write_json
 
 RUN_FORMAT = 1
@@ -90,13 +90,13 @@ class Run:
 
         path = self.path / CALIBRATION_FILE
         if not path.is_file():
-            raise ForecasterError(
+            raise DamagedRunError(
                 f"{self.path}: this run has no {CALIBRATION_FILE} (made before intervals); retrain it"
             )
         try:
             raw = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ForecasterError(f"{path}: corrupt ({exc}); retrain the run") from None
+            raise DamagedRunError(f"{path}: corrupt ({exc}); retrain the run") from None
         return Calibration.from_json(raw, self.config.window.horizon)
 
     def selection(self) -> Any:
@@ -110,7 +110,7 @@ class Run:
         try:
             return Selection.from_json(json.loads(path.read_text()))
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError, LookupError) as exc:
-            raise ForecasterError(f"{path}: corrupt ({exc}); retrain the run") from None
+            raise DamagedRunError(f"{path}: corrupt ({exc}); retrain the run") from None
 
     def load_model(self) -> Any:
         import keras
@@ -121,7 +121,7 @@ class Run:
         try:
             model = keras.saving.load_model(self.path / MODEL_FILE, safe_mode=True)
         except Exception as exc:  # a corrupt or foreign file: say which, not a traceback
-            raise ForecasterError(f"{self.path / MODEL_FILE}: cannot load the model ({exc}); retrain the run") from None
+            raise DamagedRunError(f"{self.path / MODEL_FILE}: cannot load the model ({exc}); retrain the run") from None
         self._check_shapes(model)
         return model
 
@@ -136,7 +136,7 @@ class Run:
             cfg.model.horizon, cfg.model.lookback, cfg.model.patch
         )  # fmt: skip
         if not agree or found != (expected, cfg.model.horizon):
-            raise ForecasterError(
+            raise DamagedRunError(
                 f"{self.path}: damaged run: config.json describes windows of {cfg.window.lookback} steps and a "
                 f"horizon of {cfg.window.horizon}, the model takes {found[0][0] if found[0] else '?'} and forecasts "
                 f"{found[1]}; retrain it"
@@ -197,37 +197,37 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     if missing and (path / "best" / "manifest.json").is_file():
         raise ForecasterError(f"{path}: a `forecaster tune` folder; its run directory is {path / 'best'}")
     if missing:
-        raise ForecasterError(f"{path}: not a complete run directory (missing {', '.join(missing)}); retrain it")
+        raise DamagedRunError(f"{path}: not a complete run directory (missing {', '.join(missing)}); retrain it")
     try:
         manifest = json.loads((path / "manifest.json").read_text())
         raw_config = json.loads((path / "config.json").read_text())
         raw_series = json.loads((path / "scalers.json").read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ForecasterError(f"{path}: corrupt run directory ({exc}); retrain it") from None
+        raise DamagedRunError(f"{path}: corrupt run directory ({exc}); retrain it") from None
     if not isinstance(manifest, dict) or not isinstance(raw_config, dict) or not isinstance(raw_series, dict):
-        raise ForecasterError(f"{path}: damaged run: manifest.json, config.json and scalers.json must be objects")
+        raise DamagedRunError(f"{path}: damaged run: manifest.json, config.json and scalers.json must be objects")
     if manifest.get("format") != RUN_FORMAT:
-        raise ForecasterError(
+        raise DamagedRunError(
             f"{path}: written by run format {manifest.get('format')!r} (forecaster "
             f"{manifest.get('versions', {}).get('forecaster', '?')}); "
             f"this version reads format {RUN_FORMAT}: retrain it"
         )
     listed = manifest.get("files", {}) if isinstance(manifest, dict) else {}
     if not isinstance(listed, dict):
-        raise ForecasterError(f"{path}: corrupt run directory (manifest files); retrain it")
+        raise DamagedRunError(f"{path}: corrupt run directory (manifest files); retrain it")
     for name in listed:  # a run directory is untrusted input: it names only its own plain files
         if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
-            raise ForecasterError(f"{path}: damaged run: its manifest names {str(name)[:60]!r}, not a file of the run")
+            raise DamagedRunError(f"{path}: damaged run: its manifest names {str(name)[:60]!r}, not a file of the run")
     unlisted = [name for name in _needed_files(path, raw_config) if name not in listed]
     if unlisted:
-        raise ForecasterError(f"{path}: damaged run: its manifest does not list {', '.join(unlisted)}; retrain it")
+        raise DamagedRunError(f"{path}: damaged run: its manifest does not list {', '.join(unlisted)}; retrain it")
     if verify:
         for name, digest in listed.items():
             file = path / name
             if file.is_symlink():  # a link could lead out of the run, to a file nobody checked
-                raise ForecasterError(f"{file}: damaged run: a symbolic link, not a file of the run; retrain it")
+                raise DamagedRunError(f"{file}: damaged run: a symbolic link, not a file of the run; retrain it")
             if not file.is_file() or _sha256(file) != digest:
-                raise ForecasterError(f"{file}: missing or changed since training (checksum mismatch); retrain the run")
+                raise DamagedRunError(f"{file}: missing or changed since training (checksum mismatch); retrain the run")
     try:
         config = RunConfig.from_dict(raw_config["run"])
         encoding = config.model.static_encoding
@@ -239,7 +239,7 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
                                 f"{config.model.n_features}")  # fmt: skip
             if not (np.all(np.isfinite(scaler.center)) and np.all(np.isfinite(scaler.scale)) and np.all(
                 (np.abs(scaler.scale) > 0) & (np.abs(scaler.scale) < 1e150))):  # fmt: skip
-                raise ForecasterError(f"{path}: damaged run: series {sid!r} has scaler values out of range; retrain it")
+                raise DamagedRunError(f"{path}: damaged run: series {sid!r} has scaler values out of range; retrain it")
         season = raw_config["season"]
         longest = max([config.window.lookback, *(state.length for state in series.values())])
         if not (isinstance(season, int) and not isinstance(season, bool) and 1 <= season <= longest):
@@ -254,6 +254,6 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
             list(raw_config.get("dropped_series", [])),
         )
     except ForecasterError as exc:  # a value out of range in config.json (checked as options are)
-        raise ForecasterError(f"{path}: damaged run: config.json: {exc}; retrain it") from None
+        raise DamagedRunError(f"{path}: damaged run: config.json: {exc}; retrain it") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ForecasterError(f"{path}: damaged run: bad field ({str(exc)[:80]}); retrain it") from None
+        raise DamagedRunError(f"{path}: damaged run: bad field ({str(exc)[:80]}); retrain it") from None

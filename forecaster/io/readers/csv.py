@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError
 from forecaster.io.readers import Reader
 from forecaster.io.readers._columns import assemble
 
@@ -34,28 +34,28 @@ def read_header(path: Path) -> tuple[str, list[str]]:
     """The delimiter (`,` `;` or tab) and the column names as written; refuses an empty, binary or
     non-UTF-8 file and duplicate names."""
     if not path.is_file():
-        raise ForecasterError(f"{path}: file not found")
+        raise DataError(f"{path}: file not found")
     head = _header_bytes(path)
     if not head.strip():
-        raise ForecasterError(f"{path}: the file is empty; give a CSV with a header line and rows")
+        raise DataError(f"{path}: the file is empty; give a CSV with a header line and rows")
     try:
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)  # a block may end mid-letter
     except UnicodeDecodeError:
-        raise ForecasterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+        raise DataError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
     lines = text.splitlines()
     first_line = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
     try:
         names = next(csv.reader([first_line], delimiter=delimiter))
     except csv.Error:
-        raise ForecasterError(
+        raise DataError(
             f"{path}: the header holds a column name over {csv.field_size_limit():,} characters; "
             "give a CSV whose first line names its columns"
         ) from None
     seen: set[str] = set()
     for name in names:
         if name.strip() in seen:
-            raise ForecasterError(f"{path}: column {name.strip()!r} appears twice in the header; rename one of them")
+            raise DataError(f"{path}: column {name.strip()!r} appears twice in the header; rename one of them")
         seen.add(name.strip())
     return delimiter, names
 
@@ -72,11 +72,11 @@ def _header_bytes(path: Path) -> bytes:
         while len(head) <= MAX_HEADER_BYTES:
             block = handle.read(64 * 1024 if not head else 1 << 20)
             if b"\x00" in block:
-                raise ForecasterError(f"{path}: this is not a text CSV file (it holds binary data)")
+                raise DataError(f"{path}: this is not a text CSV file (it holds binary data)")
             head += block
             if not block or b"\n" in block or b"\r" in block:
                 return bytes(head)
-    raise ForecasterError(
+    raise DataError(
         f"{path}: no line break in the first {MAX_HEADER_BYTES >> 20} MiB; give a CSV with a header line and rows"
     )
 
@@ -120,9 +120,9 @@ def read_frame(
         rows, spaced = _scan(path, delimiter)
         frame = assemble(chunks, rows)
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
-        raise ForecasterError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
+        raise DataError(f"{path}: cannot parse as CSV ({str(exc).splitlines()[0]})") from None
     if frame.empty:
-        raise ForecasterError(f"{path}: the file has a header but no rows")
+        raise DataError(f"{path}: the file has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     for name in text:  # the parser dropped the spaces after each delimiter: " a" and "a" would be one series
         written = _as_written(path, delimiter, name, len(frame)) if spaced and name in frame.columns else None

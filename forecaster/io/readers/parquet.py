@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError
 from forecaster.io.readers import Reader
 from forecaster.io.readers._columns import assemble
 
@@ -43,7 +43,7 @@ def _dataset(path: Path) -> Any:
     import pyarrow.dataset as ds
 
     if not path.exists():
-        raise ForecasterError(f"{path}: file not found")
+        raise DataError(f"{path}: file not found")
     try:
         if path.is_dir():
             found = list(shards(path))
@@ -51,7 +51,7 @@ def _dataset(path: Path) -> Any:
             return ds.dataset(list(map(str, found)), format="parquet")
         return ds.dataset(str(path), format="parquet")
     except (pa.ArrowInvalid, OSError) as exc:
-        raise ForecasterError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
+        raise DataError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
 
 
 def check_shards(path: str | Path, id_col: str | None) -> None:
@@ -74,19 +74,19 @@ def _check_alike(found: list[Path], id_col: str | None = None) -> None:
         schema = pq.read_schema(shard)
         missing = [name for name in first.names if name not in schema.names]
         if missing:
-            raise ForecasterError(
+            raise DataError(
                 f"{shard}: no column {missing[0]!r}, which {found[0].name} has; every shard needs the same columns "
                 f"(this one has {', '.join(schema.names[:8])})"
             )
         for name in first.names:
             one, other = first.field(name).type, schema.field(name).type
             if name == id_col and _is_text(one) != _is_text(other):  # ids 1 and "1": one series or two? (Ray failed)
-                raise ForecasterError(
+                raise DataError(
                     f"{shard}: column {name!r} holds {other}, {found[0].name}'s holds {one}; write the column with "
                     "one type in every shard"
                 )
             if pa.types.is_timestamp(one) and pa.types.is_timestamp(other) and one.tz != other.tz:
-                raise ForecasterError(
+                raise DataError(
                     f"{shard}: column {name!r} is in time zone {other.tz or 'none'}, {found[0].name}'s in "
                     f"{one.tz or 'none'}; write every shard's times in one zone"
                 )
@@ -116,9 +116,9 @@ def read_parquet_frame(
         chunks = (_as_frame(batch, categories) for batch in batches)
         frame = assemble(chunks, rows)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise ForecasterError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
+        raise DataError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:200]})") from None
     if frame.empty:
-        raise ForecasterError(f"{path}: the Parquet data has columns but no rows")
+        raise DataError(f"{path}: the Parquet data has columns but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -138,7 +138,7 @@ def _check_flat(schema: Any, columns: list[str], where: Path) -> None:
     for name in columns:
         kind = schema.field(name).type
         if pa.types.is_nested(kind):
-            raise ForecasterError(
+            raise DataError(
                 f"{where}: column {str(name).strip()!r} holds nested values ({str(kind)[:60]}); give ids as text or "
                 "numbers, times as timestamps, values as numbers"
             )

@@ -1,0 +1,84 @@
+"""The README and the documentation pages say only what is so: every `forecaster` command they show names a
+real command and real options, every `make` target exists, every Python block compiles, and the site
+builds without a warning (`make docs`). The README's Python session is run as written by
+`tests/test_api.py::test_readme_python_session_runs_as_written`."""
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from forecaster.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.S)
+INLINE = re.compile(r"`(forecaster (?:doctor|train|tune|forecast|evaluate|export)\b[^`]*)`")
+
+
+def commands(text):
+    """Every `forecaster CMD ...` the text shows: the lines of shell blocks (continuations joined, comments
+    cut) and inline code spans."""
+    for kind, body in BLOCK.findall(text):
+        if kind in ("bash", "sh", "shell", ""):
+            for line in body.replace("\\\n", " ").splitlines():
+                line = line.split(" # ")[0].strip()
+                if line.startswith("forecaster "):
+                    yield line
+    yield from INLINE.findall(text)
+
+
+def options_of(command):
+    return {name for param in command.params if isinstance(param, click.Option) for name in param.opts}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_command_shown_names_a_real_command_and_real_options(page):
+    text = page.read_text()
+    for line in commands(text):
+        name = line.split()[1]
+        assert name in main.commands, f"{page.name}: {line}"
+        known = options_of(main.commands[name])
+        for option in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", line):
+            assert option in known, f"{page.name}: {option} is not an option of `forecaster {name}`: {line}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_make_target_shown_exists_and_every_python_block_compiles(page):
+    text = page.read_text()
+    targets = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
+    for target in re.findall(r"`make ([a-z][\w-]*)", text) + re.findall(r"^make ([a-z][\w-]*)", text, re.M):
+        assert target in targets, f"{page.name}: make {target}"
+    for kind, body in BLOCK.findall(text):
+        if kind == "python":
+            compile(body, page.name, "exec")
+
+
+def test_the_site_lists_every_page_and_the_readme_links_only_pages_that_exist():
+    nav = (ROOT / "mkdocs.yml").read_text()
+    for page in (ROOT / "docs").glob("*.md"):
+        assert f": {page.name}" in nav, f"{page.name} is not in mkdocs.yml's nav"
+    for link in re.findall(r"\]\((docs/[^)#]+)", (ROOT / "README.md").read_text()):
+        assert (ROOT / link).is_file(), link
+
+
+@pytest.mark.slow
+def test_make_docs_builds_the_site_with_no_warning(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT, capture_output=True, text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": ""},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "site" / "extending" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_install_line_installs_this_project(page):
+    """`pip install 'forecaster[...]'` would fetch an unrelated package that owns that name on the index:
+    every install line names the checkout (`-e .`) or our distribution, forecaster-lstm."""
+    for line in re.findall(r"pip install [^`\n]*", page.read_text()):
+        assert "-e '." in line or "forecaster-lstm" in line, f"{page.name}: {line}"
