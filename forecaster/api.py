@@ -256,7 +256,7 @@ class Forecaster:
             return diagnose(str(path), self.sections)
 
     # training -------------------------------------------------------------------------------
-    def fit(self, data: Data, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
+    def fit(self, data: Data, *, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
         """Train on `data` into the run directory `out` (default: a temporary one; `save` keeps it).
 
         Returns self; `self.validation` holds the validation metrics against seasonal naive.
@@ -284,7 +284,7 @@ class Forecaster:
         return self
 
     def tune(
-        self, data: Data, out: str | Path, space: dict[str, list[Any]] | None = None, **search: Any
+        self, data: Data, *, out: str | Path, space: dict[str, list[Any]] | None = None, **search: Any
     ) -> dict[str, Any] | None:
         """Search the hyperparameters with KerasTuner (`forecaster tune`): trials in `out`, the best
         trained into `out/best`, which this Forecaster then uses. `space` overrides lists of the search
@@ -295,7 +295,7 @@ class Forecaster:
         from forecaster.training.tune import tune_run
 
         if "target" not in self.sections["data"]:
-            raise ForecasterError("target is required: the column to forecast")
+            raise SettingsError("target is required: the column to forecast")
         sections = {**self.sections, "tune": {**self.sections.get("tune", {}), **(space or {})}}
         with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
             summary = tune_run(path, sections, Path(out), log=self.log, **search)
@@ -325,6 +325,7 @@ class Forecaster:
     def predict(
         self,
         data: Data,
+        *,
         level: Levels = (),
         out: str | Path | None = None,
         plot: str | Path | None = None,
@@ -333,7 +334,6 @@ class Forecaster:
         engine: str = "local",
         address: str | None = None,
         keep: bool = True,
-        *,
         adapt: bool = True,
     ) -> Any:
         """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
@@ -509,11 +509,11 @@ class Forecaster:
     def backtest(
         self,
         data: Data,
+        *,
         folds: int = 3,
         step: int | None = None,
         season: int | None = None,
         level: Levels = (80, 95),
-        *,
         adapt: bool = True,
     ) -> tuple[dict[str, Any], Any]:
         """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
@@ -525,7 +525,7 @@ class Forecaster:
         return report, per_series
 
     def cross_validation(
-        self, data: Data, folds: int = 3, step: int | None = None, level: Levels = (80, 95), *, adapt: bool = True
+        self, data: Data, *, folds: int = 3, step: int | None = None, level: Levels = (80, 95), adapt: bool = True
     ) -> Any:
         """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
         DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
@@ -538,6 +538,7 @@ class Forecaster:
     def evaluate(
         self,
         data: Data,
+        *,
         out: str | Path | None = None,
         folds: int = 3,
         step: int | None = None,
@@ -545,7 +546,6 @@ class Forecaster:
         level: Levels | None = None,
         engine: str = "local",
         address: str | None = None,
-        *,
         adapt: bool = True,
     ) -> tuple[dict[str, Any], Any]:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
@@ -629,7 +629,7 @@ class Forecaster:
         report, per_series = summarise(backtest, self.run, [s.series_id for s in panel.series], season)
         return report, per_series, (backtest, panel)
 
-    def export(self, out: str | Path | None = None, format: str = "saved_model", level: Levels = ()) -> Path:
+    def export(self, out: str | Path | None = None, *, format: str = "saved_model", level: Levels = ()) -> Path:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
         outputs lo_L/hi_L for each conformal `level`; returns the model's path."""
         quiet_tensorflow_import()

@@ -380,7 +380,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
         sections["train"]["verbose"] = 2  # one plain line per epoch in logs, not a progress bar's escapes
     out_dir = output_path("train", {"data": data, "out": out})
     try:
-        report = Forecaster.from_sections(sections, log).fit(data, out_dir, fresh=fresh).validation
+        report = Forecaster.from_sections(sections, log).fit(data, out=out_dir, fresh=fresh).validation
     except KeyboardInterrupt:
         from forecaster.training.resume import interrupted_message
 
@@ -453,7 +453,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     sections = sections_from(options)
     out_dir = output_path("tune", {"data": data, "out": out})
     tuner = Forecaster.from_sections(sections, log)
-    summary = tuner.tune(data, out_dir, chief=chief, worker=worker, mixed_precision=mixed_precision, **search)
+    summary = tuner.tune(data, out=out_dir, chief=chief, worker=worker, mixed_precision=mixed_precision, **search)
     if summary is None:
         return
     untuned = summary["untuned_score"]
@@ -513,14 +513,14 @@ def forecast(
     forecaster = Forecaster.load(run_dir, log)
     count = forecaster.predict(  # written a block at a time, not kept: memory does not grow with the panel
         data,
-        level or (),
-        out_path,
-        plot_path,
-        list(series) if series else None,
-        future_data,
-        engine,
-        address,
-        False,
+        level=level or (),
+        out=out_path,
+        plot=plot_path,
+        plot_series=list(series) if series else None,
+        future=future_data,
+        engine=engine,
+        address=address,
+        keep=False,
         adapt=adapt == "on",
     )
     click.echo(f"forecast for {count} series x {forecaster.run.config.window.horizon} steps: {out_path}")
@@ -579,7 +579,17 @@ def evaluate(
     if coverage_gate is not None and not level and not (forecaster.run.path / CALIBRATION_FILE).is_file():
         raise SettingsError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
-    report, _ = forecaster.evaluate(data, out_dir, folds, step, season, level, engine, address, adapt=adapt == "on")
+    report, _ = forecaster.evaluate(
+        data,
+        out=out_dir,
+        folds=folds,
+        step=step,
+        season=season,
+        level=level,
+        engine=engine,
+        address=address,
+        adapt=adapt == "on",
+    )
     click.echo(render_table(report))
     plots = "errors_by_step.png, backtest.png" if engine == "local" else "errors_by_step.png"
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, forecasts.csv, {plots})")
@@ -623,7 +633,7 @@ def export(run_dir: str, out: str | None, fmt: str, level: str | None) -> None:
     from forecaster.api import Forecaster
 
     saved = Forecaster.load(run_dir, log).export(
-        output_path("export", {"run_dir": run_dir, "out": out}), fmt, level or ()
+        output_path("export", {"run_dir": run_dir, "out": out}), format=fmt, level=level or ()
     )
     click.echo(f"{fmt} written to {saved} (inputs and outputs: {saved.parent / 'manifest.json'})")
 

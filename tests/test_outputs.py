@@ -206,7 +206,11 @@ def test_the_python_api_checks_its_outputs_as_the_cli_does(sine_csv, tmp_path):
         model.predict(sine_csv, plot=victim / "thesis.png")
     assert sorted(p.name for p in victim.iterdir()) == ["budget.xlsx", "thesis.png"]  # no budget.png either
     assert (victim / "budget.xlsx").read_bytes() == b"PK\x03\x04 a spreadsheet"
-    for write in (lambda: model.save(victim), lambda: model.export(victim), lambda: model.evaluate(sine_csv, victim)):
+    for write in (
+        lambda: model.save(victim),
+        lambda: model.export(victim),
+        lambda: model.evaluate(sine_csv, out=victim),
+    ):
         with pytest.raises(ForecasterError, match="was not made by forecaster"):
             write()
     assert sorted(p.name for p in victim.iterdir()) == ["budget.xlsx", "thesis.png"]

@@ -552,7 +552,7 @@ def test_the_python_api_refuses_a_search_budget_below_zero(sine_csv, tmp_path):
     for budget, message in (({"max_minutes": -1}, "--max-minutes must be a finite number above 0"),
                             ({"max_trials": 0}, "--max-trials must be a whole number")):  # fmt: skip
         with pytest.raises(ForecasterError, match=message):
-            model.tune(sine_csv, tmp_path / "t", **budget)
+            model.tune(sine_csv, out=tmp_path / "t", **budget)
     assert not (tmp_path / "t").exists()
 
 

@@ -253,7 +253,7 @@ def test_the_python_api_tunes_and_then_forecasts_with_the_best_run(sine_csv, tmp
 
     space = tomllib.loads(small_space.read_text())["tune"]
     model = Forecaster(horizon=6, target="y", time_col="time", lookback=24, epochs=2, layers=(8,))
-    summary = model.tune(sine_csv, tmp_path / "tuned", space, tuner="random", max_trials=2)
+    summary = model.tune(sine_csv, out=tmp_path / "tuned", space=space, tuner="random", max_trials=2)
     assert summary["trials"] == 2 and model.run_dir == tmp_path / "tuned" / "best"
     assert len(model.predict(sine_csv)) == 6
 
