@@ -15,22 +15,18 @@ and the CLI check, scale and forecast the data identically (a test compares thei
 from __future__ import annotations
 
 import numbers
-import os
-import re
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from forecaster.config import LIST_SETTINGS, SECTIONS, check_setting, check_settings
-from forecaster.errors import DataError, ForecasterError, SettingsError
+from forecaster.errors import ForecasterError, SettingsError
+from forecaster.io.frames import RUN_FOLDER, Data, as_csv, temporary_folder
 from forecaster.models.backend import quiet_tensorflow_import
 
 # option name -> config section (the CLI's options and the config file's keys share these names)
 
-Data = Any  # a CSV path (str or Path) or a pandas DataFrame
 Levels = tuple[float, ...] | list[float] | float | str  # interval levels in %: (80, 95), 80 or "80,95"
 
 
@@ -66,147 +62,6 @@ def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None 
                 values[name] = tuple(part.strip() for part in value.split(",") if part.strip())
     check_settings({name: values for name, values in sections.items() if name != "tune"})
     return sections
-
-
-DATA_FOLDER = "forecaster-data-"  # + pid: a DataFrame's temporary CSV, removed after (or by a later start)
-RUN_FOLDER = "forecaster-run-"  # + pid: the run of a Forecaster fitted without `out`, removed with it
-
-
-def _temporary_folder(prefix: str) -> Path:
-    """A new temporary folder named by this process, after removing those of processes that are gone
-    (what a kill -9 during `fit(frame)` left: a copy of the user's data, a half-made run)."""
-    from forecaster.io.files import process_gone
-
-    for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
-        if process_gone(folder.name.removeprefix(prefix).split("-")[0]):
-            shutil.rmtree(folder, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
-
-
-def _frame_with_index(data: Any, time_col: str | None) -> Any:
-    """A DataFrame whose index holds data (a DatetimeIndex, an id/time MultiIndex) with the index made
-    columns, as pandas users keep time: an unnamed DatetimeIndex becomes the time column."""
-    import pandas as pd
-
-    index = data.index
-    if isinstance(index, pd.RangeIndex):
-        return data
-    names = [name for name in index.names if name is not None]
-    if isinstance(index, pd.DatetimeIndex) and index.name is None and time_col and time_col not in data.columns:
-        return data.reset_index(names=time_col)
-    if names and len(names) == index.nlevels and not set(names) & set(map(str, data.columns)):
-        return data.reset_index()
-    return data
-
-
-@contextmanager
-def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -> Iterator[Path]:
-    """A path to read `data` from: the path itself, or a temporary CSV of a DataFrame (removed after; one
-    left by a killed process is removed by the next). A DataFrame's index is taken as columns when it holds
-    the time (and ids); its errors name the DataFrame and the row's position, not the temporary file.
-
-    A DataFrame whose `id_col` mixes numbers and text is refused: written to CSV, the ids 1 and "1" would
-    become one series."""
-    if isinstance(data, (str, Path)):
-        yield Path(data)
-        return
-    import pandas as pd
-
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
-    data = _frame_with_index(data, time_col)
-    ids = data[id_col] if id_col and id_col in data.columns and data[id_col].dtype == object else None
-    if ids is not None and ids.map(type).eq(bytes).any():  # b"s0" is the id s0
-        try:
-            decoded = data[id_col].map(lambda v: v.decode() if isinstance(v, bytes) else v)
-            data = data.copy(deep=False)
-            data[id_col] = decoded
-        except UnicodeDecodeError:
-            raise DataError(f"column {id_col!r}: bytes ids that are not UTF-8 text; decode them first") from None
-    if id_col and id_col in data.columns and data[id_col].dtype == object:
-        kinds = {type(value).__name__ for value in data[id_col].dropna().unique()}
-        if "str" in kinds and len(kinds) > 1:
-            raise DataError(
-                f"column {id_col!r} mixes text and {', '.join(sorted(kinds - {'str'}))} ids (1 and '1' would be one "
-                f"series): give every id one type, e.g. frame[{id_col!r}].astype(str)"
-            )
-    folder = _temporary_folder(DATA_FOLDER)
-    path = folder / "data.csv"
-    try:
-        data.to_csv(path, index=False)
-        yield path
-    except ForecasterError as exc:
-        message = str(exc).replace(str(path), "DataFrame")
-        raise type(exc)(  # the same kind of error (data, settings, damaged run), about the frame
-            re.sub(r"\brow (\d+)", lambda found: f"row at position {int(found.group(1)) - 2}", message)
-        ) from None
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
-    """A function that appends forecast rows to `out` (Parquet marked ours, or CSV with one header), a block
-    at a time if need be, so the forecast of a large panel never exists whole in memory. The rows go to a
-    staging file that replaces `out` only when the context ends without an error."""
-    from forecaster.io.files import atomic_file
-    from forecaster.io.readers import reader_for
-
-    with atomic_file(out) as staging, reader_for(out).sink(staging, "forecast") as append:
-        yield append
-
-
-def write_forecast(frame: Any, out: Path) -> None:
-    """The whole forecast frame at `out`, atomically (`forecast_sink`)."""
-    with forecast_sink(out) as write:
-        write(frame)
-
-
-READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (and loads the model)
-
-
-def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
-    """The items of `items`, up to `depth` of the next ones made in a thread while the caller works on
-    this one: reading Parquet and predicting both leave the GIL most of the time. An error in the
-    thread is raised here, in turn; stopping early stops the thread."""
-    import queue
-    import threading
-
-    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def hand(kind: str, item: Any) -> bool:
-        """Queue the item unless the caller has stopped; whether it was queued."""
-        while not stop.is_set():
-            try:
-                ready.put((kind, item), timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def make() -> None:
-        try:
-            for item in items:
-                if not hand("item", item):
-                    return
-            hand("end", None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
-            hand("error", exc)
-
-    worker = threading.Thread(target=make, name="read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = ready.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
 
 
 class Forecaster:
@@ -276,7 +131,7 @@ class Forecaster:
 
             if out is None:
                 self._discard()
-                self._owned = _temporary_folder(RUN_FOLDER)
+                self._owned = temporary_folder(RUN_FOLDER)
                 out = self._owned / "run"
             self.validation = train_run(path, self.sections, Path(out), self.log, fresh=fresh, panel=panel)
         self.run_dir = Path(out)
@@ -355,156 +210,23 @@ class Forecaster:
         errors of those windows (`forecaster.serving.adapt`; the run is unchanged); False: the bands
         calibrated in training."""
         quiet_tensorflow_import()
-        import pandas
+        from forecaster.serving.predict import predict_run
 
-        from forecaster.io.files import atomic_file, check_output_file
-        from forecaster.io.plots import plot_forecasts
-        from forecaster.io.readers import reader_for
-        from forecaster.serving.engines import check_engine, engine_of
-        from forecaster.serving.forecast import id_and_time_columns
-
-        run = self.run
-        for option, given in (("out", out), ("plot", plot)):
-            if given is not None and not str(given).strip():
-                raise SettingsError(f"{option} {str(given)!r}: give a file path (or None for no file)")
-        plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
-        for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
-            if target is not None:
-                check_output_file(Path(target), option, tuple(d for d in (data, future) if isinstance(d, (str, Path))))
-        engine = engine_of(data, engine)
-        check_engine(engine, address)
-        if engine != "local":
-            frame = self._predict_on(engine, address, data, as_levels(level), out, future, adapt)
-            return frame if keep else frame.iloc[:, 0].nunique()
-        levels = as_levels(level)
-        for note in self._level_notes(levels):
-            self.log(f"note: {note}")
-        # a directory of Parquet shards whose series' rows lie together in one shard is forecast a block of
-        # whole series at a time, so memory holds one block's series, whatever the panel's size
-        by_path = isinstance(data, (str, Path)) and future is None
-        blocks = reader_for(data).series_shards(Path(data), run.config.data.id_col) if by_path else None
-        if blocks and plot_series:
-            known = set().union(*(ids for _, ids in blocks))
-            missing = [sid for sid in plot_series if sid not in known]
-            if missing:
-                raise DataError(f"--series: no series {missing[0]!r} in the data")
-        if run.config.model.quantiles and level:
-            self.log(
-                "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
-                "calibrated on validation windows: use those for a stated coverage (README, Prediction intervals)"
-            )
-        frames: list[Any] = []  # the forecast's rows, or (keep=False) only the plotted series' rows
-        history: dict[str, Any] = {}  # the plotted series' recent past, filled as their blocks come
-        id_col, time_col = id_and_time_columns(run.config)
-        streaming = out is not None and not keep
-        with ExitStack() as stack:
-            sink = stack.enter_context(forecast_sink(Path(str(out)))) if streaming else frames.append
-
-            def take(rows: Any) -> None:
-                sink(rows)
-                if streaming and plot_path is not None:
-                    frames.append(rows[rows[id_col].isin(list(history))])
-
-            done = self._forecast_each(
-                data, blocks, levels, future, history if plot_path else None, plot_series, take, adapt
-            )
-            frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
-            # the plot and the CSV are both staged and replace the previous ones only when both are written
-            # (the stack renames them as it closes): a disk that fills while plotting changes nothing
-            if plot_path is not None:
-                staging = stack.enter_context(atomic_file(plot_path))
-                plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target, total=done)
-            if out is not None and not streaming:
-                stack.enter_context(forecast_sink(Path(out)))(frame)
-        return frame if keep else done
-
-    def _forecast_each(
-        self,
-        data: Data,
-        blocks: list[tuple[Path, set[str]]] | None,
-        levels: tuple[float, ...],
-        future: Data | None,
-        history: dict[str, Any] | None,
-        plot_series: list[str] | None,
-        take: Callable[[Any], None],
-        adapt: bool = True,
-    ) -> int:
-        """Forecast `data` whole, or each block of its shards in turn, handing each one's rows to `take`;
-        a note on the data said once, the plans' notes added up and said at the end, progress per block;
-        the plotted series' recent past put in `history`. Returns the number of series forecast."""
-        from forecaster.serving.forecast import attach_future, cost_note, forecast_frame, forecast_plan, recent_history
-
-        run = self.run
-        said: set[str] = set()
-        tally = None
-        total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
-        for where, panel in read_ahead(self._panels(data, blocks)):
-            if future is not None:
-                with as_csv(future, run.config.data.id_col, run.config.data.time_col) as path:
-                    attach_future(run, panel, path)
-            plan = forecast_plan(run, panel)
-            cost = cost_note(run, total or len(panel.series)) if tally is None else None
-            for note in (panel.notes if blocks else [*panel.notes, *plan.notes]) + ([cost] if cost else []):
-                if note not in said:
-                    self.log(f"note: {where}{note}")
-                    said.add(note)
-            tally = plan.tally if tally is None else tally.merge(plan.tally)
-            if history is not None:
-                ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
-                wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
-                if wanted or not history:
-                    history.update(recent_history(panel, run, wanted))
-            rows = forecast_frame(run, panel, self.model, plan, levels, adapt)
-            for note in rows.attrs.pop("notes", []):
-                self.log(f"note: {where}{note}")
-            take(rows)
-            done += len(panel.series)
-            if blocks:
-                self.log(f"forecast {done:,} of {total:,} series")
-        for note in tally.notes(run) if blocks and tally else []:
-            self.log(f"note: {note}")
-        return done
-
-    def _panels(self, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
-        """(where, panel): the whole of `data`, or each block of whole series of each shard."""
-        from dataclasses import replace
-
-        from forecaster.data.panel import panels_in_blocks
-        from forecaster.serving.forecast import load_forecast_panel
-
-        if shards is None:
-            with as_csv(data, self.run.config.data.id_col, self.run.config.data.time_col) as path:
-                yield "", load_forecast_panel(self.run, path)
-            return
-        cfg = replace(self.run.config.data, freq=self.run.freq)
-        for where, panel in panels_in_blocks(cfg, [shard for shard, _ in shards]):
-            yield f"{where.name}: ", panel
-
-    def _predict_on(
-        self,
-        engine: str,
-        address: str | None,
-        data: Data,
-        levels: tuple[float, ...],
-        out: Any,
-        future: Any,
-        adapt: bool = True,
-    ) -> Any:
-        """`predict` on Dask, Ray or Spark (`forecaster.serving.engines`)."""
-        from forecaster.serving.engines import engine_forecast
-
-        if future is not None:
-            raise SettingsError(
-                f"--engine {engine}: give the --future values as rows of DATA after each series' last target value "
-                "(--future-data is read by --engine local only)"
-            )
-        for note in self._level_notes(levels):
-            self.log(f"note: {note}")
-        self.log(f"forecasting on {engine}{f' at {address}' if address else ''}: whole series a partition")
-        frame = engine_forecast(self.run, data, levels, engine, address, adapt)
-        if out is not None:
-            write_forecast(frame, Path(out))
-        return frame
+        return predict_run(
+            self.run,
+            lambda: self.model,
+            data,
+            levels=as_levels(level),
+            out=out,
+            plot=plot,
+            plot_series=plot_series,
+            future=future,
+            engine=engine,
+            address=address,
+            keep=keep,
+            adapt=adapt,
+            log=self.log,
+        )
 
     def backtest(
         self,
@@ -645,14 +367,9 @@ class Forecaster:
         return path
 
     def _level_notes(self, levels: tuple[float, ...]) -> list[str]:
-        """A note when a level is finer than the run's calibration windows support (none without levels)."""
-        from forecaster.scoring.calibration import thin_levels_note
-        from forecaster.training.runs import CALIBRATION_FILE
+        from forecaster.serving.predict import level_notes
 
-        if not levels or not (self.run.path / CALIBRATION_FILE).is_file():
-            return []
-        note = thin_levels_note(self.run.calibration().windows, levels)
-        return [note] if note else []
+        return level_notes(self.run, levels)
 
     # run directories ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

@@ -166,7 +166,7 @@ def test_a_shard_is_read_a_block_of_whole_series_at_a_time(tmp_path):
 def test_reading_ahead_keeps_order_raises_in_turn_and_stops_its_thread():
     import threading
 
-    from forecaster.api import read_ahead
+    from forecaster.serving.predict import read_ahead
 
     assert list(read_ahead(iter(range(10)), depth=3)) == list(range(10))
 

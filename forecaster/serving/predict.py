@@ -1,0 +1,261 @@
+"""`forecast` and `Forecaster.predict`: the forecast of every series of the data, a block of whole series at a
+time where the data allows, on this process or an engine, written to a sink and plotted; the run unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from forecaster.errors import DataError, SettingsError
+from forecaster.io.frames import Data, as_csv
+
+
+@contextmanager
+def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
+    """A function that appends forecast rows to `out` (Parquet marked ours, or CSV with one header), a block
+    at a time if need be, so the forecast of a large panel never exists whole in memory. The rows go to a
+    staging file that replaces `out` only when the context ends without an error."""
+    from forecaster.io.files import atomic_file
+    from forecaster.io.readers import reader_for
+
+    with atomic_file(out) as staging, reader_for(out).sink(staging, "forecast") as append:
+        yield append
+
+
+def write_forecast(frame: Any, out: Path) -> None:
+    """The whole forecast frame at `out`, atomically (`forecast_sink`)."""
+    with forecast_sink(out) as write:
+        write(frame)
+
+
+READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (and loads the model)
+
+
+def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+    """The items of `items`, up to `depth` of the next ones made in a thread while the caller works on
+    this one: reading Parquet and predicting both leave the GIL most of the time. An error in the
+    thread is raised here, in turn; stopping early stops the thread."""
+    import queue
+    import threading
+
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(kind: str, item: Any) -> bool:
+        """Queue the item unless the caller has stopped; whether it was queued."""
+        while not stop.is_set():
+            try:
+                ready.put((kind, item), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not hand("item", item):
+                    return
+            hand("end", None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
+            hand("error", exc)
+
+    worker = threading.Thread(target=make, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def level_notes(run: Any, levels: tuple[float, ...]) -> list[str]:
+    """A note when a level is finer than the run's calibration windows support (none without levels)."""
+    from forecaster.scoring.calibration import thin_levels_note
+    from forecaster.training.runs import CALIBRATION_FILE
+
+    if not levels or not (run.path / CALIBRATION_FILE).is_file():
+        return []
+    note = thin_levels_note(run.calibration().windows, levels)
+    return [note] if note else []
+
+
+def predict_run(
+    run: Any,
+    model: Callable[[], Any],
+    data: Data,
+    *,
+    levels: tuple[float, ...] = (),
+    out: str | Path | None = None,
+    plot: str | Path | None = None,
+    plot_series: list[str] | None = None,
+    future: Data | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    keep: bool = True,
+    adapt: bool = True,
+    log: Callable[[str], None] = lambda _: None,
+) -> Any:
+    """`Forecaster.predict` (its docstring says what each argument does) for the run `run`, whose network
+    `model()` loads on first use."""
+    import pandas
+
+    from forecaster.io.files import atomic_file, check_output_file
+    from forecaster.io.plots import plot_forecasts
+    from forecaster.io.readers import reader_for
+    from forecaster.serving.engines import check_engine, engine_of
+    from forecaster.serving.forecast import id_and_time_columns
+
+    for option, given in (("out", out), ("plot", plot)):
+        if given is not None and not str(given).strip():
+            raise SettingsError(f"{option} {str(given)!r}: give a file path (or None for no file)")
+    plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
+    for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
+        if target is not None:
+            check_output_file(Path(target), option, tuple(d for d in (data, future) if isinstance(d, (str, Path))))
+    engine = engine_of(data, engine)
+    check_engine(engine, address)
+    if engine != "local":
+        frame = _on_engine(run, engine, address, data, levels, out, future, adapt, log)
+        return frame if keep else frame.iloc[:, 0].nunique()
+    for note in level_notes(run, levels):
+        log(f"note: {note}")
+    # a directory of Parquet shards whose series' rows lie together in one shard is forecast a block of
+    # whole series at a time, so memory holds one block's series, whatever the panel's size
+    by_path = isinstance(data, (str, Path)) and future is None
+    blocks = reader_for(data).series_shards(Path(data), run.config.data.id_col) if by_path else None
+    if blocks and plot_series:
+        known = set().union(*(ids for _, ids in blocks))
+        missing = [sid for sid in plot_series if sid not in known]
+        if missing:
+            raise DataError(f"--series: no series {missing[0]!r} in the data")
+    if run.config.model.quantiles and levels:
+        log(
+            "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
+            "calibrated on validation windows: use those for a stated coverage (README, Prediction intervals)"
+        )
+    frames: list[Any] = []  # the forecast's rows, or (keep=False) only the plotted series' rows
+    history: dict[str, Any] = {}  # the plotted series' recent past, filled as their blocks come
+    id_col, time_col = id_and_time_columns(run.config)
+    streaming = out is not None and not keep
+    with ExitStack() as stack:
+        sink = stack.enter_context(forecast_sink(Path(str(out)))) if streaming else frames.append
+
+        def take(rows: Any) -> None:
+            sink(rows)
+            if streaming and plot_path is not None:
+                frames.append(rows[rows[id_col].isin(list(history))])
+
+        done = _forecast_each(
+            run, model, data, blocks, levels, future, history if plot_path else None, plot_series, take, adapt, log
+        )
+        frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
+        # the plot and the CSV are both staged and replace the previous ones only when both are written
+        # (the stack renames them as it closes): a disk that fills while plotting changes nothing
+        if plot_path is not None:
+            staging = stack.enter_context(atomic_file(plot_path))
+            plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target, total=done)
+        if out is not None and not streaming:
+            stack.enter_context(forecast_sink(Path(out)))(frame)
+    return frame if keep else done
+
+
+def _forecast_each(
+    run: Any,
+    model: Callable[[], Any],
+    data: Data,
+    blocks: list[tuple[Path, set[str]]] | None,
+    levels: tuple[float, ...],
+    future: Data | None,
+    history: dict[str, Any] | None,
+    plot_series: list[str] | None,
+    take: Callable[[Any], None],
+    adapt: bool,
+    log: Callable[[str], None],
+) -> int:
+    """Forecast `data` whole, or each block of its shards in turn, handing each one's rows to `take`;
+    a note on the data said once, the plans' notes added up and said at the end, progress per block;
+    the plotted series' recent past put in `history`. Returns the number of series forecast."""
+    from forecaster.serving.forecast import attach_future, cost_note, forecast_frame, forecast_plan, recent_history
+
+    said: set[str] = set()
+    tally = None
+    total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
+    for where, panel in read_ahead(_panels(run, data, blocks)):
+        if future is not None:
+            with as_csv(future, run.config.data.id_col, run.config.data.time_col) as path:
+                attach_future(run, panel, path)
+        plan = forecast_plan(run, panel)
+        cost = cost_note(run, total or len(panel.series)) if tally is None else None
+        for note in (panel.notes if blocks else [*panel.notes, *plan.notes]) + ([cost] if cost else []):
+            if note not in said:
+                log(f"note: {where}{note}")
+                said.add(note)
+        tally = plan.tally if tally is None else tally.merge(plan.tally)
+        if history is not None:
+            ids = {series.series_id for series in panel.series}  # a block's: chosen series may be in others
+            wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
+            if wanted or not history:
+                history.update(recent_history(panel, run, wanted))
+        rows = forecast_frame(run, panel, model(), plan, levels, adapt)
+        for note in rows.attrs.pop("notes", []):
+            log(f"note: {where}{note}")
+        take(rows)
+        done += len(panel.series)
+        if blocks:
+            log(f"forecast {done:,} of {total:,} series")
+    for note in tally.notes(run) if blocks and tally else []:
+        log(f"note: {note}")
+    return done
+
+
+def _panels(run: Any, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
+    """(where, panel): the whole of `data`, or each block of whole series of each shard."""
+    from dataclasses import replace
+
+    from forecaster.data.panel import panels_in_blocks
+    from forecaster.serving.forecast import load_forecast_panel
+
+    if shards is None:
+        with as_csv(data, run.config.data.id_col, run.config.data.time_col) as path:
+            yield "", load_forecast_panel(run, path)
+        return
+    cfg = replace(run.config.data, freq=run.freq)
+    for where, panel in panels_in_blocks(cfg, [shard for shard, _ in shards]):
+        yield f"{where.name}: ", panel
+
+
+def _on_engine(
+    run: Any,
+    engine: str,
+    address: str | None,
+    data: Data,
+    levels: tuple[float, ...],
+    out: Any,
+    future: Any,
+    adapt: bool,
+    log: Callable[[str], None],
+) -> Any:
+    """`predict` on Dask, Ray or Spark (`forecaster.serving.engines`)."""
+    from forecaster.serving.engines import engine_forecast
+
+    if future is not None:
+        raise SettingsError(
+            f"--engine {engine}: give the --future values as rows of DATA after each series' last target value "
+            "(--future-data is read by --engine local only)"
+        )
+    for note in level_notes(run, levels):
+        log(f"note: {note}")
+    log(f"forecasting on {engine}{f' at {address}' if address else ''}: whole series a partition")
+    frame = engine_forecast(run, data, levels, engine, address, adapt)
+    if out is not None:
+        write_forecast(frame, Path(out))
+    return frame
