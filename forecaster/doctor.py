@@ -6,8 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from forecaster.config import DataConfig, _build
-from forecaster.data.panel import filled_note, first_few, load_panel
+from forecaster.data.grid import filled_note
+from forecaster.data.panel import load_panel
 from forecaster.data.resolve import resolve_config
+from forecaster.data.series import first_few
 from forecaster.data.windowing import min_length, split_series
 from forecaster.io.plain import frequency_named, plain_time
 from forecaster.serving.forecast import forecast_method

@@ -57,7 +57,7 @@ def test_refuses_when_there_is_no_unseen_data(sine_csv, tmp_path):
 
 
 def test_plots_show_distinct_series_in_their_own_time_with_every_baseline():
-    from forecaster.data.panel import Panel, Series
+    from forecaster.data.series import Panel, Series
     from forecaster.scoring.validation import example_rows
     from forecaster.serving.backtest import Backtest, plot_panels
 

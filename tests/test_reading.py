@@ -154,7 +154,8 @@ def test_zoned_timestamps_are_read_as_utc_keeping_the_zone_and_steps_near_2_63_a
     import pytest
 
     from forecaster.config import DataConfig
-    from forecaster.data.panel import future_times, load_panel
+    from forecaster.data.grid import future_times
+    from forecaster.data.panel import load_panel
     from forecaster.errors import ForecasterError
 
     path = tmp_path / "tokyo.csv"

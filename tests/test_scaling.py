@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from forecaster.config import DataConfig, ModelConfig, RunConfig, WindowConfig
-from forecaster.data.panel import Panel, Series
 from forecaster.data.scaling import AffineScaler, fit_scaler
+from forecaster.data.series import Panel, Series
 from forecaster.training.train import prepare
 
 

@@ -352,7 +352,7 @@ def test_the_regression_on_known_columns_follows_them():
 def test_the_span_of_the_scored_origins_is_said_in_dates_or_steps():
     from types import SimpleNamespace
 
-    from forecaster.data.panel import Series
+    from forecaster.data.series import Series
     from forecaster.scoring.validation import origin_period
 
     hourly = Series("a", pd.Timestamp("2016-01-01"), "h", np.zeros((9000, 1)))

@@ -19,8 +19,8 @@ from forecaster.config import (
     _build,
 )
 from forecaster.data.calendar import resolve_cycles, step_seconds
-from forecaster.data.panel import Panel
 from forecaster.data.season import Season, resolve_season
+from forecaster.data.series import Panel
 from forecaster.errors import DataError
 
 

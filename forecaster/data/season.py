@@ -137,7 +137,7 @@ def resolve_season(given: int | None, freq: str, series: Sequence[np.ndarray]) -
     A frequency's season that the data does not show is still used (a calendar cycle is a fair
     guess) but said; integer steps or a frequency without a season take the period found.
     """
-    from forecaster.data.panel import season_for
+    from forecaster.data.grid import season_for
 
     if given:
         return Season(given, (given,), "--season", f"season {given} (given by --season)")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.config import RunConfig
-from forecaster.data.panel import Panel
+from forecaster.data.series import Panel
 from forecaster.data.windowing import WindowIndex, evenly_spaced
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, difficulty_factors, window_spreads

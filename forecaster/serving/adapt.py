@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.data.panel import Panel
+from forecaster.data.series import Panel
 from forecaster.training.runs import Run
 
 ADAPT_WINDOWS = 100  # the latest windows after training a series' band learns from

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data.panel import Panel, in_zone
+from forecaster.data.series import Panel
+from forecaster.data.times import in_zone
 from forecaster.errors import ForecasterError
 from forecaster.scoring.adaptive import adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast

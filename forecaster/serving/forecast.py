@@ -11,17 +11,11 @@ import pandas as pd
 
 from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import (
-    Panel,
-    first_few,
-    following_times,
-    future_times,
-    in_zone,
-    last_times,
-    load_panel,
-    time_grid,
-)
+from forecaster.data.grid import following_times, future_times, last_times
+from forecaster.data.panel import load_panel
 from forecaster.data.scaling import AffineScaler, fit_scalers
+from forecaster.data.series import Panel, first_few, time_grid
+from forecaster.data.times import in_zone
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
 from forecaster.scoring.baselines import baseline_forecast

@@ -13,9 +13,10 @@ import numpy as np
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, DataConfig, RunConfig, TrainConfig, _build
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import Panel, first_few, load_panel
+from forecaster.data.panel import load_panel
 from forecaster.data.resolve import resolve_config, sized_training
 from forecaster.data.scaling import fit_scaler
+from forecaster.data.series import Panel, first_few
 from forecaster.data.static import encode
 from forecaster.data.windowing import (
     WindowIndex,

@@ -29,8 +29,9 @@ import numpy as np
 from keras_tuner.src import config as kt_config
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig
-from forecaster.data.panel import Panel, load_panel
+from forecaster.data.panel import load_panel
 from forecaster.data.resolve import default_lookback, resolve_config
+from forecaster.data.series import Panel
 from forecaster.errors import ForecasterError
 from forecaster.io.files import MARKER, check_replaceable
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
