@@ -7,6 +7,7 @@ import math
 import pkgutil
 import stat
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,104 @@ STATISTICAL = tuple(  # the guard's statistical candidates (forecaster/scoring/c
 SPREADS = ("history", "seasonal", "step")  # forecaster.scoring.calibration.SPREADS
 
 
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _choice_list(choices: tuple[str, ...]) -> Any:
+    return lambda value: isinstance(value, str) and all(part in choices for part in value.split(","))
+
+
+def _frequency(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value.startswith("int:"):
+        return value[4:].isdigit() and int(value[4:]) >= 1
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        to_offset(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+MAX_ENSEMBLE, MAX_LAYERS, MAX_UNITS, MAX_EMBEDDING = 100, 32, 4096, 1024
+
+# A setting's rule: (test, what it must be). Each is declared beside its field (`option(..., rule=...)`,
+# `setting(..., rule)`; an option with `choices` gets `one_of` them) and checked wherever settings come in:
+# options, config files, code, and a run directory's config.json read back; so a bad value is one line
+# before any data is read.
+Rule = tuple[Callable[[Any], bool], str]
+WHOLE: Rule = (_positive_int, "a whole number of at least 1")
+COUNT: Rule = (_count, "a whole number of at least 0")
+FLAG: Rule = (lambda v: isinstance(v, bool), "true or false")
+TEXT: Rule = (lambda v: v is None or isinstance(v, str), "text")
+
+
+def one_of(choices: tuple[str, ...]) -> Rule:
+    return (lambda v: v in choices, f"one of {', '.join(choices)}")
+
+
+def setting(default: Any = dataclasses.MISSING, rule: Rule | None = None) -> Any:
+    """A config field that is not an option (resolved from the data), checked by `rule`."""
+    return field(default=default, metadata={"rule": rule} if rule else {})
+
+
+SEED: Rule = (lambda v: _count(v) and v < 2**32, "a whole number from 0 to 4294967295 (2**32 - 1)")
+CALENDAR: Rule = (
+    lambda v: isinstance(v, str) or (isinstance(v, tuple) and all(isinstance(part, str) for part in v)),
+    "auto, none, or cycles from day,week,year",
+)
+CUDNN: Rule = (lambda v: v == "auto" or isinstance(v, bool), "auto, true or false")
+FRACTION: Rule = (lambda v: _number(v) and 0 < v < 1, "a fraction strictly between 0 and 1")
+DROPOUT: Rule = (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1)")
+NON_NEGATIVE: Rule = (lambda v: _number(v) and v >= 0, "a number of at least 0")
+POSITIVE: Rule = (lambda v: _number(v) and v > 0, "a number above 0")
+CLIPNORM: Rule = (lambda v: v is None or (_number(v) and v > 0), "a number above 0")
+ENSEMBLE: Rule = (lambda v: _positive_int(v) and v <= MAX_ENSEMBLE, f"a whole number from 1 to {MAX_ENSEMBLE}")
+EMBEDDING: Rule = (lambda v: _count(v) and v <= MAX_EMBEDDING, f"a whole number from 0 to {MAX_EMBEDDING}")
+STATISTICAL_NAMES: Rule = (
+    lambda v: isinstance(v, tuple) and len(set(v)) == len(v) and all(name in STATISTICAL for name in v),
+    f"distinct names from {', '.join(STATISTICAL)}",
+)
+INSTANCE_NORM_LIST: Rule = (_choice_list(INSTANCE_NORMS), f"one of {', '.join(INSTANCE_NORMS)}, or a list of them")
+FLAG_OR_NONE: Rule = (lambda v: v is None or isinstance(v, bool), "true or false")
+FREQUENCY: Rule = (lambda v: v is None or _frequency(v), "a pandas frequency such as h, D, W-SUN, MS (or int:N)")
+LAYERS: Rule = (
+    lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS and all(_positive_int(u) and u <= MAX_UNITS for u in v),
+    f"sizes such as 64,64: at most {MAX_LAYERS} layers of at most {MAX_UNITS} units",
+)
+QUANTILES: Rule = (
+    lambda v: (
+        isinstance(v, tuple)
+        and all(_number(q) and 0 < q < 1 for q in v)
+        and len(set(v)) == len(v)
+        and list(v) == sorted(v)
+        and (not v or len(v) % 2 == 1)
+        and len({f"{100 * q:g}" for q in v}) == len(v)  # their columns (q_10) and outputs must differ
+    ),
+    "an odd number of distinct ascending levels in (0, 1), e.g. 0.1,0.5,0.9, that differ in their first six "
+    "digits (q_10, q_50, q_90 name them)",
+)
+
+
 def option(default: Any = dataclasses.MISSING, help: str = "", **how: Any) -> Any:
     """A config field that is also an option (`--name` of the CLI, a keyword of `Forecaster`): its help
     text, and how: `shown` (the default as --help says it, when not the value itself), `choices`,
     `flag` (the flag's spelling, e.g. "--dayfirst/--monthfirst"), `text` (taken as written, parsed later).
-    The CLI's option table and the Forecaster's keywords are derived from these fields."""
+    The CLI's option table and the Forecaster's keywords are derived from these fields; `rule` checks the
+    value (`one_of` the choices when there are choices and no rule)."""
+    if "rule" not in how and "choices" in how:
+        how["rule"] = one_of(how["choices"])
     return field(default=default, metadata={"help": help, **how})
 
 
@@ -47,10 +141,12 @@ class DataConfig:
     """How to read the CSV: which columns hold what."""
 
     target: str = option(
-        help="Column to forecast (in wide files: the name of the value).", shown="required, except with --wide"
+        help="Column to forecast (in wide files: the name of the value).",
+        shown="required, except with --wide",
+        rule=TEXT,
     )
-    time_col: str | None = option(None, "Timestamps or integer steps; without it, row order is time.")
-    id_col: str | None = option(None, "Series id column of a long file; without it the file is one series.")
+    time_col: str | None = option(None, "Timestamps or integer steps; without it, row order is time.", rule=TEXT)
+    id_col: str | None = option(None, "Series id column of a long file; without it the file is one series.", rule=TEXT)
     features: tuple[str, ...] = option((), "Past covariate columns (known up to the forecast origin): a,b.")
     future: tuple[str, ...] = option(
         (), "Covariate columns known over the horizon too (load or weather forecasts, prices, holidays): a,b. "
@@ -60,14 +156,21 @@ class DataConfig:
         (), "Columns with one value per series (store type, region, size): a,b; numbers standardised over the "
         "series, text one-hot; the network sees them beside each window.",
     )  # fmt: skip
-    wide: bool = option(False, "One column per series (detected when unambiguous).", flag="--wide")
-    freq: str | None = option(None, "Pandas frequency (h, D, W-SUN, MS...).", shown="inferred")
+    wide: bool = option(False, "One column per series (detected when unambiguous).", flag="--wide", rule=FLAG)
+    freq: str | None = option(
+        None,
+        "Pandas frequency (h, D, W-SUN, MS...).",
+        shown="inferred",
+        rule=FREQUENCY,
+    )
     fill: str = option("error", "Gaps and empty cells: stop with an error, interpolate, or forward-fill.",
                        choices=FILL_POLICIES)  # fmt: skip
-    season: int | None = option(None, "Season length in steps.", shown="from the frequency, or found in the data")
+    season: int | None = option(
+        None, "Season length in steps.", shown="from the frequency, or found in the data", rule=WHOLE
+    )
     dayfirst: bool | None = option(
         None, "Numeric dates such as 03/04/2021: day or month first.", flag="--dayfirst/--monthfirst",
-        shown="decided by a value above 12",
+        shown="decided by a value above 12", rule=FLAG_OR_NONE,
     )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -78,13 +181,17 @@ class DataConfig:
 class WindowConfig:
     """How series become (lookback -> horizon) windows, and how they are scaled and split."""
 
-    horizon: int = option(help="Steps to forecast.", shown="required")
-    lookback: int = option(help="Input steps.", shown="max(2 seasons, 4 horizons, the longest cycle found)")
-    patch: int = option(1, "Input steps per LSTM step.", shown="one season, or lookback/16")
-    min_context: int = 1
+    horizon: int = option(help="Steps to forecast.", shown="required", rule=WHOLE)
+    lookback: int = option(help="Input steps.", shown="max(2 seasons, 4 horizons, the longest cycle found)", rule=WHOLE)
+    patch: int = option(1, "Input steps per LSTM step.", shown="one season, or lookback/16", rule=WHOLE)
+    min_context: int = setting(1, WHOLE)
     scaler: str = option("standard", "Per-series scaler.", choices=SCALERS)
-    val_fraction: float = option(0.2, "Share of each series used for validation.")
-    holdout: int = option(0, "Steps at the end of each series kept out of training, for evaluate.")
+    val_fraction: float = option(
+        0.2,
+        "Share of each series used for validation.",
+        rule=FRACTION,
+    )
+    holdout: int = option(0, "Steps at the end of each series kept out of training, for evaluate.", rule=COUNT)
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -100,37 +207,48 @@ PANEL_OR_ONE = "with two or more series, {} with one"  # a default that depends 
 class ModelConfig:
     """The network: see `forecaster.models.network.build_model`."""
 
-    lookback: int
-    horizon: int
-    n_features: int = 1
-    n_future: int = 0  # the last n_future features are known over the horizon too (`--future`)
+    lookback: int = setting(rule=WHOLE)
+    horizon: int = setting(rule=WHOLE)
+    n_features: int = setting(1, WHOLE)
+    n_future: int = setting(0, COUNT)  # the last n_future features are known over the horizon too (`--future`)
     static_encoding: tuple[dict[str, Any], ...] = ()  # how `--static` columns become numbers (data/static.py)
-    patch: int = 1
-    layers: tuple[int, ...] = option((64, 64), "Units per recurrent layer.")
+    patch: int = setting(1, WHOLE)
+    layers: tuple[int, ...] = option((64, 64), "Units per recurrent layer.", rule=LAYERS)
     cell: str = option("lstm", "Encoder (a module of forecaster/models/encoders).", choices=CELLS)
-    bidirectional: bool = option(False, "Bidirectional recurrent layers.", flag="--bidirectional/--no-bidirectional")
-    dropout: float = option(0.0, "Dropout between layers.")
+    bidirectional: bool = option(
+        False, "Bidirectional recurrent layers.", flag="--bidirectional/--no-bidirectional", rule=FLAG
+    )
+    dropout: float = option(0.0, "Dropout between layers.", rule=DROPOUT)
     instance_norm: str = option(
         "last",
         "last, mean, last_std, mean_std or none: subtract each window's last value or mean (and with _std divide "
         "by its spread) before the network; a list (mean_std,last_std) is taken in turn by --ensemble members.",
         shown="mean_std,last_std " + PANEL_OR_ONE.format("last"),
+        rule=INSTANCE_NORM_LIST,
     )
     pooling: str = option("last", "Last state or attention over states.", choices=POOLINGS)
     linear_skip: bool = option(
-        False, "Add a linear path from inputs to forecast.", flag="--linear-skip/--no-linear-skip"
+        False, "Add a linear path from inputs to forecast.", flag="--linear-skip/--no-linear-skip", rule=FLAG
     )
-    l2: float = option(0.0, "L2 weight decay.")
-    quantiles: tuple[float, ...] = option((), "Quantile levels, e.g. 0.1,0.5,0.9.", shown="none")
+    l2: float = option(0.0, "L2 weight decay.", rule=NON_NEGATIVE)
+    quantiles: tuple[float, ...] = option((), "Quantile levels, e.g. 0.1,0.5,0.9.", shown="none", rule=QUANTILES)
     calendar: tuple[str, ...] = option(  # cycles of known-future calendar features ("day", "week", "year")
         (), "Known-future calendar features: auto (by frequency), none, or cycles from day,week,year.", text=True,
-        shown="none",
+        shown="none", rule=CALENDAR,
     )  # fmt: skip
-    step_seconds: float = 0.0  # the length of one step, for the calendar features
-    series_embedding: int = option(0, "Size of a learned vector per series for global models (0: none).")
-    n_series: int = 0  # rows of that embedding
-    ensemble: int = option(3, "Networks trained with successive seeds, combined by median.")
-    use_cudnn: str | bool = "auto"
+    step_seconds: float = setting(0.0, NON_NEGATIVE)  # the length of one step, for the calendar features
+    series_embedding: int = option(
+        0,
+        "Size of a learned vector per series for global models (0: none).",
+        rule=EMBEDDING,
+    )
+    n_series: int = setting(0, COUNT)  # rows of that embedding
+    ensemble: int = option(
+        3,
+        "Networks trained with successive seeds, combined by median.",
+        rule=ENSEMBLE,
+    )
+    use_cudnn: str | bool = setting("auto", CUDNN)
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -144,13 +262,14 @@ class TrainConfig:
         None,
         "Maximum epochs; early stopping ends sooner.",
         shown=f"{FULL_EPOCHS}, more on few windows (see --batch-size)",
+        rule=WHOLE,
     )
     batch_size: int | None = option(
         None, "Windows per batch.",
         shown=f"{FULL_BATCH}; on fewer than {FULL_BATCH * 8} training windows an eighth of them (at least 16), "
-        f"with epochs for {MIN_STEPS} steps",
+        f"with epochs for {MIN_STEPS} steps", rule=WHOLE,
     )  # fmt: skip
-    learning_rate: float = option(1e-3, "Adam learning rate.")
+    learning_rate: float = option(1e-3, "Adam learning rate.", rule=POSITIVE)
     loss: str = option(  # point forecasts only; quantile runs use the pinball loss
         "mse",
         "Training loss of point forecasts.",
@@ -163,11 +282,11 @@ class TrainConfig:
         choices=LOSS_SCALES,
         shown="window " + PANEL_OR_ONE.format("series"),
     )
-    clipnorm: float | None = option(1.0, "Gradient clipping norm.")
-    patience: int = option(5, "Early-stopping patience in epochs.")
-    max_windows_per_epoch: int = option(20_000, "Windows sampled per epoch on large data.")
-    max_val_windows: int = 20_000
-    seed: int = option(0, "Random seed.")
+    clipnorm: float | None = option(1.0, "Gradient clipping norm.", rule=CLIPNORM)
+    patience: int = option(5, "Early-stopping patience in epochs.", rule=WHOLE)
+    max_windows_per_epoch: int = option(20_000, "Windows sampled per epoch on large data.", rule=WHOLE)
+    max_val_windows: int = setting(20_000, WHOLE)
+    seed: int = option(0, "Random seed.", rule=SEED)
     select: str = option(
         "auto",
         "How the run is forecast: auto (the validation guard: the combination of the network and the --statistical "
@@ -177,7 +296,9 @@ class TrainConfig:
         choices=SELECTIONS,
     )
     statistical: tuple[str, ...] = option(
-        ("auto_ets", "auto_theta"), "statsforecast models the guard weighs: auto_ets,auto_theta[,auto_arima] (slow)."
+        ("auto_ets", "auto_theta"),
+        "statsforecast models the guard weighs: auto_ets,auto_theta[,auto_arima] (slow).",
+        rule=STATISTICAL_NAMES,
     )
     interval_spread: str = option(
         "history",
@@ -200,6 +321,12 @@ LIST_SETTINGS = frozenset(
     f.name for cls in SECTION_CLASSES.values() for f in fields(cls)
     if "help" in f.metadata and str(f.type).startswith("tuple[") and not f.metadata.get("text")
 )  # fmt: skip
+
+
+# setting -> its rule, from the fields' declarations (a section's field and a ModelConfig copy share one)
+SETTING_RULES: dict[str, Rule] = {
+    f.name: f.metadata["rule"] for cls in SECTION_CLASSES.values() for f in fields(cls) if "rule" in f.metadata
+}
 
 
 @dataclass(frozen=True)
@@ -233,112 +360,6 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
         )
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     return cls(**values)  # each config checks its own fields (check_fields)
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _choice_list(choices: tuple[str, ...]) -> Any:
-    return lambda value: isinstance(value, str) and all(part in choices for part in value.split(","))
-
-
-# setting -> (test, what it must be). Checked wherever settings come in: options, config files, and a
-# run directory's config.json read back; so a bad value is one line before any data is read.
-def _frequency(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    if value.startswith("int:"):
-        return value[4:].isdigit() and int(value[4:]) >= 1
-    from pandas.tseries.frequencies import to_offset
-
-    try:
-        to_offset(value)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-MAX_ENSEMBLE, MAX_LAYERS, MAX_UNITS, MAX_EMBEDDING = 100, 32, 4096, 1024
-
-SETTING_RULES: dict[str, tuple[Any, str]] = {
-    **{
-        name: (_positive_int, "a whole number of at least 1")
-        for name in (
-            "horizon",
-            "lookback",
-            "patch",
-            "min_context",
-            "epochs",
-            "batch_size",
-            "patience",
-            "max_windows_per_epoch",
-            "max_val_windows",
-            "season",
-            "n_features",
-        )
-    },  # fmt: skip
-    **{name: (_count, "a whole number of at least 0") for name in ("holdout", "n_series", "n_future")},
-    "seed": (lambda v: _count(v) and v < 2**32, "a whole number from 0 to 4294967295 (2**32 - 1)"),
-    "calendar": (
-        lambda v: isinstance(v, str) or (isinstance(v, tuple) and all(isinstance(part, str) for part in v)),
-        "auto, none, or cycles from day,week,year",
-    ),
-    "use_cudnn": (lambda v: v == "auto" or isinstance(v, bool), "auto, true or false"),
-    "val_fraction": (lambda v: _number(v) and 0 < v < 1, "a fraction strictly between 0 and 1"),
-    "dropout": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1)"),
-    "l2": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
-    "learning_rate": (lambda v: _number(v) and v > 0, "a number above 0"),
-    "clipnorm": (lambda v: v is None or (_number(v) and v > 0), "a number above 0"),
-    "step_seconds": (lambda v: _number(v) and v >= 0, "a number of at least 0"),
-    # resources are bounded before any work: a million members, a layer of 10**8 units or an embedding of
-    # 10**9 would train until stopped or fail after gigabytes
-    "ensemble": (lambda v: _positive_int(v) and v <= MAX_ENSEMBLE, f"a whole number from 1 to {MAX_ENSEMBLE}"),
-    "layers": (
-        lambda v: (
-            isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS and all(_positive_int(u) and u <= MAX_UNITS for u in v)
-        ),
-        f"sizes such as 64,64: at most {MAX_LAYERS} layers of at most {MAX_UNITS} units",
-    ),
-    "series_embedding": (lambda v: _count(v) and v <= MAX_EMBEDDING, f"a whole number from 0 to {MAX_EMBEDDING}"),
-    "quantiles": (
-        lambda v: (
-            isinstance(v, tuple)
-            and all(_number(q) and 0 < q < 1 for q in v)
-            and len(set(v)) == len(v)
-            and list(v) == sorted(v)
-            and (not v or len(v) % 2 == 1)
-            and len({f"{100 * q:g}" for q in v}) == len(v)  # their columns (q_10) and outputs must differ
-        ),
-        "an odd number of distinct ascending levels in (0, 1), e.g. 0.1,0.5,0.9, that differ in their first six "
-        "digits (q_10, q_50, q_90 name them)",
-    ),
-    "select": (lambda v: v in SELECTIONS, f"one of {', '.join(SELECTIONS)}"),
-    "interval_spread": (lambda v: v in SPREADS, f"one of {', '.join(SPREADS)}"),
-    "statistical": (
-        lambda v: isinstance(v, tuple) and len(set(v)) == len(v) and all(name in STATISTICAL for name in v),
-        f"distinct names from {', '.join(STATISTICAL)}",
-    ),
-    "fill": (lambda v: v in FILL_POLICIES, f"one of {', '.join(FILL_POLICIES)}"),
-    "scaler": (lambda v: v in SCALERS, f"one of {', '.join(SCALERS)}"),
-    "cell": (lambda v: v in CELLS, f"one of {', '.join(CELLS)}"),
-    "pooling": (lambda v: v in POOLINGS, f"one of {', '.join(POOLINGS)}"),
-    "loss": (lambda v: v in LOSSES, f"one of {', '.join(LOSSES)}"),
-    "loss_scale": (lambda v: v in LOSS_SCALES, f"one of {', '.join(LOSS_SCALES)}"),
-    "instance_norm": (_choice_list(INSTANCE_NORMS), f"one of {', '.join(INSTANCE_NORMS)}, or a list of them"),
-    **{name: (lambda v: isinstance(v, bool), "true or false") for name in ("wide", "bidirectional", "linear_skip")},
-    "dayfirst": (lambda v: v is None or isinstance(v, bool), "true or false"),
-    **{name: (lambda v: v is None or isinstance(v, str), "text") for name in ("target", "time_col", "id_col")},
-    "freq": (lambda v: v is None or _frequency(v), "a pandas frequency such as h, D, W-SUN, MS (or int:N)"),
-}
 
 
 def check_setting(name: str, value: Any) -> None:
