@@ -22,6 +22,7 @@ EXAMPLES = {  # docs/examples/FILE -> the registry folder it goes into
 def test_the_worked_examples_plug_in_and_pass_the_registry_tests(tmp_path):
     shutil.copytree(ROOT / "forecaster", tmp_path / "forecaster", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "tests", tmp_path / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")  # the test settings and markers
     for name, folder in EXAMPLES.items():
         shutil.copy(ROOT / "docs" / "examples" / name, tmp_path / folder / name)
     tests = [
@@ -29,10 +30,11 @@ def test_the_worked_examples_plug_in_and_pass_the_registry_tests(tmp_path):
         "tests/test_model.py::test_padded_short_series_equals_the_same_series_unpadded",
         "tests/test_engines.py::test_an_engine_forecasts_every_series_as_local_does",
     ]
+    every_tier = "slow or not slow"  # the engine tests are in the slow tier
     chosen = "jsonl or auto_ces or conv or dask_one or setting_lists or fallback"
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-m", "not slow", "-k", chosen, *tests],
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-m", every_tier, "-k", chosen, *tests],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
