@@ -91,8 +91,8 @@ docs: install  ## the documentation site from docs/ (the README is its home page
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: install
-	$(BIN)/ruff check forecaster tests benchmarks
-	$(BIN)/ruff format --check forecaster tests benchmarks
+	$(BIN)/ruff check forecaster tests benchmarks docs/hooks.py docs/examples
+	$(BIN)/ruff format --check forecaster tests benchmarks docs/hooks.py docs/examples
 	$(BIN)/mypy forecaster
 
 ETT ?= ../shared/data/ett/ETTh1.csv

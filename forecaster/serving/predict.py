@@ -140,7 +140,7 @@ def predict_run(
     if run.config.model.quantiles and levels:
         log(
             "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
-            "calibrated on validation windows: use those for a stated coverage (README, Prediction intervals)"
+            "calibrated on validation windows: use those for a stated coverage (docs/intervals.md)"
         )
     frames: list[Any] = []  # the forecast's rows, or (keep=False) only the plotted series' rows
     history: dict[str, Any] = {}  # the plotted series' recent past, filled as their blocks come
