@@ -37,16 +37,16 @@ def default_patch(season: int, lookback: int) -> int:
     return max(1, lookback // 16)
 
 
-DEFAULT_CALENDAR = "none"  # measured: see README "What the defaults are and why"
+DEFAULT_CALENDAR = "none"  # measured: see docs/decisions.md
 
-# Chosen by validation scores (README "How the defaults were chosen"): on panels of many series,
+# Chosen by validation scores (docs/decisions.md): on panels of many series,
 # scored by scale-free errors, windows scaled by their own spread and an absolute loss weighted per
 # window won clearly (M4 Weekly, ETTh1 in pieces); on one long series (ETTh1, scored by MSE) the
 # plain last-value norm and MSE kept the lead. The dataclass defaults are the one-series ones.
 PANEL_DEFAULTS = {"model": {"instance_norm": "mean_std,last_std"}, "train": {"loss": "mae", "loss_scale": "window"}}
 
 
-# Chosen on the EPF validation days (README "Covariates known ahead"): one series with --future covariates
+# Chosen on the EPF validation days (docs/benchmarks.md, "Covariates known ahead"): one series with --future covariates
 # trained with the absolute loss scored better on both markets (validation MAE NP 0.888 against 0.968 with
 # MSE, PJM 2.241 against 2.569); without covariates the one-series defaults stay as ETTh1 chose them.
 FUTURE_DEFAULTS = {"train": {"loss": "mae"}}
