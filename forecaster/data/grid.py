@@ -12,6 +12,7 @@ import pandas as pd
 from forecaster.config import DataConfig
 from forecaster.data.series import Panel, Series, file_row, offset_of, time_grid
 from forecaster.errors import DataError
+from forecaster.io.plain import plain_time
 
 
 def filled_note(sid: str, count: int, fill: str) -> str:
@@ -66,7 +67,7 @@ def regularise(
         first = indexed.index[missing.argmax()]
         if cfg.fill == "error":
             raise DataError(
-                f"{path}: series {sid!r} has {int(missing.sum())} missing or empty value(s) from {first} "
+                f"{path}: series {sid!r} has {int(missing.sum())} missing or empty value(s) from {plain_time(first)} "
                 "(gaps or NaN cells); pass --fill interpolate or --fill ffill, or fix the file"
             )
         method = "linear" if cfg.fill == "interpolate" else None
