@@ -16,9 +16,8 @@ from typing import Any
 import click
 
 from forecaster.api import sections_of
-from forecaster.config import EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
+from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
 from forecaster.errors import DataError, ForecasterError, SettingsError
-from forecaster.scoring.baselines import BASELINES
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
@@ -540,7 +539,7 @@ def forecast(
 @click.option(
     "--fail-if-worse-than",
     "gate",
-    type=click.Choice(list(BASELINES)),
+    type=click.Choice(list(BASELINE_NAMES)),
     help="Exit 1 when the model's MASE is worse than this baseline's.",
 )
 @click.option("--level", help="Conformal interval levels in % to score (default 80,95 when the run has them).")

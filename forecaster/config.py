@@ -33,6 +33,7 @@ STATISTICAL = tuple(  # the guard's statistical candidates (forecaster/scoring/c
            if not m.name.startswith("_"))
 )  # fmt: skip
 SPREADS = ("history", "seasonal", "step")  # forecaster.scoring.calibration.SPREADS
+BASELINE_NAMES = ("naive", "seasonal_naive", "drift")  # forecaster.scoring.baselines.BASELINES, unimported
 
 
 def _positive_int(value: Any) -> bool:

@@ -12,7 +12,7 @@ from conftest import write_panel
 from forecaster import config
 from forecaster.data.panel import load_panel
 from forecaster.io.readers import data_digest, reader_for, readers, written_by_forecaster
-from forecaster.scoring import calibration, selection, statistical
+from forecaster.scoring import baselines, calibration, selection, statistical
 from forecaster.serving import engines
 
 PANEL = config.DataConfig(target="y", time_col="time", id_col="id")
@@ -22,6 +22,7 @@ def test_the_setting_lists_are_the_registries_names():
     assert config.STATISTICAL == tuple(statistical.STATISTICAL)
     assert config.SELECTIONS == selection.SELECTIONS
     assert config.SPREADS == calibration.SPREADS
+    assert config.BASELINE_NAMES == tuple(baselines.BASELINES)
     assert set(engines.EXTRAS) == set(engines.ENGINES) - {"local"}
 
 
