@@ -7,17 +7,17 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from forecaster.serving.clusters import Cluster
+from forecaster.serving.clusters import Cluster, dask
 
 
 @contextlib.contextmanager
 def session(address: str | None, cores: int) -> Iterator[Any]:
-    from dask.distributed import Client, LocalCluster
-
-    if address:
-        with Client(address) as client:
+    if address:  # a scheduler already running: joined as the `dask` engine joins one
+        with dask.session(address, cores) as client:
             yield client
         return
+    from dask.distributed import Client, LocalCluster
+
     with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
 
