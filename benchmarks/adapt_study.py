@@ -35,13 +35,23 @@ def backtest(market: str, work: Path):
     from guard_study import epf_set
 
     from forecaster.api import Forecaster
+    from forecaster.serving.evaluate import backtest_run
 
     data, options, holdout, folds, step = epf_set(market, True, work)
     cli = str(Path(sys.executable).with_name("forecaster"))
     subprocess.run([cli, "train", str(data), *options, "--holdout", str(holdout), "--quiet", "--out",
                     str(work / "run")], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     forecaster = Forecaster.load(work / "run")
-    _, _, (bt, _) = forecaster._backtest(str(data), folds, step, None, LEVELS, adapt=False)
+    _, _, (bt, _) = backtest_run(
+        forecaster.run,
+        lambda: forecaster.model,
+        str(data),
+        folds=folds,
+        step=step,
+        season=None,
+        levels=LEVELS,
+        adapt=False,
+    )
     return forecaster.run.calibration(), bt
 
 

@@ -144,10 +144,13 @@ def candidates_held_out(
     from forecaster.scoring.metrics import usable_scales
     from forecaster.scoring.selection import candidates, served_forecasts
     from forecaster.scoring.statistical import known_columns, use_cores
+    from forecaster.serving.evaluate import backtest_run
 
     use_cores()
     forecaster = Forecaster.load(run)
-    _, _, (bt, panel) = forecaster._backtest(str(data), folds, step, None, ())
+    _, _, (bt, panel) = backtest_run(
+        forecaster.run, lambda: forecaster.model, str(data), folds=folds, step=step, season=None, levels=()
+    )
     cfg, selection = forecaster.run.config, forecaster.run.selection()
     statistical = selection.statistical if selection else ("auto_ets", "auto_theta")
     horizon, n_future = cfg.window.horizon, cfg.model.n_future

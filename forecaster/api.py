@@ -14,35 +14,16 @@ and the CLI check, scale and forecast the data identically (a test compares thei
 
 from __future__ import annotations
 
-import numbers
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forecaster.config import LIST_SETTINGS, SECTIONS, check_setting, check_settings
+from forecaster.checks import Levels, as_levels, check_data_path, require_horizon, require_target
+from forecaster.config import LIST_SETTINGS, SECTIONS, check_settings
 from forecaster.errors import ForecasterError, SettingsError
 from forecaster.io.frames import RUN_FOLDER, Data, as_csv, temporary_folder
 from forecaster.models.backend import quiet_tensorflow_import
-
-# option name -> config section (the CLI's options and the config file's keys share these names)
-
-Levels = tuple[float, ...] | list[float] | float | str  # interval levels in %: (80, 95), 80 or "80,95"
-
-
-def as_levels(level: Levels) -> tuple[float, ...]:
-    """Checked interval levels, sorted (`forecaster.scoring.calibration.parse_levels`); one number is one level."""
-    from forecaster.scoring.calibration import parse_levels
-
-    if isinstance(level, (int, float)) and not isinstance(level, bool):
-        level = (level,)
-    if level is None or not isinstance(level, (str, tuple, list)):
-        raise SettingsError(f"level: give interval levels in % such as 80 or (80, 95), not {level!r}")
-    return parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
@@ -120,8 +101,7 @@ class Forecaster:
         from forecaster.config import DataConfig, _build
         from forecaster.data.panel import load_panel
 
-        if "target" not in self.sections["data"]:
-            raise SettingsError("target is required: the column to forecast")
+        self._check_training(data)
         with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
             panel = load_panel(path, _build(DataConfig, self.sections["data"]))
             for note in panel.notes:
@@ -146,11 +126,10 @@ class Forecaster:
         space (a config file's [tune]: {"units": [32, 64]}). `search`: tuner, max_trials, max_minutes,
         overwrite, chief, worker, worker_id, token, worker_timeout, mixed_precision.
         Returns the search summary (None on a worker)."""
+        self._check_training(data)
         quiet_tensorflow_import()
         from forecaster.training.tune import tune_run
 
-        if "target" not in self.sections["data"]:
-            raise SettingsError("target is required: the column to forecast")
         sections = {**self.sections, "tune": {**self.sections.get("tune", {}), **(space or {})}}
         with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
             summary = tune_run(path, sections, Path(out), log=self.log, **search)
@@ -158,6 +137,12 @@ class Forecaster:
             self.run_dir, self._run, self._model = Path(out) / "best", None, None
             self.validation = summary["validation"]
         return summary
+
+    def _check_training(self, data: Data) -> None:
+        """`forecaster.checks`' refusals before training: the data path, the target, the horizon."""
+        check_data_path(data)
+        require_target(self.sections)
+        require_horizon(self.sections)
 
     # using a run ----------------------------------------------------------------------------
     @property
@@ -209,7 +194,6 @@ class Forecaster:
         `adapt`: where `data` holds actuals after what training used, the `level` bands learn from the realised
         errors of those windows (`forecaster.serving.adapt`; the run is unchanged); False: the bands
         calibrated in training."""
-        quiet_tensorflow_import()
         from forecaster.serving.predict import predict_run
 
         return predict_run(
@@ -275,30 +259,14 @@ class Forecaster:
         errors_by_step.png, backtest.png. `level` None: 80 and 95 when the run has intervals.
         `engine` "dask", "ray" or "spark" (or a Dask/Ray/Spark frame as `data`) backtests the series on
         that engine, whole series a partition: the same metrics; forecasts.csv sorted by id; no backtest.png."""
-        import pandas
+        from forecaster.io.files import check_replaceable
+        from forecaster.serving.evaluate import evaluation_levels, write_evaluation
 
-        from forecaster.io.files import atomic_directory, check_replaceable, csv_safe, write_json
-        from forecaster.io.plots import plot_backtest, plot_errors_by_step
-        from forecaster.serving.backtest import plot_panels, window_frame
-        from forecaster.training.runs import CALIBRATION_FILE
-
-        check_replaceable(Path(out or self.run.path / "evaluation"), "evaluation")
-        levels = as_levels(level or ())
-        if level is None and (self.run.path / CALIBRATION_FILE).is_file():
-            levels = (80.0, 95.0)
-        found = self._backtest(data, folds, step, season, levels, engine, address, adapt)
-        report, per_series, (backtest, panel) = found
-        with atomic_directory(Path(out or self.run.path / "evaluation"), "evaluation") as staging:
-            write_json(staging / "metrics.json", report)
-            csv_safe(per_series).to_csv(staging / "per_series.csv", index=False)
-            windows = panel if isinstance(panel, pandas.DataFrame) else window_frame(backtest, self.run, panel)
-            csv_safe(windows).to_csv(staging / "forecasts.csv", index=False)
-            plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
-            if not isinstance(panel, pandas.DataFrame):  # an engine's workers keep the series' history
-                horizon, target = self.run.config.window.horizon, self.run.config.data.target
-                total = len(set(backtest.series_idx.tolist()))
-                plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png", total)
-        return report, per_series
+        target = Path(out or self.run.path / "evaluation")
+        check_replaceable(target, "evaluation")
+        found = self._backtest(data, folds, step, season, evaluation_levels(self.run, level), engine, address, adapt)
+        write_evaluation(self.run, found, target)
+        return found[0], found[1]
 
     def _backtest(
         self,
@@ -311,45 +279,23 @@ class Forecaster:
         address: str | None = None,
         adapt: bool = True,
     ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
-        """(report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel."""
+        """`forecaster.serving.evaluate.backtest_run` for this run."""
         quiet_tensorflow_import()
-        from forecaster.serving.backtest import folds_note, run_backtest, summarise
-        from forecaster.serving.engines import check_engine, engine_backtest, engine_of
-        from forecaster.serving.forecast import load_forecast_panel, trained_panel
+        from forecaster.serving.evaluate import backtest_run
 
-        if not all(_whole(n) and n >= 1 for n in (folds, 1 if step is None else step)):
-            raise SettingsError(f"--folds and --step must be whole numbers of at least 1, got {folds!r}, {step!r}")
-        check_setting("season", season)  # the rule every --season is checked by
-        engine = engine_of(data, engine)
-        check_engine(engine, address)
-        if engine != "local":
-            for note in self._level_notes(levels):
-                self.log(f"note: {note}")
-            self.log(f"backtesting on {engine}{f' at {address}' if address else ''}: whole series a partition")
-            season = season or self.run.season
-            step = step or self.run.config.window.horizon
-            found = engine_backtest(self.run, data, folds, step, season, levels, engine, address, adapt)
-            backtest, ids, windows = found
-            report, per_series = summarise(backtest, self.run, ids, season)
-            return report, per_series, (backtest, windows)
-        with as_csv(data, self.run.config.data.id_col, self.run.config.data.time_col) as path:
-            panel = trained_panel(self.run, load_forecast_panel(self.run, path))
-        longest = max(len(s) for s in panel.series)
-        if season is not None and season >= longest:
-            raise SettingsError(
-                f"--season {season} is not shorter than the longest series ({longest} points): MASE's seasonal-naive "
-                "scale needs a season the data covers; give a shorter --season"
-            )
-        for note in [*panel.notes, *self._level_notes(levels)]:
-            self.log(f"note: {note}")
-        season = season or self.run.season
-        horizon = self.run.config.window.horizon
-        backtest = run_backtest(self.run, panel, self.model, folds, step or horizon, season, levels, adapt)
-        fewer = folds_note(backtest.series_idx, len(panel.series), folds, step or horizon)
-        if fewer:
-            self.log(f"note: {fewer}")
-        report, per_series = summarise(backtest, self.run, [s.series_id for s in panel.series], season)
-        return report, per_series, (backtest, panel)
+        return backtest_run(
+            self.run,
+            lambda: self.model,
+            data,
+            folds=folds,
+            step=step,
+            season=season,
+            levels=levels,
+            engine=engine,
+            address=address,
+            adapt=adapt,
+            log=self.log,
+        )
 
     def export(self, out: str | Path | None = None, *, format: str = "saved_model", level: Levels = ()) -> Path:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with

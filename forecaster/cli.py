@@ -16,8 +16,17 @@ from typing import Any
 import click
 
 from forecaster.api import sections_of
+from forecaster.checks import (
+    as_levels,
+    check_data_path,
+    check_forecast_outputs,
+    check_run_dir,
+    plot_beside,
+    require_horizon,
+    require_target,
+)
 from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
-from forecaster.errors import DataError, ForecasterError, SettingsError
+from forecaster.errors import ForecasterError, SettingsError
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
@@ -125,10 +134,7 @@ def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
         {name: value for name, value in options.items() if name in SECTIONS},
         read_config_file(config_file) if config_file else None,
     )
-    if "target" not in sections["data"] and sections["data"].get("wide"):
-        sections["data"]["target"] = "value"  # a wide file's values have no column to name: call them value
-    if "target" not in sections["data"]:
-        raise SettingsError("--target is required: the column to forecast")
+    require_target(sections)
     return sections
 
 
@@ -230,19 +236,16 @@ def adapt_option(command: Any) -> Any:
     )(command)
 
 
-def plot_output_path(given: dict[str, Any]) -> Path:
-    """The forecast plot: --plot, else beside the forecast CSV (--out elsewhere keeps the run's plot)."""
-    return Path(given.get("plot") or output_path("forecast", given).with_suffix(".png"))
-
-
 def check_outputs(command: str, given: dict[str, Any]) -> None:
     """Refuse, before any work, an output that would replace what forecaster did not make, or that
     cannot be written."""
-    from forecaster.io.files import check_output_file, check_replaceable
+    from forecaster.io.files import check_replaceable
+    from forecaster.serving.engines import check_engine
 
     if command == "forecast":
-        for option, path in (("--out", output_path(command, given)), ("--plot", plot_output_path(given))):
-            check_output_file(path, option, (given.get("data"),))
+        inputs = (given.get("data"), given.get("future_data"))
+        check_engine(given["engine"], given.get("address"))
+        check_forecast_outputs(output_path(command, given), given.get("plot"), inputs, given["engine"], given["series"])
     elif command == "tune":
         from forecaster.training.access import resolve_token
 
@@ -258,28 +261,21 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     a missing data file or run directory, a missing --horizon or --target, a bad --level."""
     if arguments.get("out") is not None and not str(arguments["out"]).strip():
         raise SettingsError("--out '': give a path (leave the option out for the default)")
-    data = arguments.get("data")
-    if data is not None and not Path(data).is_file():
-        from forecaster.io.readers import reader_for, readers
-
-        if not Path(data).exists():
-            raise DataError(f"{data}: file not found")
-        if reader_for(data).fallback:
-            shards = ", ".join(suffix for reader in readers() for suffix in reader.suffixes if not reader.fallback)
-            raise DataError(f"{data}: not a file (a directory is read when it holds {shards} shards)")
-    run_dir = arguments.get("run_dir")
-    if run_dir is not None and not Path(run_dir).is_dir():
-        raise ForecasterError(f"{run_dir}: no such run directory; train one with `forecaster train`")
+    check_data_path(arguments.get("data"))
+    if arguments.get("run_dir") is not None:
+        check_run_dir(arguments["run_dir"])
     if command in DEFAULT_OUTPUT and (arguments.get("data") or arguments.get("run_dir")):
         check_outputs(command, arguments)
-    if arguments.get("level") is not None:
-        from forecaster.scoring.calibration import parse_levels
+    if command == "evaluate":
+        from forecaster.serving.engines import check_engine
 
-        parse_levels(arguments["level"])
+        check_engine(arguments["engine"], arguments.get("address"))
+    if arguments.get("level") is not None:
+        as_levels(arguments["level"])
     if command in ("train", "tune", "doctor"):
         sections = sections_from(dict(arguments))  # every option and config value checked (config.SETTING_RULES)
-        if command != "doctor" and "horizon" not in sections["window"]:
-            raise SettingsError("--horizon is required (how many steps ahead to forecast)")
+        if command != "doctor":
+            require_horizon(sections)
 
 
 def log(message: str) -> None:
@@ -502,13 +498,9 @@ def forecast(
 ) -> None:
     """Forecast the horizon after the last row of every series in DATA with a trained run."""
     from forecaster.api import Forecaster
-    from forecaster.serving.engines import check_engine
 
-    check_engine(engine, address)
-    if engine != "local" and (plot or series):
-        raise SettingsError(f"--plot and --series draw with --engine local only; leave them out with --engine {engine}")
     out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
-    plot_path = plot_output_path({"run_dir": run_dir, "out": out, "plot": plot}) if engine == "local" else None
+    plot_path = plot_beside(out_path, plot) if engine == "local" else None
     forecaster = Forecaster.load(run_dir, log)
     count = forecaster.predict(  # written a block at a time, not kept: memory does not grow with the panel
         data,
@@ -569,10 +561,7 @@ def evaluate(
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.api import Forecaster
     from forecaster.serving.backtest import render_table
-    from forecaster.serving.engines import check_engine
     from forecaster.training.runs import CALIBRATION_FILE
-
-    check_engine(engine, address)
 
     forecaster = Forecaster.load(run_dir, log)
     if coverage_gate is not None and not level and not (forecaster.run.path / CALIBRATION_FILE).is_file():

@@ -10,6 +10,7 @@ from typing import Any
 
 from forecaster.errors import DataError, SettingsError
 from forecaster.io.frames import Data, as_csv
+from forecaster.models.backend import quiet_tensorflow_import
 
 
 @contextmanager
@@ -106,23 +107,21 @@ def predict_run(
 ) -> Any:
     """`Forecaster.predict` (its docstring says what each argument does) for the run `run`, whose network
     `model()` loads on first use."""
-    import pandas
-
-    from forecaster.io.files import atomic_file, check_output_file
-    from forecaster.io.plots import plot_forecasts
-    from forecaster.io.readers import reader_for
+    from forecaster.checks import check_forecast_outputs, plot_beside
     from forecaster.serving.engines import check_engine, engine_of
-    from forecaster.serving.forecast import id_and_time_columns
 
-    for option, given in (("out", out), ("plot", plot)):
-        if given is not None and not str(given).strip():
-            raise SettingsError(f"{option} {str(given)!r}: give a file path (or None for no file)")
-    plot_path = Path(plot or Path(str(out)).with_suffix(".png")) if out is not None or plot is not None else None
-    for option, target in (("out", out), ("plot", plot_path)):  # the CLI's check, before any work
-        if target is not None:
-            check_output_file(Path(target), option, tuple(d for d in (data, future) if isinstance(d, (str, Path))))
     engine = engine_of(data, engine)
     check_engine(engine, address)
+    check_forecast_outputs(out, plot, (data, future), engine, plot_series)
+    plot_path = plot_beside(out, plot) if engine == "local" else None
+    quiet_tensorflow_import()
+    import pandas
+
+    from forecaster.io.files import atomic_file
+    from forecaster.io.plots import plot_forecasts
+    from forecaster.io.readers import reader_for
+    from forecaster.serving.forecast import id_and_time_columns
+
     if engine != "local":
         frame = _on_engine(run, engine, address, data, levels, out, future, adapt, log)
         return frame if keep else frame.iloc[:, 0].nunique()
