@@ -8,8 +8,8 @@ the CLI uses, taking a CSV path or a pandas DataFrame.
     >>> report, per_series = model.backtest(newer_frame)
     >>> model.save("models/weekly"); again = Forecaster.load("models/weekly")
 
-A DataFrame is written to a temporary CSV and read by the same loader as a file, so the Python API
-and the CLI check, scale and forecast the data identically (a test compares their bytes).
+A DataFrame goes straight into the panel a file's rows make (`forecaster.io.frames.readable`), so the
+Python API and the CLI check, scale and forecast the data identically (a test compares their bytes).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forecaster.checks import Levels, as_levels, check_data_path, require_horizon, require_target
 from forecaster.config import LIST_SETTINGS, SECTIONS, check_settings
 from forecaster.errors import ForecasterError, SettingsError
-from forecaster.io.frames import RUN_FOLDER, Data, as_csv, temporary_folder
+from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
 from forecaster.models.backend import quiet_tensorflow_import
+from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, require_target
 
 
 def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
@@ -88,8 +88,8 @@ class Forecaster:
         """What `forecaster doctor` reports: lengths, frequency, season, gaps and each series' fate."""
         from forecaster.doctor import diagnose
 
-        with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
-            return diagnose(str(path), self.sections)
+        check_data_path(data)
+        return diagnose(data, self.sections)
 
     # training -------------------------------------------------------------------------------
     def fit(self, data: Data, *, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
@@ -99,21 +99,20 @@ class Forecaster:
 
         The data is read and checked before TensorFlow loads: bad data is refused in well under a second."""
         from forecaster.config import DataConfig, _build
-        from forecaster.data.panel import load_panel
+        from forecaster.data.panel import read_panel
 
         self._check_training(data)
-        with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
-            panel = load_panel(path, _build(DataConfig, self.sections["data"]))
-            for note in panel.notes:
-                self.log(f"note: {note}")
-            quiet_tensorflow_import()
-            from forecaster.training.train import train_run
+        panel = read_panel(data, _build(DataConfig, self.sections["data"]))
+        for note in panel.notes:
+            self.log(f"note: {note}")
+        quiet_tensorflow_import()
+        from forecaster.training.train import train_run
 
-            if out is None:
-                self._discard()
-                self._owned = temporary_folder(RUN_FOLDER)
-                out = self._owned / "run"
-            self.validation = train_run(path, self.sections, Path(out), self.log, fresh=fresh, panel=panel)
+        if out is None:
+            self._discard()
+            self._owned = temporary_folder(RUN_FOLDER)
+            out = self._owned / "run"
+        self.validation = train_run(data, self.sections, Path(out), self.log, fresh=fresh, panel=panel)
         self.run_dir = Path(out)
         self._run = self._model = None
         return self
@@ -131,15 +130,14 @@ class Forecaster:
         from forecaster.training.tune import tune_run
 
         sections = {**self.sections, "tune": {**self.sections.get("tune", {}), **(space or {})}}
-        with as_csv(data, self.sections["data"].get("id_col"), self.sections["data"].get("time_col")) as path:
-            summary = tune_run(path, sections, Path(out), log=self.log, **search)
+        summary = tune_run(data, sections, Path(out), log=self.log, **search)
         if summary is not None:
             self.run_dir, self._run, self._model = Path(out) / "best", None, None
             self.validation = summary["validation"]
         return summary
 
     def _check_training(self, data: Data) -> None:
-        """`forecaster.checks`' refusals before training: the data path, the target, the horizon."""
+        """`forecaster.serving.checks`' refusals before training: the data path, the target, the horizon."""
         check_data_path(data)
         require_target(self.sections)
         require_horizon(self.sections)

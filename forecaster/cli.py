@@ -16,7 +16,9 @@ from typing import Any
 import click
 
 from forecaster.api import sections_of
-from forecaster.checks import (
+from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
+from forecaster.errors import ForecasterError, SettingsError
+from forecaster.serving.checks import (
     as_levels,
     check_data_path,
     check_forecast_outputs,
@@ -25,8 +27,6 @@ from forecaster.checks import (
     require_horizon,
     require_target,
 )
-from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
-from forecaster.errors import ForecasterError, SettingsError
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from forecaster.config import DataConfig, _build
 from forecaster.data.grid import filled_note
-from forecaster.data.panel import load_panel
+from forecaster.data.panel import read_panel
 from forecaster.data.resolve import resolve_config
 from forecaster.data.series import first_few
 from forecaster.data.windowing import min_length, split_series
@@ -15,11 +15,11 @@ from forecaster.io.plain import frequency_named, plain_time
 from forecaster.serving.forecast import forecast_method
 
 
-def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def diagnose(data: Any, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per-series lengths, frequency, gaps, and the fate of each series for the chosen window."""
     data_cfg = _build(DataConfig, sections["data"])
     # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do
-    panel = load_panel(path, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"))
+    panel = read_panel(data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"))
     horizon_given = "horizon" in sections["window"]
     window_sections = {**sections, "window": {"horizon": 1, **sections["window"]}}
     cfg, found = resolve_config(window_sections, panel)
@@ -54,7 +54,7 @@ def diagnose(path: str, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if all(str(s["fate"]).startswith("too short") for s in series):
         problems.append(f"every series is shorter than the {min_length(w)} points training needs")
     return {
-        "file": path,
+        "file": panel.path,
         "series_count": len(series),
         "points": panel.n_points,
         "frequency": panel.freq,

@@ -1,4 +1,4 @@
-"""One set of refusals before any work (`forecaster.checks`): the same mistake made through the CLI and through
+"""One set of refusals before any work (`forecaster.serving.checks`): the same mistake made through the CLI and
 the Python API is refused by the same check, with the same words, and nothing is written."""
 
 import pytest
@@ -65,7 +65,7 @@ def test_the_cli_and_the_api_refuse_the_same_mistakes_with_the_same_words(run, t
 
 
 def test_a_wide_file_without_a_target_is_forecast_as_value_from_the_api_as_from_the_cli():
-    from forecaster.checks import WIDE_TARGET, require_target
+    from forecaster.serving.checks import WIDE_TARGET, require_target
 
     sections = {"data": {"wide": True}, "window": {}}
     require_target(sections)

@@ -311,6 +311,8 @@ def test_doctor_names_the_fill_policy_given(tmp_path):
 
 
 def test_a_killed_fit_leaves_nothing_the_next_start_does_not_clean(noisy, tmp_path):
+    """A fit without `out` trains into a temporary run named by its process; what a kill -9 left is removed by
+    the next one. A DataFrame is never copied to a file, so forecasting one leaves nothing behind."""
     import subprocess
     import sys
     import tempfile
@@ -318,14 +320,19 @@ def test_a_killed_fit_leaves_nothing_the_next_start_does_not_clean(noisy, tmp_pa
     from forecaster import Forecaster
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    pid = int(gone.stdout)
-    debris = [Path(tempfile.gettempdir()) / f"forecaster-{kind}-{pid}-x" for kind in ("data", "run")]
-    for folder in debris:
-        folder.mkdir(exist_ok=True)
-        (folder / "data.csv").write_text("a copy of the user's data\n")
+    debris = Path(tempfile.gettempdir()) / f"forecaster-run-{int(gone.stdout)}-x"
+    debris.mkdir(exist_ok=True)
+    (debris / "model.keras").write_text("half a run\n")
     data, run = noisy
-    Forecaster.load(run).predict(pd.read_csv(data))
-    assert not debris[0].exists()
+    frame = pd.read_csv(data)
+    ours = lambda: sorted(Path(tempfile.gettempdir()).glob("forecaster-*"))  # noqa: E731
+    before = ours()
+    Forecaster.load(run).predict(frame)
+    assert ours() == before  # nothing written for the frame
+    fitted = Forecaster(target="y", time_col="time", horizon=6, lookback=24, epochs=1, layers=(8,), ensemble=1,
+                        select="model").fit(frame)  # fmt: skip
+    assert not debris.exists()
+    fitted._discard()
 
 
 # item 21: smaller confusions

@@ -14,6 +14,7 @@ from forecaster.data.grid import regularise
 from forecaster.data.series import Panel, Series, cell, file_row, first_few
 from forecaster.data.times import infer_freq, time_column
 from forecaster.errors import DataError
+from forecaster.io.frames import FRAME, Data, as_frame, frame_errors, readable
 from forecaster.io.readers import reader_for
 from forecaster.io.readers.parquet import series_blocks
 
@@ -45,6 +46,35 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     ids = (cfg.id_col,) if cfg.id_col else ()  # ids such as NA or null are ids, not missing
     frame = reader.read(Path(path), keep, shared, ids)
     return panel_from_frame(frame, cfg, path, reader.decimal_comma(Path(path)))
+
+
+def read_panel(data: Data, cfg: DataConfig) -> Panel:
+    """The Panel of `data`: a path through its reader (`load_panel`), a pandas DataFrame straight through
+    `panel_from_frame` as the CSV reader would give the same rows (`forecaster.io.frames.readable`)."""
+    if isinstance(data, (str, Path)):
+        return load_panel(data, cfg)
+    frame = as_frame(data, cfg.id_col, cfg.time_col)
+    with frame_errors():
+        wanted = None if cfg.wide else needed_columns(cfg)
+        names = [str(name).strip() for name in frame.columns]
+        if wanted is not None and cfg.target not in names and len(names) > MAX_GUESSED_WIDE:
+            raise DataError(
+                f"{FRAME}: no column {cfg.target!r} among its {len(names):,} columns ({first_few(names, 5)}); "
+                "give --wide to read one series per column, or name the target column"
+            )
+        return panel_from_frame(readable(frame, wanted, cfg.id_col, cfg.time_col), cfg, FRAME)
+
+
+def named(data: Data) -> str:
+    """What messages call `data`: its path, or `FRAME`."""
+    return str(data) if isinstance(data, (str, Path)) else FRAME
+
+
+def columns_of(data: Data, cfg: DataConfig) -> list[str]:
+    """The column names of `data` as a panel reads them (a DataFrame's index holding the time taken as a column)."""
+    if isinstance(data, (str, Path)):
+        return [name.strip() for name in reader_for(data).columns(Path(data))]
+    return [str(name).strip() for name in as_frame(data, cfg.id_col, cfg.time_col).columns]
 
 
 def _panel_in_blocks(path: str, cfg: DataConfig, shards: list[Path]) -> Panel:

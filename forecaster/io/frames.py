@@ -1,6 +1,7 @@
-"""A pandas DataFrame given as data: read exactly as a file is, through a temporary CSV that the same
-loader reads (so the Python API and the CLI check, scale and forecast it identically); its errors name the
-frame and the row's position, not the temporary file."""
+"""A pandas DataFrame given as data: made into the frame the CSV reader gives for the same data in a file
+(`readable`), which `forecaster.data.panel.panel_from_frame` then checks and regularises as it does a file's,
+so the Python API and the CLI forecast it identically with no temporary file; its errors name the frame and
+the row's position. Also the temporary run folder of a Forecaster fitted without `out`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from forecaster.errors import DataError, ForecasterError
 Data = Any  # a CSV path (str or Path) or a pandas DataFrame
 
 
-DATA_FOLDER = "forecaster-data-"  # + pid: a DataFrame's temporary CSV, removed after (or by a later start)
 RUN_FOLDER = "forecaster-run-"  # + pid: the run of a Forecaster fitted without `out`, removed with it
 
 
@@ -49,17 +49,12 @@ def _frame_with_index(data: Any, time_col: str | None) -> Any:
     return data
 
 
-@contextmanager
-def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -> Iterator[Path]:
-    """A path to read `data` from: the path itself, or a temporary CSV of a DataFrame (removed after; one
-    left by a killed process is removed by the next). A DataFrame's index is taken as columns when it holds
-    the time (and ids); its errors name the DataFrame and the row's position, not the temporary file.
+FRAME = "DataFrame"  # what errors, notes and the run's manifest call a DataFrame given as data
 
-    A DataFrame whose `id_col` mixes numbers and text is refused: written to CSV, the ids 1 and "1" would
-    become one series."""
-    if isinstance(data, (str, Path)):
-        yield Path(data)
-        return
+
+def as_frame(data: Any, id_col: str | None, time_col: str | None) -> Any:
+    """The DataFrame `data` with its index taken as columns when it holds the time (and ids), and its ids
+    checked: bytes ids decoded, ids mixing text and numbers refused (1 and "1" would be one series)."""
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
@@ -68,27 +63,82 @@ def as_csv(data: Data, id_col: str | None = None, time_col: str | None = None) -
     ids = data[id_col] if id_col and id_col in data.columns and data[id_col].dtype == object else None
     if ids is not None and ids.map(type).eq(bytes).any():  # b"s0" is the id s0
         try:
-            decoded = data[id_col].map(lambda v: v.decode() if isinstance(v, bytes) else v)
-            data = data.copy(deep=False)
-            data[id_col] = decoded
+            decoded = ids.map(lambda v: v.decode() if isinstance(v, bytes) else v)
         except UnicodeDecodeError:
             raise DataError(f"column {id_col!r}: bytes ids that are not UTF-8 text; decode them first") from None
-    if id_col and id_col in data.columns and data[id_col].dtype == object:
-        kinds = {type(value).__name__ for value in data[id_col].dropna().unique()}
+        data = data.copy(deep=False)
+        data[id_col] = ids = decoded
+    if ids is not None:
+        kinds = {type(value).__name__ for value in ids.dropna().unique()}
         if "str" in kinds and len(kinds) > 1:
             raise DataError(
                 f"column {id_col!r} mixes text and {', '.join(sorted(kinds - {'str'}))} ids (1 and '1' would be one "
                 f"series): give every id one type, e.g. frame[{id_col!r}].astype(str)"
             )
-    folder = temporary_folder(DATA_FOLDER)
-    path = folder / "data.csv"
+    return data
+
+
+def readable(frame: Any, needed: set[str] | None, id_col: str | None, time_col: str | None) -> Any:
+    """The frame as the CSV reader gives the same data written to a file, so a DataFrame and its CSV make one
+    panel without the file:
+    - column names as text, stripped (two alike refused); only the `needed` columns when it has them all
+      (None: every column); rows named by position;
+    - ids as text categories in sorted order (the series' order); text times as categories (each parsed once);
+    - empty and NA-word cells of text number columns, categorical and nullable numbers as float with NaN.
+    Typed times stay typed: a named time zone is kept, where a CSV holds only offsets. The caller's frame is
+    not changed."""
+    import numpy as np
+    import pandas as pd
+
+    from forecaster.io.readers.csv import NA_WORDS
+
+    names = [str(name).strip() for name in frame.columns]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise DataError(f"{FRAME}: column {twice[0]!r} appears twice; rename one of them")
+    columns = dict(zip(names, (frame.iloc[:, at] for at in range(frame.shape[1]))))
+    if needed is not None and needed <= set(columns):
+        columns = {name: column for name, column in columns.items() if name in needed}
+    made = {}
+    for name, column in columns.items():
+        values = column.reset_index(drop=True)
+        if name == id_col:
+            text = values.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+            values = text.where(text != "").astype("category")  # an empty id is missing, as in a file
+        elif name == time_col and values.dtype == object:
+            values = values.where(values != "").astype("category")  # an empty time is missing, as in a file
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            values = pd.Series(np.asarray(values, dtype=object), dtype=values.cat.categories.dtype)
+        elif pd.api.types.is_extension_array_dtype(values.dtype) and pd.api.types.is_numeric_dtype(values.dtype):
+            values = values.astype("float64")
+        elif values.dtype == object:
+            missing = values.isna() | values.isin(NA_WORDS)
+            values = values.where(~missing)
+        made[name] = values
+    return pd.DataFrame(made, copy=False)
+
+
+@contextmanager
+def frame_errors() -> Iterator[None]:
+    """Errors about a DataFrame name its rows by position (what `frame.iloc` takes), not by a file's line."""
     try:
-        data.to_csv(path, index=False)
-        yield path
+        yield
     except ForecasterError as exc:
-        message = str(exc).replace(str(path), "DataFrame")
         raise type(exc)(  # the same kind of error (data, settings, damaged run), about the frame
-            re.sub(r"\brow (\d+)", lambda found: f"row at position {int(found.group(1)) - 2}", message)
+            re.sub(r"\brow (\d+)", lambda found: f"row at position {int(found.group(1)) - 2}", str(exc))
         ) from None
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+
+
+def frame_digest(frame: Any) -> str:
+    """The sha256 of a DataFrame's names, types and values (a file's is of its bytes): the same frame, the same
+    digest, which is what resuming an interrupted `fit` checks."""
+    import hashlib
+
+    import pandas as pd
+
+    digest = hashlib.sha256(repr([(str(n), str(t)) for n, t in frame.dtypes.items()]).encode())
+    try:
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    except TypeError:  # cells pandas cannot hash (lists): their text
+        digest.update(frame.to_csv().encode())
+    return digest.hexdigest()

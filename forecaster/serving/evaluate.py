@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.errors import SettingsError
-from forecaster.io.frames import Data, as_csv
+from forecaster.io.frames import Data
 
 Found = tuple[dict[str, Any], Any, tuple[Any, Any]]  # report, per-series table, (Backtest, panel or windows frame)
 
@@ -29,9 +29,9 @@ def backtest_run(
 ) -> Found:
     """The backtest of `run` (whose network `model()` loads on first use) on `data`, as `Forecaster.backtest`
     describes it: (report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel."""
-    from forecaster.checks import check_folds
     from forecaster.config import check_setting
     from forecaster.serving.backtest import folds_note, run_backtest, summarise
+    from forecaster.serving.checks import check_folds
     from forecaster.serving.engines import check_engine, engine_backtest, engine_of
     from forecaster.serving.forecast import load_forecast_panel, trained_panel
     from forecaster.serving.predict import level_notes
@@ -49,8 +49,7 @@ def backtest_run(
         backtest, ids, windows = engine_backtest(run, data, folds, step, season, levels, engine, address, adapt)
         report, per_series = summarise(backtest, run, ids, season)
         return report, per_series, (backtest, windows)
-    with as_csv(data, run.config.data.id_col, run.config.data.time_col) as path:
-        panel = trained_panel(run, load_forecast_panel(run, path))
+    panel = trained_panel(run, load_forecast_panel(run, data))
     longest = max(len(s) for s in panel.series)
     if season is not None and season >= longest:
         raise SettingsError(
@@ -71,7 +70,7 @@ def backtest_run(
 
 def evaluation_levels(run: Any, level: Any) -> tuple[float, ...]:
     """The levels `evaluate` scores: those given, else 80 and 95 when the run has intervals."""
-    from forecaster.checks import as_levels
+    from forecaster.serving.checks import as_levels
     from forecaster.training.runs import CALIBRATION_FILE
 
     if level is None and (run.path / CALIBRATION_FILE).is_file():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,12 +11,13 @@ import pandas as pd
 from forecaster.config import RunConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.grid import following_times, future_times, last_times
-from forecaster.data.panel import load_panel
+from forecaster.data.panel import columns_of, named, read_panel
 from forecaster.data.scaling import AffineScaler, fit_scalers
 from forecaster.data.series import Panel, first_few, time_grid
 from forecaster.data.times import in_zone
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import ForecasterError
+from forecaster.io.frames import Data
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.selection import served_forecasts
 from forecaster.scoring.statistical import Known
@@ -36,24 +36,24 @@ def quantile_column(level: float) -> str:
     return f"q_{100 * level:g}"
 
 
-def load_forecast_panel(run: Run, data_path: str | Path) -> Panel:
-    """Read DATA with the run's column settings. Every series in it is forecast (see `forecast_plan`)."""
-    return load_panel(data_path, replace(run.config.data, freq=run.freq))
+def load_forecast_panel(run: Run, data: Data) -> Panel:
+    """Read DATA (a path or a DataFrame) with the run's column settings. Every series in it is forecast (see
+    `forecast_plan`)."""
+    return read_panel(data, replace(run.config.data, freq=run.freq))
 
 
-def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
-    """Take each series' --future values at its forecast steps from `future_path` (`forecast --future-data`):
+def attach_future(run: Run, panel: Panel, future: Data) -> None:
+    """Take each series' --future values at its forecast steps from `future` (`forecast --future-data`, a path or
+    a DataFrame):
     a file with the id and time columns and the --future columns, the steps after each series' last row.
     They replace the future rows of DATA; rows outside the forecast steps are left out with a note, and
     a series with too few is refused by `check_future`, naming it."""
-    from forecaster.io.readers import reader_for
-
     data = run.config.data
     if not data.future:
         raise ForecasterError("--future-data: this run takes no --future covariates; forecast without it")
-    names = reader_for(future_path).columns(Path(future_path))
+    future_path = named(future)
     needed = [c for c in (data.id_col, data.time_col, *data.future) if c]
-    missing = [c for c in needed if c not in {name.strip() for name in names}]
+    missing = [c for c in needed if c not in columns_of(future, data)]
     if missing:
         raise ForecasterError(
             f"{future_path}: no column {missing[0]!r}; the --future-data file needs {', '.join(needed)}"
@@ -62,7 +62,7 @@ def attach_future(run: Run, panel: Panel, future_path: str | Path) -> None:
         data, target=data.future[0], features=data.future[1:], future=(), static=(), fill="error", freq=panel.freq
     )
     try:
-        given_panel = load_panel(future_path, columns)
+        given_panel = read_panel(future, columns)
         known = {s.series_id: s for s in given_panel.series}
     except ForecasterError as exc:  # the data's --fill hint does not apply: forecast fills no known values
         raise ForecasterError(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.errors import DataError, SettingsError
-from forecaster.io.frames import Data, as_csv
+from forecaster.io.frames import Data
 from forecaster.models.backend import quiet_tensorflow_import
 
 
@@ -107,7 +107,7 @@ def predict_run(
 ) -> Any:
     """`Forecaster.predict` (its docstring says what each argument does) for the run `run`, whose network
     `model()` loads on first use."""
-    from forecaster.checks import check_forecast_outputs, plot_beside
+    from forecaster.serving.checks import check_forecast_outputs, plot_beside
     from forecaster.serving.engines import check_engine, engine_of
 
     engine = engine_of(data, engine)
@@ -190,8 +190,7 @@ def _forecast_each(
     total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
     for where, panel in read_ahead(_panels(run, data, blocks)):
         if future is not None:
-            with as_csv(future, run.config.data.id_col, run.config.data.time_col) as path:
-                attach_future(run, panel, path)
+            attach_future(run, panel, future)
         plan = forecast_plan(run, panel)
         cost = cost_note(run, total or len(panel.series)) if tally is None else None
         for note in (panel.notes if blocks else [*panel.notes, *plan.notes]) + ([cost] if cost else []):
@@ -224,8 +223,7 @@ def _panels(run: Any, data: Data, shards: list[tuple[Path, set[str]]] | None) ->
     from forecaster.serving.forecast import load_forecast_panel
 
     if shards is None:
-        with as_csv(data, run.config.data.id_col, run.config.data.time_col) as path:
-            yield "", load_forecast_panel(run, path)
+        yield "", load_forecast_panel(run, data)
         return
     cfg = replace(run.config.data, freq=run.freq)
     for where, panel in panels_in_blocks(cfg, [shard for shard, _ in shards]):

@@ -13,7 +13,7 @@ import numpy as np
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, DataConfig, RunConfig, TrainConfig, _build
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import load_panel
+from forecaster.data.panel import named, read_panel
 from forecaster.data.resolve import resolve_config, sized_training
 from forecaster.data.scaling import fit_scaler
 from forecaster.data.series import Panel, first_few
@@ -212,7 +212,7 @@ def fit_network(
 
 
 def train_run(
-    data_path: str | Path,
+    data: Any,
     sections: dict[str, dict[str, Any]],
     out: str | Path,
     log: Log = lambda _: None,
@@ -234,7 +234,7 @@ def train_run(
     started = time.time()
     check_replaceable(Path(out), "run")  # before any work: a user's folder is refused now, not after training
     if panel is None:
-        panel = load_panel(data_path, _build(DataConfig, sections["data"]))
+        panel = read_panel(data, _build(DataConfig, sections["data"]))
         for note in panel.notes:
             log(f"note: {note}")
     cfg, found = resolve_config(sections, panel)
@@ -251,7 +251,7 @@ def train_run(
         f"lookback {cfg.window.lookback}, patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
     log(sized_training(sections["train"], len(prepared.train_index))[1])
-    data_sha256 = data_digest(data_path)
+    data_sha256 = data_digest(data)
     state = state_dir(Path(out))
     if fresh:
         shutil.rmtree(state, ignore_errors=True)
@@ -286,7 +286,7 @@ def train_run(
             staging,
             {
                 "data": {
-                    "path": str(data_path),
+                    "path": named(data),
                     "sha256": data_sha256,
                     "series": len(panel.series),
                     "series_used": len(prepared.kept),

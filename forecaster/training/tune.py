@@ -29,7 +29,7 @@ import numpy as np
 from keras_tuner.src import config as kt_config
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig
-from forecaster.data.panel import load_panel
+from forecaster.data.panel import read_panel
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
 from forecaster.errors import ForecasterError
@@ -281,7 +281,7 @@ class ForecastTuner(kt.Tuner):
 
 
 def tune_run(
-    data_path: str | Path,
+    data: Any,
     sections: dict[str, dict[str, Any]],
     out: str | Path,
     *,
@@ -317,7 +317,7 @@ def tune_run(
         check_replaceable(out, "search")
     if overwrite and not worker:
         shutil.rmtree(search_dir, ignore_errors=True)
-    panel = load_panel(data_path, _build(DataConfig, sections["data"]))
+    panel = read_panel(data, _build(DataConfig, sections["data"]))
     for note in panel.notes:
         log(f"note: {note}")
     base, found = resolve_config(sections, panel)
@@ -386,10 +386,10 @@ def tune_run(
         if worker:
             log(f"worker {tuner_id}: no more trials from the chief; done")
             return None
-        return finish(search, data_path, panel, sections, out, objective.name, log)
+        return finish(search, data, panel, sections, out, objective.name, log)
 
 
-def finish(search: ForecastTuner, data_path: str | Path, panel: Panel, sections: dict[str, dict[str, Any]],
+def finish(search: ForecastTuner, data: Any, panel: Panel, sections: dict[str, dict[str, Any]],
            out: Path, objective: str, log: Log) -> dict[str, Any]:  # fmt: skip
     """Write trials.csv and trials.png, and train the best hyperparameters into `out/best`."""
     import pandas as pd
@@ -403,7 +403,7 @@ def finish(search: ForecastTuner, data_path: str | Path, panel: Panel, sections:
     keras.mixed_precision.set_global_policy("float32")  # the run directory's model is float32 everywhere
     best_sections = with_values(sections, best_values)
     best_sections["train"]["verbose"] = 0
-    report = train_run(data_path, best_sections, out / "best", log, panel=panel)
+    report = train_run(data, best_sections, out / "best", log, panel=panel)
     default_score = trials.loc[trials["trial"] == 1, "score"]
     summary = {
         "objective": objective,

@@ -63,9 +63,14 @@ def reader_for(path: str | Path) -> Reader:
     raise LookupError("no fallback reader")  # a reader module marks itself fallback; CSV does
 
 
-def data_digest(path: str | Path) -> str:
-    """The sha256 of the data at `path`, as its reader digests it (every shard of a directory)."""
-    return reader_for(path).digest(Path(path))
+def data_digest(data: Any) -> str:
+    """The sha256 of the data at a path, as its reader digests it (every shard of a directory), or of a
+    DataFrame's names, types and values (`forecaster.io.frames.frame_digest`)."""
+    if not isinstance(data, (str, Path)):
+        from forecaster.io.frames import frame_digest
+
+        return frame_digest(data)
+    return reader_for(data).digest(Path(data))
 
 
 def written_by_forecaster(path: Path) -> bool:

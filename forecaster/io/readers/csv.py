@@ -147,13 +147,14 @@ def _as_written(path: Path, delimiter: str, name: str, rows: int) -> Any:
 
 def _scan(path: Path, delimiter: str) -> tuple[int, bool]:
     """In one pass over the bytes: at least the number of data rows (the file's line breaks, plus one for a
-    last line without one), and whether a delimiter is followed by a space (a cell that may start with one)."""
+    last line without one), and whether a delimiter or a line break is followed by a space (a cell that may
+    start with one, the first column's too)."""
     lines, spaced, tail = 0, False, b""
-    pattern = (delimiter + " ").encode()
+    patterns = [(delimiter + " ").encode(), b"\n ", b"\r "]
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 24), b""):
             lines += max(block.count(b"\n"), block.count(b"\r"))  # \n, \r\n or old Mac \r alone
-            spaced = spaced or pattern in tail + block[: len(pattern)] or pattern in block
+            spaced = spaced or any(pattern in tail + block[:2] or pattern in block for pattern in patterns)
             tail = block[-1:]
     return lines + 1, spaced
 
