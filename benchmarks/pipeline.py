@@ -36,19 +36,15 @@ def main() -> None:
     from forecaster.data.panel import load_panel
     from forecaster.data.resolve import resolve_config
     from forecaster.models.network import build_model
+    from forecaster.settings import Settings
     from forecaster.training.train import prepare, training_data
 
     epochs = 1 if args.quick else 3
     with tempfile.TemporaryDirectory() as tmp:
         data = write_panel(Path(tmp) / "panel.csv", 20, 1100)
         panel = load_panel(data, DataConfig(target="value", time_col="time", id_col="id"))
-    sections = {
-        "data": {"target": "value", "time_col": "time", "id_col": "id"},
-        "window": {"horizon": 24, "lookback": 96},
-        "model": {"layers": (64, 64)},
-        "train": {"batch_size": 256},
-    }
-    cfg, _ = resolve_config(sections, panel)
+    given = {"target": "value", "time_col": "time", "id_col": "id", "horizon": 24, "lookback": 96}
+    cfg, _ = resolve_config(Settings.given({**given, "layers": (64, 64), "batch_size": 256}), panel)
     pipeline = training_data(prepare(panel, cfg), cfg.train)
     inputs, targets = [], []
     for x, y in pipeline.train:  # the very same windows, materialised

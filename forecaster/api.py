@@ -19,30 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forecaster.config import LIST_SETTINGS, SECTIONS, check_settings
-from forecaster.errors import ForecasterError, SettingsError
+from forecaster.errors import ForecasterError
 from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
 from forecaster.models.backend import quiet_tensorflow_import
-from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, require_target
-
-
-def sections_of(options: dict[str, Any], base: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """Settings by config section: `base` (a config file's) overridden by the options that are not None."""
-    sections = {name: dict(values) for name, values in (base or {}).items()}
-    for name in ("data", "window", "model", "train", "tune"):
-        sections.setdefault(name, {})
-    unknown = [name for name in options if name not in SECTIONS]
-    if unknown:
-        raise SettingsError(f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
-    for name, value in options.items():
-        if value is not None:
-            sections[SECTIONS[name]][name] = tuple(value) if isinstance(value, list) else value
-    for values in sections.values():  # features = "date" is the list ("date",), not the letters d, a, t, e
-        for name, value in values.items():
-            if name in LIST_SETTINGS and isinstance(value, str):
-                values[name] = tuple(part.strip() for part in value.split(",") if part.strip())
-    check_settings({name: values for name, values in sections.items() if name != "tune"})
-    return sections
+from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, with_target
+from forecaster.settings import Settings
 
 
 class Forecaster:
@@ -66,8 +47,8 @@ class Forecaster:
         log: Callable[[str], None] = lambda _: None,
         **options: Any,
     ):
-        settings = {"horizon": horizon, "target": target, "time_col": time_col, "id_col": id_col, **options}
-        self.sections = sections_of(settings)
+        given = {"horizon": horizon, "target": target, "time_col": time_col, "id_col": id_col, **options}
+        self.settings = Settings.given(given)
         self.log = log
         self.run_dir: Path | None = None
         self._owned: Path | None = None  # a temporary run directory this object made
@@ -75,12 +56,13 @@ class Forecaster:
         self._model: Any = None
 
     @classmethod
-    def from_sections(
-        cls, sections: dict[str, dict[str, Any]], log: Callable[[str], None] = lambda _: None
+    def from_settings(
+        cls, settings: Settings | dict[str, dict[str, Any]], log: Callable[[str], None] = lambda _: None
     ) -> Forecaster:
-        """A Forecaster from settings by config section (a config file's, overridden by options: the CLI's way)."""
+        """A Forecaster from `Settings` (the CLI's: options over a config file) or a config file's sections
+        as dicts ({"data": {"target": "y"}, "window": {"horizon": 6}})."""
         forecaster = cls(log=log)
-        forecaster.sections = sections_of({}, sections)
+        forecaster.settings = Settings.given({}, settings)
         return forecaster
 
     # before training --------------------------------------------------------------------------
@@ -89,7 +71,7 @@ class Forecaster:
         from forecaster.doctor import diagnose
 
         check_data_path(data)
-        return diagnose(data, self.sections)
+        return diagnose(data, self.settings)
 
     # training -------------------------------------------------------------------------------
     def fit(self, data: Data, *, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
@@ -98,11 +80,10 @@ class Forecaster:
         Returns self; `self.validation` holds the validation metrics against seasonal naive.
 
         The data is read and checked before TensorFlow loads: bad data is refused in well under a second."""
-        from forecaster.config import DataConfig, _build
         from forecaster.data.panel import read_panel
 
         self._check_training(data)
-        panel = read_panel(data, _build(DataConfig, self.sections["data"]))
+        panel = read_panel(data, self.settings.build("data"))
         for note in panel.notes:
             self.log(f"note: {note}")
         quiet_tensorflow_import()
@@ -112,7 +93,7 @@ class Forecaster:
             self._discard()
             self._owned = temporary_folder(RUN_FOLDER)
             out = self._owned / "run"
-        self.validation = train_run(data, self.sections, Path(out), self.log, fresh=fresh, panel=panel)
+        self.validation = train_run(data, self.settings, Path(out), self.log, fresh=fresh, panel=panel)
         self.run_dir = Path(out)
         self._run = self._model = None
         return self
@@ -129,8 +110,8 @@ class Forecaster:
         quiet_tensorflow_import()
         from forecaster.training.tune import tune_run
 
-        sections = {**self.sections, "tune": {**self.sections.get("tune", {}), **(space or {})}}
-        summary = tune_run(data, sections, Path(out), log=self.log, **search)
+        settings = self.settings.with_values("tune", **(space or {}))
+        summary = tune_run(data, settings, Path(out), log=self.log, **search)
         if summary is not None:
             self.run_dir, self._run, self._model = Path(out) / "best", None, None
             self.validation = summary["validation"]
@@ -139,8 +120,8 @@ class Forecaster:
     def _check_training(self, data: Data) -> None:
         """`forecaster.serving.checks`' refusals before training: the data path, the target, the horizon."""
         check_data_path(data)
-        require_target(self.sections)
-        require_horizon(self.sections)
+        self.settings = with_target(self.settings)
+        require_horizon(self.settings)
 
     # using a run ----------------------------------------------------------------------------
     @property
@@ -338,7 +319,7 @@ class Forecaster:
 
         run = load_run(directory)
         forecaster = cls(log=log)
-        forecaster.sections = sections_of({}, run.config.to_dict())
+        forecaster.settings = Settings.given({}, run.config.to_dict())
         forecaster.run_dir, forecaster._run = Path(directory), run
         return forecaster
 
@@ -353,4 +334,4 @@ class Forecaster:
 
     def __repr__(self) -> str:
         state = f"run {self.run_dir}" if self.run_dir else "not fitted"
-        return f"Forecaster(horizon={self.sections['window'].get('horizon')}, {state})"
+        return f"Forecaster(horizon={self.settings.window.get('horizon')}, {state})"

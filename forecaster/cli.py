@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 
-from forecaster.api import sections_of
 from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
 from forecaster.errors import ForecasterError, SettingsError
 from forecaster.serving.checks import (
@@ -25,8 +24,9 @@ from forecaster.serving.checks import (
     check_run_dir,
     plot_beside,
     require_horizon,
-    require_target,
+    with_target,
 )
+from forecaster.settings import Settings
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
@@ -125,17 +125,16 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("data", type=click.Path())(func)  # a file, or a directory of Parquet shards
 
 
-def sections_from(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def settings_from(options: dict[str, Any]) -> Settings:
     """Config file settings overridden by the options given on the command line."""
     from forecaster.config import read_config_file
 
     config_file = options.pop("config_file", None)
-    sections = sections_of(
+    settings = Settings.given(
         {name: value for name, value in options.items() if name in SECTIONS},
         read_config_file(config_file) if config_file else None,
     )
-    require_target(sections)
-    return sections
+    return with_target(settings)
 
 
 class Terminated(BaseException):
@@ -273,9 +272,9 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     if arguments.get("level") is not None:
         as_levels(arguments["level"])
     if command in ("train", "tune", "doctor"):
-        sections = sections_from(dict(arguments))  # every option and config value checked (config.SETTING_RULES)
+        settings = settings_from(dict(arguments))  # every option and config value checked (config.SETTING_RULES)
         if command != "doctor":
-            require_horizon(sections)
+            require_horizon(settings)
 
 
 def log(message: str) -> None:
@@ -301,7 +300,7 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
     from forecaster.api import Forecaster
     from forecaster.doctor import render
 
-    report = Forecaster.from_sections(sections_from(options)).doctor(data)
+    report = Forecaster.from_settings(settings_from(options)).doctor(data)
     click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
     if report["problems"]:
         sys.exit(2)
@@ -368,14 +367,14 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     """
     from forecaster.api import Forecaster
 
-    sections = sections_from(options)
+    settings = settings_from(options)
     if quiet:
-        sections["train"]["verbose"] = 0
+        settings = settings.with_values("train", verbose=0)
     elif not sys.stdout.isatty():
-        sections["train"]["verbose"] = 2  # one plain line per epoch in logs, not a progress bar's escapes
+        settings = settings.with_values("train", verbose=2)  # one plain line per epoch, not a progress bar
     out_dir = output_path("train", {"data": data, "out": out})
     try:
-        report = Forecaster.from_sections(sections, log).fit(data, out=out_dir, fresh=fresh).validation
+        report = Forecaster.from_settings(settings, log).fit(data, out=out_dir, fresh=fresh).validation
     except KeyboardInterrupt:
         from forecaster.training.resume import interrupted_message
 
@@ -445,9 +444,9 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     }
     search["token"] = resolve_token(options.pop("token"), chief)
     mixed_precision = options.pop("mixed_precision")
-    sections = sections_from(options)
+    settings = settings_from(options)
     out_dir = output_path("tune", {"data": data, "out": out})
-    tuner = Forecaster.from_sections(sections, log)
+    tuner = Forecaster.from_settings(settings, log)
     summary = tuner.tune(data, out=out_dir, chief=chief, worker=worker, mixed_precision=mixed_precision, **search)
     if summary is None:
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from forecaster.config import DataConfig, _build
 from forecaster.data.grid import filled_note
 from forecaster.data.panel import read_panel
 from forecaster.data.resolve import resolve_config
@@ -13,16 +12,16 @@ from forecaster.data.series import first_few
 from forecaster.data.windowing import min_length, split_series
 from forecaster.io.plain import frequency_named, plain_time
 from forecaster.serving.forecast import forecast_method
+from forecaster.settings import Settings
 
 
-def diagnose(data: Any, sections: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def diagnose(data: Any, settings: Settings) -> dict[str, Any]:
     """Per-series lengths, frequency, gaps, and the fate of each series for the chosen window."""
-    data_cfg = _build(DataConfig, sections["data"])
+    data_cfg = settings.build("data")
     # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do
     panel = read_panel(data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"))
-    horizon_given = "horizon" in sections["window"]
-    window_sections = {**sections, "window": {"horizon": 1, **sections["window"]}}
-    cfg, found = resolve_config(window_sections, panel)
+    horizon_given = "horizon" in settings.window
+    cfg, found = resolve_config(settings.with_defaults("window", {"horizon": 1}), panel)
     w = cfg.window
     series = []
     for s in panel.series:

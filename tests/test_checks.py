@@ -65,10 +65,9 @@ def test_the_cli_and_the_api_refuse_the_same_mistakes_with_the_same_words(run, t
 
 
 def test_a_wide_file_without_a_target_is_forecast_as_value_from_the_api_as_from_the_cli():
-    from forecaster.serving.checks import WIDE_TARGET, require_target
+    from forecaster.serving.checks import WIDE_TARGET, with_target
+    from forecaster.settings import Settings
 
-    sections = {"data": {"wide": True}, "window": {}}
-    require_target(sections)
-    assert sections["data"]["target"] == WIDE_TARGET
+    assert with_target(Settings.given({"wide": True})).data["target"] == WIDE_TARGET
     with pytest.raises(ForecasterError, match="--target is required"):
-        require_target({"data": {}, "window": {}})
+        with_target(Settings.given({"horizon": 3}))

@@ -118,7 +118,7 @@ def test_the_code_imports_one_way_down_the_stages():
         parts = module.split(".")
         if len(parts) >= 3 and parts[1] in order:
             return parts[1]
-        return "base" if parts[1] in ("errors", "config") else "top"
+        return "base" if parts[1] in ("errors", "config", "settings") else "top"
 
     root = Path(__file__).resolve().parent.parent / "forecaster"
     upward = []

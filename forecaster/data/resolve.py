@@ -5,13 +5,13 @@ from the frequency, or found), the default lookback and patch, the panel default
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from forecaster.config import (
     FULL_BATCH,
     FULL_EPOCHS,
     MIN_STEPS,
-    DataConfig,
     ModelConfig,
     RunConfig,
     TrainConfig,
@@ -22,6 +22,7 @@ from forecaster.data.calendar import resolve_cycles, step_seconds
 from forecaster.data.season import Season, resolve_season
 from forecaster.data.series import Panel
 from forecaster.errors import DataError
+from forecaster.settings import Settings
 
 
 def default_lookback(season: int, horizon: int, longest: int, cycles: tuple[int, ...] = ()) -> int:
@@ -52,17 +53,16 @@ PANEL_DEFAULTS = {"model": {"instance_norm": "mean_std,last_std"}, "train": {"lo
 FUTURE_DEFAULTS = {"train": {"loss": "mae"}}
 
 
-def with_panel_defaults(sections: dict[str, dict[str, Any]], n_series: int) -> dict[str, dict[str, Any]]:
-    """`sections` with PANEL_DEFAULTS under what the user set when the data holds more than one series,
+def with_panel_defaults(settings: Settings, n_series: int) -> Settings:
+    """`settings` with PANEL_DEFAULTS under what the user set when the data holds more than one series,
     and FUTURE_DEFAULTS when it has --future covariates."""
     chosen = [PANEL_DEFAULTS] if n_series >= 2 else []
-    if sections.get("data", {}).get("future"):
+    if settings.data.get("future"):
         chosen.append(FUTURE_DEFAULTS)
-    merged = {name: dict(values) for name, values in sections.items()}
     for defaults in chosen:
         for section, values in defaults.items():
-            merged[section] = {**values, **merged.get(section, {})}
-    return merged
+            settings = settings.with_defaults(section, values)
+    return settings
 
 
 MAX_EPOCHS = 200
@@ -76,7 +76,7 @@ def training_windows(panel: Panel, window: WindowConfig) -> int:
     return sum(len(train_origins(split, window)) for split in splits if split is not None)
 
 
-def sized_training(train_raw: dict[str, Any], n_windows: int) -> tuple[dict[str, Any], str]:
+def sized_training(train_raw: Mapping[str, Any], n_windows: int) -> tuple[dict[str, Any], str]:
     """Batch size and epochs sized to the data, where not given: FULL_BATCH and FULL_EPOCHS on many
     windows; on fewer than 8 full batches, a batch of an eighth of the windows (a power of two, at
     least 16) so an epoch takes about eight gradient steps, and epochs enough for MIN_STEPS steps
@@ -101,14 +101,14 @@ def sized_training(train_raw: dict[str, Any], n_windows: int) -> tuple[dict[str,
     return sized, note
 
 
-def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[RunConfig, Season]:
+def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]:
     """Turn user settings (CLI options over config file) into a complete RunConfig; also return the
     season (given, from the frequency, or found in the data: `forecaster.data.season`)."""
-    sections = with_panel_defaults(sections, len(panel.series))
-    data = _build(DataConfig, sections["data"])
+    settings = with_panel_defaults(settings, len(panel.series))
+    data = settings.build("data")
     found = resolve_season(data.season, panel.freq, [s.values[:, 0] for s in panel.series])
     season = found.period
-    window_raw = dict(sections["window"])
+    window_raw = dict(settings.window)
     if "horizon" not in window_raw:
         raise DataError("--horizon is required (how many steps ahead to forecast)")
     horizon = int(window_raw["horizon"])
@@ -130,7 +130,7 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     window_raw.setdefault("min_context", patch)
     window = _build(WindowConfig, window_raw)
     model_raw = {
-        **sections["model"],
+        **settings.model,
         "lookback": lookback,
         "horizon": horizon,
         "patch": patch,
@@ -145,5 +145,5 @@ def resolve_config(sections: dict[str, dict[str, Any]], panel: Panel) -> tuple[R
     model_raw["calendar"] = resolve_cycles(model_raw.get("calendar", DEFAULT_CALENDAR), panel.freq, panel.span_seconds)
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)
-    train = _build(TrainConfig, sized_training(sections["train"], training_windows(panel, window))[0])
+    train = _build(TrainConfig, sized_training(settings.train, training_windows(panel, window))[0])
     return RunConfig(data=data, window=window, model=model, train=train), found

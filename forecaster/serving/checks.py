@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.errors import DataError, ForecasterError, SettingsError
+from forecaster.settings import Settings
 
 Levels = tuple[float, ...] | list[float] | float | str  # interval levels in %: (80, 95), 80 or "80,95"
 
@@ -28,17 +29,18 @@ def as_levels(level: Levels) -> tuple[float, ...]:
     return parse_levels(level if isinstance(level, str) else ",".join(map(str, level)))
 
 
-def require_target(sections: dict[str, dict[str, Any]]) -> None:
-    """A target column to forecast (a wide file's, when none is named, is `WIDE_TARGET`)."""
-    data = sections["data"]
-    if "target" not in data and data.get("wide"):
-        data["target"] = WIDE_TARGET
-    if "target" not in data:
+def with_target(settings: Settings) -> Settings:
+    """`settings`, which must name a target column to forecast (a wide file's, when none is named, is
+    `WIDE_TARGET`)."""
+    if "target" not in settings.data and settings.data.get("wide"):
+        settings = settings.with_values("data", target=WIDE_TARGET)
+    if "target" not in settings.data:
         raise SettingsError("--target is required: the column to forecast")
+    return settings
 
 
-def require_horizon(sections: dict[str, dict[str, Any]]) -> None:
-    if "horizon" not in sections["window"]:
+def require_horizon(settings: Settings) -> None:
+    if "horizon" not in settings.window:
         raise SettingsError("--horizon is required (how many steps ahead to forecast)")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.config import FULL_BATCH, FULL_EPOCHS, DataConfig, RunConfig, TrainConfig, _build
+from forecaster.config import FULL_BATCH, FULL_EPOCHS, RunConfig, TrainConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import named, read_panel
 from forecaster.data.resolve import resolve_config, sized_training
@@ -31,6 +31,7 @@ from forecaster.errors import ForecasterError
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
 from forecaster.io.plain import frequency_named
 from forecaster.io.readers import data_digest
+from forecaster.settings import Settings
 from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, SeriesState, write_manifest
 
 Log = Callable[[str], None]
@@ -213,7 +214,7 @@ def fit_network(
 
 def train_run(
     data: Any,
-    sections: dict[str, dict[str, Any]],
+    settings: Settings,
     out: str | Path,
     log: Log = lambda _: None,
     fresh: bool = False,
@@ -234,10 +235,10 @@ def train_run(
     started = time.time()
     check_replaceable(Path(out), "run")  # before any work: a user's folder is refused now, not after training
     if panel is None:
-        panel = read_panel(data, _build(DataConfig, sections["data"]))
+        panel = read_panel(data, settings.build("data"))
         for note in panel.notes:
             log(f"note: {note}")
-    cfg, found = resolve_config(sections, panel)
+    cfg, found = resolve_config(settings, panel)
     season = found.period
     log(f"note: {found.note}")
     prepared = prepare(panel, cfg)
@@ -250,14 +251,14 @@ def train_run(
         f"{len(prepared.kept)} series, frequency {frequency_named(panel.freq)}, season {season}, "
         f"lookback {cfg.window.lookback}, patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
-    log(sized_training(sections["train"], len(prepared.train_index))[1])
+    log(sized_training(settings.train, len(prepared.train_index))[1])
     data_sha256 = data_digest(data)
     state = state_dir(Path(out))
     if fresh:
         shutil.rmtree(state, ignore_errors=True)
-    settings = cfg.to_dict()
-    settings["train"] = {k: v for k, v in settings["train"].items() if k != "verbose"}  # --quiet may change
-    fingerprint = f"{data_sha256}:{json.dumps(settings, sort_keys=True, default=str)}"
+    resolved = cfg.to_dict()
+    resolved["train"] = {k: v for k, v in resolved["train"].items() if k != "verbose"}  # --quiet may change
+    fingerprint = f"{data_sha256}:{json.dumps(resolved, sort_keys=True, default=str)}"
     model, history = fit_model(prepared, cfg, log, state, fingerprint)
     report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log)
     import pandas as pd

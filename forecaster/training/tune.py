@@ -34,6 +34,7 @@ from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
 from forecaster.errors import ForecasterError
 from forecaster.io.files import MARKER, check_replaceable
+from forecaster.settings import Settings
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded
 from forecaster.training.train import Log, Prepared, prepare, train_run, training_data
@@ -96,17 +97,16 @@ def untuned(cfg: RunConfig) -> dict[str, Any]:
     }
 
 
-def with_values(sections: dict[str, dict[str, Any]], values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The train settings of a trial: the user's, with the trial's hyperparameter values."""
-    sections = copy.deepcopy(sections)
-    sections["window"]["lookback"] = values["lookback"]
-    sections["model"]["layers"] = (values["units"],) * values["layers"]
-    sections["model"]["bidirectional"] = bool(values["bidirectional"])
-    sections["model"]["dropout"] = values["dropout"]
-    sections["train"].update(
-        learning_rate=values["learning_rate"], batch_size=values["batch_size"], loss=values["loss"]
+def trial_settings(settings: Settings, values: dict[str, Any]) -> Settings:
+    """The settings of a trial: the user's, with the trial's hyperparameter values."""
+    layers = (values["units"],) * values["layers"]
+    return (
+        settings.with_values("window", lookback=values["lookback"])
+        .with_values("model", layers=layers, bidirectional=bool(values["bidirectional"]), dropout=values["dropout"])
+        .with_values(
+            "train", learning_rate=values["learning_rate"], batch_size=values["batch_size"], loss=values["loss"]
+        )
     )
-    return sections
 
 
 def resident_mb() -> float:
@@ -138,14 +138,14 @@ class TrialStats(keras.callbacks.Callback):
 class ForecastHyperModel(kt.HyperModel):
     """Builds a trial's model from its hyperparameters and fits it on windows of its lookback."""
 
-    def __init__(self, panel: Panel, sections: dict[str, dict[str, Any]], space: dict[str, list[Any]],
-                 defaults: dict[str, Any], worker: int):  # fmt: skip
+    def __init__(self, panel: Panel, settings: Settings, space: dict[str, list[Any]], defaults: dict[str, Any],
+                 worker: int):  # fmt: skip
         super().__init__(name="forecaster")
-        self.panel, self.sections, self.space, self.defaults, self.worker = panel, sections, space, defaults, worker
+        self.panel, self.settings, self.space, self.defaults, self.worker = panel, settings, space, defaults, worker
         self._prepared: dict[tuple[int, int], Prepared] = {}
 
     def config(self, hp: kt.HyperParameters) -> RunConfig:
-        return resolve_config(with_values(self.sections, hp.values), self.panel)[0]
+        return resolve_config(trial_settings(self.settings, hp.values), self.panel)[0]
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         from forecaster.models.network import build_model, member_config
@@ -282,7 +282,7 @@ class ForecastTuner(kt.Tuner):
 
 def tune_run(
     data: Any,
-    sections: dict[str, dict[str, Any]],
+    settings: Settings,
     out: str | Path,
     *,
     tuner: str = "bayesian",
@@ -301,8 +301,6 @@ def tune_run(
     None on a worker."""
     import tensorflow as tf
 
-    from forecaster.config import DataConfig, _build
-
     if tuner not in ORACLES:
         raise ForecasterError(f"--tuner must be one of {', '.join(ORACLES)}, got {tuner!r}")
     if not (isinstance(max_trials, int) and not isinstance(max_trials, bool) and max_trials >= 1):
@@ -317,19 +315,19 @@ def tune_run(
         check_replaceable(out, "search")
     if overwrite and not worker:
         shutil.rmtree(search_dir, ignore_errors=True)
-    panel = read_panel(data, _build(DataConfig, sections["data"]))
+    panel = read_panel(data, settings.build("data"))
     for note in panel.notes:
         log(f"note: {note}")
-    base, found = resolve_config(sections, panel)
+    base, found = resolve_config(settings, panel)
     season = found.period
     longest = max(len(s) for s in panel.series) - base.window.holdout
-    space = search_space(base, season, longest, dict(sections.get("tune", {})))
+    space = search_space(base, season, longest, dict(settings.tune))
     defaults = untuned(base)
     if not worker:  # the folder is ours from now on (resumable, replaceable by the next search)
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text('{"made_by": "forecaster"}\n')
-    sections = {name: dict(values) for name, values in sections.items() if name != "tune"}
-    sections["window"]["min_context"] = base.window.min_context  # the same training windows' floor in every trial
+    # the same training windows' floor in every trial
+    settings = settings.without("tune").with_values("window", min_context=base.window.min_context)
     objective = kt.Objective("val_loss" if base.model.quantiles else "val_mse", direction="min")
     deadline = time.time() + 60 * max_minutes if max_minutes else None
     if mixed_precision:
@@ -346,7 +344,7 @@ def tune_run(
             oracle=make_oracle(
                 tuner, objective, max_trials, base.train.epochs or FULL_EPOCHS, deadline, base.train.seed
             ),
-            hypermodel=ForecastHyperModel(panel, sections, space, defaults, worker=os.getpid()),
+            hypermodel=ForecastHyperModel(panel, settings, space, defaults, worker=os.getpid()),
             directory=str(search_dir),
             project_name="forecaster",
             overwrite=False,
@@ -386,11 +384,11 @@ def tune_run(
         if worker:
             log(f"worker {tuner_id}: no more trials from the chief; done")
             return None
-        return finish(search, data, panel, sections, out, objective.name, log)
+        return finish(search, data, panel, settings, out, objective.name, log)
 
 
-def finish(search: ForecastTuner, data: Any, panel: Panel, sections: dict[str, dict[str, Any]],
-           out: Path, objective: str, log: Log) -> dict[str, Any]:  # fmt: skip
+def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, out: Path, objective: str,
+           log: Log) -> dict[str, Any]:  # fmt: skip
     """Write trials.csv and trials.png, and train the best hyperparameters into `out/best`."""
     import pandas as pd
 
@@ -401,9 +399,8 @@ def finish(search: ForecastTuner, data: Any, panel: Panel, sections: dict[str, d
     best_values = hyperparameter_values(search.oracle.get_best_trials(1)[0])
     log(f"best trial: {' '.join(f'{k}={v}' for k, v in best_values.items())}; training it into {out / 'best'}")
     keras.mixed_precision.set_global_policy("float32")  # the run directory's model is float32 everywhere
-    best_sections = with_values(sections, best_values)
-    best_sections["train"]["verbose"] = 0
-    report = train_run(data, best_sections, out / "best", log, panel=panel)
+    best = trial_settings(settings, best_values).with_values("train", verbose=0)
+    report = train_run(data, best, out / "best", log, panel=panel)
     default_score = trials.loc[trials["trial"] == 1, "score"]
     summary = {
         "objective": objective,
