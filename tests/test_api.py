@@ -22,9 +22,13 @@ def test_python_api_and_cli_give_byte_identical_forecasts(tmp_path):
     assert invoke("train", data, *PANEL, *FAST, "--out", tmp_path / "cli_run").exit_code == 0
     assert invoke("forecast", tmp_path / "cli_run", "--data", data, "--out", tmp_path / "cli.csv").exit_code == 0
 
-    model = Forecaster(**OPTIONS, **FAST_OPTIONS).fit(pd.read_csv(data, float_precision="round_trip"))  # a DataFrame
+    frame = pd.read_csv(data, parse_dates=["time"], float_precision="round_trip").sample(frac=1.0, random_state=0)
+    model = Forecaster(**OPTIONS, **FAST_OPTIONS).fit(frame)  # a DataFrame: typed times, rows shuffled
     model.predict(data).to_csv(tmp_path / "api.csv", index=False)
     assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    model.predict(frame, out=tmp_path / "from_frame.csv")  # the frame straight in, no file (tests/test_frames.py)
+    assert (tmp_path / "from_frame.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert model.run.manifest["data"]["path"] == "DataFrame"
 
 
 def test_save_load_backtest_and_export(tmp_path):

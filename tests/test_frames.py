@@ -6,10 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import FAST, PANEL, invoke
-from conftest import write_panel
 
-from forecaster import Forecaster
 from forecaster.config import DataConfig
 from forecaster.data.panel import load_panel, read_panel
 from forecaster.errors import ForecasterError
@@ -104,18 +101,3 @@ def test_dataframe_errors_name_the_frame_and_the_position_of_the_row():
     assert (
         str(refused.value) == "DataFrame: row at position 5, column 'y': 'oops' is not a number; fix or remove the row"
     )
-
-
-def test_the_api_fits_and_forecasts_a_dataframe_as_the_cli_does_its_file_without_writing_one(tmp_path, monkeypatch):
-    data = write_panel(tmp_path / "panel.csv")
-    assert invoke("train", data, *PANEL, *FAST, "--out", tmp_path / "cli_run").exit_code == 0
-    assert invoke("forecast", tmp_path / "cli_run", "--data", data, "--out", tmp_path / "cli.csv").exit_code == 0
-    frame = pd.read_csv(data, parse_dates=["time"], float_precision="round_trip")
-    frame = frame.sample(frac=1.0, random_state=0)  # typed times, rows shuffled
-    monkeypatch.setattr("forecaster.io.readers.csv.read_frame", lambda *_, **__: pytest.fail("read through a CSV"))
-    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 5, "lookback": 56}
-    fast = {"epochs": 1, "layers": (8,), "batch_size": 32, "ensemble": 1, "select": "model"}
-    model = Forecaster(**options, **fast).fit(frame, out=tmp_path / "api_run")
-    model.predict(frame, out=tmp_path / "api.csv")
-    assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
-    assert model.run.manifest["data"]["path"] == "DataFrame"
