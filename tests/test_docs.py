@@ -82,3 +82,38 @@ def test_every_install_line_installs_this_project(page):
     every install line names the checkout (`-e .`) or our distribution, forecaster-lstm."""
     for line in re.findall(r"pip install [^`\n]*", page.read_text()):
         assert "-e '." in line or "forecaster-lstm" in line, f"{page.name}: {line}"
+
+
+@pytest.mark.slow
+def test_the_export_pages_python_runs_as_written_and_gives_the_forecast(tmp_path, monkeypatch, capsys):
+    """docs/export.md's commands and its SavedModel and ONNX Python blocks, run as written in a folder laid out
+    as the checkout (the bundled CO2 data, `make demo`'s run trained on a small budget): each block prints
+    the first four numbers `forecaster forecast` wrote."""
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+    from cli_helpers import invoke
+
+    text = (ROOT / "docs" / "export.md").read_text()
+    (tmp_path / "data").mkdir()
+    shutil.copy(ROOT / "data" / "co2_weekly.csv", tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    demo = ["--target", "co2", "--time-col", "date", "--horizon", "52", "--fill", "interpolate"]
+    small = ["--epochs", "1", "--layers", "8", "--ensemble", "1", "--select", "model", "--quiet"]
+    assert invoke("train", "data/co2_weekly.csv", *demo, *small, "--out", "models/co2_weekly").exit_code == 0
+    assert invoke("forecast", "models/co2_weekly", "--data", "data/co2_weekly.csv").exit_code == 0
+    expected = pd.read_csv("models/co2_weekly/forecast.csv")["forecast"].to_numpy()[:4]
+    shown = list(commands(text))
+    assert any("--format onnx" in line for line in shown)
+    for line in shown:
+        if line.startswith("forecaster export"):
+            result = invoke(*line.split()[1:])
+            assert result.exit_code == 0, (line, result.output)
+    blocks = [body for kind, body in BLOCK.findall(text) if kind == "python"]
+    assert len(blocks) == 2
+    for body in blocks:
+        capsys.readouterr()
+        exec(compile(body, "docs/export.md", "exec"), {})  # noqa: S102
+        printed = np.array(capsys.readouterr().out.strip(" []\n").split(), dtype=float)
+        np.testing.assert_allclose(printed, expected, rtol=1e-5)
