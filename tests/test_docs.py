@@ -118,3 +118,9 @@ def test_the_export_pages_python_runs_as_written_and_gives_the_forecast(tmp_path
         exec(compile(body, "docs/export.md", "exec"), {})  # noqa: S102
         printed = np.array(capsys.readouterr().out.strip(" []\n").split(), dtype=float)
         np.testing.assert_allclose(printed, expected, rtol=1e-5)
+
+
+def test_the_api_pages_python_session_is_the_readmes_which_a_test_runs():
+    session = re.compile(r"<!-- python-session -->\s*```python\n(.*?)```", re.S)
+    readme, api = (session.search(page.read_text()) for page in (ROOT / "README.md", ROOT / "docs" / "api.md"))
+    assert readme and api and readme.group(1) == api.group(1)
