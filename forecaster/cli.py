@@ -239,11 +239,9 @@ def check_outputs(command: str, given: dict[str, Any]) -> None:
     """Refuse, before any work, an output that would replace what forecaster did not make, or that
     cannot be written."""
     from forecaster.io.files import check_replaceable
-    from forecaster.serving.engines import check_engine
 
     if command == "forecast":
         inputs = (given.get("data"), given.get("future_data"))
-        check_engine(given["engine"], given.get("address"))
         check_forecast_outputs(output_path(command, given), given.get("plot"), inputs, given["engine"], given["series"])
     elif command == "tune":
         from forecaster.training.access import resolve_token
@@ -263,12 +261,12 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     check_data_path(arguments.get("data"))
     if arguments.get("run_dir") is not None:
         check_run_dir(arguments["run_dir"])
-    if command in DEFAULT_OUTPUT and (arguments.get("data") or arguments.get("run_dir")):
-        check_outputs(command, arguments)
-    if command == "evaluate":
+    if command in ("forecast", "evaluate"):
         from forecaster.serving.engines import check_engine
 
         check_engine(arguments["engine"], arguments.get("address"))
+    if command in DEFAULT_OUTPUT and (arguments.get("data") or arguments.get("run_dir")):
+        check_outputs(command, arguments)
     if arguments.get("level") is not None:
         as_levels(arguments["level"])
     if command in ("train", "tune", "doctor"):
