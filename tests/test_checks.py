@@ -64,7 +64,7 @@ def test_the_cli_and_the_api_refuse_the_same_mistakes_with_the_same_words(run, t
     assert (tmp_path / "mine.csv").read_text() == "the user's own file\n"
 
 
-def test_a_wide_file_without_a_target_is_forecast_as_value_from_the_api_as_from_the_cli():
+def test_one_rule_names_a_wide_files_target_value_for_the_cli_and_the_api():
     from forecaster.serving.checks import WIDE_TARGET, with_target
     from forecaster.settings import Settings
 
