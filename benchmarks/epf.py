@@ -184,7 +184,7 @@ def table(rows: list[dict], out: Path) -> None:
         "The weekly naive is evaluate's seasonal naive at lag 168 on each day's own history; PUBLISHED.md's",
         '(NP 4.135, PJM 6.326) come from the epftoolbox files and differ slightly. "served" is what `forecast`',
         "would serve: the validation guard's choice on 100 validation windows spread over the training days'",
-        'validation part (its rule: README, Which method serves). "its combination": the mean of the network and',
+        'validation part (its rule: docs/guard.md). "its combination": the mean of the network and',
         "AutoETS / AutoTheta refitted on each day's history (with `--future`, regressed on the day's known columns).",
     ]
     out.write_text("\n".join(lines) + "\n")
