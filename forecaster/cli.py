@@ -579,7 +579,7 @@ def evaluate(
     plots = "errors_by_step.png, backtest.png" if engine == "local" else "errors_by_step.png"
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, forecasts.csv, {plots})")
     served = "served" if "served" in report["overall"] else "model"  # what `forecast` writes
-    if gate and report["overall"][served]["mase"] > report["overall"][gate]["mase"]:
+    if gate and not report["overall"][served]["mase"] <= report["overall"][gate]["mase"]:  # a NaN score fails
         click.echo(
             f"quality gate failed: {served} MASE {report['overall'][served]['mase']:.3f} > "
             f"{gate} MASE {report['overall'][gate]['mase']:.3f}",
@@ -589,7 +589,7 @@ def evaluate(
     short = [
         f"{name}% interval covered {m['coverage']:.3f}"
         for name, m in report.get("conformal", {}).items()
-        if coverage_gate is not None and m["coverage"] < m["nominal"] - coverage_gate / 100
+        if coverage_gate is not None and not m["coverage"] >= m["nominal"] - coverage_gate / 100
     ]
     if short:
         click.echo(f"quality gate failed: {'; '.join(short)} (allowed {coverage_gate:g} points below)", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -16,7 +17,20 @@ from forecaster.errors import ForecasterError
 
 
 def write_json(path: Path, payload: Any) -> None:
-    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    """`payload` as strict JSON: a number that is not finite (a MASE undefined where the scale is zero) is
+    written as null, never as the bare NaN or Infinity token JSON readers refuse."""
+    path.write_text(json.dumps(json_safe(payload), indent=2, default=str, allow_nan=False) + "\n")
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every float that is not finite (a numpy float too) made None, through dicts, lists, tuples."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", "") == "f":
+        return value if math.isfinite(value) else None
+    return value
 
 
 MARKER = ".forecaster"  # in every directory this tool writes: only such a directory is ever replaced

@@ -193,4 +193,9 @@ def band_factors(
         levels,
         adaptation=adaptation,
     )
-    return {level: multipliers[level][-1] / np.maximum(calibration.multiplier(level), 1e-12) for level in levels}
+    widest = np.zeros(horizon)  # nested by level: a higher level's half-width is never below a lower one's
+    factors = {}
+    for level in sorted(levels):
+        widest = np.maximum(widest, multipliers[level][-1])
+        factors[level] = widest / np.maximum(calibration.multiplier(level), 1e-12)
+    return factors

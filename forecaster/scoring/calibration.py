@@ -197,6 +197,13 @@ def conformal_quantiles(scores: np.ndarray) -> list[list[float]]:
     return np.round(np.asarray(table).T, 6).tolist()  # (horizon, len(GRID))
 
 
+# the largest score (|error| / spread) a window counts with: an error this many times its series' usual
+# seasonal-naive error is a break, not a level of noise. Without it one spike after a flat history (a spread
+# at its floor) scored 999,000 and gave a 95% band of +-5 million around a forecast of 29. For Gaussian noise
+# of sd s the spread is about 1.13 s, so a 99.9% score is about 3: the cap leaves real tails alone
+MAX_SCORE = 100.0
+
+
 def conformal_scores(
     actual: np.ndarray,
     forecast: np.ndarray,
@@ -206,10 +213,11 @@ def conformal_scores(
 ) -> dict[str, np.ndarray]:
     """Windows' scores (n, horizon) by table: "" the absolute errors in spreads; for a quantile run, each central
     interval's ("80") CQR score: how far outside [q_lo, q_hi] the actual falls (negative inside), in spreads."""
-    scores = {"": np.abs(actual - forecast) / spreads[:, None]}
+    scores = {"": np.minimum(np.abs(actual - forecast) / spreads[:, None], MAX_SCORE)}
     if quantiles is not None:
         for name, (lo, hi) in central_pairs(quantile_levels).items():
-            scores[name] = np.maximum(quantiles[:, :, lo] - actual, actual - quantiles[:, :, hi]) / spreads[:, None]
+            outside = np.maximum(quantiles[:, :, lo] - actual, actual - quantiles[:, :, hi]) / spreads[:, None]
+            scores[name] = np.clip(outside, -MAX_SCORE, MAX_SCORE)
     return scores
 
 
@@ -304,7 +312,7 @@ class Calibration:
                 lower = np.minimum(quantiles[:, :, lo] - shift, forecast)
                 upper = np.maximum(quantiles[:, :, hi] + shift, forecast)
             out[f"lo_{level_name(level)}"], out[f"hi_{level_name(level)}"] = lower, upper
-        return out
+        return nested(out, levels)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -343,3 +351,16 @@ class Calibration:
             if (np.diff(table, axis=1) < -tolerance).any():
                 raise DamagedRunError("calibration.json: a higher level with a narrower band; retrain the run")
         return cls(pooled, windows, pairs, spread, season, factors)
+
+
+def nested(bands: dict[str, np.ndarray], levels: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """`bands` made nested by level: each band at least as wide as every lower level's on both sides. Each
+    level's adaptive working level, and a quantile run's CQR correction, move on their own, so a lower
+    level's band can come out wider; the higher level then takes its bound, which only adds coverage."""
+    out = dict(bands)
+    ordered = sorted(levels)
+    for lower, higher in zip(ordered, ordered[1:]):
+        low, high = level_name(lower), level_name(higher)
+        out[f"lo_{high}"] = np.fmin(out[f"lo_{high}"], out[f"lo_{low}"])
+        out[f"hi_{high}"] = np.fmax(out[f"hi_{high}"], out[f"hi_{low}"])
+    return out

@@ -98,6 +98,7 @@ def run_backtest(
     at `levels`, made from each window's own history exactly as `forecast --level` makes them; with `adapt`,
     each window's band also learnt from its series' earlier windows whose actuals were known at its cutoff:
     `forecaster.scoring.adaptive`)."""
+    from forecaster.serving.finite import check_finite
     from forecaster.serving.forecast import predict_at
 
     horizon = run.config.window.horizon
@@ -137,6 +138,10 @@ def run_backtest(
             multipliers = adapted_multipliers(calibration, actual, point, spreads, series_idx, origins, levels, own,
                                               quantiles)  # fmt: skip
         bands = calibration.bands(point, spreads, levels, own, quantiles, multipliers)
+    made = {"forecast": forecasts.get("served", forecasts["model"])}
+    if bands:
+        made["band"] = np.stack(list(bands.values()), axis=1)
+    check_finite(made, [panel.series[s].series_id for s in series_idx], panel.path)
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands,
                     spreads if levels else None, adapt and bool(levels))  # fmt: skip
 

@@ -21,6 +21,7 @@ from forecaster.io.frames import Data
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.selection import served_forecasts
 from forecaster.scoring.statistical import Known
+from forecaster.serving.finite import check_finite, check_scaled
 from forecaster.training.runs import Run
 
 PREDICT_BATCH = 4096  # windows per predict step: 40,000 series forecast 9% faster than with 1,024 on 2 cores
@@ -260,7 +261,10 @@ def predict_at(
     embedding_row = {sid: i for i, sid in enumerate(run.series)}  # as in training
     rows = [with_future(s.values, s.future, model_cfg.n_future) for s in panel.series]
     source = WindowSource(
-        (scaler.transform(values) for scaler, values in zip(scalers, rows)),
+        (
+            check_scaled(scaler.transform(values), s, panel.path)
+            for scaler, values, s in zip(scalers, rows, panel.series)
+        ),
         w.lookback,
         w.horizon,
         w.patch,
@@ -397,6 +401,11 @@ def forecast_frame(
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
         columns[quantile_column(level)] = predictions[:, :, q].ravel()
     columns["method"] = np.repeat(methods, horizon)
+    ids = [s.series_id for s in panel.series]
+    check_finite({"forecast": point}, ids, panel.path)
+    if levels:  # on the network's rows (a fallback's are empty: no band is made up)
+        bands = np.stack([columns[name].reshape(point.shape[:2]) for name in columns if name[:3] in ("lo_", "hi_")], 1)
+        check_finite({"band": bands[by_model]}, [sid for sid, networked in zip(ids, by_model) if networked], panel.path)
     frame = pd.DataFrame(columns)
     frame.attrs["notes"] = notes
     return frame
