@@ -115,6 +115,11 @@ def needed_columns(cfg: DataConfig) -> set[str]:
     return {cfg.target, *cfg.features, *cfg.future, *cfg.static, *[c for c in (cfg.time_col, cfg.id_col) if c]}
 
 
+# the columns the reading adds beside the user's: names no file or frame can give (a NUL cannot stand in a
+# CSV header or come from a click option), so a user's `_time` or `_id` column is only ever the user's
+TIME, SERIES = "\0time", "\0series"
+
+
 def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_comma: bool = False) -> Panel:
     """Validate and regularise a frame read from `path` (named in errors) into a Panel: what `load_panel`
     does once the file is read, and what an engine's worker does with its partition of whole series."""
@@ -124,11 +129,11 @@ def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_co
     for col in value_cols:
         frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
     time_values, is_datetime, zone = time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst, notes)
-    frame["_time"] = time_values
+    frame[TIME] = time_values
     if cfg.time_col:
         frame = frame.drop(columns=[cfg.time_col])  # the parsed copy is enough; the strings are large
 
-    codes, stamps = _series_codes(frame[id_col]), _time_order(frame["_time"])
+    codes, stamps = _series_codes(frame[id_col]), _time_order(frame[TIME])
     if not _grouped_and_increasing(codes, stamps):
         # series interleaved (a file sorted by time) or out of order: bring each series' rows together
         if not _in_time_order(codes, stamps):
@@ -139,7 +144,7 @@ def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_co
 
     blocks = _series_blocks(codes)
     del codes, stamps
-    times = _time_values(frame["_time"])
+    times = _time_values(frame[TIME])
     if cfg.freq and is_datetime == cfg.freq.startswith("int:"):
         raise DataError(
             f"{path}: --freq {cfg.freq} does not fit the time column, which holds "
@@ -235,7 +240,7 @@ def _refuse_duplicates(
         first = int(duplicated.argmax())
         hint = "; if the file holds several series, name their id column with --id-col" if one_series else ""
         raise DataError(
-            f"{path}: row {file_row(frame, duplicated)}: duplicate timestamp {frame['_time'].iloc[first]} "
+            f"{path}: row {file_row(frame, duplicated)}: duplicate timestamp {frame[TIME].iloc[first]} "
             f"in series {cell(frame[id_col].iloc[first])} (column {time_col}); remove or aggregate the duplicates"
             + hint
         )
@@ -264,8 +269,8 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
                 f"{path}: --features, --future and --static need a long-format file (one row per series and time)"
             )
         keep = [cfg.time_col] if cfg.time_col else []
-        long = frame.melt(id_vars=keep, value_vars=other, var_name="_id", value_name=cfg.target, ignore_index=False)
-        return long, "_id", cfg.target
+        long = frame.melt(id_vars=keep, value_vars=other, var_name=SERIES, value_name=cfg.target, ignore_index=False)
+        return long, SERIES, cfg.target
     roles = [(cfg.target, "target"), (cfg.id_col, "id"), *[(f, "feature") for f in cfg.features]]
     roles += [(cfg.time_col, "time"), *[(f, "future covariate") for f in cfg.future]]
     roles += [(f, "static covariate") for f in cfg.static]
@@ -290,8 +295,8 @@ def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) 
         else:
             frame[cfg.id_col] = ids.astype(str)
         return frame, cfg.id_col, cfg.target
-    frame["_id"] = SINGLE_SERIES_ID
-    return frame, "_id", cfg.target
+    frame[SERIES] = SINGLE_SERIES_ID
+    return frame, SERIES, cfg.target
 
 
 MAX_MAGNITUDE = 1e150  # squares and sums of squares of such values still fit in float64
