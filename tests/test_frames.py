@@ -53,6 +53,12 @@ FRAMES = {  # name: (frame, data settings)
     "a missing id": (MANY.assign(id=MANY.id.replace("a", None)), SERIES),
     "an id with a leading space": (MANY.assign(id=MANY.id.replace("a", " a")), SERIES),
     "other columns": (ONE.assign(note="x", other=1.0), ALONE),
+    "a complex target, refused": (ONE.assign(y=ONE.y + 1j), ALONE),
+    "a duration target, refused": (ONE.assign(y=pd.to_timedelta(np.arange(30), unit="h")), ALONE),
+    "ids that are dates": (MANY.assign(id=MANY.id.map({"b": DAYS[1], "a": DAYS[0], "10": DAYS[3], "2": DAYS[2]})),
+                           SERIES),
+    "ids that are zoned times": (MANY.assign(id=MANY.id.map({"b": DAYS[1], "a": DAYS[0], "10": DAYS[3], "2": DAYS[2]})
+                                             .dt.tz_localize("Europe/Paris")), SERIES),
     "features and known columns": (ONE.assign(x=RNG.normal(size=30), k=RNG.normal(size=30)),
                                    {**ALONE, "features": ("x",), "future": ("k",)}),
     "static columns": (MANY.assign(kind=MANY.id.map({"a": "x", "b": "y", "10": "z", "2": "x"}), size=1),

@@ -102,11 +102,15 @@ def readable(frame: Any, needed: set[str] | None, id_col: str | None, time_col: 
     made = {}
     for name, column in columns.items():
         values = column.reset_index(drop=True)
-        if name == id_col:
+        if name == id_col and values.dtype.kind == "M":  # as a CSV writes them: 2020-01-01 when all are midnight
+            values = values.astype(str).where(values.notna()).astype("category")
+        elif name == id_col:
             text = values.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
             values = text.where(text != "").astype("category")  # an empty id is missing, as in a file
         elif name == time_col and values.dtype == object:
             values = values.where(values != "").astype("category")  # an empty time is missing, as in a file
+        elif name != time_col and values.dtype.kind in "cmM":  # complex numbers, durations, dates: their text,
+            values = values.astype(str).where(values.notna())  # which the number reader refuses as in a file
         elif isinstance(values.dtype, pd.CategoricalDtype):
             values = pd.Series(np.asarray(values, dtype=object), dtype=values.cat.categories.dtype)
         elif pd.api.types.is_extension_array_dtype(values.dtype) and pd.api.types.is_numeric_dtype(values.dtype):
