@@ -80,10 +80,10 @@ class Forecaster:
         Returns self; `self.validation` holds the validation metrics against seasonal naive.
 
         The data is read and checked before TensorFlow loads: bad data is refused in well under a second."""
-        from forecaster.data.panel import read_panel
+        from forecaster.data.panel import read_training_panel
 
         self._check_training(data)
-        panel = read_panel(data, self.settings.build("data"))
+        panel = read_training_panel(data, self.settings.build("data"))
         for note in panel.notes:
             self.log(f"note: {note}")
         quiet_tensorflow_import()

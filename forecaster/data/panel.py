@@ -65,6 +65,24 @@ def read_panel(data: Data, cfg: DataConfig) -> Panel:
         return panel_from_frame(readable(frame, wanted, cfg.id_col, cfg.time_col), cfg, FRAME)
 
 
+def read_training_panel(data: Data, cfg: DataConfig) -> Panel:
+    """`read_panel`, with the sha256 of what was read (`Panel.sha256`): the data's digest is taken before it is
+    read and again after, and data that changed in between (a file still being written, a frame changed by
+    another thread) is refused, so a run's manifest names the data it trained on."""
+    from dataclasses import replace
+
+    from forecaster.io.readers import data_digest
+
+    before = data_digest(data)
+    panel = read_panel(data, cfg)
+    if data_digest(data) != before:
+        raise DataError(
+            f"{named(data)}: the data changed while it was read, so a run could not say what it trained on; "
+            "train again once it is written whole"
+        )
+    return replace(panel, sha256=before)
+
+
 def named(data: Data) -> str:
     """What messages call `data`: its path, or `FRAME`."""
     return str(data) if isinstance(data, (str, Path)) else FRAME

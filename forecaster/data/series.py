@@ -72,6 +72,7 @@ class Panel:
     notes: list[str] = field(default_factory=list)
     zone: str | None = None  # the time column's zone (read as UTC; outputs are written back in it)
     future_source: str | None = None  # the file the --future values came from, when not this one
+    sha256: str | None = None  # of the data as it was read (`read_training_panel`); None where not asked for
 
     @property
     def n_points(self) -> int:

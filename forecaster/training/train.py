@@ -13,7 +13,7 @@ import numpy as np
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, RunConfig, TrainConfig
 from forecaster.data.calendar import unix_seconds
-from forecaster.data.panel import named, read_panel
+from forecaster.data.panel import named, read_training_panel
 from forecaster.data.resolve import resolve_config, sized_training
 from forecaster.data.scaling import fit_scaler
 from forecaster.data.series import Panel, first_few
@@ -235,7 +235,7 @@ def train_run(
     started = time.time()
     check_replaceable(Path(out), "run")  # before any work: a user's folder is refused now, not after training
     if panel is None:
-        panel = read_panel(data, settings.build("data"))
+        panel = read_training_panel(data, settings.build("data"))
         for note in panel.notes:
             log(f"note: {note}")
     cfg, found = resolve_config(settings, panel)
@@ -252,7 +252,7 @@ def train_run(
         f"lookback {cfg.window.lookback}, patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
     log(sized_training(settings.train, len(prepared.train_index))[1])
-    data_sha256 = data_digest(data)
+    data_sha256 = panel.sha256 or data_digest(data)  # of what was read, where the reader took it
     state = state_dir(Path(out))
     if fresh:
         shutil.rmtree(state, ignore_errors=True)

@@ -29,7 +29,7 @@ import numpy as np
 from keras_tuner.src import config as kt_config
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig
-from forecaster.data.panel import read_panel
+from forecaster.data.panel import read_training_panel
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
 from forecaster.errors import ForecasterError
@@ -315,7 +315,7 @@ def tune_run(
         check_replaceable(out, "search")
     if overwrite and not worker:
         shutil.rmtree(search_dir, ignore_errors=True)
-    panel = read_panel(data, settings.build("data"))
+    panel = read_training_panel(data, settings.build("data"))
     for note in panel.notes:
         log(f"note: {note}")
     base, found = resolve_config(settings, panel)
