@@ -319,7 +319,7 @@ class Forecaster:
 
         run = load_run(directory)
         forecaster = cls(log=log)
-        forecaster.settings = Settings.given({}, run.config.to_dict())
+        forecaster.settings = Settings.of_run(run.config.to_dict())
         forecaster.run_dir, forecaster._run = Path(directory), run
         return forecaster
 

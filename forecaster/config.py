@@ -7,7 +7,7 @@ import math
 import pkgutil
 import stat
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -414,6 +414,8 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
         raise SettingsError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:  # arrays nested thousands deep: no setting is more than a list
+        raise SettingsError(f"{path}: values nested too deep; a setting is a value or a list of values") from None
     sections = {"data", "window", "model", "train", "tune"}
     unknown = set(raw) - sections
     if unknown:
@@ -426,6 +428,35 @@ def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
                 f"got {type(table).__name__}"
             )
     return {name: dict(raw.get(name, {})) for name in sections}
+
+
+# a config file's [tune] table: hyperparameter -> the rule each of its choices keeps (forecaster.training.tune)
+TUNE_RULES: dict[str, Rule] = {
+    "lookback": WHOLE,
+    "layers": WHOLE,
+    "units": WHOLE,
+    "bidirectional": FLAG,
+    "dropout": DROPOUT,
+    "learning_rate": POSITIVE,
+    "batch_size": WHOLE,
+    "loss": one_of(LOSSES),
+}
+MAX_CHOICES = 100  # choices of one hyperparameter: a search tries a few dozen trials
+
+
+def check_tune_table(table: Mapping[str, Any]) -> None:
+    """The [tune] table's lists of choices, each choice by its hyperparameter's rule, before any work."""
+    unknown = sorted(str(name)[:40] for name in set(table) - set(TUNE_RULES))
+    if unknown:
+        raise SettingsError(f"[tune]: unknown key(s) {', '.join(unknown[:5])}; use {', '.join(TUNE_RULES)}")
+    for name, values in table.items():
+        test, what = TUNE_RULES[name]
+        if not isinstance(values, (list, tuple)) or not 0 < len(values) <= MAX_CHOICES:
+            raise SettingsError(f"[tune] {name} must be a list of 1 to {MAX_CHOICES} choices, e.g. {name} = [1, 2]")
+        wrong = [value for value in values if not test(value)]
+        if wrong:
+            shown = repr(wrong[0]) if len(repr(wrong[0])) <= 40 else repr(wrong[0])[:37] + "..."
+            raise SettingsError(f"[tune] {name}: each choice must be {what}, got {shown}")
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from forecaster.config import LIST_SETTINGS, SECTION_CLASSES, SECTIONS, check_settings
+from forecaster.config import LIST_SETTINGS, SECTION_CLASSES, SECTIONS, check_settings, check_tune_table
 from forecaster.errors import SettingsError
 
 SECTION_NAMES = (*SECTION_CLASSES, "tune")  # tune: the search space's lists (forecaster.training.tune)
@@ -46,12 +46,25 @@ class Settings:
         for name, value in options.items():
             if value is not None:
                 sections[SECTIONS[name]][name] = tuple(value) if isinstance(value, list) else value
+        if not isinstance(base, Settings):  # a config file's sections: only what an option can say, each in its own
+            for section, values in sections.items():
+                for name in values:
+                    if section != "tune" and SECTIONS.get(name) != section:
+                        raise SettingsError(misplaced(section, name))
+        check_tune_table(sections["tune"])
         for values in sections.values():  # features = "date" is the list ("date",), not the letters d, a, t, e
             for name, value in values.items():
                 if name in LIST_SETTINGS and isinstance(value, str):
                     values[name] = tuple(part.strip() for part in value.split(",") if part.strip())
         check_settings({name: values for name, values in sections.items() if name != "tune"})
         return cls(**{name: _frozen(values) for name, values in sections.items()})
+
+    @classmethod
+    def of_run(cls, config: Mapping[str, Mapping[str, Any]]) -> Settings:
+        """The options a run's resolved config (config.json's sections) holds; what was resolved from the data
+        and is no option (the calendar's step, the embedding's rows) is resolved again from the data."""
+        return cls.given({}, {name: {k: v for k, v in values.items() if SECTIONS.get(k) == name}
+                              for name, values in config.items()})  # fmt: skip
 
     def section(self, name: str) -> Values:
         return getattr(self, name)
@@ -91,3 +104,12 @@ def _sections(base: Settings | Mapping[str, Values] | None) -> dict[str, Values]
     sections: dict[str, Values] = {name: {} for name in SECTION_NAMES}
     sections.update(base or {})
     return sections
+
+
+def misplaced(section: str, name: str) -> str:
+    """Why `name` in the config's [section] is refused: it belongs to another section, or is no option."""
+    shown = name if len(name) <= 40 else name[:37] + "..."
+    if name in SECTIONS:
+        return f"[{section}] {shown}: {shown} is a [{SECTIONS[name]}] setting; move it under [{SECTIONS[name]}]"
+    own = [option for option, where in SECTIONS.items() if where == section]
+    return f"[{section}] {shown}: not a setting a config can give; [{section}] takes {', '.join(own)}"

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_helpers import FAST, PANEL, invoke
-
 from conftest import write_panel
+
 from forecaster.io.files import write_json
 from forecaster.serving.finite import check_finite
 

@@ -1,6 +1,6 @@
-"""Bands nested by level and in proportion to the data, whatever the realised errors do: in the library
-(a property test over ramps, errors between two levels' bands, spikes, constant and huge errors), and through forecast, evaluate and the
-export's adaptive factors."""
+"""Bands nested by level and in proportion to the data, whatever the realised errors do: in the library (a
+property test over ramps, errors between two levels' bands, spikes, constant and huge errors), and through
+forecast, evaluate and the export's adaptive factors."""
 
 import numpy as np
 import pandas as pd

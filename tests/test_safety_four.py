@@ -49,7 +49,7 @@ def test_config_must_be_a_regular_file_of_bounded_size(sine_csv, tmp_path):
     [
         (b"data = 5\n", "data must be a table of settings"),
         (b"[model]\ncalendar = 5\n", "--calendar must be"),
-        (b'[model]\nuse_cudnn = "maybe"\n', "--use-cudnn must be auto, true or false"),
+        (b'[model]\nuse_cudnn = "maybe"\n', "[model] use_cudnn: not a setting a config can give"),
         (b'[data]\ntarget = "\xff"\n', "not UTF-8 text"),
     ],
 )

@@ -28,7 +28,7 @@ import keras_tuner as kt
 import numpy as np
 from keras_tuner.src import config as kt_config
 
-from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig
+from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig, check_tune_table
 from forecaster.data.panel import read_training_panel
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
@@ -39,7 +39,7 @@ from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, dist
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded
 from forecaster.training.train import Log, Prepared, prepare, train_run, training_data
 
-SPACE: dict[str, list[Any]] = {  # name -> choices; the lookback's are derived from the data (`lookback_choices`)
+SPACE: dict[str, list[Any]] = {  # name -> choices, each kept by config.TUNE_RULES; the lookback's: `lookback_choices`
     "layers": [1, 2],
     "units": [32, 64, 128],
     "bidirectional": [False, True],
@@ -68,14 +68,8 @@ def search_space(base: RunConfig, season: int, longest: int, overrides: dict[str
         "lookback": lookback_choices(season, base.window.horizon, longest),
         **copy.deepcopy(SPACE),
     }
-    unknown = set(overrides) - set(space)
-    if unknown:
-        raise ForecasterError(
-            f"[tune] in the config file: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(space)}"
-        )
+    check_tune_table(overrides)  # checked with the settings already; a caller's own overrides too
     for name, values in overrides.items():
-        if not isinstance(values, list) or not values:
-            raise ForecasterError(f"[tune] {name} must be a non-empty list of choices, e.g. {name} = {space[name]}")
         space[name] = list(values)
     for name, value in untuned(base).items():
         if value not in space[name]:
