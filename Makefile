@@ -73,6 +73,7 @@ bench: install $(RUN)/manifest.json $(TORCH_VENV)/.installed  ## every speed/mem
 	$(PY) benchmarks/pipeline.py $(QUICK)
 	$(PY) benchmarks/vs_torch.py $(QUICK) --torch-python $(TORCH_VENV)/bin/python
 	$(PY) benchmarks/large_panel.py $(QUICK)
+	$(PY) benchmarks/wide_frames.py $(QUICK)
 	$(PY) benchmarks/export_latency.py --run $(RUN) --data $(DEMO_DATA) --record
 
 bench-export: install $(RUN)/manifest.json  ## exported vs in-process forecasts; latency at batch 1 and 1000

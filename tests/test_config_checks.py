@@ -54,3 +54,10 @@ def test_the_api_s_settings_are_held_to_the_same_rules():
         Settings.given({}, {"train": {"deterministic": "no"}})
     with pytest.raises(SettingsError, match="units: each choice must be a whole number"):
         Settings.given({}, {"tune": {"units": ["abc"]}})
+
+
+def test_quantiles_are_capped(sine_csv, tmp_path):
+    levels = ",".join(f"{q / 1000:g}" for q in range(1, 1000, 50))  # 20 levels
+    result = invoke("train", sine_csv, *SINE, *FAST, "--quantiles", levels, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "an odd number (at most 19)" in result.output, result.output
+    assert not (tmp_path / "run").exists()

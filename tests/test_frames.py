@@ -107,3 +107,14 @@ def test_dataframe_errors_name_the_frame_and_the_position_of_the_row():
     assert (
         str(refused.value) == "DataFrame: row at position 5, column 'y': 'oops' is not a number; fix or remove the row"
     )
+
+
+def test_a_frame_of_a_hundred_thousand_columns_is_read_as_its_csv_is():
+    """Each name was counted in the list of names: 100,000 columns took hours; a repeated name is still found."""
+    wide = pd.DataFrame(np.zeros((30, 100_000)), columns=[f"c{i}" for i in range(100_000)])
+    frame = pd.concat([ONE, wide], axis=1)
+    panel = read_panel(frame, DataConfig(target="y", time_col="time"))
+    assert panel.series[0].values[:, 0].tolist() == ONE.y.tolist()
+    frame.columns = [*frame.columns[:-1], "c7"]
+    with pytest.raises(ForecasterError, match="column 'c7' appears twice"):
+        read_panel(frame, DataConfig(target="y", time_col="time"))

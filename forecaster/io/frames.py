@@ -87,21 +87,23 @@ def readable(frame: Any, needed: set[str] | None, id_col: str | None, time_col: 
     - empty and NA-word cells of text number columns, categorical and nullable numbers as float with NaN.
     Typed times stay typed: a named time zone is kept, where a CSV holds only offsets. The caller's frame is
     not changed."""
+    from collections import Counter
+
     import numpy as np
     import pandas as pd
 
     from forecaster.io.readers.csv import NA_WORDS
 
     names = [str(name).strip() for name in frame.columns]
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
     if twice:
         raise DataError(f"{FRAME}: column {twice[0]!r} appears twice; rename one of them")
-    columns = dict(zip(names, (frame.iloc[:, at] for at in range(frame.shape[1]))))
-    if needed is not None and needed <= set(columns):
-        columns = {name: column for name, column in columns.items() if name in needed}
+    keep = needed is None or not needed <= set(names)  # every column, or only the needed ones (taken alone)
     made = {}
-    for name, column in columns.items():
-        values = column.reset_index(drop=True)
+    for at, name in enumerate(names):
+        if not keep and name not in needed:  # type: ignore[operator]
+            continue
+        values = frame.iloc[:, at].reset_index(drop=True)
         if name == id_col and values.dtype.kind == "M":  # as a CSV writes them: 2020-01-01 when all are midnight
             values = values.astype(str).where(values.notna()).astype("category")
         elif name == id_col:
