@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
-from forecaster.errors import ForecasterError, SettingsError
+from forecaster.errors import ForecasterError, SettingsError, one_line
 from forecaster.serving.checks import (
     as_levels,
     check_data_path,
@@ -181,7 +181,7 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             click.echo("terminated: nothing was written over earlier results", err=True)
             sys.exit(143)
         except OSError as exc:  # disk full, read-only or vanished output: what was there before is intact
-            where = f"{exc.filename}: " if exc.filename else ""
+            where = f"{one_line(str(exc.filename))}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}; nothing was written over earlier results", err=True)
             sys.exit(1)
         finally:

@@ -76,7 +76,7 @@ Rule = tuple[Callable[[Any], bool], str]
 WHOLE: Rule = (_positive_int, "a whole number of at least 1")
 COUNT: Rule = (_count, "a whole number of at least 0")
 FLAG: Rule = (lambda v: isinstance(v, bool), "true or false")
-TEXT: Rule = (lambda v: v is None or isinstance(v, str), "text")
+TEXT: Rule = (lambda v: v is None or isinstance(v, str) and v.strip() != "", "a column's name, not empty")
 
 
 def one_of(choices: tuple[str, ...]) -> Rule:
@@ -102,8 +102,8 @@ CLIPNORM: Rule = (lambda v: v is None or (_number(v) and v > 0), "a number above
 ENSEMBLE: Rule = (lambda v: _positive_int(v) and v <= MAX_ENSEMBLE, f"a whole number from 1 to {MAX_ENSEMBLE}")
 EMBEDDING: Rule = (lambda v: _count(v) and v <= MAX_EMBEDDING, f"a whole number from 0 to {MAX_EMBEDDING}")
 STATISTICAL_NAMES: Rule = (
-    lambda v: isinstance(v, tuple) and len(set(v)) == len(v) and all(name in STATISTICAL for name in v),
-    f"distinct names from {', '.join(STATISTICAL)}",
+    lambda v: isinstance(v, tuple) and 0 < len(v) == len(set(v)) and all(name in STATISTICAL for name in v),
+    f"one or more distinct names from {', '.join(STATISTICAL)} (for the network alone: --select model)",
 )
 INSTANCE_NORM_LIST: Rule = (_choice_list(INSTANCE_NORMS), f"one of {', '.join(INSTANCE_NORMS)}, or a list of them")
 FLAG_OR_NONE: Rule = (lambda v: v is None or isinstance(v, bool), "true or false")

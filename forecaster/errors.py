@@ -28,7 +28,13 @@ class ForecasterError(ValueError):
     name longer than MAX_QUOTED characters (a 5,000-character id) is shortened, so the line stays a line."""
 
     def __init__(self, message: object = "") -> None:
-        super().__init__(_QUOTED.sub(_brief, str(message)))
+        super().__init__(_QUOTED.sub(_brief, one_line(str(message))))
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks and other control characters written as escapes (a path holding a newline
+    is `a\\nb.csv`), so an error stays one line."""
+    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
 
 
 class DataError(ForecasterError):

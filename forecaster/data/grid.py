@@ -57,28 +57,31 @@ def regularise(
         return Series(sid, grid[0], freq, values, future=future)
     off_grid = ~pd.Index(times).isin(grid)
     if off_grid.any():
+        odd = plain_time(pd.Timestamp(times[off_grid][0]) if is_datetime else times[off_grid][0])
         raise DataError(
-            f"{path}: row {file_row(rows, off_grid)}: series {sid!r} has an irregular step at {times[off_grid][0]} "
+            f"{path}: row {file_row(rows, off_grid)}: series {sid!r} has an irregular step at {odd} "
             f"(frequency {freq}); resample the data to a regular step or give --freq"
         )
     indexed = pd.DataFrame(values, index=pd.Index(times)).reindex(grid)
     missing = indexed.isna().any(axis=1)
     if missing.any():
+        columns = (cfg.target, *cfg.features, *cfg.future)
+        empty = indexed.isna().all(axis=0).to_numpy()
+        if empty.any():  # nothing to fill from, whatever --fill says: it would stay NaN, and training "diverge"
+            raise DataError(
+                f"{path}: row {file_row(rows, np.ones(len(rows), bool))}, column {columns[int(empty.argmax())]!r}: "
+                f"series {sid!r} has no value in that column at all (no --fill can fill it); give it values or "
+                "remove the series"
+            )
         first = indexed.index[missing.argmax()]
         if cfg.fill == "error":
+            gappy = ", ".join(repr(columns[i]) for i in np.flatnonzero(indexed.isna().any(axis=0).to_numpy()))
             raise DataError(
                 f"{path}: series {sid!r} has {int(missing.sum())} missing or empty value(s) from {plain_time(first)} "
-                "(gaps or NaN cells); pass --fill interpolate or --fill ffill, or fix the file"
+                f"(gaps or NaN cells, column {gappy}); pass --fill interpolate or --fill ffill, or fix the file"
             )
         method = "linear" if cfg.fill == "interpolate" else None
         filled = indexed.interpolate(method=method, limit_direction="both") if method else indexed.ffill().bfill()
-        empty = filled.isna().all(axis=0).to_numpy()
-        if empty.any():  # nothing to fill from: it would stay NaN, and training would "diverge"
-            column = (cfg.target, *cfg.features, *cfg.future)[int(empty.argmax())]
-            raise DataError(
-                f"{path}: row {file_row(rows, np.ones(len(rows), bool))}, column {column!r}: series {sid!r} has no "
-                "value in that column at all (no --fill can fill it); give it values or remove the series"
-            )
         notes.append(filled_note(sid, int(missing.sum()), cfg.fill))
         indexed = filled
     return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()), future=future)

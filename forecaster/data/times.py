@@ -26,8 +26,10 @@ def time_column(
     if isinstance(raw.dtype, pd.CategoricalDtype):  # long files repeat their timestamps: parse each one once
         return _time_categories(frame, raw, time_col, path, dayfirst, notes)
     elif pd.api.types.is_integer_dtype(raw):
+        _refuse_beyond_steps(raw, frame, time_col, path)
         return raw.astype("int64"), False, None
     elif pd.api.types.is_float_dtype(raw):  # 1700.0: a year or a step, never nanoseconds since 1970
+        _refuse_beyond_steps(raw, frame, time_col, path)
         fractional = raw != raw.round()
         if fractional.any():
             raise DataError(
@@ -99,6 +101,26 @@ def in_zone(times: Any, zone: str | None) -> Any:
     return index.tz_localize("UTC").tz_convert(zone)
 
 
+STEP_LIMIT = 2**62  # integer time steps past this wrap around int64 once a step or a horizon is added
+
+
+def _refuse_beyond_steps(
+    numbers: pd.Series, frame: pd.DataFrame, time_col: str, path: str, codes: np.ndarray | None = None
+) -> None:
+    """One line for a numeric time that is not finite (inf) or lies past STEP_LIMIT (a uint64 past int64):
+    such steps were wrapped into negative ones or ended in a cast error. `codes`: a categorical column's,
+    when `numbers` are its categories."""
+    with np.errstate(invalid="ignore"):
+        wild = ~np.isfinite(numbers.astype("float64")) | (numbers.astype("float64").abs() >= STEP_LIMIT)
+    if not wild.any():
+        return
+    rows = np.isin(codes, np.flatnonzero(wild.to_numpy())) if codes is not None else wild.to_numpy()
+    raise DataError(
+        f"{path}: row {file_row(frame, rows)}, column {time_col!r}: {cell(str(frame[time_col][rows].iloc[0]))} is "
+        "not a time step this tool can count (finite whole numbers below 2^62); give steps or dates"
+    )
+
+
 def _time_categories(
     frame: pd.DataFrame, raw: pd.Series, time_col: str, path: str, dayfirst: bool | None, notes: list[str]
 ) -> tuple[pd.Series, bool, str | None]:
@@ -114,6 +136,8 @@ def _time_categories(
             f"{path}: row {file_row(frame, bad)}, column {time_col!r}: {cell(raw[bad].iloc[0])} is not a whole time "
             "step; give whole numbers (years, steps) or dates"
         )
+    if numbers.notna().all():
+        _refuse_beyond_steps(numbers, frame, time_col, path, codes)
     is_datetime = not (numbers.notna().all() and (numbers == numbers.round()).all())
     zone = None
     if is_datetime:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,20 @@ def as_frame(data: Any, id_col: str | None, time_col: str | None) -> Any:
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
+        kind = f"{type(data).__module__.split('.')[0]}.{type(data).__name__}"
+        hint = "; make it one with .to_pandas()" if hasattr(data, "to_pandas") else ""
+        raise DataError(f"data must be a CSV path or a pandas DataFrame, got a {kind}{hint}")
+    if data.shape[0] == 0:
+        raise DataError(f"{FRAME}: the frame has no rows; give one that holds the series")
+    if isinstance(data.columns, pd.MultiIndex):
+        raise DataError(
+            f"{FRAME}: its columns have {data.columns.nlevels} levels (a MultiIndex); give one level of names, "
+            "e.g. frame.columns = ['_'.join(map(str, name)) for name in frame.columns]"
+        )
+    names = [str(name).strip() for name in data.columns]
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twice:
+        raise DataError(f"{FRAME}: column {twice[0]!r} appears twice; rename one of them")
     data = _frame_with_index(data, time_col)
     ids = data[id_col] if id_col and id_col in data.columns and data[id_col].dtype == object else None
     if ids is not None and ids.map(type).eq(bytes).any():  # b"s0" is the id s0
@@ -113,13 +127,15 @@ def readable(frame: Any, needed: set[str] | None, id_col: str | None, time_col: 
             values = values.where(values != "").astype("category")  # an empty time is missing, as in a file
         elif name != time_col and values.dtype.kind in "cmM":  # complex numbers, durations, dates: their text,
             values = values.astype(str).where(values.notna())  # which the number reader refuses as in a file
+        elif isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(values.cat.categories):
+            values = values.astype("float64")  # int categories with a missing one: floats with NaN, as in a file
         elif isinstance(values.dtype, pd.CategoricalDtype):
             values = pd.Series(np.asarray(values, dtype=object), dtype=values.cat.categories.dtype)
         elif pd.api.types.is_extension_array_dtype(values.dtype) and pd.api.types.is_numeric_dtype(values.dtype):
             values = values.astype("float64")
-        elif values.dtype == object:
+        elif values.dtype == object or isinstance(values.dtype, pd.StringDtype):  # pd.NA is a gap, as NaN is
             missing = values.isna() | values.isin(NA_WORDS)
-            values = values.where(~missing)
+            values = values.astype(object).where(~missing, np.nan)
         made[name] = values
     return pd.DataFrame(made, copy=False)
 
