@@ -53,15 +53,22 @@ def _frame_with_index(data: Any, time_col: str | None) -> Any:
 FRAME = "DataFrame"  # what errors, notes and the run's manifest call a DataFrame given as data
 
 
-def as_frame(data: Any, id_col: str | None, time_col: str | None) -> Any:
-    """The DataFrame `data` with its index taken as columns when it holds the time (and ids), and its ids
-    checked: bytes ids decoded, ids mixing text and numbers refused (1 and "1" would be one series)."""
+def check_frame_type(data: Any) -> None:
+    """Refuse data that is neither a path nor a pandas DataFrame, naming its type and the way to pandas."""
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
         kind = f"{type(data).__module__.split('.')[0]}.{type(data).__name__}"
         hint = "; make it one with .to_pandas()" if hasattr(data, "to_pandas") else ""
         raise DataError(f"data must be a CSV path or a pandas DataFrame, got a {kind}{hint}")
+
+
+def as_frame(data: Any, id_col: str | None, time_col: str | None) -> Any:
+    """The DataFrame `data` with its index taken as columns when it holds the time (and ids), and its ids
+    checked: bytes ids decoded, ids mixing text and numbers refused (1 and "1" would be one series)."""
+    import pandas as pd
+
+    check_frame_type(data)
     if data.shape[0] == 0:
         raise DataError(f"{FRAME}: the frame has no rows; give one that holds the series")
     if isinstance(data.columns, pd.MultiIndex):
@@ -158,6 +165,7 @@ def frame_digest(frame: Any) -> str:
 
     import pandas as pd
 
+    check_frame_type(frame)
     digest = hashlib.sha256(repr([(str(n), str(t)) for n, t in frame.dtypes.items()]).encode())
     try:
         digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
