@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import SettingsError
 from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, with_target
@@ -129,7 +129,7 @@ class Forecaster:
         from forecaster.training.runs import load_run
 
         if self.run_dir is None:
-            raise ForecasterError("this Forecaster is not fitted: call fit(data) or Forecaster.load(run_dir)")
+            raise SettingsError("this Forecaster is not fitted: call fit(data) or Forecaster.load(run_dir)")
         if self._run is None:
             self._run = load_run(self.run_dir)
         return self._run

@@ -47,3 +47,13 @@ class SettingsError(ForecasterError):
 
 class DamagedRunError(ForecasterError):
     """A run directory is damaged, tampered with or incomplete: retrain it."""
+
+
+class OutputError(ForecasterError):
+    """An output cannot go where asked (a folder forecaster did not make, the input itself, a full disk);
+    nothing was changed there."""
+
+
+class TrainingError(ForecasterError):
+    """Training or a search could not finish on these data and settings (a loss that diverged, trials that
+    all failed)."""

@@ -184,15 +184,18 @@ def test_reading_ahead_keeps_order_raises_in_turn_and_stops_its_thread():
     assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
 
 
-@pytest.mark.skipif(importlib.util.find_spec("dask") is None, reason="the dask extra")
+@pytest.mark.parametrize("engine", ["dask", "ray"])
 @pytest.mark.slow
-def test_a_bad_row_on_an_engine_is_one_line_naming_the_files_line(trained, tmp_path):
-    """Issue 30: under Dask a bad row printed a 22-line block, and its row was the partition's."""
+def test_a_bad_row_on_an_engine_is_one_line_naming_the_files_line(trained, tmp_path, engine):
+    """Under Dask a bad row printed a 22-line block, and its row was the partition's; under Ray a DataError
+    was not recognised as the user's through Ray's wrapping (a multi-line traceback)."""
+    if importlib.util.find_spec(engine) is None:
+        pytest.skip(f"the {engine} extra")
     lines = (trained / "panel.csv").read_text().splitlines(keepends=True)
     lines[131] = lines[131].rsplit(",", 1)[0] + ",abc\n"  # file line 132
     bad = tmp_path / "bad.csv"
     bad.write_text("".join(lines))
-    result = invoke("forecast", trained / "run", "--data", bad, "--engine", "dask", "--out", tmp_path / "fc.csv")
+    result = invoke("forecast", trained / "run", "--data", bad, "--engine", engine, "--out", tmp_path / "fc.csv")
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "row 132, column 'y'" in result.output and result.output.count("error:") == 1, result.output
     assert len(result.output.strip().splitlines()) == 2  # the progress line, and the error

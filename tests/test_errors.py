@@ -1,5 +1,9 @@
-"""Errors come in three kinds under ForecasterError (data, settings, a damaged run), so a Python caller can
-tell them apart; the CLI prints each as one line and exits 2, as before."""
+"""Errors come in kinds under ForecasterError (data, settings, a damaged run, an output, training), so a Python
+caller can tell them apart; every raise site raises its kind; the CLI prints each as one line and exits 2, and
+an engine's worker's error keeps its kind and its one line."""
+
+import ast
+from pathlib import Path
 
 import pytest
 from cli_helpers import SINE, invoke
@@ -47,3 +51,37 @@ def test_each_kind_is_still_one_line_and_exit_2_from_the_cli(tmp_path):
         assert result.exit_code == 2 and result.output.count("\n") == 1 and "Traceback" not in result.output, (
             result.output
         )
+
+
+def test_every_raise_site_raises_its_kind():
+    """The base class is for catching: each of the package's raise sites names what went wrong."""
+    package = Path(__file__).parent.parent / "forecaster"
+    base = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                if isinstance(node.exc.func, ast.Name) and node.exc.func.id == "ForecasterError":
+                    base.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert base == []
+
+
+class RayTaskError(Exception):
+    """As Ray wraps a worker's error: a class made on the fly that is both its own and the error's, whose text
+    is the worker's traceback, with the original kept as `cause`."""
+
+
+@pytest.mark.parametrize("kind", [DataError, SettingsError, DamagedRunError])
+def test_a_worker_s_error_keeps_its_kind_and_its_one_line(kind):
+    from forecaster.serving.engines import user_error
+
+    original = kind("data.csv: row 3, column 'y': 'oops' is not a number")
+    wrapped = type(f"RayTaskError({kind.__name__})", (RayTaskError, kind), {})(
+        "Traceback (most recent call last):\n ..."
+    )
+    wrapped.cause = original
+    found = user_error(wrapped)
+    assert found is original and type(found) is kind
+    chained = RuntimeError("the engine's own wrapping")
+    chained.__cause__ = original
+    assert user_error(chained) is original
+    assert user_error(RuntimeError("not the user's")) is None

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import OutputError
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -73,20 +73,20 @@ def check_replaceable(target: Path, kind: str | None = None) -> None:
     replaced by an evaluation or an export, nor an export by a run."""
     target = Path(target)
     if str(target).strip() in ("", "."):
-        raise ForecasterError(f"--out {str(target)!r}: give a directory name for the output")
+        raise OutputError(f"--out {str(target)!r}: give a directory name for the output")
     if target.is_dir() and not made_by_forecaster(target) and any(target.iterdir()):
-        raise ForecasterError(
+        raise OutputError(
             f"{target}: exists and was not made by forecaster; nothing was changed: choose a new --out "
             "(forecaster only ever replaces its own run, evaluation, export and search directories)"
         )
     existing = output_kind(target) if kind and target.is_dir() else None
     if kind and existing and existing != kind:
-        raise ForecasterError(
+        raise OutputError(
             f"{target}: holds a forecaster {existing} directory, and this writes {'an' if kind[0] in 'ae' else 'a'} "
             f"{kind}; nothing was changed: choose another --out"
         )
     if target.exists() and not target.is_dir():
-        raise ForecasterError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
+        raise OutputError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
     check_writable(target)
 
 
@@ -99,7 +99,7 @@ def check_writable(target: Path) -> None:
     try:
         Path(tempfile.mkdtemp(dir=folder, prefix=".forecaster-probe-")).rmdir()
     except OSError as exc:
-        raise ForecasterError(f"{target}: cannot write in {folder} ({exc.strerror}); choose another --out") from None
+        raise OutputError(f"{target}: cannot write in {folder} ({exc.strerror}); choose another --out") from None
 
 
 PNG_SIGNATURE = b"Software\x00forecaster"  # the tEXt chunk every plot of ours carries (forecaster.io.plots)
@@ -139,26 +139,26 @@ def check_replaceable_file(target: Path, option: str, inputs: tuple[Any, ...] = 
     """Refuse an output file path that holds something this tool did not make (a user's file, a folder),
     a file of a run directory, or one of the command's `inputs`."""
     if not str(target).strip() or Path(target).name in ("", ".", ".."):
-        raise ForecasterError(f"{option} {str(target)!r}: give a file path")
+        raise OutputError(f"{option} {str(target)!r}: give a file path")
     target = Path(target)
     if option.lstrip("-") == "plot" and target.suffix.lower() != ".png":
-        raise ForecasterError(f"{option} {target}: plots are PNG images; give a path ending in .png")
+        raise OutputError(f"{option} {target}: plots are PNG images; give a path ending in .png")
     if target.is_dir():
-        raise ForecasterError(f"{option} {target}: is a directory; give a file path")
+        raise OutputError(f"{option} {target}: is a directory; give a file path")
     if any(item is not None and Path(item).exists() and Path(item).resolve() == target.resolve() for item in inputs):
-        raise ForecasterError(f"{option} {target}: is the input data; nothing was changed: choose another path")
+        raise OutputError(f"{option} {target}: is the input data; nothing was changed: choose another path")
     folders = [Path(item).resolve() for item in inputs if item is not None and Path(item).is_dir()]
     if any(folder in target.resolve().parents for folder in folders):  # a shard directory's next read takes it in
-        raise ForecasterError(
+        raise OutputError(
             f"{option} {target}: is inside the input data's directory, where it would be read as a shard next time; "
             "choose a path outside it"
         )
     if target.exists() and part_of_a_run(target):
-        raise ForecasterError(
+        raise OutputError(
             f"{option} {target}: is a file of the run in {target.parent}; nothing was changed: choose another path"
         )
     if target.exists() and not made_file_by_forecaster(target):
-        raise ForecasterError(
+        raise OutputError(
             f"{option} {target}: exists and was not written by forecaster; nothing was changed: choose another "
             "path (forecaster only ever replaces its own forecasts and plots)"
         )
@@ -236,12 +236,12 @@ def atomic_directory(target: Path, kind: str | None = None) -> Iterator[Path]:
     except OSError as exc:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another --out") from None
+        raise OutputError(f"{target}: cannot write here ({exc.strerror}); choose another --out") from None
     try:
         try:
             yield staging
         except OSError as exc:  # disk full or the like while writing: the previous output is untouched
-            raise ForecasterError(
+            raise OutputError(
                 f"{target}: cannot write the output ({exc.strerror or exc}); nothing was changed there"
             ) from None
         retired = None
@@ -269,7 +269,7 @@ def atomic_file(target: Path) -> Iterator[Path]:
         os.close(handle)
         follow_umask(Path(name), directory=False)
     except OSError as exc:
-        raise ForecasterError(f"{target}: cannot write here ({exc.strerror}); choose another path") from None
+        raise OutputError(f"{target}: cannot write here ({exc.strerror}); choose another path") from None
     staging = Path(name)
     try:
         yield staging

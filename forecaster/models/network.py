@@ -9,7 +9,7 @@ import keras
 
 from forecaster.config import LOSSES, ModelConfig, check_choice
 from forecaster.data.static import width
-from forecaster.errors import ForecasterError
+from forecaster.errors import SettingsError
 from forecaster.models.encoders import encoder
 from forecaster.models.layers import (
     AddReference,
@@ -26,9 +26,9 @@ from forecaster.models.layers import (
 def validate_model_config(cfg: ModelConfig) -> None:
     """What relates fields to each other (each field alone is checked by ModelConfig itself)."""
     if cfg.lookback % cfg.patch:
-        raise ForecasterError(f"--lookback ({cfg.lookback}) must be a multiple of --patch ({cfg.patch})")
+        raise SettingsError(f"--lookback ({cfg.lookback}) must be a multiple of --patch ({cfg.patch})")
     if cfg.series_embedding and cfg.n_series < 1:
-        raise ForecasterError("--series-embedding needs the number of series (n_series) in the model config")
+        raise SettingsError("--series-embedding needs the number of series (n_series) in the model config")
 
 
 def build_model(cfg: ModelConfig) -> keras.Model:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecaster.data.series import Panel
 from forecaster.data.times import in_zone
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError
 from forecaster.scoring.adaptive import adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.metrics import POINT_METRICS, coverage, msis, pinball, seasonal_naive_scale
@@ -62,7 +62,7 @@ def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.
         origins += sorted(candidates.tolist())
     if not origins:
         sid = panel.series[0].series_id
-        raise ForecasterError(
+        raise DataError(
             f"{panel.path}: no data after what training used (series {sid!r}: training used it up to "
             f"{run.series[sid].last_time}, the file has {len(panel.series[0])} points up to "
             f"{panel.series[0].time_at(-1)}); train with "

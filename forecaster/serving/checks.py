@@ -10,7 +10,7 @@ import numbers
 from pathlib import Path
 from typing import Any
 
-from forecaster.errors import DataError, ForecasterError, SettingsError
+from forecaster.errors import DataError, SettingsError
 from forecaster.settings import Settings
 
 Levels = tuple[float, ...] | list[float] | float | str  # interval levels in %: (80, 95), 80 or "80,95"
@@ -60,7 +60,7 @@ def check_data_path(data: Any) -> None:
 
 def check_run_dir(run_dir: str | Path) -> None:
     if not Path(run_dir).is_dir():
-        raise ForecasterError(f"{run_dir}: no such run directory; train one with `forecaster train`")
+        raise SettingsError(f"{run_dir}: no such run directory; train one with `forecaster train`")
 
 
 def check_folds(folds: Any, step: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecaster.errors import ForecasterError, install_line
+from forecaster.errors import ForecasterError, SettingsError, install_line
 from forecaster.serving.clusters import clusters
 
 ENGINES = ("local", *clusters())  # local: this process; the rest: forecaster/serving/clusters/, one module each
@@ -37,17 +37,17 @@ def check_engine(engine: str, address: str | None) -> None:
     import importlib.util
 
     if engine not in ENGINES:
-        raise ForecasterError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+        raise SettingsError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if engine == "local":
         if address:
             names = [name for name in ENGINES if name != "local"]
             either = f"{', '.join(names[:-1])} or {names[-1]}"
-            raise ForecasterError(f"--address names a {either} cluster: give --engine {either} too")
+            raise SettingsError(f"--address names a {either} cluster: give --engine {either} too")
         return
     module = EXTRAS[engine]
     if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
         extra = clusters()[engine].extra or engine
-        raise ForecasterError(f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(extra)}")
+        raise SettingsError(f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(extra)}")
     if address:
         check_address(engine, address)
 
@@ -71,13 +71,13 @@ def check_address(engine: str, address: str) -> None:
     except ValueError:
         host, port = None, None
     if scheme not in cluster.schemes or not host or port is None or parts.path not in ("", "/"):
-        raise ForecasterError(f"--address {address!r} is not a {engine} address; give one such as {cluster.example}")
+        raise SettingsError(f"--address {address!r} is not a {engine} address; give one such as {cluster.example}")
     if not cluster.reachable:
         return
     try:
         socket.create_connection((host, port), timeout=REACH_SECONDS).close()
     except OSError as exc:
-        raise ForecasterError(
+        raise SettingsError(
             f"--address {address}: nothing answers at {host}:{port} ({exc.strerror or exc}); start the {engine} "
             "cluster there or check the address"
         ) from None
@@ -193,7 +193,7 @@ def on_engine(
 
     cfg = run.config.data
     if not cfg.id_col or cfg.wide:
-        raise ForecasterError(
+        raise SettingsError(
             f"--engine {engine}: the data must be long (one row per series and time) with --id-col, so whole series "
             "can be sent to the workers"
         )
@@ -225,7 +225,7 @@ def on_engine(
             told = user_error(exc)
             if told is None:
                 raise
-            raise ForecasterError(told) from None
+            raise type(told)(str(told)) from None  # the same kind (data, settings, damaged run)
     # the engines' nullable types back to the ones `--engine local` writes
     kinds = {}
     for field in schema.fields:
@@ -243,15 +243,17 @@ def on_engine(
 FILE_ROW = "__forecaster_row"  # a CSV row's 0-based place in the file, carried to the workers
 
 
-def user_error(exc: BaseException) -> str | None:
-    """The message of the ForecasterError a worker raised, found through the engine's wrapping (Ray's
-    RayTaskError keeps it as `cause`; Dask and Fugue chain it); None when the failure is not the user's."""
+def user_error(exc: BaseException) -> ForecasterError | None:
+    """The ForecasterError (of any kind) a worker raised, found through the engine's wrapping (Ray's
+    RayTaskError keeps it as `cause`; Dask and Fugue chain it); None when the failure is not the user's.
+    Ray's wrapper is itself an instance of the error's class, made on the fly, whose text is the worker's
+    traceback: only an error of one of forecaster's own classes is the user's one line."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if type(current) is ForecasterError:
-            return str(current)
+        if isinstance(current, ForecasterError) and type(current).__module__ == ForecasterError.__module__:
+            return current
         cause = getattr(current, "cause", None)
         current = cause if isinstance(cause, BaseException) else (current.__cause__ or current.__context__)
     return None

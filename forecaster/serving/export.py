@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.config import EXPORT_FORMATS
-from forecaster.errors import ForecasterError, install_line
+from forecaster.errors import ForecasterError, OutputError, SettingsError, install_line
 from forecaster.io.files import atomic_directory, write_json
 from forecaster.training.runs import Run, library_versions
 
@@ -28,9 +28,9 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tupl
     from forecaster.serving.graph import serving_model
 
     if fmt not in FORMATS:
-        raise ForecasterError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise SettingsError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "onnx" and importlib.util.find_spec("tf2onnx") is None:
-        raise ForecasterError(f"--format onnx needs tf2onnx: {install_line('onnx')}")
+        raise SettingsError(f"--format onnx needs tf2onnx: {install_line('onnx')}")
     model = serving_model(run, scaler_inputs=fmt == "onnx", levels=levels)
     out = Path(out)
     with atomic_directory(out, "export") as staging:
@@ -51,7 +51,7 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tupl
             reason = _write_failure(exc)
             if reason is None:
                 raise
-            raise ForecasterError(f"{out}: cannot write the export ({reason}); nothing was changed there") from None
+            raise OutputError(f"{out}: cannot write the export ({reason}); nothing was changed there") from None
         write_json(staging / "manifest.json", export_manifest(run, fmt, levels))
     return out / FORMATS[fmt]
 
@@ -76,7 +76,7 @@ def convert_to_onnx(saved_model: Path, target: Path) -> None:
     )  # fmt: skip
     if done.returncode != 0 or not target.is_file():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ForecasterError(f"tf2onnx could not convert the model ({last}); use --format saved_model")
+        raise OutputError(f"tf2onnx could not convert the model ({last}); use --format saved_model")
 
 
 def served_method(run: Run) -> str:

@@ -16,7 +16,7 @@ from forecaster.data.scaling import AffineScaler, fit_scalers
 from forecaster.data.series import Panel, first_few, time_grid
 from forecaster.data.times import in_zone
 from forecaster.data.windowing import WindowSource, valid_lengths
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError, ForecasterError, SettingsError
 from forecaster.io.frames import Data
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.selection import served_forecasts
@@ -51,14 +51,12 @@ def attach_future(run: Run, panel: Panel, future: Data) -> None:
     a series with too few is refused by `check_future`, naming it."""
     data = run.config.data
     if not data.future:
-        raise ForecasterError("--future-data: this run takes no --future covariates; forecast without it")
+        raise SettingsError("--future-data: this run takes no --future covariates; forecast without it")
     future_path = named(future)
     needed = [c for c in (data.id_col, data.time_col, *data.future) if c]
     missing = [c for c in needed if c not in columns_of(future, data)]
     if missing:
-        raise ForecasterError(
-            f"{future_path}: no column {missing[0]!r}; the --future-data file needs {', '.join(needed)}"
-        )
+        raise DataError(f"{future_path}: no column {missing[0]!r}; the --future-data file needs {', '.join(needed)}")
     columns = replace(  # the known values only: a series' --static columns are in DATA, not here
         data, target=data.future[0], features=data.future[1:], future=(), static=(), fill="error", freq=panel.freq
     )
@@ -66,14 +64,14 @@ def attach_future(run: Run, panel: Panel, future: Data) -> None:
         given_panel = read_panel(future, columns)
         known = {s.series_id: s for s in given_panel.series}
     except ForecasterError as exc:  # the data's --fill hint does not apply: forecast fills no known values
-        raise ForecasterError(
+        raise DataError(
             str(exc).replace(
                 "pass --fill interpolate or --fill ffill, or fix the file",
                 "known future values are never filled: give every one of them in the --future-data file",
             )
         ) from None
     if (given_panel.zone is None) != (panel.zone is None):  # else every row is only "outside the forecast steps"
-        raise ForecasterError(
+        raise DataError(
             f"{future_path}: times in zone {given_panel.zone or 'none'}, the data's ({panel.path}) in "
             f"{panel.zone or 'none'}; write the --future-data times as the data writes them"
         )
@@ -111,7 +109,7 @@ def trained_panel(run: Run, panel: Panel) -> Panel:
             f"{first_few(others)}"
         )
         if not panel.series:
-            raise ForecasterError(f"{panel.path}: none of its series was trained on by this run; nothing to backtest")
+            raise DataError(f"{panel.path}: none of its series was trained on by this run; nothing to backtest")
     return panel
 
 
@@ -336,12 +334,12 @@ def check_future(run: Run, panel: Panel, chosen: np.ndarray) -> None:
         when = future_times(series.time_at(-1), panel.freq, horizon)[first]
         has = f"{int(complete.cumprod().sum())}: first missing {when} (column {column!r})"
         if panel.future_source:  # the values came from --future-data: that file lacks them
-            raise ForecasterError(
+            raise DataError(
                 f"{panel.future_source}: series {series.series_id!r} needs the known values of --future "
                 f"{', '.join(columns)} at its {horizon} forecast steps (after its last row in {panel.path}); this "
                 f"--future-data file has {has}; add the missing rows to it"
             )
-        raise ForecasterError(
+        raise DataError(
             f"{panel.path}: series {series.series_id!r} needs the known values of --future {', '.join(columns)} for "
             f"its {horizon} forecast steps (rows after its last target value, the target left empty, or a file "
             f"given with --future-data); it has {has}"
@@ -468,6 +466,6 @@ def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str
     missing = [sid for sid in chosen if sid not in by_id]
     if missing:
         known = ", ".join(list(by_id)[:10]) + (" ..." if len(by_id) > 10 else "")
-        raise ForecasterError(f"--series: no series {missing[0]!r} in the data; it has {known}")
+        raise SettingsError(f"--series: no series {missing[0]!r} in the data; it has {known}")
     keep = max(run.config.window.lookback, 3 * run.config.window.horizon)
     return {sid: (in_zone(by_id[sid].time[-keep:], panel.zone), by_id[sid].values[-keep:, 0]) for sid in chosen}

@@ -7,7 +7,7 @@ import ipaddress
 import os
 import socket
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import SettingsError
 
 TOKEN_ENV = "FORECASTER_TUNE_TOKEN"
 
@@ -15,7 +15,7 @@ TOKEN_ENV = "FORECASTER_TUNE_TOKEN"
 def split_address(option: str, address: str) -> tuple[str, str]:
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
-        raise ForecasterError(f"--{option} {address}: expected HOST:PORT, e.g. 127.0.0.1:8000")
+        raise SettingsError(f"--{option} {address}: expected HOST:PORT, e.g. 127.0.0.1:8000")
     return host.strip("[]"), port
 
 
@@ -31,7 +31,7 @@ def resolve_token(token: str | None, chief: str | None) -> str | None:
     """The shared secret (--token, else $FORECASTER_TUNE_TOKEN); required for a chief beyond loopback."""
     token = token or os.environ.get(TOKEN_ENV) or None
     if chief and token is None and not is_loopback(split_address("chief", chief)[0]):
-        raise ForecasterError(
+        raise SettingsError(
             f"--chief {chief}: listens beyond this machine, so workers must prove who they are: give --token SECRET "
             f"(or set {TOKEN_ENV}) to the chief and to every worker"
         )

@@ -25,7 +25,7 @@ from keras_tuner.src.engine import metrics_tracking
 from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine.oracle import synchronized
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import SettingsError
 from forecaster.training.access import split_address
 
 Log = Callable[[str], None]
@@ -186,7 +186,7 @@ def serve_oracle(oracle: Any, log: Log, describe: Any, token: str | None, worker
     servicer = GuardedServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     if not server.add_insecure_port(address):
-        raise ForecasterError(f"--chief {address}: cannot listen there (in use, or not this machine's address)")
+        raise SettingsError(f"--chief {address}: cannot listen there (in use, or not this machine's address)")
     server.start()
     who = "workers must give the same token" if token else "no token: only this machine can reach it"
     log(f"chief: oracle listening on {address} ({who}); a worker silent for {worker_timeout:g} s loses its trial")
@@ -209,7 +209,7 @@ def wait_for_chief(address: str, log: Log, timeout: float = CHIEF_WAIT_SECONDS) 
     try:
         grpc.channel_ready_future(channel).result(timeout=timeout)
     except grpc.FutureTimeoutError:
-        raise ForecasterError(
+        raise SettingsError(
             f"--worker {address}: no chief answered in {timeout:.0f} s; "
             f"start `forecaster tune ... --chief {address}` first"
         ) from None
@@ -228,7 +228,7 @@ def distributed(chief: str | None, worker: str | None, worker_id: str | None) ->
         host, port = split_address("chief" if chief else "worker", address)
         tuner_id = "chief" if chief else (worker_id or f"worker-{os.getpid()}-{secrets.token_hex(2)}")
         if worker and "chief" in tuner_id:
-            raise ForecasterError(
+            raise SettingsError(
                 f"--worker-id {tuner_id!r}: must not contain 'chief' (KerasTuner reads that as the chief)"
             )
         os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host, KERASTUNER_ORACLE_PORT=port)

@@ -19,7 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import OutputError
 from forecaster.io.files import atomic_file
 
 STATE_FILE = "state.json"
@@ -159,7 +159,7 @@ class ResumableTraining(keras.callbacks.Callback):
         except OSError as exc:  # disk full, read-only: the previous epoch's state stays valid
             with contextlib.suppress(OSError):
                 self.directory.rmdir()  # only if nothing was ever saved there
-            raise ForecasterError(
+            raise OutputError(
                 f"{self.directory}: cannot save the training state after epoch {epoch + 1} ({exc.strerror or exc}); "
                 "free some space or choose another --out, then run the same command again"
             ) from None

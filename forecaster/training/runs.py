@@ -14,7 +14,7 @@ import numpy as np
 from forecaster import __version__
 from forecaster.config import RunConfig
 from forecaster.data.scaling import AffineScaler
-from forecaster.errors import DamagedRunError, ForecasterError
+from forecaster.errors import DamagedRunError, ForecasterError, SettingsError
 from forecaster.io.files import write_json
 
 RUN_FORMAT = 1
@@ -192,10 +192,10 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     """Read and check a run directory (files present, checksums, format version)."""
     path = Path(path)
     if not path.is_dir():
-        raise ForecasterError(f"{path}: no such run directory; train one with `forecaster train`")
+        raise SettingsError(f"{path}: no such run directory; train one with `forecaster train`")
     missing = [name for name in REQUIRED if not (path / name).is_file()]
     if missing and (path / "best" / "manifest.json").is_file():
-        raise ForecasterError(f"{path}: a `forecaster tune` folder; its run directory is {path / 'best'}")
+        raise SettingsError(f"{path}: a `forecaster tune` folder; its run directory is {path / 'best'}")
     if missing:
         raise DamagedRunError(f"{path}: not a complete run directory (missing {', '.join(missing)}); retrain it")
     try:
@@ -243,7 +243,7 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
         season = raw_config["season"]
         longest = max([config.window.lookback, *(state.length for state in series.values())])
         if not (isinstance(season, int) and not isinstance(season, bool) and 1 <= season <= longest):
-            raise ForecasterError(f"season {str(season)[:20]!r} is not a whole number from 1 to {longest}")
+            raise SettingsError(f"season {str(season)[:20]!r} is not a whole number from 1 to {longest}")
         return Run(
             path,
             config,

@@ -27,7 +27,7 @@ from forecaster.data.windowing import (
     train_origins,
     val_origins,
 )
-from forecaster.errors import ForecasterError
+from forecaster.errors import DataError, TrainingError
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
 from forecaster.io.plain import frequency_named
 from forecaster.io.readers import data_digest
@@ -71,7 +71,7 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
         val_runs.append((len(kept), val_origins(split, w)))
         kept.append(position)
     if not kept:
-        raise ForecasterError(
+        raise DataError(
             f"{panel.path}: every series is too short: training needs at least {min_length(w)} points per "
             f"series for lookback {w.lookback}, horizon {w.horizon}, holdout {w.holdout}; "
             "use a shorter --horizon or more data"
@@ -205,7 +205,7 @@ def fit_network(
     ]  # fmt: skip
     losses = [epoch.get("loss", np.nan) for epoch in epochs]
     if not losses or not np.isfinite(losses[-1]):
-        raise ForecasterError(
+        raise TrainingError(
             "training diverged (loss became NaN or inf); try a lower --learning-rate or another --scaler"
         )
     history = {key: [epoch.get(key, np.nan) for epoch in epochs] for key in epochs[0]}

@@ -32,7 +32,7 @@ from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig, check_
 from forecaster.data.panel import read_training_panel
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
-from forecaster.errors import ForecasterError
+from forecaster.errors import SettingsError, TrainingError
 from forecaster.io.files import MARKER, check_replaceable
 from forecaster.settings import Settings
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
@@ -296,13 +296,13 @@ def tune_run(
     import tensorflow as tf
 
     if tuner not in ORACLES:
-        raise ForecasterError(f"--tuner must be one of {', '.join(ORACLES)}, got {tuner!r}")
+        raise SettingsError(f"--tuner must be one of {', '.join(ORACLES)}, got {tuner!r}")
     if not (isinstance(max_trials, int) and not isinstance(max_trials, bool) and max_trials >= 1):
-        raise ForecasterError(f"--max-trials must be a whole number of at least 1, got {max_trials!r}")
+        raise SettingsError(f"--max-trials must be a whole number of at least 1, got {max_trials!r}")
     if max_minutes is not None and not (
         isinstance(max_minutes, int | float) and not isinstance(max_minutes, bool) and 0 < max_minutes < math.inf
     ):  # the Python API's as the option's: -1 would end the search before its first trial, with a 1-byte table
-        raise ForecasterError(f"--max-minutes must be a finite number above 0, got {max_minutes!r}")
+        raise SettingsError(f"--max-minutes must be a finite number above 0, got {max_minutes!r}")
     out = Path(out)
     search_dir = out / "search"
     if not worker:
@@ -362,7 +362,7 @@ def tune_run(
         try:
             search.search(verbose=0)
         except grpc.RpcError as exc:  # a worker the chief refuses: one line, not gRPC's traceback
-            raise ForecasterError(
+            raise SettingsError(
                 f"--worker {worker}: the chief refused this worker ({exc.code().name}: {str(exc.details())[:200]})"
                 + ("; give the chief's --token" if exc.code() == grpc.StatusCode.UNAUTHENTICATED else "")
             ) from None
@@ -371,7 +371,7 @@ def tune_run(
                 raise
             last = failure_reason(str(exc))
             write_trials(search.oracle, out, objective.name)
-            raise ForecasterError(
+            raise TrainingError(
                 f"{MAX_FAILURES_IN_A_ROW} trials in a row failed (last: {last}); every trial and its reason is in "
                 f"{out / 'trials.csv'}; narrow the search space ([tune] in --config) or fix the data"
             ) from None
@@ -389,7 +389,7 @@ def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, o
     trials = write_trials(search.oracle, out, objective)
     scored = trials.dropna(subset=["score"])
     if scored.empty:
-        raise ForecasterError(f"no trial finished with a score; see {out / 'trials.csv'}")
+        raise TrainingError(f"no trial finished with a score; see {out / 'trials.csv'}")
     best_values = hyperparameter_values(search.oracle.get_best_trials(1)[0])
     log(f"best trial: {' '.join(f'{k}={v}' for k, v in best_values.items())}; training it into {out / 'best'}")
     keras.mixed_precision.set_global_policy("float32")  # the run directory's model is float32 everywhere
