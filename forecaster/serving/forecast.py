@@ -402,8 +402,8 @@ def forecast_frame(
     ids = [s.series_id for s in panel.series]
     check_finite({"forecast": point}, ids, panel.path)
     if levels:  # on the network's rows (a fallback's are empty: no band is made up)
-        bands = np.stack([columns[name].reshape(point.shape[:2]) for name in columns if name[:3] in ("lo_", "hi_")], 1)
-        check_finite({"band": bands[by_model]}, [sid for sid, networked in zip(ids, by_model) if networked], panel.path)
+        made = np.stack([columns[name].reshape(point.shape[:2]) for name in columns if name[:3] in ("lo_", "hi_")], 1)
+        check_finite({"band": made[by_model]}, [sid for sid, networked in zip(ids, by_model) if networked], panel.path)
     frame = pd.DataFrame(columns)
     frame.attrs["notes"] = notes
     return frame
