@@ -215,7 +215,7 @@ def test_every_command_refuses_bad_data_the_same_way(single_run, tmp_path, comma
         (["--season", "-3"], "--season must be"),
         (["--learning-rate", "-1"], "--learning-rate must be a number above 0"),
         (["--series-embedding", "-1"], "--series-embedding must be"),
-        (["--quantiles", "0.1,0.5,0.5"], "--quantiles must be an odd number of distinct"),
+        (["--quantiles", "0.1,0.5,0.5"], "--quantiles must be an odd number (at most 19) of distinct"),
         (["--ensemble", "0"], "--ensemble must be"),
         (["--instance-norm", "mean_std,bogus"], "--instance-norm must be one of"),
         (["--lookback", "100000"], "is longer than the longest series (50 points): choose --lookback 47 or less"),
