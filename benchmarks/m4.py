@@ -3,6 +3,9 @@
 
 Panels:
 - `m4-weekly`: M4 Weekly (359 series, horizon 13), read by path from ../shared/data/m4/.
+- `m4-hourly`: M4 Hourly's training file (414 series of 700-960 hours, horizon 48, season 24), read by path
+  from ../shared/data/m4/; its test part is not shared, so only `--split validation` (each row's last 48
+  hours scored) runs here. MASE with the seasonal (24) naive scale, OWA against seasonal naive.
 - `etth1-panel`: the seven ETTh1 columns as a seven-series hourly panel with integer steps (so the
   tool must find the daily season itself), horizon 48, the last 48 points of each column scored.
 - `etth1-chunks`: the seven ETTh1 columns cut into 960-hour pieces (126 series, integer steps,
@@ -159,7 +162,7 @@ def run_cli(
     return {"forecasts": forecasts, "bands": bands, "season": config["season"], "config": config}, seconds
 
 
-PANELS = ("m4-weekly", "etth1-panel", "etth1-chunks", "hourly-400")
+PANELS = ("m4-weekly", "m4-hourly", "etth1-panel", "etth1-chunks", "hourly-400")
 
 
 def split_panel(panel: str, split: str, shared: Path = SHARED) -> tuple[dict, dict, int, int, int]:
@@ -168,6 +171,11 @@ def split_panel(panel: str, split: str, shared: Path = SHARED) -> tuple[dict, di
     if panel == "m4-weekly":
         train, test = read_m4(shared / "m4" / "Weekly-train.csv", shared / "m4" / "Weekly-test.csv")
         horizon, mase_season, naive2_season = 13, 1, 1
+    elif panel == "m4-hourly":
+        if split == "test":
+            raise SystemExit("m4-hourly: the test part is not shared; score --split validation")
+        train, test = read_m4(shared / "m4" / "Hourly-train.csv", None)
+        horizon, mase_season, naive2_season = 48, 24, 24
     elif panel == "hourly-400":
         train, test = synthetic_hourly(), None
         horizon, mase_season, naive2_season = 48, 24, 24
@@ -179,7 +187,7 @@ def split_panel(panel: str, split: str, shared: Path = SHARED) -> tuple[dict, di
         # the last horizon of each training row (or of the whole ETTh1 column) is the target
         actual = {sid: h[-horizon:] for sid, h in train.items()}
         history = {sid: h[:-horizon] for sid, h in train.items()}
-        if panel != "m4-weekly" and split == "validation":
+        if panel not in ("m4-weekly", "m4-hourly") and split == "validation":
             actual = {sid: h[-horizon:] for sid, h in history.items()}
             history = {sid: h[:-horizon] for sid, h in history.items()}
     else:

@@ -245,7 +245,7 @@ class IntervalBands(keras.layers.Layer):
         row = ops.minimum(ops.cast(row, "int32"), len(self.factors) - 1)
         spread = spread * ops.take(ops.convert_to_tensor(self.factors), row)[:, None]
         forecast = ops.cast(forecast, "float64")
-        bands = []
+        bands: list[Any] = []
         for table, (lower_column, upper_column) in zip(self.multipliers, self.sources):
             half = ops.convert_to_tensor(table)[None, :] * spread
             if lower_column < 0:
@@ -253,8 +253,10 @@ class IntervalBands(keras.layers.Layer):
             else:  # CQR: the quantile interval moved out (or in) by the correction, holding the forecast
                 lower = ops.minimum(ops.cast(quantiles[:, :, lower_column], "float64") - half, forecast)
                 upper = ops.maximum(ops.cast(quantiles[:, :, upper_column], "float64") + half, forecast)
-            bands += [ops.cast(lower, "float32"), ops.cast(upper, "float32")]
-        return bands
+            if bands:  # nested by level, as `Calibration.bands` makes them: the levels come in ascending order
+                lower, upper = ops.minimum(lower, bands[-2]), ops.maximum(upper, bands[-1])
+            bands += [lower, upper]
+        return [ops.cast(band, "float32") for band in bands]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return [input_shape[0]] * (2 * len(self.multipliers))
@@ -365,6 +367,7 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
             name = output_name(level)
             outputs[name] = keras.layers.Reshape(horizon, name=name)(forecast[:, :, i])
     if levels:
+        levels = tuple(sorted(levels))  # ascending: IntervalBands nests each band around the one before
         calibration = run.calibration()
         tables, sources = [], []
         for level in levels:
