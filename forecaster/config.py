@@ -233,6 +233,12 @@ class ModelConfig:
     linear_skip: bool = option(
         False, "Add a linear path from inputs to forecast.", flag="--linear-skip/--no-linear-skip", rule=FLAG
     )
+    floor: bool = option(
+        True,
+        "Never forecast below the minimum a series' input window keeps returning to (zero, a base load).",
+        flag="--floor/--no-floor",
+        rule=FLAG,
+    )
     l2: float = option(0.0, "L2 weight decay.", rule=NON_NEGATIVE)
     quantiles: tuple[float, ...] = option((), "Quantile levels, e.g. 0.1,0.5,0.9.", shown="none", rule=QUANTILES)
     calendar: tuple[str, ...] = option(  # cycles of known-future calendar features ("day", "week", "year")

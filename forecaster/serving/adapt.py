@@ -53,9 +53,10 @@ def adapted_bands(
     how many and what they changed (None: there were none; the bands are the static ones)."""
     from forecaster.scoring.adaptive import adapted_multipliers
     from forecaster.scoring.calibration import level_name
+    from forecaster.scoring.floor import floored
     from forecaster.scoring.validation import point_forecast
     from forecaster.serving.backtest import served_forecasts
-    from forecaster.serving.forecast import predict_at
+    from forecaster.serving.forecast import floors_of, predict_at
 
     calibration, cfg = run.calibration(), run.config
     quantile_levels, horizon = cfg.model.quantiles, cfg.window.horizon
@@ -70,6 +71,7 @@ def adapted_bands(
     selection = run.selection()
     if selection and selection.method != "model":
         forecast = served_forecasts(forecast, trained, at, origins, selection, horizon, run.season, cfg.model.n_future)
+    forecast = floored(forecast, floors_of(run, trained, at, origins))  # as `forecast` would have served them
     actual = np.stack([panel.series[s].values[o : o + horizon, 0] for s, o in zip(series_idx, origins)])
     w = cfg.window
     newer_spreads = calibration.spreads(

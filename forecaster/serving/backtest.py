@@ -98,8 +98,9 @@ def run_backtest(
     at `levels`, made from each window's own history exactly as `forecast --level` makes them; with `adapt`,
     each window's band also learnt from its series' earlier windows whose actuals were known at its cutoff:
     `forecaster.scoring.adaptive`)."""
+    from forecaster.scoring.floor import floored
     from forecaster.serving.finite import check_finite
-    from forecaster.serving.forecast import predict_at
+    from forecaster.serving.forecast import floored_bands, floors_of, predict_at
 
     horizon = run.config.window.horizon
     series_idx, origins = backtest_origins(run, panel, folds, step)
@@ -120,6 +121,10 @@ def run_backtest(
         forecasts["served"] = served_forecasts(
             forecasts["model"], panel, series_idx, origins, selection, horizon, run.season, run.config.model.n_future
         )
+    floors = floors_of(run, panel, series_idx, origins)
+    for name in ("model", "served"):  # what the run serves; the baselines stay as they are, for reference
+        if name in forecasts:
+            forecasts[name] = floored(forecasts[name], floors)
     bands = None
     if levels:
         w, calibration = run.config.window, run.calibration()
@@ -138,6 +143,8 @@ def run_backtest(
             multipliers = adapted_multipliers(calibration, actual, point, spreads, series_idx, origins, levels, own,
                                               quantiles)  # fmt: skip
         bands = calibration.bands(point, spreads, levels, own, quantiles, multipliers)
+    if bands:
+        bands = floored_bands(bands, floors)
     made = {"forecast": forecasts.get("served", forecasts["model"])}
     if bands:
         made["band"] = np.stack(list(bands.values()), axis=1)

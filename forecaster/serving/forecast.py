@@ -19,6 +19,7 @@ from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import DataError, ForecasterError, SettingsError
 from forecaster.io.frames import Data
 from forecaster.scoring.baselines import baseline_forecast
+from forecaster.scoring.floor import floored, window_floors
 from forecaster.scoring.selection import served_forecasts
 from forecaster.scoring.statistical import Known
 from forecaster.serving.finite import check_finite, check_scaled
@@ -280,7 +281,21 @@ def predict_at(
     extra = (1,) * (predictions.ndim - 1)  # over the horizon (and quantiles)
     scale = np.array([scalers[s].scale[0] for s in series_idx]).reshape(-1, *extra)
     center = np.array([scalers[s].center[0] for s in series_idx]).reshape(-1, *extra)
-    return predictions * scale + center
+    return floored(predictions * scale + center, floors_of(run, panel, series_idx, origins))
+
+
+def floors_of(run: Run, panel: Panel, series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:
+    """(windows,) the floor below which the window (panel.series[series_idx[i]], origins[i]) is never forecast
+    (`forecaster.scoring.floor`); -inf everywhere for a run trained with --no-floor."""
+    if not run.config.model.floor:
+        return np.full(len(origins), -np.inf)
+    w = run.config.window
+    return window_floors([panel.series[s].values[:, 0] for s in series_idx], origins, w.lookback, w.patch)
+
+
+def floored_bands(bands: dict[str, np.ndarray], floors: np.ndarray) -> dict[str, np.ndarray]:
+    """Each band's lower bound raised to its window's floor (the forecast, already there, stays inside)."""
+    return {name: floored(values, floors) if name.startswith("lo_") else values for name, values in bands.items()}
 
 
 def forecast_step(model: Any) -> Any:
@@ -385,6 +400,8 @@ def forecast_frame(
         point[guarded] = made
         for i, method in zip(guarded, served):
             methods[i] = method
+    floors = floors_of(run, panel, np.arange(len(panel.series)), np.array([len(s) for s in panel.series]))
+    point[:] = floored(point, floors)
     id_col, time_col = id_and_time_columns(cfg)
     columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
     times = following_times(last_times(panel), panel.freq, horizon)
@@ -394,7 +411,8 @@ def forecast_frame(
     if levels:
         own = predictions if quantiles else None
         bands, note = conformal_bands(run, panel, point, by_model, plan, levels, own, model if adapt else None)
-        columns.update(bands)
+        columns.update({name: floored(values.reshape(point.shape[:2]), floors).ravel() if name.startswith("lo_")
+                        else values for name, values in bands.items()})  # fmt: skip
         notes += [note] if note else []
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
         columns[quantile_column(level)] = predictions[:, :, q].ravel()

@@ -199,6 +199,48 @@ class UnscaleForecast(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
+class WindowFloor(keras.layers.Layer):
+    """The floor below which a window is never forecast (`forecaster.scoring.floor`), in original units.
+
+    Call: [scaled float64 (batch, lookback, features) as the network sees it (right-padded), length int32
+    (batch,) its valid steps, center, scale float64 (batch, features)] -> float64 (batch, 1), -inf where the
+    window does not sit on its minimum.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        from forecaster.models.layers import valid_steps
+        from forecaster.scoring.floor import FLOOR_BAND, FLOOR_SHARE
+
+        scaled, length, center, scale = inputs
+        target = ops.cast(scaled[:, :, 0], "float64")
+        valid = valid_steps(ops.cast(length, "int32"), ops.shape(target)[1], "float64") > 0
+        low = ops.min(ops.where(valid, target, np.inf), axis=1, keepdims=True)
+        high = ops.max(ops.where(valid, target, -np.inf), axis=1, keepdims=True)
+        near = ops.sum(ops.cast(valid & (target <= low + FLOOR_BAND * (high - low)), "float64"), axis=1, keepdims=True)
+        count = ops.sum(ops.cast(valid, "float64"), axis=1, keepdims=True)
+        sits = (count >= 2) & (high > low) & (near >= FLOOR_SHARE * count)
+        floor = low * ops.cast(scale[:, :1], "float64") + ops.cast(center[:, :1], "float64")
+        return ops.where(sits, floor, -np.inf)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0][0], 1)
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class RaiseToFloor(keras.layers.Layer):
+    """[values float32 (batch, horizon[, quantiles]), floor float64 (batch, 1)] -> the values, none below it."""
+
+    def call(self, inputs: Any) -> Any:
+        values, floor = inputs
+        while len(floor.shape) < len(values.shape):
+            floor = ops.expand_dims(floor, -1)
+        return ops.cast(ops.maximum(ops.cast(values, "float64"), floor), "float32")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
 class IntervalBands(keras.layers.Layer):
     """Conformal bands around the forecast, as `forecaster forecast --level` makes them.
 
@@ -357,6 +399,10 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
     elif scaler_inputs:
         del inputs["series"]
     forecast = UnscaleForecast(name="unscale", dtype="float64")([network(network_inputs), center, scale])
+    floor = None
+    if cfg.model.floor:  # as `forecast` serves it: never below the floor the window sits on
+        floor = WindowFloor(name="window_floor", dtype="float64")([scaled, n_valid, center, scale])
+        forecast = RaiseToFloor(name="floored", dtype="float64")([forecast, floor])
     quantiles = cfg.model.quantiles
     horizon = (cfg.window.horizon,)
     if not quantiles:
@@ -389,5 +435,7 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
         for k, level in enumerate(levels):
             for side, band in zip(("lo", "hi"), bands[2 * k : 2 * k + 2]):
                 name = f"{side}_{level:g}".replace(".", "_")
+                if side == "lo" and floor is not None:
+                    band = RaiseToFloor(name=f"{name}_floored", dtype="float64")([band, floor])
                 outputs[name] = keras.layers.Identity(name=name)(band)
     return keras.Model(inputs, outputs, name="serving")
