@@ -105,6 +105,10 @@ STATISTICAL_NAMES: Rule = (
     lambda v: isinstance(v, tuple) and 0 < len(v) == len(set(v)) and all(name in STATISTICAL for name in v),
     f"one or more distinct names from {', '.join(STATISTICAL)} (for the network alone: --select model)",
 )
+SHARES: Rule = (
+    lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_ENSEMBLE and all(_number(x) and 0 < x <= 1 for x in v),
+    "shares of the lookback in (0, 1], e.g. 1,0.5",
+)
 INSTANCE_NORM_LIST: Rule = (_choice_list(INSTANCE_NORMS), f"one of {', '.join(INSTANCE_NORMS)}, or a list of them")
 FLAG_OR_NONE: Rule = (lambda v: v is None or isinstance(v, bool), "true or false")
 FREQUENCY: Rule = (lambda v: v is None or _frequency(v), "a pandas frequency such as h, D, W-SUN, MS (or int:N)")
@@ -257,6 +261,12 @@ class ModelConfig:
         "Networks trained with successive seeds, combined by median.",
         rule=ENSEMBLE,
     )
+    member_windows: tuple[float, ...] = option(
+        (1.0,),
+        "Each ensemble member's share of the lookback it reads (its latest points), taken in turn: 1,0.5.",
+        rule=SHARES,
+    )
+    recent: int = setting(0, COUNT)  # this network reads only the window's latest `recent` points (0: all)
     use_cudnn: str | bool = setting("auto", CUDNN)
 
     def __post_init__(self) -> None:

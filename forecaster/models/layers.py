@@ -38,6 +38,38 @@ class LengthMask(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
+class RecentWindow(keras.layers.Layer):
+    """The latest `recent` valid points of right-padded windows, right-padded again.
+
+    Args:
+        recent: the points kept (a whole number of patches, below the lookback).
+
+    Call: [values float32 (batch, lookback, features), length int32 (batch,)] -> [values float32 (batch, recent,
+    features) holding the last min(length, recent) valid points first, zeros after; length int32 (batch,)].
+    """
+
+    def __init__(self, recent: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.recent = recent
+
+    def call(self, inputs: Any) -> Any:
+        values, length = inputs
+        length = ops.cast(length, "int32")
+        kept = ops.minimum(length, self.recent)
+        start = ops.maximum(length - self.recent, 0)
+        positions = ops.minimum(start[:, None] + ops.arange(self.recent)[None, :], ops.shape(values)[1] - 1)
+        taken = ops.take_along_axis(values, ops.expand_dims(positions, -1), axis=1)
+        valid = ops.cast(ops.arange(self.recent)[None, :] < kept[:, None], values.dtype)
+        return [taken * ops.expand_dims(valid, -1), kept]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return [(input_shape[0][0], self.recent, input_shape[0][2]), input_shape[1]]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "recent": self.recent}
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
 class InstanceNorm(keras.layers.Layer):
     """Per-window normalisation of the target channel (the "RevIN" idea, without learned affine).
 

@@ -20,6 +20,7 @@ from forecaster.models.layers import (
     LengthMask,
     MemberMedian,
     MonotoneQuantiles,
+    RecentWindow,
 )
 
 
@@ -62,10 +63,15 @@ def member_name(k: int) -> str:
 
 
 def member_config(cfg: ModelConfig, k: int) -> ModelConfig:
-    """Member k of an ensemble: one network; a list of instance norms ("mean_std,last_std") is taken
-    in turn by the members, so they differ in how they see a window as well as in their seeds."""
+    """Member k of an ensemble: one network; a list of instance norms ("mean_std,last_std") and of window
+    shares (`member_windows`, "1,0.5") are taken in turn by the members, so they differ in how they see a
+    window and how much of it they read (N-BEATS' members span lookbacks of 2 to 7 horizons), as well as in
+    their seeds. A member's window is its share of the lookback in whole patches, at least one patch."""
     modes = cfg.instance_norm.split(",")
-    return replace(cfg, ensemble=1, instance_norm=modes[k % len(modes)])
+    share = cfg.member_windows[k % len(cfg.member_windows)]
+    recent = max(cfg.patch, int(cfg.lookback * share) // cfg.patch * cfg.patch)
+    return replace(cfg, ensemble=1, instance_norm=modes[k % len(modes)], member_windows=(share,),
+                   recent=recent if recent < cfg.lookback else 0)  # fmt: skip
 
 
 def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
@@ -92,12 +98,14 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
     values = keras.Input((cfg.lookback, cfg.n_features), name="values")
     length = keras.Input((), dtype="int32", name="length")
     inputs = {"values": values, "length": length}
+    if cfg.recent:  # an ensemble member that reads only the window's latest points
+        values, length = RecentWindow(cfg.recent, name="recent_window")([values, length])
     if cfg.n_future:
         future = inputs["future"] = keras.Input((cfg.horizon, cfg.n_future), name="future")
         values, future = KnownNorm(cfg.instance_norm, cfg.n_future, name="known_norm")([values, length, future])
     normed, reference, spread = InstanceNorm(cfg.instance_norm, name="instance_norm")([values, length])
 
-    steps = cfg.lookback // cfg.patch
+    steps = (cfg.recent or cfg.lookback) // cfg.patch
     sequence = keras.layers.Reshape((steps, cfg.patch * cfg.n_features), name="patches")(normed)
     mask = LengthMask(steps, cfg.patch, name="mask")(length)
     regularizer = keras.regularizers.L2(cfg.l2) if cfg.l2 else None

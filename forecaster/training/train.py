@@ -152,7 +152,8 @@ def fit_model(
     fitted = []
     for k in range(members):
         member_cfg = replace(cfg, model=member_config(cfg.model, k), train=replace(cfg.train, seed=cfg.train.seed + k))
-        log(f"ensemble member {k + 1}/{members}: seed {member_cfg.train.seed}, {member_cfg.model.instance_norm}")
+        reads = f", the latest {member_cfg.model.recent} points" if member_cfg.model.recent else ""
+        log(f"ensemble member {k + 1}/{members}: seed {member_cfg.train.seed}, {member_cfg.model.instance_norm}{reads}")
         member_state = None if state is None else state / member_name(k)
         network, history = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}")
         fitted.append(network)
