@@ -15,12 +15,15 @@ HORIZON, LOOKBACK = 7, 28
 def test_a_window_that_sits_on_its_minimum_has_that_floor_and_one_that_passes_through_it_none():
     counts = np.array([0, 0, 3, 5, 0, 0, 2, 7, 0, 1] * 3, dtype=float)
     assert window_floor(counts) == 0.0
-    base_load = np.r_[np.full(10, 10.0), np.linspace(10, 80, 20)]  # a floor above zero
+    base_load = np.r_[np.full(10, 10.0), np.linspace(10, 80, 10), np.full(10, 10.0)]  # a floor above zero
     assert window_floor(base_load) == 10.0
     trend_down = np.linspace(100.0, 1.0, 100)  # its minimum is only its last point
     assert 1 / 100 < FLOOR_SHARE and window_floor(trend_down) == -np.inf
+    settles = np.r_[np.linspace(100.0, 1.0, 80), np.full(20, 1.0)]  # at its minimum only at the end: no return
+    assert window_floor(settles) == -np.inf
+    assert window_floor(np.r_[settles, np.linspace(1.0, 60.0, 10), np.full(5, 1.0)]) == 1.0  # away and back
     assert window_floor(np.full(20, 3.0)) == -np.inf  # flat: nothing to hold up
-    assert window_floor(np.array([np.nan, 1.0, 1.0, 5.0, np.nan])) == 1.0  # empty cells are ignored
+    assert window_floor(np.array([np.nan, 1.0, 5.0, 1.0, np.nan])) == 1.0  # empty cells are ignored
     windows = window_floors([counts, trend_down], np.array([30, 100]), lookback=40, patch=4)
     assert windows[0] == 0.0 and windows[1] == -np.inf  # from its last 28 and 40 points
     made = floored(np.array([[-1.0, 2.0], [-1.0, 2.0]]), windows[:2])

@@ -209,16 +209,23 @@ class WindowFloor(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         from forecaster.models.layers import valid_steps
-        from forecaster.scoring.floor import FLOOR_BAND, FLOOR_SHARE
+        from forecaster.scoring.floor import FLOOR_BAND, FLOOR_RISE, FLOOR_SHARE
 
         scaled, length, center, scale = inputs
         target = ops.cast(scaled[:, :, 0], "float64")
-        valid = valid_steps(ops.cast(length, "int32"), ops.shape(target)[1], "float64") > 0
+        steps = ops.shape(target)[1]
+        valid = valid_steps(ops.cast(length, "int32"), steps, "float64") > 0
         low = ops.min(ops.where(valid, target, np.inf), axis=1, keepdims=True)
         high = ops.max(ops.where(valid, target, -np.inf), axis=1, keepdims=True)
-        near = ops.sum(ops.cast(valid & (target <= low + FLOOR_BAND * (high - low)), "float64"), axis=1, keepdims=True)
+        near = valid & (target <= low + FLOOR_BAND * (high - low))
+        above = valid & (target >= low + FLOOR_RISE * (high - low))
+        place = ops.cast(ops.arange(steps), "float64")[None, :]
+        first = ops.min(ops.where(near, place, np.inf), axis=1, keepdims=True)
+        last = ops.max(ops.where(near, place, -np.inf), axis=1, keepdims=True)
+        returns = ops.any(above & (place > first) & (place < last), axis=1, keepdims=True)  # at it, away, back
         count = ops.sum(ops.cast(valid, "float64"), axis=1, keepdims=True)
-        sits = (count >= 2) & (high > low) & (near >= FLOOR_SHARE * count)
+        share = ops.sum(ops.cast(near, "float64"), axis=1, keepdims=True)
+        sits = (count >= 2) & (high > low) & returns & (share >= FLOOR_SHARE * count)
         floor = low * ops.cast(scale[:, :1], "float64") + ops.cast(center[:, :1], "float64")
         return ops.where(sits, floor, -np.inf)
 
