@@ -303,7 +303,9 @@ class TrainConfig:
     )
     clipnorm: float | None = option(1.0, "Gradient clipping norm.", rule=CLIPNORM)
     patience: int = option(5, "Early-stopping patience in epochs.", rule=WHOLE)
-    max_windows_per_epoch: int = option(20_000, "Windows sampled per epoch on large data.", rule=WHOLE)
+    max_windows_per_epoch: int = option(
+        20_000, "Windows sampled per epoch on large data.", shown="20,000; 40,000 from 200 series", rule=WHOLE
+    )
     max_val_windows: int = setting(20_000, WHOLE)
     seed: int = option(0, "Random seed.", rule=SEED)
     select: str = option(

@@ -80,6 +80,18 @@ def test_training_is_sized_to_the_number_of_windows():
     assert sized_training({}, 20)[0]["batch_size"] == 16  # never below 16 windows a batch
 
 
+def test_a_panel_of_many_series_samples_twice_the_windows_an_epoch():
+    from forecaster.data.resolve import EPOCH_WINDOWS, WIDE_PANEL, WIDE_PANEL_EPOCH_WINDOWS
+
+    wide, note = sized_training({}, 237_260, n_series=WIDE_PANEL)
+    assert wide["max_windows_per_epoch"] == WIDE_PANEL_EPOCH_WINDOWS == 40_000 and wide["batch_size"] == 128
+    assert "40,000 sampled an epoch: batch 128 (313 steps an epoch)" in note
+    narrow, _ = sized_training({}, 237_260, n_series=WIDE_PANEL - 1)
+    assert narrow["max_windows_per_epoch"] == EPOCH_WINDOWS == 20_000
+    given, _ = sized_training({"max_windows_per_epoch": 5_000}, 237_260, n_series=414)
+    assert given["max_windows_per_epoch"] == 5_000  # what is given stays
+
+
 def test_the_combination_serves_unless_another_candidate_scores_clearly_better():
     series_idx = np.array([0, 0, 0, 1])  # series 0: three windows, series 1: one; each series counts once
     errors = {

@@ -252,7 +252,7 @@ def train_run(
         f"{len(prepared.kept)} series, frequency {frequency_named(panel.freq)}, season {season}, "
         f"lookback {cfg.window.lookback}, patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
-    log(sized_training(settings.train, len(prepared.train_index))[1])
+    log(sized_training(settings.train, len(prepared.train_index), len(panel.series))[1])
     data_sha256 = panel.sha256 or data_digest(data)  # of what was read, where the reader took it
     state = state_dir(Path(out))
     if fresh:
