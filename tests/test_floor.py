@@ -51,17 +51,15 @@ def trained(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("floor")
     data = root / "data.csv"
     on_a_floor(request.param).to_csv(data, index=False)
-    for name, extra in (("run", []), ("unfloored", ["--no-floor"])):
+    for name, extra in (("run", []), ("unfloored", ["--no-floor"])):  # each trained, and its forecast made
         assert invoke("train", data, *OPTIONS, *FAST, "--holdout", "21", *extra, "--out", root / name).exit_code == 0
+        result = invoke("forecast", root / name, "--data", data, "--level", "80,95", "--out", root / f"{name}.csv")
+        assert result.exit_code == 0, result.output
     return root, request.param
 
 
 def test_a_series_on_a_floor_is_never_forecast_below_it(trained):
     root, floor = trained
-    for name in ("run", "unfloored"):
-        result = invoke("forecast", root / name, "--data", root / "data.csv", "--level", "80,95",
-                        "--out", root / f"{name}.csv")  # fmt: skip
-        assert result.exit_code == 0, result.output
     made, free = pd.read_csv(root / "run.csv"), pd.read_csv(root / "unfloored.csv")
     assert (free["lo_80"] < floor).any()  # without the floor, the bands reach below it
     assert (made["forecast"] >= floor).all() and (made["lo_80"] >= floor).all() and (made["lo_95"] >= floor).all()

@@ -411,8 +411,8 @@ def forecast_frame(
     if levels:
         own = predictions if quantiles else None
         bands, note = conformal_bands(run, panel, point, by_model, plan, levels, own, model if adapt else None)
-        columns.update({name: floored(values.reshape(point.shape[:2]), floors).ravel() if name.startswith("lo_")
-                        else values for name, values in bands.items()})  # fmt: skip
+        shaped = {name: values.reshape(point.shape[:2]) for name, values in bands.items()}
+        columns.update({name: values.ravel() for name, values in floored_bands(shaped, floors).items()})
         notes += [note] if note else []
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band
         columns[quantile_column(level)] = predictions[:, :, q].ravel()
