@@ -102,23 +102,18 @@ def as_frame(data: Any, id_col: str | None, time_col: str | None) -> Any:
 def readable(frame: Any, needed: set[str] | None, id_col: str | None, time_col: str | None) -> Any:
     """The frame as the CSV reader gives the same data written to a file, so a DataFrame and its CSV make one
     panel without the file:
-    - column names as text, stripped (two alike refused); only the `needed` columns when it has them all
-      (None: every column); rows named by position;
+    - column names as text, stripped (two alike were refused by `as_frame`); only the `needed` columns when
+      it has them all (None: every column); rows named by position;
     - ids as text categories in sorted order (the series' order); text times as categories (each parsed once);
     - empty and NA-word cells of text number columns, categorical and nullable numbers as float with NaN.
     Typed times stay typed: a named time zone is kept, where a CSV holds only offsets. The caller's frame is
     not changed."""
-    from collections import Counter
-
     import numpy as np
     import pandas as pd
 
     from forecaster.io.readers.csv import NA_WORDS
 
-    names = [str(name).strip() for name in frame.columns]
-    twice = sorted(name for name, count in Counter(names).items() if count > 1)
-    if twice:
-        raise DataError(f"{FRAME}: column {twice[0]!r} appears twice; rename one of them")
+    names = [str(name).strip() for name in frame.columns]  # none twice: `as_frame` refused that
     keep = needed is None or not needed <= set(names)  # every column, or only the needed ones (taken alone)
     made = {}
     for at, name in enumerate(names):

@@ -66,12 +66,13 @@ def adapted_bands(
     learning = sorted(set(series_idx.tolist()))  # the series the run trained on, with windows after training
     trained = replace(panel, series=[panel.series[i] for i in learning], notes=[])
     at = np.searchsorted(learning, series_idx)
-    made = predict_at(model, run, trained, at, origins)
+    floors = floors_of(run, trained, at, origins)  # as `forecast` would have served them
+    made = floored(predict_at(model, run, trained, at, origins), floors)
     forecast = point_forecast(made, quantile_levels)
     selection = run.selection()
     if selection and selection.method != "model":
         forecast = served_forecasts(forecast, trained, at, origins, selection, horizon, run.season, cfg.model.n_future)
-    forecast = floored(forecast, floors_of(run, trained, at, origins))  # as `forecast` would have served them
+    forecast = floored(forecast, floors)
     actual = np.stack([panel.series[s].values[o : o + horizon, 0] for s, o in zip(series_idx, origins)])
     w = cfg.window
     newer_spreads = calibration.spreads(

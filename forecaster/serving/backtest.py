@@ -104,7 +104,8 @@ def run_backtest(
 
     horizon = run.config.window.horizon
     series_idx, origins = backtest_origins(run, panel, folds, step)
-    raw_predictions = predict_at(model, run, panel, series_idx, origins)
+    floors = floors_of(run, panel, series_idx, origins)  # what the run serves never goes below them
+    raw_predictions = floored(predict_at(model, run, panel, series_idx, origins), floors)
     quantiles = run.config.model.quantiles
     actual = np.empty((len(origins), horizon))
     forecasts = {name: np.empty_like(actual) for name in ("model", *BASELINES)}
@@ -121,10 +122,8 @@ def run_backtest(
         forecasts["served"] = served_forecasts(
             forecasts["model"], panel, series_idx, origins, selection, horizon, run.season, run.config.model.n_future
         )
-    floors = floors_of(run, panel, series_idx, origins)
-    for name in ("model", "served"):  # what the run serves; the baselines stay as they are, for reference
-        if name in forecasts:
-            forecasts[name] = floored(forecasts[name], floors)
+    if "served" in forecasts:  # the guard's method, floored as the network was; the baselines stay as they are
+        forecasts["served"] = floored(forecasts["served"], floors)
     bands = None
     if levels:
         w, calibration = run.config.window, run.calibration()

@@ -281,7 +281,7 @@ def predict_at(
     extra = (1,) * (predictions.ndim - 1)  # over the horizon (and quantiles)
     scale = np.array([scalers[s].scale[0] for s in series_idx]).reshape(-1, *extra)
     center = np.array([scalers[s].center[0] for s in series_idx]).reshape(-1, *extra)
-    return floored(predictions * scale + center, floors_of(run, panel, series_idx, origins))
+    return predictions * scale + center
 
 
 def floors_of(run: Run, panel: Panel, series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:
@@ -380,12 +380,13 @@ def forecast_frame(
     methods = list(plan.methods)
     shape = (len(panel.series), horizon, len(quantiles)) if quantiles else (len(panel.series), horizon)
     predictions = np.full(shape, np.nan)
+    floors = floors_of(run, panel, np.arange(len(panel.series)), np.array([len(s) for s in panel.series]))
     if by_model.any():
         chosen = np.flatnonzero(by_model)
         if cfg.model.n_future:
             check_future(run, panel, chosen)
         ends = np.array([len(panel.series[i]) for i in chosen])
-        predictions[chosen] = predict_at(model, run, panel, chosen, ends, plan.scalers)
+        predictions[chosen] = floored(predict_at(model, run, panel, chosen, ends, plan.scalers), floors[chosen])
     point = predictions[:, :, len(quantiles) // 2] if quantiles else predictions
     for i in np.flatnonzero(~by_model):
         point[i] = baseline_forecast(methods[i], panel.series[i].values[:, 0], horizon, run.season)
@@ -400,8 +401,7 @@ def forecast_frame(
         point[guarded] = made
         for i, method in zip(guarded, served):
             methods[i] = method
-    floors = floors_of(run, panel, np.arange(len(panel.series)), np.array([len(s) for s in panel.series]))
-    point[:] = floored(point, floors)
+    point[:] = floored(point, floors)  # a fallback's or the guard's method too
     id_col, time_col = id_and_time_columns(cfg)
     columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
     times = following_times(last_times(panel), panel.freq, horizon)
