@@ -14,6 +14,7 @@ Python API and the CLI check, scale and forecast the data identically (a test co
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,15 @@ from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, with_target
 from forecaster.settings import Settings
 
+LOGGER = logging.getLogger("forecaster")
+
+
+def to_logging(line: str) -> None:
+    """The API's default `log`: each line the CLI prints, to the `forecaster` logger; notes (what was done to
+    the data, what a run cannot do) at WARNING, which Python shows without any set-up, the rest at INFO
+    (`logging.basicConfig(level="INFO")` shows every line the CLI would)."""
+    LOGGER.log(logging.WARNING if line.lstrip().startswith("note:") else logging.INFO, line)
+
 
 class Forecaster:
     """An LSTM forecaster over one or many series: `fit`, `predict`, `backtest`, `save`, `load`, `export`.
@@ -34,7 +44,9 @@ class Forecaster:
         target, time_col, id_col: the columns, as the CLI's `--target`, `--time-col`, `--id-col`.
         **options: any other `forecaster train` option by its Python name (`lookback=336`,
             `layers=(64, 64)`, `ensemble=3`, `epochs=20`, ...); unknown names are refused.
-        log: called with each progress line (default: none).
+        log: called with each line the CLI would print (notes, progress, the validation guard's decision);
+            default: the `forecaster` logger (`to_logging`). Keras's progress bar is off unless
+            `verbose=1` (a bar) or `verbose=2` (a line an epoch) is given.
     """
 
     def __init__(
@@ -44,11 +56,14 @@ class Forecaster:
         time_col: str | None = None,
         id_col: str | None = None,
         *,
-        log: Callable[[str], None] = lambda _: None,
+        log: Callable[[str], None] = to_logging,
+        verbose: int = 0,
         **options: Any,
     ):
         given = {"horizon": horizon, "target": target, "time_col": time_col, "id_col": id_col, **options}
-        self.settings = Settings.given(given)
+        if verbose not in (0, 1, 2):
+            raise SettingsError(f"verbose={verbose!r}: give 0 (no Keras output), 1 (a progress bar) or 2 (a line an epoch)")
+        self.settings = Settings.given(given).with_values("train", verbose=verbose)
         self.log = log
         self.run_dir: Path | None = None
         self._owned: Path | None = None  # a temporary run directory this object made
@@ -57,7 +72,7 @@ class Forecaster:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings | dict[str, dict[str, Any]], log: Callable[[str], None] = lambda _: None
+        cls, settings: Settings | dict[str, dict[str, Any]], log: Callable[[str], None] = to_logging
     ) -> Forecaster:
         """A Forecaster from `Settings` (the CLI's: options over a config file) or a config file's sections
         as dicts ({"data": {"target": "y"}, "window": {"horizon": 6}})."""
@@ -93,7 +108,11 @@ class Forecaster:
             self._discard()
             self._owned = temporary_folder(RUN_FOLDER)
             out = self._owned / "run"
+        from forecaster.training.summary import validation_line
+
         self.validation = train_run(data, self.settings, Path(out), self.log, fresh=fresh, panel=panel)
+        for line in validation_line(self.validation).splitlines():
+            self.log(line)
         self.run_dir = Path(out)
         self._run = self._model = None
         return self
@@ -313,7 +332,7 @@ class Forecaster:
         return target
 
     @classmethod
-    def load(cls, directory: str | Path, log: Callable[[str], None] = lambda _: None) -> Forecaster:
+    def load(cls, directory: str | Path, log: Callable[[str], None] = to_logging) -> Forecaster:
         """A Forecaster over an existing run directory (written by `fit`, `save` or `forecaster train`)."""
         from forecaster.training.runs import load_run
 

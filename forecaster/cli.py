@@ -309,47 +309,6 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return setting_options("window", "model", "train")(func)
 
 
-def validation_line(report: dict[str, Any]) -> str:
-    model, naive = report["model"], report["seasonal_naive"]
-    line = (
-        f"validation ({report['windows']} windows): model MAE {model['mae']:.4g} MASE {model['mase']:.3f}"
-        f" | seasonal naive MAE {naive['mae']:.4g} MASE {naive['mase']:.3f}"
-        f" -> {'beats' if report['beats_seasonal_naive'] else 'does NOT beat'} seasonal naive"
-    )
-    if report.get("zero_scale_series"):
-        from forecaster.serving.backtest import ZERO_SCALE_NOTE
-
-        line += f"\nnote: {ZERO_SCALE_NOTE.format(report['zero_scale_series'])}"
-    selection = report.get("selection")
-    if selection:
-        line += "\n" + "\n".join(selection_lines(selection))
-    return line
-
-
-def selection_lines(selection: dict[str, Any]) -> list[str]:
-    """What the validation guard decided and why, its evidence, what the served method ignores and costs."""
-    method = selection["method"]
-    ranked = sorted(selection["scores"].items(), key=lambda item: item[1])
-    scores = ", ".join(f"{name} {score:.3f}" for name, score in ranked)
-    lines = [
-        f"method: {method}: {selection.get('reason', '')}",
-        f"  decided on {selection['windows']} validation windows of {selection['series']} series, origins "
-        f"{selection.get('period', '?')}, their statistical fits {selection.get('fit_seconds', 0):.0f} s "
-        f"(MASE: {scores})",
-    ]
-    if selection.get("covariates_unused"):
-        lines.append(f"  note: {method} does not see {', '.join(selection['covariates_unused'])}: they are unused")
-    cost = selection.get("seconds_per_1000_series")
-    if cost and method != "model":
-        lines.append(
-            f"  forecasting 1,000 series with {method} takes about {cost[0]:,.0f} s on this machine (statistical "
-            f"fits), the network alone {cost[1]:,.1f} s"
-        )
-    if method != "model":
-        lines.append("  for the network alone, train with --select model")
-    return lines
-
-
 @main.command()
 @data_options
 @model_options
@@ -366,20 +325,17 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     from forecaster.api import Forecaster
 
     settings = settings_from(options)
-    if quiet:
-        settings = settings.with_values("train", verbose=0)
-    elif not sys.stdout.isatty():
-        settings = settings.with_values("train", verbose=2)  # one plain line per epoch, not a progress bar
+    if not quiet:  # a progress bar on a terminal, one plain line per epoch elsewhere
+        settings = settings.with_values("train", verbose=1 if sys.stdout.isatty() else 2)
     out_dir = output_path("train", {"data": data, "out": out})
     try:
-        report = Forecaster.from_settings(settings, log).fit(data, out=out_dir, fresh=fresh).validation
+        Forecaster.from_settings(settings, log).fit(data, out=out_dir, fresh=fresh)
     except KeyboardInterrupt:
         from forecaster.training.resume import interrupted_message
 
         click.echo(f"\n{interrupted_message(out_dir)}", err=True)
         sys.exit(130)
     click.echo(f"run written to {out_dir}/")
-    click.echo(validation_line(report))
 
 
 @main.command()
@@ -453,6 +409,8 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
         f"{summary['completed']} of {summary['trials']} trials completed; best {summary['objective']} "
         f"{summary['best_score']:.4g}" + (f" (untuned: {untuned:.4g})" if untuned is not None else "")
     )
+    from forecaster.training.summary import validation_line
+
     click.echo(f"best run {validation_line(summary['validation'])}")
     click.echo(
         f"best run: {out_dir / 'best'}/ (forecast, evaluate and export work on it); trials: {out_dir / 'trials.csv'}"

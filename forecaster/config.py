@@ -328,7 +328,7 @@ class TrainConfig:
         choices=SPREADS,
     )
     deterministic: bool = True  # tf op determinism: identical runs for the same data, config and seed
-    verbose: int = 1
+    verbose: int = 0  # Keras's fit output: 0 none (the API's default), 1 a progress bar, 2 a line an epoch
 
     def __post_init__(self) -> None:
         check_fields(self)

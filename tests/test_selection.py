@@ -291,7 +291,7 @@ def test_a_future_run_s_statistical_candidates_take_the_future_columns(tmp_path)
 
 
 def test_the_explanation_lines_say_the_rule_that_decided():
-    from forecaster.cli import selection_lines
+    from forecaster.training.summary import selection_lines
 
     base = {"scores": {"model": 0.9, "combination": 1.0, "seasonal_naive": 1.2}, "windows": 120, "series": 1,
             "period": "from 2016-03-01 to 2016-12-16 (290 days)", "seconds_per_1000_series": [412.0, 3.0],

@@ -44,6 +44,7 @@ def regularise(
         if end < len(values):
             future = _future_rows(sid, times, values, rows, end, freq, is_datetime, path, len(cfg.future))
             times, values, rows = times[:end], values[:end], rows[:end]
+    times, values, rows = _cut_empty_ends(sid, times, values, rows, is_datetime, path, notes)
     if is_datetime and _evenly_stepped(times, freq) and not np.isnan(values).any():
         return Series(sid, pd.Timestamp(times[0]), freq, values, future=future)  # the usual series, found fast
     _check_grid_size(sid, times, rows, freq, is_datetime, path)
@@ -84,7 +85,39 @@ def regularise(
         filled = indexed.interpolate(method=method, limit_direction="both") if method else indexed.ffill().bfill()
         notes.append(filled_note(sid, int(missing.sum()), cfg.fill))
         indexed = filled
-    return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=int(missing.sum()), future=future)
+    filled = np.flatnonzero(missing.to_numpy())
+    return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=len(filled), future=future, filled=filled)
+
+
+def _cut_empty_ends(
+    sid: str, times: np.ndarray, values: np.ndarray, rows: pd.Index, is_datetime: bool, path: str, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """A series' rows before its first target value and after its last are where it has not begun or has
+    ended, not gaps: they are cut (said per series), never filled, so no forecast starts from invented values
+    and no backtest scores against them."""
+    observed = np.flatnonzero(~np.isnan(values[:, 0]))
+    if not len(observed):
+        raise DataError(
+            f"{path}: row {file_row(rows, np.ones(len(rows), bool))}: series {sid!r} has no target value; "
+            "give it values or remove the series"
+        )
+    first, end = int(observed[0]), int(observed[-1]) + 1
+    if first == 0 and end == len(values):
+        return times, values, rows
+    cut = []
+    if first:
+        cut.append(f"{first} row(s) before its first value ({_time_named(times[first], is_datetime)})")
+    if end < len(values):
+        cut.append(f"{len(values) - end} row(s) after its last value ({_time_named(times[end - 1], is_datetime)})")
+    notes.append(
+        f"series {sid!r}: cut {' and '.join(cut)}, whose target is empty: a series starts and ends where its "
+        "values do, so nothing was filled there"
+    )
+    return times[first:end], values[first:end], rows[first:end]
+
+
+def _time_named(time: Any, is_datetime: bool) -> str:
+    return plain_time(pd.Timestamp(time) if is_datetime else time)
 
 
 MAX_GRID_STEPS = 1_000_000  # a grid this long may hold at most GRID_SPARSITY times as many steps as rows

@@ -38,6 +38,7 @@ class Series:
     n_filled: int = 0  # rows that were gaps or empty cells, filled by the --fill policy
     future: np.ndarray | None = None  # (k, n_future) --future values of the k steps after the last row, raw
     static: dict[str, Any] = field(default_factory=dict)  # --static column -> the series' one value (or None)
+    filled: np.ndarray | None = None  # positions of the rows the --fill policy filled (None: none)
 
     def __len__(self) -> int:
         return len(self.values)

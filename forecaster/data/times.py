@@ -238,20 +238,27 @@ def infer_freq(
 
 
 # the commonest step in days -> calendar frequencies whose grid such dates may lie on
-CALENDAR_STEPS = ((range(28, 32), ("MS", "ME")), (range(89, 93), ("QS", "QE")), (range(365, 367), ("YS", "YE")))
+CALENDAR_STEPS = (
+    (range(7, 8), ("W",)),
+    (range(28, 32), ("MS", "ME")),
+    (range(89, 93), ("QS", "QE")),
+    (range(365, 367), ("YS", "YE")),
+)
 
 
 def calendar_alias(times: pd.DatetimeIndex) -> str | None:
-    """The month, quarter or year frequency (starts or ends, anchored at the first date's month) whose grid
-    holds every date, when the commonest step is 28-31 (89-92, 365-366) days: a monthly file with gaps
-    has steps of 59 or 90 days too, which no fixed step fits."""
+    """The week (anchored at the first date's weekday), month, quarter or year frequency (starts or ends,
+    anchored at the first date's month) whose grid holds every date, when the commonest step is 7 (28-31,
+    89-92, 365-366) days: a monthly file with gaps has steps of 59 or 90 days too, which no fixed step fits,
+    and a weekly one with gaps steps of 14 days, which must not turn it into "every 7 days" without a season."""
     days = int(pd.Series(times).diff().dropna().dt.days.mode().iloc[0])
-    month = times[0].strftime("%b").upper()
+    anchors = {"W": times[0].strftime("%a").upper(), "MS": "", "ME": ""}
     for steps, aliases in CALENDAR_STEPS:
         if days not in steps:
             continue
         for alias in aliases:
-            anchored = alias if alias in ("MS", "ME") else f"{alias}-{month}"
+            anchor = anchors.get(alias, times[0].strftime("%b").upper())
+            anchored = f"{alias}-{anchor}" if anchor else alias
             if times.isin(pd.date_range(times[0], times[-1], freq=anchored)).all():
                 return anchored
     return None

@@ -104,3 +104,9 @@ POINT_METRICS: dict[str, Metric] = {
 
 def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) -> dict[str, float]:
     return {name: metric(actual, forecast, scale) for name, metric in POINT_METRICS.items()}
+
+
+ZERO_SCALE_NOTE = (
+    "MASE and MSIS are undefined for {} series: seasonal naive's in-sample error is zero there (the series "
+    "repeats itself exactly), so their windows are scaled by 1 (MAE) in these figures"
+)

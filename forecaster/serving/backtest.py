@@ -13,7 +13,7 @@ from forecaster.data.times import in_zone
 from forecaster.errors import DataError
 from forecaster.scoring.adaptive import adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
-from forecaster.scoring.metrics import POINT_METRICS, coverage, msis, pinball, seasonal_naive_scale
+from forecaster.scoring.metrics import POINT_METRICS, ZERO_SCALE_NOTE, coverage, msis, pinball, seasonal_naive_scale
 from forecaster.scoring.validation import point_forecast, score_windows
 from forecaster.training.runs import Run
 
@@ -36,6 +36,7 @@ class Backtest:
     bands: dict[str, np.ndarray] | None = None  # conformal lo_80/hi_80 ... (windows, horizon), when asked
     spreads: np.ndarray | None = None  # (windows,) each window's spread, the bands' unit, when asked
     adapted: bool = False  # the bands learnt from earlier windows' realised errors (`forecaster.scoring.adaptive`)
+    on_filled: int = 0  # windows left out because their actuals include values the --fill policy filled
 
 
 def trained_until(run: Run, series: Any) -> int:
@@ -50,16 +51,28 @@ def trained_until(run: Run, series: Any) -> int:
         return run.series[series.series_id].n_fit
 
 
-def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """The last `folds` origins of each series, `step` apart, whose targets all lie after training data."""
+def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The last `folds` origins of each series, `step` apart, whose targets all lie after training data, and how
+    many of them were left out because their actuals include filled values (never scored against)."""
     horizon = run.config.window.horizon
-    series_idx, origins = [], []
+    series_idx, origins, on_filled = [], [], 0
     for position, series in enumerate(panel.series):
         trained = trained_until(run, series)
         candidates = len(series) - horizon - step * np.arange(folds)
         candidates = candidates[candidates >= trained]
+        if series.filled is not None and len(candidates):
+            clean = ~np.any((series.filled[None, :] >= candidates[:, None])
+                            & (series.filled[None, :] < candidates[:, None] + horizon), axis=1)
+            on_filled += int((~clean).sum())
+            candidates = candidates[clean]
         series_idx += [position] * len(candidates)
         origins += sorted(candidates.tolist())
+    if not origins and on_filled:
+        raise DataError(
+            f"{panel.path}: every backtest window's actuals include values the --fill policy filled ({on_filled} "
+            "windows), and a backtest never scores against invented values; give more --folds or a smaller --step, "
+            "or data without gaps after what training used"
+        )
     if not origins:
         sid = panel.series[0].series_id
         raise DataError(
@@ -68,7 +81,17 @@ def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.
             f"{panel.series[0].time_at(-1)}); train with "
             f"--holdout {folds * step} to keep a tail for evaluate, or pass newer data"
         )
-    return np.asarray(series_idx), np.asarray(origins)
+    return np.asarray(series_idx), np.asarray(origins), on_filled
+
+
+def filled_windows_note(bt: Backtest) -> str | None:
+    """A note when windows were left out of the backtest because their actuals include filled values."""
+    if not bt.on_filled:
+        return None
+    return (
+        f"left out {bt.on_filled} backtest window(s) whose actuals include values the --fill policy filled: "
+        f"scored {len(bt.origins)} window(s) on observed values only"
+    )
 
 
 def folds_note(series_idx: np.ndarray, n_series: int, folds: int, step: int) -> str | None:
@@ -103,7 +126,7 @@ def run_backtest(
     from forecaster.serving.forecast import floored_bands, floors_of, predict_at
 
     horizon = run.config.window.horizon
-    series_idx, origins = backtest_origins(run, panel, folds, step)
+    series_idx, origins, on_filled = backtest_origins(run, panel, folds, step)
     floors = floors_of(run, panel, series_idx, origins)  # what the run serves never goes below them
     raw_predictions = floored(predict_at(model, run, panel, series_idx, origins), floors)
     quantiles = run.config.model.quantiles
@@ -149,7 +172,7 @@ def run_backtest(
         made["band"] = np.stack(list(bands.values()), axis=1)
     check_finite(made, [panel.series[s].series_id for s in series_idx], panel.path)
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands,
-                    spreads if levels else None, adapt and bool(levels))  # fmt: skip
+                    spreads if levels else None, adapt and bool(levels), on_filled)  # fmt: skip
 
 
 def served_forecasts(
@@ -336,12 +359,6 @@ def render_table(report: dict[str, Any]) -> str:
     if report.get("zero_scale_series"):
         lines.append(f"note: {ZERO_SCALE_NOTE.format(report['zero_scale_series'])}")
     return "\n".join(lines)
-
-
-ZERO_SCALE_NOTE = (
-    "MASE and MSIS are undefined for {} series: seasonal naive's in-sample error is zero there (the series "
-    "repeats itself exactly), so their windows are scaled by 1 (MAE) in these figures"
-)
 
 
 def plot_panels(bt: Backtest, panel: Panel, horizon: int, target: str, limit: int = 6) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ def backtest_run(
     """The backtest of `run` (whose network `model()` loads on first use) on `data`, as `Forecaster.backtest`
     describes it: (report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel."""
     from forecaster.config import check_setting
-    from forecaster.serving.backtest import folds_note, run_backtest, summarise
+    from forecaster.serving.backtest import filled_windows_note, folds_note, run_backtest, summarise
     from forecaster.serving.checks import check_folds
     from forecaster.serving.engines import check_engine, engine_backtest, engine_of
     from forecaster.serving.forecast import load_forecast_panel, trained_panel
@@ -61,9 +61,9 @@ def backtest_run(
     season = season or run.season
     step = step or run.config.window.horizon
     backtest = run_backtest(run, panel, model(), folds, step, season, levels, adapt)
-    fewer = folds_note(backtest.series_idx, len(panel.series), folds, step)
-    if fewer:
-        log(f"note: {fewer}")
+    for note in (folds_note(backtest.series_idx, len(panel.series), folds, step), filled_windows_note(backtest)):
+        if note:
+            log(f"note: {note}")
     report, per_series = summarise(backtest, run, [s.series_id for s in panel.series], season)
     return report, per_series, (backtest, panel)
 
