@@ -62,7 +62,7 @@ class Forecaster:
     ):
         given = {"horizon": horizon, "target": target, "time_col": time_col, "id_col": id_col, **options}
         if verbose not in (0, 1, 2):
-            raise SettingsError(f"verbose={verbose!r}: give 0 (no Keras output), 1 (a progress bar) or 2 (a line an epoch)")
+            raise SettingsError(f"verbose={verbose!r}: give 0 (no Keras output), 1 (a bar) or 2 (a line an epoch)")
         self.settings = Settings.given(given).with_values("train", verbose=verbose)
         self.log = log
         self.run_dir: Path | None = None
