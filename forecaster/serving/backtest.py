@@ -61,8 +61,11 @@ def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.
         candidates = len(series) - horizon - step * np.arange(folds)
         candidates = candidates[candidates >= trained]
         if series.filled is not None and len(candidates):
-            clean = ~np.any((series.filled[None, :] >= candidates[:, None])
-                            & (series.filled[None, :] < candidates[:, None] + horizon), axis=1)
+            clean = ~np.any(
+                (series.filled[None, :] >= candidates[:, None])
+                & (series.filled[None, :] < candidates[:, None] + horizon),
+                axis=1,
+            )
             on_filled += int((~clean).sum())
             candidates = candidates[clean]
         series_idx += [position] * len(candidates)
