@@ -61,9 +61,10 @@ def backtest_run(
     season = season or run.season
     step = step or run.config.window.horizon
     backtest = run_backtest(run, panel, model(), folds, step, season, levels, adapt)
-    for note in (folds_note(backtest.series_idx, len(panel.series), folds, step), filled_windows_note(backtest)):
-        if note:
-            log(f"note: {note}")
+    fewer = folds_note(backtest.series_idx, len(panel.series), folds, step)
+    for said in (fewer, filled_windows_note(backtest)):
+        if said:
+            log(f"note: {said}")
     report, per_series = summarise(backtest, run, [s.series_id for s in panel.series], season)
     return report, per_series, (backtest, panel)
 
