@@ -9,6 +9,7 @@ from forecaster.data.grid import filled_note
 from forecaster.data.panel import read_panel
 from forecaster.data.resolve import resolve_config
 from forecaster.data.series import first_few
+from forecaster.errors import DataError
 from forecaster.data.windowing import min_length, split_series
 from forecaster.io.plain import frequency_named, plain_time
 from forecaster.serving.forecast import forecast_method
@@ -18,8 +19,14 @@ from forecaster.settings import Settings
 def diagnose(data: Any, settings: Settings) -> dict[str, Any]:
     """Per-series lengths, frequency, gaps, and the fate of each series for the chosen window."""
     data_cfg = settings.build("data")
-    # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do
-    panel = read_panel(data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"))
+    # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do; every
+    # kind of problem in the cells, duplicates and steps is listed, not only the first
+    problems: list[str] = []
+    panel = read_panel(
+        data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"), problems
+    )
+    if not panel.series:
+        raise DataError(f"{problems[0]} (no series could be read: {len(problems)} problems in all)")
     horizon_given = "horizon" in settings.window
     cfg, found = resolve_config(settings.with_defaults("window", {"horizon": 1}), panel)
     w = cfg.window
@@ -40,7 +47,6 @@ def diagnose(data: Any, settings: Settings) -> dict[str, Any]:
                 "fate": fate,
             }
         )
-    problems = []
     notes = panel.notes
     with_gaps = [s for s in panel.series if s.n_filled]
     if with_gaps and data_cfg.fill == "error":  # the file was read with interpolate only to count the gaps

@@ -4,7 +4,7 @@ plots that draw windows which do not overlap."""
 import pandas as pd
 import pytest
 
-from forecaster.io.plain import frequency_named, plain_time
+from forecaster.io.plain import counted, frequency_named, plain_time
 from forecaster.io.plots import latest_apart
 
 
@@ -14,7 +14,8 @@ from forecaster.io.plots import latest_apart
         ("h", "h (hourly)"),
         ("MS", "MS (monthly, month starts)"),
         ("QS-OCT", "QS-OCT (quarterly, quarters starting in Jan, Apr, Jul, Oct)"),
-        ("W-SUN", "W-SUN (weekly, weeks ending Sunday)"),
+        ("W-SUN", "W-SUN (weekly, dated on Sundays)"),
+        ("W-MON", "W-MON (weekly, dated on Mondays)"),
         ("15min", "15min (every 15 minutes)"),
         ("int:1", "int:1 (integer steps)"),
     ],
@@ -36,3 +37,28 @@ def test_a_backtest_plot_draws_the_latest_windows_that_do_not_overlap():
     drawn = latest_apart(windows)
     assert [w["time"][0] for w in drawn] == [6, 12, 18, 24]
     assert all(a["time"][-1] < b["time"][0] for a, b in zip(drawn, drawn[1:]))
+
+
+def test_a_count_takes_the_number_of_its_noun():
+    from forecaster.serving.backtest import render_table
+
+    assert counted(1, "window") == "1 window" and counted(2, "window") == "2 windows"
+    assert counted(1, "series", "series") == "1 series" and counted(12_000, "window") == "12,000 windows"
+    report = {"windows": 1, "series": 1, "horizon": 6, "season": 24, "overall": {}}
+    assert render_table(report).splitlines()[0] == "backtest: 1 window over 1 series, horizon 6, season 24"
+
+
+def test_the_training_line_never_contradicts_its_own_steps():
+    from forecaster.data.resolve import sized_training
+
+    sized, note = sized_training({}, 350)  # batch 32: 11 steps an epoch, not "about 8"
+    assert sized["batch_size"] == 32 and "(11 steps an epoch)" in note
+    assert "8 steps an epoch" not in note and "a batch of about an eighth of them" in note
+
+
+def test_the_guards_words_say_what_a_long_validation_part_is():
+    from forecaster.scoring.selection import RULE, needs
+
+    words = needs("model", long_validation=True, blind=frozenset())
+    assert words == "any amount below, validation holding 2 horizons or more of each series"
+    assert "long validation parts" not in RULE and "2 horizons or more of each series" in RULE

@@ -298,8 +298,10 @@ def test_a_series_with_no_values_is_refused_by_doctor_and_train_alike(tmp_path):
     data = tmp_path / "empty.csv"
     pd.DataFrame(rows, columns=["id", "time", "y"]).to_csv(data, index=False)
     options = ["--target", "y", "--time-col", "time", "--id-col", "id", "--fill", "interpolate"]
-    for command in (["doctor", data, *options], ["train", data, *options, "--horizon", "3", *FAST]):
-        _one_line_refusal(invoke(*command), "row 62, column 'y': series 'b' has no value in that column at all")
+    said = "row 62, column 'y': series 'b' has no value in that column at all"
+    _one_line_refusal(invoke("train", data, *options, "--horizon", "3", *FAST), said)
+    doctor = invoke("doctor", data, *options)  # doctor reports the series it can read and lists the problem
+    assert doctor.exit_code == 2 and f"problem: {data}: {said}" in doctor.output, doctor.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv"]
 
 
@@ -340,9 +342,11 @@ def test_a_five_thousand_character_id_gives_a_short_error(tmp_path):
     long_id = "s" * 5000
     data = tmp_path / "long.csv"
     data.write_text("id,time,y\n" + "".join(f"{long_id},2024-01-{min(d, 27):02d},{d}\n" for d in range(1, 29)))
-    result = invoke("doctor", data, "--target", "y", "--time-col", "time", "--id-col", "id")
+    result = invoke("train", data, "--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "3")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert len(result.output.strip()) < 300 and "..." in result.output, result.output[:400]
+    doctor = invoke("doctor", data, "--target", "y", "--time-col", "time", "--id-col", "id")  # a report, each line short
+    assert doctor.exit_code == 2 and max(len(line) for line in doctor.output.splitlines()) < 300, doctor.output[:400]
 
 
 def test_dataframe_errors_name_the_frame_and_a_datetime_index_is_the_time(noisy, tmp_path):

@@ -165,7 +165,10 @@ def test_on_long_validation_parts_the_network_needs_no_margin_over_the_combinati
     assert "it needed 3% below and 2 standard errors" in short.reason
     long = choose(errors, series_idx, long_validation=True)
     assert long.method == "model"
-    assert long.reason == "model scored 2.0% ± 0.0% below the combination (any amount below, on long validation parts)"
+    assert long.reason == (
+        "model scored 2.0% ± 0.0% below the combination (any amount below, validation holding 2 horizons or more of "
+        "each series)"
+    )
 
 
 def test_a_costly_method_serves_only_clearly_below_the_network_alone():

@@ -57,8 +57,8 @@ def test_a_series_without_any_target_value_is_refused_naming_it(tmp_path):
     frame = monthly_panel(empty_tail=120)
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
-    result = invoke("doctor", path, "--target", "y", "--id-col", "id", "--time-col", "month")
-    assert result.exit_code == 2 and "series 'short' has no target value" in result.output
+    result = invoke("train", path, "--target", "y", "--id-col", "id", "--time-col", "month", "--horizon", "3")
+    assert result.exit_code == 2 and "column 'y': series 'short' has no value in that column at all" in result.output
     assert "Traceback" not in result.output
 
 

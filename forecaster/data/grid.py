@@ -44,7 +44,7 @@ def regularise(
         if end < len(values):
             future = _future_rows(sid, times, values, rows, end, freq, is_datetime, path, len(cfg.future))
             times, values, rows = times[:end], values[:end], rows[:end]
-    times, values, rows = _cut_empty_ends(sid, times, values, rows, is_datetime, path, notes)
+    times, values, rows = _cut_empty_ends(sid, times, values, rows, is_datetime, path, cfg.target, notes)
     if is_datetime and _evenly_stepped(times, freq) and not np.isnan(values).any():
         return Series(sid, pd.Timestamp(times[0]), freq, values, future=future)  # the usual series, found fast
     _check_grid_size(sid, times, rows, freq, is_datetime, path)
@@ -90,7 +90,14 @@ def regularise(
 
 
 def _cut_empty_ends(
-    sid: str, times: np.ndarray, values: np.ndarray, rows: pd.Index, is_datetime: bool, path: str, notes: list[str]
+    sid: str,
+    times: np.ndarray,
+    values: np.ndarray,
+    rows: pd.Index,
+    is_datetime: bool,
+    path: str,
+    target: str,
+    notes: list[str],
 ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """A series' rows before its first target value and after its last are where it has not begun or has
     ended, not gaps: they are cut (said per series), never filled, so no forecast starts from invented values
@@ -98,8 +105,8 @@ def _cut_empty_ends(
     observed = np.flatnonzero(~np.isnan(values[:, 0]))
     if not len(observed):
         raise DataError(
-            f"{path}: row {file_row(rows, np.ones(len(rows), bool))}: series {sid!r} has no target value; "
-            "give it values or remove the series"
+            f"{path}: row {file_row(rows, np.ones(len(rows), bool))}, column {target!r}: series {sid!r} has no "
+            "value in that column at all; give it values or remove the series"
         )
     first, end = int(observed[0]), int(observed[-1]) + 1
     if first == 0 and end == len(values):

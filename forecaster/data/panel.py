@@ -15,16 +15,17 @@ from forecaster.data.series import Panel, Series, cell, file_row, first_few
 from forecaster.data.times import infer_freq, time_column
 from forecaster.errors import DataError
 from forecaster.io.frames import FRAME, Data, as_frame, frame_errors, readable
+from forecaster.io.plain import plain_time
 from forecaster.io.readers import reader_for
 from forecaster.io.readers.parquet import series_blocks
 
 MAX_GUESSED_WIDE = 10_000  # columns: more than this, and a file is read as wide only when --wide says so
 
 
-def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
+def load_panel(path: str | Path, cfg: DataConfig, problems: list[str] | None = None) -> Panel:
     """Read, validate and regularise the data at `path` into a Panel, in whatever format its reader
     (`forecaster.io.readers`) reads: a CSV, a `.parquet` file, a directory of shards (raises ForecasterError on
-    bad input)."""
+    bad input; with a `problems` list, what `panel_from_frame` can read past is said there instead)."""
     path = str(path)
     reader = reader_for(path)
     long_format = bool(cfg.id_col) and not cfg.wide
@@ -45,14 +46,14 @@ def load_panel(path: str | Path, cfg: DataConfig) -> Panel:
     keep = None if cfg.wide else needed
     ids = (cfg.id_col,) if cfg.id_col else ()  # ids such as NA or null are ids, not missing
     frame = reader.read(Path(path), keep, shared, ids)
-    return panel_from_frame(frame, cfg, path, reader.decimal_comma(Path(path)))
+    return panel_from_frame(frame, cfg, path, reader.decimal_comma(Path(path)), problems)
 
 
-def read_panel(data: Data, cfg: DataConfig) -> Panel:
+def read_panel(data: Data, cfg: DataConfig, problems: list[str] | None = None) -> Panel:
     """The Panel of `data`: a path through its reader (`load_panel`), a pandas DataFrame straight through
     `panel_from_frame` as the CSV reader would give the same rows (`forecaster.io.frames.readable`)."""
     if isinstance(data, (str, Path)):
-        return load_panel(data, cfg)
+        return load_panel(data, cfg, problems)
     frame = as_frame(data, cfg.id_col, cfg.time_col)
     with frame_errors():
         wanted = None if cfg.wide else needed_columns(cfg)
@@ -62,7 +63,7 @@ def read_panel(data: Data, cfg: DataConfig) -> Panel:
                 f"{FRAME}: no column {cfg.target!r} among its {len(names):,} columns ({first_few(names, 5)}); "
                 "give --wide to read one series per column, or name the target column"
             )
-        return panel_from_frame(readable(frame, wanted, cfg.id_col, cfg.time_col), cfg, FRAME)
+        return panel_from_frame(readable(frame, wanted, cfg.id_col, cfg.time_col), cfg, FRAME, problems=problems)
 
 
 def read_training_panel(data: Data, cfg: DataConfig) -> Panel:
@@ -138,14 +139,21 @@ def needed_columns(cfg: DataConfig) -> set[str]:
 TIME, SERIES = "\0time", "\0series"
 
 
-def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_comma: bool = False) -> Panel:
+def panel_from_frame(
+    frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_comma: bool = False, problems: list[str] | None = None
+) -> Panel:
     """Validate and regularise a frame read from `path` (named in errors) into a Panel: what `load_panel`
-    does once the file is read, and what an engine's worker does with its partition of whole series."""
+    does once the file is read, and what an engine's worker does with its partition of whole series.
+
+    `problems`: None refuses the data at its first problem (train, forecast, evaluate); a list (`doctor`) gets
+    one line for each kind of problem in the cells, the duplicates and the steps, and reading goes on without
+    what they name (a cell that is not a number is empty, a duplicate row dropped, an irregular series left out),
+    so that every kind is found in one read."""
     notes: list[str] = []
     frame, id_col, target = _to_long(frame, cfg, path, notes)
     value_cols = [target, *cfg.features, *cfg.future]
     for col in value_cols:
-        frame[col] = _numeric_column(frame, col, path, decimal_comma, notes)
+        frame[col] = _numeric_column(frame, col, path, decimal_comma, notes, problems)
     time_values, is_datetime, zone = time_column(frame, cfg.time_col, id_col, path, cfg.dayfirst, notes)
     frame[TIME] = time_values
     if cfg.time_col:
@@ -158,7 +166,9 @@ def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_co
             notes.append(f"rows were not in time order within each series; sorted them by {cfg.time_col}")
         order = np.lexsort((stamps, codes))
         frame, codes, stamps = frame.iloc[order], codes[order], stamps[order]
-        _refuse_duplicates(frame, codes, stamps, id_col, cfg.time_col, path, one_series=cfg.id_col is None)
+        duplicated = _duplicates(frame, codes, stamps, id_col, cfg.time_col, path, cfg.id_col is None, problems)
+        if duplicated is not None:  # said in `problems`: the first row of each time is read
+            frame, codes, stamps = frame[~duplicated], codes[~duplicated], stamps[~duplicated]
 
     blocks = _series_blocks(codes)
     del codes, stamps
@@ -169,16 +179,25 @@ def panel_from_frame(frame: pd.DataFrame, cfg: DataConfig, path: str, decimal_co
             + ("dates: give a pandas frequency such as h, D, MS" if is_datetime else "step numbers (or there is none): "
                "leave out --freq, or give int:N for steps of N")
         )  # fmt: skip
-    freq = cfg.freq or infer_freq(times, blocks, is_datetime, path)
     ids = frame[id_col]
+    freq = cfg.freq or infer_freq(times, blocks, is_datetime, path, lambda row: str(ids.iat[row]))
     # one array of all values: each series' values are a view of its rows (one column: no copy at all)
     values = (
         frame[target].to_numpy("float64")[:, None] if len(value_cols) == 1 else frame[value_cols].to_numpy("float64")
     )
-    series = [
-        regularise(str(ids.iat[a]), times(a, b), values[a:b], frame.index[a:b], freq, is_datetime, cfg, path, notes)
-        for a, b in blocks
-    ]
+    series, read = [], []
+    for a, b in blocks:
+        try:
+            one = regularise(str(ids.iat[a]), times(a, b), values[a:b], frame.index[a:b], freq, is_datetime, cfg,
+                             path, notes)  # fmt: skip
+        except DataError as error:
+            if problems is None:
+                raise
+            problems.append(f"{error} (the series is left out of this report)")
+            continue
+        series.append(one)
+        read.append((a, b))
+    blocks = read
     for column in cfg.static:
         for one, (a, b) in zip(series, blocks):
             one.static[column] = _static_value(frame[column].iloc[a:b], one.series_id, column, path)
@@ -242,26 +261,41 @@ def _in_time_order(codes: np.ndarray, stamps: np.ndarray) -> bool:
     return bool((ordered[1:] >= ordered[:-1])[same].all())
 
 
-def _refuse_duplicates(
+def _duplicates(
     frame: pd.DataFrame,
     codes: np.ndarray,
     stamps: np.ndarray,
     id_col: str,
     time_col: str | None,
     path: str,
-    one_series: bool = False,
-) -> None:
-    """Rows sorted by series and time: a row with its predecessor's series and time is a duplicate. In a
-    file read as one series, repeated times most often mean several series: say --id-col."""
+    one_series: bool,
+    problems: list[str] | None,
+) -> np.ndarray | None:
+    """Rows sorted by series and time: a row with its predecessor's series and time is a duplicate, refused (or
+    said in `problems`, and the duplicate rows returned). In a file read as one series, repeated times most
+    often mean several series: say --id-col."""
     duplicated = np.r_[False, (codes[1:] == codes[:-1]) & (stamps[1:] == stamps[:-1])]
-    if duplicated.any():
-        first = int(duplicated.argmax())
-        hint = "; if the file holds several series, name their id column with --id-col" if one_series else ""
-        raise DataError(
-            f"{path}: row {file_row(frame, duplicated)}: duplicate timestamp {frame[TIME].iloc[first]} "
-            f"in series {cell(frame[id_col].iloc[first])} (column {time_col}); remove or aggregate the duplicates"
-            + hint
-        )
+    if not duplicated.any():
+        return None
+    first = int(duplicated.argmax())
+    hint = "; if the file holds several series, name their id column with --id-col" if one_series else ""
+    count = int(duplicated.sum())
+    message = (
+        f"{path}: row {file_row(frame, duplicated)}: duplicate timestamp {plain_time(frame[TIME].iloc[first])} "
+        f"in series {cell(frame[id_col].iloc[first])} (column {time_col}"
+        + (f"; {count} duplicate rows in all, e.g. rows {_rows(frame, duplicated)}" if count > 1 else "")
+        + f"); remove or aggregate the duplicates{hint}"
+    )
+    if problems is None:
+        raise DataError(message)
+    problems.append(message)
+    return duplicated
+
+
+def _rows(frame: pd.DataFrame, picked: Any, few: int = 3) -> str:
+    """The file rows of the first `few` picked rows, as a list (`first_few`)."""
+    rows = sorted(int(row) + 2 for row in frame.index[np.asarray(picked)])  # as `file_row` counts them
+    return first_few([str(row) for row in rows], few)
 
 
 def _to_long(frame: pd.DataFrame, cfg: DataConfig, path: str, notes: list[str]) -> tuple[pd.DataFrame, str, str]:
@@ -321,6 +355,29 @@ MAX_MAGNITUDE = 1e150  # squares and sums of squares of such values still fit in
 
 
 def _numeric_column(
+    frame: pd.DataFrame,
+    col: str,
+    path: str,
+    decimal_comma: bool = False,
+    notes: list[str] | None = None,
+    problems: list[str] | None = None,
+) -> pd.Series:
+    """`_numbers`, or where `problems` is a list, the column with what `_numbers` refuses said there and left
+    empty (so that it counts as an empty cell)."""
+    try:
+        return _numbers(frame, col, path, decimal_comma, notes)
+    except DataError as error:
+        if problems is None:
+            raise
+        lenient = pd.to_numeric(frame[col].astype(str).str.strip().str.replace(",", "", regex=False), errors="coerce")
+        wild = ~np.isfinite(lenient.to_numpy("float64")) | (lenient.abs().to_numpy() > MAX_MAGNITUDE)
+        lenient[wild] = np.nan
+        bad = int((lenient.isna() & frame[col].notna() & (frame[col].astype(str).str.strip() != "")).sum())
+        problems.append(f"{error}" + (f" ({bad} such cells in column {col!r})" if bad > 1 else ""))
+        return lenient.astype("float64")
+
+
+def _numbers(
     frame: pd.DataFrame, col: str, path: str, decimal_comma: bool = False, notes: list[str] | None = None
 ) -> pd.Series:
     """The column as float64, refused (by row) where a cell is not a number or is out of range.

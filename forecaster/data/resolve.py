@@ -107,7 +107,8 @@ def sized_training(train_raw: Mapping[str, Any], n_windows: int, n_series: int =
         f"{sized['epochs']} epochs ({steps * sized['epochs']} steps), early stopping after "
         f"{sized.get('patience', 5)} epochs without progress"
         + (f" ({' and '.join(given)} as given)" if given else
-           f" (sized to few windows: about 8 steps an epoch, {MIN_STEPS} steps in all)" if per_epoch < 8 * FULL_BATCH
+           f" (sized to few windows: a batch of about an eighth of them, a power of two, and epochs for about "
+           f"{MIN_STEPS} steps in all)" if per_epoch < 8 * FULL_BATCH
            else "")
     )  # fmt: skip
     return sized, note

@@ -11,6 +11,7 @@ import pandas as pd
 
 from forecaster.data.series import cell, file_row
 from forecaster.errors import DataError
+from forecaster.io.plain import frequency_named
 
 
 def time_column(
@@ -213,10 +214,17 @@ FREQ_SAMPLE = 200  # series that vote on the frequency; the rest are checked aga
 
 
 def infer_freq(
-    times: Callable[[int, int], np.ndarray], blocks: list[tuple[int, int]], is_datetime: bool, path: str
+    times: Callable[[int, int], np.ndarray],
+    blocks: list[tuple[int, int]],
+    is_datetime: bool,
+    path: str,
+    name_of: Callable[[int], str] = str,
 ) -> str:
-    """The most common step over (a sample of) the series: a pandas alias, or 'int:STEP' for integer time."""
+    """The most common step over (a sample of) the series: a pandas alias, or 'int:STEP' for integer time. A file
+    whose series step regularly by different kinds of frequency (monthly and weekly) is refused, naming a series
+    of each: one run forecasts one frequency. `name_of(row)`: the series id of a row, for that message."""
     votes: dict[str, int] = {}
+    regular: dict[str, tuple[str, str]] = {}  # a kind of step (W, MS, h) -> (alias, series) of a regular series
     pick = np.unique(np.linspace(0, len(blocks) - 1, FREQ_SAMPLE).round().astype(int))
     for start, stop in (blocks[i] for i in pick):
         if stop - start < 3:
@@ -224,7 +232,10 @@ def infer_freq(
         series_times = pd.Series(times(start, stop))
         if is_datetime:
             alias = pd.infer_freq(pd.DatetimeIndex(series_times.iloc[:500]))
-            if alias is None:  # gaps: the calendar's months, quarters or years, else the commonest step
+            if alias is not None:
+                offset = pd.tseries.frequencies.to_offset(alias)
+                regular.setdefault(f"{offset.n}{offset.name.split('-')[0]}", (alias, name_of(start)))
+            if alias is None:  # gaps: the calendar's weeks, months, quarters or years, else the commonest step
                 alias = calendar_alias(pd.DatetimeIndex(series_times))
             if alias is None:
                 step = series_times.diff().dropna().mode().iloc[0]
@@ -234,6 +245,13 @@ def infer_freq(
         votes[alias] = votes.get(alias, 0) + stop - start
     if not votes:
         raise DataError(f"{path}: too few rows to infer the frequency; give --freq (e.g. D, h, W-SUN, MS)")
+    if len(regular) > 1:
+        (one, first), (other, second) = list(regular.values())[:2]
+        raise DataError(
+            f"{path}: the file mixes frequencies: series {first!r} steps {frequency_named(one)}, series "
+            f"{second!r} {frequency_named(other)}; one run forecasts one frequency: split the file by frequency "
+            "(or resample the series to one)"
+        )
     return max(votes, key=lambda k: votes[k])
 
 

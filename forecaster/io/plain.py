@@ -39,8 +39,8 @@ def frequency_words(freq: str) -> str:
         return freq
     count, name, anchor = int(found.group(1) or 1), found.group(2), (found.group(3) or "").upper()
     words = WORDS[name][0] if count == 1 else f"every {count} {WORDS[name][1]}"
-    if anchor in DAYS:
-        words += f", weeks ending {DAYS[anchor]}"
+    if anchor in DAYS:  # a week's rows are dated on that weekday, whatever day a user's weeks begin or end
+        words += f", dated on {DAYS[anchor]}s"
     elif anchor[:3].title() in SHORT:
         first = SHORT.index(anchor[:3].title())
         months = sorted({(first + 3 * k) % 12 for k in range(4)}) if name.startswith("Q") else [first]
@@ -54,3 +54,8 @@ def frequency_named(freq: str) -> str:
     """`h (hourly)`, `QS-OCT (quarterly, quarter starts, ...)`: the code `--freq` takes, and its words."""
     words = frequency_words(freq)
     return freq if words == freq else f"{freq} ({words})"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """`1 window`, `3 windows`, `2 series`: a count with its noun in the number it takes."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"

@@ -190,7 +190,8 @@ class Selection:
 RULE = (
     f"the combination, unless another candidate scores more than {SELECTION_MARGIN:.0%} below it ({BLIND_MARGIN:.0%} "
     f"for one blind to the run's covariates) and {CLEAR_Z:g} standard errors below it on the same windows; the "
-    f"network alone only on {MIN_NETWORK_WINDOWS} windows or more, and on long validation parts as soon as it scores "
+    f"network alone only on {MIN_NETWORK_WINDOWS} windows or more, and where validation holds {LONG_VALIDATION} "
+    "horizons or more of each series as soon as it scores "
     "below the combination, and there a method whose statistical fits would take over "
     f"{COSTLY_SECONDS:g} s to forecast the run's series serves only {CLEAR_Z:g} standard errors below the network alone"
 )
@@ -320,7 +321,7 @@ def needs(name: str, long_validation: bool, blind: frozenset[str], difference: D
     need, z = margin(name, long_validation, blind), standard_errors(name, long_validation)
     blind_words = ", being blind to the run's covariates" if name in blind else ""
     if not need and not z:
-        return "any amount below, on long validation parts"
+        return f"any amount below, validation holding {LONG_VALIDATION} horizons or more of each series"
     if difference is not None and not np.isfinite(difference.se):
         return f"{need:.0%} below{blind_words}: the margin alone, one block of windows giving no standard error"
     return (f"{need:.0%} below and " if need else "") + f"{z:g} standard errors{blind_words}"

@@ -11,6 +11,7 @@ import pandas as pd
 from forecaster.data.series import Panel
 from forecaster.data.times import in_zone
 from forecaster.errors import DataError
+from forecaster.io.plain import counted
 from forecaster.scoring.adaptive import adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.metrics import POINT_METRICS, ZERO_SCALE_NOTE, coverage, msis, pinball, seasonal_naive_scale
@@ -341,8 +342,8 @@ def from_scored_windows(frame: pd.DataFrame, run: Run) -> tuple[Backtest, list[s
 
 def render_table(report: dict[str, Any]) -> str:
     lines = [
-        f"backtest: {report['windows']} windows over {report['series']} series, horizon "
-        f"{report['horizon']}, season {report['season']}",
+        f"backtest: {counted(report['windows'], 'window')} over {counted(report['series'], 'series', 'series')}, "
+        f"horizon {report['horizon']}, season {report['season']}",
         f"{'method':<16}" + "".join(f"{name.upper():>10}" for name in POINT_METRICS),
     ]
     for name, m in sorted(report["overall"].items(), key=lambda item: item[1]["mase"]):
