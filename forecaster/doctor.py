@@ -9,8 +9,8 @@ from forecaster.data.grid import filled_note
 from forecaster.data.panel import read_panel
 from forecaster.data.resolve import resolve_config
 from forecaster.data.series import first_few
-from forecaster.errors import DataError
 from forecaster.data.windowing import min_length, split_series
+from forecaster.errors import DataError
 from forecaster.io.plain import frequency_named, plain_time
 from forecaster.serving.forecast import forecast_method
 from forecaster.settings import Settings
@@ -22,9 +22,7 @@ def diagnose(data: Any, settings: Settings) -> dict[str, Any]:
     # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do; every
     # kind of problem in the cells, duplicates and steps is listed, not only the first
     problems: list[str] = []
-    panel = read_panel(
-        data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"), problems
-    )
+    panel = read_panel(data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"), problems)
     if not panel.series:
         raise DataError(f"{problems[0]} (no series could be read: {len(problems)} problems in all)")
     horizon_given = "horizon" in settings.window
