@@ -71,26 +71,44 @@ def plot_loss(history: dict[str, list[float]], path: Path) -> None:
     _save(plt, fig, path)
 
 
+SERVED_WIDTH, OTHER_WIDTH = 2.2, 1.0  # what serves is drawn thickest; the rest beside it, thin
+
+
+def _legend_outside(ax: Any) -> None:
+    """The legend to the right of the axes, where it never covers a line."""
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
+def method_label(name: str, served: str) -> str:
+    """A forecast line's label: the method's name, `(served)` on the one that serves when another could have,
+    the network as `network (not served)` when it does not serve."""
+    if name == "model":
+        return "network" if served == "model" else "network (not served)"
+    return f"{name.replace('_', ' ')} (served)" if name == served else name.replace("_", " ")
+
+
 def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
-    """The last validation window of up to four series: history, actual future, the network's forecast (and
-    its 80% interval when the network serves) and seasonal naive, in the data's own time. When the guard
-    serves another method, the line is labelled the network's and the title names what serves."""
+    """The last validation window of up to four series: history, actual future, what serves (thick, with its 80%
+    interval), the network's forecast when another method serves, and seasonal naive, in the data's own time."""
     plt, fig, axes = _grid(len(examples))
     for ax, ex in zip(axes, examples):
         past, future = ex["history_time"], ex["time"]
         served = ex.get("served", "model")
         ax.plot(past, ex["history"], color="0.3", label="history")
         ax.plot(future, ex["actual"], color="0.3", linestyle="--", label="actual")
-        ax.plot(future, ex["forecast"], color="C0", label="model" if served == "model" else "network (not served)")
-        if "band" in ex and served == "model":  # the band is calibrated on what serves: around the network only then
+        if served != "model":
+            ax.plot(future, ex["forecast"], color="C2", linewidth=OTHER_WIDTH, label=method_label("model", served))
+        ax.plot(future, ex.get("served_forecast", ex["forecast"]), color="C0", linewidth=SERVED_WIDTH,
+                label=method_label(served, served))  # fmt: skip
+        if "band" in ex:  # calibrated on what serves, around it
             label, lower, upper = ex["band"]
             ax.fill_between(future, lower, upper, color="C0", alpha=0.2, label=label)
-        ax.plot(future, ex["naive"], color="C1", alpha=0.7, label="seasonal naive")
+        ax.plot(future, ex["naive"], color="C1", alpha=0.7, linewidth=OTHER_WIDTH, label="seasonal naive")
         serves = "" if served == "model" else f" ({served.replace('_', ' ')} serves)"
         ax.set_title(f"{_name(ex['series_id'], ex['target'])}: validation window from {plain_time(future[0])}{serves}")
         ax.set_ylabel(ex["target"])
         ax.tick_params(axis="x", labelrotation=30)
-    axes[0].legend(fontsize="small")
+    _legend_outside(axes[0])
     _save(plt, fig, path)
 
 
@@ -123,7 +141,7 @@ def plot_forecasts(
         ax.set_title(f"{_name(sid, target)}: forecast of {len(rows)} steps")
         ax.set_ylabel(target)
         ax.tick_params(axis="x", labelrotation=30)
-    axes[0].legend(fontsize="small")
+    _legend_outside(axes[0])
     _shown(fig, len(history), total, "forecast --series names the ones to plot")
     _save(plt, fig, path)
 
@@ -162,27 +180,31 @@ def latest_apart(windows: list[dict[str, Any]], limit: int = MAX_BACKTEST_WINDOW
 
 
 def plot_backtest(panels: list[dict[str, Any]], path: Path, total: int | None = None) -> None:
-    """Backtest windows of a few series: the actuals, and the model's (with its widest interval) and the
-    baselines' forecasts of the latest windows that do not overlap (at most MAX_BACKTEST_WINDOWS a series)."""
+    """Backtest windows of a few series: the actuals, and what serves (thick, with its widest interval), the
+    network when another method serves, and the baselines' forecasts of the latest windows that do not overlap
+    (at most MAX_BACKTEST_WINDOWS a series)."""
     plt, fig, axes = _grid(len(panels))
     for ax, panel in zip(axes, panels):
         ax.plot(panel["time"], panel["values"], color="0.3", label="actual")
         drawn = latest_apart(panel["windows"])
+        served = panel.get("served", "model")
         for i, window in enumerate(drawn):
             first = i == 0
+            names = list(window["forecasts"])
             for k, (name, forecast) in enumerate(window["forecasts"].items()):
-                model = name == "model"
-                ax.plot(window["time"], forecast, color=f"C{k}", linewidth=2.0 if model else 1.0,
-                        alpha=1.0 if model else 0.7, label=name.replace("_", " ") if first else None)  # fmt: skip
+                serves = name == served
+                ax.plot(window["time"], forecast, color=f"C{k}", linewidth=SERVED_WIDTH if serves else OTHER_WIDTH,
+                        alpha=1.0 if serves else 0.7, label=method_label(name, served) if first else None)  # fmt: skip
             if window.get("band"):
                 label, lower, upper = window["band"]
-                ax.fill_between(window["time"], lower, upper, color="C0", alpha=0.2, label=label if first else None)
+                shade = f"C{names.index(served)}" if served in names else "C0"  # the band is around what serves
+                ax.fill_between(window["time"], lower, upper, color=shade, alpha=0.2, label=label if first else None)
         count = len(panel["windows"])
         which = f"{len(drawn)} of {count} windows" if len(drawn) < count else f"{count} window{'s' * (count > 1)}"
         ax.set_title(f"{_name(panel['series_id'], panel['target'])}: backtest, {which}")
         ax.set_ylabel(panel["target"])
         ax.tick_params(axis="x", labelrotation=30)
-    axes[0].legend(fontsize="small")
+    _legend_outside(axes[0])
     _shown(fig, len(panels), total, "the first series of the data")
     _save(plt, fig, path)
 

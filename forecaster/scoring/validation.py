@@ -248,8 +248,11 @@ def validation_report(
 
     spreads = difficult(recent.spreads, recent.series_idx)
     spread: dict[str, Any] = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
+    served_at: dict[int, np.ndarray] = {}  # row of `scored` -> the served method's forecast, where another serves
     if cfg.train.select == "auto" and not cfg.model.quantiles:
         selection, rows, served = select_method(scored, prepared, panel, cfg, season, log, network_seconds)
+        if selection.method != "model":
+            served_at = dict(zip(rows.tolist(), served))
         if selection.method == "model":  # the network's errors on the windows nearest the forecast origin
             calibration = Calibration.fit(recent.actual, recent.forecast, spreads, **spread)
         else:  # the served method's, on the windows it was scored on (its fits are made there only)
@@ -281,11 +284,14 @@ def validation_report(
     if selection.scores:
         report["selection"] = selection.to_json()
     examples = []
-    for row in example_rows(series_idx):
+    guarded = np.asarray(sorted(served_at), dtype=int)  # where another method serves, windows its fits were made on
+    picks = [int(guarded[k]) for k in example_rows(series_idx[guarded])] if len(guarded) else example_rows(series_idx)
+    for row in picks:
         s, origin = series_idx[row], origins[row]
         series = panel.series[prepared.kept[s]]
         raw, time = series.values[:, 0], series.time
         start = max(0, origin - 3 * horizon)
+        what_serves = served_at.get(row, forecast[row])  # the band is calibrated on what serves: drawn around it
         examples.append(
             {
                 "series_id": ids[s],
@@ -297,8 +303,9 @@ def validation_report(
                 "forecast": forecast[row],
                 "naive": naive[row],
                 "served": selection.method,
+                "served_forecast": what_serves,
                 "band": ("80% interval", *(b[0] for b in calibration.bands(
-                    forecast[row : row + 1], scored.spreads[row : row + 1] * factors.get(ids[s], 1.0),
+                    what_serves[None, :], scored.spreads[row : row + 1] * factors.get(ids[s], 1.0),
                     (80.0,)).values())),
             }
         )  # fmt: skip

@@ -365,9 +365,11 @@ def render_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot_panels(bt: Backtest, panel: Panel, horizon: int, target: str, limit: int = 6) -> list[dict[str, Any]]:
-    """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts
-    (the model's and every baseline's) with the model's widest conformal band."""
+def plot_panels(
+    bt: Backtest, panel: Panel, horizon: int, target: str, served: str = "model", limit: int = 6
+) -> list[dict[str, Any]]:
+    """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts (what
+    serves, by its method's name `served`, the network's and every baseline's) with the widest conformal band."""
     widest = max((float(name[3:]) for name in bt.bands or {} if name.startswith("lo_")), default=None)
     panels = []
     for s in np.unique(bt.series_idx)[:limit]:
@@ -379,7 +381,7 @@ def plot_panels(bt: Backtest, panel: Panel, horizon: int, target: str, limit: in
         for r, o in zip(rows, bt.origins[rows]):
             window: dict[str, Any] = {
                 "time": time[o : o + horizon],
-                "forecasts": {name: forecast[r] for name, forecast in bt.forecasts.items()},
+                "forecasts": {served if name == "served" else name: f[r] for name, f in bt.forecasts.items()},
             }
             if widest is not None and bt.bands is not None:
                 window["band"] = (f"{widest:g}% interval", bt.bands[f"lo_{widest:g}"][r], bt.bands[f"hi_{widest:g}"][r])
@@ -388,6 +390,7 @@ def plot_panels(bt: Backtest, panel: Panel, horizon: int, target: str, limit: in
             {
                 "series_id": series.series_id,
                 "target": target,
+                "served": served,
                 "time": time[start:],
                 "values": series.values[start:, 0],
                 "windows": windows,

@@ -98,4 +98,5 @@ def write_evaluation(run: Any, found: Found, out: Path) -> None:
         if not isinstance(panel, pandas.DataFrame):  # an engine's workers keep the series' history
             horizon, target = run.config.window.horizon, run.config.data.target
             total = len(set(backtest.series_idx.tolist()))
-            plot_backtest(plot_panels(backtest, panel, horizon, target), staging / "backtest.png", total)
+            served = run.selection().method if run.selection() else "model"
+            plot_backtest(plot_panels(backtest, panel, horizon, target, served), staging / "backtest.png", total)
