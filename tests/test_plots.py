@@ -62,7 +62,9 @@ def test_backtest_plot_draws_what_serves_thickest_and_the_network_thin(guarded_r
     lines = axes["lines"]
     assert lines[served] == plots.SERVED_WIDTH
     assert lines["network (not served)"] == plots.OTHER_WIDTH
-    assert all(width < plots.SERVED_WIDTH for label, width in lines.items() if label != served and not label.startswith("_")), lines
+    assert all(
+        width < plots.SERVED_WIDTH for label, width in lines.items() if label != served and not label.startswith("_")
+    ), lines
 
 
 def test_forecast_legend_sits_beside_the_axes_not_on_the_lines(guarded_run, drawn, tmp_path):
