@@ -9,7 +9,7 @@ import pandas as pd
 from cli_helpers import FAST, PANEL, invoke
 from conftest import write_panel
 
-from forecaster import Forecaster
+from forecaster import Forecaster, progress
 
 OPTIONS = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 5, "lookback": 56}
 GUARDED = {"epochs": 1, "layers": (8,), "batch_size": 32, "ensemble": 1}  # FAST with the guard left on
@@ -28,7 +28,8 @@ def shape(line):
     return re.sub(r"\d[\d.,]*", "#", line.strip())
 
 
-def test_fit_logs_every_line_the_cli_prints_and_draws_no_progress_bar(tmp_path, capsys, caplog):
+def test_fit_logs_every_line_the_cli_prints_and_draws_no_progress_bar(tmp_path, capsys, caplog, monkeypatch):
+    monkeypatch.setattr(progress, "EVERY_SECONDS", 1e9)  # lines that depend on how long a step takes: none
     data = ended_panel(tmp_path / "panel.csv")
     fast_guarded = [option for option in FAST if option not in ("--select", "model")]
     result = invoke("train", data, *PANEL, *fast_guarded, "--out", tmp_path / "cli_run")

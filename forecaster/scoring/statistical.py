@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -58,21 +58,34 @@ def use_cores(processes: int | None = None) -> None:
 Job = tuple[str, np.ndarray] | tuple[str, np.ndarray, Known]  # (name, history[, known columns])
 
 
-def fit_each(jobs: Sequence[Job], horizon: int, season: int) -> list[np.ndarray]:
+def fit_each(
+    jobs: Sequence[Job], horizon: int, season: int, progress: Callable[[int], None] = lambda done: None
+) -> list[np.ndarray]:
     """`STATISTICAL[name](history, horizon, season, known)` for each (name, history[, known]) job, in order: spread over
     `PROCESSES` workers when there are many jobs, the same numbers either way (each fit is the same call,
     in another process). AutoETS takes 0.3 s a series at season 24 on this 2-core machine, so a forecast
-    of thousands of series served by the combination is bound by these fits."""
+    of thousands of series served by the combination is bound by these fits. `progress` is called with the
+    count of fits done after each (`forecaster.progress.Progress`)."""
     trimmed = [_trimmed(*job) for job in jobs]
     workers = min(PROCESSES, len(jobs) // (PARALLEL_FROM // 2))
     if workers < 2 or len(jobs) < PARALLEL_FROM or multiprocessing.current_process().daemon:
-        return [STATISTICAL[name](history, horizon, season, known) for name, history, known in trimmed]
+        results = (STATISTICAL[name](history, horizon, season, known) for name, history, known in trimmed)
+        return _counted(results, progress)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("spawn")  # not fork: TensorFlow's threads may hold locks
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         chunk = max(1, len(jobs) // (8 * workers))
-        return list(pool.map(_fit, trimmed, [horizon] * len(jobs), [season] * len(jobs), chunksize=chunk))
+        return _counted(pool.map(_fit, trimmed, [horizon] * len(jobs), [season] * len(jobs), chunksize=chunk), progress)
+
+
+def _counted(results: Iterable[np.ndarray], progress: Callable[[int], None]) -> list[np.ndarray]:
+    """The results in order, `progress` told the count after each."""
+    done = []
+    for result in results:
+        done.append(result)
+        progress(len(done))
+    return done
 
 
 def _trimmed(name: str, history: np.ndarray, known: Known = None) -> tuple[str, np.ndarray, Known]:

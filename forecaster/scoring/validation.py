@@ -13,6 +13,7 @@ import pandas as pd
 from forecaster.config import RunConfig
 from forecaster.data.series import Panel
 from forecaster.data.windowing import WindowIndex, evenly_spaced
+from forecaster.progress import Progress
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, difficulty_factors, window_spreads
 from forecaster.scoring.evidence import spread_windows
@@ -173,7 +174,7 @@ def select_method(
         known = known_columns(values, origin, horizon, n_future)
         jobs += [(name, values[:origin, 0], known) for name in statistical]
     started = perf_counter()
-    fitted = iter(fit_each(jobs, horizon, season))
+    fitted = iter(fit_each(jobs, horizon, season, Progress(log, "statistical fits", len(jobs)) if log else _quiet))
     fit_total = perf_counter() - started
     fit_seconds = fit_total / max(len(rows), 1)  # every statistical model, one window
     for k in range(len(rows)):
@@ -310,3 +311,7 @@ def validation_report(
             }
         )  # fmt: skip
     return report, examples, calibration, selection
+
+
+def _quiet(done: int) -> None:
+    """No progress said (a validation without a log)."""
