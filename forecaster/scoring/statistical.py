@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from time import perf_counter
+from typing import Any
 
 import numpy as np
 
 from forecaster.scoring.candidates._statsforecast import STAT_HISTORY, Known, fitted, regressed
 
-__all__ = ["STAT_HISTORY", "Known", "fitted", "regressed", "known_columns", "STATISTICAL", "fit_each"]
+__all__ = [
+    "STAT_HISTORY", "Known", "fitted", "regressed", "known_columns", "STATISTICAL", "fit_each", "StatisticalFits", "Job"
+]  # fmt: skip
 
 
 def known_columns(values: np.ndarray, origin: int, horizon: int, n_future: int) -> Known:
@@ -67,8 +72,8 @@ def fit_each(
     of thousands of series served by the combination is bound by these fits. `progress` is called with the
     count of fits done after each (`forecaster.progress.Progress`)."""
     trimmed = [_trimmed(*job) for job in jobs]
-    workers = min(PROCESSES, len(jobs) // (PARALLEL_FROM // 2))
-    if workers < 2 or len(jobs) < PARALLEL_FROM or multiprocessing.current_process().daemon:
+    workers = _workers(len(jobs))
+    if workers < 2 or multiprocessing.current_process().daemon:
         results = (STATISTICAL[name](history, horizon, season, known) for name, history, known in trimmed)
         return _counted(results, progress)
     from concurrent.futures import ProcessPoolExecutor
@@ -79,13 +84,71 @@ def fit_each(
         return _counted(pool.map(_fit, trimmed, [horizon] * len(jobs), [season] * len(jobs), chunksize=chunk), progress)
 
 
-def _counted(results: Iterable[np.ndarray], progress: Callable[[int], None]) -> list[np.ndarray]:
+class StatisticalFits:
+    """Statistical fits started now and collected later: with PROCESSES of 2 or more (and `background`), in
+    worker processes that begin at once, whatever the count (their start-up is hidden behind the work this
+    process does meanwhile: training the network); else made when the results are asked for. The same calls
+    as `fit_each`, so the same numbers either way."""
+
+    def __init__(self, jobs: Sequence[Job], horizon: int, season: int, background: bool = True):
+        self.jobs, self.horizon, self.season = list(jobs), horizon, season
+        # the seconds the fits take as `fit_each` makes them, the network's training aside: measured on the clock
+        # here, in the workers as each fit's processor time (the training beside them slows their clocks, not
+        # their work), summed and shared among the workers `fit_each` would use
+        self.seconds = 0.0
+        self.beside = False  # whether they were begun in workers, beside what this process does meanwhile
+        self._pool: Any = None
+        self._pending: Iterator[tuple[np.ndarray, float]] | None = None
+        if background and PROCESSES >= 2 and self.jobs and not multiprocessing.current_process().daemon:
+            from concurrent.futures import ProcessPoolExecutor
+
+            workers = min(PROCESSES, len(self.jobs))
+            context = multiprocessing.get_context("spawn")  # not fork: TensorFlow's threads may hold locks
+            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_deaf_to_interrupts)
+            trimmed = [_trimmed(*job) for job in self.jobs]
+            chunk = max(1, len(trimmed) // (8 * workers))
+            self.beside = True
+            self._pending = self._pool.map(_timed_fit, trimmed, [horizon] * len(trimmed), [season] * len(trimmed),
+                                           chunksize=chunk)  # fmt: skip
+
+    @property
+    def count(self) -> int:
+        return len(self.jobs)
+
+    def results(self, progress: Callable[[int], None] = lambda done: None) -> list[np.ndarray]:
+        """Each job's forecast, in order (waiting for the workers' last ones)."""
+        if self._pending is None:
+            started = perf_counter()
+            done = fit_each(self.jobs, self.horizon, self.season, progress)
+            self.seconds = perf_counter() - started
+            return done
+        try:
+            timed = _counted(self._pending, progress)
+        finally:
+            self.close()
+        self.seconds = sum(seconds for _, seconds in timed) / _workers(len(self.jobs))
+        return [forecast for forecast, _ in timed]
+
+    def close(self) -> None:
+        """Stop the workers (what they had not begun is cancelled): after the results, or when the work they
+        ran beside failed or was interrupted."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _counted(results: Iterable[Any], progress: Callable[[int], None]) -> list[Any]:
     """The results in order, `progress` told the count after each."""
     done = []
     for result in results:
         done.append(result)
         progress(len(done))
     return done
+
+
+def _workers(jobs: int) -> int:
+    """The worker processes `fit_each` spreads `jobs` fits over (1: none, the fits run in this process)."""
+    return min(PROCESSES, jobs // (PARALLEL_FROM // 2)) if jobs >= PARALLEL_FROM else 1
 
 
 def _trimmed(name: str, history: np.ndarray, known: Known = None) -> tuple[str, np.ndarray, Known]:
@@ -100,3 +163,17 @@ def _trimmed(name: str, history: np.ndarray, known: Known = None) -> tuple[str, 
 def _fit(job: tuple[str, np.ndarray, Known], horizon: int, season: int) -> np.ndarray:
     name, history, known = job
     return STATISTICAL[name](history, horizon, season, known)
+
+
+def _deaf_to_interrupts() -> None:
+    """A worker's start: Ctrl-C stops the command, whose process then stops the workers (`close`), instead of
+    each worker printing its own KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _timed_fit(job: tuple[str, np.ndarray, Known], horizon: int, season: int) -> tuple[np.ndarray, float]:
+    """`_fit` and the processor seconds it took."""
+    started = time.process_time()
+    return _fit(job, horizon, season), time.process_time() - started

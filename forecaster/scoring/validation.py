@@ -27,7 +27,7 @@ from forecaster.scoring.selection import (
     choose,
     combined,
 )
-from forecaster.scoring.statistical import STAT_HISTORY, fit_each, known_columns
+from forecaster.scoring.statistical import STAT_HISTORY, Job, StatisticalFits, known_columns
 
 
 def point_forecast(predictions: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
@@ -139,6 +139,40 @@ def unused_covariates(method: str, cfg: RunConfig) -> tuple[str, ...]:
     return (*(cfg.data.future if method == "seasonal_naive" else ()), *cfg.data.static)
 
 
+def scored_index(prepared: Any, cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(series_idx, origins) of the validation windows scored (`forecast_windows` of `prepared.val_index`): at
+    most `max_val_windows` of them, evenly spaced."""
+    index = prepared.val_index
+    return index.take(evenly_spaced(len(index), cfg.train.max_val_windows))
+
+
+def guard_rows(series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:
+    """The rows of the scored windows the validation guard's candidates forecast (`spread_windows`)."""
+    cost = np.minimum(origins, STAT_HISTORY).astype("float64")
+    return spread_windows(series_idx, origins, cost, STAT_POINT_BUDGET)
+
+
+def guard_fits(prepared: Any, panel: Panel, cfg: RunConfig, season: int) -> StatisticalFits:
+    """The guard's statistical fits, started (in worker processes where the run may use them) from the data
+    alone, before the network is trained: they need no network, and so run while it trains."""
+    series_idx, origins = scored_index(prepared, cfg)
+    rows = guard_rows(series_idx, origins)
+    return StatisticalFits(
+        guard_jobs(prepared, panel, cfg, series_idx[rows], origins[rows]), cfg.window.horizon, season
+    )
+
+
+def guard_jobs(prepared: Any, panel: Panel, cfg: RunConfig, series_idx: np.ndarray, origins: np.ndarray) -> list[Job]:
+    """(name, history, known columns) of each statistical candidate on each of the windows, in order."""
+    horizon, n_future = cfg.window.horizon, cfg.model.n_future
+    jobs: list[Job] = []
+    for s, origin in zip(series_idx, origins):
+        values = panel.series[prepared.kept[s]].values
+        known = known_columns(values, origin, horizon, n_future)
+        jobs += [(name, values[:origin, 0], known) for name in cfg.train.statistical]
+    return jobs
+
+
 def select_method(
     scored: WindowForecasts,
     prepared: Any,
@@ -147,17 +181,18 @@ def select_method(
     season: int,
     log: Any = None,
     network_seconds: float | None = None,
+    fits: StatisticalFits | None = None,
 ) -> tuple[Selection, np.ndarray, np.ndarray]:
     """The validation guard (`forecaster.scoring.selection`): every candidate forecasts the same windows of
     `scored`, spread over each series' validation part (`spread_windows`), and `choose` decides.
-    `network_seconds`: the network's forecast time per window, for the cost statement.
+    `network_seconds`: the network's forecast time per window, for the cost statement. `fits`: the statistical
+    fits of these windows started beforehand (`guard_fits`); else they are made here.
 
     Returns the selection, the rows of `scored` it was decided on, and the served forecast there (the
     network's where a statistical fit failed, as `forecast` does), for calibration."""
     ids = list(prepared.states)
-    horizon, statistical, n_future = cfg.window.horizon, cfg.train.statistical, cfg.model.n_future
-    cost = np.minimum(scored.origins, STAT_HISTORY).astype("float64")
-    rows = spread_windows(scored.series_idx, scored.origins, cost, STAT_POINT_BUDGET)
+    horizon, statistical = cfg.window.horizon, cfg.train.statistical
+    rows = guard_rows(scored.series_idx, scored.origins)
     series_idx, origins = scored.series_idx[rows], scored.origins[rows]
     period = origin_period(panel, prepared.kept, series_idx, origins)
     if log is not None:
@@ -165,17 +200,15 @@ def select_method(
             f"windows of {len(np.unique(series_idx))} series, origins {period}")  # fmt: skip
     made = {name: np.empty((len(rows), horizon)) for name in candidates(statistical)}
     scales = np.empty(len(rows))
-    jobs = []
     for k, (s, origin) in enumerate(zip(series_idx, origins)):
         values = panel.series[prepared.kept[s]].values
         made["model"][k] = scored.forecast[rows[k]]
         made["seasonal_naive"][k] = baseline_forecast("seasonal_naive", values[:origin, 0], horizon, season)
         scales[k] = seasonal_naive_scale(values[: prepared.states[ids[s]].n_train, 0], season)
-        known = known_columns(values, origin, horizon, n_future)
-        jobs += [(name, values[:origin, 0], known) for name in statistical]
-    started = perf_counter()
-    fitted = iter(fit_each(jobs, horizon, season, Progress(log, "statistical fits", len(jobs)) if log else _quiet))
-    fit_total = perf_counter() - started
+    if fits is None:
+        fits = StatisticalFits(guard_jobs(prepared, panel, cfg, series_idx, origins), horizon, season, background=False)
+    fitted = iter(fits.results(Progress(log, "statistical fits", fits.count) if log else _quiet))
+    fit_total = fits.seconds
     fit_seconds = fit_total / max(len(rows), 1)  # every statistical model, one window
     for k in range(len(rows)):
         for name in statistical:
@@ -221,7 +254,13 @@ def forecast_costs(statistical: tuple[str, ...], fit_seconds: float, network_sec
 
 
 def validation_report(
-    model: Any, prepared: Any, panel: Panel, cfg: RunConfig, season: int, log: Any = None
+    model: Any,
+    prepared: Any,
+    panel: Panel,
+    cfg: RunConfig,
+    season: int,
+    log: Any = None,
+    fits: StatisticalFits | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], Calibration, Selection]:
     """The model against seasonal naive on the validation windows, in original units.
 
@@ -251,7 +290,7 @@ def validation_report(
     spread: dict[str, Any] = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
     served_at: dict[int, np.ndarray] = {}  # row of `scored` -> the served method's forecast, where another serves
     if cfg.train.select == "auto" and not cfg.model.quantiles:
-        selection, rows, served = select_method(scored, prepared, panel, cfg, season, log, network_seconds)
+        selection, rows, served = select_method(scored, prepared, panel, cfg, season, log, network_seconds, fits)
         if selection.method != "model":
             served_at = dict(zip(rows.tolist(), served))
         if selection.method == "model":  # the network's errors on the windows nearest the forecast origin

@@ -31,6 +31,7 @@ from forecaster.errors import DataError, TrainingError
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
 from forecaster.io.plain import frequency_named
 from forecaster.io.readers import data_digest
+from forecaster.scoring.statistical import StatisticalFits
 from forecaster.settings import Settings
 from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, SeriesState, write_manifest
 
@@ -230,7 +231,7 @@ def train_run(
     import json
 
     from forecaster.io.plots import plot_loss, plot_validation
-    from forecaster.scoring.validation import validation_report
+    from forecaster.scoring.validation import guard_fits, validation_report
     from forecaster.training.resume import state_dir
 
     started = time.time()
@@ -260,8 +261,17 @@ def train_run(
     resolved = cfg.to_dict()
     resolved["train"] = {k: v for k, v in resolved["train"].items() if k != "verbose"}  # --quiet may change
     fingerprint = f"{data_sha256}:{json.dumps(resolved, sort_keys=True, default=str)}"
-    model, history = fit_model(prepared, cfg, log, state, fingerprint)
-    report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log)
+    guarded = cfg.train.select == "auto" and not cfg.model.quantiles
+    fits = guard_fits(prepared, panel, cfg, season) if guarded else None  # they need no network: begun now
+    try:
+        phases = {"reading and preparing": time.time() - started}
+        model, history = fit_model(prepared, cfg, log, state, fingerprint)
+        phases["training"] = time.time() - started - sum(phases.values())
+        report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log, fits)
+        phases["validation and the guard"] = time.time() - started - sum(phases.values())
+    finally:
+        if fits is not None:
+            fits.close()
     import pandas as pd
 
     with atomic_directory(Path(out), "run") as staging:
@@ -299,4 +309,13 @@ def train_run(
             },
         )
     shutil.rmtree(state, ignore_errors=True)  # the run directory now holds everything
+    phases["writing the run"] = time.time() - started - sum(phases.values())
+    log(time_line(phases, fits))
     return report
+
+
+def time_line(phases: dict[str, float], fits: StatisticalFits | None) -> str:
+    """Where a training's time went, phase by phase, in one line."""
+    spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phases.items())
+    beside = f"; the guard's {fits.count} statistical fits ran beside the training" if fits and fits.beside else ""
+    return f"took {sum(phases.values()):.0f} s: {spent}{beside}"

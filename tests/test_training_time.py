@@ -1,0 +1,45 @@
+"""Where a training's time goes, and the guard's statistical fits made beside the network's training: said in one
+line, and the same numbers as fits made after it."""
+
+import json
+
+import numpy as np
+import pandas as pd
+from cli_helpers import SINE, invoke
+
+from forecaster.scoring import statistical
+from forecaster.scoring.statistical import STATISTICAL, StatisticalFits
+
+GUARDED = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet", "--ensemble", "1"]
+
+
+def test_fits_begun_in_workers_give_the_numbers_of_fits_made_here(monkeypatch):
+    rng = np.random.default_rng(4)
+    histories = [10 + np.sin(np.arange(96) * 2 * np.pi / 12) + rng.normal(0, 0.3, 96) for _ in range(6)]
+    histories[2] = np.array([1.0])  # too short to fit: NaN, as here
+    jobs = [(name, history, None) for history in histories for name in ("auto_ets", "auto_theta")]
+    here = [STATISTICAL[name](history, 6, 12) for name, history, _ in jobs]
+    monkeypatch.setattr(statistical, "PROCESSES", 2)
+    begun = StatisticalFits(jobs, 6, 12)  # 12 fits: under fit_each's PARALLEL_FROM, in workers all the same
+    assert begun._pool is not None
+    counted = []
+    np.testing.assert_array_equal(np.array(begun.results(counted.append)), np.array(here))
+    assert counted == list(range(1, len(jobs) + 1)) and begun.seconds > 0 and begun._pool is None
+
+
+def test_a_run_says_where_its_time_went_and_its_fits_beside_training_change_nothing(sine_csv, tmp_path, monkeypatch):
+    runs = {}
+    for processes in (1, 2):
+        monkeypatch.setattr(statistical, "PROCESSES", processes)
+        run = tmp_path / f"run{processes}"
+        result = invoke("train", sine_csv, *SINE, *GUARDED, "--out", run)
+        assert result.exit_code == 0, result.output
+        took = [line for line in result.output.splitlines() if line.startswith("took ")]
+        assert len(took) == 1 and "training " in took[0] and "validation and the guard " in took[0]
+        assert ("statistical fits ran beside the training" in took[0]) == (processes == 2), took[0]
+        forecast = tmp_path / f"f{processes}.csv"
+        assert invoke("forecast", run, "--data", sine_csv, "--out", forecast).exit_code == 0
+        runs[processes] = (json.loads((run / "selection.json").read_text()), pd.read_csv(forecast))
+    (one, first), (two, second) = runs[1], runs[2]
+    assert one["method"] == two["method"] and one["scores"] == two["scores"]
+    pd.testing.assert_frame_equal(first, second)
