@@ -22,7 +22,14 @@ def diagnose(data: Any, settings: Settings) -> dict[str, Any]:
     # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do; every
     # kind of problem in the cells, duplicates and steps is listed, not only the first
     problems: list[str] = []
-    panel = read_panel(data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"), problems)
+    try:
+        panel = read_panel(
+            data, data_cfg if data_cfg.fill != "error" else replace(data_cfg, fill="interpolate"), problems
+        )
+    except DataError:
+        if problems:  # what was read past left too little to go on: the first problem is the one to fix
+            raise DataError(problems[0]) from None
+        raise
     if not panel.series:
         raise DataError(f"{problems[0]} (no series could be read: {len(problems)} problems in all)")
     horizon_given = "horizon" in settings.window

@@ -9,7 +9,8 @@ import pandas as pd
 from cli_helpers import FAST, PANEL, invoke
 from conftest import write_panel
 
-from forecaster import Forecaster, progress
+from forecaster import Forecaster
+from forecaster.io import progress
 
 OPTIONS = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 5, "lookback": 56}
 GUARDED = {"epochs": 1, "layers": (8,), "batch_size": 32, "ensemble": 1}  # FAST with the guard left on

@@ -3,8 +3,8 @@ seconds; the validation guard's statistical fits among them."""
 
 from cli_helpers import SINE, invoke
 
-from forecaster import progress
-from forecaster.progress import Progress
+from forecaster.io import progress
+from forecaster.io.progress import Progress
 
 
 def test_progress_says_done_spent_and_left_at_most_every_few_seconds():

@@ -101,9 +101,12 @@ def test_errors_quote_at_most_80_characters_of_a_cell(tmp_path):
         tmp_path,
         "time,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 20)) + "2024-01-20," + "x" * 5000 + "\n",
     )
-    result = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "time"])
+    result = CliRunner().invoke(main, ["train", str(path), "--target", "y", "--time-col", "time", "--horizon", "2"])
     assert result.exit_code == 2 and "row 21, column 'y': 'xxx" in result.output and "is not a number" in result.output
     assert len(result.output) < 250
+    doctor = CliRunner().invoke(main, ["doctor", str(path), "--target", "y", "--time-col", "time"])  # listed
+    [problem] = [line for line in doctor.output.splitlines() if line.startswith("problem: ")]
+    assert doctor.exit_code == 2 and "row 21, column 'y': 'xxx" in problem and len(problem) < 250
 
 
 def test_ids_are_text_as_written_and_mixed_id_types_are_refused(tmp_path):
@@ -146,8 +149,10 @@ def test_decimal_commas_are_read_in_semicolon_files_and_refused_where_ambiguous(
         7.125,
     ]
     frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-01-03"], "y": ["1.234,5", "2", "3"]})
+    [problem] = Forecaster(horizon=1, target="y", time_col="date").doctor(frame)["problems"]
+    assert "has a decimal comma" in problem
     with pytest.raises(ForecasterError, match="has a decimal comma"):
-        Forecaster(horizon=1, target="y", time_col="date").doctor(frame)
+        Forecaster(horizon=1, target="y", time_col="date").fit(frame)
 
 
 def test_zoned_timestamps_are_read_as_utc_keeping_the_zone_and_steps_near_2_63_are_refused(tmp_path):

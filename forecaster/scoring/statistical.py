@@ -70,7 +70,7 @@ def fit_each(
     `PROCESSES` workers when there are many jobs, the same numbers either way (each fit is the same call,
     in another process). AutoETS takes 0.3 s a series at season 24 on this 2-core machine, so a forecast
     of thousands of series served by the combination is bound by these fits. `progress` is called with the
-    count of fits done after each (`forecaster.progress.Progress`)."""
+    count of fits done after each (`forecaster.io.progress.Progress`)."""
     trimmed = [_trimmed(*job) for job in jobs]
     workers = _workers(len(jobs))
     if workers < 2 or multiprocessing.current_process().daemon:

@@ -13,7 +13,7 @@ import pandas as pd
 from forecaster.config import RunConfig
 from forecaster.data.series import Panel
 from forecaster.data.windowing import WindowIndex, evenly_spaced
-from forecaster.progress import Progress
+from forecaster.io.progress import Progress
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, difficulty_factors, window_spreads
 from forecaster.scoring.evidence import spread_windows
