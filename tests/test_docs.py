@@ -124,3 +124,31 @@ def test_the_api_pages_python_session_is_the_readmes_which_a_test_runs():
     session = re.compile(r"<!-- python-session -->\s*```python\n(.*?)```", re.S)
     readme, api = (session.search(page.read_text()) for page in (ROOT / "README.md", ROOT / "docs" / "api.md"))
     assert readme and api and readme.group(1) == api.group(1)
+
+
+@pytest.mark.slow
+def test_the_covariates_pages_bundled_example_runs_as_written(tmp_path, monkeypatch):
+    """docs/covariates.md's commands on the bundled bike-share files, as written (default budget), in a folder
+    laid out as a clone: train, backtest 12 weeks with their known columns, forecast the next week from its
+    future file; the forecast covers exactly that week."""
+    import shutil
+
+    import pandas as pd
+    from cli_helpers import invoke
+
+    text = (ROOT / "docs" / "covariates.md").read_text()
+    (tmp_path / "data").mkdir()
+    for name in ("bikes_daily.csv", "bikes_next_week.csv"):
+        shutil.copy(ROOT / "data" / name, tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    shown = [line for line in commands(text) if "data/bikes_daily.csv" in line]
+    assert [line.split()[1] for line in shown] == ["train", "evaluate", "forecast"]
+    for line in shown:
+        result = invoke(*line.split()[1:])
+        assert result.exit_code == 0, (line, result.output)
+    forecast = pd.read_csv("models/bikes/next_week.csv")
+    week = pd.read_csv("data/bikes_next_week.csv")
+    assert forecast["date"].tolist() == week["date"].tolist() and forecast["forecast"].notna().all()
+    assert {"lo_80", "hi_80"} <= set(forecast.columns)
+    windows = pd.read_csv("models/bikes/evaluation/forecasts.csv")
+    assert len(windows) == 12 * 7

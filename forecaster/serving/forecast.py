@@ -18,6 +18,7 @@ from forecaster.data.times import in_zone
 from forecaster.data.windowing import WindowSource, valid_lengths
 from forecaster.errors import DataError, ForecasterError, SettingsError
 from forecaster.io.frames import Data
+from forecaster.io.plain import plain_time
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.floor import floored, window_floors
 from forecaster.scoring.selection import served_forecasts
@@ -347,7 +348,7 @@ def check_future(run: Run, panel: Panel, chosen: np.ndarray) -> None:
         first = int(np.argmin(complete)) if not complete.all() else len(known)
         column = columns[int(np.argmin(np.isfinite(known[first])))] if first < len(known) else columns[0]
         when = future_times(series.time_at(-1), panel.freq, horizon)[first]
-        has = f"{int(complete.cumprod().sum())}: first missing {when} (column {column!r})"
+        has = f"{int(complete.cumprod().sum())}: first missing {plain_time(when)} (column {column!r})"
         if panel.future_source:  # the values came from --future-data: that file lacks them
             raise DataError(
                 f"{panel.future_source}: series {series.series_id!r} needs the known values of --future "
