@@ -1,5 +1,6 @@
-"""Safety round four (issue 30): round three's items 13-21 for real, and the new surfaces. Every case ends
-in one line, exit code 2, no traceback, and nothing written."""
+"""Hostile and odd inputs: config files, huge headers and steps, tampered runs, formula-like ids, killed and
+interrupted commands, full disks, bounded resources. Every case ends in one line, exit code 2, no traceback,
+and nothing written."""
 
 import json
 import os
