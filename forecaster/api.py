@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class Forecaster:
         self.log = log
         self.run_dir: Path | None = None
         self._owned: Path | None = None  # a temporary run directory this object made
+        self._removal: weakref.finalize | None = None  # removes it once this object is gone (or refits)
         self._run: Any = None
         self._model: Any = None
 
@@ -107,6 +109,7 @@ class Forecaster:
         if out is None:
             self._discard()
             self._owned = temporary_folder(RUN_FOLDER)
+            self._removal = weakref.finalize(self, shutil.rmtree, self._owned, ignore_errors=True)
             out = self._owned / "run"
         from forecaster.training.summary import validation_line
 
@@ -343,13 +346,12 @@ class Forecaster:
         return forecaster
 
     def _discard(self) -> None:
-        owned = getattr(self, "_owned", None)  # absent when __init__ refused its options
-        if owned is not None:
-            shutil.rmtree(owned, ignore_errors=True)
-            self._owned = None
-
-    def __del__(self) -> None:
-        self._discard()
+        """Remove the temporary run directory this object made (as the garbage collector or interpreter exit
+        would, through `weakref.finalize`)."""
+        removal = getattr(self, "_removal", None)  # absent when __init__ refused its options
+        if removal is not None:
+            removal()
+        self._owned = self._removal = None
 
     def __repr__(self) -> str:
         state = f"run {self.run_dir}" if self.run_dir else "not fitted"

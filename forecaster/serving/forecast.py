@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -305,11 +307,16 @@ def forecast_step(model: Any) -> Any:
     which together cost more than predicting 40,000 series."""
     import tensorflow as tf
 
-    step = getattr(model, "_forecaster_step", None)
+    step = TRACED.get(id(model))
     if step is None:
-        step = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
-        model._forecaster_step = step
+        network: Callable[[], Any] = weakref.ref(model)  # the traced step must not keep the model alive
+        step = tf.function(lambda inputs: network()(inputs, training=False), reduce_retracing=True)
+        TRACED[id(model)] = step
+        weakref.finalize(model, TRACED.pop, id(model), None)  # gone with the model, before its id is reused
     return step
+
+
+TRACED: dict[int, Any] = {}  # id of a loaded model -> its traced forward pass (`forecast_step`)
 
 
 def series_statics(run: Run, panel: Panel) -> np.ndarray:

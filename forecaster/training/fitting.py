@@ -4,9 +4,38 @@ loss, early stopping and learning-rate schedule."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from forecaster.config import RunConfig, TrainConfig
+
+
+@contextmanager
+def tensorflow_settings(policy: str | None = None) -> Iterator[None]:
+    """The process-wide settings a fit changes, as they were when it ends (however it ends): TensorFlow's op
+    determinism (`seeded` turns it on), Keras's mixed-precision policy (`policy`, e.g. "mixed_float16",
+    for the duration), and the states of Python's and NumPy's global random generators (`seeded` seeds
+    them). TensorFlow's own global seed cannot be read back: it is left as `seeded` set it."""
+    import random
+
+    import keras
+    import numpy as np
+    from tensorflow.python.framework import config as tf_config  # determinism's query and undo are not exported
+
+    deterministic = tf_config.is_op_determinism_enabled()
+    before = keras.mixed_precision.global_policy().name
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        if policy is not None:
+            keras.mixed_precision.set_global_policy(policy)
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+        if deterministic != tf_config.is_op_determinism_enabled():
+            (tf_config.enable_op_determinism if deterministic else tf_config.disable_op_determinism)()
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def seeded(t: TrainConfig) -> None:

@@ -232,6 +232,7 @@ def train_run(
 
     from forecaster.io.plots import plot_loss, plot_validation
     from forecaster.scoring.validation import guard_fits, validation_report
+    from forecaster.training.fitting import tensorflow_settings
     from forecaster.training.resume import state_dir
 
     started = time.time()
@@ -265,10 +266,11 @@ def train_run(
     fits = guard_fits(prepared, panel, cfg, season) if guarded else None  # they need no network: begun now
     try:
         phases = {"reading and preparing": time.time() - started}
-        model, history = fit_model(prepared, cfg, log, state, fingerprint)
-        phases["training"] = time.time() - started - sum(phases.values())
-        report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log, fits)
-        phases["validation and the guard"] = time.time() - started - sum(phases.values())
+        with tensorflow_settings():  # determinism and seeds for the fit, and as they were after it
+            model, history = fit_model(prepared, cfg, log, state, fingerprint)
+            phases["training"] = time.time() - started - sum(phases.values())
+            report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log, fits)
+            phases["validation and the guard"] = time.time() - started - sum(phases.values())
     finally:
         if fits is not None:
             fits.close()

@@ -36,7 +36,7 @@ from forecaster.errors import SettingsError, TrainingError
 from forecaster.io.files import MARKER, check_replaceable
 from forecaster.settings import Settings
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
-from forecaster.training.fitting import compile_network, fit_callbacks, seeded
+from forecaster.training.fitting import compile_network, fit_callbacks, seeded, tensorflow_settings
 from forecaster.training.train import Log, Prepared, prepare, train_run, training_data
 
 SPACE: dict[str, list[Any]] = {  # name -> choices, each kept by config.TUNE_RULES; the lookback's: `lookback_choices`
@@ -324,12 +324,10 @@ def tune_run(
     settings = settings.without("tune").with_values("window", min_context=base.window.min_context)
     objective = kt.Objective("val_loss" if base.model.quantiles else "val_mse", direction="min")
     deadline = time.time() + 60 * max_minutes if max_minutes else None
-    if mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
     gpus = tf.config.list_physical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
-
-    with distributed(chief, worker, worker_id) as tuner_id:
+    policy = "mixed_float16" if mixed_precision else None  # the trials' policy, undone however the search ends
+    with tensorflow_settings(policy), distributed(chief, worker, worker_id) as tuner_id:
         if worker:
             wait_for_chief(worker, log)
         resumed = (search_dir / "forecaster" / "oracle.json").exists() and not overwrite
@@ -392,9 +390,9 @@ def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, o
         raise TrainingError(f"no trial finished with a score; see {out / 'trials.csv'}")
     best_values = hyperparameter_values(search.oracle.get_best_trials(1)[0])
     log(f"best trial: {' '.join(f'{k}={v}' for k, v in best_values.items())}; training it into {out / 'best'}")
-    keras.mixed_precision.set_global_policy("float32")  # the run directory's model is float32 everywhere
     best = trial_settings(settings, best_values).with_values("train", verbose=0)
-    report = train_run(data, best, out / "best", log, panel=panel)
+    with tensorflow_settings("float32"):  # the run directory's model is float32 everywhere
+        report = train_run(data, best, out / "best", log, panel=panel)
     default_score = trials.loc[trials["trial"] == 1, "score"]
     summary = {
         "objective": objective,
