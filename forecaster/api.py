@@ -120,6 +120,37 @@ class Forecaster:
         self._run = self._model = None
         return self
 
+    def update(
+        self,
+        data: Data,
+        *,
+        out: str | Path,
+        fresh: bool = False,
+        epochs: int | None = None,
+        verbose: int | None = None,
+    ) -> Forecaster:
+        """Continue training this run's networks on newer `data` into the new run directory `out`
+        (`forecaster update`): its scalers kept, the validation guard, conformal table and adaptive bands
+        renewed; this Forecaster then uses `out`. The run it was is never changed.
+
+        Returns self; `self.validation` holds the new validation metrics."""
+        check_data_path(data)
+        quiet_tensorflow_import()
+        from forecaster.training.summary import validation_line
+        from forecaster.training.update import update_run
+
+        parent = self.run_dir
+        if parent is None:
+            raise SettingsError("update needs a trained run: fit or load one first")
+        if verbose is not None:
+            self.settings = self.settings.with_values("train", verbose=verbose)
+        self.validation = update_run(parent, data, out, self.log, fresh=fresh, epochs=epochs,
+                                     verbose=self.settings.train.get("verbose", 0))  # fmt: skip
+        for line in validation_line(self.validation).splitlines():
+            self.log(line)
+        self.run_dir, self._run, self._model = Path(out), None, None
+        return self
+
     def tune(
         self, data: Data, *, out: str | Path, space: dict[str, list[Any]] | None = None, **search: Any
     ) -> dict[str, Any] | None:

@@ -282,7 +282,7 @@ def log(message: str) -> None:
 @click.group()
 @click.version_option(package_name="forecaster")
 def main() -> None:
-    """Forecast CSV time series with LSTM models: doctor, train, tune, forecast, evaluate, export."""
+    """Forecast CSV time series with LSTM models: doctor, train, update, tune, forecast, evaluate, export."""
 
 
 @main.command()
@@ -336,6 +336,38 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
         click.echo(f"\n{interrupted_message(out_dir)}", err=True)
         sys.exit(130)
     click.echo(f"run written to {out_dir}/")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--data", required=True, type=click.Path(), help="CSV or Parquet with the series up to now (newer data).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="The new run directory (RUN_DIR is kept).")
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1, max=10_000),
+    help="Epochs at most from the run's weights (default 6; early stopping still decides).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--fresh", is_flag=True, help="Start the update afresh even if an interrupted one left its state.")
+@user_errors
+def update(run_dir: str, data: str, out: str, epochs: int | None, quiet: bool, fresh: bool) -> None:
+    """Continue training RUN_DIR's networks on newer DATA into a new run OUT.
+
+    The run's scalers are kept (a series whose data clearly moved gets a new one, said), its newest part
+    validates; the validation guard, the conformal table and the adaptive bands are renewed. OUT's manifest
+    names RUN_DIR and what was renewed; RUN_DIR is never changed. Interrupted, the same command resumes.
+    """
+    from forecaster.api import Forecaster
+
+    verbose = 0 if quiet else 1 if sys.stdout.isatty() else 2
+    try:
+        Forecaster.load(run_dir, log).update(data, out=out, fresh=fresh, epochs=epochs, verbose=verbose)
+    except KeyboardInterrupt:
+        from forecaster.training.resume import interrupted_message
+
+        click.echo(f"\n{interrupted_message(Path(out))}", err=True)
+        sys.exit(130)
+    click.echo(f"run written to {out}/ (updated from {run_dir})")
 
 
 @main.command()

@@ -36,6 +36,8 @@ class SeriesState:
     length: int
     last_time: str
     static: tuple[float, ...] = ()  # its encoded --static covariates (forecaster.data.static)
+    tail_sha256: str = ""  # of the last `tail_points` rows training saw (all columns, float64): `update` compares
+    tail_points: int = 0
 
     def to_json(self, encoding: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
         """As scalers.json keeps it; with the run's static `encoding`, the statics as one code a column."""
@@ -49,6 +51,7 @@ class SeriesState:
             "length": self.length,
             "last_time": self.last_time,
             **(statics if self.static else {}),
+            **({"tail_sha256": self.tail_sha256, "tail_points": self.tail_points} if self.tail_points else {}),
         }
 
     @classmethod
@@ -69,7 +72,10 @@ class SeriesState:
         scaler = AffineScaler.from_json(raw)
         if scaler.center.ndim != 1 or scaler.center.shape != scaler.scale.shape:
             raise TypeError("center and scale must be lists of one number per column")
-        return cls(scaler, raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"], static)
+        tail, points = raw.get("tail_sha256", ""), raw.get("tail_points", 0)  # runs made before it have none
+        if not (isinstance(tail, str) and isinstance(points, int) and not isinstance(points, bool) and points >= 0):
+            raise TypeError("tail_sha256 must be text and tail_points a whole number")
+        return cls(scaler, raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"], static, tail, points)
 
 
 @dataclass
@@ -188,6 +194,24 @@ def _needed_files(path: Path, raw_config: dict[str, Any]) -> list[str]:
     return needed
 
 
+def check_lineage(path: Path, parent: Any) -> None:
+    """An updated run's manifest names its parent: the path it was updated from, the sha256 of that run's
+    manifest (64 hex digits) and what the update renewed (a list of words). Anything else there is damage."""
+    if parent is None:
+        return
+    ok = (
+        isinstance(parent, dict)
+        and isinstance(parent.get("path"), str)
+        and isinstance(parent.get("sha256"), str)
+        and len(parent["sha256"]) == 64
+        and all(c in "0123456789abcdef" for c in parent["sha256"])
+        and isinstance(parent.get("renewed"), list)
+        and all(isinstance(word, str) for word in parent["renewed"])
+    )
+    if not ok:
+        raise DamagedRunError(f"{path}: damaged run: its manifest's parent (the run it was updated from) is malformed")
+
+
 def load_run(path: str | Path, verify: bool = True) -> Run:
     """Read and check a run directory (files present, checksums, format version)."""
     path = Path(path)
@@ -218,6 +242,7 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     for name in listed:  # a run directory is untrusted input: it names only its own plain files
         if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
             raise DamagedRunError(f"{path}: damaged run: its manifest names {str(name)[:60]!r}, not a file of the run")
+    check_lineage(path, manifest.get("parent"))
     unlisted = [name for name in _needed_files(path, raw_config) if name not in listed]
     if unlisted:
         raise DamagedRunError(f"{path}: damaged run: its manifest does not list {', '.join(unlisted)}; retrain it")
@@ -257,3 +282,8 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
         raise DamagedRunError(f"{path}: damaged run: config.json: {exc}; retrain it") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DamagedRunError(f"{path}: damaged run: bad field ({str(exc)[:80]}); retrain it") from None
+
+
+def tail_digest(values: np.ndarray) -> str:
+    """The sha256 of rows of a series' values (float64, as read), as `SeriesState.tail_sha256` keeps it."""
+    return hashlib.sha256(np.ascontiguousarray(values, dtype="float64").tobytes()).hexdigest()

@@ -15,7 +15,7 @@ from forecaster.config import FULL_BATCH, FULL_EPOCHS, RunConfig, TrainConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import named, read_training_panel
 from forecaster.data.resolve import resolve_config, sized_training
-from forecaster.data.scaling import fit_scaler
+from forecaster.data.scaling import AffineScaler, fit_scaler
 from forecaster.data.series import Panel, first_few
 from forecaster.data.static import encode
 from forecaster.data.windowing import (
@@ -33,7 +33,14 @@ from forecaster.io.plain import frequency_named
 from forecaster.io.readers import data_digest
 from forecaster.scoring.statistical import StatisticalFits
 from forecaster.settings import Settings
-from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, SeriesState, write_manifest
+from forecaster.training.runs import (
+    CALIBRATION_FILE,
+    MODEL_FILE,
+    SELECTION_FILE,
+    SeriesState,
+    tail_digest,
+    write_manifest,
+)
 
 Log = Callable[[str], None]
 
@@ -50,8 +57,9 @@ class Prepared:
     dropped: list[str]
 
 
-def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
-    """Split each series chronologically, fit its scaler on its training part, and index its windows."""
+def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | None = None) -> Prepared:
+    """Split each series chronologically, fit its scaler on its training part (or take the one `scalers`
+    gives it: an update keeps its parent's), and index its windows."""
     w = cfg.window
     states: dict[str, SeriesState] = {}
     kept: list[int] = []
@@ -63,11 +71,14 @@ def prepare(panel: Panel, cfg: RunConfig) -> Prepared:
         if split is None:
             dropped.append(series.series_id)
             continue
-        scaler = fit_scaler(w.scaler, series.values[: split.n_train])
+        given = (scalers or {}).get(series.series_id)
+        scaler = given if given is not None else fit_scaler(w.scaler, series.values[: split.n_train])
         static = tuple(encode(series.static, cfg.model.static_encoding).tolist())
+        tail = series.values[max(0, split.n_fit - w.lookback) : split.n_fit]
         states[series.series_id] = SeriesState(
-            scaler, split.n_train, split.n_fit, len(series), str(series.time_at(split.n_fit - 1)), static
-        )
+            scaler, split.n_train, split.n_fit, len(series), str(series.time_at(split.n_fit - 1)), static,
+            tail_digest(tail), len(tail),
+        )  # fmt: skip
         train_runs.append((len(kept), train_origins(split, w)))
         val_runs.append((len(kept), val_origins(split, w)))
         kept.append(position)
@@ -133,7 +144,12 @@ def training_data(prepared: Prepared, t: TrainConfig) -> TrainingData:
 
 
 def fit_model(
-    prepared: Prepared, cfg: RunConfig, log: Log, state: Path | None = None, fingerprint: str = ""
+    prepared: Prepared,
+    cfg: RunConfig,
+    log: Log,
+    state: Path | None = None,
+    fingerprint: str = "",
+    initial: Any = None,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Build and fit the model; returns it (best validation weights restored) and its history
     (one row per epoch and ensemble member: "member", "epoch", "loss", "val_loss", ...).
@@ -141,13 +157,15 @@ def fit_model(
     An ensemble's members are fitted one after another on the same windows with seeds seed,
     seed + 1, ... (each with its own early stopping), then combined by `build_model`'s median.
     With `state`, the training state is saved there after every epoch, and a state saved by an
-    earlier, interrupted call with the same `fingerprint` is resumed.
+    earlier, interrupted call with the same `fingerprint` is resumed. `initial`: a network of the same
+    shape (a parent run's, `forecaster update`) whose weights each member starts from instead of new ones.
     """
     from forecaster.models.network import build_model, member_config, member_name
 
     members = cfg.model.ensemble
     if members == 1:
-        model, history = fit_network(prepared, cfg, log, state, fingerprint)
+        start = None if initial is None else initial.get_weights()
+        model, history = fit_network(prepared, cfg, log, state, fingerprint, start)
         return model, {"member": [0] * len(history["loss"]), **history}
     combined: dict[str, list[float]] = {}
     fitted = []
@@ -156,7 +174,8 @@ def fit_model(
         reads = f", the latest {member_cfg.model.recent} points" if member_cfg.model.recent else ""
         log(f"ensemble member {k + 1}/{members}: seed {member_cfg.train.seed}, {member_cfg.model.instance_norm}{reads}")
         member_state = None if state is None else state / member_name(k)
-        network, history = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}")
+        start = None if initial is None else initial.get_layer(member_name(k)).get_weights()
+        network, history = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}", start)
         fitted.append(network)
         combined.setdefault("member", []).extend([k] * len(history["loss"]))
         for key, values in history.items():
@@ -168,9 +187,14 @@ def fit_model(
 
 
 def fit_network(
-    prepared: Prepared, cfg: RunConfig, log: Log, state: Path | None = None, fingerprint: str = ""
+    prepared: Prepared,
+    cfg: RunConfig,
+    log: Log,
+    state: Path | None = None,
+    fingerprint: str = "",
+    initial: list[Any] | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Build and fit one network (see `fit_model`)."""
+    """Build and fit one network (see `fit_model`), from the weights `initial` when given."""
     from forecaster.models.network import build_model
     from forecaster.training.fitting import compile_network, fit_callbacks, seeded
     from forecaster.training.resume import ResumableTraining, resumed_stream
@@ -179,6 +203,8 @@ def fit_network(
     seeded(t)
     data = training_data(prepared, t)
     model = compile_network(build_model(cfg.model), cfg)
+    if initial is not None:
+        model.set_weights(initial)  # a saved state, when there is one, replaces them below
     early_stopping, plateau, callbacks = fit_callbacks(t)
     initial_epoch = 0
     if state is not None:
@@ -228,13 +254,6 @@ def train_run(
     same job again after an interruption resumes it, unless `fresh`. `panel`: the data file already read
     with these data settings (tune's best run), so it is not read again.
     """
-    import json
-
-    from forecaster.io.plots import plot_loss, plot_validation
-    from forecaster.scoring.validation import guard_fits, validation_report
-    from forecaster.training.fitting import tensorflow_settings
-    from forecaster.training.resume import state_dir
-
     started = time.time()
     check_replaceable(Path(out), "run")  # before any work: a user's folder is refused now, not after training
     if panel is None:
@@ -242,9 +261,16 @@ def train_run(
         for note in panel.notes:
             log(f"note: {note}")
     cfg, found = resolve_config(settings, panel)
-    season = found.period
     log(f"note: {found.note}")
     prepared = prepare(panel, cfg)
+    say_prepared(prepared, panel, cfg, found.period, log)
+    log(sized_training(settings.train, len(prepared.train_index), len(panel.series))[1])
+    job = TrainingJob(cfg, panel, prepared, found.period, found.to_json(), panel.sha256 or data_digest(data))
+    return fit_and_write(job, data, Path(out), log, fresh, started)
+
+
+def say_prepared(prepared: Prepared, panel: Panel, cfg: RunConfig, season: int, log: Log) -> None:
+    """The lines a training says once its data is prepared: series left out, and what it trains on."""
     if prepared.dropped:
         log(
             f"note: {len(prepared.dropped)} series too short to train on (need {min_length(cfg.window)} points) "
@@ -254,40 +280,60 @@ def train_run(
         f"{len(prepared.kept)} series, frequency {frequency_named(panel.freq)}, season {season}, "
         f"lookback {cfg.window.lookback}, patch {cfg.window.patch}, horizon {cfg.window.horizon}"
     )
-    log(sized_training(settings.train, len(prepared.train_index), len(panel.series))[1])
-    data_sha256 = panel.sha256 or data_digest(data)  # of what was read, where the reader took it
-    state = state_dir(Path(out))
+
+
+@dataclass
+class TrainingJob:
+    """What `fit_and_write` trains and writes: a `train` from scratch, or an `update` of a parent run
+    (`initial`: its network, whose weights the members start from; `lineage`: the manifest's `parent`)."""
+
+    cfg: RunConfig
+    panel: Panel
+    prepared: Prepared
+    season: int
+    season_found: dict[str, Any]
+    data_sha256: str
+    initial: Any = None
+    lineage: dict[str, Any] | None = None
+    kind: str = "train"  # the command, in the resumable state's fingerprint
+
+
+def fit_and_write(job: TrainingJob, data: Any, out: Path, log: Log, fresh: bool, started: float) -> dict[str, Any]:
+    """Fit the job's networks (resumable, the guard's fits beside them), score them on validation, and write
+    the run directory at `out` whole or not at all; returns the validation metrics."""
+    import json
+
+    import pandas as pd
+
+    from forecaster.io.plots import plot_loss, plot_validation
+    from forecaster.scoring.validation import guard_fits, validation_report
+    from forecaster.training.fitting import tensorflow_settings
+    from forecaster.training.resume import state_dir
+
+    cfg, panel, prepared, season = job.cfg, job.panel, job.prepared, job.season
+    state = state_dir(out)
     if fresh:
         shutil.rmtree(state, ignore_errors=True)
     resolved = cfg.to_dict()
     resolved["train"] = {k: v for k, v in resolved["train"].items() if k != "verbose"}  # --quiet may change
-    fingerprint = f"{data_sha256}:{json.dumps(resolved, sort_keys=True, default=str)}"
+    parent = f"{job.lineage['sha256']}:" if job.lineage else ""
+    fingerprint = f"{job.kind}:{parent}{job.data_sha256}:{json.dumps(resolved, sort_keys=True, default=str)}"
     guarded = cfg.train.select == "auto" and not cfg.model.quantiles
     fits = guard_fits(prepared, panel, cfg, season) if guarded else None  # they need no network: begun now
     try:
         phases = {"reading and preparing": time.time() - started}
         with tensorflow_settings():  # determinism and seeds for the fit, and as they were after it
-            model, history = fit_model(prepared, cfg, log, state, fingerprint)
+            model, history = fit_model(prepared, cfg, log, state, fingerprint, job.initial)
             phases["training"] = time.time() - started - sum(phases.values())
             report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log, fits)
             phases["validation and the guard"] = time.time() - started - sum(phases.values())
     finally:
         if fits is not None:
             fits.close()
-    import pandas as pd
-
-    with atomic_directory(Path(out), "run") as staging:
+    with atomic_directory(out, "run") as staging:
         model.save(staging / MODEL_FILE)
-        write_json(
-            staging / "config.json",
-            {
-                "run": cfg.to_dict(),
-                "freq": panel.freq,
-                "season": season,
-                "season_found": found.to_json(),
-                "dropped_series": prepared.dropped,
-            },
-        )
+        described = {"run": cfg.to_dict(), "freq": panel.freq, "season": season, "season_found": job.season_found}
+        write_json(staging / "config.json", {**described, "dropped_series": prepared.dropped})
         encoding = cfg.model.static_encoding
         write_json(staging / "scalers.json", {sid: state.to_json(encoding) for sid, state in prepared.states.items()})
         pd.DataFrame(history).to_csv(staging / "history.csv", index=False)
@@ -296,18 +342,14 @@ def train_run(
         write_json(staging / SELECTION_FILE, selection.to_json())
         plot_loss(history, staging / "loss.png")
         plot_validation(examples, staging / "validation.png")
+        used = {"series": len(panel.series), "series_used": len(prepared.kept), "points": panel.n_points}
         write_manifest(
             staging,
             {
-                "data": {
-                    "path": named(data),
-                    "sha256": data_sha256,
-                    "series": len(panel.series),
-                    "series_used": len(prepared.kept),
-                    "points": panel.n_points,
-                },
+                "data": {"path": named(data), "sha256": job.data_sha256, **used},
                 "seed": cfg.train.seed,
                 "train_seconds": round(time.time() - started, 2),
+                **({"parent": job.lineage} if job.lineage else {}),
             },
         )
     shutil.rmtree(state, ignore_errors=True)  # the run directory now holds everything

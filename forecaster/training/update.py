@@ -1,0 +1,155 @@
+"""`forecaster update`: a run that learns from newer data. The parent run's networks continue training from
+their weights on the newer data (its newest part validates, as `train` splits), with the parent's scalers
+(a series whose data has clearly moved gets a new one, said); the validation guard, the conformal table and
+the adaptive bands are renewed on the newest windows. The new run names its parent (path and the sha256 of
+its manifest) and what was renewed; the parent is never changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecaster.data.panel import read_training_panel
+from forecaster.data.scaling import AffineScaler
+from forecaster.data.series import Panel, first_few
+from forecaster.errors import DataError, SettingsError
+from forecaster.io.files import check_replaceable
+from forecaster.io.plain import plain_time
+from forecaster.io.readers import data_digest
+from forecaster.training.runs import Run, load_run, tail_digest
+from forecaster.training.train import Log, TrainingJob, fit_and_write, prepare, say_prepared
+
+UPDATE_EPOCHS = 6  # a fifth of a full training's 30: the networks start where the parent's ended
+# a series has clearly moved when its newer points, in the parent's scaled units, sit this far from the
+# parent's training data (their mean beyond MOVED_LEVEL units, or their spread beyond MOVED_SPREAD units; a
+# short newer stretch varies less than a whole history, so a small spread is no sign): its scaler is then
+# fitted again on the newer training part
+MOVED_LEVEL, MOVED_SPREAD = 4.0, 4.0
+
+
+def update_run(
+    parent_dir: str | Path,
+    data: Any,
+    out: str | Path,
+    log: Log = lambda _: None,
+    fresh: bool = False,
+    epochs: int | None = None,
+    verbose: int = 0,
+) -> dict[str, Any]:
+    """The whole `forecaster update` job; returns the new run's validation metrics. `epochs`: at most this
+    many (default UPDATE_EPOCHS); `verbose`: Keras's fit output, as `train` takes it."""
+    started = time.time()
+    parent = load_run(parent_dir)
+    out = Path(out)
+    if out.resolve() == parent.path.resolve():
+        raise SettingsError(f"--out {out}: that is the run being updated; an update writes a new run beside it")
+    check_replaceable(out, "run")
+    panel = read_training_panel(data, parent.config.data)
+    for note in panel.notes:
+        log(f"note: {note}")
+    if panel.freq != parent.freq:
+        raise DataError(f"{panel.path}: frequency {panel.freq}, where {parent.path} was trained on {parent.freq}")
+    check_history(parent, panel)
+    known, unseen = trained_panel(parent, panel)
+    if unseen:
+        log(
+            f"note: {len(unseen)} series {parent.path} never trained on are left out of the update (its networks "
+            f"know the others); `forecast` forecasts them as it does any new series: {first_few(unseen)}"
+        )
+    scalers, moved = kept_scalers(parent, known)
+    if moved:
+        log(f"note: the data of {len(moved)} series moved far from what {parent.path} was trained on: their "
+            f"scalers were fitted again on the newer data: {first_few(moved)}")  # fmt: skip
+    cfg = replace(parent.config, train=replace(parent.config.train, epochs=epochs or UPDATE_EPOCHS, verbose=verbose))
+    prepared = prepare(known, cfg, scalers)
+    say_prepared(prepared, known, cfg, parent.season, log)
+    log(
+        f"updating {parent.path}'s networks: {cfg.train.epochs} epochs at most from their weights; the guard, "
+        "the conformal table and the adaptive bands renewed on the newest windows"
+    )
+    renewed = ["weights", "validation guard", "conformal table", "adaptive bands"] + (["scalers"] if moved else [])
+    lineage = {
+        "path": str(parent.path),
+        "sha256": hashlib.sha256((parent.path / "manifest.json").read_bytes()).hexdigest(),
+        "renewed": renewed,
+        "scalers_refitted": moved,
+        "series_left_out": len(unseen),
+    }
+    job = TrainingJob(
+        cfg,
+        known,
+        prepared,
+        parent.season,
+        json.loads((parent.path / "config.json").read_text()).get("season_found") or {"period": parent.season},
+        panel.sha256 or data_digest(data),
+        initial=parent.load_model(),
+        lineage=lineage,
+        kind="update",
+    )
+    return fit_and_write(job, data, out, log, fresh, started)
+
+
+def check_history(parent: Run, panel: Panel) -> None:
+    """Refuse newer data that rewrites what the parent trained on: each series' last `tail_points` rows
+    before the parent's end, where the newer data holds them, must be the very values it saw."""
+    for series in panel.series:
+        state = parent.series.get(series.series_id)
+        if state is None or not state.tail_points:
+            continue  # a new series, or a run made before the tails were kept: nothing to compare
+        end = position_of(series, state.last_time)
+        if end is None or end < state.tail_points:
+            continue  # the newer data starts after the parent's end (or inside its tail): no overlap to compare
+        if tail_digest(series.values[end - state.tail_points : end]) != state.tail_sha256:
+            first = series.time_at(end - state.tail_points)
+            raise DataError(
+                f"{panel.path}: series {series.series_id!r}: its values from {plain_time(first)} to "
+                f"{plain_time(state.last_time)} differ from those {parent.path} was trained on: this data rewrites "
+                "the run's history; an update learns from what happened since, so train afresh on this data or "
+                "give data that agrees with the run's"
+            )
+
+
+def position_of(series: Any, last_time: str) -> int | None:
+    """How many of `series`' rows lie at or before `last_time` (the parent's last trained row), when that
+    time is one of its rows; None otherwise."""
+    times = series.time
+    try:
+        stamp = int(last_time) if times.dtype.kind in "iu" else np.datetime64(last_time, "ns")
+    except ValueError:
+        return None
+    end = int(np.searchsorted(np.asarray(times), stamp, side="right"))
+    return end if end and np.asarray(times)[end - 1] == stamp else None
+
+
+def trained_panel(parent: Run, panel: Panel) -> tuple[Panel, list[str]]:
+    """The series of `panel` the parent trained on (a panel of its own), and the ids of the others."""
+    known = [s for s in panel.series if s.series_id in parent.series]
+    unseen = [s.series_id for s in panel.series if s.series_id not in parent.series]
+    if not known:
+        raise DataError(f"{panel.path}: none of its series was trained on by {parent.path}; train a new run on it")
+    return replace(panel, series=known), unseen
+
+
+def kept_scalers(parent: Run, panel: Panel) -> tuple[dict[str, AffineScaler], list[str]]:
+    """The parent's scaler of each series, but for those whose newer points moved far from its training data
+    (`MOVED_LEVEL`, `MOVED_SPREAD`), which get none (so `prepare` fits them anew): (scalers, moved ids)."""
+    scalers: dict[str, AffineScaler] = {}
+    moved: list[str] = []
+    for series in panel.series:
+        state = parent.series[series.series_id]
+        end = position_of(series, state.last_time)
+        newer = series.values[end if end is not None else 0 :, :1]
+        if len(newer) >= 2:
+            scaled = (newer[:, 0] - state.scaler.center[0]) / state.scaler.scale[0]
+            spread = float(np.std(scaled))
+            if abs(float(np.mean(scaled))) > MOVED_LEVEL or spread > MOVED_SPREAD:
+                moved.append(series.series_id)
+                continue
+        scalers[series.series_id] = state.scaler
+    return scalers, moved

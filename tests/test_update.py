@@ -1,0 +1,169 @@
+"""`forecaster update`: a run's networks continue training on newer data into a new run that names its parent;
+the parent is never changed, rewritten history is refused, new series are left to `forecast`, an interrupted
+update resumes to the same result."""
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import invoke
+
+from forecaster import Forecaster
+from forecaster.errors import DamagedRunError
+from forecaster.training.resume import ResumableTraining
+from forecaster.training.runs import load_run
+
+COLUMNS = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "6", "--lookback", "24"]
+SMALL = ["--epochs", "2", "--layers", "8", "--batch-size", "32", "--quiet", "--ensemble", "2", "--select", "model"]
+
+
+def hourly_panel(n=400, ids=("a", "b"), jump=0.0):
+    """Hourly series with a daily cycle; `jump` moves the last 100 points of 'b' by that many units."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for k, sid in enumerate(ids):
+        t = np.arange(n)
+        y = 10 + 3 * k + np.sin(2 * np.pi * t / 24) + 0.1 * rng.standard_normal(n)
+        if sid == "b":
+            y[n - 100 :] += jump
+        frames.append(pd.DataFrame({"id": sid, "time": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def older(frame, n=300):
+    return frame.groupby("id").head(n)
+
+
+def digests(folder):
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def parent(tmp_path_factory):
+    base = tmp_path_factory.mktemp("update")
+    newer = hourly_panel()
+    older(newer).to_csv(base / "old.csv", index=False)
+    newer.to_csv(base / "new.csv", index=False)
+    result = invoke("train", base / "old.csv", *COLUMNS, *SMALL, "--out", base / "run")
+    assert result.exit_code == 0, result.output
+    return base
+
+
+def test_an_update_keeps_its_parent_byte_identical_and_names_it(parent, tmp_path):
+    before = digests(parent / "run")
+    result = invoke("update", parent / "run", "--data", parent / "new.csv", "--out", tmp_path / "run2", "--epochs", "2")
+    assert result.exit_code == 0, result.output
+    assert digests(parent / "run") == before  # the parent, byte for byte
+    child = load_run(tmp_path / "run2")
+    lineage = child.manifest["parent"]
+    assert lineage["path"] == str(parent / "run")
+    assert lineage["sha256"] == hashlib.sha256((parent / "run" / "manifest.json").read_bytes()).hexdigest()
+    assert {"weights", "validation guard", "conformal table", "adaptive bands"} <= set(lineage["renewed"])
+    old = load_run(parent / "run")
+    for sid in ("a", "b"):  # the parent's scalers kept, the newer data's rows trained on
+        np.testing.assert_array_equal(child.series[sid].scaler.center, old.series[sid].scaler.center)
+        assert child.series[sid].length == 400 and old.series[sid].length == 300
+    assert (tmp_path / "run2" / "calibration.json").is_file()
+    assert "updating" in result.output and "run written to" in result.output
+    out = tmp_path / "f.csv"
+    assert invoke("forecast", tmp_path / "run2", "--data", parent / "new.csv", "--out", out).exit_code == 0
+    first = pd.read_csv(out, parse_dates=["time"]).groupby("id")["time"].min()
+    assert (first == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=400)).all()
+
+
+def test_the_networks_continue_from_the_parents_weights(parent, tmp_path):
+    model = Forecaster.load(parent / "run")
+    start = [w.copy() for w in model.model.get_weights()]
+    model.update(parent / "new.csv", out=tmp_path / "run2", epochs=1)
+    moved = [np.abs(a - b).max() for a, b in zip(start, model.model.get_weights())]
+    assert max(moved) < 0.1  # one epoch of a few steps at lr 1e-3 from the parent's weights, not new ones
+    assert any(m > 0 for m in moved) and model.run_dir == tmp_path / "run2"
+
+
+def test_newer_data_that_rewrites_the_runs_history_is_refused(parent, tmp_path):
+    frame = pd.read_csv(parent / "new.csv")
+    frame.loc[(frame["id"] == "a") & (frame["time"] == "2024-01-13 10:00:00"), "y"] += 1.0  # inside the tail
+    frame.to_csv(tmp_path / "rewritten.csv", index=False)
+    result = invoke("update", parent / "run", "--data", tmp_path / "rewritten.csv", "--out", tmp_path / "run2")
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "series 'a'" in result.output and "rewrites the run's history" in result.output
+    assert not (tmp_path / "run2").exists()
+
+
+def test_series_never_trained_on_are_left_to_forecast(parent, tmp_path):
+    wider = hourly_panel(ids=("a", "b", "c"))
+    wider.to_csv(tmp_path / "wider.csv", index=False)
+    result = invoke("update", parent / "run", "--data", tmp_path / "wider.csv", "--out", tmp_path / "run2")
+    assert result.exit_code == 0, result.output
+    assert "1 series" in result.output and "never trained on are left out of the update" in result.output
+    assert set(load_run(tmp_path / "run2").series) == {"a", "b"}
+    out = tmp_path / "f.csv"
+    assert invoke("forecast", tmp_path / "run2", "--data", tmp_path / "wider.csv", "--out", out).exit_code == 0
+    assert set(pd.read_csv(out)["id"]) == {"a", "b", "c"}
+
+
+def test_a_series_whose_data_moved_gets_a_new_scaler_said(parent, tmp_path):
+    hourly_panel(jump=40.0).to_csv(tmp_path / "moved.csv", index=False)  # 'b' jumps 40 units after the run's end
+    result = invoke("update", parent / "run", "--data", tmp_path / "moved.csv", "--out", tmp_path / "run2")
+    assert result.exit_code == 0, result.output
+    assert "scalers were fitted again on the newer data: b" in result.output
+    old, new = load_run(parent / "run"), load_run(tmp_path / "run2")
+    assert new.series["b"].scaler.center[0] != old.series["b"].scaler.center[0]
+    np.testing.assert_array_equal(new.series["a"].scaler.center, old.series["a"].scaler.center)
+    assert new.manifest["parent"]["scalers_refitted"] == ["b"] and "scalers" in new.manifest["parent"]["renewed"]
+
+
+def test_a_malformed_lineage_is_a_damaged_run(parent, tmp_path):
+    assert invoke("update", parent / "run", "--data", parent / "new.csv", "--out", tmp_path / "run2").exit_code == 0
+    manifest = json.loads((tmp_path / "run2" / "manifest.json").read_text())
+    manifest["parent"]["sha256"] = "not a digest"
+    (tmp_path / "run2" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DamagedRunError, match="parent"):
+        load_run(tmp_path / "run2")
+
+
+def test_an_update_onto_its_own_run_is_refused(parent):
+    result = invoke("update", parent / "run", "--data", parent / "new.csv", "--out", parent / "run")
+    assert result.exit_code == 2 and "that is the run being updated" in result.output
+
+
+def test_an_interrupted_update_resumes_to_the_same_result(parent, tmp_path, monkeypatch):
+    command = ["update", parent / "run", "--data", parent / "new.csv", "--epochs", "3"]
+    assert invoke(*command, "--out", tmp_path / "whole").exit_code == 0
+    save = ResumableTraining.on_epoch_end
+
+    def stop_in_member_2(self, epoch, logs=None):
+        save(self, epoch, logs)
+        if self.directory.name == "member_1" and epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ResumableTraining, "on_epoch_end", stop_in_member_2)
+    assert invoke(*command, "--out", tmp_path / "cut").exit_code == 130
+    monkeypatch.setattr(ResumableTraining, "on_epoch_end", save)
+    result = invoke(*command, "--out", tmp_path / "cut")
+    assert result.exit_code == 0 and "resuming after epoch 2" in result.output, result.output
+    whole, cut = (pd.read_csv(tmp_path / run / "history.csv") for run in ("whole", "cut"))
+    pd.testing.assert_frame_equal(whole, cut, check_exact=True)
+
+
+def test_a_quantile_run_updates_and_forecasts_its_quantiles(parent, tmp_path):
+    quantiles = ["--quantiles", "0.1,0.5,0.9"]
+    assert invoke("train", parent / "old.csv", *COLUMNS, *SMALL, *quantiles, "--out", tmp_path / "q").exit_code == 0
+    result = invoke("update", tmp_path / "q", "--data", parent / "new.csv", "--out", tmp_path / "q2", "--epochs", "1")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "f.csv"
+    assert invoke("forecast", tmp_path / "q2", "--data", parent / "new.csv", "--out", out).exit_code == 0
+    assert {"q_10", "q_50", "q_90"} <= set(pd.read_csv(out).columns)
+
+
+@pytest.mark.slow
+def test_a_guarded_run_has_its_guard_renewed_on_the_newest_windows(parent, tmp_path):
+    guarded = [option for option in SMALL if option not in ("--select", "model")]
+    assert invoke("train", parent / "old.csv", *COLUMNS, *guarded, "--out", tmp_path / "g").exit_code == 0
+    result = invoke("update", tmp_path / "g", "--data", parent / "new.csv", "--out", tmp_path / "g2", "--epochs", "1")
+    assert result.exit_code == 0, result.output
+    old, new = (json.loads((tmp_path / run / "selection.json").read_text()) for run in ("g", "g2"))
+    assert "method: " in result.output and new["period"] != old["period"]  # decided again, on newer windows
+    assert new["period"].endswith("(3 days)") and "2024-01-1" in new["period"]
