@@ -137,15 +137,15 @@ class Forecaster:
         check_data_path(data)
         quiet_tensorflow_import()
         from forecaster.training.summary import validation_line
-        from forecaster.training.update import update_run
+        from forecaster.training.update import UpdateOptions, update_run
 
         parent = self.run_dir
         if parent is None:
             raise SettingsError("update needs a trained run: fit or load one first")
         if verbose is not None:
             self.settings = self.settings.with_values("train", verbose=verbose)
-        self.validation = update_run(parent, data, out, self.log, fresh=fresh, epochs=epochs,
-                                     verbose=self.settings.train.get("verbose", 0))  # fmt: skip
+        options = UpdateOptions(epochs, self.settings.train.get("verbose", 0), fresh)
+        self.validation = update_run(parent, data, out, self.log, options)
         for line in validation_line(self.validation).splitlines():
             self.log(line)
         self.run_dir, self._run, self._model = Path(out), None, None
@@ -253,24 +253,38 @@ class Forecaster:
         season: int | None = None,
         level: Levels = (80, 95),
         adapt: bool = True,
+        refit_every: int | None = None,
+        refit_from_scratch: bool = False,
     ) -> tuple[dict[str, Any], Any]:
         """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
         naive and drift, with the conformal intervals at `level` scored (coverage, width, MSIS, coverage by
         quarter of the span). `adapt`: each window's band also learns from its series' earlier windows whose
         actuals were known at its cutoff (`forecaster.scoring.adaptive`); False: the static table's bands.
+        `refit_every` K: the run is updated (`update`) on the data before every K-th cutoff, as the backtest
+        goes (`refit_from_scratch`: trained anew there); the report's "refits" says how many and their time.
         Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
-        report, per_series, _ = self._backtest(data, folds, step, season, as_levels(level), adapt=adapt)
+        refit = refit_of(refit_every, refit_from_scratch)
+        report, per_series, _ = self._backtest(data, folds, step, season, as_levels(level), adapt=adapt, refit=refit)
         return report, per_series
 
     def cross_validation(
-        self, data: Data, *, folds: int = 3, step: int | None = None, level: Levels = (80, 95), adapt: bool = True
+        self,
+        data: Data,
+        *,
+        folds: int = 3,
+        step: int | None = None,
+        level: Levels = (80, 95),
+        adapt: bool = True,
+        refit_every: int | None = None,
+        refit_from_scratch: bool = False,
     ) -> Any:
         """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
         DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
-        bands at `level` (what `evaluate` writes as forecasts.csv; `adapt` as `backtest`)."""
+        bands at `level` (what `evaluate` writes as forecasts.csv; `adapt`, `refit_every` as `backtest`)."""
         from forecaster.serving.backtest import window_frame
 
-        _, _, (backtest, panel) = self._backtest(data, folds, step, None, as_levels(level), adapt=adapt)
+        refit = refit_of(refit_every, refit_from_scratch)
+        _, _, (backtest, panel) = self._backtest(data, folds, step, None, as_levels(level), adapt=adapt, refit=refit)
         return window_frame(backtest, self.run, panel)
 
     def evaluate(
@@ -285,6 +299,8 @@ class Forecaster:
         engine: str = "local",
         address: str | None = None,
         adapt: bool = True,
+        refit_every: int | None = None,
+        refit_from_scratch: bool = False,
     ) -> tuple[dict[str, Any], Any]:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
         metrics.json, per_series.csv, forecasts.csv (every window step by step: `cross_validation`),
@@ -296,7 +312,8 @@ class Forecaster:
 
         target = Path(out or self.run.path / "evaluation")
         check_replaceable(target, "evaluation")
-        found = self._backtest(data, folds, step, season, evaluation_levels(self.run, level), engine, address, adapt)
+        levels, refit = evaluation_levels(self.run, level), refit_of(refit_every, refit_from_scratch)
+        found = self._backtest(data, folds, step, season, levels, engine, address, adapt, refit)
         write_evaluation(self.run, found, target)
         return found[0], found[1]
 
@@ -310,6 +327,7 @@ class Forecaster:
         engine: str = "local",
         address: str | None = None,
         adapt: bool = True,
+        refit: Any = None,
     ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
         """`forecaster.serving.evaluate.backtest_run` for this run."""
         quiet_tensorflow_import()
@@ -327,6 +345,7 @@ class Forecaster:
             address=address,
             adapt=adapt,
             log=self.log,
+            refit=refit,
         )
 
     def export(self, out: str | Path | None = None, *, format: str = "saved_model", level: Levels = ()) -> Path:
@@ -387,3 +406,16 @@ class Forecaster:
     def __repr__(self) -> str:
         state = f"run {self.run_dir}" if self.run_dir else "not fitted"
         return f"Forecaster(horizon={self.settings.window.get('horizon')}, {state})"
+
+
+def refit_of(every: int | None, from_scratch: bool) -> Any:
+    """The `Refit` a backtest's `refit_every` and `refit_from_scratch` ask for (None: no refits)."""
+    if every is None:
+        if from_scratch:
+            raise SettingsError("refit_from_scratch needs refit_every (how many cutoffs between refits)")
+        return None
+    if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
+        raise SettingsError(f"refit_every must be a whole number of at least 1, got {every!r}")
+    from forecaster.serving.refit import Refit
+
+    return Refit(every, from_scratch)

@@ -530,6 +530,14 @@ def forecast(
     help="Exit 1 when an interval's coverage falls more than this many percentage points below its level.",
 )
 @engine_options
+@click.option(
+    "--refit-every",
+    type=click.IntRange(min=1),
+    help="Update the run (forecaster update) on the data before every K-th cutoff as the backtest goes.",
+)
+@click.option(
+    "--refit-from-scratch", is_flag=True, help="With --refit-every: train anew at each refit instead (slower)."
+)
 @user_errors
 def evaluate(
     run_dir: str,
@@ -544,6 +552,8 @@ def evaluate(
     coverage_gate: float | None,
     engine: str,
     address: str | None,
+    refit_every: int | None,
+    refit_from_scratch: bool,
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     from forecaster.api import Forecaster
@@ -564,6 +574,8 @@ def evaluate(
         engine=engine,
         address=address,
         adapt=adapt == "on",
+        refit_every=refit_every,
+        refit_from_scratch=refit_from_scratch,
     )
     click.echo(render_table(report))
     plots = "errors_by_step.png, backtest.png" if engine == "local" else "errors_by_step.png"

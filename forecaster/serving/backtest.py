@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -125,12 +125,27 @@ def run_backtest(
     at `levels`, made from each window's own history exactly as `forecast --level` makes them; with `adapt`,
     each window's band also learnt from its series' earlier windows whose actuals were known at its cutoff:
     `forecaster.scoring.adaptive`)."""
+    series_idx, origins, on_filled = backtest_origins(run, panel, folds, step)
+    made = backtest_windows(run, panel, model, series_idx, origins, season, levels, adapt)
+    return replace(made, on_filled=on_filled)
+
+
+def backtest_windows(
+    run: Run,
+    panel: Panel,
+    model: Any,
+    series_idx: np.ndarray,
+    origins: np.ndarray,
+    season: int,
+    levels: tuple[float, ...] = (),
+    adapt: bool = True,
+) -> Backtest:
+    """The windows (panel.series[series_idx[i]], origins[i]) forecast as `run_backtest` forecasts its own."""
     from forecaster.scoring.floor import floored
     from forecaster.serving.finite import check_finite
     from forecaster.serving.forecast import floored_bands, floors_of, predict_at
 
     horizon = run.config.window.horizon
-    series_idx, origins, on_filled = backtest_origins(run, panel, folds, step)
     floors = floors_of(run, panel, series_idx, origins)  # what the run serves never goes below them
     raw_predictions = floored(predict_at(model, run, panel, series_idx, origins), floors)
     quantiles = run.config.model.quantiles
@@ -176,7 +191,7 @@ def run_backtest(
         made["band"] = np.stack(list(bands.values()), axis=1)
     check_finite(made, [panel.series[s].series_id for s in series_idx], panel.path)
     return Backtest(series_idx, origins, actual, forecasts, scales, raw_predictions if quantiles else None, bands,
-                    spreads if levels else None, adapt and bool(levels), on_filled)  # fmt: skip
+                    spreads if levels else None, adapt and bool(levels))  # fmt: skip
 
 
 def served_forecasts(
@@ -362,6 +377,11 @@ def render_table(report: dict[str, Any]) -> str:
             lines.append(f"  coverage by quarter of the backtest's span, oldest first: {quarters}")
     if report.get("zero_scale_series"):
         lines.append(f"note: {ZERO_SCALE_NOTE.format(report['zero_scale_series'])}")
+    refits = report.get("refits")
+    if refits:
+        how = "trained anew" if refits["from_scratch"] else "updated from the run before"
+        lines.append(f"refits: {counted(refits['count'], 'refit')} ({how} every {counted(refits['every'], 'cutoff')}), "
+                     f"{refits['seconds']:.0f} s in all")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -26,9 +26,11 @@ def backtest_run(
     address: str | None = None,
     adapt: bool = True,
     log: Callable[[str], None] = lambda _: None,
+    refit: Any = None,
 ) -> Found:
     """The backtest of `run` (whose network `model()` loads on first use) on `data`, as `Forecaster.backtest`
-    describes it: (report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel."""
+    describes it: (report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel.
+    `refit` (`forecaster.serving.refit.Refit`): the run refitted as the backtest goes (this process only)."""
     from forecaster.config import check_setting
     from forecaster.serving.backtest import filled_windows_note, folds_note, run_backtest, summarise
     from forecaster.serving.checks import check_folds
@@ -40,6 +42,11 @@ def backtest_run(
     check_setting("season", season)  # the rule every --season is checked by
     engine = engine_of(data, engine)
     check_engine(engine, address)
+    if refit is not None and engine != "local":
+        raise SettingsError(
+            f"--refit-every runs on this process: a refitting backtest of a global model trains on every series "
+            f"at each cutoff, so it cannot be split by series over {engine}; leave out --engine"
+        )
     if engine != "local":
         for note in level_notes(run, levels):
             log(f"note: {note}")
@@ -60,12 +67,20 @@ def backtest_run(
         log(f"note: {note}")
     season = season or run.season
     step = step or run.config.window.horizon
-    backtest = run_backtest(run, panel, model(), folds, step, season, levels, adapt)
+    refits = None
+    if refit is None:
+        backtest = run_backtest(run, panel, model(), folds, step, season, levels, adapt)
+    else:
+        from forecaster.serving.refit import BacktestPlan, refit_backtest
+
+        backtest, refits = refit_backtest(run, panel, refit, BacktestPlan(folds, step, season, levels, adapt), log)
     fewer = folds_note(backtest.series_idx, len(panel.series), folds, step)
     for said in (fewer, filled_windows_note(backtest)):
         if said:
             log(f"note: {said}")
     report, per_series = summarise(backtest, run, [s.series_id for s in panel.series], season)
+    if refits is not None:
+        report["refits"] = refits
     return report, per_series, (backtest, panel)
 
 

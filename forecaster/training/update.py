@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,26 +33,37 @@ UPDATE_EPOCHS = 6  # a fifth of a full training's 30: the networks start where t
 MOVED_LEVEL, MOVED_SPREAD = 4.0, 4.0
 
 
+@dataclass(frozen=True)
+class UpdateOptions:
+    """How an update trains: at most `epochs` (default UPDATE_EPOCHS), Keras's output (`verbose`), `fresh` to
+    start over an interrupted update, and `holdout` (None: the parent's) steps kept from training."""
+
+    epochs: int | None = None
+    verbose: int = 0
+    fresh: bool = False
+    holdout: int | None = None
+
+
 def update_run(
     parent_dir: str | Path,
     data: Any,
     out: str | Path,
     log: Log = lambda _: None,
-    fresh: bool = False,
-    epochs: int | None = None,
-    verbose: int = 0,
+    options: UpdateOptions = UpdateOptions(),
+    panel: Panel | None = None,
 ) -> dict[str, Any]:
-    """The whole `forecaster update` job; returns the new run's validation metrics. `epochs`: at most this
-    many (default UPDATE_EPOCHS); `verbose`: Keras's fit output, as `train` takes it."""
+    """The whole `forecaster update` job; returns the new run's validation metrics. `panel`: the data already
+    read (a refitting backtest's data up to a cutoff), so it is not read again."""
     started = time.time()
     parent = load_run(parent_dir)
     out = Path(out)
     if out.resolve() == parent.path.resolve():
         raise SettingsError(f"--out {out}: that is the run being updated; an update writes a new run beside it")
     check_replaceable(out, "run")
-    panel = read_training_panel(data, parent.config.data)
-    for note in panel.notes:
-        log(f"note: {note}")
+    if panel is None:
+        panel = read_training_panel(data, parent.config.data)
+        for note in panel.notes:
+            log(f"note: {note}")
     if panel.freq != parent.freq:
         raise DataError(f"{panel.path}: frequency {panel.freq}, where {parent.path} was trained on {parent.freq}")
     check_history(parent, panel)
@@ -66,7 +77,9 @@ def update_run(
     if moved:
         log(f"note: the data of {len(moved)} series moved far from what {parent.path} was trained on: their "
             f"scalers were fitted again on the newer data: {first_few(moved)}")  # fmt: skip
-    cfg = replace(parent.config, train=replace(parent.config.train, epochs=epochs or UPDATE_EPOCHS, verbose=verbose))
+    train = replace(parent.config.train, epochs=options.epochs or UPDATE_EPOCHS, verbose=options.verbose)
+    holdout = parent.config.window.holdout if options.holdout is None else options.holdout
+    cfg = replace(parent.config, train=train, window=replace(parent.config.window, holdout=holdout))
     prepared = prepare(known, cfg, scalers)
     say_prepared(prepared, known, cfg, parent.season, log)
     log(
@@ -81,18 +94,19 @@ def update_run(
         "scalers_refitted": moved,
         "series_left_out": len(unseen),
     }
+    described = json.loads((parent.path / "config.json").read_text()).get("season_found") or {"period": parent.season}
     job = TrainingJob(
         cfg,
         known,
         prepared,
         parent.season,
-        json.loads((parent.path / "config.json").read_text()).get("season_found") or {"period": parent.season},
+        described,
         panel.sha256 or data_digest(data),
         initial=parent.load_model(),
         lineage=lineage,
         kind="update",
     )
-    return fit_and_write(job, data, out, log, fresh, started)
+    return fit_and_write(job, data, out, log, options.fresh, started)
 
 
 def check_history(parent: Run, panel: Panel) -> None:

@@ -1,0 +1,163 @@
+"""`evaluate --refit-every K`: a backtest whose run keeps learning, as one in production would. The windows are
+taken in time order, K cutoffs at a time; before each group the run is updated (`forecaster update`: a warm
+start from the run before it) on the data up to the group's first cutoff, never later, and that run forecasts
+the group. `--refit-from-scratch` trains anew there instead (the peers' protocol: Darts'
+`historical_forecasts(retrain=...)`, NeuralForecast's `cross_validation(refit=...)`)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+
+from forecaster.data.series import Panel
+from forecaster.io.frames import RUN_FOLDER, temporary_folder
+from forecaster.scoring.metrics import seasonal_naive_scale
+from forecaster.serving.backtest import Backtest, backtest_origins, backtest_windows, trained_until
+from forecaster.training.runs import Run, load_run
+
+
+@dataclass(frozen=True)
+class Refit:
+    """Update the run every `every` cutoffs of a backtest (`from_scratch`: train anew instead), each update of
+    at most `epochs` epochs (None: `forecaster update`'s default)."""
+
+    every: int
+    from_scratch: bool = False
+    epochs: int | None = None
+
+
+@dataclass(frozen=True)
+class BacktestPlan:
+    """Which windows a backtest scores and how: the last `folds` origins of each series, `step` apart, MASE
+    against the seasonal naive of `season`, bands at `levels` (adapting to earlier windows with `adapt`)."""
+
+    folds: int
+    step: int
+    season: int
+    levels: tuple[float, ...] = ()
+    adapt: bool = True
+
+
+def refit_backtest(
+    run: Run, panel: Panel, refit: Refit, plan: BacktestPlan, log: Callable[[str], None]
+) -> tuple[Backtest, dict[str, Any]]:
+    """The backtest of `run` on `panel` with the run refitted as `refit` says; returns it (the windows in the
+    order `run_backtest` gives them) and what the refits were (count, seconds, cutoffs)."""
+    series_idx, origins, on_filled = backtest_origins(run, panel, plan.folds, plan.step)
+    times = [panel.series[s].time_at(int(o)) for s, o in zip(series_idx, origins)]
+    cutoffs = sorted(set(times))
+    groups = [cutoffs[k : k + refit.every] for k in range(0, len(cutoffs), refit.every)]
+    log(
+        f"backtest with refits: {len(origins)} windows at {len(cutoffs)} cutoffs, the run "
+        f"{'trained anew' if refit.from_scratch else 'updated'} before each {refit.every} of them: {len(groups)} refits"
+    )
+    parts: list[tuple[np.ndarray, Backtest]] = []
+    seconds: list[float] = []
+    folder = temporary_folder(RUN_FOLDER)
+    try:
+        current = run
+        for k, group in enumerate(groups):
+            started = perf_counter()
+            current = refitted(current, run, cutoff_panel(panel, group[0]), folder / f"refit-{k}", refit)
+            seconds.append(perf_counter() - started)
+            log(f"  refit {k + 1}/{len(groups)}: data up to {group[0]} (not included), {seconds[-1]:.0f} s")
+            members = set(group)
+            rows = np.flatnonzero([time in members for time in times])
+            made = backtest_windows(current, panel, current.load_model(), series_idx[rows], origins[rows],
+                                    plan.season, plan.levels, plan.adapt)  # fmt: skip
+            parts.append((rows, made))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    backtest = merged(parts, len(origins))
+    scales = [
+        seasonal_naive_scale(panel.series[s].values[: trained_until(run, panel.series[s]), 0], plan.season)
+        for s in backtest.series_idx
+    ]  # fmt: skip  (MASE scaled as the run's own backtest scales it)
+    backtest = replace(backtest, scales=np.asarray(scales, dtype="float64"), on_filled=on_filled)
+    info = {
+        "every": refit.every,
+        "from_scratch": refit.from_scratch,
+        "count": len(groups),
+        "seconds": round(sum(seconds), 1),
+        "cutoffs": [str(group[0]) for group in groups],
+    }
+    return backtest, info
+
+
+def refitted(current: Run, original: Run, data: Panel, out: Path, refit: Refit) -> Run:
+    """The run that forecasts the next group: `current` updated on `data` (a warm start), or with
+    `from_scratch`, a run trained anew on it with `original`'s settings. No step is held out: the run learns
+    from every point before the cutoff."""
+    quiet: Callable[[str], None] = lambda _: None  # noqa: E731  (the refits' own lines: one each is said above)
+    if refit.from_scratch:
+        from forecaster.settings import Settings
+        from forecaster.training.train import train_run
+
+        settings = Settings.of_run(original.config.to_dict()).with_values("window", holdout=0)
+        if refit.epochs:
+            settings = settings.with_values("train", epochs=refit.epochs)
+        train_run(data.path, settings, out, quiet, panel=data)
+    else:
+        from forecaster.training.update import UpdateOptions, update_run
+
+        update_run(current.path, data.path, out, quiet, UpdateOptions(epochs=refit.epochs, holdout=0), panel=data)
+    return load_run(out)
+
+
+def cutoff_panel(panel: Panel, cutoff: Any) -> Panel:
+    """Each series' rows before `cutoff` (a time, or a step number), no known future: the data a run refitted
+    at that cutoff may learn from. Its digest names exactly those values."""
+    series, digest = [], hashlib.sha256()
+    for one in panel.series:
+        end = int(np.searchsorted(np.asarray(one.time), np.asarray(cutoff, dtype=np.asarray(one.time).dtype)))
+        filled = None if one.filled is None else one.filled[one.filled < end]
+        cut = replace(
+            one, values=one.values[:end], future=None, filled=filled, n_filled=0 if filled is None else len(filled)
+        )
+        digest.update(one.series_id.encode() + cut.values.tobytes())
+        series.append(cut)
+    return replace(panel, series=series, sha256=digest.hexdigest(), notes=[])
+
+
+def merged(parts: list[tuple[np.ndarray, Backtest]], count: int) -> Backtest:
+    """One backtest of the groups' windows, each back in its row. A group whose run served the network alone
+    has no `served` forecasts: the network's stand in (what that run served)."""
+    rows = [where for where, _ in parts]
+    made = [backtest for _, backtest in parts]
+    names = sorted(set().union(*(backtest.forecasts for backtest in made)))
+    forecasts = {
+        name: placed([m.forecasts.get(name, m.forecasts["model"]) for m in made], rows, count) for name in names
+    }
+    bands = None
+    if made[0].bands is not None:
+        bands = {
+            name: placed([m.bands[name] for m in made if m.bands is not None], rows, count) for name in made[0].bands
+        }
+    quantiles = [m.quantiles for m in made if m.quantiles is not None]
+    spreads = [m.spreads for m in made if m.spreads is not None]
+    return Backtest(
+        placed([m.series_idx for m in made], rows, count),
+        placed([m.origins for m in made], rows, count),
+        placed([m.actual for m in made], rows, count),
+        forecasts,
+        placed([m.scales for m in made], rows, count),
+        placed(quantiles, rows, count) if len(quantiles) == len(made) else None,
+        bands,
+        placed(spreads, rows, count) if len(spreads) == len(made) else None,
+        made[0].adapted,
+    )
+
+
+def placed(arrays: list[np.ndarray], rows: list[np.ndarray], count: int) -> np.ndarray:
+    """The groups' arrays as one of `count` rows, each group's rows where `rows` says."""
+    out = np.empty((count, *arrays[0].shape[1:]), dtype=arrays[0].dtype)
+    for where, array in zip(rows, arrays):
+        out[where] = array
+    return out

@@ -1,0 +1,82 @@
+"""Backtests that refit (`evaluate --refit-every K`): the run is updated (or trained anew) on the data before
+each group's first cutoff, never on a window's own or later actuals, and the report says how many refits ran
+and their time."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import invoke
+
+from forecaster import Forecaster
+
+COLUMNS = ["--target", "y", "--time-col", "time", "--horizon", "6", "--lookback", "24"]
+SMALL = ["--epochs", "1", "--layers", "8", "--batch-size", "32", "--quiet", "--ensemble", "1", "--select", "model"]
+EVALUATE = ["--folds", "4", "--step", "6", "--refit-every", "2", "--level", "80"]
+
+
+@pytest.fixture(scope="module")
+def refit_case(tmp_path_factory):
+    """A run trained on the first 200 hours of a 260-hour series; the newer file holds all 260."""
+    base = tmp_path_factory.mktemp("refit")
+    t = np.arange(260)
+    y = 10 + np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(2).standard_normal(260)
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=260, freq="h"), "y": y})
+    frame.iloc[:200].to_csv(base / "old.csv", index=False)
+    frame.to_csv(base / "new.csv", index=False)
+    assert invoke("train", base / "old.csv", *COLUMNS, *SMALL, "--out", base / "run").exit_code == 0
+    return base, frame
+
+
+def test_no_window_is_forecast_by_a_run_that_saw_its_own_or_later_actuals(refit_case, tmp_path):
+    base, frame = refit_case
+    changed = frame.copy()
+    changed.loc[changed.index[248:254], "y"] += 50.0  # the third window's own actuals (origins 236, 242, 248, 254)
+    changed.to_csv(tmp_path / "changed.csv", index=False)
+    results = {}
+    for name, data in (("same", base / "new.csv"), ("changed", tmp_path / "changed.csv")):
+        out = tmp_path / name
+        result = invoke("evaluate", base / "run", "--data", data, *EVALUATE, "--out", out)
+        assert result.exit_code == 0, result.output
+        assert "refits: 2 refits (updated from the run before every 2 cutoffs)" in result.output
+        results[name] = (pd.read_csv(out / "forecasts.csv"), json.loads((out / "metrics.json").read_text()))
+    (same, report), (changed_windows, _) = results["same"], results["changed"]
+    assert report["refits"]["count"] == 2 and report["refits"]["seconds"] > 0 and not report["refits"]["from_scratch"]
+    assert len(same) == 4 * 6
+    # the first three windows' forecasts are what they were: the refit before the third (data up to hour 248)
+    # never saw its own actuals; the fourth reads them in its lookback, as a forecast at hour 254 would
+    pd.testing.assert_series_equal(same["forecast"][:18], changed_windows["forecast"][:18], check_exact=True)
+    assert not np.allclose(same["forecast"][18:], changed_windows["forecast"][18:])
+    assert (changed_windows["actual"] != same["actual"]).sum() == 6
+
+
+def test_the_refits_cut_the_data_before_each_groups_first_cutoff(refit_case):
+    from forecaster.data.panel import read_panel
+    from forecaster.serving.refit import cutoff_panel
+    from forecaster.training.runs import load_run
+
+    base, frame = refit_case
+    panel = read_panel(base / "new.csv", load_run(base / "run").config.data)
+    cutoff = pd.Timestamp("2024-01-10 20:00")  # hour 236
+    cut = cutoff_panel(panel, cutoff)
+    assert len(cut.series[0]) == 236 and cut.series[0].time_at(-1) < cutoff
+    np.testing.assert_array_equal(cut.series[0].values[:, 0], frame["y"].to_numpy()[:236])
+
+
+def test_refits_from_scratch_and_from_python(refit_case, tmp_path):
+    base, _ = refit_case
+    result = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--refit-from-scratch",
+                    "--out", tmp_path / "scratch")  # fmt: skip
+    assert result.exit_code == 0 and "trained anew every 2 cutoffs" in result.output, result.output
+    model = Forecaster.load(base / "run")
+    report, _ = model.backtest(base / "new.csv", folds=4, step=6, refit_every=4)
+    assert report["refits"]["count"] == 1 and report["windows"] == 4
+    windows = model.cross_validation(base / "new.csv", folds=2, step=6, refit_every=1)
+    assert len(windows) == 12 and windows["forecast"].notna().all()
+
+
+def test_a_refitting_backtest_is_refused_on_an_engine(refit_case):
+    base, _ = refit_case
+    result = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--engine", "dask")
+    assert result.exit_code == 2 and "cannot be split by series over dask" in result.output, result.output
