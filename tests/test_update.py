@@ -167,3 +167,24 @@ def test_a_guarded_run_has_its_guard_renewed_on_the_newest_windows(parent, tmp_p
     old, new = (json.loads((tmp_path / run / "selection.json").read_text()) for run in ("g", "g2"))
     assert "method: " in result.output and new["period"] != old["period"]  # decided again, on newer windows
     assert new["period"].endswith("(3 days)") and "2024-01-1" in new["period"]
+
+
+def test_a_run_with_known_ahead_and_static_columns_updates(tmp_path):
+    rng = np.random.default_rng(8)
+    frames = []
+    for k, sid in enumerate(("a", "b")):
+        t = np.arange(360)
+        x = rng.normal(size=360)  # known ahead
+        y = 10 + k + np.sin(2 * np.pi * t / 24) + 0.5 * x + 0.05 * rng.standard_normal(360)
+        times = pd.date_range("2024-01-01", periods=360, freq="h")
+        frames.append(pd.DataFrame({"id": sid, "time": times, "y": y, "x": x, "region": "north" if k else "south"}))
+    frame = pd.concat(frames, ignore_index=True)
+    frame.groupby("id").head(300).to_csv(tmp_path / "old.csv", index=False)
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    covariates = ["--future", "x", "--static", "region"]
+    assert invoke("train", tmp_path / "old.csv", *COLUMNS, *SMALL, *covariates, "--out", tmp_path / "run").exit_code == 0
+    result = invoke("update", tmp_path / "run", "--data", tmp_path / "new.csv", "--out", tmp_path / "run2")
+    assert result.exit_code == 0, result.output
+    run = load_run(tmp_path / "run2")
+    assert run.config.data.future == ("x",) and run.config.data.static == ("region",)
+    assert run.series["a"].length == 360
