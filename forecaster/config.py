@@ -235,7 +235,11 @@ class ModelConfig:
     )
     pooling: str = option("last", "Last state or attention over states.", choices=POOLINGS)
     linear_skip: bool = option(
-        False, "Add a linear path from inputs to forecast.", flag="--linear-skip/--no-linear-skip", rule=FLAG
+        False,
+        "Add a linear path from inputs to forecast.",
+        shown="true on a panel of 200 series or more with a lookback of 192 or more, else false",
+        flag="--linear-skip/--no-linear-skip",
+        rule=FLAG,
     )
     floor: bool = option(
         True,

@@ -377,3 +377,36 @@ def test_the_span_of_the_scored_origins_is_said_in_dates_or_steps():
     )
     assert origin_period(panel, [0], np.array([0]), np.array([48])) == "2016-01-03 only"
     assert origin_period(panel, [1], np.array([0, 0]), np.array([7, 40])) == "from steps 7 to 40"
+
+
+@pytest.mark.parametrize(
+    "series,length,horizon,given,expected",
+    [
+        (200, 400, 48, None, True),  # a wide panel of hourly series: lookback 192 (two days, four horizons)
+        (199, 400, 48, None, False),  # one series fewer: not wide
+        (200, 400, 24, None, False),  # lookback 96: a short window
+        (200, 400, 48, False, False),  # --no-linear-skip is kept
+        (1, 400, 48, True, True),  # --linear-skip is kept
+    ],
+)
+def test_wide_panels_of_long_windows_get_the_linear_path(series, length, horizon, given, expected):
+    from forecaster.config import DataConfig
+    from forecaster.data.panel import read_panel
+    from forecaster.data.resolve import resolve_config
+    from forecaster.settings import Settings
+
+    t = np.arange(length)
+    frame = pd.DataFrame(
+        {
+            "id": np.repeat([f"s{k}" for k in range(series)], length),
+            "time": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), series),
+            "y": np.tile(10 + np.sin(2 * np.pi * t / 24), series),
+        }
+    )
+    panel = read_panel(frame, DataConfig(target="y", time_col="time", id_col="id"))
+    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": horizon, "season": 24}
+    if given is not None:
+        options["linear_skip"] = given
+    cfg, _ = resolve_config(Settings.given(options), panel)
+    assert cfg.model.linear_skip is expected
+    assert cfg.window.lookback == (192 if horizon == 48 else 96)
