@@ -182,7 +182,9 @@ def test_a_run_with_known_ahead_and_static_columns_updates(tmp_path):
     frame.groupby("id").head(300).to_csv(tmp_path / "old.csv", index=False)
     frame.to_csv(tmp_path / "new.csv", index=False)
     covariates = ["--future", "x", "--static", "region"]
-    assert invoke("train", tmp_path / "old.csv", *COLUMNS, *SMALL, *covariates, "--out", tmp_path / "run").exit_code == 0
+    assert (
+        invoke("train", tmp_path / "old.csv", *COLUMNS, *SMALL, *covariates, "--out", tmp_path / "run").exit_code == 0
+    )
     result = invoke("update", tmp_path / "run", "--data", tmp_path / "new.csv", "--out", tmp_path / "run2")
     assert result.exit_code == 0, result.output
     run = load_run(tmp_path / "run2")
