@@ -104,7 +104,7 @@ class StatisticalFits:
 
             workers = min(PROCESSES, len(self.jobs))
             context = multiprocessing.get_context("spawn")  # not fork: TensorFlow's threads may hold locks
-            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_deaf_to_interrupts)
+            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start)
             trimmed = [_trimmed(*job) for job in self.jobs]
             chunk = max(1, len(trimmed) // (8 * workers))
             self.beside = True
@@ -165,12 +165,26 @@ def _fit(job: tuple[str, np.ndarray, Known], horizon: int, season: int) -> np.nd
     return STATISTICAL[name](history, horizon, season, known)
 
 
-def _deaf_to_interrupts() -> None:
-    """A worker's start: Ctrl-C stops the command, whose process then stops the workers (`close`), instead of
-    each worker printing its own KeyboardInterrupt."""
+def _worker_start() -> None:
+    """A worker's start. Ctrl-C stops the command, whose process then stops the workers (`close`), instead of
+    each worker printing its own KeyboardInterrupt. And a worker dies with the process that made it: killed
+    (kill -9, out of memory), that process cannot stop them, and a worker holds its own end of the queue it
+    reads, so it would wait for work forever (holding the command's stdout and stderr open). Linux's
+    parent-death signal ends it instead; elsewhere nothing ends it."""
+    import ctypes
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: no such call
+        return
+    if os.getppid() != parent:  # the parent died before the call took effect
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 def _timed_fit(job: tuple[str, np.ndarray, Known], horizon: int, season: int) -> tuple[np.ndarray, float]:
