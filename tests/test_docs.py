@@ -15,7 +15,7 @@ from forecaster.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.S)
-INLINE = re.compile(r"`(forecaster (?:doctor|train|tune|forecast|evaluate|export)\b[^`]*)`")
+INLINE = re.compile(r"`(forecaster (?:doctor|train|update|tune|forecast|evaluate|export)\b[^`]*)`")
 
 
 def commands(text):
