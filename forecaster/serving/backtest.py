@@ -16,7 +16,7 @@ from forecaster.scoring.adaptive import adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.metrics import POINT_METRICS, ZERO_SCALE_NOTE, coverage, msis, pinball, seasonal_naive_scale
 from forecaster.scoring.validation import point_forecast, score_windows
-from forecaster.training.runs import Run
+from forecaster.training.runs import Run, rows_until
 
 
 @dataclass
@@ -43,13 +43,9 @@ class Backtest:
 def trained_until(run: Run, series: Any) -> int:
     """How many of `series`' points (as given now) lie at or before the last point training used: found by
     time, not by position, so a file with older rows prepended is still cut where training stopped."""
-    last = run.series[series.series_id].last_time
-    time = series.time
-    try:
-        stamp = int(last) if pd.api.types.is_integer_dtype(time) else pd.Timestamp(last)
-        return int(np.searchsorted(np.asarray(time), np.asarray(stamp, dtype=np.asarray(time).dtype), side="right"))
-    except (TypeError, ValueError):  # a run from a file of another kind of time: fall back on the position
-        return run.series[series.series_id].n_fit
+    state = run.series[series.series_id]
+    found = rows_until(series, state.last_time)
+    return state.n_fit if found is None else found[0]  # a run from a file of another kind of time: the position
 
 
 def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.ndarray, np.ndarray, int]:

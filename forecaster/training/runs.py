@@ -287,3 +287,18 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
 def tail_digest(values: np.ndarray) -> str:
     """The sha256 of rows of a series' values (float64, as read), as `SeriesState.tail_sha256` keeps it."""
     return hashlib.sha256(np.ascontiguousarray(values, dtype="float64").tobytes()).hexdigest()
+
+
+def rows_until(series: Any, last_time: str) -> tuple[int, bool] | None:
+    """How many of `series`' rows lie at or before `last_time` (a run's last trained time, as scalers.json keeps
+    it), found by time, not position, and whether that time is one of its rows; None when the series' times
+    are of another kind (dates against step numbers)."""
+    import pandas as pd
+
+    times = np.asarray(series.time)
+    try:
+        stamp = np.asarray(int(last_time) if times.dtype.kind in "iu" else pd.Timestamp(last_time), dtype=times.dtype)
+    except (TypeError, ValueError):
+        return None
+    end = int(np.searchsorted(times, stamp, side="right"))
+    return end, bool(end and times[end - 1] == stamp)

@@ -22,7 +22,7 @@ from forecaster.errors import DataError, SettingsError
 from forecaster.io.files import check_replaceable
 from forecaster.io.plain import plain_time
 from forecaster.io.readers import data_digest
-from forecaster.training.runs import Run, load_run, tail_digest
+from forecaster.training.runs import Run, load_run, rows_until, tail_digest
 from forecaster.training.train import Log, TrainingJob, fit_and_write, prepare, say_prepared
 
 UPDATE_EPOCHS = 6  # a fifth of a full training's 30: the networks start where the parent's ended
@@ -132,13 +132,8 @@ def check_history(parent: Run, panel: Panel) -> None:
 def position_of(series: Any, last_time: str) -> int | None:
     """How many of `series`' rows lie at or before `last_time` (the parent's last trained row), when that
     time is one of its rows; None otherwise."""
-    times = series.time
-    try:
-        stamp = int(last_time) if times.dtype.kind in "iu" else np.datetime64(last_time, "ns")
-    except ValueError:
-        return None
-    end = int(np.searchsorted(np.asarray(times), stamp, side="right"))
-    return end if end and np.asarray(times)[end - 1] == stamp else None
+    found = rows_until(series, last_time)
+    return found[0] if found is not None and found[1] else None
 
 
 def trained_panel(parent: Run, panel: Panel) -> tuple[Panel, list[str]]:
