@@ -22,10 +22,25 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.errors import SettingsError
+from forecaster.io.files import atomic_directory, check_replaceable
 from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
+from forecaster.lazy import lazy_module
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, with_target
 from forecaster.settings import Settings
+
+diagnosis = lazy_module("forecaster.doctor")
+panels = lazy_module("forecaster.data.panel")
+training = lazy_module("forecaster.training.train")
+summaries = lazy_module("forecaster.training.summary")
+updating = lazy_module("forecaster.training.update")
+tuning = lazy_module("forecaster.training.tune")
+runs = lazy_module("forecaster.training.runs")
+predicting = lazy_module("forecaster.serving.predict")
+backtests = lazy_module("forecaster.serving.backtest")
+evaluation = lazy_module("forecaster.serving.evaluate")
+exporting = lazy_module("forecaster.serving.export")
+refits = lazy_module("forecaster.serving.refit")
 
 LOGGER = logging.getLogger("forecaster")
 
@@ -85,10 +100,8 @@ class Forecaster:
     # before training --------------------------------------------------------------------------
     def doctor(self, data: Data) -> dict[str, Any]:
         """What `forecaster doctor` reports: lengths, frequency, season, gaps and each series' fate."""
-        from forecaster.doctor import diagnose
-
         check_data_path(data)
-        return diagnose(data, self.settings)
+        return diagnosis.diagnose(data, self.settings)
 
     # training -------------------------------------------------------------------------------
     def fit(self, data: Data, *, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
@@ -97,24 +110,18 @@ class Forecaster:
         Returns self; `self.validation` holds the validation metrics against seasonal naive.
 
         The data is read and checked before TensorFlow loads: bad data is refused in well under a second."""
-        from forecaster.data.panel import read_training_panel
-
         self._check_training(data)
-        panel = read_training_panel(data, self.settings.build("data"))
+        panel = panels.read_training_panel(data, self.settings.build("data"))
         for note in panel.notes:
             self.log(f"note: {note}")
         quiet_tensorflow_import()
-        from forecaster.training.train import train_run
-
         if out is None:
             self._discard()
             self._owned = temporary_folder(RUN_FOLDER)
             self._removal = weakref.finalize(self, shutil.rmtree, self._owned, ignore_errors=True)
             out = self._owned / "run"
-        from forecaster.training.summary import validation_line
-
-        self.validation = train_run(data, self.settings, Path(out), self.log, fresh=fresh, panel=panel)
-        for line in validation_line(self.validation).splitlines():
+        self.validation = training.train_run(data, self.settings, Path(out), self.log, fresh=fresh, panel=panel)
+        for line in summaries.validation_line(self.validation).splitlines():
             self.log(line)
         self.run_dir = Path(out)
         self._run = self._model = None
@@ -136,17 +143,14 @@ class Forecaster:
         Returns self; `self.validation` holds the new validation metrics."""
         check_data_path(data)
         quiet_tensorflow_import()
-        from forecaster.training.summary import validation_line
-        from forecaster.training.update import UpdateOptions, update_run
-
         parent = self.run_dir
         if parent is None:
             raise SettingsError("update needs a trained run: fit or load one first")
         if verbose is not None:
             self.settings = self.settings.with_values("train", verbose=verbose)
-        options = UpdateOptions(epochs, self.settings.train.get("verbose", 0), fresh)
-        self.validation = update_run(parent, data, out, self.log, options)
-        for line in validation_line(self.validation).splitlines():
+        options = updating.UpdateOptions(epochs, self.settings.train.get("verbose", 0), fresh)
+        self.validation = updating.update_run(parent, data, out, self.log, options)
+        for line in summaries.validation_line(self.validation).splitlines():
             self.log(line)
         self.run_dir, self._run, self._model = Path(out), None, None
         return self
@@ -161,10 +165,8 @@ class Forecaster:
         Returns the search summary (None on a worker)."""
         self._check_training(data)
         quiet_tensorflow_import()
-        from forecaster.training.tune import tune_run
-
         settings = self.settings.with_values("tune", **(space or {}))
-        summary = tune_run(data, settings, Path(out), log=self.log, **search)
+        summary = tuning.tune_run(data, settings, Path(out), log=self.log, **search)
         if summary is not None:
             self.run_dir, self._run, self._model = Path(out) / "best", None, None
             self.validation = summary["validation"]
@@ -179,12 +181,10 @@ class Forecaster:
     # using a run ----------------------------------------------------------------------------
     @property
     def run(self) -> Any:
-        from forecaster.training.runs import load_run
-
         if self.run_dir is None:
             raise SettingsError("this Forecaster is not fitted: call fit(data) or Forecaster.load(run_dir)")
         if self._run is None:
-            self._run = load_run(self.run_dir)
+            self._run = runs.load_run(self.run_dir)
         return self._run
 
     @property
@@ -226,9 +226,7 @@ class Forecaster:
         `adapt`: where `data` holds actuals after what training used, the `level` bands learn from the realised
         errors of those windows (`forecaster.serving.adapt`; the run is unchanged); False: the bands
         calibrated in training."""
-        from forecaster.serving.predict import predict_run
-
-        return predict_run(
+        return predicting.predict_run(
             self.run,
             lambda: self.model,
             data,
@@ -281,11 +279,9 @@ class Forecaster:
         """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
         DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
         bands at `level` (what `evaluate` writes as forecasts.csv; `adapt`, `refit_every` as `backtest`)."""
-        from forecaster.serving.backtest import window_frame
-
         refit = refit_of(refit_every, refit_from_scratch)
         _, _, (backtest, panel) = self._backtest(data, folds, step, None, as_levels(level), adapt=adapt, refit=refit)
-        return window_frame(backtest, self.run, panel)
+        return backtests.window_frame(backtest, self.run, panel)
 
     def evaluate(
         self,
@@ -307,14 +303,11 @@ class Forecaster:
         errors_by_step.png, backtest.png. `level` None: 80 and 95 when the run has intervals.
         `engine` "dask", "ray" or "spark" (or a Dask/Ray/Spark frame as `data`) backtests the series on
         that engine, whole series a partition: the same metrics; forecasts.csv sorted by id; no backtest.png."""
-        from forecaster.io.files import check_replaceable
-        from forecaster.serving.evaluate import evaluation_levels, write_evaluation
-
         target = Path(out or self.run.path / "evaluation")
         check_replaceable(target, "evaluation")
-        levels, refit = evaluation_levels(self.run, level), refit_of(refit_every, refit_from_scratch)
+        levels, refit = evaluation.evaluation_levels(self.run, level), refit_of(refit_every, refit_from_scratch)
         found = self._backtest(data, folds, step, season, levels, engine, address, adapt, refit)
-        write_evaluation(self.run, found, target)
+        evaluation.write_evaluation(self.run, found, target)
         return found[0], found[1]
 
     def _backtest(
@@ -331,9 +324,7 @@ class Forecaster:
     ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
         """`forecaster.serving.evaluate.backtest_run` for this run."""
         quiet_tensorflow_import()
-        from forecaster.serving.evaluate import backtest_run
-
-        return backtest_run(
+        return evaluation.backtest_run(
             self.run,
             lambda: self.model,
             data,
@@ -352,27 +343,20 @@ class Forecaster:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
         outputs lo_L/hi_L for each conformal `level`; returns the model's path."""
         quiet_tensorflow_import()
-        from forecaster.io.files import check_replaceable
-        from forecaster.serving.export import export_run, unserved_note
-
         target = Path(out or self.run.path / "export")
         check_replaceable(target, "export")
-        path = export_run(self.run, target, format, as_levels(level))
-        for note in [unserved_note(self.run), *self._level_notes(as_levels(level))]:
+        path = exporting.export_run(self.run, target, format, as_levels(level))
+        for note in [exporting.unserved_note(self.run), *self._level_notes(as_levels(level))]:
             if note:
                 self.log(f"note: {note}")
         return path
 
     def _level_notes(self, levels: tuple[float, ...]) -> list[str]:
-        from forecaster.serving.predict import level_notes
-
-        return level_notes(self.run, levels)
+        return predicting.level_notes(self.run, levels)
 
     # run directories ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """Copy the run directory to `directory` (the same layout `forecaster train` writes)."""
-        from forecaster.io.files import atomic_directory, check_replaceable
-
         source = self.run.path
         target = Path(directory)
         if target.resolve() == source.resolve():
@@ -387,9 +371,7 @@ class Forecaster:
     @classmethod
     def load(cls, directory: str | Path, log: Callable[[str], None] = to_logging) -> Forecaster:
         """A Forecaster over an existing run directory (written by `fit`, `save` or `forecaster train`)."""
-        from forecaster.training.runs import load_run
-
-        run = load_run(directory)
+        run = runs.load_run(directory)
         forecaster = cls(log=log)
         forecaster.settings = Settings.of_run(run.config.to_dict())
         forecaster.run_dir, forecaster._run = Path(directory), run
@@ -416,6 +398,4 @@ def refit_of(every: int | None, from_scratch: bool) -> Any:
         return None
     if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
         raise SettingsError(f"refit_every must be a whole number of at least 1, got {every!r}")
-    from forecaster.serving.refit import Refit
-
-    return Refit(every, from_scratch)
+    return refits.Refit(every, from_scratch)

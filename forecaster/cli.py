@@ -15,11 +15,16 @@ from typing import Any
 
 import click
 
-from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS
+from forecaster.api import Forecaster
+from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS, read_config_file
 from forecaster.errors import ForecasterError, SettingsError, one_line
+from forecaster.io.files import check_replaceable
+from forecaster.lazy import lazy_module
+from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import (
     as_levels,
     check_data_path,
+    check_engine,
     check_forecast_outputs,
     check_run_dir,
     plot_beside,
@@ -27,6 +32,14 @@ from forecaster.serving.checks import (
     with_target,
 )
 from forecaster.settings import Settings
+from forecaster.training.access import resolve_token
+
+diagnosis = lazy_module("forecaster.doctor")
+resumes = lazy_module("forecaster.training.resume")
+summaries = lazy_module("forecaster.training.summary")
+backtests = lazy_module("forecaster.serving.backtest")
+runs = lazy_module("forecaster.training.runs")
+statistical = lazy_module("forecaster.scoring.statistical")
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
@@ -127,8 +140,6 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def settings_from(options: dict[str, Any]) -> Settings:
     """Config file settings overridden by the options given on the command line."""
-    from forecaster.config import read_config_file
-
     config_file = options.pop("config_file", None)
     settings = Settings.given(
         {name: value for name, value in options.items() if name in SECTIONS},
@@ -163,13 +174,9 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             check_before_work(func.__name__, kwargs)
             if func.__name__ != "doctor":
-                from forecaster.models.backend import quiet_tensorflow_import
-
                 if func.__name__ != "train":  # train reads and checks the data first (Forecaster.fit)
                     quiet_tensorflow_import()
-                from forecaster.scoring.statistical import use_cores
-
-                use_cores()  # many statistical fits (the validation guard, a combination's forecasts) in parallel
+                statistical.use_cores()  # the statistical fits (the guard's, a combination's) on every core
             return func(*args, **kwargs)
         except ForecasterError as exc:
             click.echo(f"error: {exc}", err=True)
@@ -238,14 +245,10 @@ def adapt_option(command: Any) -> Any:
 def check_outputs(command: str, given: dict[str, Any]) -> None:
     """Refuse, before any work, an output that would replace what forecaster did not make, or that
     cannot be written."""
-    from forecaster.io.files import check_replaceable
-
     if command == "forecast":
         inputs = (given.get("data"), given.get("future_data"))
         check_forecast_outputs(output_path(command, given), given.get("plot"), inputs, given["engine"], given["series"])
     elif command == "tune":
-        from forecaster.training.access import resolve_token
-
         resolve_token(given.get("token"), given.get("chief"))
         if not given.get("worker"):
             check_replaceable(output_path(command, given), "search")  # written into: ours or new
@@ -262,8 +265,6 @@ def check_before_work(command: str, arguments: dict[str, Any]) -> None:
     if arguments.get("run_dir") is not None:
         check_run_dir(arguments["run_dir"])
     if command in ("forecast", "evaluate"):
-        from forecaster.serving.engines import check_engine
-
         check_engine(arguments["engine"], arguments.get("address"))
     if command in DEFAULT_OUTPUT and (arguments.get("data") or arguments.get("run_dir")):
         check_outputs(command, arguments)
@@ -295,11 +296,8 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
     """Report on DATA before training: lengths, frequency, gaps, and what will be padded or dropped.
 
     Exits 2 when it finds a problem that makes `train` refuse the file with the same options."""
-    from forecaster.api import Forecaster
-    from forecaster.doctor import render
-
     report = Forecaster.from_settings(settings_from(options)).doctor(data)
-    click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
+    click.echo(json.dumps(report, indent=2, default=str) if as_json else diagnosis.render(report))
     if report["problems"]:
         sys.exit(2)
 
@@ -322,8 +320,6 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     The training state is saved after every epoch; if the run is interrupted (Ctrl-C, kill, power
     loss), the same command resumes it from the last completed epoch.
     """
-    from forecaster.api import Forecaster
-
     settings = settings_from(options)
     if not quiet:  # a progress bar on a terminal, one plain line per epoch elsewhere
         settings = settings.with_values("train", verbose=1 if sys.stdout.isatty() else 2)
@@ -331,9 +327,7 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) 
     try:
         Forecaster.from_settings(settings, log).fit(data, out=out_dir, fresh=fresh)
     except KeyboardInterrupt:
-        from forecaster.training.resume import interrupted_message
-
-        click.echo(f"\n{interrupted_message(out_dir)}", err=True)
+        click.echo(f"\n{resumes.interrupted_message(out_dir)}", err=True)
         sys.exit(130)
     click.echo(f"run written to {out_dir}/")
 
@@ -357,15 +351,11 @@ def update(run_dir: str, data: str, out: str, epochs: int | None, quiet: bool, f
     validates; the validation guard, the conformal table and the adaptive bands are renewed. OUT's manifest
     names RUN_DIR and what was renewed; RUN_DIR is never changed. Interrupted, the same command resumes.
     """
-    from forecaster.api import Forecaster
-
     verbose = 0 if quiet else 1 if sys.stdout.isatty() else 2
     try:
         Forecaster.load(run_dir, log).update(data, out=out, fresh=fresh, epochs=epochs, verbose=verbose)
     except KeyboardInterrupt:
-        from forecaster.training.resume import interrupted_message
-
-        click.echo(f"\n{interrupted_message(Path(out))}", err=True)
+        click.echo(f"\n{resumes.interrupted_message(Path(out))}", err=True)
         sys.exit(130)
     click.echo(f"run written to {out}/ (updated from {run_dir})")
 
@@ -418,12 +408,8 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     trial against the values it handed out and the search space; beyond loopback every call must
     carry the shared token.
     """
-    from forecaster.api import Forecaster
-
     if chief and worker:
         raise SettingsError("--chief and --worker: give one (a chief serves the search, workers run trials)")
-    from forecaster.training.access import resolve_token
-
     search = {
         name: options.pop(name)
         for name in ("tuner", "max_trials", "max_minutes", "overwrite", "worker_id", "worker_timeout")
@@ -441,9 +427,7 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
         f"{summary['completed']} of {summary['trials']} trials completed; best {summary['objective']} "
         f"{summary['best_score']:.4g}" + (f" (untuned: {untuned:.4g})" if untuned is not None else "")
     )
-    from forecaster.training.summary import validation_line
-
-    click.echo(f"best run {validation_line(summary['validation'])}")
+    click.echo(f"best run {summaries.validation_line(summary['validation'])}")
     click.echo(
         f"best run: {out_dir / 'best'}/ (forecast, evaluate and export work on it); trials: {out_dir / 'trials.csv'}"
     )
@@ -484,8 +468,6 @@ def forecast(
     address: str | None,
 ) -> None:
     """Forecast the horizon after the last row of every series in DATA with a trained run."""
-    from forecaster.api import Forecaster
-
     out_path = output_path("forecast", {"run_dir": run_dir, "out": out})
     plot_path = plot_beside(out_path, plot) if engine == "local" else None
     forecaster = Forecaster.load(run_dir, log)
@@ -556,12 +538,8 @@ def evaluate(
     refit_from_scratch: bool,
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
-    from forecaster.api import Forecaster
-    from forecaster.serving.backtest import render_table
-    from forecaster.training.runs import CALIBRATION_FILE
-
     forecaster = Forecaster.load(run_dir, log)
-    if coverage_gate is not None and not level and not (forecaster.run.path / CALIBRATION_FILE).is_file():
+    if coverage_gate is not None and not level and not (forecaster.run.path / runs.CALIBRATION_FILE).is_file():
         raise SettingsError("--fail-if-coverage-below needs intervals: give --level (the run must have them)")
     out_dir = output_path("evaluate", {"run_dir": run_dir, "out": out})
     report, _ = forecaster.evaluate(
@@ -577,7 +555,7 @@ def evaluate(
         refit_every=refit_every,
         refit_from_scratch=refit_from_scratch,
     )
-    click.echo(render_table(report))
+    click.echo(backtests.render_table(report))
     plots = "errors_by_step.png, backtest.png" if engine == "local" else "errors_by_step.png"
     click.echo(f"written to {out_dir}/ (metrics.json, per_series.csv, forecasts.csv, {plots})")
     served = "served" if "served" in report["overall"] else "model"  # what `forecast` writes
@@ -617,8 +595,6 @@ def export(run_dir: str, out: str | None, fmt: str, level: str | None) -> None:
     The SavedModel carries scaling, windowing and inverse scaling in its graph and serves on a CPU
     even when trained on a GPU. Its inputs and outputs are listed in manifest.json beside it.
     """
-    from forecaster.api import Forecaster
-
     saved = Forecaster.load(run_dir, log).export(
         output_path("export", {"run_dir": run_dir, "out": out}), format=fmt, level=level or ()
     )

@@ -33,6 +33,8 @@ STATISTICAL = tuple(  # the guard's statistical candidates (forecaster/scoring/c
            if not m.name.startswith("_"))
 )  # fmt: skip
 SPREADS = ("history", "seasonal", "step")  # forecaster.scoring.calibration.SPREADS
+LEVEL_STEP = 0.5  # interval levels (%) the calibration keeps: every half percent
+TOP_LEVEL = 99.5  # ... up to this one
 BASELINE_NAMES = ("naive", "seasonal_naive", "drift")  # forecaster.scoring.baselines.BASELINES, unimported
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from forecaster.config import LIST_SETTINGS, SECTION_CLASSES, SECTIONS, check_settings, check_tune_table
+from forecaster.config import LIST_SETTINGS, SECTION_CLASSES, SECTIONS, _build, check_settings, check_tune_table
 from forecaster.errors import SettingsError
 
 SECTION_NAMES = (*SECTION_CLASSES, "tune")  # tune: the search space's lists (forecaster.training.tune)
@@ -84,7 +84,6 @@ class Settings:
 
     def build(self, section: str) -> Any:
         """The section's config dataclass (`DataConfig`, ...) from what was given, its defaults for the rest."""
-        from forecaster.config import _build
 
         return _build(SECTION_CLASSES[section], dict(self.section(section)))
 

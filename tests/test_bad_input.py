@@ -273,7 +273,7 @@ def test_doctor_gives_trains_verdict_on_a_lookback_longer_than_the_data(tmp_path
 )
 def test_levels_that_cannot_mean_what_they_say_are_refused(text, message):
     from forecaster.errors import ForecasterError
-    from forecaster.scoring.calibration import parse_levels
+    from forecaster.serving.checks import parse_levels
 
     with pytest.raises(ForecasterError, match=message.replace("(", r"\(").replace(".", r"\.")):
         parse_levels(text)

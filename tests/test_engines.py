@@ -10,7 +10,7 @@ import pytest
 from cli_helpers import PANEL, invoke, train
 from conftest import write_panel
 
-from forecaster.serving.engines import ENGINES, EXTRAS
+from forecaster.serving.checks import ENGINES, EXTRAS
 
 
 def on(engine):

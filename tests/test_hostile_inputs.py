@@ -486,7 +486,7 @@ def test_times_out_of_the_timestamp_range_and_decimal_years_are_one_line(tmp_pat
 def test_a_disk_that_fills_while_plotting_leaves_the_previous_csv_and_plot(noisy, tmp_path, monkeypatch):
     import errno
 
-    import forecaster.io.plots as plots
+    import forecaster.serving.predict as predict
     from forecaster import Forecaster
 
     data, run = noisy
@@ -497,7 +497,7 @@ def test_a_disk_that_fills_while_plotting_leaves_the_previous_csv_and_plot(noisy
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(plots, "plot_forecasts", full)
+    monkeypatch.setattr(predict, "plot_forecasts", full)
     with pytest.raises(OSError):
         model.predict(data, out=tmp_path / "fc.csv")  # without --level: a different CSV, had it been written
     assert {name: (tmp_path / name).read_bytes() for name in ("fc.csv", "fc.png")} == before

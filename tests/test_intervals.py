@@ -6,8 +6,9 @@ import pytest
 from cli_helpers import PANEL, invoke, train
 from conftest import write_panel
 
-from forecaster.scoring.calibration import Calibration, parse_levels, window_spreads
+from forecaster.scoring.calibration import Calibration, window_spreads
 from forecaster.scoring.metrics import msis
+from forecaster.serving.checks import parse_levels
 
 
 @pytest.mark.parametrize("level", [50.0, 80.0, 95.0])

@@ -107,31 +107,6 @@ def test_ensemble_forecast_is_the_median_of_its_members_and_round_trips(tmp_path
     np.testing.assert_allclose(np.asarray(again(inputs)), np.asarray(model(inputs)), rtol=1e-6)
 
 
-def test_the_code_imports_one_way_down_the_stages():
-    """io -> data -> models -> scoring -> training -> serving -> api/cli: no module imports from a later stage."""
-    import re
-    from pathlib import Path
-
-    order = ["base", "io", "data", "models", "scoring", "training", "serving", "top"]
-
-    def stage(module):
-        parts = module.split(".")
-        if len(parts) >= 3 and parts[1] in order:
-            return parts[1]
-        return "base" if parts[1] in ("errors", "config", "settings") else "top"
-
-    root = Path(__file__).resolve().parent.parent / "forecaster"
-    upward = []
-    for path in root.rglob("*.py"):
-        module = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
-        if module == "forecaster":
-            continue
-        for imported in re.findall(r"^\s*(?:from|import) (forecaster\.[a-z_.]+)", path.read_text(), re.M):
-            if order.index(stage(imported)) > order.index(stage(module)):
-                upward.append(f"{module} imports {imported}")
-    assert not upward
-
-
 def test_the_encoders_are_the_modules_of_their_folder():
     from forecaster.config import CELLS
     from forecaster.models.encoders import encoder

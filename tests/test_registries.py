@@ -13,7 +13,7 @@ from forecaster import config
 from forecaster.data.panel import load_panel
 from forecaster.io.readers import data_digest, reader_for, readers, written_by_forecaster
 from forecaster.scoring import baselines, calibration, selection, statistical
-from forecaster.serving import engines
+from forecaster.serving import checks
 
 PANEL = config.DataConfig(target="y", time_col="time", id_col="id")
 
@@ -23,7 +23,7 @@ def test_the_setting_lists_are_the_registries_names():
     assert config.SELECTIONS == selection.SELECTIONS
     assert config.SPREADS == calibration.SPREADS
     assert config.BASELINE_NAMES == tuple(baselines.BASELINES)
-    assert set(engines.EXTRAS) == set(engines.ENGINES) - {"local"}
+    assert set(checks.EXTRAS) == set(checks.ENGINES) - {"local"}
 
 
 def test_there_is_one_fallback_reader_and_it_is_last():

@@ -16,7 +16,7 @@ from forecaster.data.times import infer_freq, time_column
 from forecaster.errors import DataError
 from forecaster.io.frames import FRAME, Data, as_frame, frame_errors, readable
 from forecaster.io.plain import plain_time
-from forecaster.io.readers import reader_for
+from forecaster.io.readers import data_digest, reader_for
 from forecaster.io.readers.parquet import series_blocks
 
 MAX_GUESSED_WIDE = 10_000  # columns: more than this, and a file is read as wide only when --wide says so
@@ -71,8 +71,6 @@ def read_training_panel(data: Data, cfg: DataConfig) -> Panel:
     read and again after, and data that changed in between (a file still being written, a frame changed by
     another thread) is refused, so a run's manifest names the data it trained on."""
     from dataclasses import replace
-
-    from forecaster.io.readers import data_digest
 
     before = data_digest(data)
     panel = read_panel(data, cfg)

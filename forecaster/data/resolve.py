@@ -21,6 +21,8 @@ from forecaster.config import (
 from forecaster.data.calendar import resolve_cycles, step_seconds
 from forecaster.data.season import Season, resolve_season
 from forecaster.data.series import Panel
+from forecaster.data.static import fit_encoding
+from forecaster.data.windowing import split_series, train_origins
 from forecaster.errors import DataError
 from forecaster.settings import Settings
 
@@ -70,7 +72,6 @@ MAX_EPOCHS = 200
 
 def training_windows(panel: Panel, window: WindowConfig) -> int:
     """How many training windows the panel gives (`forecaster.data.windowing`)."""
-    from forecaster.data.windowing import split_series, train_origins
 
     splits = (split_series(len(s), window) for s in panel.series)
     return sum(len(train_origins(split, window)) for split in splits if split is not None)
@@ -160,8 +161,6 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
         "n_series": len(panel.series),
     }
     if data.static:
-        from forecaster.data.static import fit_encoding
-
         model_raw["static_encoding"] = fit_encoding([s.static for s in panel.series], data.static)
     model_raw["calendar"] = resolve_cycles(model_raw.get("calendar", DEFAULT_CALENDAR), panel.freq, panel.span_seconds)
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0

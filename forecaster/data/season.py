@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forecaster.data.grid import season_for
+
 SAMPLE_SERIES = 200  # series that take part (evenly spaced through the panel)
 LAST_POINTS = 3000  # of each series, the most recent
 MAX_LAG = 400  # longest period searched (a week of hours is 168, a year of weeks 52, of days 365)
@@ -137,7 +139,6 @@ def resolve_season(given: int | None, freq: str, series: Sequence[np.ndarray]) -
     A frequency's season that the data does not show is still used (a calendar cycle is a fair
     guess) but said; integer steps or a frequency without a season take the period found.
     """
-    from forecaster.data.grid import season_for
 
     if given:
         return Season(given, (given,), "--season", f"season {given} (given by --season)")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from forecaster.config import WindowConfig
+from forecaster.data.spread import window_spread
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class WindowSource:
             (`forecaster.data.static`); windows then carry "static".
         n_future: the last n_future columns are known over the horizon (`--future`): windows then
             carry "future", their values at the `horizon` steps from the origin (so a forecast window's
-            series must hold those rows: `forecaster.serving.forecast.predict_at` appends them).
+            series must hold those rows: `forecaster.serving.windows.predict_at` appends them).
         weight_power: 0, or 1 or 2: training windows then come with a sample weight of
             1 / spread ** weight_power, the spread being the standard deviation of the window's valid
             target inputs (`forecaster.data.spread.window_spread`). With power 1 for an absolute loss
@@ -208,7 +209,6 @@ class WindowSource:
             targets = tf.gather(flat, base[:, None] + ahead[None, :])[:, :, 0]  # not flat[:, 0]: a copy per batch
             if not weight_power:
                 return inputs, targets
-            from forecaster.data.spread import window_spread
 
             spread = window_spread(values[:, :, 0], tf.cast(valid, tf.float32))[:, 0]
             return inputs, targets, spread ** (-weight_power)

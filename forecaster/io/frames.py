@@ -16,8 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.errors import DataError, ForecasterError
+from forecaster.io.files import process_gone
 
 Data = Any  # a CSV path (str or Path) or a pandas DataFrame
+
+# what pandas reads as missing by default (its STR_NA_VALUES): in every column but the text ones
+NA_WORDS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+            "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # fmt: skip
 
 
 RUN_FOLDER = "forecaster-run-"  # + pid: the run of a Forecaster fitted without `out`, removed with it
@@ -26,7 +31,6 @@ RUN_FOLDER = "forecaster-run-"  # + pid: the run of a Forecaster fitted without 
 def temporary_folder(prefix: str) -> Path:
     """A new temporary folder named by this process, after removing those of processes that are gone
     (what a kill -9 during `fit(frame)` left: a copy of the user's data, a half-made run)."""
-    from forecaster.io.files import process_gone
 
     for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
         if process_gone(folder.name.removeprefix(prefix).split("-")[0]):
@@ -110,8 +114,6 @@ def readable(frame: Any, needed: set[str] | None, id_col: str | None, time_col: 
     not changed."""
     import numpy as np
     import pandas as pd
-
-    from forecaster.io.readers.csv import NA_WORDS
 
     names = [str(name).strip() for name in frame.columns]  # none twice: `as_frame` refused that
     keep = needed is None or not needed <= set(names)  # every column, or only the needed ones (taken alone)

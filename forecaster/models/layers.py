@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from forecaster.data.calendar import CYCLE_OFFSET, CYCLES
 from forecaster.data.spread import SPREAD_FLOOR, masked_mean, window_spread
 
 
@@ -283,7 +284,6 @@ class CalendarFeatures(keras.layers.Layer):
         self.cycles, self.step_seconds, self.horizon = tuple(cycles), float(step_seconds), horizon
 
     def call(self, time: Any) -> Any:
-        from forecaster.data.calendar import CYCLE_OFFSET, CYCLES
 
         steps = ops.arange(1, self.horizon + 1, dtype="float64") * self.step_seconds
         times = ops.cast(time, "float64")[:, None] + steps[None, :]  # float64: exact for Unix seconds

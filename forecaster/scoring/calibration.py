@@ -26,10 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from forecaster.config import LEVEL_STEP, TOP_LEVEL
 from forecaster.data.spread import SPREAD_FLOOR
-from forecaster.errors import DamagedRunError, SettingsError
+from forecaster.data.windowing import valid_lengths
+from forecaster.errors import DamagedRunError
 
-GRID = tuple(np.round(np.arange(0.5, 100.0, 0.5), 1).tolist())  # levels (%) whose score quantiles are kept
+GRID = tuple(
+    np.round(np.arange(LEVEL_STEP, TOP_LEVEL + LEVEL_STEP / 2, LEVEL_STEP), 1).tolist()
+)  # levels (%) whose score quantiles are kept
 # a panel of few series calibrates on more than `horizon` windows a series, so that about this many
 # pool. Calibrating on the last `horizon` validation windows of each series rather than on all, on
 # validation splits (`benchmarks/m4.py --split validation --level 95`): M4 Weekly 95% coverage 0.949,
@@ -38,32 +42,6 @@ GRID = tuple(np.round(np.arange(0.5, 100.0, 0.5), 1).tolist())  # levels (%) who
 # One table pooled over the panel: on M4 Weekly validation, tables of their own for the 45 series with
 # 100 or more validation windows gave MSIS 24.8 against 24.1 pooled.
 CALIBRATION_MIN_WINDOWS = 1000
-
-
-def parse_levels(text: str | None) -> tuple[float, ...]:
-    """'80,95' -> (80.0, 95.0), sorted and distinct; each level a percentage strictly between 0 and 100."""
-    if text is None or text == "":
-        return ()
-    levels = []
-    for part in str(text).split(","):
-        try:
-            level = float(part)
-        except ValueError:
-            raise SettingsError(f"--level takes percentages such as 80,95; got {part.strip()[:20]!r}") from None
-        if not 0 < level < 100 or not np.isfinite(level):
-            raise SettingsError(f"--level {part.strip()[:20]}: a level is a percentage between 0 and 100, e.g. 80,95")
-        if level < 1:
-            raise SettingsError(
-                f"--level {part.strip()[:20]}: levels are percentages, so this asks for a {level:g}% interval; "
-                f"for {100 * level:g}% write {100 * level:g}"
-            )
-        if level > GRID[-1]:
-            raise SettingsError(
-                f"--level {part.strip()[:20]}: the calibration keeps levels up to {GRID[-1]:g}% (in steps of 0.5); "
-                "a finer tail cannot be told from the validation errors"
-            )
-        levels.append(level)
-    return tuple(sorted(set(levels)))
 
 
 def level_name(level: float) -> str:
@@ -101,7 +79,6 @@ def window_spreads(
 
     values: one 1-D raw target array per window (may repeat); origins, scales: (n,).
     """
-    from forecaster.data.windowing import valid_lengths
 
     if kind == "history":
         spreads = history_spreads(values, origins, season)

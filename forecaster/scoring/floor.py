@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from forecaster.data.windowing import valid_lengths
+
 # chosen on validation splits (docs/decisions.md, "The forecast's range"): M4 Hourly's sMAPE 12.45 -> 12.07 with
 # these; M4 Weekly and M3 Other unchanged. A floor wherever 5% of the window is near its minimum, without the
 # return, cost M3 Other's short trending series 3.98 -> 4.33; FLOOR_SHARE 0 cost M4 Weekly 6.724 -> 6.736
@@ -38,7 +40,6 @@ def window_floor(window: np.ndarray) -> float:
 def window_floors(values: list[np.ndarray], origins: np.ndarray, lookback: int, patch: int = 1) -> np.ndarray:
     """(n,) the floor of each window (`values[i]` a series' raw target, `origins[i]` its forecast origin), -inf
     where a window has none."""
-    from forecaster.data.windowing import valid_lengths
 
     n_valid = valid_lengths(np.asarray(origins, dtype="int64"), lookback, patch)
     return np.array([window_floor(v[o - k : o]) for v, o, k in zip(values, origins, n_valid)], dtype="float64")

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from forecaster.config import STATISTICAL as NAMES
 from forecaster.scoring.candidates._statsforecast import STAT_HISTORY, Known, fitted, regressed
 
 __all__ = [
@@ -39,8 +40,6 @@ def _candidates() -> dict[str, Callable[..., np.ndarray]]:
     """The `forecast` of each module of forecaster/scoring/candidates/ (`forecaster.config.STATISTICAL` lists
     them), by name."""
     import importlib
-
-    from forecaster.config import STATISTICAL as NAMES
 
     return {name: importlib.import_module(f"forecaster.scoring.candidates.{name}").forecast for name in NAMES}
 

@@ -14,6 +14,12 @@ from typing import Any
 import numpy as np
 
 from forecaster.data.series import Panel
+from forecaster.scoring.adaptive import adapted_multipliers
+from forecaster.scoring.calibration import level_name
+from forecaster.scoring.floor import floored
+from forecaster.scoring.validation import point_forecast
+from forecaster.serving.backtest import served_forecasts, trained_until
+from forecaster.serving.windows import floors_of, predict_at
 from forecaster.training.runs import Run
 
 ADAPT_WINDOWS = 100  # the latest windows after training a series' band learns from
@@ -23,7 +29,6 @@ ADAPT_BUDGET = 20_000  # windows over the panel: beyond it, fewer a series
 def newer_windows(run: Run, panel: Panel, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(series positions, origins) of the windows after training whose actuals `panel` holds: for each of the
     `chosen` series the run trained on, its latest ones, `horizon` apart, the newest ending at its last row."""
-    from forecaster.serving.backtest import trained_until
 
     horizon = run.config.window.horizon
     trained = [i for i in chosen if panel.series[i].series_id in run.series]
@@ -51,12 +56,6 @@ def adapted_bands(
     """The bands of the `chosen` series' forecasts (`point` (chosen, horizon), `spreads` (chosen,), a quantile
     run's `quantiles` (chosen, horizon, levels)) learnt from their windows after training, and a note saying
     how many and what they changed (None: there were none; the bands are the static ones)."""
-    from forecaster.scoring.adaptive import adapted_multipliers
-    from forecaster.scoring.calibration import level_name
-    from forecaster.scoring.floor import floored
-    from forecaster.scoring.validation import point_forecast
-    from forecaster.serving.backtest import served_forecasts
-    from forecaster.serving.forecast import floors_of, predict_at
 
     calibration, cfg = run.calibration(), run.config
     quantile_levels, horizon = cfg.model.quantiles, cfg.window.horizon

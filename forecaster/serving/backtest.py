@@ -14,8 +14,14 @@ from forecaster.errors import DataError
 from forecaster.io.plain import counted
 from forecaster.scoring.adaptive import adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
+from forecaster.scoring.floor import floored
 from forecaster.scoring.metrics import POINT_METRICS, ZERO_SCALE_NOTE, coverage, msis, pinball, seasonal_naive_scale
+from forecaster.scoring.selection import served_forecasts as made_by
+from forecaster.scoring.statistical import known_columns
 from forecaster.scoring.validation import point_forecast, score_windows
+from forecaster.serving.columns import id_and_time_columns, quantile_column
+from forecaster.serving.finite import check_finite
+from forecaster.serving.windows import floored_bands, floors_of, predict_at
 from forecaster.training.runs import Run, rows_until
 
 
@@ -137,9 +143,6 @@ def backtest_windows(
     adapt: bool = True,
 ) -> Backtest:
     """The windows (panel.series[series_idx[i]], origins[i]) forecast as `run_backtest` forecasts its own."""
-    from forecaster.scoring.floor import floored
-    from forecaster.serving.finite import check_finite
-    from forecaster.serving.forecast import floored_bands, floors_of, predict_at
 
     horizon = run.config.window.horizon
     floors = floors_of(run, panel, series_idx, origins)  # what the run serves never goes below them
@@ -202,8 +205,6 @@ def served_forecasts(
 ) -> np.ndarray:
     """What `forecast` would serve at each backtest window: the method the run's validation guard chose
     (`forecaster.scoring.selection`), made from the window's own history."""
-    from forecaster.scoring.selection import served_forecasts as made_by
-    from forecaster.scoring.statistical import known_columns
 
     histories = [panel.series[s].values[:origin, 0] for s, origin in zip(series_idx, origins)]
     known = [known_columns(panel.series[s].values, origin, horizon, n_future) for s, origin in zip(series_idx, origins)]
@@ -276,7 +277,6 @@ def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[dict
     if bt.bands is not None:
         report["conformal"] = conformal_metrics(bt)
         report["bands"] = "adaptive" if bt.adapted else "static"
-    from forecaster.serving.forecast import id_and_time_columns
 
     id_col = id_and_time_columns(run.config)[0]  # the id column as the forecast CSV and forecasts.csv name it
     id_col = id_col if id_col not in ("method", "windows", *POINT_METRICS) else "series_id"
@@ -294,7 +294,6 @@ def window_frame(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
     and time columns (named as in the forecast CSV), `cutoff` (the last time the window's inputs hold),
     `actual`, `forecast` (what `forecast` would serve), the network's own (`model`) when another method
     serves, each baseline, and the conformal bands."""
-    from forecaster.serving.forecast import id_and_time_columns
 
     id_col, time_col = id_and_time_columns(run.config)
     horizon = bt.actual.shape[1]
@@ -317,7 +316,6 @@ def window_frame(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
 def scored_windows(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
     """`window_frame` with what scoring them needs besides (`from_scored_windows`): each window's origin and
     MASE scale, the step, and the network's quantiles: what an engine's worker sends back."""
-    from forecaster.serving.forecast import quantile_column
 
     horizon = bt.actual.shape[1]
     frame = window_frame(bt, run, panel)
@@ -332,7 +330,6 @@ def scored_windows(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
 def from_scored_windows(frame: pd.DataFrame, run: Run) -> tuple[Backtest, list[str], pd.DataFrame]:
     """The Backtest of every partition's `scored_windows` together (sorted by series id and cutoff), the
     series ids, and the windows frame as `evaluate` writes it."""
-    from forecaster.serving.forecast import id_and_time_columns, quantile_column
 
     id_col, _ = id_and_time_columns(run.config)
     frame = frame.sort_values([id_col, "_origin", "_step"], kind="stable").reset_index(drop=True)

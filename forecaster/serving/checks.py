@@ -6,11 +6,16 @@ Light on purpose: importing this module loads neither numpy, pandas nor TensorFl
 
 from __future__ import annotations
 
+import math
 import numbers
 from pathlib import Path
 from typing import Any
 
-from forecaster.errors import DataError, SettingsError
+from forecaster.config import LEVEL_STEP, TOP_LEVEL
+from forecaster.errors import DataError, SettingsError, install_line
+from forecaster.io.outputs import check_output_file
+from forecaster.io.readers import reader_for, readers
+from forecaster.serving.clusters import clusters
 from forecaster.settings import Settings
 
 Levels = tuple[float, ...] | list[float] | float | str  # interval levels in %: (80, 95), 80 or "80,95"
@@ -19,8 +24,7 @@ WIDE_TARGET = "value"  # a wide file's values have no column to name: they are c
 
 
 def as_levels(level: Levels) -> tuple[float, ...]:
-    """Checked interval levels, sorted (`forecaster.scoring.calibration.parse_levels`); one number is one level."""
-    from forecaster.scoring.calibration import parse_levels
+    """Checked interval levels, sorted (`parse_levels`); one number is one level."""
 
     if isinstance(level, (int, float)) and not isinstance(level, bool):
         level = (level,)
@@ -49,7 +53,6 @@ def check_data_path(data: Any) -> None:
     cluster frame passes: its own checks come when it is read)."""
     if not isinstance(data, (str, Path)) or Path(data).is_file():
         return
-    from forecaster.io.readers import reader_for, readers
 
     if not Path(data).exists():
         raise DataError(f"{data}: file not found")
@@ -89,7 +92,6 @@ def check_forecast_outputs(
 ) -> None:
     """Refuse an empty path, a plot asked of an engine (its workers keep the history), and an output (`out`, the
     plot `plot_beside` it) that would replace what forecaster did not make or cannot be written."""
-    from forecaster.io.files import check_output_file
 
     for option, given in (("out", out), ("plot", plot)):
         if given is not None and not str(given).strip():
@@ -100,3 +102,92 @@ def check_forecast_outputs(
     for option, target in (("out", out), ("plot", plot_beside(out, plot) if engine == "local" else None)):
         if target is not None:
             check_output_file(Path(target), option, sources)
+
+
+def parse_levels(text: str | None) -> tuple[float, ...]:
+    """'80,95' -> (80.0, 95.0), sorted and distinct; each level a percentage strictly between 0 and 100."""
+    if text is None or text == "":
+        return ()
+    levels = []
+    for part in str(text).split(","):
+        try:
+            level = float(part)
+        except ValueError:
+            raise SettingsError(f"--level takes percentages such as 80,95; got {part.strip()[:20]!r}") from None
+        if not 0 < level < 100 or not math.isfinite(level):
+            raise SettingsError(f"--level {part.strip()[:20]}: a level is a percentage between 0 and 100, e.g. 80,95")
+        if level < 1:
+            raise SettingsError(
+                f"--level {part.strip()[:20]}: levels are percentages, so this asks for a {level:g}% interval; "
+                f"for {100 * level:g}% write {100 * level:g}"
+            )
+        if level > TOP_LEVEL:
+            raise SettingsError(
+                f"--level {part.strip()[:20]}: the calibration keeps levels up to {TOP_LEVEL:g}% (in steps of "
+                f"{LEVEL_STEP:g}); a finer tail cannot be told from the validation errors"
+            )
+        levels.append(level)
+    return tuple(sorted(set(levels)))
+
+
+ENGINES = ("local", *clusters())  # local: this process; the rest: forecaster/serving/clusters/, one module each
+
+
+EXTRAS = {name: cluster.module for name, cluster in clusters().items()}  # what each needs installed
+
+
+def engine_of(data: Any, engine: str) -> str:
+    """The engine to use: the one a Dask, Ray or Spark frame belongs to, else `engine`."""
+    kinds = {cluster.frame_module: name for name, cluster in clusters().items() if cluster.frame_module}
+    return kinds.get(type(data).__module__.split(".")[0], engine)
+
+
+def check_engine(engine: str, address: str | None) -> None:
+    """Refuse an unknown engine, an address without an engine, or an engine whose extra is not installed."""
+    import importlib.util
+
+    if engine not in ENGINES:
+        raise SettingsError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "local":
+        if address:
+            names = [name for name in ENGINES if name != "local"]
+            either = f"{', '.join(names[:-1])} or {names[-1]}"
+            raise SettingsError(f"--address names a {either} cluster: give --engine {either} too")
+        return
+    module = EXTRAS[engine]
+    if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
+        extra = clusters()[engine].extra or engine
+        raise SettingsError(f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(extra)}")
+    if address:
+        check_address(engine, address)
+
+
+REACH_SECONDS = 5.0  # a cluster that does not answer by then is not there: said now, not after minutes
+
+
+def check_address(engine: str, address: str) -> None:
+    """Refuse a malformed `--address` for `engine`, and (where the cluster says so) one where nothing
+    answers, before any work: a client would otherwise retry for minutes or end in a traceback."""
+    import socket
+    from urllib.parse import urlsplit
+
+    cluster = clusters()[engine]
+    if cluster.named_addresses(address):
+        return
+    scheme, _, rest = address.rpartition("://") if "://" in address else ("", "", address)
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if scheme not in cluster.schemes or not host or port is None or parts.path not in ("", "/"):
+        raise SettingsError(f"--address {address!r} is not a {engine} address; give one such as {cluster.example}")
+    if not cluster.reachable:
+        return
+    try:
+        socket.create_connection((host, port), timeout=REACH_SECONDS).close()
+    except OSError as exc:
+        raise SettingsError(
+            f"--address {address}: nothing answers at {host}:{port} ({exc.strerror or exc}); start the {engine} "
+            "cluster there or check the address"
+        ) from None

@@ -18,69 +18,18 @@ from typing import Any
 
 import pandas as pd
 
-from forecaster.errors import ForecasterError, SettingsError, install_line
+from forecaster.data.panel import panel_from_frame
+from forecaster.errors import ForecasterError, SettingsError
+from forecaster.io.readers import reader_for
+from forecaster.models.backend import quiet_tensorflow_import
+from forecaster.scoring.baselines import BASELINES
+from forecaster.serving.backtest import from_scored_windows, run_backtest, scored_windows
 from forecaster.serving.clusters import clusters
+from forecaster.serving.columns import id_and_time_columns, quantile_column
+from forecaster.serving.forecast import forecast_frame, forecast_plan, trained_panel
+from forecaster.training.runs import load_run
 
-ENGINES = ("local", *clusters())  # local: this process; the rest: forecaster/serving/clusters/, one module each
-EXTRAS = {name: cluster.module for name, cluster in clusters().items()}  # what each needs installed
 PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough to balance, few model loads
-
-
-def engine_of(data: Any, engine: str) -> str:
-    """The engine to use: the one a Dask, Ray or Spark frame belongs to, else `engine`."""
-    kinds = {cluster.frame_module: name for name, cluster in clusters().items() if cluster.frame_module}
-    return kinds.get(type(data).__module__.split(".")[0], engine)
-
-
-def check_engine(engine: str, address: str | None) -> None:
-    """Refuse an unknown engine, an address without an engine, or an engine whose extra is not installed."""
-    import importlib.util
-
-    if engine not in ENGINES:
-        raise SettingsError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    if engine == "local":
-        if address:
-            names = [name for name in ENGINES if name != "local"]
-            either = f"{', '.join(names[:-1])} or {names[-1]}"
-            raise SettingsError(f"--address names a {either} cluster: give --engine {either} too")
-        return
-    module = EXTRAS[engine]
-    if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
-        extra = clusters()[engine].extra or engine
-        raise SettingsError(f"--engine {engine}: {module.split('.')[0]} is not installed; {install_line(extra)}")
-    if address:
-        check_address(engine, address)
-
-
-REACH_SECONDS = 5.0  # a cluster that does not answer by then is not there: said now, not after minutes
-
-
-def check_address(engine: str, address: str) -> None:
-    """Refuse a malformed `--address` for `engine`, and (where the cluster says so) one where nothing
-    answers, before any work: a client would otherwise retry for minutes or end in a traceback."""
-    import socket
-    from urllib.parse import urlsplit
-
-    cluster = clusters()[engine]
-    if cluster.named_addresses(address):
-        return
-    scheme, _, rest = address.rpartition("://") if "://" in address else ("", "", address)
-    try:
-        parts = urlsplit(f"//{rest}")
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host, port = None, None
-    if scheme not in cluster.schemes or not host or port is None or parts.path not in ("", "/"):
-        raise SettingsError(f"--address {address!r} is not a {engine} address; give one such as {cluster.example}")
-    if not cluster.reachable:
-        return
-    try:
-        socket.create_connection((host, port), timeout=REACH_SECONDS).close()
-    except OSError as exc:
-        raise SettingsError(
-            f"--address {address}: nothing answers at {host}:{port} ({exc.strerror or exc}); start the {engine} "
-            "cluster there or check the address"
-        ) from None
 
 
 @contextlib.contextmanager
@@ -95,8 +44,6 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
 @functools.lru_cache(maxsize=4)
 def loaded_run(run_dir: str) -> tuple[Any, Any]:
     """The run and its model, loaded once per worker process (TensorFlow imported quietly there too)."""
-    from forecaster.models.backend import quiet_tensorflow_import
-    from forecaster.training.runs import load_run
 
     quiet_tensorflow_import()
 
@@ -107,7 +54,6 @@ def loaded_run(run_dir: str) -> tuple[Any, Any]:
 def partition_panel(frame: pd.DataFrame, run: Any, label: str) -> Any:
     """A partition's whole series as a Panel, read as `forecast` reads a file (nanosecond times that Spark
     handed over as int64 made times again)."""
-    from forecaster.data.panel import panel_from_frame
 
     cfg = replace(run.config.data, freq=run.freq)
     frame = frame.reset_index(drop=True)
@@ -122,7 +68,6 @@ def forecast_partition(
     frame: pd.DataFrame, run_dir: str, label: str, levels: list[float], adapt: bool = True
 ) -> pd.DataFrame:
     """One partition's forecast: its whole series read, planned and forecast as `forecast` does it."""
-    from forecaster.serving.forecast import forecast_frame, forecast_plan
 
     run, model = loaded_run(run_dir)
     panel = partition_panel(frame, run, label)
@@ -131,14 +76,12 @@ def forecast_partition(
 
 
 def output_columns(run: Any) -> tuple[str, str]:
-    from forecaster.serving.forecast import id_and_time_columns
 
     return id_and_time_columns(run.config)
 
 
 def forecast_schema(run: Any, levels: tuple[float, ...]) -> Any:
     """The forecast frame's columns and types, as the engines need them before any partition is done."""
-    from forecaster.serving.forecast import quantile_column
 
     id_col, time_col = output_columns(run)
     columns = [(id_col, "str"), (time_col, "time"), ("forecast", "float")]
@@ -150,8 +93,6 @@ def forecast_schema(run: Any, levels: tuple[float, ...]) -> Any:
 
 def backtest_schema(run: Any, levels: tuple[float, ...]) -> Any:
     """The columns of `scored_windows`: `evaluate`'s forecasts.csv and what scoring needs besides."""
-    from forecaster.scoring.baselines import BASELINES
-    from forecaster.serving.forecast import quantile_column
 
     id_col, time_col = output_columns(run)
     columns = [(id_col, "str"), ("cutoff", "time"), (time_col, "time"), ("actual", "float"), ("forecast", "float")]
@@ -188,8 +129,6 @@ def on_engine(
     Parquet path, or a Dask/Ray/Spark frame) on `engine`, the results collected as one pandas frame in
     the types `--engine local` gives."""
     import fugue.api as fa
-
-    from forecaster.io.readers import reader_for
 
     cfg = run.config.data
     if not cfg.id_col or cfg.wide:
@@ -281,8 +220,6 @@ def backtest_partition(
     adapt: bool = True,
 ) -> pd.DataFrame:
     """One partition's backtest windows (`scored_windows`), made as `evaluate` makes them."""
-    from forecaster.serving.backtest import run_backtest, scored_windows
-    from forecaster.serving.forecast import trained_panel
 
     run, model = loaded_run(run_dir)
     panel = trained_panel(run, partition_panel(frame, run, label))
@@ -302,7 +239,6 @@ def engine_backtest(
     adapt: bool = True,
 ) -> Any:
     """`run_backtest` on `engine`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
-    from forecaster.serving.backtest import from_scored_windows
 
     params = {"folds": folds, "step": step, "season": season, "levels": list(levels), "adapt": adapt}
     frame = on_engine(run, data, engine, address, backtest_partition, backtest_schema(run, levels), params)

@@ -7,8 +7,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from forecaster.config import check_setting
 from forecaster.errors import SettingsError
+from forecaster.io.files import atomic_directory, csv_safe, write_json
 from forecaster.io.frames import Data
+from forecaster.io.plots import plot_backtest, plot_errors_by_step
+from forecaster.serving.backtest import (
+    filled_windows_note,
+    folds_note,
+    plot_panels,
+    run_backtest,
+    summarise,
+    window_frame,
+)
+from forecaster.serving.checks import as_levels, check_engine, check_folds, engine_of
+from forecaster.serving.engines import engine_backtest
+from forecaster.serving.forecast import load_forecast_panel, trained_panel
+from forecaster.serving.predict import level_notes
+from forecaster.serving.refit import BacktestPlan, refit_backtest
+from forecaster.training.runs import CALIBRATION_FILE
 
 Found = tuple[dict[str, Any], Any, tuple[Any, Any]]  # report, per-series table, (Backtest, panel or windows frame)
 
@@ -31,12 +48,6 @@ def backtest_run(
     """The backtest of `run` (whose network `model()` loads on first use) on `data`, as `Forecaster.backtest`
     describes it: (report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel.
     `refit` (`forecaster.serving.refit.Refit`): the run refitted as the backtest goes (this process only)."""
-    from forecaster.config import check_setting
-    from forecaster.serving.backtest import filled_windows_note, folds_note, run_backtest, summarise
-    from forecaster.serving.checks import check_folds
-    from forecaster.serving.engines import check_engine, engine_backtest, engine_of
-    from forecaster.serving.forecast import load_forecast_panel, trained_panel
-    from forecaster.serving.predict import level_notes
 
     check_folds(folds, step)
     check_setting("season", season)  # the rule every --season is checked by
@@ -71,8 +82,6 @@ def backtest_run(
     if refit is None:
         backtest = run_backtest(run, panel, model(), folds, step, season, levels, adapt)
     else:
-        from forecaster.serving.refit import BacktestPlan, refit_backtest
-
         backtest, refits = refit_backtest(run, panel, refit, BacktestPlan(folds, step, season, levels, adapt), log)
     fewer = folds_note(backtest.series_idx, len(panel.series), folds, step)
     for said in (fewer, filled_windows_note(backtest)):
@@ -86,8 +95,6 @@ def backtest_run(
 
 def evaluation_levels(run: Any, level: Any) -> tuple[float, ...]:
     """The levels `evaluate` scores: those given, else 80 and 95 when the run has intervals."""
-    from forecaster.serving.checks import as_levels
-    from forecaster.training.runs import CALIBRATION_FILE
 
     if level is None and (run.path / CALIBRATION_FILE).is_file():
         return (80.0, 95.0)
@@ -98,10 +105,6 @@ def write_evaluation(run: Any, found: Found, out: Path) -> None:
     """`evaluate`'s folder at `out`, whole or not at all: metrics.json, per_series.csv, forecasts.csv (every
     window step by step), errors_by_step.png and, where this process holds the series' history, backtest.png."""
     import pandas
-
-    from forecaster.io.files import atomic_directory, csv_safe, write_json
-    from forecaster.io.plots import plot_backtest, plot_errors_by_step
-    from forecaster.serving.backtest import plot_panels, window_frame
 
     report, per_series, (backtest, panel) = found
     with atomic_directory(out, "evaluation") as staging:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.config import EXPORT_FORMATS
+from forecaster.data.static import width as static_width
 from forecaster.errors import ForecasterError, OutputError, SettingsError, install_line
 from forecaster.io.files import atomic_directory, write_json
+from forecaster.serving.graph import output_name, serving_model
 from forecaster.training.runs import Run, library_versions
 
 FORMATS = dict(zip(EXPORT_FORMATS, ("saved_model", "model.keras", "model.onnx"), strict=True))  # what each writes
@@ -25,7 +27,6 @@ def export_run(run: Run, out: str | Path, fmt: str = "saved_model", levels: tupl
     a SavedModel made on a GPU machine holds no cuDNN-only op and still serves on a CPU.
     Returns the path of the model inside `out`.
     """
-    from forecaster.serving.graph import serving_model
 
     if fmt not in FORMATS:
         raise SettingsError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -98,8 +99,6 @@ def unserved_note(run: Run) -> str | None:
 
 def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[str, Any]:
     """What a client needs to call the artifact without reading our code."""
-    from forecaster.data.static import width as static_width
-    from forecaster.serving.graph import output_name
 
     cfg = run.config
     lookback, horizon, features = cfg.window.lookback, cfg.window.horizon, cfg.model.n_features

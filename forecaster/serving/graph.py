@@ -21,7 +21,12 @@ import numpy as np
 from keras import ops
 
 import forecaster.models.layers  # noqa: F401  (registers the network's layers: `import forecaster.serving.graph` loads a keras export)
-from forecaster.serving.forecast import quantile_column
+from forecaster.data.spread import SPREAD_FLOOR
+from forecaster.data.static import width as static_width
+from forecaster.models.layers import valid_steps
+from forecaster.models.network import build_model
+from forecaster.scoring.floor import FLOOR_BAND, FLOOR_RISE, FLOOR_SHARE
+from forecaster.serving.columns import quantile_column
 from forecaster.training.runs import Run
 
 
@@ -208,8 +213,6 @@ class WindowFloor(keras.layers.Layer):
     """
 
     def call(self, inputs: Any) -> Any:
-        from forecaster.models.layers import valid_steps
-        from forecaster.scoring.floor import FLOOR_BAND, FLOOR_RISE, FLOOR_SHARE
 
         scaled, length, center, scale = inputs
         target = ops.cast(scaled[:, :, 0], "float64")
@@ -282,7 +285,6 @@ class IntervalBands(keras.layers.Layer):
         self.factors = np.asarray(factors if factors else [1.0], dtype="float64")
 
     def call(self, inputs: Any) -> Any:
-        from forecaster.data.spread import SPREAD_FLOOR
 
         forecast, quantiles, scaled, length, scale, row, *given = inputs
         floor = SPREAD_FLOOR * ops.abs(scale[:, :1])  # original units, (batch, 1)
@@ -323,7 +325,6 @@ class IntervalBands(keras.layers.Layer):
     def window_spread(self, target: Any, length: Any) -> Any:
         """(batch, 1) spreads of the valid points of right-padded windows, in scaled units, as
         `forecaster.scoring.calibration.window_spreads` measures them (`spread`: step or seasonal)."""
-        from forecaster.models.layers import valid_steps
 
         def mean_change(lag: int) -> tuple[Any, Any]:
             pairs = valid_steps(length - lag, ops.shape(target)[1] - lag, "float64")
@@ -363,8 +364,6 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
     (the `history` spread) take it as `history_mae` float64 (batch,): seasonal naive's in-sample mean
     absolute error over the series' whole history before the origin (`history_spreads`).
     """
-    from forecaster.data.static import width as static_width
-    from forecaster.models.network import build_model
 
     cfg = run.config
     network = build_model(replace(cfg.model, use_cudnn=False))

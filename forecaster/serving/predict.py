@@ -8,9 +8,26 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from forecaster.data.panel import panels_in_blocks
 from forecaster.errors import DataError, SettingsError
+from forecaster.io.files import atomic_file
 from forecaster.io.frames import Data
+from forecaster.io.plots import plot_forecasts
+from forecaster.io.readers import reader_for
 from forecaster.models.backend import quiet_tensorflow_import
+from forecaster.scoring.calibration import thin_levels_note
+from forecaster.serving.checks import check_engine, check_forecast_outputs, engine_of, plot_beside
+from forecaster.serving.columns import id_and_time_columns
+from forecaster.serving.engines import engine_forecast
+from forecaster.serving.forecast import (
+    attach_future,
+    cost_note,
+    forecast_frame,
+    forecast_plan,
+    load_forecast_panel,
+    recent_history,
+)
+from forecaster.training.runs import CALIBRATION_FILE
 
 
 @contextmanager
@@ -18,8 +35,6 @@ def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
     """A function that appends forecast rows to `out` (Parquet marked ours, or CSV with one header), a block
     at a time if need be, so the forecast of a large panel never exists whole in memory. The rows go to a
     staging file that replaces `out` only when the context ends without an error."""
-    from forecaster.io.files import atomic_file
-    from forecaster.io.readers import reader_for
 
     with atomic_file(out) as staging, reader_for(out).sink(staging, "forecast") as append:
         yield append
@@ -80,8 +95,6 @@ def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
 
 def level_notes(run: Any, levels: tuple[float, ...]) -> list[str]:
     """A note when a level is finer than the run's calibration windows support (none without levels)."""
-    from forecaster.scoring.calibration import thin_levels_note
-    from forecaster.training.runs import CALIBRATION_FILE
 
     if not levels or not (run.path / CALIBRATION_FILE).is_file():
         return []
@@ -107,8 +120,6 @@ def predict_run(
 ) -> Any:
     """`Forecaster.predict` (its docstring says what each argument does) for the run `run`, whose network
     `model()` loads on first use."""
-    from forecaster.serving.checks import check_forecast_outputs, plot_beside
-    from forecaster.serving.engines import check_engine, engine_of
 
     engine = engine_of(data, engine)
     check_engine(engine, address)
@@ -116,11 +127,6 @@ def predict_run(
     plot_path = plot_beside(out, plot) if engine == "local" else None
     quiet_tensorflow_import()
     import pandas
-
-    from forecaster.io.files import atomic_file
-    from forecaster.io.plots import plot_forecasts
-    from forecaster.io.readers import reader_for
-    from forecaster.serving.forecast import id_and_time_columns
 
     if engine != "local":
         frame = _on_engine(run, engine, address, data, levels, out, future, adapt, log)
@@ -183,7 +189,6 @@ def _forecast_each(
     """Forecast `data` whole, or each block of its shards in turn, handing each one's rows to `take`;
     a note on the data said once, the plans' notes added up and said at the end, progress per block;
     the plotted series' recent past put in `history`. Returns the number of series forecast."""
-    from forecaster.serving.forecast import attach_future, cost_note, forecast_frame, forecast_plan, recent_history
 
     said: set[str] = set()
     tally = None
@@ -219,9 +224,6 @@ def _panels(run: Any, data: Data, shards: list[tuple[Path, set[str]]] | None) ->
     """(where, panel): the whole of `data`, or each block of whole series of each shard."""
     from dataclasses import replace
 
-    from forecaster.data.panel import panels_in_blocks
-    from forecaster.serving.forecast import load_forecast_panel
-
     if shards is None:
         yield "", load_forecast_panel(run, data)
         return
@@ -242,7 +244,6 @@ def _on_engine(
     log: Callable[[str], None],
 ) -> Any:
     """`predict` on Dask, Ray or Spark (`forecaster.serving.engines`)."""
-    from forecaster.serving.engines import engine_forecast
 
     if future is not None:
         raise SettingsError(

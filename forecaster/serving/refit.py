@@ -20,7 +20,10 @@ from forecaster.data.series import Panel
 from forecaster.io.frames import RUN_FOLDER, temporary_folder
 from forecaster.scoring.metrics import seasonal_naive_scale
 from forecaster.serving.backtest import Backtest, backtest_origins, backtest_windows, trained_until
+from forecaster.settings import Settings
 from forecaster.training.runs import Run, load_run
+from forecaster.training.train import train_run
+from forecaster.training.update import UpdateOptions, update_run
 
 
 @dataclass(frozen=True)
@@ -97,16 +100,11 @@ def refitted(current: Run, original: Run, data: Panel, out: Path, refit: Refit) 
     from every point before the cutoff."""
     quiet: Callable[[str], None] = lambda _: None  # noqa: E731  (the refits' own lines: one each is said above)
     if refit.from_scratch:
-        from forecaster.settings import Settings
-        from forecaster.training.train import train_run
-
         settings = Settings.of_run(original.config.to_dict()).with_values("window", holdout=0)
         if refit.epochs:
             settings = settings.with_values("train", epochs=refit.epochs)
         train_run(data.path, settings, out, quiet, panel=data)
     else:
-        from forecaster.training.update import UpdateOptions, update_run
-
         update_run(current.path, data.path, out, quiet, UpdateOptions(epochs=refit.epochs, holdout=0), panel=data)
     return load_run(out)
 

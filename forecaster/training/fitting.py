@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from forecaster.config import RunConfig, TrainConfig
+from forecaster.models.network import loss_for
 
 
 @contextmanager
@@ -53,8 +54,6 @@ def seeded(t: TrainConfig) -> None:
 def compile_network(model: Any, cfg: RunConfig, metrics: tuple[Any, ...] = ()) -> Any:
     """Adam with the run's learning rate and gradient clipping, and the run's loss."""
     import keras
-
-    from forecaster.models.network import loss_for
 
     t = cfg.train
     optimizer = keras.optimizers.Adam(t.learning_rate, clipnorm=t.clipnorm)

@@ -11,11 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from forecaster import __version__
 from forecaster.config import RunConfig
 from forecaster.data.scaling import AffineScaler
+from forecaster.data.static import codes, expand
 from forecaster.errors import DamagedRunError, ForecasterError, SettingsError
 from forecaster.io.files import write_json
+from forecaster.scoring.calibration import Calibration
+from forecaster.scoring.selection import Selection
+from forecaster.version import __version__
 
 RUN_FORMAT = 1
 MODEL_FILE = "model.keras"
@@ -41,7 +44,6 @@ class SeriesState:
 
     def to_json(self, encoding: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
         """As scalers.json keeps it; with the run's static `encoding`, the statics as one code a column."""
-        from forecaster.data.static import codes
 
         statics = {"static_codes": codes(self.static, encoding)} if encoding else {"static": list(self.static)}
         return {
@@ -59,7 +61,6 @@ class SeriesState:
         """Read back, checked (a run directory is untrusted input): counts are whole numbers, the time
         is text, the scaler has one finite (center, scale) per column and the encoded statics are finite.
         Statics kept as codes (`static_codes`) are expanded with the run's `encoding`."""
-        from forecaster.data.static import expand
 
         kept = raw.get("static_codes")
         static = tuple(expand(list(kept), encoding).tolist()) if kept is not None else ()
@@ -92,7 +93,6 @@ class Run:
 
     def calibration(self) -> Any:
         """The run's conformal calibration (`forecaster.scoring.calibration.Calibration`), checked."""
-        from forecaster.scoring.calibration import Calibration
 
         path = self.path / CALIBRATION_FILE
         if not path.is_file():
@@ -108,7 +108,6 @@ class Run:
     def selection(self) -> Any:
         """Which method serves each series (`forecaster.scoring.selection.Selection`); None for a run made
         before the validation guard (the network serves every series it can)."""
-        from forecaster.scoring.selection import Selection
 
         path = self.path / SELECTION_FILE
         if not path.is_file():

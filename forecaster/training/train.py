@@ -30,9 +30,14 @@ from forecaster.data.windowing import (
 from forecaster.errors import DataError, TrainingError
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
 from forecaster.io.plain import frequency_named
+from forecaster.io.plots import plot_loss, plot_validation
 from forecaster.io.readers import data_digest
+from forecaster.models.network import build_model, member_config, member_name
 from forecaster.scoring.statistical import StatisticalFits
+from forecaster.scoring.validation import guard_fits, validation_report
 from forecaster.settings import Settings
+from forecaster.training.fitting import compile_network, fit_callbacks, seeded, tensorflow_settings
+from forecaster.training.resume import ResumableTraining, resumed_stream, state_dir
 from forecaster.training.runs import (
     CALIBRATION_FILE,
     MODEL_FILE,
@@ -160,7 +165,6 @@ def fit_model(
     earlier, interrupted call with the same `fingerprint` is resumed. `initial`: a network of the same
     shape (a parent run's, `forecaster update`) whose weights each member starts from instead of new ones.
     """
-    from forecaster.models.network import build_model, member_config, member_name
 
     members = cfg.model.ensemble
     if members == 1:
@@ -195,9 +199,6 @@ def fit_network(
     initial: list[Any] | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Build and fit one network (see `fit_model`), from the weights `initial` when given."""
-    from forecaster.models.network import build_model
-    from forecaster.training.fitting import compile_network, fit_callbacks, seeded
-    from forecaster.training.resume import ResumableTraining, resumed_stream
 
     t = cfg.train
     seeded(t)
@@ -304,11 +305,6 @@ def fit_and_write(job: TrainingJob, data: Any, out: Path, log: Log, fresh: bool,
     import json
 
     import pandas as pd
-
-    from forecaster.io.plots import plot_loss, plot_validation
-    from forecaster.scoring.validation import guard_fits, validation_report
-    from forecaster.training.fitting import tensorflow_settings
-    from forecaster.training.resume import state_dir
 
     cfg, panel, prepared, season = job.cfg, job.panel, job.prepared, job.season
     state = state_dir(out)

@@ -33,7 +33,9 @@ from forecaster.data.panel import read_training_panel
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
 from forecaster.errors import SettingsError, TrainingError
-from forecaster.io.files import MARKER, check_replaceable
+from forecaster.io.files import MARKER, atomic_file, check_replaceable, write_json
+from forecaster.io.plots import plot_trials
+from forecaster.models.network import build_model, member_config
 from forecaster.settings import Settings
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded, tensorflow_settings
@@ -142,7 +144,6 @@ class ForecastHyperModel(kt.HyperModel):
         return resolve_config(trial_settings(self.settings, hp.values), self.panel)[0]
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        from forecaster.models.network import build_model, member_config
 
         for name, choices in self.space.items():
             if sorted(choices) == [False, True]:
@@ -405,7 +406,6 @@ def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, o
         else float(default_score.iloc[0]),
         "validation": report,
     }
-    from forecaster.io.files import write_json
 
     write_json(out / "summary.json", summary)
     return summary
@@ -413,8 +413,6 @@ def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, o
 
 def write_trials(oracle: Any, out: Path, objective: str) -> Any:
     """`out/trials.csv` and `out/trials.png` from the oracle's trials; returns the table."""
-    from forecaster.io.files import atomic_file
-    from forecaster.io.plots import plot_trials
 
     trials = trials_frame(oracle)
     with atomic_file(out / "trials.csv") as staging:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forecaster.io.frames import frame_digest
+
 Append = Callable[[Any], None]  # takes a pandas frame of rows
 
 
@@ -67,8 +69,6 @@ def data_digest(data: Any) -> str:
     """The sha256 of the data at a path, as its reader digests it (every shard of a directory), or of a
     DataFrame's names, types and values (`forecaster.io.frames.frame_digest`)."""
     if not isinstance(data, (str, Path)):
-        from forecaster.io.frames import frame_digest
-
         return frame_digest(data)
     return reader_for(data).digest(Path(data))
 

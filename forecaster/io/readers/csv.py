@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from forecaster.errors import DataError
+from forecaster.io.files import csv_safe
+from forecaster.io.frames import NA_WORDS
 from forecaster.io.readers import Reader
 from forecaster.io.readers._columns import assemble
 
@@ -79,11 +81,6 @@ def _header_bytes(path: Path) -> bytes:
     raise DataError(
         f"{path}: no line break in the first {MAX_HEADER_BYTES >> 20} MiB; give a CSV with a header line and rows"
     )
-
-
-# what pandas reads as missing by default (its STR_NA_VALUES): in every column but the text ones
-NA_WORDS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
-            "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # fmt: skip
 
 
 def read_frame(
@@ -176,7 +173,6 @@ def read(path: Path, keep: set[str] | None, shared: tuple[str, ...], text: tuple
 def csv_sink(path: Path, kind: str) -> Iterator[Callable[[pd.DataFrame], None]]:
     """A function that appends frames to the CSV file `path`, the header written once; formulas a spreadsheet
     would run are quoted (`csv_safe`)."""
-    from forecaster.io.files import csv_safe
 
     with open(path, "w", newline="") as handle:
         written = [False]

@@ -10,12 +10,13 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from forecaster.config import CELLS
+
 Encoder = Callable[..., Any]  # (sequence, mask, cfg: ModelConfig, regularizer) -> (batch, units) or sequence
 
 
 def encoder(name: str) -> Encoder:
     """The `encode` function of the encoder module `name` (one of `forecaster.config.CELLS`)."""
-    from forecaster.config import CELLS
 
     if name not in CELLS:
         raise ValueError(f"unknown encoder {name!r}; known: {', '.join(CELLS)}")

@@ -1,0 +1,3 @@
+"""The package version, which every run and export manifest records."""
+
+__version__ = "0.1.0"
