@@ -2,7 +2,6 @@
 at a module's top, inside a function, or through `forecaster.lazy.lazy_module`."""
 
 import ast
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
