@@ -35,24 +35,17 @@ def backtest(market: str, work: Path):
     from guard_study import epf_set
 
     from forecaster.api import Forecaster
-    from forecaster.serving.evaluate import backtest_run
+    from forecaster.serving.evaluate import backtest_here
+    from forecaster.serving.requests import BacktestRequest, Bands
 
     data, options, holdout, folds, step = epf_set(market, True, work)
     cli = str(Path(sys.executable).with_name("forecaster"))
     subprocess.run([cli, "train", str(data), *options, "--holdout", str(holdout), "--quiet", "--out",
                     str(work / "run")], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     forecaster = Forecaster.load(work / "run")
-    _, _, (bt, _) = backtest_run(
-        forecaster.run,
-        lambda: forecaster.model,
-        str(data),
-        folds=folds,
-        step=step,
-        season=None,
-        levels=LEVELS,
-        adapt=False,
-    )
-    return forecaster.run.calibration(), bt
+    request = BacktestRequest(str(data), folds, step, bands=Bands(LEVELS, adapt=False))
+    found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
+    return forecaster.run.calibration(), found.backtest
 
 
 def scores(calibration, bt, adaptation) -> dict[str, list[float]]:

@@ -109,13 +109,14 @@ def combination_metrics(run: Path, data: Path) -> dict[str, float]:
     from forecaster.scoring.metrics import point_metrics
     from forecaster.scoring.selection import served_forecasts
     from forecaster.scoring.statistical import known_columns, use_cores
-    from forecaster.serving.evaluate import backtest_run
+    from forecaster.serving.evaluate import backtest_here
+    from forecaster.serving.requests import BacktestRequest
 
     use_cores()
     forecaster = Forecaster.load(run)
-    _, _, (bt, panel) = backtest_run(
-        forecaster.run, lambda: forecaster.model, str(data), folds=TEST_DAYS, step=HOURS, season=7 * HOURS, levels=()
-    )
+    request = BacktestRequest(str(data), TEST_DAYS, HOURS, 7 * HOURS)
+    found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
+    bt, panel = found.backtest, found.panel
     cfg = forecaster.run.config
     windows = list(zip(bt.series_idx, bt.origins))
     histories = [panel.series[s].values[:o, 0] for s, o in windows]

@@ -144,13 +144,14 @@ def candidates_held_out(
     from forecaster.scoring.metrics import usable_scales
     from forecaster.scoring.selection import candidates, served_forecasts
     from forecaster.scoring.statistical import known_columns, use_cores
-    from forecaster.serving.evaluate import backtest_run
+    from forecaster.serving.evaluate import backtest_here
+    from forecaster.serving.requests import BacktestRequest
 
     use_cores()
     forecaster = Forecaster.load(run)
-    _, _, (bt, panel) = backtest_run(
-        forecaster.run, lambda: forecaster.model, str(data), folds=folds, step=step, season=None, levels=()
-    )
+    request = BacktestRequest(str(data), folds, step)
+    found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
+    bt, panel = found.backtest, found.panel
     cfg, selection = forecaster.run.config, forecaster.run.selection()
     statistical = selection.statistical if selection else ("auto_ets", "auto_theta")
     horizon, n_future = cfg.window.horizon, cfg.model.n_future

@@ -27,6 +27,7 @@ from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
 from forecaster.lazy import lazy_module
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, with_target
+from forecaster.serving.requests import BacktestRequest, Bands, ForecastRequest, Refit
 from forecaster.settings import Settings
 
 diagnosis = lazy_module("forecaster.doctor")
@@ -40,7 +41,7 @@ predicting = lazy_module("forecaster.serving.predict")
 backtests = lazy_module("forecaster.serving.backtest")
 evaluation = lazy_module("forecaster.serving.evaluate")
 exporting = lazy_module("forecaster.serving.export")
-refits = lazy_module("forecaster.serving.refit")
+backends = lazy_module("forecaster.serving.backends")
 
 LOGGER = logging.getLogger("forecaster")
 
@@ -226,21 +227,11 @@ class Forecaster:
         `adapt`: where `data` holds actuals after what training used, the `level` bands learn from the realised
         errors of those windows (`forecaster.serving.adapt`; the run is unchanged); False: the bands
         calibrated in training."""
-        return predicting.predict_run(
-            self.run,
-            lambda: self.model,
-            data,
-            levels=as_levels(level),
-            out=out,
-            plot=plot,
-            plot_series=plot_series,
-            future=future,
-            engine=engine,
-            address=address,
-            keep=keep,
-            adapt=adapt,
-            log=self.log,
-        )
+        quiet_tensorflow_import()
+        bands = Bands(as_levels(level), adapt)
+        request = ForecastRequest(data, bands, future, out, plot, plot_series, keep)
+        backend = backends.backend_for(data, engine, address)
+        return predicting.predict_run(self.run, lambda: self.model, request, backend, self.log)
 
     def backtest(
         self,
@@ -261,9 +252,9 @@ class Forecaster:
         `refit_every` K: the run is updated (`update`) on the data before every K-th cutoff, as the backtest
         goes (`refit_from_scratch`: trained anew there); the report's "refits" says how many and their time.
         Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
-        refit = refit_of(refit_every, refit_from_scratch)
-        report, per_series, _ = self._backtest(data, folds, step, season, as_levels(level), adapt=adapt, refit=refit)
-        return report, per_series
+        bands, refit = Bands(as_levels(level), adapt), refit_of(refit_every, refit_from_scratch)
+        found = self._backtest(BacktestRequest(data, folds, step, season, bands, refit))
+        return found.report, found.per_series
 
     def cross_validation(
         self,
@@ -279,9 +270,13 @@ class Forecaster:
         """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
         DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
         bands at `level` (what `evaluate` writes as forecasts.csv; `adapt`, `refit_every` as `backtest`)."""
-        refit = refit_of(refit_every, refit_from_scratch)
-        _, _, (backtest, panel) = self._backtest(data, folds, step, None, as_levels(level), adapt=adapt, refit=refit)
-        return backtests.window_frame(backtest, self.run, panel)
+        bands, refit = Bands(as_levels(level), adapt), refit_of(refit_every, refit_from_scratch)
+        found = self._backtest(BacktestRequest(data, folds, step, None, bands, refit))
+        return (
+            found.windows
+            if found.windows is not None
+            else backtests.window_frame(found.backtest, self.run, found.panel)
+        )
 
     def evaluate(
         self,
@@ -305,39 +300,17 @@ class Forecaster:
         that engine, whole series a partition: the same metrics; forecasts.csv sorted by id; no backtest.png."""
         target = Path(out or self.run.path / "evaluation")
         check_replaceable(target, "evaluation")
-        levels, refit = evaluation.evaluation_levels(self.run, level), refit_of(refit_every, refit_from_scratch)
-        found = self._backtest(data, folds, step, season, levels, engine, address, adapt, refit)
+        bands = Bands(evaluation.evaluation_levels(self.run, level), adapt)
+        request = BacktestRequest(data, folds, step, season, bands, refit_of(refit_every, refit_from_scratch))
+        found = self._backtest(request, backends.backend_for(data, engine, address))
         evaluation.write_evaluation(self.run, found, target)
-        return found[0], found[1]
+        return found.report, found.per_series
 
-    def _backtest(
-        self,
-        data: Data,
-        folds: int,
-        step: int | None,
-        season: int | None,
-        levels: tuple[float, ...],
-        engine: str = "local",
-        address: str | None = None,
-        adapt: bool = True,
-        refit: Any = None,
-    ) -> tuple[dict[str, Any], Any, tuple[Any, Any]]:
-        """`forecaster.serving.evaluate.backtest_run` for this run."""
+    def _backtest(self, request: BacktestRequest, backend: Any = None) -> Any:
+        """`forecaster.serving.evaluate.backtest_run` for this run (on this process unless `backend` says)."""
         quiet_tensorflow_import()
-        return evaluation.backtest_run(
-            self.run,
-            lambda: self.model,
-            data,
-            folds=folds,
-            step=step,
-            season=season,
-            levels=levels,
-            engine=engine,
-            address=address,
-            adapt=adapt,
-            log=self.log,
-            refit=refit,
-        )
+        backend = backend or backends.backend_for(request.data)
+        return evaluation.backtest_run(self.run, lambda: self.model, request, backend, self.log)
 
     def export(self, out: str | Path | None = None, *, format: str = "saved_model", level: Levels = ()) -> Path:
         """Write a self-contained artifact (SavedModel, .keras or ONNX) to `out` (default RUN/export), with
@@ -398,4 +371,4 @@ def refit_of(every: int | None, from_scratch: bool) -> Any:
         return None
     if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
         raise SettingsError(f"refit_every must be a whole number of at least 1, got {every!r}")
-    return refits.Refit(every, from_scratch)
+    return Refit(every, from_scratch)

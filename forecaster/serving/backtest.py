@@ -21,6 +21,7 @@ from forecaster.scoring.statistical import known_columns
 from forecaster.scoring.validation import point_forecast, score_windows
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.finite import check_finite
+from forecaster.serving.requests import BacktestPlan
 from forecaster.serving.windows import floored_bands, floors_of, predict_at
 from forecaster.training.runs import Run, rows_until
 
@@ -113,22 +114,13 @@ def folds_note(series_idx: np.ndarray, n_series: int, folds: int, step: int) -> 
     )
 
 
-def run_backtest(
-    run: Run,
-    panel: Panel,
-    model: Any,
-    folds: int,
-    step: int,
-    season: int,
-    levels: tuple[float, ...] = (),
-    adapt: bool = True,
-) -> Backtest:
+def run_backtest(run: Run, panel: Panel, model: Any, plan: BacktestPlan) -> Backtest:
     """Every backtest window forecast by the model and the baselines (and the model's conformal bands
-    at `levels`, made from each window's own history exactly as `forecast --level` makes them; with `adapt`,
+    at the plan's levels, made from each window's own history exactly as `forecast --level` makes them; adapting,
     each window's band also learnt from its series' earlier windows whose actuals were known at its cutoff:
     `forecaster.scoring.adaptive`)."""
-    series_idx, origins, on_filled = backtest_origins(run, panel, folds, step)
-    made = backtest_windows(run, panel, model, series_idx, origins, season, levels, adapt)
+    series_idx, origins, on_filled = backtest_origins(run, panel, plan.folds, plan.step)
+    made = backtest_windows(run, panel, model, series_idx, origins, plan)
     return replace(made, on_filled=on_filled)
 
 
@@ -138,11 +130,11 @@ def backtest_windows(
     model: Any,
     series_idx: np.ndarray,
     origins: np.ndarray,
-    season: int,
-    levels: tuple[float, ...] = (),
-    adapt: bool = True,
+    plan: BacktestPlan,
 ) -> Backtest:
-    """The windows (panel.series[series_idx[i]], origins[i]) forecast as `run_backtest` forecasts its own."""
+    """The windows (panel.series[series_idx[i]], origins[i]) forecast as `run_backtest` forecasts its own (the
+    plan's folds and step aside: the windows are these)."""
+    season, (levels, adapt) = plan.season, (plan.bands.levels, plan.bands.adapt)
 
     horizon = run.config.window.horizon
     floors = floors_of(run, panel, series_idx, origins)  # what the run serves never goes below them

@@ -27,6 +27,7 @@ from forecaster.serving.backtest import from_scored_windows, run_backtest, score
 from forecaster.serving.clusters import clusters
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.forecast import forecast_frame, forecast_plan, trained_panel
+from forecaster.serving.requests import BacktestPlan, Bands
 from forecaster.training.runs import load_run
 
 PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough to balance, few model loads
@@ -71,7 +72,7 @@ def forecast_partition(
 
     run, model = loaded_run(run_dir)
     panel = partition_panel(frame, run, label)
-    forecasts = forecast_frame(run, panel, model, forecast_plan(run, panel), tuple(levels), adapt)
+    forecasts = forecast_frame(run, panel, model, forecast_plan(run, panel), Bands(tuple(levels), adapt))
     return zone_free(forecasts, run, panel.zone, (output_columns(run)[1],))
 
 
@@ -198,13 +199,11 @@ def user_error(exc: BaseException) -> ForecasterError | None:
     return None
 
 
-def engine_forecast(
-    run: Any, data: Any, levels: tuple[float, ...], engine: str, address: str | None = None, adapt: bool = True
-) -> pd.DataFrame:
+def engine_forecast(run: Any, data: Any, bands: Bands, engine: str, address: str | None = None) -> pd.DataFrame:
     """Every series of `data` forecast on `engine`, sorted by series id and time; the numbers
     `--engine local` gives."""
-    params = {"levels": list(levels), "adapt": adapt}
-    frame = on_engine(run, data, engine, address, forecast_partition, forecast_schema(run, levels), params)
+    params = {"levels": list(bands.levels), "adapt": bands.adapt}
+    frame = on_engine(run, data, engine, address, forecast_partition, forecast_schema(run, bands.levels), params)
     id_col, time_col = output_columns(run)
     return frame.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
 
@@ -223,27 +222,19 @@ def backtest_partition(
 
     run, model = loaded_run(run_dir)
     panel = trained_panel(run, partition_panel(frame, run, label))
-    windows = scored_windows(run_backtest(run, panel, model, folds, step, season, tuple(levels), adapt), run, panel)
+    plan = BacktestPlan(folds, step, season, Bands(tuple(levels), adapt))
+    windows = scored_windows(run_backtest(run, panel, model, plan), run, panel)
     return zone_free(windows, run, panel.zone, ("cutoff", output_columns(run)[1]))
 
 
-def engine_backtest(
-    run: Any,
-    data: Any,
-    folds: int,
-    step: int,
-    season: int,
-    levels: tuple[float, ...],
-    engine: str,
-    address: str | None,
-    adapt: bool = True,
-) -> Any:
+def engine_backtest(run: Any, data: Any, plan: BacktestPlan, engine: str, address: str | None) -> Any:
     """`run_backtest` on `engine`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
-
-    params = {"folds": folds, "step": step, "season": season, "levels": list(levels), "adapt": adapt}
+    levels = plan.bands.levels
+    params = {"folds": plan.folds, "step": plan.step, "season": plan.season, "levels": list(levels),
+              "adapt": plan.bands.adapt}  # fmt: skip
     frame = on_engine(run, data, engine, address, backtest_partition, backtest_schema(run, levels), params)
     backtest, ids, windows = from_scored_windows(frame, run)
-    backtest.adapted = adapt and bool(levels)
+    backtest.adapted = plan.bands.adapt and bool(levels)
     return backtest, ids, windows
 
 

@@ -10,7 +10,6 @@ from typing import Any
 from forecaster.config import check_setting
 from forecaster.errors import SettingsError
 from forecaster.io.files import atomic_directory, csv_safe, write_json
-from forecaster.io.frames import Data
 from forecaster.io.plots import plot_backtest, plot_errors_by_step
 from forecaster.serving.backtest import (
     filled_windows_note,
@@ -20,77 +19,54 @@ from forecaster.serving.backtest import (
     summarise,
     window_frame,
 )
-from forecaster.serving.checks import as_levels, check_engine, check_folds, engine_of
-from forecaster.serving.engines import engine_backtest
+from forecaster.serving.checks import as_levels, check_folds
 from forecaster.serving.forecast import load_forecast_panel, trained_panel
 from forecaster.serving.predict import level_notes
-from forecaster.serving.refit import BacktestPlan, refit_backtest
+from forecaster.serving.refit import refit_backtest
+from forecaster.serving.requests import Backend, BacktestRequest, Evaluation, Log
 from forecaster.training.runs import CALIBRATION_FILE
-
-Found = tuple[dict[str, Any], Any, tuple[Any, Any]]  # report, per-series table, (Backtest, panel or windows frame)
 
 
 def backtest_run(
-    run: Any,
-    model: Callable[[], Any],
-    data: Data,
-    *,
-    folds: int,
-    step: int | None,
-    season: int | None,
-    levels: tuple[float, ...],
-    engine: str = "local",
-    address: str | None = None,
-    adapt: bool = True,
-    log: Callable[[str], None] = lambda _: None,
-    refit: Any = None,
-) -> Found:
-    """The backtest of `run` (whose network `model()` loads on first use) on `data`, as `Forecaster.backtest`
-    describes it: (report, per-series table, (Backtest, panel)); on an engine, the windows frame for the panel.
-    `refit` (`forecaster.serving.refit.Refit`): the run refitted as the backtest goes (this process only)."""
-
-    check_folds(folds, step)
-    check_setting("season", season)  # the rule every --season is checked by
-    engine = engine_of(data, engine)
-    check_engine(engine, address)
-    if refit is not None and engine != "local":
+    run: Any, model: Callable[[], Any], request: BacktestRequest, backend: Backend, log: Log
+) -> Evaluation:
+    """The backtest of `run` (whose network `model()` loads on first use) that `request` asks for, as
+    `Forecaster.backtest` describes it, on `backend`."""
+    check_folds(request.folds, request.step)
+    check_setting("season", request.season)  # the rule every --season is checked by
+    if request.refit is not None and backend.name != "local":
         raise SettingsError(
             f"--refit-every runs on this process: a refitting backtest of a global model trains on every series "
-            f"at each cutoff, so it cannot be split by series over {engine}; leave out --engine"
+            f"at each cutoff, so it cannot be split by series over {backend.name}; leave out --engine"
         )
-    if engine != "local":
-        for note in level_notes(run, levels):
-            log(f"note: {note}")
-        log(f"backtesting on {engine}{f' at {address}' if address else ''}: whole series a partition")
-        season = season or run.season
-        step = step or run.config.window.horizon
-        backtest, ids, windows = engine_backtest(run, data, folds, step, season, levels, engine, address, adapt)
-        report, per_series = summarise(backtest, run, ids, season)
-        return report, per_series, (backtest, windows)
-    panel = trained_panel(run, load_forecast_panel(run, data))
+    return backend.backtest(run, model, request, log)
+
+
+def backtest_here(run: Any, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
+    """`backtest_run` on this process."""
+    panel = trained_panel(run, load_forecast_panel(run, request.data))
     longest = max(len(s) for s in panel.series)
-    if season is not None and season >= longest:
+    if request.season is not None and request.season >= longest:
         raise SettingsError(
-            f"--season {season} is not shorter than the longest series ({longest} points): MASE's seasonal-naive "
-            "scale needs a season the data covers; give a shorter --season"
+            f"--season {request.season} is not shorter than the longest series ({longest} points): MASE's "
+            "seasonal-naive scale needs a season the data covers; give a shorter --season"
         )
-    for note in [*panel.notes, *level_notes(run, levels)]:
+    for note in [*panel.notes, *level_notes(run, request.bands.levels)]:
         log(f"note: {note}")
-    season = season or run.season
-    step = step or run.config.window.horizon
+    plan = request.plan(run.config.window.horizon, run.season)
     refits = None
-    if refit is None:
-        backtest = run_backtest(run, panel, model(), folds, step, season, levels, adapt)
+    if request.refit is None:
+        backtest = run_backtest(run, panel, model(), plan)
     else:
-        backtest, refits = refit_backtest(run, panel, refit, BacktestPlan(folds, step, season, levels, adapt), log)
-    fewer = folds_note(backtest.series_idx, len(panel.series), folds, step)
+        backtest, refits = refit_backtest(run, panel, request.refit, plan, log)
+    fewer = folds_note(backtest.series_idx, len(panel.series), plan.folds, plan.step)
     for said in (fewer, filled_windows_note(backtest)):
         if said:
             log(f"note: {said}")
-    report, per_series = summarise(backtest, run, [s.series_id for s in panel.series], season)
+    report, per_series = summarise(backtest, run, [s.series_id for s in panel.series], plan.season)
     if refits is not None:
         report["refits"] = refits
-    return report, per_series, (backtest, panel)
+    return Evaluation(report, per_series, backtest, panel=panel)
 
 
 def evaluation_levels(run: Any, level: Any) -> tuple[float, ...]:
@@ -101,19 +77,17 @@ def evaluation_levels(run: Any, level: Any) -> tuple[float, ...]:
     return as_levels(level or ())
 
 
-def write_evaluation(run: Any, found: Found, out: Path) -> None:
+def write_evaluation(run: Any, found: Evaluation, out: Path) -> None:
     """`evaluate`'s folder at `out`, whole or not at all: metrics.json, per_series.csv, forecasts.csv (every
     window step by step), errors_by_step.png and, where this process holds the series' history, backtest.png."""
-    import pandas
-
-    report, per_series, (backtest, panel) = found
+    backtest, panel = found.backtest, found.panel
     with atomic_directory(out, "evaluation") as staging:
-        write_json(staging / "metrics.json", report)
-        csv_safe(per_series).to_csv(staging / "per_series.csv", index=False)
-        windows = panel if isinstance(panel, pandas.DataFrame) else window_frame(backtest, run, panel)
+        write_json(staging / "metrics.json", found.report)
+        csv_safe(found.per_series).to_csv(staging / "per_series.csv", index=False)
+        windows = found.windows if found.windows is not None else window_frame(backtest, run, panel)
         csv_safe(windows).to_csv(staging / "forecasts.csv", index=False)
-        plot_errors_by_step(report["mae_by_step"], staging / "errors_by_step.png")
-        if not isinstance(panel, pandas.DataFrame):  # an engine's workers keep the series' history
+        plot_errors_by_step(found.report["mae_by_step"], staging / "errors_by_step.png")
+        if panel is not None:  # an engine's workers keep the series' history
             horizon, target = run.config.window.horizon, run.config.data.target
             total = len(set(backtest.series_idx.tolist()))
             served = run.selection().method if run.selection() else "model"

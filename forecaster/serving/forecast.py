@@ -25,6 +25,7 @@ from forecaster.scoring.statistical import Known
 from forecaster.serving.adapt import adapted_bands
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.finite import check_finite
+from forecaster.serving.requests import NO_BANDS, Bands
 from forecaster.serving.windows import (
     floored_bands,
     floors_of,
@@ -268,13 +269,13 @@ def forecast_frame(
     panel: Panel,
     model: Any,
     plan: ForecastPlan | None = None,
-    levels: tuple[float, ...] = (),
-    adapt: bool = True,
+    bands: Bands = NO_BANDS,
 ) -> pd.DataFrame:
-    """The forecast CSV's rows: id, time, forecast, the conformal bands at `levels` (lo_80, hi_80, ...),
-    one column per quantile, method. With `adapt`, the bands learn from the windows after training the panel
-    holds (`forecaster.serving.adapt`); what that did is in the frame's `attrs["notes"]`."""
+    """The forecast CSV's rows: id, time, forecast, the conformal `bands` (lo_80, hi_80, ...), one column per
+    quantile, method. Adapting, the bands learn from the windows after training the panel holds
+    (`forecaster.serving.adapt`); what that did is in the frame's `attrs["notes"]`."""
     cfg = run.config
+    levels = bands.levels
     plan = plan or forecast_plan(run, panel)
     quantiles = cfg.model.quantiles
     horizon = cfg.window.horizon
@@ -312,8 +313,10 @@ def forecast_frame(
     notes = []
     if levels:
         own = predictions if quantiles else None
-        bands, note = conformal_bands(run, panel, point, by_model, plan, levels, own, model if adapt else None)
-        shaped = {name: values.reshape(point.shape[:2]) for name, values in bands.items()}
+        conformal, note = conformal_bands(
+            run, panel, point, by_model, plan, levels, own, model if bands.adapt else None
+        )
+        shaped = {name: values.reshape(point.shape[:2]) for name, values in conformal.items()}
         columns.update({name: values.ravel() for name, values in floored_bands(shaped, floors).items()})
         notes += [note] if note else []
     for q, level in enumerate(quantiles):  # a baseline's rows have no interval: NaN, not a made-up band

@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.data.panel import panels_in_blocks
-from forecaster.errors import DataError, SettingsError
+from forecaster.errors import DataError
 from forecaster.io.files import atomic_file
 from forecaster.io.frames import Data
 from forecaster.io.plots import plot_forecasts
 from forecaster.io.readers import reader_for
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.scoring.calibration import thin_levels_note
-from forecaster.serving.checks import check_engine, check_forecast_outputs, engine_of, plot_beside
+from forecaster.serving.checks import check_forecast_outputs, plot_beside
 from forecaster.serving.columns import id_and_time_columns
-from forecaster.serving.engines import engine_forecast
 from forecaster.serving.forecast import (
     attach_future,
     cost_note,
@@ -27,6 +26,7 @@ from forecaster.serving.forecast import (
     load_forecast_panel,
     recent_history,
 )
+from forecaster.serving.requests import Backend, ForecastRequest, Log
 from forecaster.training.runs import CALIBRATION_FILE
 
 
@@ -102,100 +102,80 @@ def level_notes(run: Any, levels: tuple[float, ...]) -> list[str]:
     return [note] if note else []
 
 
-def predict_run(
-    run: Any,
-    model: Callable[[], Any],
-    data: Data,
-    *,
-    levels: tuple[float, ...] = (),
-    out: str | Path | None = None,
-    plot: str | Path | None = None,
-    plot_series: list[str] | None = None,
-    future: Data | None = None,
-    engine: str = "local",
-    address: str | None = None,
-    keep: bool = True,
-    adapt: bool = True,
-    log: Callable[[str], None] = lambda _: None,
-) -> Any:
-    """`Forecaster.predict` (its docstring says what each argument does) for the run `run`, whose network
-    `model()` loads on first use."""
-
-    engine = engine_of(data, engine)
-    check_engine(engine, address)
-    check_forecast_outputs(out, plot, (data, future), engine, plot_series)
-    plot_path = plot_beside(out, plot) if engine == "local" else None
+def predict_run(run: Any, model: Callable[[], Any], request: ForecastRequest, backend: Backend, log: Log) -> Any:
+    """`Forecaster.predict` (its docstring says what the request's fields do) for the run `run`, whose network
+    `model()` loads on first use, on `backend`."""
+    check_forecast_outputs(request.out, request.plot, (request.data, request.future), backend.name, request.plot_series)
     quiet_tensorflow_import()
+    for note in level_notes(run, request.bands.levels):
+        log(f"note: {note}")
+    return backend.forecast(run, model, request, log)
+
+
+def forecast_here(run: Any, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
+    """The forecast of `request` on this process: the frame, or (not kept) the number of series forecast."""
     import pandas
 
-    if engine != "local":
-        frame = _on_engine(run, engine, address, data, levels, out, future, adapt, log)
-        return frame if keep else frame.iloc[:, 0].nunique()
-    for note in level_notes(run, levels):
-        log(f"note: {note}")
+    data, out = request.data, request.out
+    plot_path = plot_beside(out, request.plot)
     # a directory of Parquet shards whose series' rows lie together in one shard is forecast a block of
     # whole series at a time, so memory holds one block's series, whatever the panel's size
-    by_path = isinstance(data, (str, Path)) and future is None
+    by_path = isinstance(data, (str, Path)) and request.future is None
     blocks = reader_for(data).series_shards(Path(data), run.config.data.id_col) if by_path else None
-    if blocks and plot_series:
+    if blocks and request.plot_series:
         known = set().union(*(ids for _, ids in blocks))
-        missing = [sid for sid in plot_series if sid not in known]
+        missing = [sid for sid in request.plot_series if sid not in known]
         if missing:
             raise DataError(f"--series: no series {missing[0]!r} in the data")
-    if run.config.model.quantiles and levels:
+    if run.config.model.quantiles and request.bands.levels:
         log(
             "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
             "calibrated on validation windows: use those for a stated coverage (docs/intervals.md)"
         )
     frames: list[Any] = []  # the forecast's rows, or (keep=False) only the plotted series' rows
-    history: dict[str, Any] = {}  # the plotted series' recent past, filled as their blocks come
+    history: dict[str, Any] | None = {} if plot_path else None  # the plotted series' recent past, as blocks come
     id_col, time_col = id_and_time_columns(run.config)
-    streaming = out is not None and not keep
+    streaming = out is not None and not request.keep
     with ExitStack() as stack:
         sink = stack.enter_context(forecast_sink(Path(str(out)))) if streaming else frames.append
 
         def take(rows: Any) -> None:
             sink(rows)
-            if streaming and plot_path is not None:
+            if streaming and history is not None:
                 frames.append(rows[rows[id_col].isin(list(history))])
 
-        done = _forecast_each(
-            run, model, data, blocks, levels, future, history if plot_path else None, plot_series, take, adapt, log
-        )
+        done = _forecast_each(run, model, request, blocks, history, take, log)
         frame = frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
         # the plot and the CSV are both staged and replace the previous ones only when both are written
         # (the stack renames them as it closes): a disk that fills while plotting changes nothing
-        if plot_path is not None:
+        if plot_path is not None and history is not None:
             staging = stack.enter_context(atomic_file(plot_path))
             plot_forecasts(history, frame, time_col, id_col, staging, run.config.data.target, total=done)
         if out is not None and not streaming:
             stack.enter_context(forecast_sink(Path(out)))(frame)
-    return frame if keep else done
+    return frame if request.keep else done
 
 
 def _forecast_each(
     run: Any,
     model: Callable[[], Any],
-    data: Data,
+    request: ForecastRequest,
     blocks: list[tuple[Path, set[str]]] | None,
-    levels: tuple[float, ...],
-    future: Data | None,
     history: dict[str, Any] | None,
-    plot_series: list[str] | None,
     take: Callable[[Any], None],
-    adapt: bool,
-    log: Callable[[str], None],
+    log: Log,
 ) -> int:
-    """Forecast `data` whole, or each block of its shards in turn, handing each one's rows to `take`;
+    """Forecast the request's data whole, or each block of its shards in turn, handing each one's rows to `take`;
     a note on the data said once, the plans' notes added up and said at the end, progress per block;
     the plotted series' recent past put in `history`. Returns the number of series forecast."""
 
     said: set[str] = set()
     tally = None
     total, done = (sum(len(ids) for _, ids in blocks) if blocks else 0), 0
-    for where, panel in read_ahead(_panels(run, data, blocks)):
-        if future is not None:
-            attach_future(run, panel, future)
+    plot_series = request.plot_series
+    for where, panel in read_ahead(_panels(run, request.data, blocks)):
+        if request.future is not None:
+            attach_future(run, panel, request.future)
         plan = forecast_plan(run, panel)
         cost = cost_note(run, total or len(panel.series)) if tally is None else None
         for note in (panel.notes if blocks else [*panel.notes, *plan.notes]) + ([cost] if cost else []):
@@ -208,7 +188,7 @@ def _forecast_each(
             wanted = plot_series if plot_series is None or blocks is None else [s for s in plot_series if s in ids]
             if wanted or not history:
                 history.update(recent_history(panel, run, wanted))
-        rows = forecast_frame(run, panel, model(), plan, levels, adapt)
+        rows = forecast_frame(run, panel, model(), plan, request.bands)
         for note in rows.attrs.pop("notes", []):
             log(f"note: {where}{note}")
         take(rows)
@@ -230,30 +210,3 @@ def _panels(run: Any, data: Data, shards: list[tuple[Path, set[str]]] | None) ->
     cfg = replace(run.config.data, freq=run.freq)
     for where, panel in panels_in_blocks(cfg, [shard for shard, _ in shards]):
         yield f"{where.name}: ", panel
-
-
-def _on_engine(
-    run: Any,
-    engine: str,
-    address: str | None,
-    data: Data,
-    levels: tuple[float, ...],
-    out: Any,
-    future: Any,
-    adapt: bool,
-    log: Callable[[str], None],
-) -> Any:
-    """`predict` on Dask, Ray or Spark (`forecaster.serving.engines`)."""
-
-    if future is not None:
-        raise SettingsError(
-            f"--engine {engine}: give the --future values as rows of DATA after each series' last target value "
-            "(--future-data is read by --engine local only)"
-        )
-    for note in level_notes(run, levels):
-        log(f"note: {note}")
-    log(f"forecasting on {engine}{f' at {address}' if address else ''}: whole series a partition")
-    frame = engine_forecast(run, data, levels, engine, address, adapt)
-    if out is not None:
-        write_forecast(frame, Path(out))
-    return frame

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -20,32 +20,11 @@ from forecaster.data.series import Panel
 from forecaster.io.frames import RUN_FOLDER, temporary_folder
 from forecaster.scoring.metrics import seasonal_naive_scale
 from forecaster.serving.backtest import Backtest, backtest_origins, backtest_windows, trained_until
+from forecaster.serving.requests import BacktestPlan, Refit
 from forecaster.settings import Settings
 from forecaster.training.runs import Run, load_run
 from forecaster.training.train import train_run
 from forecaster.training.update import UpdateOptions, update_run
-
-
-@dataclass(frozen=True)
-class Refit:
-    """Update the run every `every` cutoffs of a backtest (`from_scratch`: train anew instead), each update of
-    at most `epochs` epochs (None: `forecaster update`'s default)."""
-
-    every: int
-    from_scratch: bool = False
-    epochs: int | None = None
-
-
-@dataclass(frozen=True)
-class BacktestPlan:
-    """Which windows a backtest scores and how: the last `folds` origins of each series, `step` apart, MASE
-    against the seasonal naive of `season`, bands at `levels` (adapting to earlier windows with `adapt`)."""
-
-    folds: int
-    step: int
-    season: int
-    levels: tuple[float, ...] = ()
-    adapt: bool = True
 
 
 def refit_backtest(
@@ -73,8 +52,7 @@ def refit_backtest(
             log(f"  refit {k + 1}/{len(groups)}: data up to {group[0]} (not included), {seconds[-1]:.0f} s")
             members = set(group)
             rows = np.flatnonzero([time in members for time in times])
-            made = backtest_windows(current, panel, current.load_model(), series_idx[rows], origins[rows],
-                                    plan.season, plan.levels, plan.adapt)  # fmt: skip
+            made = backtest_windows(current, panel, current.load_model(), series_idx[rows], origins[rows], plan)
             parts.append((rows, made))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
