@@ -50,14 +50,14 @@ def backtest(market: str, work: Path):
 
 def scores(calibration, bt, adaptation) -> dict[str, list[float]]:
     """level -> [coverage, first half's, second half's, MSIS] of the bands `adaptation` makes (None: static)."""
-    from forecaster.scoring.adaptive import adapted_multipliers
+    from forecaster.scoring.adaptive import Windows, adapted_multipliers
     from forecaster.scoring.metrics import msis
 
     point = bt.forecasts.get("served", bt.forecasts["model"])
     multipliers = None
     if adaptation is not None:
-        multipliers = adapted_multipliers(calibration, bt.actual, point, bt.spreads, bt.series_idx, bt.origins,
-                                          LEVELS, adaptation=adaptation)  # fmt: skip
+        windows = Windows(bt.actual, point, bt.spreads, bt.series_idx, bt.origins)
+        multipliers = adapted_multipliers(calibration, windows, LEVELS, adaptation)
     bands = calibration.bands(point, bt.spreads, LEVELS, multipliers=multipliers)
     out = {}
     half = len(bt.origins) // 2

@@ -167,7 +167,7 @@ class Forecaster:
         self._check_training(data)
         quiet_tensorflow_import()
         settings = self.settings.with_values("tune", **(space or {}))
-        summary = tuning.tune_run(data, settings, Path(out), log=self.log, **search)
+        summary = tuning.tune_run(data, settings, Path(out), tuning.Search.of(search), self.log)
         if summary is not None:
             self.run_dir, self._run, self._model = Path(out) / "best", None, None
             self.validation = summary["validation"]

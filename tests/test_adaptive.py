@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from cli_helpers import FAST, SINE, invoke, train
 
-from forecaster.scoring.adaptive import adapted_multipliers, band_factors
+from forecaster.scoring.adaptive import Windows, adapted_multipliers, band_factors
 from forecaster.scoring.calibration import Calibration
 
 HORIZON = 4
@@ -30,7 +30,7 @@ def test_a_series_whose_noise_doubles_gets_bands_that_widen_to_nominal_coverage(
     calibration = static_table(rng)
     actual, forecast, spreads, series, origins = backtest(rng, 600, sd=2.0)
     static = calibration.bands(forecast, spreads, (90.0,))
-    half = adapted_multipliers(calibration, actual, forecast, spreads, series, origins, (90.0,))[90.0]
+    half = adapted_multipliers(calibration, Windows(actual, forecast, spreads, series, origins), (90.0,))[90.0]
     adapted = calibration.bands(forecast, spreads, (90.0,), multipliers={90.0: half})
     inside = lambda b: (actual >= b["lo_90"]) & (actual <= b["hi_90"])  # noqa: E731
     assert inside(static).mean() < 0.65  # the static band promised 90% and covers about 59%
@@ -38,7 +38,7 @@ def test_a_series_whose_noise_doubles_gets_bands_that_widen_to_nominal_coverage(
     assert half[-1].mean() > 1.8 * calibration.multiplier(90.0).mean()  # widened to the doubled noise
     assert inside(adapted)[100:].mean() == pytest.approx(0.90, abs=0.025)
     steady = backtest(rng, 600, sd=1.0)  # and a series that behaves as calibrated keeps about its band
-    kept = adapted_multipliers(calibration, *steady, (90.0,))[90.0]
+    kept = adapted_multipliers(calibration, Windows(*steady), (90.0,))[90.0]
     assert np.abs(kept[100:].mean() / calibration.multiplier(90.0).mean() - 1) < 0.1
 
 
@@ -47,18 +47,18 @@ def test_no_window_s_band_uses_its_own_or_later_actuals(step):
     rng = np.random.default_rng(1)
     calibration = static_table(rng)
     actual, forecast, spreads, series, origins = backtest(rng, 60, sd=1.5, step=step)
-    before = adapted_multipliers(calibration, actual, forecast, spreads, series, origins, (80.0, 95.0))
+    before = adapted_multipliers(calibration, Windows(actual, forecast, spreads, series, origins), (80.0, 95.0))
     at = 40
     unknown = origins + HORIZON > origins[at]  # windows whose actuals were not all known at window 40's cutoff
     changed = actual.copy()
     changed[unknown] *= 50.0  # its own, the overlapping earlier ones, and every later one
-    after = adapted_multipliers(calibration, changed, forecast, spreads, series, origins, (80.0, 95.0))
+    after = adapted_multipliers(calibration, Windows(changed, forecast, spreads, series, origins), (80.0, 95.0))
     for level in (80.0, 95.0):
         np.testing.assert_array_equal(before[level][: at + 1], after[level][: at + 1])
         assert not np.allclose(before[level][at + 1 :], after[level][at + 1 :])
     known = actual.copy()
     known[np.flatnonzero(~unknown)[-1]] *= 50.0  # the latest window known by then does count
-    moved = adapted_multipliers(calibration, known, forecast, spreads, series, origins, (95.0,))
+    moved = adapted_multipliers(calibration, Windows(known, forecast, spreads, series, origins), (95.0,))
     assert not np.allclose(before[95.0][at], moved[95.0][at])
 
 
@@ -70,7 +70,9 @@ def test_series_learn_each_from_their_own_windows_in_time_order():
     actual = np.concatenate([wild[0][::-1], calm[0]])  # given newest first for one series: sorted by origin
     origins = np.concatenate([wild[4][::-1], calm[4]])
     series = np.repeat([0, 1], 200)
-    half = adapted_multipliers(calibration, actual, np.zeros_like(actual), np.ones(400), series, origins, (90.0,))
+    half = adapted_multipliers(
+        calibration, Windows(actual, np.zeros_like(actual), np.ones(400), series, origins), (90.0,)
+    )
     newest_wild, newest_calm = half[90.0][0].mean(), half[90.0][-1].mean()
     assert newest_wild > 2.5 * newest_calm
 
@@ -83,7 +85,9 @@ def test_a_quantile_run_s_cqr_correction_adapts_too():
     actual, forecast, spreads, series, origins = backtest(rng, 400, sd=2.0)
     drifted = np.stack([np.full_like(actual, -1.2816), np.zeros_like(actual), np.full_like(actual, 1.2816)], axis=-1)
     levels = (0.1, 0.5, 0.9)
-    correction = adapted_multipliers(calibration, actual, forecast, spreads, series, origins, (80.0,), drifted, levels)
+    correction = adapted_multipliers(
+        calibration, Windows(actual, forecast, spreads, series, origins, drifted, levels), (80.0,)
+    )
     bands = calibration.bands(forecast, spreads, (80.0,), drifted, levels, multipliers=correction)
     covered = (actual >= bands["lo_80"]) & (actual <= bands["hi_80"])
     assert correction[80.0][-1].mean() > 1.0  # the quantiles' own interval widened by over a spread

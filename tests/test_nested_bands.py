@@ -9,7 +9,7 @@ from cli_helpers import FAST, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster.scoring.adaptive import adapted_multipliers, band_factors
+from forecaster.scoring.adaptive import Windows, adapted_multipliers, band_factors
 from forecaster.scoring.calibration import MAX_SCORE, Calibration
 
 HORIZON = 5
@@ -62,8 +62,8 @@ def test_adaptive_bands_are_nested_finite_and_hold_the_forecast(kind, size, wind
     forecast, spreads = np.zeros_like(actual), np.ones(windows)
     series, origins = np.zeros(windows, dtype=int), np.arange(windows) * HORIZON
     quantile_levels = q if quantile_run else ()
-    multipliers = adapted_multipliers(calibration, actual, forecast, spreads, series, origins, levels, own(windows),
-                                      quantile_levels)  # fmt: skip
+    realised = Windows(actual, forecast, spreads, series, origins, own(windows), quantile_levels)
+    multipliers = adapted_multipliers(calibration, realised, levels)
     bands = calibration.bands(forecast, spreads, levels, own(windows), quantile_levels, multipliers)
     assert_nested(bands, forecast, levels)
     for level in levels:  # bounded: no half-width past the largest score a window counts with

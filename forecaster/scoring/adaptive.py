@@ -96,39 +96,43 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.n
     return out
 
 
+@dataclass(frozen=True)
+class Windows:
+    """Forecast windows of a panel: `actual` and `forecast` (windows, horizon; an actual NaN where it is not
+    known), each window's `spreads`, `series` and `origins` (windows,), and a quantile run's own `quantiles`
+    (windows, horizon, levels) at `quantile_levels`."""
+
+    actual: np.ndarray
+    forecast: np.ndarray
+    spreads: np.ndarray
+    series: np.ndarray
+    origins: np.ndarray
+    quantiles: np.ndarray | None = None
+    quantile_levels: tuple[float, ...] = ()
+
+
 def adapted_multipliers(
-    calibration: Calibration,
-    actual: np.ndarray,
-    forecast: np.ndarray,
-    spreads: np.ndarray,
-    series_idx: np.ndarray,
-    origins: np.ndarray,
-    levels: tuple[float, ...],
-    quantiles: np.ndarray | None = None,
-    quantile_levels: tuple[float, ...] = (),
-    adaptation: Adaptation | None = None,
+    calibration: Calibration, windows: Windows, levels: tuple[float, ...], adaptation: Adaptation | None = None
 ) -> dict[float, np.ndarray]:
     """level -> (windows, horizon): each window's half-width (or CQR correction) in spreads, learnt from its
-    series' earlier windows whose actuals were all known at its origin (`Tracker`), in origin order.
-
-    actual, forecast: (windows, horizon); spreads, series_idx, origins: (windows,); quantiles: a quantile
-    run's (windows, horizon, levels). A window whose actual is NaN everywhere (the forecast origin itself)
-    learns nothing; give it last to have the band after every known window.
+    series' earlier windows whose actuals were all known at its origin (`Tracker`), in origin order. A window
+    whose actual is NaN everywhere (the forecast origin itself) learns nothing; give it last to have the band
+    after every known window.
     """
     adaptation = adaptation or Adaptation()
-    horizon = actual.shape[1]
+    origins, horizon = windows.origins, windows.actual.shape[1]
     tables = {"": calibration.pooled, **calibration.pairs}
-    keys = {level: key_of(calibration, level, quantiles is not None, quantile_levels) for level in levels}
+    own = windows.quantiles is not None
+    keys = {level: key_of(calibration, level, own, windows.quantile_levels) for level in levels}
     out = {level: np.empty((len(origins), horizon)) for level in levels}
-    for series in np.unique(series_idx):
-        rows = np.flatnonzero(series_idx == series)
+    for series in np.unique(windows.series):
+        rows = np.flatnonzero(windows.series == series)
         rows = rows[np.argsort(origins[rows], kind="stable")]
         tracker, pending = Tracker(tables, levels, adaptation), list[int]()
         for row in rows.tolist():
             while pending and origins[pending[0]] + horizon <= origins[row]:
                 known = pending.pop(0)
-                tracker.learn(*realised(calibration, known, actual, forecast, spreads, quantiles, quantile_levels,
-                                        {level: out[level][known] for level in levels}))  # fmt: skip
+                tracker.learn(*realised(calibration, known, windows, {level: out[level][known] for level in levels}))
             for level in levels:
                 out[level][row] = tracker.multiplier(level, keys[level])
             pending.append(row)
@@ -144,19 +148,14 @@ def key_of(calibration: Calibration, level: float, has_quantiles: bool, quantile
 
 
 def realised(
-    calibration: Calibration,
-    row: int,
-    actual: np.ndarray,
-    forecast: np.ndarray,
-    spreads: np.ndarray,
-    quantiles: np.ndarray | None,
-    quantile_levels: tuple[float, ...],
-    given: dict[float, np.ndarray],
+    calibration: Calibration, row: int, windows: Windows, given: dict[float, np.ndarray]
 ) -> tuple[dict[str, np.ndarray], dict[float, float]]:
     """What window `row` teaches once its actuals are known: its scores (table -> (horizon,)), and the share of
     its known steps inside the band it was `given` at each level (level -> (horizon,) multipliers; NaN: none)."""
     one = slice(row, row + 1)
-    own = None if quantiles is None else quantiles[one]
+    actual, forecast, spreads = windows.actual, windows.forecast, windows.spreads
+    quantile_levels = windows.quantile_levels
+    own = None if windows.quantiles is None else windows.quantiles[one]
     scores = conformal_scores(actual[one], forecast[one], spreads[one], own, quantile_levels)
     multipliers = {level: values[None] for level, values in given.items()}
     bands = calibration.bands(forecast[one], spreads[one], tuple(given), own, quantile_levels, multipliers)
@@ -183,16 +182,14 @@ def band_factors(
     artifact's residual band adapts by multiplying its half-widths (hi - forecast, forecast - lo) by these."""
     windows, horizon = actual.shape
     origins = np.arange(windows + 1) * horizon
-    multipliers = adapted_multipliers(
-        calibration,
+    realised_windows = Windows(
         np.concatenate([actual, np.full((1, horizon), np.nan)]),
         np.concatenate([forecast, np.zeros((1, horizon))]),
         np.concatenate([spreads, [1.0]]),
         np.zeros(windows + 1, dtype=int),
         origins,
-        levels,
-        adaptation=adaptation,
     )
+    multipliers = adapted_multipliers(calibration, realised_windows, levels, adaptation)
     widest = np.zeros(horizon)  # nested by level: a higher level's half-width is never below a lower one's
     factors = {}
     for level in sorted(levels):

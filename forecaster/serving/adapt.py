@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from forecaster.data.series import Panel
-from forecaster.scoring.adaptive import adapted_multipliers
+from forecaster.scoring.adaptive import Windows, adapted_multipliers
 from forecaster.scoring.calibration import level_name
 from forecaster.scoring.floor import floored
 from forecaster.scoring.validation import point_forecast
@@ -84,17 +84,16 @@ def adapted_bands(
     )
     # the forecast windows last: each learns from every newer window of its series, none from it
     ends = np.array([len(panel.series[i]) for i in chosen])
-    multipliers = adapted_multipliers(
-        calibration,
+    windows = Windows(
         np.concatenate([actual, np.full(point.shape, np.nan)]),
         np.concatenate([forecast, point]),
         np.concatenate([newer_spreads, spreads]),
         np.concatenate([series_idx, chosen]),
         np.concatenate([origins, ends]),
-        levels,
         None if quantiles is None else np.concatenate([made, quantiles]),
         quantile_levels,
     )
+    multipliers = adapted_multipliers(calibration, windows, levels)
     final = {level: table[len(origins) :] for level, table in multipliers.items()}
     bands = calibration.bands(point, spreads, levels, quantiles, quantile_levels, final)
     static = calibration.bands(point, spreads, levels, quantiles, quantile_levels)

@@ -12,7 +12,7 @@ from forecaster.data.series import Panel
 from forecaster.data.times import in_zone
 from forecaster.errors import DataError
 from forecaster.io.plain import counted
-from forecaster.scoring.adaptive import adapted_multipliers
+from forecaster.scoring.adaptive import Windows, adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.floor import floored
 from forecaster.scoring.metrics import POINT_METRICS, ZERO_SCALE_NOTE, coverage, msis, pinball, seasonal_naive_scale
@@ -172,8 +172,8 @@ def backtest_windows(
         point, own = forecasts.get("served", forecasts["model"]), raw_predictions if quantiles else None
         multipliers = None
         if adapt:
-            multipliers = adapted_multipliers(calibration, actual, point, spreads, series_idx, origins, levels, own,
-                                              quantiles)  # fmt: skip
+            windows = Windows(actual, point, spreads, series_idx, origins, own, quantiles)
+            multipliers = adapted_multipliers(calibration, windows, levels)
         bands = calibration.bands(point, spreads, levels, own, quantiles, multipliers)
     if bands:
         bands = floored_bands(bands, floors)

@@ -19,6 +19,7 @@ import os
 import resource
 import shutil
 import time
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -275,35 +276,55 @@ class ForecastTuner(kt.Tuner):
         return f"trial {int(trial.trial_id) + 1}/{self.max_trials} {values}: {outcome}"
 
 
-def tune_run(
-    data: Any,
-    settings: Settings,
-    out: str | Path,
-    *,
-    tuner: str = "bayesian",
-    max_trials: int = 10,
-    max_minutes: float | None = None,
-    overwrite: bool = False,
-    chief: str | None = None,
-    worker: str | None = None,
-    worker_id: str | None = None,
-    mixed_precision: bool = False,
-    token: str | None = None,
-    worker_timeout: float = WORKER_TIMEOUT_SECONDS,
-    log: Log = lambda _: None,
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Search:
+    """How a search runs (`forecaster tune`'s options): the `tuner` and its budget (`max_trials`, `max_minutes`),
+    whether it starts afresh (`overwrite`), float16 trials (`mixed_precision`), and across machines the `chief`
+    or `worker` address, the worker's id, the shared `token` and how long the chief waits for a silent worker."""
+
+    tuner: str = "bayesian"
+    max_trials: int = 10
+    max_minutes: float | None = None
+    overwrite: bool = False
+    mixed_precision: bool = False
+    chief: str | None = None
+    worker: str | None = None
+    worker_id: str | None = None
+    token: str | None = None
+    worker_timeout: float = WORKER_TIMEOUT_SECONDS
+
+    @classmethod
+    def of(cls, options: dict[str, Any]) -> Search:
+        """The search `options` (the Python API's keywords) ask for; an unknown name or a bad value refused."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise SettingsError(f"tune: no search option {unknown[0]!r}; the options are {', '.join(sorted(known))}")
+        search = cls(**options)
+        search.check()
+        return search
+
+    def check(self) -> None:
+        if self.tuner not in ORACLES:
+            raise SettingsError(f"--tuner must be one of {', '.join(ORACLES)}, got {self.tuner!r}")
+        trials = self.max_trials
+        if not (isinstance(trials, int) and not isinstance(trials, bool) and trials >= 1):
+            raise SettingsError(f"--max-trials must be a whole number of at least 1, got {trials!r}")
+        minutes = self.max_minutes
+        if minutes is not None and not (
+            isinstance(minutes, int | float) and not isinstance(minutes, bool) and 0 < minutes < math.inf
+        ):  # the Python API's as the option's: -1 would end the search before its first trial, with a 1-byte table
+            raise SettingsError(f"--max-minutes must be a finite number above 0, got {minutes!r}")
+
+
+def tune_run(data: Any, settings: Settings, out: str | Path, search: Search, log: Log) -> dict[str, Any] | None:
     """The whole `forecaster tune` job. Returns the summary written by the chief (or a lone tuner);
     None on a worker."""
     import tensorflow as tf
 
-    if tuner not in ORACLES:
-        raise SettingsError(f"--tuner must be one of {', '.join(ORACLES)}, got {tuner!r}")
-    if not (isinstance(max_trials, int) and not isinstance(max_trials, bool) and max_trials >= 1):
-        raise SettingsError(f"--max-trials must be a whole number of at least 1, got {max_trials!r}")
-    if max_minutes is not None and not (
-        isinstance(max_minutes, int | float) and not isinstance(max_minutes, bool) and 0 < max_minutes < math.inf
-    ):  # the Python API's as the option's: -1 would end the search before its first trial, with a 1-byte table
-        raise SettingsError(f"--max-minutes must be a finite number above 0, got {max_minutes!r}")
+    search.check()
+    tuner, max_trials, max_minutes, overwrite = search.tuner, search.max_trials, search.max_minutes, search.overwrite
+    chief, worker, worker_id = search.chief, search.worker, search.worker_id
     out = Path(out)
     search_dir = out / "search"
     if not worker:
@@ -327,13 +348,13 @@ def tune_run(
     deadline = time.time() + 60 * max_minutes if max_minutes else None
     gpus = tf.config.list_physical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
-    policy = "mixed_float16" if mixed_precision else None  # the trials' policy, undone however the search ends
+    policy = "mixed_float16" if search.mixed_precision else None  # the trials' policy, undone however the search ends
     with tensorflow_settings(policy), distributed(chief, worker, worker_id) as tuner_id:
         if worker:
             wait_for_chief(worker, log)
         resumed = (search_dir / "forecaster" / "oracle.json").exists() and not overwrite
         keras.utils.set_random_seed(base.train.seed)
-        search = ForecastTuner(
+        tuning = ForecastTuner(
             oracle=make_oracle(
                 tuner, objective, max_trials, base.train.epochs or FULL_EPOCHS, deadline, base.train.seed
             ),
@@ -346,12 +367,12 @@ def tune_run(
             log=log,
             max_trials=max_trials,
             deadline=deadline,
-            token=token,
-            worker_timeout=worker_timeout,
+            token=search.token,
+            worker_timeout=search.worker_timeout,
         )
         if worker:
-            authenticate(search.oracle, worker, token)
-        done = len(search.oracle.end_order) if not worker else 0
+            authenticate(tuning.oracle, worker, search.token)
+        done = len(tuning.oracle.end_order) if not worker else 0
         if not worker:
             log(
                 f"{tuner} search over {', '.join(f'{k} {v}' for k, v in space.items())}; objective {objective.name} "
@@ -359,7 +380,7 @@ def tune_run(
                 + (f" (resuming: {done} trial(s) done; --overwrite starts afresh)" if resumed else "")
             )
         try:
-            search.search(verbose=0)
+            tuning.search(verbose=0)
         except grpc.RpcError as exc:  # a worker the chief refuses: one line, not gRPC's traceback
             raise SettingsError(
                 f"--worker {worker}: the chief refused this worker ({exc.code().name}: {str(exc.details())[:200]})"
@@ -369,7 +390,7 @@ def tune_run(
             if "consecutive failures" not in str(exc):
                 raise
             last = failure_reason(str(exc))
-            write_trials(search.oracle, out, objective.name)
+            write_trials(tuning.oracle, out, objective.name)
             raise TrainingError(
                 f"{MAX_FAILURES_IN_A_ROW} trials in a row failed (last: {last}); every trial and its reason is in "
                 f"{out / 'trials.csv'}; narrow the search space ([tune] in --config) or fix the data"
@@ -377,7 +398,7 @@ def tune_run(
         if worker:
             log(f"worker {tuner_id}: no more trials from the chief; done")
             return None
-        return finish(search, data, panel, settings, out, objective.name, log)
+        return finish(tuning, data, panel, settings, out, objective.name, log)
 
 
 def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, out: Path, objective: str,
