@@ -29,7 +29,7 @@ import pandas as pd
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.scaling import fit_scaler
-from forecaster.data.windowing import WindowIndex, WindowSource
+from forecaster.data.windowing import Carried, WindowIndex, WindowSource
 from forecaster.training.train import Prepared, fit_model, loss_weight_power
 
 HOURLY_BORDERS = (8640, 11520, 14400)  # 12, 16 and 20 months of hours
@@ -74,7 +74,9 @@ def run(
     scaled = scaler.transform(values).astype("float32")
     probe = RunConfig(DataConfig(target="OT"), WindowConfig(horizon=horizon, lookback=lookback), ModelConfig(
         lookback=lookback, horizon=horizon), TrainConfig(**train_options))  # fmt: skip
-    source = WindowSource([scaled], lookback, horizon, patch, times=times, weight_power=loss_weight_power(probe))
+    source = WindowSource(
+        [scaled], lookback, horizon, patch, carried=Carried(times), weight_power=loss_weight_power(probe)
+    )
     train_o = origins(0, train_end, lookback, horizon)
     val_o = origins(train_end, val_end, lookback, horizon)
     test_o = origins(val_end, test_end, lookback, horizon)

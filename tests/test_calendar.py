@@ -8,7 +8,7 @@ from cli_helpers import PANEL, invoke, train
 from conftest import write_panel
 
 from forecaster.data.calendar import calendar_features, default_cycles, resolve_cycles, step_seconds, unix_seconds
-from forecaster.data.windowing import WindowSource
+from forecaster.data.windowing import Carried, WindowSource
 from forecaster.errors import ForecasterError
 from forecaster.models.layers import CalendarFeatures
 
@@ -66,7 +66,7 @@ def test_calendar_choices_are_checked():
 def test_windows_carry_the_time_of_their_last_valid_point_and_the_series_row():
     first, second = np.arange(10, dtype="float32")[:, None], np.arange(6, dtype="float32")[:, None]
     times = [1000 + 60 * np.arange(10), 5000 + 60 * np.arange(6)]
-    source = WindowSource([first, second], lookback=4, horizon=2, times=times, codes=np.array([7, 3]))
+    source = WindowSource([first, second], lookback=4, horizon=2, carried=Carried(times, np.array([7, 3])))
     inputs = source.gather_fn(with_target=False)(np.array([0, 1, 1]), np.array([5, 4, 2]))
     np.testing.assert_array_equal(inputs["time"].numpy(), [1000 + 60 * 4, 5000 + 60 * 3, 5000 + 60 * 1])
     np.testing.assert_array_equal(inputs["series"].numpy(), [7, 3, 3])

@@ -4,6 +4,7 @@ frequency."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,20 +20,29 @@ def filled_note(sid: str, count: int, fill: str) -> str:
     return f"series {sid!r}: filled {count} missing value(s) by {fill}"
 
 
-def regularise(
-    sid: str,
-    times: np.ndarray,
-    values: np.ndarray,
-    rows: pd.Index,
-    freq: str,
-    is_datetime: bool,
-    cfg: DataConfig,
-    path: str,
-    notes: list[str],
-) -> Series:
-    """Put one series (its rows' times, values and file rows) on the full grid of its frequency and
-    apply the gap policy. With --future columns, the rows after the last target value are the
-    covariates' known future (`Series.future`), not gaps."""
+@dataclass(frozen=True)
+class SeriesRows:
+    """One series' rows as read from `path`: its id, the rows' `times` (datetimes, or integer steps when not
+    `is_datetime`), `values` (rows, columns: the target first) and places in the file (`rows`), and the
+    frequency `freq` its grid steps by."""
+
+    sid: str
+    times: np.ndarray
+    values: np.ndarray
+    rows: pd.Index
+    freq: str
+    is_datetime: bool
+    path: str
+
+    def cut(self, start: int, end: int) -> SeriesRows:
+        return replace(self, times=self.times[start:end], values=self.values[start:end], rows=self.rows[start:end])
+
+
+def regularise(read: SeriesRows, cfg: DataConfig, notes: list[str]) -> Series:
+    """Put one series' rows on the full grid of its frequency and apply the gap policy. With --future
+    columns, the rows after the last target value are the covariates' known future (`Series.future`), not
+    gaps."""
+    sid, values, rows, path = read.sid, read.values, read.rows, read.path
     future = None
     if cfg.future:
         observed = np.flatnonzero(~np.isnan(values[:, 0]))
@@ -42,12 +52,13 @@ def regularise(
                 f"{path}: row {file_row(rows, np.ones(len(rows), bool))}: series {sid!r} has no target value"
             )
         if end < len(values):
-            future = _future_rows(sid, times, values, rows, end, freq, is_datetime, path, len(cfg.future))
-            times, values, rows = times[:end], values[:end], rows[:end]
-    times, values, rows = _cut_empty_ends(sid, times, values, rows, is_datetime, path, cfg.target, notes)
+            future = _future_rows(read, end, len(cfg.future))
+            read = read.cut(0, end)
+    read = _cut_empty_ends(read, cfg.target, notes)
+    times, values, rows, freq, is_datetime = read.times, read.values, read.rows, read.freq, read.is_datetime
     if is_datetime and _evenly_stepped(times, freq) and not np.isnan(values).any():
         return Series(sid, pd.Timestamp(times[0]), freq, values, future=future)  # the usual series, found fast
-    _check_grid_size(sid, times, rows, freq, is_datetime, path)
+    _check_grid_size(read)
     if is_datetime:
         grid: pd.Index = pd.date_range(times[0], times[-1], freq=freq)
     else:
@@ -89,28 +100,20 @@ def regularise(
     return Series(sid, grid[0], freq, indexed.to_numpy("float64"), n_filled=len(filled), future=future, filled=filled)
 
 
-def _cut_empty_ends(
-    sid: str,
-    times: np.ndarray,
-    values: np.ndarray,
-    rows: pd.Index,
-    is_datetime: bool,
-    path: str,
-    target: str,
-    notes: list[str],
-) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+def _cut_empty_ends(read: SeriesRows, target: str, notes: list[str]) -> SeriesRows:
     """A series' rows before its first target value and after its last are where it has not begun or has
     ended, not gaps: they are cut (said per series), never filled, so no forecast starts from invented values
     and no backtest scores against them."""
+    sid, times, values, rows, is_datetime = read.sid, read.times, read.values, read.rows, read.is_datetime
     observed = np.flatnonzero(~np.isnan(values[:, 0]))
     if not len(observed):
         raise DataError(
-            f"{path}: row {file_row(rows, np.ones(len(rows), bool))}, column {target!r}: series {sid!r} has no "
-            "value in that column at all; give it values or remove the series"
+            f"{read.path}: row {file_row(rows, np.ones(len(rows), bool))}, column {target!r}: series {sid!r} has "
+            "no value in that column at all; give it values or remove the series"
         )
     first, end = int(observed[0]), int(observed[-1]) + 1
     if first == 0 and end == len(values):
-        return times, values, rows
+        return read
     cut = []
     if first:
         cut.append(f"{first} row(s) before its first value ({_time_named(times[first], is_datetime)})")
@@ -120,7 +123,7 @@ def _cut_empty_ends(
         f"series {sid!r}: cut {' and '.join(cut)}, whose target is empty: a series starts and ends where its "
         "values do, so nothing was filled there"
     )
-    return times[first:end], values[first:end], rows[first:end]
+    return read.cut(first, end)
 
 
 def _time_named(time: Any, is_datetime: bool) -> str:
@@ -133,9 +136,10 @@ MAX_GRID_STEPS = 1_000_000  # a grid this long may hold at most GRID_SPARSITY ti
 GRID_SPARSITY = 10
 
 
-def _check_grid_size(sid: str, times: np.ndarray, rows: pd.Index, freq: str, is_datetime: bool, path: str) -> None:
+def _check_grid_size(read: SeriesRows) -> None:
     """Refuse, before allocating it, a grid with far more steps than the series has rows: one mistyped
     date (2260 for 2026) or integer step (10**12) would otherwise ask for gigabytes or terabytes."""
+    sid, times, rows, freq, is_datetime, path = read.sid, read.times, read.rows, read.freq, read.is_datetime, read.path
     if is_datetime:
         first = pd.Timestamp(times[0])
         step = (first + offset_of(freq) - first).value  # a month's or a year's length near the start: an estimate
@@ -164,19 +168,11 @@ def _evenly_stepped(times: np.ndarray, freq: str) -> bool:
     return bool(np.all(np.diff(times.view("int64")) == offset.nanos))
 
 
-def _future_rows(
-    sid: str,
-    times: np.ndarray,
-    values: np.ndarray,
-    rows: pd.Index,
-    end: int,
-    freq: str,
-    is_datetime: bool,
-    path: str,
-    n_future: int,
-) -> np.ndarray:
+def _future_rows(read: SeriesRows, end: int, n_future: int) -> np.ndarray:
     """The --future columns of the rows after a series' last target value (rows `end` on): they must
     continue its grid step by step (a gap there would shift every later step)."""
+    sid, times, values, rows, freq, path = read.sid, read.times, read.values, read.rows, read.freq, read.path
+    is_datetime = read.is_datetime
     last = times[end - 1]
     expected = future_times(pd.Timestamp(last) if is_datetime else int(last), freq, len(times) - end).to_numpy()
     given = times[end:]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.config import SINGLE_SERIES_ID, DataConfig
-from forecaster.data.grid import regularise
+from forecaster.data.grid import SeriesRows, regularise
 from forecaster.data.series import Panel, Series, cell, file_row, first_few
 from forecaster.data.times import infer_freq, time_column
 from forecaster.errors import DataError
@@ -186,8 +186,8 @@ def panel_from_frame(
     series, read = [], []
     for a, b in blocks:
         try:
-            one = regularise(str(ids.iat[a]), times(a, b), values[a:b], frame.index[a:b], freq, is_datetime, cfg,
-                             path, notes)  # fmt: skip
+            rows = SeriesRows(str(ids.iat[a]), times(a, b), values[a:b], frame.index[a:b], freq, is_datetime, path)
+            one = regularise(rows, cfg, notes)
         except DataError as error:
             if problems is None:
                 raise

@@ -126,6 +126,18 @@ def _stacked(parts: Iterable[np.ndarray], rows: int, dtype: str) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What windows carry besides their values, each optional: `times`, int64 Unix seconds per point of each
+    series (windows carry "time", the time of their last valid point, for calendar features); `codes`, an int
+    per series, its row in the model's series embedding ("series"); `statics`, float32 (n_series, width), each
+    series' encoded static covariates (`forecaster.data.static`; "static")."""
+
+    times: Iterable[np.ndarray] | None = None
+    codes: np.ndarray | None = None
+    statics: np.ndarray | None = None
+
+
 class WindowSource:
     """All series, scaled and concatenated, with a tf.data view of any set of windows.
 
@@ -133,12 +145,7 @@ class WindowSource:
         scaled: one float array (length_i, features) per series; column 0 is the target. May be a
             generator when `lengths` gives the series' lengths: the arrays are then copied in one by one.
         lookback, horizon, patch: window shape, as in `WindowConfig`.
-        times: optional int64 Unix seconds per point of each series; windows then carry "time",
-            the time of their last valid point (for calendar features).
-        codes: optional int per series, its row in the model's series embedding; windows then
-            carry "series".
-        statics: optional float32 (n_series, width) per series, its encoded static covariates
-            (`forecaster.data.static`); windows then carry "static".
+        carried: what each window carries besides its values (`Carried`).
         n_future: the last n_future columns are known over the horizon (`--future`): windows then
             carry "future", their values at the `horizon` steps from the origin (so a forecast window's
             series must hold those rows: `forecaster.serving.windows.predict_at` appends them).
@@ -157,11 +164,9 @@ class WindowSource:
         patch: int = 1,
         *,
         lengths: Sequence[int] | None = None,
-        times: Iterable[np.ndarray] | None = None,
-        codes: np.ndarray | None = None,
+        carried: Carried | None = None,
         weight_power: int = 0,
         n_future: int = 0,
-        statics: np.ndarray | None = None,
     ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
         self.n_future = n_future
@@ -173,6 +178,7 @@ class WindowSource:
         self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype("int64")
         self.flat: np.ndarray | None = _stacked(scaled, int(self.lengths.sum()), "float32")
         self.n_features = self.flat.shape[1]
+        times, codes, statics = (carried.times, carried.codes, carried.statics) if carried else (None, None, None)
         self.flat_time = None if times is None else _stacked(times, len(self.flat), "int64")
         self.codes = None if codes is None else np.asarray(codes, dtype="int32")
         self.statics = None if statics is None else np.asarray(statics, dtype="float32")

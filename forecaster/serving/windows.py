@@ -13,7 +13,7 @@ from forecaster.data.calendar import unix_seconds
 from forecaster.data.scaling import AffineScaler
 from forecaster.data.series import Panel, time_grid
 from forecaster.data.static import encode
-from forecaster.data.windowing import WindowSource
+from forecaster.data.windowing import Carried, WindowSource
 from forecaster.scoring.floor import floored, window_floors
 from forecaster.serving.finite import check_scaled
 from forecaster.training.runs import Run
@@ -49,12 +49,14 @@ def predict_at(
         w.horizon,
         w.patch,
         lengths=[len(values) for values in rows],
-        times=(unix_seconds(time_grid(s.start, len(v), s.freq)) for s, v in zip(panel.series, rows))
-        if model_cfg.calendar
-        else None,
-        codes=np.array([embedding_row[s.series_id] for s in panel.series]) if model_cfg.series_embedding else None,
+        carried=Carried(
+            times=(unix_seconds(time_grid(s.start, len(v), s.freq)) for s, v in zip(panel.series, rows))
+            if model_cfg.calendar
+            else None,
+            codes=np.array([embedding_row[s.series_id] for s in panel.series]) if model_cfg.series_embedding else None,
+            statics=series_statics(run, panel) if model_cfg.static_encoding else None,
+        ),
         n_future=model_cfg.n_future,
-        statics=series_statics(run, panel) if model_cfg.static_encoding else None,
     )
     step = forecast_step(model)
     batches = [step(inputs).numpy() for inputs in source.batches(series_idx, origins, PREDICT_BATCH)]

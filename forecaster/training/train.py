@@ -19,6 +19,7 @@ from forecaster.data.scaling import AffineScaler, fit_scaler
 from forecaster.data.series import Panel, first_few
 from forecaster.data.static import encode
 from forecaster.data.windowing import (
+    Carried,
     WindowIndex,
     WindowSource,
     evenly_spaced,
@@ -100,11 +101,13 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
         w.horizon,
         w.patch,
         lengths=[state.n_fit for _, state in used],
-        times=(unix_seconds(s.time[: state.n_fit]) for s, state in used) if cfg.model.calendar else None,
-        codes=np.arange(len(kept)) if cfg.model.series_embedding else None,
+        carried=Carried(
+            times=(unix_seconds(s.time[: state.n_fit]) for s, state in used) if cfg.model.calendar else None,
+            codes=np.arange(len(kept)) if cfg.model.series_embedding else None,
+            statics=np.array([state.static for _, state in used]) if cfg.model.static_encoding else None,
+        ),
         weight_power=loss_weight_power(cfg),
         n_future=cfg.model.n_future,
-        statics=np.array([state.static for _, state in used]) if cfg.model.static_encoding else None,
     )
     return Prepared(
         states,
