@@ -108,22 +108,22 @@ def combination_metrics(run: Path, data: Path) -> dict[str, float]:
     from forecaster.api import Forecaster
     from forecaster.scoring.metrics import point_metrics
     from forecaster.scoring.selection import served_forecasts
-    from forecaster.scoring.statistical import known_columns, use_cores
+    from forecaster.scoring.statistical import fit_processes, known_columns
     from forecaster.serving.evaluate import backtest_here
     from forecaster.serving.requests import BacktestRequest
 
-    use_cores()
-    forecaster = Forecaster.load(run)
-    request = BacktestRequest(str(data), TEST_DAYS, HOURS, 7 * HOURS)
-    found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
-    bt, panel = found.backtest, found.panel
-    cfg = forecaster.run.config
-    windows = list(zip(bt.series_idx, bt.origins))
-    histories = [panel.series[s].values[:o, 0] for s, o in windows]
-    known = [known_columns(panel.series[s].values, o, HOURS, cfg.model.n_future) for s, o in windows]
-    made = served_forecasts(["combination"] * len(windows), histories, HOURS, forecaster.run.season,
-                            bt.forecasts["model"], cfg.train.statistical, known)[0]  # fmt: skip
-    return point_metrics(bt.actual, made, bt.scales)
+    with fit_processes(None):  # the statistical fits on every core, as the CLI's
+        forecaster = Forecaster.load(run)
+        request = BacktestRequest(str(data), TEST_DAYS, HOURS, 7 * HOURS)
+        found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
+        bt, panel = found.backtest, found.panel
+        cfg = forecaster.run.config
+        windows = list(zip(bt.series_idx, bt.origins))
+        histories = [panel.series[s].values[:o, 0] for s, o in windows]
+        known = [known_columns(panel.series[s].values, o, HOURS, cfg.model.n_future) for s, o in windows]
+        made = served_forecasts(["combination"] * len(windows), histories, HOURS, forecaster.run.season,
+                                bt.forecasts["model"], cfg.train.statistical, known)[0]  # fmt: skip
+        return point_metrics(bt.actual, made, bt.scales)
 
 
 def table(rows: list[dict], out: Path) -> None:

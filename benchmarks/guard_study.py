@@ -143,40 +143,40 @@ def candidates_held_out(
     from forecaster.api import Forecaster
     from forecaster.scoring.metrics import usable_scales
     from forecaster.scoring.selection import candidates, served_forecasts
-    from forecaster.scoring.statistical import known_columns, use_cores
+    from forecaster.scoring.statistical import fit_processes, known_columns
     from forecaster.serving.evaluate import backtest_here
     from forecaster.serving.requests import BacktestRequest
 
-    use_cores()
-    forecaster = Forecaster.load(run)
-    request = BacktestRequest(str(data), folds, step)
-    found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
-    bt, panel = found.backtest, found.panel
-    cfg, selection = forecaster.run.config, forecaster.run.selection()
-    statistical = selection.statistical if selection else ("auto_ets", "auto_theta")
-    horizon, n_future = cfg.window.horizon, cfg.model.n_future
-    histories = [panel.series[s].values[:o, 0] for s, o in zip(bt.series_idx, bt.origins)]
-    known = [known_columns(panel.series[s].values, o, horizon, n_future) for s, o in zip(bt.series_idx, bt.origins)]
-    forecasts = {}
-    for name in candidates(statistical):
-        if name in ("model", "seasonal_naive"):
-            forecasts[name] = bt.forecasts[name]
-        else:
-            methods = [name] * len(histories)
-            forecasts[name] = served_forecasts(methods, histories, horizon, forecaster.run.season,
-                                               bt.forecasts["model"], statistical, known)[0]  # fmt: skip
-    seconds: dict[str, float] = {}
-    if cheap:
-        more, seconds = cheap_held_out(bt, panel, horizon, forecaster.run.season)
-        forecasts["ets_fixed"], forecasts["theta_fixed"] = more["ets_fixed"], more["theta_fixed"]
-        forecasts["cheap_combination"] = np.mean(
-            [bt.forecasts["model"], more["ets_fixed"], more["theta_fixed"]], axis=0
-        )
-    scores = {}
-    for name, made in forecasts.items():
-        errors = np.abs(bt.actual - made).mean(axis=1) / usable_scales(bt.scales)
-        scores[name] = pd.Series(errors).groupby(bt.series_idx).mean().to_numpy()
-    return scores, seconds
+    with fit_processes(None):  # the statistical fits on every core, as the CLI's
+        forecaster = Forecaster.load(run)
+        request = BacktestRequest(str(data), folds, step)
+        found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
+        bt, panel = found.backtest, found.panel
+        cfg, selection = forecaster.run.config, forecaster.run.selection()
+        statistical = selection.statistical if selection else ("auto_ets", "auto_theta")
+        horizon, n_future = cfg.window.horizon, cfg.model.n_future
+        histories = [panel.series[s].values[:o, 0] for s, o in zip(bt.series_idx, bt.origins)]
+        known = [known_columns(panel.series[s].values, o, horizon, n_future) for s, o in zip(bt.series_idx, bt.origins)]
+        forecasts = {}
+        for name in candidates(statistical):
+            if name in ("model", "seasonal_naive"):
+                forecasts[name] = bt.forecasts[name]
+            else:
+                methods = [name] * len(histories)
+                forecasts[name] = served_forecasts(methods, histories, horizon, forecaster.run.season,
+                                                   bt.forecasts["model"], statistical, known)[0]  # fmt: skip
+        seconds: dict[str, float] = {}
+        if cheap:
+            more, seconds = cheap_held_out(bt, panel, horizon, forecaster.run.season)
+            forecasts["ets_fixed"], forecasts["theta_fixed"] = more["ets_fixed"], more["theta_fixed"]
+            forecasts["cheap_combination"] = np.mean(
+                [bt.forecasts["model"], more["ets_fixed"], more["theta_fixed"]], axis=0
+            )
+        scores = {}
+        for name, made in forecasts.items():
+            errors = np.abs(bt.actual - made).mean(axis=1) / usable_scales(bt.scales)
+            scores[name] = pd.Series(errors).groupby(bt.series_idx).mean().to_numpy()
+        return scores, seconds
 
 
 def chosen(selection: dict, z: float, margin: float, long: bool, cost_z: float | None = None) -> str:

@@ -4,7 +4,7 @@ and the network alone, all in one run.
 
 Two synthetic panels (made up, for time only): 1,428 monthly series of 80-140 points (season 12: the
 size of M3 Monthly) and 1,000 hourly series of 400 points (season 24). For each:
-- ours: `forecaster.scoring.selection.served_forecasts(["combination"] * n, ...)` with `use_cores()`
+- ours: `forecaster.scoring.selection.served_forecasts(["combination"] * n, ...)` in `fit_processes(None)`
   (the statistical fits over every core, as `forecaster forecast` does them);
 - statsforecast: `StatsForecast([AutoETS(season_length=m), AutoTheta(season_length=m)], freq,
   n_jobs=-1).forecast(df=..., h=...)`;
@@ -52,14 +52,16 @@ def make_panel(n_series: int, lengths: tuple[int, int], season: int, freq: str, 
 def ours(frame: pd.DataFrame, horizon: int, season: int) -> float:
     """Seconds for the combination's statistical fits of every series, as `forecast` makes them."""
     from forecaster.scoring.selection import served_forecasts
-    from forecaster.scoring.statistical import use_cores
+    from forecaster.scoring.statistical import fit_processes
 
-    use_cores()
-    histories = [group["y"].to_numpy("float64") for _, group in frame.groupby("unique_id", sort=False)]
-    network = np.zeros((len(histories), horizon))
-    started = time.perf_counter()
-    served_forecasts(["combination"] * len(histories), histories, horizon, season, network, ("auto_ets", "auto_theta"))
-    return time.perf_counter() - started
+    with fit_processes(None):  # the statistical fits on every core, as the CLI's
+        histories = [group["y"].to_numpy("float64") for _, group in frame.groupby("unique_id", sort=False)]
+        network = np.zeros((len(histories), horizon))
+        started = time.perf_counter()
+        served_forecasts(
+            ["combination"] * len(histories), histories, horizon, season, network, ("auto_ets", "auto_theta")
+        )
+        return time.perf_counter() - started
 
 
 def theirs(frame: pd.DataFrame, horizon: int, season: int, freq: str) -> float:

@@ -14,12 +14,13 @@ Python API and the CLI check, scale and forecast the data identically (a test co
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from forecaster.errors import SettingsError
 from forecaster.io.files import atomic_directory, check_replaceable
@@ -42,6 +43,7 @@ backtests = lazy_module("forecaster.serving.backtest")
 evaluation = lazy_module("forecaster.serving.evaluate")
 exporting = lazy_module("forecaster.serving.export")
 backends = lazy_module("forecaster.serving.backends")
+statistical = lazy_module("forecaster.scoring.statistical")
 
 LOGGER = logging.getLogger("forecaster")
 
@@ -51,6 +53,20 @@ def to_logging(line: str) -> None:
     the data, what a run cannot do) at WARNING, which Python shows without any set-up, the rest at INFO
     (`logging.basicConfig(level="INFO")` shows every line the CLI would)."""
     LOGGER.log(logging.WARNING if line.lstrip().startswith("note:") else logging.INFO, line)
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def spreading_fits(method: Method) -> Method:
+    """The method's statistical fits spread over the worker processes the Forecaster's `n_jobs` asks for."""
+
+    @functools.wraps(method)
+    def spread(self: Forecaster, *args: Any, **kwargs: Any) -> Any:
+        with statistical.fit_processes(self.n_jobs):
+            return method(self, *args, **kwargs)
+
+    return cast(Method, spread)
 
 
 class Forecaster:
@@ -64,6 +80,9 @@ class Forecaster:
         log: called with each line the CLI would print (notes, progress, the validation guard's decision);
             default: the `forecaster` logger (`to_logging`). Keras's progress bar is off unless
             `verbose=1` (a bar) or `verbose=2` (a line an epoch) is given.
+        n_jobs: worker processes for the statistical fits (the validation guard's, a combination's), as
+            scikit-learn reads it: None or -1 every core (as the CLI), 1 none. The workers import nothing of
+            the calling script, so a script needs no `if __name__ == "__main__":` guard for them.
     """
 
     def __init__(
@@ -75,6 +94,7 @@ class Forecaster:
         *,
         log: Callable[[str], None] = to_logging,
         verbose: int = 0,
+        n_jobs: int | None = None,
         **options: Any,
     ):
         given = {"horizon": horizon, "target": target, "time_col": time_col, "id_col": id_col, **options}
@@ -82,6 +102,8 @@ class Forecaster:
             raise SettingsError(f"verbose={verbose!r}: give 0 (no Keras output), 1 (a bar) or 2 (a line an epoch)")
         self.settings = Settings.given(given).with_values("train", verbose=verbose)
         self.log = log
+        self.n_jobs = n_jobs
+        statistical.processes_for(n_jobs)  # refused now, not after training
         self.run_dir: Path | None = None
         self._owned: Path | None = None  # a temporary run directory this object made
         self._removal: weakref.finalize | None = None  # removes it once this object is gone (or refits)
@@ -90,11 +112,14 @@ class Forecaster:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings | dict[str, dict[str, Any]], log: Callable[[str], None] = to_logging
+        cls,
+        settings: Settings | dict[str, dict[str, Any]],
+        log: Callable[[str], None] = to_logging,
+        n_jobs: int | None = None,
     ) -> Forecaster:
         """A Forecaster from `Settings` (the CLI's: options over a config file) or a config file's sections
         as dicts ({"data": {"target": "y"}, "window": {"horizon": 6}})."""
-        forecaster = cls(log=log)
+        forecaster = cls(log=log, n_jobs=n_jobs)
         forecaster.settings = Settings.given({}, settings)
         return forecaster
 
@@ -105,6 +130,7 @@ class Forecaster:
         return diagnosis.diagnose(data, self.settings)
 
     # training -------------------------------------------------------------------------------
+    @spreading_fits
     def fit(self, data: Data, *, out: str | Path | None = None, fresh: bool = False) -> Forecaster:
         """Train on `data` into the run directory `out` (default: a temporary one; `save` keeps it).
 
@@ -128,6 +154,7 @@ class Forecaster:
         self._run = self._model = None
         return self
 
+    @spreading_fits
     def update(
         self,
         data: Data,
@@ -156,6 +183,7 @@ class Forecaster:
         self.run_dir, self._run, self._model = Path(out), None, None
         return self
 
+    @spreading_fits
     def tune(
         self, data: Data, *, out: str | Path, space: dict[str, list[Any]] | None = None, **search: Any
     ) -> dict[str, Any] | None:
@@ -195,6 +223,7 @@ class Forecaster:
             self._model = self.run.load_model()
         return self._model
 
+    @spreading_fits
     def predict(
         self,
         data: Data,
@@ -233,6 +262,7 @@ class Forecaster:
         backend = backends.backend_for(data, engine, address)
         return predicting.predict_run(self.run, lambda: self.model, request, backend, self.log)
 
+    @spreading_fits
     def backtest(
         self,
         data: Data,
@@ -256,6 +286,7 @@ class Forecaster:
         found = self._backtest(BacktestRequest(data, folds, step, season, bands, refit))
         return found.report, found.per_series
 
+    @spreading_fits
     def cross_validation(
         self,
         data: Data,
@@ -278,6 +309,7 @@ class Forecaster:
             else backtests.window_frame(found.backtest, self.run, found.panel)
         )
 
+    @spreading_fits
     def evaluate(
         self,
         data: Data,
@@ -342,10 +374,12 @@ class Forecaster:
         return target
 
     @classmethod
-    def load(cls, directory: str | Path, log: Callable[[str], None] = to_logging) -> Forecaster:
+    def load(
+        cls, directory: str | Path, log: Callable[[str], None] = to_logging, n_jobs: int | None = None
+    ) -> Forecaster:
         """A Forecaster over an existing run directory (written by `fit`, `save` or `forecaster train`)."""
         run = runs.load_run(directory)
-        forecaster = cls(log=log)
+        forecaster = cls(log=log, n_jobs=n_jobs)
         forecaster.settings = Settings.of_run(run.config.to_dict())
         forecaster.run_dir, forecaster._run = Path(directory), run
         return forecaster

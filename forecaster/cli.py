@@ -39,7 +39,6 @@ resumes = lazy_module("forecaster.training.resume")
 summaries = lazy_module("forecaster.training.summary")
 backtests = lazy_module("forecaster.serving.backtest")
 runs = lazy_module("forecaster.training.runs")
-statistical = lazy_module("forecaster.scoring.statistical")
 
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
@@ -176,7 +175,6 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             if func.__name__ != "doctor":
                 if func.__name__ != "train":  # train reads and checks the data first (Forecaster.fit)
                     quiet_tensorflow_import()
-                statistical.use_cores()  # the statistical fits (the guard's, a combination's) on every core
             return func(*args, **kwargs)
         except ForecasterError as exc:
             click.echo(f"error: {exc}", err=True)

@@ -50,10 +50,10 @@ def panel_csv(tmp_path):
 
 @pytest.fixture(autouse=True)
 def _statistical_fits_in_process(monkeypatch):
-    """The CLI spreads 64 or more statistical fits over worker processes (`use_cores`), whose start costs
-    seconds: in tests they run in this process, as the same calls (the pool itself is checked by
-    `tests/test_selection.py::test_many_statistical_fits_spread_over_processes_give_the_same_numbers`)."""
+    """The CLI and the API spread statistical fits over every core's worker process (`n_jobs` None), whose start
+    costs seconds: in tests this machine has one core, so they run in this process, as the same calls (the
+    workers themselves are checked by `tests/test_selection.py::test_many_statistical_fits_spread_over_processes_
+    give_the_same_numbers` and `tests/test_processes.py`)."""
     from forecaster.scoring import statistical
 
-    monkeypatch.setattr(statistical, "use_cores", lambda processes=None: None)
-    monkeypatch.setattr(statistical, "PROCESSES", 1)
+    monkeypatch.setattr(statistical, "usable_cores", lambda: 1)

@@ -230,8 +230,8 @@ def test_many_statistical_fits_spread_over_processes_give_the_same_numbers(monke
     histories[5] = np.array([1.0])  # too short to fit: NaN
     jobs = [(name, history, None) for history in histories for name in ("auto_ets", "auto_theta")]
     one_at_a_time = [STATISTICAL[name](history, 6, 12) for name, history, _ in jobs]
-    monkeypatch.setattr(statistical, "PROCESSES", 2)
-    spread = statistical.fit_each(jobs, 6, 12)
+    with statistical.fit_processes(2):
+        spread = statistical.fit_each(jobs, 6, 12)
     np.testing.assert_array_equal(np.array(spread), np.array(one_at_a_time))
     assert np.isnan(spread[10]).all() and np.isfinite(spread[0]).all()
 

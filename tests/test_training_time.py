@@ -19,8 +19,8 @@ def test_fits_begun_in_workers_give_the_numbers_of_fits_made_here(monkeypatch):
     histories[2] = np.array([1.0])  # too short to fit: NaN, as here
     jobs = [(name, history, None) for history in histories for name in ("auto_ets", "auto_theta")]
     here = [STATISTICAL[name](history, 6, 12) for name, history, _ in jobs]
-    monkeypatch.setattr(statistical, "PROCESSES", 2)
-    begun = StatisticalFits(jobs, 6, 12)  # 12 fits: under fit_each's PARALLEL_FROM, in workers all the same
+    with statistical.fit_processes(2):
+        begun = StatisticalFits(jobs, 6, 12)  # 12 fits: under fit_each's PARALLEL_FROM, in workers all the same
     assert begun._pool is not None
     counted = []
     np.testing.assert_array_equal(np.array(begun.results(counted.append)), np.array(here))
@@ -30,7 +30,7 @@ def test_fits_begun_in_workers_give_the_numbers_of_fits_made_here(monkeypatch):
 def test_a_run_says_where_its_time_went_and_its_fits_beside_training_change_nothing(sine_csv, tmp_path, monkeypatch):
     runs = {}
     for processes in (1, 2):
-        monkeypatch.setattr(statistical, "PROCESSES", processes)
+        monkeypatch.setattr(statistical, "usable_cores", lambda n=processes: n)  # the CLI's n_jobs: every core
         run = tmp_path / f"run{processes}"
         result = invoke("train", sine_csv, *SINE, *GUARDED, "--out", run)
         assert result.exit_code == 0, result.output

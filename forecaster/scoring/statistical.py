@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from time import perf_counter
 from typing import Any
 
 import numpy as np
 
 from forecaster.config import STATISTICAL as NAMES
+from forecaster.errors import SettingsError
 from forecaster.scoring.candidates._statsforecast import STAT_HISTORY, Known, fitted, regressed
 
 __all__ = [
-    "STAT_HISTORY", "Known", "fitted", "regressed", "known_columns", "STATISTICAL", "fit_each", "StatisticalFits", "Job"
+    "STAT_HISTORY", "Known", "fitted", "regressed", "known_columns", "STATISTICAL", "fit_each", "StatisticalFits",
+    "Job", "fit_processes", "processes_for", "fit_worker_count", "usable_cores",
 ]  # fmt: skip
 
 
@@ -47,16 +53,56 @@ def _candidates() -> dict[str, Callable[..., np.ndarray]]:
 STATISTICAL: dict[str, Callable[..., np.ndarray]] = _candidates()
 
 
-PROCESSES = 1  # worker processes for many fits; the CLI sets this machine's cores (`use_cores`)
 PARALLEL_FROM = 64  # fits: fewer run here, as a worker's start-up (about 3 s: numba's compiled code) costs more
 
+# worker processes for the fits made inside a `fit_processes` block (outside any: none, they run here)
+_PROCESSES: ContextVar[int] = ContextVar("forecaster_fit_processes", default=1)
 
-def use_cores(processes: int | None = None) -> None:
-    """Spread later batches of statistical fits (`fit_each`) over `processes` worker processes (default:
-    the cores this process may use). The workers are spawned, so a script calling this needs Python's
-    `if __name__ == "__main__":` guard; the CLI has it, so it calls this."""
-    global PROCESSES
-    PROCESSES = processes or len(os.sched_getaffinity(0))
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def processes_for(n_jobs: int | None) -> int:
+    """Worker processes for `n_jobs`, as scikit-learn reads it: None or -1 every usable core, 1 none (the fits
+    run in this process), k that many; anything else is refused."""
+    if n_jobs is None or n_jobs == -1:
+        return usable_cores()
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise SettingsError(f"n_jobs={n_jobs!r}: give a whole number of processes from 1, or -1 (every core)")
+    return n_jobs
+
+
+@contextmanager
+def fit_processes(n_jobs: int | None) -> Iterator[None]:
+    """Statistical fits (the validation guard's, a combination's) made inside the block spread over the worker
+    processes `n_jobs` asks for (`processes_for`); as before after it. The CLI's commands and each `Forecaster`
+    method run their work inside one, with the `n_jobs` they were given."""
+    token = _PROCESSES.set(processes_for(n_jobs))
+    try:
+        yield
+    finally:
+        _PROCESSES.reset(token)
+
+
+def fit_worker_count() -> int:
+    """The worker processes fits may use here (`fit_processes`)."""
+    return _PROCESSES.get()
+
+
+@contextmanager
+def _callers_script_left_out() -> Iterator[None]:
+    """While workers are spawned, the caller's script is left out of what they are told to import first: they
+    run this module's functions on arrays and need nothing of it, and a script without Python's
+    `if __name__ == "__main__":` guard would otherwise run again in each of them (its training too)."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 Job = tuple[str, np.ndarray] | tuple[str, np.ndarray, Known]  # (name, history[, known columns])
@@ -66,7 +112,7 @@ def fit_each(
     jobs: Sequence[Job], horizon: int, season: int, progress: Callable[[int], None] = lambda done: None
 ) -> list[np.ndarray]:
     """`STATISTICAL[name](history, horizon, season, known)` for each (name, history[, known]) job, in order: spread over
-    `PROCESSES` workers when there are many jobs, the same numbers either way (each fit is the same call,
+    `fit_worker_count()` workers when there are many jobs, the same numbers either way (each fit is the same call,
     in another process). AutoETS takes 0.3 s a series at season 24 on this 2-core machine, so a forecast
     of thousands of series served by the combination is bound by these fits. `progress` is called with the
     count of fits done after each (`forecaster.io.progress.Progress`)."""
@@ -78,13 +124,16 @@ def fit_each(
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("spawn")  # not fork: TensorFlow's threads may hold locks
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        chunk = max(1, len(jobs) // (8 * workers))
-        return _counted(pool.map(_fit, trimmed, [horizon] * len(jobs), [season] * len(jobs), chunksize=chunk), progress)
+    chunk = max(1, len(jobs) // (8 * workers))
+    with _callers_script_left_out():  # the workers start as the jobs are handed out
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        made = pool.map(_fit, trimmed, [horizon] * len(jobs), [season] * len(jobs), chunksize=chunk)
+    with pool:
+        return _counted(made, progress)
 
 
 class StatisticalFits:
-    """Statistical fits started now and collected later: with PROCESSES of 2 or more (and `background`), in
+    """Statistical fits started now and collected later: with 2 or more `fit_worker_count()` (and `background`), in
     worker processes that begin at once, whatever the count (their start-up is hidden behind the work this
     process does meanwhile: training the network); else made when the results are asked for. The same calls
     as `fit_each`, so the same numbers either way."""
@@ -98,17 +147,19 @@ class StatisticalFits:
         self.beside = False  # whether they were begun in workers, beside what this process does meanwhile
         self._pool: Any = None
         self._pending: Iterator[tuple[np.ndarray, float]] | None = None
-        if background and PROCESSES >= 2 and self.jobs and not multiprocessing.current_process().daemon:
+        processes = fit_worker_count()
+        if background and processes >= 2 and self.jobs and not multiprocessing.current_process().daemon:
             from concurrent.futures import ProcessPoolExecutor
 
-            workers = min(PROCESSES, len(self.jobs))
+            workers = min(processes, len(self.jobs))
             context = multiprocessing.get_context("spawn")  # not fork: TensorFlow's threads may hold locks
-            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start)
             trimmed = [_trimmed(*job) for job in self.jobs]
             chunk = max(1, len(trimmed) // (8 * workers))
             self.beside = True
-            self._pending = self._pool.map(_timed_fit, trimmed, [horizon] * len(trimmed), [season] * len(trimmed),
-                                           chunksize=chunk)  # fmt: skip
+            with _callers_script_left_out():  # the workers start as the jobs are handed out
+                self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start)
+                self._pending = self._pool.map(_timed_fit, trimmed, [horizon] * len(trimmed),
+                                               [season] * len(trimmed), chunksize=chunk)  # fmt: skip
 
     @property
     def count(self) -> int:
@@ -147,7 +198,7 @@ def _counted(results: Iterable[Any], progress: Callable[[int], None]) -> list[An
 
 def _workers(jobs: int) -> int:
     """The worker processes `fit_each` spreads `jobs` fits over (1: none, the fits run in this process)."""
-    return min(PROCESSES, jobs // (PARALLEL_FROM // 2)) if jobs >= PARALLEL_FROM else 1
+    return min(fit_worker_count(), jobs // (PARALLEL_FROM // 2)) if jobs >= PARALLEL_FROM else 1
 
 
 def _trimmed(name: str, history: np.ndarray, known: Known = None) -> tuple[str, np.ndarray, Known]:
