@@ -1,9 +1,7 @@
-"""forecaster: CSV time series in, LSTM forecasts out. `from forecaster import Forecaster` for Python."""
+"""forecaster: CSV time series in, LSTM forecasts out. `from forecaster import Forecaster` for Python;
+`forecaster.load_keras(path)` reads a `--format keras` export."""
 
-from forecaster.api import Forecaster  # light: TensorFlow loads on first fit or predict
-from forecaster.registration import register_when_keras_loads
+from forecaster.api import Forecaster, load_keras  # light: TensorFlow loads on first fit, predict or load
 from forecaster.version import __version__
 
-register_when_keras_loads()  # a keras export loads after `import forecaster` alone
-
-__all__ = ["Forecaster", "__version__"]
+__all__ = ["Forecaster", "load_keras", "__version__"]

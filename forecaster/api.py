@@ -406,3 +406,10 @@ def refit_of(every: int | None, from_scratch: bool) -> Any:
     if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
         raise SettingsError(f"refit_every must be a whole number of at least 1, got {every!r}")
     return Refit(every, from_scratch)
+
+
+def load_keras(path: str | Path) -> Any:
+    """A `--format keras` export (`forecaster export --format keras`), loaded with every layer it holds
+    registered: `keras.saving.load_model` needs them, and `import forecaster` alone loads no Keras."""
+    quiet_tensorflow_import()
+    return exporting.load_keras(path)

@@ -202,3 +202,11 @@ STATIC_BANDS = (
     "half-widths (hi - forecast, forecast - lo) by forecaster.scoring.adaptive.band_factors(calibration, actual, "
     "forecast, spreads, levels) of the series' realised windows"
 )
+
+
+def load_keras(path: str | Path) -> Any:
+    """A `--format keras` export (or a run's model.keras) loaded, safe mode on: this module's imports register
+    every layer it may hold (`forecaster.models`, `forecaster.serving.graph`), as Keras needs to read it."""
+    import keras
+
+    return keras.saving.load_model(path, safe_mode=True)
