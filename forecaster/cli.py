@@ -22,11 +22,13 @@ from forecaster.io.files import check_replaceable
 from forecaster.lazy import lazy_module
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import (
+    CLUSTERS,
     as_levels,
     check_data_path,
     check_engine,
     check_forecast_outputs,
     check_run_dir,
+    either,
     plot_beside,
     require_horizon,
     with_target,
@@ -222,8 +224,8 @@ def engine_options(command: Any) -> Any:
         "--engine",
         default="local",
         show_default=True,
-        help="local, or dask, ray or spark: whole series a partition on that engine "
-        "(pip install 'forecaster-lstm[dask]', or [ray], [spark]).",
+        help=f"local, or {either(CLUSTERS)}: whole series a partition on that engine "
+        f"(pip install 'forecaster-lstm[{CLUSTERS[0]}]', or {', '.join(f'[{name}]' for name in CLUSTERS[1:])}).",
     )(command)
 
 

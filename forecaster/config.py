@@ -324,7 +324,8 @@ class TrainConfig:
     )
     statistical: tuple[str, ...] = option(
         ("auto_ets", "auto_theta"),
-        "statsforecast models the guard weighs: auto_ets,auto_theta[,auto_arima] (slow).",
+        f"statsforecast models the guard weighs, any of {','.join(STATISTICAL)} (each a module of "
+        "forecaster/scoring/candidates).",
         rule=STATISTICAL_NAMES,
     )
     interval_spread: str = option(

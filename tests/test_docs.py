@@ -34,26 +34,42 @@ def options_of(command):
     return {name for param in command.params if isinstance(param, click.Option) for name in param.opts}
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
-def test_every_command_shown_names_a_real_command_and_real_options(page):
-    text = page.read_text()
-    for line in commands(text):
-        name = line.split()[1]
-        assert name in main.commands, f"{page.name}: {line}"
-        known = options_of(main.commands[name])
-        for option in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", line):
-            assert option in known, f"{page.name}: {option} is not an option of `forecaster {name}`: {line}"
+def shown(find):
+    """(page name, item) for each item `find(text)` gives on each page: what the tests below check, one case each."""
+    return [(page.name, item) for page in PAGES for item in find(page.read_text())]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
-def test_every_make_target_shown_exists_and_every_python_block_compiles(page):
-    text = page.read_text()
-    targets = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
-    for target in re.findall(r"`make ([a-z][\w-]*)", text) + re.findall(r"^make ([a-z][\w-]*)", text, re.M):
-        assert target in targets, f"{page.name}: make {target}"
-    for kind, body in BLOCK.findall(text):
-        if kind == "python":
-            compile(body, page.name, "exec")
+COMMANDS = shown(commands)
+TARGETS = shown(lambda text: re.findall(r"`make ([a-z][\w-]*)", text) + re.findall(r"^make ([a-z][\w-]*)", text, re.M))
+PYTHON = shown(lambda text: [body for kind, body in BLOCK.findall(text) if kind == "python"])
+INSTALLS = shown(lambda text: re.findall(r"pip install [^`\n]*", text))
+
+
+def test_the_pages_show_commands_targets_python_and_installs():
+    """Each check below has something to check, the README's own among them."""
+    for found in (COMMANDS, TARGETS, PYTHON, INSTALLS):
+        assert len(found) >= 3 and "README.md" in {page for page, _ in found}, found[:3]
+
+
+@pytest.mark.parametrize(("page", "line"), COMMANDS)
+def test_every_command_shown_names_a_real_command_and_real_options(page, line):
+    name = line.split()[1]
+    assert name in main.commands, f"{page}: {line}"
+    known = options_of(main.commands[name])
+    for option in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", line):
+        assert option in known, f"{page}: {option} is not an option of `forecaster {name}`: {line}"
+
+
+@pytest.mark.parametrize(("page", "target"), TARGETS)
+def test_every_make_target_shown_exists(page, target):
+    assert target in set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M)), (
+        f"{page}: make {target}"
+    )
+
+
+@pytest.mark.parametrize(("page", "block"), PYTHON)
+def test_every_python_block_compiles(page, block):
+    compile(block, page, "exec")
 
 
 def test_the_site_lists_every_page_and_the_readme_links_only_pages_that_exist():
@@ -77,12 +93,11 @@ def test_make_docs_builds_the_site_with_no_warning(tmp_path):
     assert (tmp_path / "site" / "extending" / "index.html").is_file()
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
-def test_every_install_line_installs_this_project(page):
+@pytest.mark.parametrize(("page", "line"), INSTALLS)
+def test_every_install_line_installs_this_project(page, line):
     """`pip install 'forecaster[...]'` would fetch an unrelated package that owns that name on the index:
     every install line names the checkout (`-e .`) or our distribution, forecaster-lstm."""
-    for line in re.findall(r"pip install [^`\n]*", page.read_text()):
-        assert "-e '." in line or "forecaster-lstm" in line, f"{page.name}: {line}"
+    assert "-e '." in line or "forecaster-lstm" in line, f"{page}: {line}"
 
 
 @pytest.mark.slow

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -108,8 +110,12 @@ def test_ensemble_forecast_is_the_median_of_its_members_and_round_trips(tmp_path
 
 
 def test_the_encoders_are_the_modules_of_their_folder():
+    import forecaster.models.encoders as encoders
     from forecaster.config import CELLS
     from forecaster.models.encoders import encoder
 
-    assert CELLS == ("lstm", "gru")
-    assert encoder("gru").__module__ == "forecaster.models.encoders.gru"
+    folder = Path(encoders.__file__).parent
+    assert set(CELLS) == {path.stem for path in folder.glob("*.py") if not path.stem.startswith("_")}
+    assert CELLS[0] == "lstm"  # the default first, as the mission's network
+    for name in CELLS:
+        assert encoder(name).__module__ == f"forecaster.models.encoders.{name}"

@@ -12,7 +12,7 @@ from conftest import write_panel
 from forecaster import config
 from forecaster.data.panel import load_panel
 from forecaster.io.readers import data_digest, reader_for, readers, written_by_forecaster
-from forecaster.scoring import baselines, calibration, selection, statistical
+from forecaster.scoring import baselines, calibration, metrics, selection, statistical
 from forecaster.serving import checks
 
 PANEL = config.DataConfig(target="y", time_col="time", id_col="id")
@@ -67,3 +67,29 @@ def test_every_statistical_candidate_forecasts_a_seasonal_series_and_takes_known
     ahead = np.array([1.0, 0, 0, 0, 0, 0])
     with_known = statistical.STATISTICAL[name](history + 5 * promo, 6, 12, (promo[:, None], ahead[:, None]))
     assert np.isfinite(with_known).all() and with_known[0] - with_known[1:].mean() > 3
+
+
+def small_backtest():
+    from forecaster.serving.backtest import Backtest
+
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=(8, 3))
+    bands = {"lo_80": actual - rng.uniform(0, 2, actual.shape), "hi_80": actual + rng.uniform(-1, 2, actual.shape)}
+    return Backtest(np.zeros(8, dtype=int), np.arange(8) * 3, actual, {"model": actual}, np.ones(8), None, bands)
+
+
+@pytest.mark.parametrize("name", list(metrics.INTERVAL_METRICS))
+def test_every_interval_metric_scores_every_level_of_a_backtest(name):
+    from forecaster.serving.backtest import conformal_metrics
+
+    report = conformal_metrics(small_backtest())
+    assert list(report) == ["80"] and np.isfinite(report["80"][name])
+
+
+def test_an_interval_metric_added_to_the_registry_is_in_the_report(monkeypatch):
+    from forecaster.serving.backtest import conformal_metrics
+
+    widest = lambda actual, lower, upper, scale, level: float(np.max(upper - lower))  # noqa: E731
+    monkeypatch.setitem(metrics.INTERVAL_METRICS, "max_width", widest)
+    bt = small_backtest()
+    assert conformal_metrics(bt)["80"]["max_width"] == pytest.approx(np.max(bt.bands["hi_80"] - bt.bands["lo_80"]))

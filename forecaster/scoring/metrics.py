@@ -102,6 +102,18 @@ POINT_METRICS: dict[str, Metric] = {
 }
 
 
+IntervalMetric = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float], float]
+# (actual, lower, upper: (windows, horizon); the windows' MASE scales; the level in %) -> score
+
+# The scores every conformal band of a backtest carries, by name: a registry (metrics.json's "conformal" section
+# follows it, a level at a time).
+INTERVAL_METRICS: dict[str, IntervalMetric] = {
+    "coverage": lambda actual, lower, upper, scale, level: coverage(actual, lower, upper),
+    "mean_width": lambda actual, lower, upper, scale, level: float(np.mean(upper - lower)),
+    "msis": lambda actual, lower, upper, scale, level: msis(actual, lower, upper, scale, 1 - level / 100),
+}
+
+
 def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float | np.ndarray) -> dict[str, float]:
     return {name: metric(actual, forecast, scale) for name, metric in POINT_METRICS.items()}
 

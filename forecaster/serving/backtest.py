@@ -15,7 +15,14 @@ from forecaster.io.plain import counted
 from forecaster.scoring.adaptive import Windows, adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.floor import floored
-from forecaster.scoring.metrics import POINT_METRICS, ZERO_SCALE_NOTE, coverage, msis, pinball, seasonal_naive_scale
+from forecaster.scoring.metrics import (
+    INTERVAL_METRICS,
+    POINT_METRICS,
+    ZERO_SCALE_NOTE,
+    coverage,
+    pinball,
+    seasonal_naive_scale,
+)
 from forecaster.scoring.selection import served_forecasts as made_by
 from forecaster.scoring.statistical import known_columns
 from forecaster.scoring.validation import point_forecast, score_windows
@@ -216,8 +223,8 @@ def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float
 
 
 def conformal_metrics(bt: Backtest) -> dict[str, dict[str, Any]]:
-    """Per level of the conformal bands: coverage, mean width, MSIS (M4's mean scaled interval score),
-    overall and by horizon step."""
+    """Per level of the conformal bands: each of `INTERVAL_METRICS` (coverage, mean width, MSIS: M4's mean scaled
+    interval score), and coverage by horizon step and by period."""
     assert bt.bands is not None
     report = {}
     for name in bt.bands:
@@ -226,11 +233,12 @@ def conformal_metrics(bt: Backtest) -> dict[str, dict[str, Any]]:
         level = name[3:]
         lower, upper = bt.bands[name], bt.bands[f"hi_{level}"]
         inside = (bt.actual >= lower) & (bt.actual <= upper)
+        scores = {
+            key: metric(bt.actual, lower, upper, bt.scales, float(level)) for key, metric in INTERVAL_METRICS.items()
+        }
         report[level] = {
             "nominal": float(level) / 100,
-            "coverage": float(inside.mean()),
-            "mean_width": float(np.mean(upper - lower)),
-            "msis": msis(bt.actual, lower, upper, bt.scales, 1 - float(level) / 100),
+            **scores,
             "coverage_by_step": inside.mean(axis=0).round(4).tolist(),
             "coverage_by_period": [round(float(inside[rows].mean()), 4) for rows in periods(bt) if len(rows)],
         }

@@ -133,6 +133,14 @@ def parse_levels(text: str | None) -> tuple[float, ...]:
 ENGINES = ("local", *clusters())  # local: this process; the rest: forecaster/serving/clusters/, one module each
 
 
+CLUSTERS = [name for name in ENGINES if name != "local"]  # forecaster/serving/clusters/, one module each
+
+
+def either(names: list[str]) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 EXTRAS = {name: cluster.module for name, cluster in clusters().items()}  # what each needs installed
 
 
@@ -150,9 +158,8 @@ def check_engine(engine: str, address: str | None) -> None:
         raise SettingsError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if engine == "local":
         if address:
-            names = [name for name in ENGINES if name != "local"]
-            either = f"{', '.join(names[:-1])} or {names[-1]}"
-            raise SettingsError(f"--address names a {either} cluster: give --engine {either} too")
+            clusters_named = either(CLUSTERS)
+            raise SettingsError(f"--address names a {clusters_named} cluster: give --engine {clusters_named} too")
         return
     module = EXTRAS[engine]
     if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec("fugue") is None:
