@@ -17,6 +17,7 @@ from forecaster.serving.engines import engine_backtest, engine_forecast
 from forecaster.serving.evaluate import backtest_here
 from forecaster.serving.predict import forecast_here, write_forecast
 from forecaster.serving.requests import BacktestRequest, Evaluation, ForecastRequest, Log
+from forecaster.training.runs import Run
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,10 @@ class Local:
 
     name: str = "local"
 
-    def forecast(self, run: Any, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
+    def forecast(self, run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
         return forecast_here(run, model, request, log)
 
-    def backtest(self, run: Any, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
+    def backtest(self, run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
         return backtest_here(run, model, request, log)
 
 
@@ -41,7 +42,7 @@ class Cluster:
     name: str
     address: str | None = None
 
-    def forecast(self, run: Any, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
+    def forecast(self, run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
         if request.future is not None:
             raise SettingsError(
                 f"--engine {self.name}: give the --future values as rows of DATA after each series' last target "
@@ -53,7 +54,7 @@ class Cluster:
             write_forecast(frame, Path(request.out))
         return frame if request.keep else frame.iloc[:, 0].nunique()
 
-    def backtest(self, run: Any, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
+    def backtest(self, run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
         log(f"backtesting on {self.where()}: whole series a partition")
         plan = request.plan(run.config.window.horizon, run.season)
         backtest, ids, windows = engine_backtest(run, request.data, plan, self.name, self.address)

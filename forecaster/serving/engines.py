@@ -28,7 +28,7 @@ from forecaster.serving.clusters import clusters
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.forecast import forecast_frame, forecast_plan, trained_panel
 from forecaster.serving.requests import BacktestPlan, Bands
-from forecaster.training.runs import load_run
+from forecaster.training.runs import Run, load_run
 
 PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough to balance, few model loads
 
@@ -52,7 +52,7 @@ def loaded_run(run_dir: str) -> tuple[Any, Any]:
     return run, run.load_model()
 
 
-def partition_panel(frame: pd.DataFrame, run: Any, label: str) -> Any:
+def partition_panel(frame: pd.DataFrame, run: Run, label: str) -> Any:
     """A partition's whole series as a Panel, read as `forecast` reads a file (nanosecond times that Spark
     handed over as int64 made times again)."""
 
@@ -76,12 +76,12 @@ def forecast_partition(
     return zone_free(forecasts, run, panel.zone, (output_columns(run)[1],))
 
 
-def output_columns(run: Any) -> tuple[str, str]:
+def output_columns(run: Run) -> tuple[str, str]:
 
     return id_and_time_columns(run.config)
 
 
-def forecast_schema(run: Any, levels: tuple[float, ...]) -> Any:
+def forecast_schema(run: Run, levels: tuple[float, ...]) -> Any:
     """The forecast frame's columns and types, as the engines need them before any partition is done."""
 
     id_col, time_col = output_columns(run)
@@ -92,7 +92,7 @@ def forecast_schema(run: Any, levels: tuple[float, ...]) -> Any:
     return schema_of(run, [*columns, ("method", "str")])
 
 
-def backtest_schema(run: Any, levels: tuple[float, ...]) -> Any:
+def backtest_schema(run: Run, levels: tuple[float, ...]) -> Any:
     """The columns of `scored_windows`: `evaluate`'s forecasts.csv and what scoring needs besides."""
 
     id_col, time_col = output_columns(run)
@@ -108,7 +108,7 @@ def backtest_schema(run: Any, levels: tuple[float, ...]) -> Any:
     return schema_of(run, columns)
 
 
-def schema_of(run: Any, columns: list[tuple[str, str]]) -> Any:
+def schema_of(run: Run, columns: list[tuple[str, str]]) -> Any:
     import pyarrow as pa
     from triad import Schema
 
@@ -118,7 +118,7 @@ def schema_of(run: Any, columns: list[tuple[str, str]]) -> Any:
 
 
 def on_engine(
-    run: Any,
+    run: Run,
     data: Any,
     engine: str,
     address: str | None,
@@ -199,7 +199,7 @@ def user_error(exc: BaseException) -> ForecasterError | None:
     return None
 
 
-def engine_forecast(run: Any, data: Any, bands: Bands, engine: str, address: str | None = None) -> pd.DataFrame:
+def engine_forecast(run: Run, data: Any, bands: Bands, engine: str, address: str | None = None) -> pd.DataFrame:
     """Every series of `data` forecast on `engine`, sorted by series id and time; the numbers
     `--engine local` gives."""
     params = {"levels": list(bands.levels), "adapt": bands.adapt}
@@ -227,7 +227,7 @@ def backtest_partition(
     return zone_free(windows, run, panel.zone, ("cutoff", output_columns(run)[1]))
 
 
-def engine_backtest(run: Any, data: Any, plan: BacktestPlan, engine: str, address: str | None) -> Any:
+def engine_backtest(run: Run, data: Any, plan: BacktestPlan, engine: str, address: str | None) -> Any:
     """`run_backtest` on `engine`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
     levels = plan.bands.levels
     params = {"folds": plan.folds, "step": plan.step, "season": plan.season, "levels": list(levels),
@@ -238,7 +238,7 @@ def engine_backtest(run: Any, data: Any, plan: BacktestPlan, engine: str, addres
     return backtest, ids, windows
 
 
-def zone_free(frame: pd.DataFrame, run: Any, zone: str | None, columns: tuple[str, ...]) -> pd.DataFrame:
+def zone_free(frame: pd.DataFrame, run: Run, zone: str | None, columns: tuple[str, ...]) -> pd.DataFrame:
     """Times written back in the data's zone, as UTC without one: the engines' schemas hold zone-less times."""
     if zone is not None:
         for column in columns:

@@ -24,11 +24,11 @@ from forecaster.serving.forecast import load_forecast_panel, trained_panel
 from forecaster.serving.predict import level_notes
 from forecaster.serving.refit import refit_backtest
 from forecaster.serving.requests import Backend, BacktestRequest, Evaluation, Log
-from forecaster.training.runs import CALIBRATION_FILE
+from forecaster.training.runs import CALIBRATION_FILE, Run
 
 
 def backtest_run(
-    run: Any, model: Callable[[], Any], request: BacktestRequest, backend: Backend, log: Log
+    run: Run, model: Callable[[], Any], request: BacktestRequest, backend: Backend, log: Log
 ) -> Evaluation:
     """The backtest of `run` (whose network `model()` loads on first use) that `request` asks for, as
     `Forecaster.backtest` describes it, on `backend`."""
@@ -42,7 +42,7 @@ def backtest_run(
     return backend.backtest(run, model, request, log)
 
 
-def backtest_here(run: Any, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
+def backtest_here(run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
     """`backtest_run` on this process."""
     panel = trained_panel(run, load_forecast_panel(run, request.data))
     longest = max(len(s) for s in panel.series)
@@ -69,7 +69,7 @@ def backtest_here(run: Any, model: Callable[[], Any], request: BacktestRequest, 
     return Evaluation(report, per_series, backtest, panel=panel)
 
 
-def evaluation_levels(run: Any, level: Any) -> tuple[float, ...]:
+def evaluation_levels(run: Run, level: Any) -> tuple[float, ...]:
     """The levels `evaluate` scores: those given, else 80 and 95 when the run has intervals."""
 
     if level is None and (run.path / CALIBRATION_FILE).is_file():
@@ -77,7 +77,7 @@ def evaluation_levels(run: Any, level: Any) -> tuple[float, ...]:
     return as_levels(level or ())
 
 
-def write_evaluation(run: Any, found: Evaluation, out: Path) -> None:
+def write_evaluation(run: Run, found: Evaluation, out: Path) -> None:
     """`evaluate`'s folder at `out`, whole or not at all: metrics.json, per_series.csv, forecasts.csv (every
     window step by step), errors_by_step.png and, where this process holds the series' history, backtest.png."""
     backtest, panel = found.backtest, found.panel

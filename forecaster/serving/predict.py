@@ -27,7 +27,7 @@ from forecaster.serving.forecast import (
     recent_history,
 )
 from forecaster.serving.requests import Backend, ForecastRequest, Log
-from forecaster.training.runs import CALIBRATION_FILE
+from forecaster.training.runs import CALIBRATION_FILE, Run
 
 
 @contextmanager
@@ -93,7 +93,7 @@ def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
         worker.join()
 
 
-def level_notes(run: Any, levels: tuple[float, ...]) -> list[str]:
+def level_notes(run: Run, levels: tuple[float, ...]) -> list[str]:
     """A note when a level is finer than the run's calibration windows support (none without levels)."""
 
     if not levels or not (run.path / CALIBRATION_FILE).is_file():
@@ -102,7 +102,7 @@ def level_notes(run: Any, levels: tuple[float, ...]) -> list[str]:
     return [note] if note else []
 
 
-def predict_run(run: Any, model: Callable[[], Any], request: ForecastRequest, backend: Backend, log: Log) -> Any:
+def predict_run(run: Run, model: Callable[[], Any], request: ForecastRequest, backend: Backend, log: Log) -> Any:
     """`Forecaster.predict` (its docstring says what the request's fields do) for the run `run`, whose network
     `model()` loads on first use, on `backend`."""
     check_forecast_outputs(request.out, request.plot, (request.data, request.future), backend.name, request.plot_series)
@@ -112,7 +112,7 @@ def predict_run(run: Any, model: Callable[[], Any], request: ForecastRequest, ba
     return backend.forecast(run, model, request, log)
 
 
-def forecast_here(run: Any, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
+def forecast_here(run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
     """The forecast of `request` on this process: the frame, or (not kept) the number of series forecast."""
     import pandas
 
@@ -157,7 +157,7 @@ def forecast_here(run: Any, model: Callable[[], Any], request: ForecastRequest, 
 
 
 def _forecast_each(
-    run: Any,
+    run: Run,
     model: Callable[[], Any],
     request: ForecastRequest,
     blocks: list[tuple[Path, set[str]]] | None,
@@ -200,7 +200,7 @@ def _forecast_each(
     return done
 
 
-def _panels(run: Any, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
+def _panels(run: Run, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
     """(where, panel): the whole of `data`, or each block of whole series of each shard."""
     from dataclasses import replace
 

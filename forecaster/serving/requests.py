@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from forecaster.io.frames import Data
+
+if TYPE_CHECKING:  # the run directory's reader loads numpy: named for the type checker only
+    from forecaster.training.runs import Run
 
 Log = Callable[[str], None]  # a line for the user: the CLI's stderr, the API's logger
 
@@ -95,6 +98,6 @@ class Backend(Protocol):
 
     name: str
 
-    def forecast(self, run: Any, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any: ...
+    def forecast(self, run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any: ...
 
-    def backtest(self, run: Any, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation: ...
+    def backtest(self, run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation: ...
