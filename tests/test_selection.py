@@ -410,3 +410,33 @@ def test_wide_panels_of_long_windows_get_the_linear_path(series, length, horizon
     cfg, _ = resolve_config(Settings.given(options), panel)
     assert cfg.model.linear_skip is expected
     assert cfg.window.lookback == (192 if horizon == 48 else 96)
+
+
+@pytest.mark.parametrize(
+    "series,given,expected",
+    [
+        (200, None, 2e-3),  # a wide panel: the larger step that won on M4 Hourly, M4 Weekly, M3 Yearly and Quarterly
+        (199, None, 1e-3),  # one series fewer: Adam's usual step (M3 Other's 174 series lost with a larger one)
+        (1, None, 1e-3),
+        (200, 5e-4, 5e-4),  # --learning-rate is kept
+    ],
+)
+def test_wide_panels_train_with_a_larger_step(series, given, expected):
+    from forecaster.config import DataConfig
+    from forecaster.data.panel import read_panel
+    from forecaster.data.resolve import resolve_config
+    from forecaster.settings import Settings
+
+    frame = pd.DataFrame(
+        {
+            "id": np.repeat([f"s{k}" for k in range(series)], 120),
+            "time": np.tile(pd.date_range("2024-01-01", periods=120, freq="D"), series),
+            "y": np.tile(10 + np.sin(2 * np.pi * np.arange(120) / 7), series),
+        }
+    )
+    panel = read_panel(frame, DataConfig(target="y", time_col="time", id_col="id"))
+    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 7}
+    if given is not None:
+        options["learning_rate"] = given
+    cfg, _ = resolve_config(Settings.given(options), panel)
+    assert cfg.train.learning_rate == expected

@@ -83,6 +83,13 @@ def training_windows(panel: Panel, window: WindowConfig) -> int:
 # and cost the 126 ETTh1 pieces 0.5% of MASE (1.068 -> 1.073), so panels under WIDE_PANEL series keep 20,000
 EPOCH_WINDOWS, WIDE_PANEL_EPOCH_WINDOWS, WIDE_PANEL = 20_000, 40_000, 200
 
+# Adam's learning rate, where not given, on a panel of WIDE_PANEL series or more (TrainConfig's 0.001 below).
+# Chosen on validation splits (docs/decisions.md, "A larger step on wide panels"): 0.002 took M4 Hourly from sMAPE
+# 11.124 / MASE 0.8469 to 10.702 / 0.8274 and bettered the M3 Yearly and Quarterly panels and M4 Weekly's OWA
+# (0.003 went further on M4 Hourly but cost M4 Weekly's OWA); both cost M3 Other (174 series: 3.982 -> 4.013 and
+# 4.050), so smaller panels and one series keep 0.001
+WIDE_PANEL_LEARNING_RATE = 2e-3
+
 # a linear path from the window to the forecast (`--linear-skip`) by default where it won on validation: a panel
 # of WIDE_PANEL series or more read through windows of LONG_WINDOW steps or more. M4 Hourly (414 series, lookback
 # 192): sMAPE 11.560 -> 11.124, MASE 0.8700 -> 0.8469; it lost on M4 Weekly (359 series, lookback 104: OWA 0.733
@@ -92,12 +99,15 @@ LONG_WINDOW = 192
 
 
 def sized_training(train_raw: Mapping[str, Any], n_windows: int, n_series: int = 1) -> tuple[dict[str, Any], str]:
-    """Batch size, epochs and windows an epoch sized to the data, where not given: FULL_BATCH and FULL_EPOCHS
-    on many windows, EPOCH_WINDOWS of them an epoch (WIDE_PANEL_EPOCH_WINDOWS from WIDE_PANEL series); on
+    """Batch size, epochs, windows an epoch and the learning rate sized to the data, where not given: FULL_BATCH
+    and FULL_EPOCHS on many windows, EPOCH_WINDOWS of them an epoch (from WIDE_PANEL series,
+    WIDE_PANEL_EPOCH_WINDOWS and a learning rate of WIDE_PANEL_LEARNING_RATE); on
     fewer than 8 full batches, a batch of an eighth of the windows (a power of two, at least 16) so an epoch
     takes about eight gradient steps, and epochs enough for MIN_STEPS steps (at most MAX_EPOCHS; early
     stopping still decides). Returns the settings and a line saying why."""
     sized = dict(train_raw)
+    if n_series >= WIDE_PANEL:
+        sized.setdefault("learning_rate", WIDE_PANEL_LEARNING_RATE)
     if "max_windows_per_epoch" not in sized:
         sized["max_windows_per_epoch"] = WIDE_PANEL_EPOCH_WINDOWS if n_series >= WIDE_PANEL else EPOCH_WINDOWS
     per_epoch = min(n_windows, int(sized["max_windows_per_epoch"]))
