@@ -93,3 +93,14 @@ def test_an_interval_metric_added_to_the_registry_is_in_the_report(monkeypatch):
     monkeypatch.setitem(metrics.INTERVAL_METRICS, "max_width", widest)
     bt = small_backtest()
     assert conformal_metrics(bt)["80"]["max_width"] == pytest.approx(np.max(bt.bands["hi_80"] - bt.bands["lo_80"]))
+
+
+def test_the_help_names_every_engine_and_statistical_candidate_from_their_registries():
+    from click.testing import CliRunner
+
+    from forecaster.cli import main
+
+    forecast_help = CliRunner().invoke(main, ["forecast", "--help"], terminal_width=1000).output
+    train_help = CliRunner().invoke(main, ["train", "--help"], terminal_width=1000).output
+    assert all(f"[{name}]" in forecast_help for name in checks.ENGINES if name != "local")
+    assert all(name in train_help for name in statistical.STATISTICAL)
