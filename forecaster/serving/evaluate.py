@@ -39,6 +39,8 @@ def backtest_run(
             f"--refit-every runs on this process: a refitting backtest of a global model trains on every series "
             f"at each cutoff, so it cannot be split by series over {backend.name}; leave out --engine"
         )
+    for note in level_notes(run, request.bands.levels):
+        log(f"note: {note}")
     return backend.backtest(run, model, request, log)
 
 
@@ -51,7 +53,7 @@ def backtest_here(run: Run, model: Callable[[], Any], request: BacktestRequest, 
             f"--season {request.season} is not shorter than the longest series ({longest} points): MASE's "
             "seasonal-naive scale needs a season the data covers; give a shorter --season"
         )
-    for note in [*panel.notes, *level_notes(run, request.bands.levels)]:
+    for note in panel.notes:
         log(f"note: {note}")
     plan = request.plan(run.config.window.horizon, run.season)
     refits = None
