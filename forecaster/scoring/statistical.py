@@ -103,6 +103,8 @@ def _callers_script_left_out() -> Iterator[None]:
     finally:
         if main is not None:
             sys.modules["__main__"] = main
+        else:
+            del sys.modules["__main__"]
 
 
 Job = tuple[str, np.ndarray] | tuple[str, np.ndarray, Known]  # (name, history[, known columns])
