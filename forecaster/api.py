@@ -20,16 +20,23 @@ import shutil
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from forecaster.errors import SettingsError
 from forecaster.io.files import atomic_directory, check_replaceable
 from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
+from forecaster.kinds import JSON, Function, Options
 from forecaster.lazy import lazy_module
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import Levels, as_levels, check_data_path, require_horizon, with_target
-from forecaster.serving.requests import BacktestRequest, Bands, ForecastRequest, Refit
+from forecaster.serving.requests import Backend, BacktestRequest, Bands, Evaluation, ForecastRequest, Refit
 from forecaster.settings import Settings
+
+if TYPE_CHECKING:
+    import keras
+    import pandas as pd
+
+    from forecaster.training.runs import Run
 
 diagnosis = lazy_module("forecaster.doctor")
 panels = lazy_module("forecaster.data.panel")
@@ -55,18 +62,15 @@ def to_logging(line: str) -> None:
     LOGGER.log(logging.WARNING if line.lstrip().startswith("note:") else logging.INFO, line)
 
 
-Method = TypeVar("Method", bound=Callable[..., Any])
-
-
-def spreading_fits(method: Method) -> Method:
+def spreading_fits(method: Function) -> Function:
     """The method's statistical fits spread over the worker processes the Forecaster's `n_jobs` asks for."""
 
     @functools.wraps(method)
-    def spread(self: Forecaster, *args: Any, **kwargs: Any) -> Any:
+    def spread(self: Forecaster, *args: object, **kwargs: object) -> object:
         with statistical.fit_processes(self.n_jobs):
             return method(self, *args, **kwargs)
 
-    return cast(Method, spread)
+    return cast(Function, spread)
 
 
 class Forecaster:
@@ -95,7 +99,7 @@ class Forecaster:
         log: Callable[[str], None] = to_logging,
         verbose: int = 0,
         n_jobs: int | None = None,
-        **options: Any,
+        **options: object,
     ):
         given = {"horizon": horizon, "target": target, "time_col": time_col, "id_col": id_col, **options}
         if verbose not in (0, 1, 2):
@@ -107,13 +111,13 @@ class Forecaster:
         self.run_dir: Path | None = None
         self._owned: Path | None = None  # a temporary run directory this object made
         self._removal: weakref.finalize | None = None  # removes it once this object is gone (or refits)
-        self._run: Any = None
-        self._model: Any = None
+        self._run: Run | None = None
+        self._model: keras.Model | None = None
 
     @classmethod
     def from_settings(
         cls,
-        settings: Settings | dict[str, dict[str, Any]],
+        settings: Settings | dict[str, Options],
         log: Callable[[str], None] = to_logging,
         n_jobs: int | None = None,
     ) -> Forecaster:
@@ -124,7 +128,7 @@ class Forecaster:
         return forecaster
 
     # before training --------------------------------------------------------------------------
-    def doctor(self, data: Data) -> dict[str, Any]:
+    def doctor(self, data: Data) -> JSON:
         """What `forecaster doctor` reports: lengths, frequency, season, gaps and each series' fate."""
         check_data_path(data)
         return diagnosis.diagnose(data, self.settings)
@@ -185,8 +189,8 @@ class Forecaster:
 
     @spreading_fits
     def tune(
-        self, data: Data, *, out: str | Path, space: dict[str, list[Any]] | None = None, **search: Any
-    ) -> dict[str, Any] | None:
+        self, data: Data, *, out: str | Path, space: dict[str, list[object]] | None = None, **search: object
+    ) -> JSON | None:
         """Search the hyperparameters with KerasTuner (`forecaster tune`): trials in `out`, the best
         trained into `out/best`, which this Forecaster then uses. `space` overrides lists of the search
         space (a config file's [tune]: {"units": [32, 64]}). `search`: tuner, max_trials, max_minutes,
@@ -209,7 +213,7 @@ class Forecaster:
 
     # using a run ----------------------------------------------------------------------------
     @property
-    def run(self) -> Any:
+    def run(self) -> Run:
         if self.run_dir is None:
             raise SettingsError("this Forecaster is not fitted: call fit(data) or Forecaster.load(run_dir)")
         if self._run is None:
@@ -217,7 +221,7 @@ class Forecaster:
         return self._run
 
     @property
-    def model(self) -> Any:
+    def model(self) -> keras.Model:
         if self._model is None:
             quiet_tensorflow_import()
             self._model = self.run.load_model()
@@ -237,7 +241,7 @@ class Forecaster:
         address: str | None = None,
         keep: bool = True,
         adapt: bool = True,
-    ) -> Any:
+    ) -> pd.DataFrame | int:
         """Forecast the horizon after the last row of every series in `data`: a DataFrame with the
         forecast CSV's columns (id, time, forecast, lo_L/hi_L for each conformal `level` in %,
         quantile columns, method). With `out`, also written there as CSV (Parquet for a .parquet path),
@@ -274,7 +278,7 @@ class Forecaster:
         adapt: bool = True,
         refit_every: int | None = None,
         refit_from_scratch: bool = False,
-    ) -> tuple[dict[str, Any], Any]:
+    ) -> tuple[JSON, pd.DataFrame]:
         """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
         naive and drift, with the conformal intervals at `level` scored (coverage, width, MSIS, coverage by
         quarter of the span). `adapt`: each window's band also learns from its series' earlier windows whose
@@ -297,7 +301,7 @@ class Forecaster:
         adapt: bool = True,
         refit_every: int | None = None,
         refit_from_scratch: bool = False,
-    ) -> Any:
+    ) -> pd.DataFrame:
         """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
         DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
         bands at `level` (what `evaluate` writes as forecasts.csv; `adapt`, `refit_every` as `backtest`)."""
@@ -324,7 +328,7 @@ class Forecaster:
         adapt: bool = True,
         refit_every: int | None = None,
         refit_from_scratch: bool = False,
-    ) -> tuple[dict[str, Any], Any]:
+    ) -> tuple[JSON, pd.DataFrame]:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
         metrics.json, per_series.csv, forecasts.csv (every window step by step: `cross_validation`),
         errors_by_step.png, backtest.png. `level` None: 80 and 95 when the run has intervals.
@@ -338,7 +342,7 @@ class Forecaster:
         evaluation.write_evaluation(self.run, found, target)
         return found.report, found.per_series
 
-    def _backtest(self, request: BacktestRequest, backend: Any = None) -> Any:
+    def _backtest(self, request: BacktestRequest, backend: Backend | None = None) -> Evaluation:
         """`forecaster.serving.evaluate.backtest_run` for this run (on this process unless `backend` says)."""
         quiet_tensorflow_import()
         backend = backend or backends.backend_for(request.data)
@@ -397,7 +401,7 @@ class Forecaster:
         return f"Forecaster(horizon={self.settings.window.get('horizon')}, {state})"
 
 
-def refit_of(every: int | None, from_scratch: bool) -> Any:
+def refit_of(every: int | None, from_scratch: bool) -> Refit | None:
     """The `Refit` a backtest's `refit_every` and `refit_from_scratch` ask for (None: no refits)."""
     if every is None:
         if from_scratch:
@@ -408,7 +412,7 @@ def refit_of(every: int | None, from_scratch: bool) -> Any:
     return Refit(every, from_scratch)
 
 
-def load_keras(path: str | Path) -> Any:
+def load_keras(path: str | Path) -> keras.Model:
     """A `--format keras` export (`forecaster export --format keras`), loaded with every layer it holds
     registered: `keras.saving.load_model` needs them, and `import forecaster` alone loads no Keras."""
     quiet_tensorflow_import()

@@ -11,7 +11,8 @@ import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import cast
 
 import click
 
@@ -19,6 +20,7 @@ from forecaster.api import Forecaster
 from forecaster.config import BASELINE_NAMES, EXPORT_FORMATS, SECTION_CLASSES, SECTIONS, TUNERS, read_config_file
 from forecaster.errors import ForecasterError, SettingsError, one_line
 from forecaster.io.files import check_replaceable
+from forecaster.kinds import Function, Options
 from forecaster.lazy import lazy_module
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.serving.checks import (
@@ -45,8 +47,10 @@ runs = lazy_module("forecaster.training.runs")
 # every option defaults to None so a config file can set it instead; config.SECTIONS maps each to its section
 
 
-def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
-    def parse(ctx: Any, param: Any, value: str | None) -> tuple[Any, ...] | None:
+def _csv_list(
+    kind: type[int | float | str],
+) -> Callable[[click.Context, click.Parameter, str | None], tuple[object, ...] | None]:
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[object, ...] | None:
         if value is None:
             return None
         try:
@@ -60,14 +64,14 @@ def _csv_list(kind: type) -> Callable[[Any, Any, Any], Any]:
     return parse
 
 
-def setting_options(*sections: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def setting_options(*sections: str) -> Callable[[Function], Function]:
     """The options of these config sections, derived from the config dataclasses' `option` fields: the
     name, help and shown default, choices, flags and list parsing all come from there."""
     from dataclasses import MISSING, fields
 
     parsers = {"int": int, "float": float, "str": str}
 
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(func: Function) -> Function:
         declared = [f for name in sections for f in fields(SECTION_CLASSES[name]) if "help" in f.metadata]
         for item in reversed(declared):
             meta, kind = item.metadata, str(item.type).replace(" | None", "")
@@ -105,7 +109,7 @@ class FiniteFloat(click.ParamType):
     def __init__(self, above: float | None = None, at_least: float | None = None) -> None:
         self.above, self.at_least = above, at_least
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+    def convert(self, value: str | float, param: click.Parameter | None, ctx: click.Context | None) -> float:
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -119,7 +123,7 @@ class FiniteFloat(click.ParamType):
         return number
 
 
-def as_shown(default: Any) -> str:
+def as_shown(default: object) -> str:
     """A default as --help shows it: 64,64 / 0.001 / false / 30."""
     if isinstance(default, tuple):
         return ",".join(map(str, default))
@@ -128,7 +132,7 @@ def as_shown(default: Any) -> str:
     return f"{default:g}" if isinstance(default, float) else str(default)
 
 
-def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def data_options(func: Function) -> Function:
     func = click.option(
         "--config",
         "config_file",
@@ -139,7 +143,7 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("data", type=click.Path())(func)  # a file, or a directory of Parquet shards
 
 
-def settings_from(options: dict[str, Any]) -> Settings:
+def settings_from(options: Options) -> Settings:
     """Config file settings overridden by the options given on the command line."""
     config_file = options.pop("config_file", None)
     settings = Settings.given(
@@ -153,8 +157,8 @@ class Terminated(BaseException):
     """SIGTERM, raised where the command is, so its staging files are removed on the way out (`finally`)."""
 
 
-def _terminate_here(command_pid: int) -> Callable[[int, Any], None]:
-    def handler(signum: int, frame: Any) -> None:
+def _terminate_here(command_pid: int) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
         if os.getpid() != command_pid:  # a forked worker: die as it would have
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
@@ -164,12 +168,12 @@ def _terminate_here(command_pid: int) -> Callable[[int, Any], None]:
     return handler
 
 
-def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+def user_errors(func: Function) -> Function:
     """Turn a ForecasterError into one line on stderr and exit code 2; a SIGTERM or Ctrl-C leaves no staging
     file behind and says so."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: object, **kwargs: object) -> object:
         main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _terminate_here(os.getpid())) if main_thread else None
         try:
@@ -195,10 +199,10 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 
-    return wrapper
+    return cast(Function, wrapper)
 
 
-DEFAULT_OUTPUT: dict[str, Callable[[dict[str, Any]], Path]] = {
+DEFAULT_OUTPUT: dict[str, Callable[[Options], Path]] = {
     "train": lambda given: Path("models") / Path(given["data"]).stem,
     "tune": lambda given: Path("models") / f"{Path(given['data']).stem}_tuned",
     "forecast": lambda given: Path(given["run_dir"]) / "forecast.csv",
@@ -210,12 +214,12 @@ DEFAULT_OUTPUT: dict[str, Callable[[dict[str, Any]], Path]] = {
 OUTPUT_KIND = {"train": "run", "evaluate": "evaluation", "export": "export"}  # what each writes (io.files.output_kind)
 
 
-def output_path(command: str, given: dict[str, Any]) -> Path:
+def output_path(command: str, given: Options) -> Path:
     """Where `command` writes: --out, else its default."""
     return Path(given.get("out") or DEFAULT_OUTPUT[command](given))
 
 
-def engine_options(command: Any) -> Any:
+def engine_options(command: Function) -> Function:
     """`--engine` and `--address`, as `forecast` and `evaluate` take them."""
     command = click.option(
         "--address", help="The Dask scheduler, Ray head or Spark master to use (default: a local cluster)."
@@ -229,7 +233,7 @@ def engine_options(command: Any) -> Any:
     )(command)
 
 
-def adapt_option(command: Any) -> Any:
+def adapt_option(command: Function) -> Function:
     """`--adapt`, as `forecast` and `evaluate` take it."""
     return click.option(
         "--adapt",
@@ -242,7 +246,7 @@ def adapt_option(command: Any) -> Any:
     )(command)
 
 
-def check_outputs(command: str, given: dict[str, Any]) -> None:
+def check_outputs(command: str, given: Options) -> None:
     """Refuse, before any work, an output that would replace what forecaster did not make, or that
     cannot be written."""
     if command == "forecast":
@@ -256,7 +260,7 @@ def check_outputs(command: str, given: dict[str, Any]) -> None:
         check_replaceable(output_path(command, given), OUTPUT_KIND[command])
 
 
-def check_before_work(command: str, arguments: dict[str, Any]) -> None:
+def check_before_work(command: str, arguments: Options) -> None:
     """What can be refused in a moment is refused before TensorFlow loads (seconds) or data is read:
     a missing data file or run directory, a missing --horizon or --target, a bad --level."""
     if arguments.get("out") is not None and not str(arguments["out"]).strip():
@@ -292,7 +296,7 @@ def main() -> None:
 @click.option("--lookback", type=int, help="Input steps (for the length check).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @user_errors
-def doctor(data: str, as_json: bool, **options: Any) -> None:
+def doctor(data: str, as_json: bool, **options: object) -> None:
     """Report on DATA before training: lengths, frequency, gaps, and what will be padded or dropped.
 
     Exits 2 when it finds a problem that makes `train` refuse the file with the same options."""
@@ -302,7 +306,7 @@ def doctor(data: str, as_json: bool, **options: Any) -> None:
         sys.exit(2)
 
 
-def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def model_options(func: Function) -> Function:
     """The window, model and training options `train` and `tune` share."""
     return setting_options("window", "model", "train")(func)
 
@@ -314,7 +318,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fresh", is_flag=True, help="Start from epoch 1 even if an interrupted run left its state.")
 @user_errors
-def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: Any) -> None:
+def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: object) -> None:
     """Train an LSTM on DATA and write a run directory.
 
     The training state is saved after every epoch; if the run is interrupted (Ctrl-C, kill, power
@@ -398,7 +402,9 @@ def update(run_dir: str, data: str, out: str, epochs: int | None, quiet: bool, f
     "--mixed-precision", is_flag=True, help="float16 compute for the trials on a GPU (the head stays float32)."
 )
 @user_errors
-def tune(data: str, out: str | None, chief: str | None, worker: str | None, **options: Any) -> None:
+def tune(
+    data: str, out: str | None, chief: str | None, worker: str | None, token: str | None, **options: object
+) -> None:
     """Search lookback, depth, width, dropout, learning rate, batch size and loss with KerasTuner.
 
     The first trial is the untuned `train` setting. The best trial is trained into OUT/best, an
@@ -410,11 +416,11 @@ def tune(data: str, out: str | None, chief: str | None, worker: str | None, **op
     """
     if chief and worker:
         raise SettingsError("--chief and --worker: give one (a chief serves the search, workers run trials)")
-    search = {
+    search: Options = {
         name: options.pop(name)
         for name in ("tuner", "max_trials", "max_minutes", "overwrite", "worker_id", "worker_timeout")
     }
-    search["token"] = resolve_token(options.pop("token"), chief)
+    search["token"] = resolve_token(token, chief)
     mixed_precision = options.pop("mixed_precision")
     settings = settings_from(options)
     out_dir = output_path("tune", {"data": data, "out": out})

@@ -10,9 +10,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from forecaster.errors import SettingsError
+from forecaster.kinds import JSON, Options
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 SCALERS = ("standard", "minmax", "robust", "none")
 LOSSES = ("mse", "mae", "huber")
@@ -38,23 +42,23 @@ TOP_LEVEL = 99.5  # ... up to this one
 BASELINE_NAMES = ("naive", "seasonal_naive", "drift")  # forecaster.scoring.baselines.BASELINES, unimported
 
 
-def _positive_int(value: Any) -> bool:
+def _positive_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-def _count(value: Any) -> bool:
+def _count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _number(value: Any) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _choice_list(choices: tuple[str, ...]) -> Any:
+def _choice_list(choices: tuple[str, ...]) -> Callable[[object], bool]:
     return lambda value: isinstance(value, str) and all(part in choices for part in value.split(","))
 
 
-def _frequency(value: Any) -> bool:
+def _frequency(value: object) -> bool:
     if not isinstance(value, str):
         return False
     if value.startswith("int:"):
@@ -74,7 +78,7 @@ MAX_ENSEMBLE, MAX_LAYERS, MAX_UNITS, MAX_EMBEDDING = 100, 32, 4096, 1024
 # `setting(..., rule)`; an option with `choices` gets `one_of` them) and checked wherever settings come in:
 # options, config files, code, and a run directory's config.json read back; so a bad value is one line
 # before any data is read.
-Rule = tuple[Callable[[Any], bool], str]
+Rule = tuple[Callable[[object], bool], str]
 WHOLE: Rule = (_positive_int, "a whole number of at least 1")
 COUNT: Rule = (_count, "a whole number of at least 0")
 FLAG: Rule = (lambda v: isinstance(v, bool), "true or false")
@@ -220,7 +224,7 @@ class ModelConfig:
     horizon: int = setting(rule=WHOLE)
     n_features: int = setting(1, WHOLE)
     n_future: int = setting(0, COUNT)  # the last n_future features are known over the horizon too (`--future`)
-    static_encoding: tuple[dict[str, Any], ...] = ()  # how `--static` columns become numbers (data/static.py)
+    static_encoding: tuple[JSON, ...] = ()  # how `--static` columns become numbers (data/static.py)
     patch: int = setting(1, WHOLE)
     layers: tuple[int, ...] = option((64, 64), "Units per recurrent layer.", rule=LAYERS)
     cell: str = option("lstm", "Encoder (a module of forecaster/models/encoders).", choices=CELLS)
@@ -366,11 +370,11 @@ class RunConfig:
     model: ModelConfig
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
+    def from_dict(cls, raw: JSON) -> RunConfig:
         return cls(
             data=_build(DataConfig, raw["data"]),
             window=_build(WindowConfig, raw["window"]),
@@ -379,7 +383,10 @@ class RunConfig:
         )
 
 
-def _build(cls: Any, raw: dict[str, Any]) -> Any:
+Section = TypeVar("Section", bound="DataclassInstance")
+
+
+def _build(cls: type[Section], raw: Options) -> Section:
     known = {f.name: f for f in fields(cls)}
     unknown = set(raw) - set(known)
     if unknown:
@@ -390,7 +397,7 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
     return cls(**values)  # each config checks its own fields (check_fields)
 
 
-def check_setting(name: str, value: Any) -> None:
+def check_setting(name: str, value: object) -> None:
     """One line naming the option and what it must be, for a value of the wrong type or range."""
     rule = SETTING_RULES.get(name)
     if rule is not None and value is not None and not rule[0](value):
@@ -399,14 +406,14 @@ def check_setting(name: str, value: Any) -> None:
         raise SettingsError(f"--{name.replace('_', '-')} must be {rule[1]}, got {shown}")
 
 
-def check_fields(config: Any) -> None:
+def check_fields(config: DataclassInstance) -> None:
     """Every field of a config dataclass against SETTING_RULES: so a config is valid however it is made
     (options, a config file, a run's config.json, or code)."""
     for item in fields(config):
         check_setting(item.name, getattr(config, item.name))
 
 
-def check_settings(sections: dict[str, dict[str, Any]]) -> None:
+def check_settings(sections: dict[str, Options]) -> None:
     """Every setting given, checked before any work (see SETTING_RULES)."""
     for values in sections.values():
         for name, value in values.items():
@@ -416,7 +423,7 @@ def check_settings(sections: dict[str, dict[str, Any]]) -> None:
 MAX_CONFIG_BYTES = 1 << 20  # a settings file is a few hundred bytes; anything past a megabyte is not one
 
 
-def read_config_file(path: str | Path) -> dict[str, dict[str, Any]]:
+def read_config_file(path: str | Path) -> dict[str, Options]:
     """Read a TOML config with optional [data], [window], [model], [train] and [tune] tables: a regular
     file (not a device or a pipe, which could be endless or never end), at most a megabyte, UTF-8."""
     path = Path(path)
@@ -471,7 +478,7 @@ TUNE_RULES: dict[str, Rule] = {
 MAX_CHOICES = 100  # choices of one hyperparameter: a search tries a few dozen trials
 
 
-def check_tune_table(table: Mapping[str, Any]) -> None:
+def check_tune_table(table: Mapping[str, object]) -> None:
     """The [tune] table's lists of choices, each choice by its hyperparameter's rule, before any work."""
     unknown = sorted(str(name)[:40] for name in set(table) - set(TUNE_RULES))
     if unknown:

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "forecaster"
 STAGES = ["base", "io", "data", "models", "scoring", "training", "serving", "top"]
-BASE = ("errors", "config", "settings", "lazy", "version")
+BASE = ("errors", "config", "settings", "lazy", "version", "kinds")
 
 
 def module_name(path: Path) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 import numpy as np
 from keras import ops
 
 from forecaster.data.calendar import CYCLE_OFFSET, CYCLES
 from forecaster.data.spread import SPREAD_FLOOR, masked_mean, window_spread
+from forecaster.kinds import JSON, Shape, Tensor
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -23,18 +22,18 @@ class LengthMask(keras.layers.Layer):
     Call: length: int32 (batch,) -> bool (batch, steps).
     """
 
-    def __init__(self, steps: int, patch: int = 1, **kwargs: Any):
+    def __init__(self, steps: int, patch: int = 1, **kwargs: object):
         super().__init__(**kwargs)
         self.steps, self.patch = steps, patch
 
-    def call(self, length: Any) -> Any:
+    def call(self, length: Tensor) -> Tensor:
         n_steps = ops.floor_divide(ops.cast(length, "int32"), self.patch)
         return ops.arange(self.steps)[None, :] < n_steps[:, None]
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], self.steps)
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "steps": self.steps, "patch": self.patch}
 
 
@@ -49,11 +48,11 @@ class RecentWindow(keras.layers.Layer):
     features) holding the last min(length, recent) valid points first, zeros after; length int32 (batch,)].
     """
 
-    def __init__(self, recent: int, **kwargs: Any):
+    def __init__(self, recent: int, **kwargs: object):
         super().__init__(**kwargs)
         self.recent = recent
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         values, length = inputs
         length = ops.cast(length, "int32")
         kept = ops.minimum(length, self.recent)
@@ -63,10 +62,10 @@ class RecentWindow(keras.layers.Layer):
         valid = ops.cast(ops.arange(self.recent)[None, :] < kept[:, None], values.dtype)
         return [taken * ops.expand_dims(valid, -1), kept]
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> list[Shape]:
         return [(input_shape[0][0], self.recent, input_shape[0][2]), input_shape[1]]
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "recent": self.recent}
 
 
@@ -87,11 +86,11 @@ class InstanceNorm(keras.layers.Layer):
         spread float32 (batch, 1) (ones unless a `*_std` mode)].
     """
 
-    def __init__(self, mode: str = "last", **kwargs: Any):
+    def __init__(self, mode: str = "last", **kwargs: object):
         super().__init__(**kwargs)
         self.mode = mode
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         values, length = inputs
         target = values[:, :, 0]
         valid = valid_steps(length, ops.shape(values)[1], values.dtype)
@@ -106,11 +105,11 @@ class InstanceNorm(keras.layers.Layer):
         shifted = (target - reference) / spread * valid
         return ops.concatenate([shifted[:, :, None], values[:, :, 1:]], axis=-1), reference, spread
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> tuple[Shape, Shape, Shape]:
         values_shape = input_shape[0]
         return values_shape, (values_shape[0], 1), (values_shape[0], 1)
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "mode": self.mode}
 
 
@@ -129,11 +128,11 @@ class KnownNorm(keras.layers.Layer):
         horizon, n_future)] -> [values with those channels normalised (padding stays 0), future normalised].
     """
 
-    def __init__(self, mode: str = "last", n_future: int = 1, **kwargs: Any):
+    def __init__(self, mode: str = "last", n_future: int = 1, **kwargs: object):
         super().__init__(**kwargs)
         self.mode, self.n_future = mode, n_future
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         values, length, future = inputs
         past = values[:, :, -self.n_future :]  # (batch, lookback, n_future)
         valid = valid_steps(length, ops.shape(values)[1], values.dtype)[:, :, None]
@@ -154,14 +153,14 @@ class KnownNorm(keras.layers.Layer):
         head = values[:, :, : ops.shape(values)[2] - self.n_future]
         return ops.concatenate([head, normed], axis=-1), (future - reference) / spread
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape[0], input_shape[2]
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "mode": self.mode, "n_future": self.n_future}
 
 
-def valid_steps(length: Any, lookback: Any, dtype: Any = "float32") -> Any:
+def valid_steps(length: Tensor, lookback: int | Tensor, dtype: str = "float32") -> Tensor:
     """1.0 where a step of a right-padded window is real: (batch,) lengths -> (batch, lookback)."""
     return ops.cast(ops.arange(lookback)[None, :] < ops.cast(length, "int32")[:, None], dtype)
 
@@ -171,13 +170,13 @@ class AddReference(keras.layers.Layer):
     """Undoes `InstanceNorm`: [forecast (batch, horizon, ...), reference (batch, 1), spread (batch, 1)]
     -> forecast * spread + reference."""
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         forecast, reference, spread = inputs
         while len(reference.shape) < len(forecast.shape):
             reference, spread = ops.expand_dims(reference, -1), ops.expand_dims(spread, -1)
         return forecast * spread + reference
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return input_shape[0]
 
 
@@ -189,10 +188,10 @@ class MemberMedian(keras.layers.Layer):
     The median of quantile forecasts that do not cross does not cross either.
     """
 
-    def call(self, members: Any) -> Any:
+    def call(self, members: Tensor) -> Tensor:
         return ops.median(ops.stack(members, axis=-1), axis=-1)
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return input_shape[0]
 
 
@@ -203,32 +202,32 @@ class AttentionPooling(keras.layers.Layer):
     Call: [states float32 (batch, steps, units), mask bool (batch, steps)] -> float32 (batch, units).
     """
 
-    def __init__(self, units: int = 32, **kwargs: Any):
+    def __init__(self, units: int = 32, **kwargs: object):
         super().__init__(**kwargs)
         self.units = units
         self.supports_masking = True  # the mask arrives as an explicit input; nothing to pass on
         self.project = keras.layers.Dense(units, activation="tanh")
         self.score = keras.layers.Dense(1, use_bias=False)
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: list[Shape]) -> None:
         self.project.build(input_shape[0])
         self.score.build((*input_shape[0][:-1], self.units))
         self.built = True
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         states, mask = inputs
         scores = self.score(self.project(states))[:, :, 0]
         scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
         weights = ops.softmax(scores, axis=1)
         return ops.sum(states * weights[:, :, None], axis=1)
 
-    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+    def compute_mask(self, inputs: Tensor, mask: Tensor = None) -> None:
         return None
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return (input_shape[0][0], input_shape[0][2])
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "units": self.units}
 
 
@@ -245,11 +244,11 @@ class MonotoneQuantiles(keras.layers.Layer):
     Call: float32 (batch, horizon * n_quantiles) -> float32 (batch, horizon, n_quantiles).
     """
 
-    def __init__(self, n_quantiles: int, **kwargs: Any):
+    def __init__(self, n_quantiles: int, **kwargs: object):
         super().__init__(**kwargs)
         self.n_quantiles = n_quantiles
 
-    def call(self, raw: Any) -> Any:
+    def call(self, raw: Tensor) -> Tensor:
         raw = ops.reshape(raw, (ops.shape(raw)[0], -1, self.n_quantiles))
         mid = self.n_quantiles // 2
         center = raw[:, :, mid : mid + 1]
@@ -257,10 +256,14 @@ class MonotoneQuantiles(keras.layers.Layer):
         below = center - ops.flip(ops.cumsum(ops.softplus(ops.flip(raw[:, :, :mid], axis=-1)), axis=-1), axis=-1)
         return ops.concatenate([below, center, above], axis=-1)
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return (input_shape[0], input_shape[1] // self.n_quantiles, self.n_quantiles)
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (
+            input_shape[0],
+            None if input_shape[1] is None else input_shape[1] // self.n_quantiles,
+            self.n_quantiles,
+        )
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "n_quantiles": self.n_quantiles}
 
 
@@ -279,11 +282,11 @@ class CalendarFeatures(keras.layers.Layer):
     Call: time int64 (batch,) Unix seconds -> float32 (batch, horizon, 2 * len(cycles)).
     """
 
-    def __init__(self, cycles: tuple[str, ...], step_seconds: float, horizon: int, **kwargs: Any):
+    def __init__(self, cycles: tuple[str, ...], step_seconds: float, horizon: int, **kwargs: object):
         super().__init__(**kwargs)
         self.cycles, self.step_seconds, self.horizon = tuple(cycles), float(step_seconds), horizon
 
-    def call(self, time: Any) -> Any:
+    def call(self, time: Tensor) -> Tensor:
 
         steps = ops.arange(1, self.horizon + 1, dtype="float64") * self.step_seconds
         times = ops.cast(time, "float64")[:, None] + steps[None, :]  # float64: exact for Unix seconds
@@ -293,10 +296,10 @@ class CalendarFeatures(keras.layers.Layer):
             columns += [ops.sin(angle), ops.cos(angle)]
         return ops.cast(ops.stack(columns, axis=-1), "float32")
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], self.horizon, 2 * len(self.cycles))
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {
             **super().get_config(),
             "cycles": list(self.cycles),

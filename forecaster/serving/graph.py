@@ -14,7 +14,6 @@ series it was trained on; an unknown id fails the call with a message instead of
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import keras
 import numpy as np
@@ -23,6 +22,7 @@ from keras import ops
 import forecaster.models.layers  # noqa: F401  (registers the network's layers: `import forecaster.serving.graph` loads a keras export)
 from forecaster.data.spread import SPREAD_FLOOR
 from forecaster.data.static import width as static_width
+from forecaster.kinds import JSON, Shape, Tensor
 from forecaster.models.layers import valid_steps
 from forecaster.models.network import build_model
 from forecaster.scoring.floor import FLOOR_BAND, FLOOR_RISE, FLOOR_SHARE
@@ -43,7 +43,7 @@ class SeriesLookup(keras.layers.Layer):
     Fails with InvalidArgumentError when an id is unknown.
     """
 
-    def __init__(self, ids: list[str], centers: Any, scales: Any, **kwargs: Any):
+    def __init__(self, ids: list[str], centers: np.ndarray, scales: np.ndarray, **kwargs: object):
         super().__init__(**kwargs)
         import tensorflow as tf
 
@@ -57,7 +57,7 @@ class SeriesLookup(keras.layers.Layer):
             default_value=-1,
         )
 
-    def call(self, series_id: Any) -> Any:
+    def call(self, series_id: Tensor) -> Tensor:
         import tensorflow as tf
 
         index = self.table.lookup(series_id)
@@ -73,11 +73,11 @@ class SeriesLookup(keras.layers.Layer):
         centers, scales = tf.gather(tf.constant(self.centers), index), tf.gather(tf.constant(self.scales), index)
         return centers, scales, tf.cast(index, tf.int32)
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: Shape) -> tuple[Shape, Shape, Shape]:
         shape = (input_shape[0], self.centers.shape[1])
         return shape, shape, (input_shape[0],)
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {
             **super().get_config(),
             "ids": self.ids,
@@ -97,11 +97,11 @@ class ScaleWindow(keras.layers.Layer):
         [scaled float32 (batch, lookback, features), length int32 (batch,)].
     """
 
-    def __init__(self, lookback: int, patch: int, **kwargs: Any):
+    def __init__(self, lookback: int, patch: int, **kwargs: object):
         super().__init__(**kwargs)
         self.lookback, self.patch = lookback, patch
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         import tensorflow as tf
 
         values, length, center, scale = inputs
@@ -129,10 +129,10 @@ class ScaleWindow(keras.layers.Layer):
         scaled = scaled + poison[:, None, None]
         return tf.cast(scaled, tf.float32), n_valid + tf.cast(given < 1, tf.int32) * self.lookback
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape[0], input_shape[1]
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "lookback": self.lookback, "patch": self.patch}
 
 
@@ -142,17 +142,17 @@ class SeriesStatic(keras.layers.Layer):
 
     Call: row int32 (batch,) -> float32 (batch, width)."""
 
-    def __init__(self, table: Any, **kwargs: Any):
+    def __init__(self, table: np.ndarray, **kwargs: object):
         super().__init__(**kwargs)
         self.table = np.asarray(table, dtype="float32")
 
-    def call(self, row: Any) -> Any:
+    def call(self, row: Tensor) -> Tensor:
         return ops.take(ops.convert_to_tensor(self.table), ops.cast(row, "int32"), axis=0)
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], self.table.shape[1])
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "table": self.table.tolist()}
 
 
@@ -164,11 +164,11 @@ class ScaleFuture(keras.layers.Layer):
         float32 (batch, horizon, n_future): the last n_future features' scaler applied.
     """
 
-    def __init__(self, n_future: int, **kwargs: Any):
+    def __init__(self, n_future: int, **kwargs: object):
         super().__init__(**kwargs)
         self.n_future = n_future
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         import tensorflow as tf
 
         future, center, scale = inputs
@@ -181,10 +181,10 @@ class ScaleFuture(keras.layers.Layer):
         scaled = (ops.cast(future, "float64") - center[:, None, -n:]) / scale[:, None, -n:]
         return ops.cast(scaled, "float32")
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return input_shape[0]
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "n_future": self.n_future}
 
 
@@ -192,14 +192,14 @@ class ScaleFuture(keras.layers.Layer):
 class UnscaleForecast(keras.layers.Layer):
     """[forecast float32 (batch, horizon[, quantiles]), center, scale] -> original units (float32)."""
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         forecast, center, scale = inputs
         center, scale = center[:, 0], scale[:, 0]
         while len(center.shape) < len(forecast.shape):
             center, scale = ops.expand_dims(center, -1), ops.expand_dims(scale, -1)
         return ops.cast(ops.cast(forecast, "float64") * scale + center, "float32")
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return input_shape[0]
 
 
@@ -212,7 +212,7 @@ class WindowFloor(keras.layers.Layer):
     window does not sit on its minimum.
     """
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
 
         scaled, length, center, scale = inputs
         target = ops.cast(scaled[:, :, 0], "float64")
@@ -232,7 +232,7 @@ class WindowFloor(keras.layers.Layer):
         floor = low * ops.cast(scale[:, :1], "float64") + ops.cast(center[:, :1], "float64")
         return ops.where(sits, floor, -np.inf)
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return (input_shape[0][0], 1)
 
 
@@ -240,13 +240,13 @@ class WindowFloor(keras.layers.Layer):
 class RaiseToFloor(keras.layers.Layer):
     """[values float32 (batch, horizon[, quantiles]), floor float64 (batch, 1)] -> the values, none below it."""
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
         values, floor = inputs
         while len(floor.shape) < len(values.shape):
             floor = ops.expand_dims(floor, -1)
         return ops.cast(ops.maximum(ops.cast(values, "float64"), floor), "float32")
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return input_shape[0]
 
 
@@ -271,12 +271,12 @@ class IntervalBands(keras.layers.Layer):
 
     def __init__(
         self,
-        multipliers: list[Any],
-        sources: list[Any] | None = None,
+        multipliers: list[np.ndarray],
+        sources: list[tuple[int, int]] | None = None,
         spread: str = "step",
         season: int = 1,
         factors: list[float] | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ):
         super().__init__(**kwargs)
         self.multipliers = [np.asarray(m, dtype="float64") for m in multipliers]
@@ -284,7 +284,7 @@ class IntervalBands(keras.layers.Layer):
         self.spread, self.season = spread, int(season)
         self.factors = np.asarray(factors if factors else [1.0], dtype="float64")
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Tensor) -> Tensor:
 
         forecast, quantiles, scaled, length, scale, row, *given = inputs
         floor = SPREAD_FLOOR * ops.abs(scale[:, :1])  # original units, (batch, 1)
@@ -296,7 +296,7 @@ class IntervalBands(keras.layers.Layer):
         row = ops.minimum(ops.cast(row, "int32"), len(self.factors) - 1)
         spread = spread * ops.take(ops.convert_to_tensor(self.factors), row)[:, None]
         forecast = ops.cast(forecast, "float64")
-        bands: list[Any] = []
+        bands: list[Tensor] = []
         for table, (lower_column, upper_column) in zip(self.multipliers, self.sources):
             half = ops.convert_to_tensor(table)[None, :] * spread
             if lower_column < 0:
@@ -309,10 +309,10 @@ class IntervalBands(keras.layers.Layer):
             bands += [lower, upper]
         return [ops.cast(band, "float32") for band in bands]
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
+    def compute_output_shape(self, input_shape: list[Shape]) -> list[Shape]:
         return [input_shape[0]] * (2 * len(self.multipliers))
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {
             **super().get_config(),
             "multipliers": [m.tolist() for m in self.multipliers],
@@ -322,11 +322,11 @@ class IntervalBands(keras.layers.Layer):
             "factors": self.factors.tolist(),
         }
 
-    def window_spread(self, target: Any, length: Any) -> Any:
+    def window_spread(self, target: Tensor, length: Tensor) -> Tensor:
         """(batch, 1) spreads of the valid points of right-padded windows, in scaled units, as
         `forecaster.scoring.calibration.window_spreads` measures them (`spread`: step or seasonal)."""
 
-        def mean_change(lag: int) -> tuple[Any, Any]:
+        def mean_change(lag: int) -> tuple[Tensor, Tensor]:
             pairs = valid_steps(length - lag, ops.shape(target)[1] - lag, "float64")
             change = ops.sum(ops.abs(target[:, lag:] - target[:, :-lag]) * pairs, axis=1, keepdims=True)
             count = ops.sum(pairs, axis=1, keepdims=True)
@@ -371,7 +371,7 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
 
     values = keras.Input((cfg.window.lookback, cfg.model.n_features), name="values")
     length = keras.Input((), dtype="int32", name="length")
-    inputs: dict[str, Any] = {"values": values, "length": length}
+    inputs: dict[str, Tensor] = {"values": values, "length": length}
     if scaler_inputs:
         center = inputs["center"] = keras.Input((cfg.model.n_features,), dtype="float64", name="center")
         scale = inputs["scale"] = keras.Input((cfg.model.n_features,), dtype="float64", name="scale")

@@ -15,14 +15,16 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import grpc
 import keras_tuner as kt
+from google.protobuf.message import Message
 from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_chief
+from keras_tuner.src.distribute.oracle_client import OracleClient
 from keras_tuner.src.engine import metrics_tracking
 from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.src.engine.hyperparameters import HyperParameter
 from keras_tuner.src.engine.oracle import synchronized
 
 from forecaster.errors import SettingsError
@@ -42,12 +44,16 @@ class TokenCheck(grpc.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, token: str):
         self.token = token.encode()
 
-        def refuse(request: Any, context: grpc.ServicerContext) -> None:
+        def refuse(request: Message, context: grpc.ServicerContext) -> None:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong or missing forecaster token")
 
         self.refusal = grpc.unary_unary_rpc_method_handler(refuse)
 
-    def intercept_service(self, continuation: Any, details: Any) -> Any:
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         given = dict(details.invocation_metadata or ()).get(TOKEN_HEADER, "")
         if hmac.compare_digest(str(given).encode(), self.token):
             return continuation(details)
@@ -60,12 +66,17 @@ class TokenSender(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     def __init__(self, token: str):
         self.token = token
 
-    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+    def intercept_unary_unary(
+        self,
+        continuation: Callable[[grpc.ClientCallDetails, Message], grpc.Call],
+        details: grpc.ClientCallDetails,
+        request: Message,
+    ) -> grpc.Call:
         metadata = [*(details.metadata or ()), (TOKEN_HEADER, self.token)]
         return continuation(details._replace(metadata=metadata), request)
 
 
-def authenticate(client: Any, address: str, token: str | None) -> None:
+def authenticate(client: OracleClient, address: str, token: str | None) -> None:
     """Give a worker's KerasTuner OracleClient a channel that sends the token."""
     if token is None:
         return
@@ -73,7 +84,7 @@ def authenticate(client: Any, address: str, token: str | None) -> None:
     client.stub = protos.get_service_grpc().OracleStub(channel)
 
 
-def allowed(hp: Any, value: Any) -> bool:
+def allowed(hp: HyperParameter, value: object) -> bool:
     if isinstance(hp, kt.engine.hyperparameters.Boolean):
         return value in (False, True)  # gRPC carries booleans as 0 and 1
     if hasattr(hp, "values"):
@@ -86,14 +97,14 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
     values are not the ones handed out or not in the search space, or its scores are not finite and >= 0.
     It also notes when each worker last spoke (see `requeue_silent`)."""
 
-    def __init__(self, oracle: Any):
+    def __init__(self, oracle: kt.Oracle):
         super().__init__(oracle)
         self.heard_from: dict[str, float] = {}  # tuner id -> time of its last call
         self.rejected: dict[str, str] = {}  # trial id -> why its report will not be believed
         self.owners: dict[str, str] = {}  # trial id -> the connection (gRPC peer) it was handed out on
         self.lock = threading.Lock()
 
-    def ongoing(self, trial_id: str, context: grpc.ServicerContext) -> Any:
+    def ongoing(self, trial_id: str, context: grpc.ServicerContext) -> trial_module.Trial:
         """The running trial `trial_id` (its worker is heard from now); a call about any other, or from
         another connection than the one the trial was handed out on, is refused."""
         trial_id = str(trial_id)[:MAX_ID]
@@ -106,7 +117,7 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
                 return trial
         context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"trial {trial_id!r} is not running (timed out?)")
 
-    def UpdateSpace(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def UpdateSpace(self, request: Message, context: grpc.ServicerContext) -> Message:
         """The search space is the chief's alone: a worker's (the same hypermodel's) adds nothing, and a
         client's additions (lookback 100000) are not taken."""
         return protos.get_service().UpdateSpaceResponse()
@@ -115,7 +126,7 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
         with self.lock:
             self.heard_from[tuner_id] = time.time()
 
-    def CreateTrial(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def CreateTrial(self, request: Message, context: grpc.ServicerContext) -> Message:
         tuner_id = request.tuner_id
         if not tuner_id or len(tuner_id) > MAX_ID or not tuner_id.isprintable():
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"a tuner id is 1 to {MAX_ID} printable characters")
@@ -125,7 +136,7 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
             self.owners[response.trial.trial_id] = context.peer()
         return response
 
-    def UpdateTrial(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def UpdateTrial(self, request: Message, context: grpc.ServicerContext) -> Message:
         self.ongoing(request.trial_id, context)
         bad = {name: value for name, value in request.metrics.items() if not (math.isfinite(value) and value >= 0)}
         if bad and request.trial_id not in self.rejected:
@@ -133,7 +144,7 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
             self.rejected[request.trial_id] = f"rejected by the chief: {name} {value} is not a finite score >= 0"
         return super().UpdateTrial(request, context)
 
-    def EndTrial(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def EndTrial(self, request: Message, context: grpc.ServicerContext) -> Message:
         handed_out = self.ongoing(request.trial.trial_id, context)
         trial = trial_module.Trial.from_proto(request.trial)
         trial.message = None if trial.message is None else str(trial.message)[:MAX_MESSAGE]
@@ -144,7 +155,7 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
         self.oracle.end_trial(trial)
         return protos.get_service().EndTrialResponse()
 
-    def check_values(self, trial: Any, handed_out: Any) -> str | None:
+    def check_values(self, trial: trial_module.Trial, handed_out: trial_module.Trial) -> str | None:
         space = {hp.name: hp for hp in self.oracle.hyperparameters.space}
         for name, value in trial.hyperparameters.values.items():
             if name not in space or not allowed(space[name], value):
@@ -155,7 +166,7 @@ class GuardedServicer(oracle_chief.OracleServicer):  # type: ignore[misc]
 
 
 @synchronized
-def requeue_silent(oracle: Any, servicer: GuardedServicer, timeout: float, log: Log) -> None:
+def requeue_silent(oracle: kt.Oracle, servicer: GuardedServicer, timeout: float, log: Log) -> None:
     """Forget each worker silent for `timeout` seconds (else the chief would wait for it forever) and hand
     out its trial again."""
     now = time.time()
@@ -172,7 +183,9 @@ def requeue_silent(oracle: Any, servicer: GuardedServicer, timeout: float, log: 
         log(f"chief: worker {tuner_id} silent for {timeout:g} s; trial {int(trial.trial_id) + 1} is handed out again")
 
 
-def serve_oracle(oracle: Any, log: Log, describe: Any, token: str | None, worker_timeout: float) -> None:
+def serve_oracle(
+    oracle: kt.Oracle, log: Log, describe: Callable[[trial_module.Trial], str], token: str | None, worker_timeout: float
+) -> None:
     """The chief: serve the oracle over gRPC until the budget is spent and every worker has left.
 
     KerasTuner's own server loop polls every 20 s once the search is over; this one every 0.2 s,

@@ -21,13 +21,14 @@ import shutil
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import grpc
 import keras
 import keras_tuner as kt
 import numpy as np
+import pandas as pd
 from keras_tuner.src import config as kt_config
+from keras_tuner.src.engine.trial import Trial
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig, check_tune_table
 from forecaster.data.panel import read_training_panel
@@ -35,14 +36,20 @@ from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
 from forecaster.errors import SettingsError, TrainingError
 from forecaster.io.files import MARKER, atomic_file, check_replaceable, write_json
+from forecaster.io.frames import Data
 from forecaster.io.plots import plot_trials
+from forecaster.kinds import JSON, Options
 from forecaster.models.network import build_model, member_config
 from forecaster.settings import Settings
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded, tensorflow_settings
 from forecaster.training.train import Log, Prepared, prepare, train_run, training_data
 
-SPACE: dict[str, list[Any]] = {  # name -> choices, each kept by config.TUNE_RULES; the lookback's: `lookback_choices`
+Choice = bool | int | float | str  # one hyperparameter's value
+Space = dict[str, list[Choice]]  # each hyperparameter's choices, by name
+Values = dict[str, Choice]  # a trial's value of each hyperparameter
+
+SPACE: Space = {  # name -> choices, each kept by config.TUNE_RULES; the lookback's: `lookback_choices`
     "layers": [1, 2],
     "units": [32, 64, 128],
     "bidirectional": [False, True],
@@ -64,11 +71,11 @@ def lookback_choices(season: int, horizon: int, longest: int) -> list[int]:
     return sorted(v for v in candidates if 2 <= v <= cap) or [default_lookback(season, horizon, longest)]
 
 
-def search_space(base: RunConfig, season: int, longest: int, overrides: dict[str, Any]) -> dict[str, list[Any]]:
+def search_space(base: RunConfig, season: int, longest: int, overrides: dict[str, list[Choice]]) -> Space:
     """The choices of each hyperparameter: the defaults above, replaced by the config file's [tune]
     table; each list contains the untuned setting, which becomes its default."""
-    space: dict[str, list[Any]] = {
-        "lookback": lookback_choices(season, base.window.horizon, longest),
+    space: Space = {
+        "lookback": list[Choice](lookback_choices(season, base.window.horizon, longest)),
         **copy.deepcopy(SPACE),
     }
     check_tune_table(overrides)  # checked with the settings already; a caller's own overrides too
@@ -80,7 +87,7 @@ def search_space(base: RunConfig, season: int, longest: int, overrides: dict[str
     return space
 
 
-def untuned(cfg: RunConfig) -> dict[str, Any]:
+def untuned(cfg: RunConfig) -> Values:
     """What `train` would use, as hyperparameter values."""
     return {
         "lookback": cfg.window.lookback,
@@ -94,9 +101,9 @@ def untuned(cfg: RunConfig) -> dict[str, Any]:
     }
 
 
-def trial_settings(settings: Settings, values: dict[str, Any]) -> Settings:
+def trial_settings(settings: Settings, values: Values) -> Settings:
     """The settings of a trial: the user's, with the trial's hyperparameter values."""
-    layers = (values["units"],) * values["layers"]
+    layers = (int(values["units"]),) * int(values["layers"])
     return (
         settings.with_values("window", lookback=values["lookback"])
         .with_values("model", layers=layers, bidirectional=bool(values["bidirectional"]), dropout=values["dropout"])
@@ -122,10 +129,10 @@ class TrialStats(keras.callbacks.Callback):
         super().__init__()
         self.worker = worker
 
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.started = time.time()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if logs is not None:
             logs["worker"] = float(self.worker)
             logs["rss_mb"] = resident_mb()
@@ -135,7 +142,7 @@ class TrialStats(keras.callbacks.Callback):
 class ForecastHyperModel(kt.HyperModel):
     """Builds a trial's model from its hyperparameters and fits it on windows of its lookback."""
 
-    def __init__(self, panel: Panel, settings: Settings, space: dict[str, list[Any]], defaults: dict[str, Any],
+    def __init__(self, panel: Panel, settings: Settings, space: Space, defaults: Values,
                  worker: int):  # fmt: skip
         super().__init__(name="forecaster")
         self.panel, self.settings, self.space, self.defaults, self.worker = panel, settings, space, defaults, worker
@@ -157,7 +164,16 @@ class ForecastHyperModel(kt.HyperModel):
         metrics = () if cfg.model.quantiles else (keras.metrics.MeanSquaredError(name="mse"),)
         return compile_network(model, cfg, metrics)
 
-    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+    def fit(
+        self,
+        hp: kt.HyperParameters,
+        model: keras.Model,
+        *args: object,
+        callbacks: list[keras.callbacks.Callback] | None = None,
+        epochs: int | None = None,
+        initial_epoch: int = 0,
+        **kwargs: object,
+    ) -> keras.callbacks.History:
         import tensorflow as tf
 
         cfg = self.config(hp)
@@ -165,13 +181,13 @@ class ForecastHyperModel(kt.HyperModel):
         if key not in self._prepared:  # the same lookback in a later trial reuses its windows
             self._prepared[key] = prepare(self.panel, cfg)
         data = training_data(self._prepared[key], cfg.train)
-        callbacks = [TrialStats(self.worker), *kwargs.get("callbacks", []), *fit_callbacks(cfg.train)[2]]
+        callbacks = [TrialStats(self.worker), *(callbacks or []), *fit_callbacks(cfg.train)[2]]
         try:
             history = model.fit(
                 data.train,
                 validation_data=data.val,
-                epochs=kwargs.get("epochs", cfg.train.epochs),
-                initial_epoch=kwargs.get("initial_epoch", 0),
+                epochs=cfg.train.epochs if epochs is None else epochs,
+                initial_epoch=initial_epoch,
                 steps_per_epoch=data.steps_per_epoch,
                 callbacks=callbacks,
                 verbose=0,
@@ -190,7 +206,7 @@ def budgeted(oracle_class: type, deadline: float | None, max_trials: int) -> typ
     """`oracle_class` that stops handing out trials after `max_trials` or at `deadline` (time.time())."""
 
     class Budgeted(oracle_class):  # type: ignore[misc,valid-type]
-        def populate_space(self, trial_id: str) -> dict[str, Any]:
+        def populate_space(self, trial_id: str) -> JSON:
             status = kt.engine.trial.TrialStatus
             if (deadline is not None and time.time() >= deadline) or len(self.trials) >= max_trials:
                 return {"status": status.STOPPED, "values": None}
@@ -213,9 +229,9 @@ ORACLES = dict(
 
 
 def make_oracle(kind: str, objective: kt.Objective, max_trials: int, epochs: int, deadline: float | None,
-                seed: int) -> Any:  # fmt: skip
+                seed: int) -> kt.Oracle:  # fmt: skip
     """The `kind` oracle under the trial and time budget (Hyperband sizes its brackets by epochs instead)."""
-    options: dict[str, Any] = {
+    options: Options = {
         "objective": objective,
         "seed": seed,
         "max_consecutive_failed_trials": MAX_FAILURES_IN_A_ROW,
@@ -230,14 +246,14 @@ def make_oracle(kind: str, objective: kt.Objective, max_trials: int, epochs: int
 class ForecastTuner(kt.Tuner):
     """KerasTuner's Tuner with a progress line per trial and a chief that serves the oracle itself."""
 
-    def __init__(self, *args: Any, log: Log, max_trials: int, deadline: float | None, token: str | None = None,
-                 worker_timeout: float = WORKER_TIMEOUT_SECONDS, **kwargs: Any):  # fmt: skip
+    def __init__(self, *args: object, log: Log, max_trials: int, deadline: float | None, token: str | None = None,
+                 worker_timeout: float = WORKER_TIMEOUT_SECONDS, **kwargs: object):  # fmt: skip
         self.log, self.max_trials, self.deadline = log, max_trials, deadline
         self.token, self.worker_timeout = token, worker_timeout
         self.trial_started = time.time()
         super().__init__(*args, **kwargs)
 
-    def search(self, *args: Any, **kwargs: Any) -> None:
+    def search(self, *args: object, **kwargs: object) -> None:
         from keras_tuner.src.distribute import utils as dist_utils
 
         if dist_utils.is_chief_oracle():
@@ -247,17 +263,17 @@ class ForecastTuner(kt.Tuner):
             return
         super().search(*args, **kwargs)
 
-    def on_trial_begin(self, trial: Any) -> None:
+    def on_trial_begin(self, trial: Trial) -> None:
         super().on_trial_begin(trial)
         self.trial_started = time.time()
 
-    def on_trial_end(self, trial: Any) -> None:
+    def on_trial_end(self, trial: Trial) -> None:
         try:
             super().on_trial_end(trial)  # raises when too many trials failed in a row
         finally:
             self.log(self.describe(self.oracle.get_trial(trial.trial_id), time.time() - self.trial_started))
 
-    def describe(self, trial: Any, seconds: float | None = None) -> str:
+    def describe(self, trial: Trial, seconds: float | None = None) -> str:
         """`trial 3/10 lookback=104 ...: val_mse 0.0123 (best 0.0101), 12 s, 3.2 min left`."""
         values = " ".join(
             f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameter_values(trial).items()
@@ -294,7 +310,7 @@ class Search:
     worker_timeout: float = WORKER_TIMEOUT_SECONDS
 
     @classmethod
-    def of(cls, options: dict[str, Any]) -> Search:
+    def of(cls, options: Options) -> Search:
         """The search `options` (the Python API's keywords) ask for; an unknown name or a bad value refused."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - known)
@@ -317,7 +333,7 @@ class Search:
             raise SettingsError(f"--max-minutes must be a finite number above 0, got {minutes!r}")
 
 
-def tune_run(data: Any, settings: Settings, out: str | Path, search: Search, log: Log) -> dict[str, Any] | None:
+def tune_run(data: Data, settings: Settings, out: str | Path, search: Search, log: Log) -> JSON | None:
     """The whole `forecaster tune` job. Returns the summary written by the chief (or a lone tuner);
     None on a worker."""
     import tensorflow as tf
@@ -401,11 +417,9 @@ def tune_run(data: Any, settings: Settings, out: str | Path, search: Search, log
         return finish(tuning, data, panel, settings, out, objective.name, log)
 
 
-def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, out: Path, objective: str,
-           log: Log) -> dict[str, Any]:  # fmt: skip
+def finish(search: ForecastTuner, data: Data, panel: Panel, settings: Settings, out: Path, objective: str,
+           log: Log) -> JSON:  # fmt: skip
     """Write trials.csv and trials.png, and train the best hyperparameters into `out/best`."""
-    import pandas as pd
-
     trials = write_trials(search.oracle, out, objective)
     scored = trials.dropna(subset=["score"])
     if scored.empty:
@@ -432,7 +446,7 @@ def finish(search: ForecastTuner, data: Any, panel: Panel, settings: Settings, o
     return summary
 
 
-def write_trials(oracle: Any, out: Path, objective: str) -> Any:
+def write_trials(oracle: kt.Oracle, out: Path, objective: str) -> pd.DataFrame:
     """`out/trials.csv` and `out/trials.png` from the oracle's trials; returns the table."""
 
     trials = trials_frame(oracle)
@@ -452,7 +466,7 @@ def failure_reason(message: str | None) -> str:
     return (reason if reason and "Error" in kind else lines[-1])[:200]
 
 
-def hyperparameter_values(trial: Any) -> dict[str, Any]:
+def hyperparameter_values(trial: Trial) -> Values:
     """A trial's values without KerasTuner's bookkeeping ("tuner/..."), booleans as booleans (gRPC
     sends them as integers)."""
     booleans = {hp.name for hp in trial.hyperparameters.space if isinstance(hp, kt.engine.hyperparameters.Boolean)}
@@ -463,15 +477,13 @@ def hyperparameter_values(trial: Any) -> dict[str, Any]:
     }
 
 
-def trials_frame(oracle: Any) -> Any:
+def trials_frame(oracle: kt.Oracle) -> pd.DataFrame:
     """One row per trial: its number, status, score, hyperparameters, worker, time and memory."""
-    import pandas as pd
-
     rows = []
     for trial_id in sorted(oracle.trials, key=int):
         trial = oracle.trials[trial_id]
 
-        def last(name: str, trial: Any = trial) -> float:
+        def last(name: str, trial: Trial = trial) -> float:
             return trial.metrics.get_last_value(name) if trial.metrics.exists(name) else np.nan
 
         rows.append(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
 
-from forecaster.config import CELLS
+from forecaster.config import CELLS, ModelConfig
+from forecaster.kinds import Tensor
 
-Encoder = Callable[..., Any]  # (sequence, mask, cfg: ModelConfig, regularizer) -> (batch, units) or sequence
+Encoder = Callable[[Tensor, Tensor, ModelConfig, object], Tensor]
+"""(sequence, mask, the model's settings, a Keras weight regularizer or None) -> (batch, units), or the
+sequence of states when attention pooling reads every step."""
 
 
 def encoder(name: str) -> Encoder:

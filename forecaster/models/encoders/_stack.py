@@ -4,12 +4,15 @@ unroll, bias on) so a GPU runs the fast kernel."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 
+from forecaster.config import ModelConfig
+from forecaster.kinds import Tensor
 
-def recurrent_stack(layer: type, prefix: str, sequence: Any, mask: Any, cfg: Any, regularizer: Any) -> Any:
+
+def recurrent_stack(
+    layer: type, prefix: str, sequence: Tensor, mask: Tensor, cfg: ModelConfig, regularizer: object
+) -> Tensor:
     """`cfg.layers` recurrent layers of class `layer`; the last returns its final state, unless attention
     pooling reads every step."""
     hidden = sequence

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 
+from forecaster.config import ModelConfig
+from forecaster.kinds import Tensor
 from forecaster.models.encoders._stack import recurrent_stack
 
 
-def encode(sequence: Any, mask: Any, cfg: Any, regularizer: Any) -> Any:
+def encode(sequence: Tensor, mask: Tensor, cfg: ModelConfig, regularizer: object) -> Tensor:
     return recurrent_stack(keras.layers.LSTM, "lstm", sequence, mask, cfg, regularizer)
