@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
+    import keras
+    import pandas as pd
     import tensorflow as tf
 
 Tensor: TypeAlias = "tf.Tensor"
@@ -34,3 +36,15 @@ each read by its name where it is used."""
 
 Function = TypeVar("Function", bound=Callable[..., object])
 """What a decorator takes and gives back unchanged in its signature (a click command, an API method)."""
+
+Dataset: TypeAlias = "tf.data.Dataset"
+"""A tf.data pipeline of batches, as Keras's `fit` and `predict` take it."""
+
+Inputs: TypeAlias = "dict[str, Tensor]"
+"""A batch of the network's inputs by name: values, length, and where the run has them time, series, future, static."""
+
+Network: TypeAlias = "keras.Model"
+"""A run's trained Keras network (or one member of its ensemble)."""
+
+Frame: TypeAlias = "pd.DataFrame"
+"""A pandas DataFrame, named so where the module that passes it along does not import pandas itself."""

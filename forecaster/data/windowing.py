@@ -11,14 +11,18 @@ dropping the oldest points.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
 
 from forecaster.config import WindowConfig
 from forecaster.data.spread import window_spread
+from forecaster.kinds import Dataset, Inputs, Tensor
+
+Batch: TypeAlias = "Inputs | tuple[Inputs, Tensor] | tuple[Inputs, Tensor, Tensor]"
+"""A batch of windows: the network's inputs, and for training their targets (and weights, with --weight-power)."""
 
 
 @dataclass(frozen=True)
@@ -182,9 +186,9 @@ class WindowSource:
         self.flat_time = None if times is None else _stacked(times, len(self.flat), "int64")
         self.codes = None if codes is None else np.asarray(codes, dtype="int32")
         self.statics = None if statics is None else np.asarray(statics, dtype="float32")
-        self._made: tuple[Any, Any, Any, Any] | None = None
+        self._made: tuple[Tensor, Tensor, Tensor | None, Tensor | None] | None = None
 
-    def gather_fn(self, with_target: bool) -> Any:
+    def gather_fn(self, with_target: bool) -> Callable[[Tensor, Tensor], Batch]:
         """A tf function mapping a batch (series_idx (B,), origin (B,)) to model inputs (and targets)."""
         import tensorflow as tf
 
@@ -194,7 +198,7 @@ class WindowSource:
         ahead = tf.range(self.horizon, dtype=tf.int64)
         lookback, patch, weight_power, n_future = self.lookback, self.patch, self.weight_power, self.n_future
 
-        def gather(series_idx: Any, origin: Any) -> Any:
+        def gather(series_idx: Tensor, origin: Tensor) -> Batch:
             n_valid = tf.minimum(origin, lookback)
             n_valid = n_valid - n_valid % patch
             base = tf.gather(offsets, series_idx) + origin
@@ -221,7 +225,7 @@ class WindowSource:
 
         return gather
 
-    def _tensors(self) -> tuple[Any, Any, Any, Any]:
+    def _tensors(self) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """The arrays as tensors, made once for every dataset of this source; the numpy copy of the
         data is then dropped, so the data exists once (in TensorFlow) while training."""
         import tensorflow as tf
@@ -232,7 +236,9 @@ class WindowSource:
             self.flat = self.flat_time = None
         return self._made
 
-    def dataset(self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int, *, with_target: bool = True) -> Any:
+    def dataset(
+        self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int, *, with_target: bool = True
+    ) -> Dataset:
         """The given windows, in order, in batches."""
         import tensorflow as tf
 
@@ -240,7 +246,7 @@ class WindowSource:
         ds = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
         return ds.map(self.gather_fn(with_target), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
-    def batches(self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int) -> Iterator[Any]:
+    def batches(self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int) -> Iterator[Batch]:
         """The given windows' model inputs, in order, `batch_size` at a time, gathered eagerly: for
         forecasting, where a tf.data pipeline (one traced map per call) costs more than the windows."""
         gather = self.gather_fn(with_target=False)
@@ -248,7 +254,7 @@ class WindowSource:
         for start in range(0, len(series_idx), batch_size):
             yield gather(series_idx[start : start + batch_size], origins[start : start + batch_size])
 
-    def training_dataset(self, index: WindowIndex, batch_size: int, seed: int, sample_per_epoch: int) -> Any:
+    def training_dataset(self, index: WindowIndex, batch_size: int, seed: int, sample_per_epoch: int) -> Dataset:
         """Batches of windows shuffled each epoch with `seed`; when there are more than
         `sample_per_epoch` windows, an endless stream sampled with replacement (fit with steps_per_epoch)."""
         import tensorflow as tf
@@ -262,7 +268,7 @@ class WindowSource:
             run_end, run_start = tf.constant(ends), tf.constant(ends - index.count)
             series, first = tf.constant(index.series), tf.constant(index.first)
 
-            def locate(position: Any) -> Any:
+            def locate(position: Tensor) -> Batch:
                 run = tf.searchsorted(run_end, position, side="right")
                 return gather(tf.gather(series, run), tf.gather(first, run) + position - tf.gather(run_start, run))
 

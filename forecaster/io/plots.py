@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from forecaster.config import SINGLE_SERIES_ID
 from forecaster.io.plain import plain_time
+from forecaster.kinds import Frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+History = dict[str, tuple["pd.Index", np.ndarray]]  # series id -> (times, values) of its recent past
 
 MAX_BACKTEST_WINDOWS = 4  # windows a series' backtest plot draws: the latest that do not overlap
 
 
-def _pyplot() -> Any:
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a display
@@ -22,7 +31,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(plt: Any, fig: Any, path: Path) -> None:
+def _save(plt: ModuleType, fig: Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": "forecaster"})  # how forecaster knows its own plots
     plt.close(fig)
@@ -33,13 +42,13 @@ def _name(series_id: str, target: str) -> str:
     return target if series_id == SINGLE_SERIES_ID else series_id
 
 
-def _shown(fig: Any, shown: int, total: int | None, hint: str) -> None:
+def _shown(fig: Figure, shown: int, total: int | None, hint: str) -> None:
     """Say above the plots how many of the series they show, when they show fewer than there are."""
     if total is not None and total > shown:
         fig.suptitle(f"{shown} of {total:,} series shown ({hint})", fontsize="medium")
 
 
-def _grid(count: int) -> tuple[Any, Any, np.ndarray]:
+def _grid(count: int) -> tuple[ModuleType, Figure, np.ndarray]:
     plt = _pyplot()
     cols = 1 if count == 1 else 2
     rows = -(-count // cols)
@@ -74,7 +83,7 @@ def plot_loss(history: dict[str, list[float]], path: Path) -> None:
 SERVED_WIDTH, OTHER_WIDTH = 2.2, 1.0  # what serves is drawn thickest; the rest beside it, thin
 
 
-def _legend_outside(ax: Any) -> None:
+def _legend_outside(ax: Axes) -> None:
     """The legend to the right of the axes, where it never covers a line."""
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
@@ -113,8 +122,8 @@ def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
 
 
 def plot_forecasts(
-    history: dict[str, tuple[Any, np.ndarray]],
-    forecasts: Any,
+    history: History,
+    forecasts: Frame,
     time_col: str,
     id_col: str,
     path: Path,
@@ -146,7 +155,7 @@ def plot_forecasts(
     _save(plt, fig, path)
 
 
-def interval_columns(forecasts: Any) -> list[tuple[str, str, str]]:
+def interval_columns(forecasts: Frame) -> list[tuple[str, str, str]]:
     """(label, lower column, upper column) of the bands in a forecast frame, widest first: the conformal
     lo_L/hi_L pairs ("95% interval"), else the outermost quantile pair (q_10, q_90: "80% interval")."""
     levels = sorted((float(c[3:]) for c in forecasts.columns if c.startswith("lo_")), reverse=True)
@@ -209,7 +218,7 @@ def plot_backtest(panels: list[dict[str, Any]], path: Path, total: int | None = 
     _save(plt, fig, path)
 
 
-def plot_trials(trials: Any, objective: str, path: Path) -> None:
+def plot_trials(trials: Frame, objective: str, path: Path) -> None:
     """The objective of each trial (failed ones marked on the axis) and the best so far."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -11,6 +11,7 @@ from typing import Any
 
 from forecaster.errors import SettingsError
 from forecaster.io.frames import Data
+from forecaster.kinds import Network
 from forecaster.serving.backtest import summarise
 from forecaster.serving.checks import check_engine, engine_of
 from forecaster.serving.engines import engine_backtest, engine_forecast
@@ -26,10 +27,10 @@ class Local:
 
     name: str = "local"
 
-    def forecast(self, run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
+    def forecast(self, run: Run, model: Callable[[], Network], request: ForecastRequest, log: Log) -> Any:
         return forecast_here(run, model, request, log)
 
-    def backtest(self, run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
+    def backtest(self, run: Run, model: Callable[[], Network], request: BacktestRequest, log: Log) -> Evaluation:
         return backtest_here(run, model, request, log)
 
 
@@ -42,7 +43,7 @@ class Cluster:
     name: str
     address: str | None = None
 
-    def forecast(self, run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
+    def forecast(self, run: Run, model: Callable[[], Network], request: ForecastRequest, log: Log) -> Any:
         if request.future is not None:
             raise SettingsError(
                 f"--engine {self.name}: give the --future values as rows of DATA after each series' last target "
@@ -54,7 +55,7 @@ class Cluster:
             write_forecast(frame, Path(request.out))
         return frame if request.keep else frame.iloc[:, 0].nunique()
 
-    def backtest(self, run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
+    def backtest(self, run: Run, model: Callable[[], Network], request: BacktestRequest, log: Log) -> Evaluation:
         log(f"backtesting on {self.where()}: whole series a partition")
         plan = request.plan(run.config.window.horizon, run.season)
         backtest, ids, windows = engine_backtest(run, request.data, plan, self.name, self.address)

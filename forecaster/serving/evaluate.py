@@ -11,6 +11,7 @@ from forecaster.config import check_setting
 from forecaster.errors import SettingsError
 from forecaster.io.files import atomic_directory, csv_safe, write_json
 from forecaster.io.plots import plot_backtest, plot_errors_by_step
+from forecaster.kinds import Network
 from forecaster.serving.backtest import (
     filled_windows_note,
     folds_note,
@@ -28,7 +29,7 @@ from forecaster.training.runs import CALIBRATION_FILE, Run
 
 
 def backtest_run(
-    run: Run, model: Callable[[], Any], request: BacktestRequest, backend: Backend, log: Log
+    run: Run, model: Callable[[], Network], request: BacktestRequest, backend: Backend, log: Log
 ) -> Evaluation:
     """The backtest of `run` (whose network `model()` loads on first use) that `request` asks for, as
     `Forecaster.backtest` describes it, on `backend`."""
@@ -44,7 +45,7 @@ def backtest_run(
     return backend.backtest(run, model, request, log)
 
 
-def backtest_here(run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation:
+def backtest_here(run: Run, model: Callable[[], Network], request: BacktestRequest, log: Log) -> Evaluation:
     """`backtest_run` on this process."""
     panel = trained_panel(run, load_forecast_panel(run, request.data))
     longest = max(len(s) for s in panel.series)

@@ -18,6 +18,7 @@ from forecaster.data.windowing import valid_lengths
 from forecaster.errors import DataError, ForecasterError, SettingsError
 from forecaster.io.frames import Data
 from forecaster.io.plain import plain_time
+from forecaster.io.plots import History
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.floor import floored
 from forecaster.scoring.selection import served_forecasts
@@ -381,7 +382,7 @@ def conformal_bands(
     return columns, note
 
 
-def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> dict[str, tuple[Any, np.ndarray]]:
+def recent_history(panel: Panel, run: Run, chosen: list[str] | None) -> History:
     """The last few horizons of each chosen series (default: the first six), for plotting."""
     by_id = {s.series_id: s for s in panel.series}
     chosen = chosen or list(by_id)[:6]

@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TypeVar, cast
 
 from forecaster.data.panel import panels_in_blocks
+from forecaster.data.series import Panel
 from forecaster.errors import DataError
 from forecaster.io.files import atomic_file
 from forecaster.io.frames import Data
-from forecaster.io.plots import plot_forecasts
+from forecaster.io.plots import History, plot_forecasts
 from forecaster.io.readers import reader_for
+from forecaster.kinds import Frame, Network
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.scoring.calibration import thin_levels_note
 from forecaster.serving.checks import check_forecast_outputs, plot_beside
@@ -29,9 +31,11 @@ from forecaster.serving.forecast import (
 from forecaster.serving.requests import Backend, ForecastRequest, Log
 from forecaster.training.runs import CALIBRATION_FILE, Run
 
+Item = TypeVar("Item")
+
 
 @contextmanager
-def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
+def forecast_sink(out: Path) -> Iterator[Callable[[Frame], None]]:
     """A function that appends forecast rows to `out` (Parquet marked ours, or CSV with one header), a block
     at a time if need be, so the forecast of a large panel never exists whole in memory. The rows go to a
     staging file that replaces `out` only when the context ends without an error."""
@@ -40,7 +44,7 @@ def forecast_sink(out: Path) -> Iterator[Callable[[Any], None]]:
         yield append
 
 
-def write_forecast(frame: Any, out: Path) -> None:
+def write_forecast(frame: Frame, out: Path) -> None:
     """The whole forecast frame at `out`, atomically (`forecast_sink`)."""
     with forecast_sink(out) as write:
         write(frame)
@@ -49,17 +53,17 @@ def write_forecast(frame: Any, out: Path) -> None:
 READ_AHEAD = 4  # blocks of series read while the caller forecasts earlier ones (and loads the model)
 
 
-def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+def read_ahead(items: Iterator[Item], depth: int = READ_AHEAD) -> Iterator[Item]:
     """The items of `items`, up to `depth` of the next ones made in a thread while the caller works on
     this one: reading Parquet and predicting both leave the GIL most of the time. An error in the
     thread is raised here, in turn; stopping early stops the thread."""
     import queue
     import threading
 
-    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    ready: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def hand(kind: str, item: Any) -> bool:
+    def hand(kind: str, item: object) -> bool:
         """Queue the item unless the caller has stopped; whether it was queued."""
         while not stop.is_set():
             try:
@@ -86,8 +90,8 @@ def read_ahead(items: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
             if kind == "end":
                 return
             if kind == "error":
-                raise item
-            yield item
+                raise cast(BaseException, item)
+            yield cast(Item, item)
     finally:
         stop.set()
         worker.join()
@@ -102,7 +106,9 @@ def level_notes(run: Run, levels: tuple[float, ...]) -> list[str]:
     return [note] if note else []
 
 
-def predict_run(run: Run, model: Callable[[], Any], request: ForecastRequest, backend: Backend, log: Log) -> Any:
+def predict_run(
+    run: Run, model: Callable[[], Network], request: ForecastRequest, backend: Backend, log: Log
+) -> Frame | int:
     """`Forecaster.predict` (its docstring says what the request's fields do) for the run `run`, whose network
     `model()` loads on first use, on `backend`."""
     check_forecast_outputs(request.out, request.plot, (request.data, request.future), backend.name, request.plot_series)
@@ -112,7 +118,7 @@ def predict_run(run: Run, model: Callable[[], Any], request: ForecastRequest, ba
     return backend.forecast(run, model, request, log)
 
 
-def forecast_here(run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any:
+def forecast_here(run: Run, model: Callable[[], Network], request: ForecastRequest, log: Log) -> Frame | int:
     """The forecast of `request` on this process: the frame, or (not kept) the number of series forecast."""
     import pandas
 
@@ -132,14 +138,14 @@ def forecast_here(run: Run, model: Callable[[], Any], request: ForecastRequest, 
             "note: the q_* columns are the network's own quantiles; lo_*/hi_* are the conformal bands "
             "calibrated on validation windows: use those for a stated coverage (docs/intervals.md)"
         )
-    frames: list[Any] = []  # the forecast's rows, or (keep=False) only the plotted series' rows
-    history: dict[str, Any] | None = {} if plot_path else None  # the plotted series' recent past, as blocks come
+    frames: list[Frame] = []  # the forecast's rows, or (keep=False) only the plotted series' rows
+    history: History | None = {} if plot_path else None  # the plotted series' recent past, as blocks come
     id_col, time_col = id_and_time_columns(run.config)
     streaming = out is not None and not request.keep
     with ExitStack() as stack:
         sink = stack.enter_context(forecast_sink(Path(str(out)))) if streaming else frames.append
 
-        def take(rows: Any) -> None:
+        def take(rows: Frame) -> None:
             sink(rows)
             if streaming and history is not None:
                 frames.append(rows[rows[id_col].isin(list(history))])
@@ -158,11 +164,11 @@ def forecast_here(run: Run, model: Callable[[], Any], request: ForecastRequest, 
 
 def _forecast_each(
     run: Run,
-    model: Callable[[], Any],
+    model: Callable[[], Network],
     request: ForecastRequest,
     blocks: list[tuple[Path, set[str]]] | None,
-    history: dict[str, Any] | None,
-    take: Callable[[Any], None],
+    history: History | None,
+    take: Callable[[Frame], None],
     log: Log,
 ) -> int:
     """Forecast the request's data whole, or each block of its shards in turn, handing each one's rows to `take`;
@@ -200,7 +206,7 @@ def _forecast_each(
     return done
 
 
-def _panels(run: Run, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Any]]:
+def _panels(run: Run, data: Data, shards: list[tuple[Path, set[str]]] | None) -> Iterator[tuple[str, Panel]]:
     """(where, panel): the whole of `data`, or each block of whole series of each shard."""
     from dataclasses import replace
 

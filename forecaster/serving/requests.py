@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from forecaster.io.frames import Data
+from forecaster.kinds import Network
 
 if TYPE_CHECKING:  # the run directory's reader loads numpy: named for the type checker only
     from forecaster.training.runs import Run
@@ -98,6 +99,6 @@ class Backend(Protocol):
 
     name: str
 
-    def forecast(self, run: Run, model: Callable[[], Any], request: ForecastRequest, log: Log) -> Any: ...
+    def forecast(self, run: Run, model: Callable[[], Network], request: ForecastRequest, log: Log) -> Any: ...
 
-    def backtest(self, run: Run, model: Callable[[], Any], request: BacktestRequest, log: Log) -> Evaluation: ...
+    def backtest(self, run: Run, model: Callable[[], Network], request: BacktestRequest, log: Log) -> Evaluation: ...

@@ -14,6 +14,7 @@ from forecaster.data.scaling import AffineScaler
 from forecaster.data.series import Panel, time_grid
 from forecaster.data.static import encode
 from forecaster.data.windowing import Carried, WindowSource
+from forecaster.kinds import Network
 from forecaster.scoring.floor import floored, window_floors
 from forecaster.serving.finite import check_scaled
 from forecaster.training.runs import Run
@@ -89,7 +90,7 @@ def forecast_step(model: Any) -> Any:
 
     step = TRACED.get(id(model))
     if step is None:
-        network: Callable[[], Any] = weakref.ref(model)  # the traced step must not keep the model alive
+        network: Callable[[], Network] = weakref.ref(model)  # the traced step must not keep the model alive
         step = tf.function(lambda inputs: network()(inputs, training=False), reduce_retracing=True)
         TRACED[id(model)] = step
         weakref.finalize(model, TRACED.pop, id(model), None)  # gone with the model, before its id is reused
