@@ -28,9 +28,10 @@ import pandas as pd
 
 from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecaster.data.calendar import unix_seconds
+from forecaster.data.prepared import Prepared
 from forecaster.data.scaling import fit_scaler
 from forecaster.data.windowing import Carried, WindowIndex, WindowSource
-from forecaster.training.train import Prepared, fit_model, loss_weight_power
+from forecaster.training.train import fit_model, loss_weight_power
 
 HOURLY_BORDERS = (8640, 11520, 14400)  # 12, 16 and 20 months of hours
 

@@ -12,11 +12,12 @@ from forecaster.data.series import first_few
 from forecaster.data.windowing import min_length, split_series
 from forecaster.errors import DataError
 from forecaster.io.plain import frequency_named, plain_time
+from forecaster.kinds import JSON
 from forecaster.serving.forecast import forecast_method
 from forecaster.settings import Settings
 
 
-def diagnose(data: Any, settings: Settings) -> dict[str, Any]:
+def diagnose(data: Any, settings: Settings) -> JSON:
     """Per-series lengths, frequency, gaps, and the fate of each series for the chosen window."""
     data_cfg = settings.build("data")
     # read with interpolation so gaps are counted rather than fatal; say what the chosen policy would do; every
@@ -80,7 +81,7 @@ def diagnose(data: Any, settings: Settings) -> dict[str, Any]:
     }
 
 
-def render(report: dict[str, Any]) -> str:
+def render(report: JSON) -> str:
     lines = [
         f"{report['file']}: {report['series_count']} series, {report['points']} points, "
         f"frequency {frequency_named(report['frequency'])}, season {report['season']}",

@@ -48,3 +48,6 @@ Network: TypeAlias = "keras.Model"
 
 Frame: TypeAlias = "pd.DataFrame"
 """A pandas DataFrame, named so where the module that passes it along does not import pandas itself."""
+
+Log: TypeAlias = Callable[[str], None]
+"""Where a line for the user goes: the CLI's stderr, the API's logger or the caller's `log=`."""

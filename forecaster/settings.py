@@ -15,6 +15,7 @@ from typing import Any
 
 from forecaster.config import LIST_SETTINGS, SECTION_CLASSES, SECTIONS, _build, check_settings, check_tune_table
 from forecaster.errors import SettingsError
+from forecaster.kinds import Options
 
 SECTION_NAMES = (*SECTION_CLASSES, "tune")  # tune: the search space's lists (forecaster.training.tune)
 
@@ -87,7 +88,7 @@ class Settings:
 
         return _build(SECTION_CLASSES[section], dict(self.section(section)))
 
-    def as_dict(self) -> dict[str, dict[str, Any]]:
+    def as_dict(self) -> dict[str, Options]:
         """Plain dicts by section (what a config file holds)."""
         return {name: dict(self.section(name)) for name in SECTION_NAMES}
 

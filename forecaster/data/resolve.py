@@ -24,6 +24,7 @@ from forecaster.data.series import Panel
 from forecaster.data.static import fit_encoding
 from forecaster.data.windowing import split_series, train_origins
 from forecaster.errors import DataError
+from forecaster.kinds import JSON
 from forecaster.settings import Settings
 
 
@@ -98,7 +99,7 @@ WIDE_PANEL_LEARNING_RATE = 2e-3
 LONG_WINDOW = 192
 
 
-def sized_training(train_raw: Mapping[str, Any], n_windows: int, n_series: int = 1) -> tuple[dict[str, Any], str]:
+def sized_training(train_raw: Mapping[str, Any], n_windows: int, n_series: int = 1) -> tuple[JSON, str]:
     """Batch size, epochs, windows an epoch and the learning rate sized to the data, where not given: FULL_BATCH
     and FULL_EPOCHS on many windows, EPOCH_WINDOWS of them an epoch (from WIDE_PANEL series,
     WIDE_PANEL_EPOCH_WINDOWS and a learning rate of WIDE_PANEL_LEARNING_RATE); on

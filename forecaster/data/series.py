@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.errors import DataError
+from forecaster.kinds import JSON
 
 
 def file_row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
@@ -37,7 +38,7 @@ class Series:
     values: np.ndarray
     n_filled: int = 0  # rows that were gaps or empty cells, filled by the --fill policy
     future: np.ndarray | None = None  # (k, n_future) --future values of the k steps after the last row, raw
-    static: dict[str, Any] = field(default_factory=dict)  # --static column -> the series' one value (or None)
+    static: JSON = field(default_factory=dict)  # --static column -> the series' one value (or None)
     filled: np.ndarray | None = None  # positions of the rows the --fill policy filled (None: none)
 
     def __len__(self) -> int:

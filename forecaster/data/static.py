@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from forecaster.errors import DataError
+from forecaster.kinds import JSON
 
 MAX_CATEGORIES = 1000  # a text column with more distinct values is an id, not a covariate
 
 
-def fit_encoding(statics: list[dict[str, Any]], columns: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+def fit_encoding(statics: list[JSON], columns: tuple[str, ...]) -> tuple[JSON, ...]:
     """One spec a column: {"column", "mean", "std"} for numbers, {"column", "categories"} for text."""
     specs = []
     for column in columns:
@@ -35,12 +36,12 @@ def fit_encoding(statics: list[dict[str, Any]], columns: tuple[str, ...]) -> tup
     return tuple(specs)
 
 
-def width(encoding: tuple[dict[str, Any], ...]) -> int:
+def width(encoding: tuple[JSON, ...]) -> int:
     """How many numbers the encoding makes of a series' static values."""
     return sum(len(spec["categories"]) if "categories" in spec else 1 for spec in encoding)
 
 
-def encode(static: dict[str, Any], encoding: tuple[dict[str, Any], ...]) -> np.ndarray:
+def encode(static: JSON, encoding: tuple[JSON, ...]) -> np.ndarray:
     """float32 (width,) for one series' static values."""
     parts: list[float] = []
     for spec in encoding:
@@ -59,7 +60,7 @@ def encode(static: dict[str, Any], encoding: tuple[dict[str, Any], ...]) -> np.n
     return np.asarray(parts, dtype="float32")
 
 
-def codes(encoded: Any, encoding: tuple[dict[str, Any], ...]) -> list[float]:
+def codes(encoded: Any, encoding: tuple[JSON, ...]) -> list[float]:
     """An encoded vector kept small (scalers.json): a column's category index (-1: none of them) or its
     standardised number, one value a column, not its one-hot vector (1,000 categories over 20,000 series
     were 224 MB of JSON)."""
@@ -75,7 +76,7 @@ def codes(encoded: Any, encoding: tuple[dict[str, Any], ...]) -> list[float]:
     return kept
 
 
-def expand(kept: list[Any], encoding: tuple[dict[str, Any], ...]) -> np.ndarray:
+def expand(kept: list[Any], encoding: tuple[JSON, ...]) -> np.ndarray:
     """The encoded vector of `codes`' output: float32 (width,)."""
     if len(kept) != len(encoding):
         raise ValueError(f"{len(kept)} static codes for {len(encoding)} static columns")

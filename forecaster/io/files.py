@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.errors import OutputError
+from forecaster.kinds import JSON
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -230,7 +231,7 @@ def csv_safe(frame: Any) -> Any:
     looked at; a categorical column's categories are renamed, not its rows."""
     import pandas as pd
 
-    changed: dict[str, Any] = {}
+    changed: JSON = {}
     for name in frame.columns:
         column = frame[name]
         if isinstance(column.dtype, pd.CategoricalDtype):

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 History = dict[str, tuple["pd.Index", np.ndarray]]  # series id -> (times, values) of its recent past
+Drawing = dict[str, Any]  # what one panel of a plot draws, by name: times, actuals, forecasts, bands, its title
 
 MAX_BACKTEST_WINDOWS = 4  # windows a series' backtest plot draws: the latest that do not overlap
 
@@ -96,7 +97,7 @@ def method_label(name: str, served: str) -> str:
     return f"{name.replace('_', ' ')} (served)" if name == served else name.replace("_", " ")
 
 
-def plot_validation(examples: list[dict[str, Any]], path: Path) -> None:
+def plot_validation(examples: list[Drawing], path: Path) -> None:
     """The last validation window of up to four series: history, actual future, what serves (thick, with its 80%
     interval), the network's forecast when another method serves, and seasonal naive, in the data's own time."""
     plt, fig, axes = _grid(len(examples))
@@ -178,17 +179,17 @@ def plot_errors_by_step(mae_by_step: dict[str, list[float]], path: Path) -> None
     _save(plt, fig, path)
 
 
-def latest_apart(windows: list[dict[str, Any]], limit: int = MAX_BACKTEST_WINDOWS) -> list[dict[str, Any]]:
+def latest_apart(windows: list[Drawing], limit: int = MAX_BACKTEST_WINDOWS) -> list[Drawing]:
     """Up to `limit` of the windows, the latest first chosen and then each latest one ending before the last
     chosen begins, in time order: windows that overlap would draw their bands on top of each other."""
-    chosen: list[dict[str, Any]] = []
+    chosen: list[Drawing] = []
     for window in sorted(windows, key=lambda w: w["time"][0], reverse=True):
         if len(chosen) < limit and (not chosen or window["time"][-1] < chosen[-1]["time"][0]):
             chosen.append(window)
     return chosen[::-1]
 
 
-def plot_backtest(panels: list[dict[str, Any]], path: Path, total: int | None = None) -> None:
+def plot_backtest(panels: list[Drawing], path: Path, total: int | None = None) -> None:
     """Backtest windows of a few series: the actuals, and what serves (thick, with its widest interval), the
     network when another method serves, and the baselines' forecasts of the latest windows that do not overlap
     (at most MAX_BACKTEST_WINDOWS a series)."""

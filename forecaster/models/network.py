@@ -10,6 +10,7 @@ import keras
 from forecaster.config import LOSSES, ModelConfig, check_choice
 from forecaster.data.static import width
 from forecaster.errors import SettingsError
+from forecaster.kinds import JSON
 from forecaster.models.encoders import encoder
 from forecaster.models.layers import (
     AddReference,
@@ -165,7 +166,7 @@ class PinballLoss(keras.losses.Loss):
         error = ops.expand_dims(y_true, -1) - y_pred
         return ops.mean(ops.maximum(levels * error, (levels - 1.0) * error), axis=(-2, -1))
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JSON:
         return {**super().get_config(), "quantiles": list(self.quantiles)}
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -30,6 +29,7 @@ from forecaster.config import LEVEL_STEP, TOP_LEVEL
 from forecaster.data.spread import SPREAD_FLOOR
 from forecaster.data.windowing import valid_lengths
 from forecaster.errors import DamagedRunError
+from forecaster.kinds import JSON
 
 GRID = tuple(
     np.round(np.arange(LEVEL_STEP, TOP_LEVEL + LEVEL_STEP / 2, LEVEL_STEP), 1).tolist()
@@ -291,7 +291,7 @@ class Calibration:
             out[f"lo_{level_name(level)}"], out[f"hi_{level_name(level)}"] = lower, upper
         return nested(out, levels)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
             "score": "abs(actual - forecast) / window spread",
             "spread": self.spread,
@@ -304,7 +304,7 @@ class Calibration:
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any], horizon: int) -> Calibration:
+    def from_json(cls, raw: JSON, horizon: int) -> Calibration:
         """Read back, checked: the tables must have the run's shape and hold finite, non-negative numbers."""
         try:
             pooled = np.asarray(raw["pooled"], dtype="float64")

@@ -27,11 +27,11 @@ against 1.081 for the combination everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from forecaster.errors import DamagedRunError
+from forecaster.kinds import JSON
 from forecaster.scoring.baselines import BASELINES
 from forecaster.scoring.evidence import Difference, paired_difference
 from forecaster.scoring.statistical import STATISTICAL, Known, fit_each
@@ -142,7 +142,7 @@ class Selection:
     costs: dict[str, float] = field(default_factory=dict)  # candidate -> forecast seconds per 1,000 series
     against_network: dict[str, tuple[float, float]] = field(default_factory=dict)  # candidate -> (relative, se)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
             "rule": RULE,
             "method": self.method,
@@ -161,7 +161,7 @@ class Selection:
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Selection:
+    def from_json(cls, raw: JSON) -> Selection:
 
         statistical = tuple(str(name) for name in raw.get("statistical", ()))
         method = str(raw.get("method", "model"))

@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from forecaster.config import RunConfig
+from forecaster.data.prepared import Prepared
 from forecaster.data.series import Panel
 from forecaster.data.windowing import WindowIndex, evenly_spaced
 from forecaster.io.progress import Progress
+from forecaster.kinds import JSON, Log, Network
 from forecaster.scoring.baselines import baseline_forecast
 from forecaster.scoring.calibration import CALIBRATION_MIN_WINDOWS, Calibration, difficulty_factors, window_spreads
 from forecaster.scoring.evidence import spread_windows
@@ -68,7 +69,7 @@ class WindowForecasts:
 
 
 def forecast_windows(
-    model: Any, prepared: Any, panel: Panel, cfg: RunConfig, index: WindowIndex, season: int
+    model: Network, prepared: Prepared, panel: Panel, cfg: RunConfig, index: WindowIndex, season: int
 ) -> WindowForecasts:
     """Forecast the windows of `index` (at most `max_val_windows` of them, evenly spaced); their spreads
     measured as `--interval-spread` says."""
@@ -139,7 +140,7 @@ def unused_covariates(method: str, cfg: RunConfig) -> tuple[str, ...]:
     return (*(cfg.data.future if method == "seasonal_naive" else ()), *cfg.data.static)
 
 
-def scored_index(prepared: Any, cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+def scored_index(prepared: Prepared, cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
     """(series_idx, origins) of the validation windows scored (`forecast_windows` of `prepared.val_index`): at
     most `max_val_windows` of them, evenly spaced."""
     index = prepared.val_index
@@ -152,7 +153,7 @@ def guard_rows(series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:
     return spread_windows(series_idx, origins, cost, STAT_POINT_BUDGET)
 
 
-def guard_fits(prepared: Any, panel: Panel, cfg: RunConfig, season: int) -> StatisticalFits:
+def guard_fits(prepared: Prepared, panel: Panel, cfg: RunConfig, season: int) -> StatisticalFits:
     """The guard's statistical fits, started (in worker processes where the run may use them) from the data
     alone, before the network is trained: they need no network, and so run while it trains."""
     series_idx, origins = scored_index(prepared, cfg)
@@ -162,7 +163,9 @@ def guard_fits(prepared: Any, panel: Panel, cfg: RunConfig, season: int) -> Stat
     )
 
 
-def guard_jobs(prepared: Any, panel: Panel, cfg: RunConfig, series_idx: np.ndarray, origins: np.ndarray) -> list[Job]:
+def guard_jobs(
+    prepared: Prepared, panel: Panel, cfg: RunConfig, series_idx: np.ndarray, origins: np.ndarray
+) -> list[Job]:
     """(name, history, known columns) of each statistical candidate on each of the windows, in order."""
     horizon, n_future = cfg.window.horizon, cfg.model.n_future
     jobs: list[Job] = []
@@ -175,11 +178,11 @@ def guard_jobs(prepared: Any, panel: Panel, cfg: RunConfig, series_idx: np.ndarr
 
 def select_method(
     scored: WindowForecasts,
-    prepared: Any,
+    prepared: Prepared,
     panel: Panel,
     cfg: RunConfig,
     season: int,
-    log: Any = None,
+    log: Log | None = None,
     network_seconds: float | None = None,
     fits: StatisticalFits | None = None,
 ) -> tuple[Selection, np.ndarray, np.ndarray]:
@@ -254,14 +257,14 @@ def forecast_costs(statistical: tuple[str, ...], fit_seconds: float, network_sec
 
 
 def validation_report(
-    model: Any,
-    prepared: Any,
+    model: Network,
+    prepared: Prepared,
     panel: Panel,
     cfg: RunConfig,
     season: int,
-    log: Any = None,
+    log: Log | None = None,
     fits: StatisticalFits | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]], Calibration, Selection]:
+) -> tuple[JSON, list[JSON], Calibration, Selection]:
     """The model against seasonal naive on the validation windows, in original units.
 
     Returns the report, a few example windows (history, actual, forecast) for a plot, the conformal
@@ -287,7 +290,7 @@ def validation_report(
         return spreads * np.array([factors.get(ids[s], 1.0) for s in series_idx])
 
     spreads = difficult(recent.spreads, recent.series_idx)
-    spread: dict[str, Any] = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
+    spread: JSON = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
     served_at: dict[int, np.ndarray] = {}  # row of `scored` -> the served method's forecast, where another serves
     if cfg.train.select == "auto" and not cfg.model.quantiles:
         selection, rows, served = select_method(scored, prepared, panel, cfg, season, log, network_seconds, fits)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecaster.data.series import Panel
+from forecaster.data.series import Panel, Series
 from forecaster.data.times import in_zone
 from forecaster.errors import DataError
 from forecaster.io.plain import counted
+from forecaster.kinds import JSON, Network
 from forecaster.scoring.adaptive import Windows, adapted_multipliers
 from forecaster.scoring.baselines import BASELINES, baseline_forecast
 from forecaster.scoring.floor import floored
@@ -23,6 +23,7 @@ from forecaster.scoring.metrics import (
     pinball,
     seasonal_naive_scale,
 )
+from forecaster.scoring.selection import Selection
 from forecaster.scoring.selection import served_forecasts as made_by
 from forecaster.scoring.statistical import known_columns
 from forecaster.scoring.validation import point_forecast, score_windows
@@ -54,7 +55,7 @@ class Backtest:
     on_filled: int = 0  # windows left out because their actuals include values the --fill policy filled
 
 
-def trained_until(run: Run, series: Any) -> int:
+def trained_until(run: Run, series: Series) -> int:
     """How many of `series`' points (as given now) lie at or before the last point training used: found by
     time, not by position, so a file with older rows prepended is still cut where training stopped."""
     state = run.series[series.series_id]
@@ -121,7 +122,7 @@ def folds_note(series_idx: np.ndarray, n_series: int, folds: int, step: int) -> 
     )
 
 
-def run_backtest(run: Run, panel: Panel, model: Any, plan: BacktestPlan) -> Backtest:
+def run_backtest(run: Run, panel: Panel, model: Network, plan: BacktestPlan) -> Backtest:
     """Every backtest window forecast by the model and the baselines (and the model's conformal bands
     at the plan's levels, made from each window's own history exactly as `forecast --level` makes them; adapting,
     each window's band also learnt from its series' earlier windows whose actuals were known at its cutoff:
@@ -134,7 +135,7 @@ def run_backtest(run: Run, panel: Panel, model: Any, plan: BacktestPlan) -> Back
 def backtest_windows(
     run: Run,
     panel: Panel,
-    model: Any,
+    model: Network,
     series_idx: np.ndarray,
     origins: np.ndarray,
     plan: BacktestPlan,
@@ -197,7 +198,7 @@ def served_forecasts(
     panel: Panel,
     series_idx: np.ndarray,
     origins: np.ndarray,
-    selection: Any,
+    selection: Selection,
     horizon: int,
     season: int,
     n_future: int = 0,
@@ -222,7 +223,7 @@ def interval_metrics(bt: Backtest, levels: tuple[float, ...]) -> dict[str, float
     return report
 
 
-def conformal_metrics(bt: Backtest) -> dict[str, dict[str, Any]]:
+def conformal_metrics(bt: Backtest) -> dict[str, JSON]:
     """Per level of the conformal bands: each of `INTERVAL_METRICS` (coverage, mean width, MSIS: M4's mean scaled
     interval score), and coverage by horizon step and by period."""
     assert bt.bands is not None
@@ -259,11 +260,11 @@ def periods(bt: Backtest) -> list[np.ndarray]:
     return [np.flatnonzero(part == k) for k in range(PERIODS)]
 
 
-def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[dict[str, Any], pd.DataFrame]:
+def summarise(bt: Backtest, run: Run, ids: list[str], season: int) -> tuple[JSON, pd.DataFrame]:
     """The overall report (metrics.json) and the per-series table (`ids`: the series of `bt.series_idx`)."""
     overall = score_windows(bt.actual, bt.forecasts, bt.scales)  # the scorer of training's validation report
     by_step = {name: np.mean(np.abs(bt.actual - f), axis=0).tolist() for name, f in bt.forecasts.items()}
-    report: dict[str, Any] = {
+    report: JSON = {
         "windows": int(len(bt.origins)),
         "series": int(len(np.unique(bt.series_idx))),
         "horizon": run.config.window.horizon,
@@ -299,7 +300,7 @@ def window_frame(bt: Backtest, run: Run, panel: Panel) -> pd.DataFrame:
     horizon = bt.actual.shape[1]
     series = [panel.series[s] for s in bt.series_idx]
     times = [s.time[o : o + horizon] for s, o in zip(series, bt.origins)]
-    columns: dict[str, Any] = {
+    columns: dict[str, np.ndarray] = {
         id_col: np.repeat([s.series_id for s in series], horizon),
         "cutoff": in_zone(np.repeat([s.time_at(int(o) - 1) for s, o in zip(series, bt.origins)], horizon), panel.zone),
         time_col: in_zone(np.concatenate([np.asarray(t) for t in times]) if times else [], panel.zone),
@@ -348,7 +349,7 @@ def from_scored_windows(frame: pd.DataFrame, run: Run) -> tuple[Backtest, list[s
     return bt, ids.tolist(), frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
 
 
-def render_table(report: dict[str, Any]) -> str:
+def render_table(report: JSON) -> str:
     lines = [
         f"backtest: {counted(report['windows'], 'window')} over {counted(report['series'], 'series', 'series')}, "
         f"horizon {report['horizon']}, season {report['season']}",
@@ -380,7 +381,7 @@ def render_table(report: dict[str, Any]) -> str:
 
 def plot_panels(
     bt: Backtest, panel: Panel, horizon: int, target: str, served: str = "model", limit: int = 6
-) -> list[dict[str, Any]]:
+) -> list[JSON]:
     """What `plot_backtest` draws for the first few series: recent actuals and each window's forecasts (what
     serves, by its method's name `served`, the network's and every baseline's) with the widest conformal band."""
     widest = max((float(name[3:]) for name in bt.bands or {} if name.startswith("lo_")), default=None)
@@ -392,7 +393,7 @@ def plot_panels(
         start = max(0, int(bt.origins[rows].min()) - 2 * horizon)
         windows = []
         for r, o in zip(rows, bt.origins[rows]):
-            window: dict[str, Any] = {
+            window: JSON = {
                 "time": time[o : o + horizon],
                 "forecasts": {served if name == "served" else name: f[r] for name, f in bt.forecasts.items()},
             }

@@ -11,19 +11,25 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    from triad import Schema
+
 from forecaster.data.panel import panel_from_frame
+from forecaster.data.series import Panel
 from forecaster.errors import ForecasterError, SettingsError
+from forecaster.io.frames import Data
 from forecaster.io.readers import reader_for
+from forecaster.kinds import Network, Options
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.scoring.baselines import BASELINES
-from forecaster.serving.backtest import from_scored_windows, run_backtest, scored_windows
+from forecaster.serving.backtest import Backtest, from_scored_windows, run_backtest, scored_windows
 from forecaster.serving.clusters import clusters
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.forecast import forecast_frame, forecast_plan, trained_panel
@@ -34,7 +40,7 @@ PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough 
 
 
 @contextlib.contextmanager
-def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
+def engine_session(engine: str, address: str | None = None) -> Iterator[object]:
     """What Fugue runs on: a client of the cluster at `address`, or a local one on this machine's cores
     (closed afterwards; a cluster we did not start is left running)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # workers inherit it: no TensorFlow start-up chatter
@@ -43,7 +49,7 @@ def engine_session(engine: str, address: str | None = None) -> Iterator[Any]:
 
 
 @functools.lru_cache(maxsize=4)
-def loaded_run(run_dir: str) -> tuple[Any, Any]:
+def loaded_run(run_dir: str) -> tuple[Run, Network]:
     """The run and its model, loaded once per worker process (TensorFlow imported quietly there too)."""
 
     quiet_tensorflow_import()
@@ -52,7 +58,7 @@ def loaded_run(run_dir: str) -> tuple[Any, Any]:
     return run, run.load_model()
 
 
-def partition_panel(frame: pd.DataFrame, run: Run, label: str) -> Any:
+def partition_panel(frame: pd.DataFrame, run: Run, label: str) -> Panel:
     """A partition's whole series as a Panel, read as `forecast` reads a file (nanosecond times that Spark
     handed over as int64 made times again)."""
 
@@ -81,7 +87,7 @@ def output_columns(run: Run) -> tuple[str, str]:
     return id_and_time_columns(run.config)
 
 
-def forecast_schema(run: Run, levels: tuple[float, ...]) -> Any:
+def forecast_schema(run: Run, levels: tuple[float, ...]) -> Schema:
     """The forecast frame's columns and types, as the engines need them before any partition is done."""
 
     id_col, time_col = output_columns(run)
@@ -92,7 +98,7 @@ def forecast_schema(run: Run, levels: tuple[float, ...]) -> Any:
     return schema_of(run, [*columns, ("method", "str")])
 
 
-def backtest_schema(run: Run, levels: tuple[float, ...]) -> Any:
+def backtest_schema(run: Run, levels: tuple[float, ...]) -> Schema:
     """The columns of `scored_windows`: `evaluate`'s forecasts.csv and what scoring needs besides."""
 
     id_col, time_col = output_columns(run)
@@ -108,7 +114,7 @@ def backtest_schema(run: Run, levels: tuple[float, ...]) -> Any:
     return schema_of(run, columns)
 
 
-def schema_of(run: Run, columns: list[tuple[str, str]]) -> Any:
+def schema_of(run: Run, columns: list[tuple[str, str]]) -> Schema:
     import pyarrow as pa
     from triad import Schema
 
@@ -119,12 +125,12 @@ def schema_of(run: Run, columns: list[tuple[str, str]]) -> Any:
 
 def on_engine(
     run: Run,
-    data: Any,
+    data: Data,
     engine: str,
     address: str | None,
-    worker: Any,
-    schema: Any,
-    params: dict[str, Any],
+    worker: Callable[..., pd.DataFrame],
+    schema: Schema,
+    params: Options,
 ) -> pd.DataFrame:
     """`worker(partition, run_dir, label, **params)` over whole-series partitions of `data` (a CSV or
     Parquet path, or a Dask/Ray/Spark frame) on `engine`, the results collected as one pandas frame in
@@ -199,7 +205,7 @@ def user_error(exc: BaseException) -> ForecasterError | None:
     return None
 
 
-def engine_forecast(run: Run, data: Any, bands: Bands, engine: str, address: str | None = None) -> pd.DataFrame:
+def engine_forecast(run: Run, data: Data, bands: Bands, engine: str, address: str | None = None) -> pd.DataFrame:
     """Every series of `data` forecast on `engine`, sorted by series id and time; the numbers
     `--engine local` gives."""
     params = {"levels": list(bands.levels), "adapt": bands.adapt}
@@ -227,7 +233,9 @@ def backtest_partition(
     return zone_free(windows, run, panel.zone, ("cutoff", output_columns(run)[1]))
 
 
-def engine_backtest(run: Run, data: Any, plan: BacktestPlan, engine: str, address: str | None) -> Any:
+def engine_backtest(
+    run: Run, data: Data, plan: BacktestPlan, engine: str, address: str | None
+) -> tuple[Backtest, list[str], pd.DataFrame]:
     """`run_backtest` on `engine`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
     levels = plan.bands.levels
     params = {"folds": plan.folds, "step": plan.step, "season": plan.season, "levels": list(levels),

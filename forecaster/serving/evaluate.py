@@ -93,5 +93,6 @@ def write_evaluation(run: Run, found: Evaluation, out: Path) -> None:
         if panel is not None:  # an engine's workers keep the series' history
             horizon, target = run.config.window.horizon, run.config.data.target
             total = len(set(backtest.series_idx.tolist()))
-            served = run.selection().method if run.selection() else "model"
+            selection = run.selection()
+            served = selection.method if selection else "model"
             plot_backtest(plot_panels(backtest, panel, horizon, target, served), staging / "backtest.png", total)

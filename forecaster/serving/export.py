@@ -13,6 +13,7 @@ from forecaster.config import EXPORT_FORMATS
 from forecaster.data.static import width as static_width
 from forecaster.errors import ForecasterError, OutputError, SettingsError, install_line
 from forecaster.io.files import atomic_directory, write_json
+from forecaster.kinds import JSON
 from forecaster.serving.graph import output_name, serving_model
 from forecaster.training.runs import Run, library_versions
 
@@ -97,13 +98,13 @@ def unserved_note(run: Run) -> str | None:
     )
 
 
-def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> dict[str, Any]:
+def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> JSON:
     """What a client needs to call the artifact without reading our code."""
 
     cfg = run.config
     lookback, horizon, features = cfg.window.lookback, cfg.window.horizon, cfg.model.n_features
     columns = [cfg.data.target, *cfg.data.features, *cfg.data.future]
-    inputs: dict[str, Any] = {
+    inputs: JSON = {
         "values": {
             "dtype": "float32",
             "shape": ["batch", lookback, features],

@@ -307,7 +307,7 @@ def forecast_frame(
             methods[i] = method
     point[:] = floored(point, floors)  # a fallback's or the guard's method too
     id_col, time_col = id_and_time_columns(cfg)
-    columns: dict[str, Any] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
+    columns: dict[str, np.ndarray] = {id_col: np.repeat([s.series_id for s in panel.series], horizon)}
     times = following_times(last_times(panel), panel.freq, horizon)
     columns[time_col] = in_zone(times, panel.zone)
     columns["forecast"] = point.ravel()

@@ -18,6 +18,7 @@ import numpy as np
 
 from forecaster.data.series import Panel
 from forecaster.io.frames import RUN_FOLDER, temporary_folder
+from forecaster.kinds import JSON
 from forecaster.scoring.metrics import seasonal_naive_scale
 from forecaster.serving.backtest import Backtest, backtest_origins, backtest_windows, trained_until
 from forecaster.serving.requests import BacktestPlan, Refit
@@ -29,7 +30,7 @@ from forecaster.training.update import UpdateOptions, update_run
 
 def refit_backtest(
     run: Run, panel: Panel, refit: Refit, plan: BacktestPlan, log: Callable[[str], None]
-) -> tuple[Backtest, dict[str, Any]]:
+) -> tuple[Backtest, JSON]:
     """The backtest of `run` on `panel` with the run refitted as `refit` says; returns it (the windows in the
     order `run_backtest` gives them) and what the refits were (count, seconds, cutoffs)."""
     series_idx, origins, on_filled = backtest_origins(run, panel, plan.folds, plan.step)

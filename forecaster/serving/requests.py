@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from forecaster.io.frames import Data
-from forecaster.kinds import Network
+from forecaster.kinds import JSON, Log, Network
 
 if TYPE_CHECKING:  # the run directory's reader loads numpy: named for the type checker only
     from forecaster.training.runs import Run
-
-Log = Callable[[str], None]  # a line for the user: the CLI's stderr, the API's logger
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ class Evaluation:
     """A backtest's result: the report (metrics.json), the per-series table, the scored `backtest`, and either
     the `panel` it ran on (this process) or the `windows` frame the engine's workers sent back."""
 
-    report: dict[str, Any]
+    report: JSON
     per_series: Any
     backtest: Any
     panel: Any = None

@@ -28,9 +28,8 @@ from keras_tuner.src.engine.hyperparameters import HyperParameter
 from keras_tuner.src.engine.oracle import synchronized
 
 from forecaster.errors import SettingsError
+from forecaster.kinds import Log
 from forecaster.training.access import split_address
-
-Log = Callable[[str], None]
 
 TOKEN_HEADER = "forecaster-token"
 CHIEF_WAIT_SECONDS = 120

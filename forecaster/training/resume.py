@@ -14,18 +14,18 @@ import contextlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
 
 from forecaster.errors import OutputError
 from forecaster.io.files import atomic_file
+from forecaster.kinds import JSON, Dataset
 
 STATE_FILE = "state.json"
 
 
-def save_arrays(path: Path, arrays: dict[str, Any]) -> None:
+def save_arrays(path: Path, arrays: JSON) -> None:
     """numpy's own file writing, not h5py's: a full disk is a plain OSError (h5py segfaulted on it), and a
     partly written file is removed."""
     try:
@@ -36,17 +36,17 @@ def save_arrays(path: Path, arrays: dict[str, Any]) -> None:
         raise
 
 
-def load_arrays(path: Path) -> list[Any]:
+def load_arrays(path: Path) -> list[np.ndarray]:
     with np.load(path, allow_pickle=False) as saved:
         return [saved[f"w{i}"] for i in range(len(saved.files))]
 
 
-def seed_states(model: keras.Model) -> list[Any]:
+def seed_states(model: keras.Model) -> list[keras.Variable]:
     """The random-seed states of the model's dropout layers (variables, but not among its weights)."""
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
-def resumed_stream(train: Any, first_epoch: int, steps_per_epoch: int | None) -> Any:
+def resumed_stream(train: Dataset, first_epoch: int, steps_per_epoch: int | None) -> Dataset:
     """The training windows as epoch `first_epoch` of an uninterrupted fit sees them.
 
     An endless sample (fitted with steps_per_epoch, one iterator for all epochs) skips the batches
@@ -91,10 +91,10 @@ class ResumableTraining(keras.callbacks.Callback):
         self.directory, self.fingerprint = Path(directory), fingerprint
         self.early_stopping, self.plateau = early_stopping, plateau
         self.history: list[dict[str, float]] = []
-        self._counters: dict[str, Any] | None = None
-        self._best_weights: list[Any] | None = None
+        self._counters: JSON | None = None
+        self._best_weights: list[np.ndarray] | None = None
 
-    def saved_state(self) -> dict[str, Any] | None:
+    def saved_state(self) -> JSON | None:
         """The state saved by this same command, or None (state from another command is removed)."""
         path = self.directory / STATE_FILE
         try:
@@ -128,7 +128,7 @@ class ResumableTraining(keras.callbacks.Callback):
         self._counters = state["counters"]
         return int(state["epoch"]), bool(state.get("finished"))
 
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         if self._counters is None:
             return
         es, plateau = self.early_stopping, self.plateau
@@ -141,7 +141,7 @@ class ResumableTraining(keras.callbacks.Callback):
         plateau.wait, plateau.best = self._counters["lr_wait"], self._counters["lr_best"]
         plateau.cooldown_counter = self._counters["lr_cooldown"]
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self.history.append({key: float(value) for key, value in (logs or {}).items()})
         weights = f"epoch-{epoch + 1}.npz"
         arrays = {f"w{i}": w for i, w in enumerate(self.model.get_weights())}

@@ -7,15 +7,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from forecaster.config import RunConfig
-from forecaster.data.scaling import AffineScaler
-from forecaster.data.static import codes, expand
+from forecaster.data.prepared import SeriesState
+from forecaster.data.series import Series
 from forecaster.errors import DamagedRunError, ForecasterError, SettingsError
 from forecaster.io.files import write_json
+from forecaster.kinds import JSON, Network
 from forecaster.scoring.calibration import Calibration
 from forecaster.scoring.selection import Selection
 from forecaster.version import __version__
@@ -30,56 +30,6 @@ REQUIRED = (MODEL_FILE, "config.json", "scalers.json", "manifest.json")
 
 
 @dataclass
-class SeriesState:
-    """What training knew of one series: its scaler and where its data was cut."""
-
-    scaler: AffineScaler
-    n_train: int
-    n_fit: int
-    length: int
-    last_time: str
-    static: tuple[float, ...] = ()  # its encoded --static covariates (forecaster.data.static)
-    tail_sha256: str = ""  # of the last `tail_points` rows training saw (all columns, float64): `update` compares
-    tail_points: int = 0
-
-    def to_json(self, encoding: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
-        """As scalers.json keeps it; with the run's static `encoding`, the statics as one code a column."""
-
-        statics = {"static_codes": codes(self.static, encoding)} if encoding else {"static": list(self.static)}
-        return {
-            **self.scaler.to_json(),
-            "n_train": self.n_train,
-            "n_fit": self.n_fit,
-            "length": self.length,
-            "last_time": self.last_time,
-            **(statics if self.static else {}),
-            **({"tail_sha256": self.tail_sha256, "tail_points": self.tail_points} if self.tail_points else {}),
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any], encoding: tuple[dict[str, Any], ...] = ()) -> SeriesState:
-        """Read back, checked (a run directory is untrusted input): counts are whole numbers, the time
-        is text, the scaler has one finite (center, scale) per column and the encoded statics are finite.
-        Statics kept as codes (`static_codes`) are expanded with the run's `encoding`."""
-
-        kept = raw.get("static_codes")
-        static = tuple(expand(list(kept), encoding).tolist()) if kept is not None else ()
-        static = static or tuple(float(v) for v in raw.get("static", ()))
-        counts = [raw["n_train"], raw["n_fit"], raw["length"]]
-        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
-            raise TypeError("n_train, n_fit and length must be whole numbers")
-        if not isinstance(raw["last_time"], str) or not all(np.isfinite(static)):
-            raise TypeError("last_time must be text and static values finite numbers")
-        scaler = AffineScaler.from_json(raw)
-        if scaler.center.ndim != 1 or scaler.center.shape != scaler.scale.shape:
-            raise TypeError("center and scale must be lists of one number per column")
-        tail, points = raw.get("tail_sha256", ""), raw.get("tail_points", 0)  # runs made before it have none
-        if not (isinstance(tail, str) and isinstance(points, int) and not isinstance(points, bool) and points >= 0):
-            raise TypeError("tail_sha256 must be text and tail_points a whole number")
-        return cls(scaler, raw["n_train"], raw["n_fit"], raw["length"], raw["last_time"], static, tail, points)
-
-
-@dataclass
 class Run:
     """A loaded run directory."""
 
@@ -88,10 +38,10 @@ class Run:
     freq: str
     season: int
     series: dict[str, SeriesState]
-    manifest: dict[str, Any]
+    manifest: JSON
     dropped: list[str]  # series of the training file too short to train on
 
-    def calibration(self) -> Any:
+    def calibration(self) -> Calibration:
         """The run's conformal calibration (`forecaster.scoring.calibration.Calibration`), checked."""
 
         path = self.path / CALIBRATION_FILE
@@ -105,7 +55,7 @@ class Run:
             raise DamagedRunError(f"{path}: corrupt ({exc}); retrain the run") from None
         return Calibration.from_json(raw, self.config.window.horizon)
 
-    def selection(self) -> Any:
+    def selection(self) -> Selection | None:
         """Which method serves each series (`forecaster.scoring.selection.Selection`); None for a run made
         before the validation guard (the network serves every series it can)."""
 
@@ -117,7 +67,7 @@ class Run:
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError, LookupError) as exc:
             raise DamagedRunError(f"{path}: corrupt ({exc}); retrain the run") from None
 
-    def load_model(self) -> Any:
+    def load_model(self) -> Network:
         import keras
 
         import forecaster.models.layers  # noqa: F401  (registers the custom layers)
@@ -130,7 +80,7 @@ class Run:
         self._check_shapes(model)
         return model
 
-    def _check_shapes(self, model: Any) -> None:
+    def _check_shapes(self, model: Network) -> None:
         """The model's windows and forecasts must have the shapes config.json describes (a config edited and
         rehashed after training would otherwise fail deep inside a forecast)."""
         cfg = self.config
@@ -162,7 +112,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_manifest(directory: Path, extra: dict[str, Any]) -> None:
+def write_manifest(directory: Path, extra: JSON) -> None:
     """Checksum every file in `directory` into manifest.json (written last)."""
     files = {p.name: _sha256(p) for p in sorted(directory.iterdir()) if p.is_file() and p.name != "manifest.json"}
     write_json(
@@ -182,7 +132,7 @@ def write_manifest(directory: Path, extra: dict[str, Any]) -> None:
 NEEDED_WITH_SETTING = {CALIBRATION_FILE: "interval_spread", SELECTION_FILE: "select"}
 
 
-def _needed_files(path: Path, raw_config: dict[str, Any]) -> list[str]:
+def _needed_files(path: Path, raw_config: JSON) -> list[str]:
     """The files the manifest of the run in `path` must list: the required ones, those its settings say
     it was written with, and any of the run's known files that is there at all."""
     train = raw_config.get("run", {}).get("train", {}) if isinstance(raw_config.get("run"), dict) else {}
@@ -193,7 +143,7 @@ def _needed_files(path: Path, raw_config: dict[str, Any]) -> list[str]:
     return needed
 
 
-def check_lineage(path: Path, parent: Any) -> None:
+def check_lineage(path: Path, parent: object) -> None:
     """An updated run's manifest names its parent: the path it was updated from, the sha256 of that run's
     manifest (64 hex digits) and what the update renewed (a list of words). Anything else there is damage."""
     if parent is None:
@@ -288,7 +238,7 @@ def tail_digest(values: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(values, dtype="float64").tobytes()).hexdigest()
 
 
-def rows_until(series: Any, last_time: str) -> tuple[int, bool] | None:
+def rows_until(series: Series, last_time: str) -> tuple[int, bool] | None:
     """How many of `series`' rows lie at or before `last_time` (a run's last trained time, as scalers.json keeps
     it), found by time, not position, and whether that time is one of its rows; None when the series' times
     are of another kind (dates against step numbers)."""

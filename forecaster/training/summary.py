@@ -3,12 +3,11 @@ scores against seasonal naive and the validation guard's decision."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from forecaster.kinds import JSON
 from forecaster.scoring.metrics import ZERO_SCALE_NOTE
 
 
-def validation_line(report: dict[str, Any]) -> str:
+def validation_line(report: JSON) -> str:
     """What training's validation found: the network against seasonal naive, and the guard's decision."""
     model, naive = report["model"], report["seasonal_naive"]
     line = (
@@ -24,7 +23,7 @@ def validation_line(report: dict[str, Any]) -> str:
     return line
 
 
-def selection_lines(selection: dict[str, Any]) -> list[str]:
+def selection_lines(selection: JSON) -> list[str]:
     """What the validation guard decided and why, its evidence, what the served method ignores and costs."""
     method = selection["method"]
     ranked = sorted(selection["scores"].items(), key=lambda item: item[1])

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, RunConfig, TrainConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import named, read_training_panel
+from forecaster.data.prepared import Prepared, SeriesState
 from forecaster.data.resolve import resolve_config, sized_training
 from forecaster.data.scaling import AffineScaler, fit_scaler
 from forecaster.data.series import Panel, first_few
@@ -30,37 +29,18 @@ from forecaster.data.windowing import (
 )
 from forecaster.errors import DataError, TrainingError
 from forecaster.io.files import atomic_directory, check_replaceable, write_json
+from forecaster.io.frames import Data
 from forecaster.io.plain import frequency_named
 from forecaster.io.plots import plot_loss, plot_validation
 from forecaster.io.readers import data_digest
+from forecaster.kinds import JSON, Dataset, Log, Network
 from forecaster.models.network import build_model, member_config, member_name
 from forecaster.scoring.statistical import StatisticalFits
 from forecaster.scoring.validation import guard_fits, validation_report
 from forecaster.settings import Settings
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded, tensorflow_settings
 from forecaster.training.resume import ResumableTraining, resumed_stream, state_dir
-from forecaster.training.runs import (
-    CALIBRATION_FILE,
-    MODEL_FILE,
-    SELECTION_FILE,
-    SeriesState,
-    tail_digest,
-    write_manifest,
-)
-
-Log = Callable[[str], None]
-
-
-@dataclass
-class Prepared:
-    """The panel cut, scaled and indexed for training."""
-
-    states: dict[str, SeriesState]
-    source: WindowSource
-    train_index: WindowIndex
-    val_index: WindowIndex
-    kept: list[int]  # panel positions of the series used
-    dropped: list[str]
+from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, tail_digest, write_manifest
 
 
 def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | None = None) -> Prepared:
@@ -131,8 +111,8 @@ def loss_weight_power(cfg: RunConfig) -> int:
 class TrainingData:
     """The tf.data pipelines of one training job."""
 
-    train: Any  # shuffled windows, or an endless sample of them on large data
-    val: Any  # chronological validation windows, cached
+    train: Dataset  # shuffled windows, or an endless sample of them on large data
+    val: Dataset  # chronological validation windows, cached
     steps_per_epoch: int | None  # set when `train` is an endless sample
     n_train: int
     n_val: int
@@ -157,8 +137,8 @@ def fit_model(
     log: Log,
     state: Path | None = None,
     fingerprint: str = "",
-    initial: Any = None,
-) -> tuple[Any, dict[str, list[float]]]:
+    initial: Network | None = None,
+) -> tuple[Network, dict[str, list[float]]]:
     """Build and fit the model; returns it (best validation weights restored) and its history
     (one row per epoch and ensemble member: "member", "epoch", "loss", "val_loss", ...).
 
@@ -199,8 +179,8 @@ def fit_network(
     log: Log,
     state: Path | None = None,
     fingerprint: str = "",
-    initial: list[Any] | None = None,
-) -> tuple[Any, dict[str, list[float]]]:
+    initial: list[np.ndarray] | None = None,
+) -> tuple[Network, dict[str, list[float]]]:
     """Build and fit one network (see `fit_model`), from the weights `initial` when given."""
 
     t = cfg.train
@@ -245,13 +225,13 @@ def fit_network(
 
 
 def train_run(
-    data: Any,
+    data: Data,
     settings: Settings,
     out: str | Path,
     log: Log = lambda _: None,
     fresh: bool = False,
     panel: Panel | None = None,
-) -> dict[str, Any]:
+) -> JSON:
     """The whole `forecaster train` job; returns the validation metrics that were saved.
 
     The training state is saved after every epoch beside `out` (see `forecaster.training.resume`); running the
@@ -295,14 +275,14 @@ class TrainingJob:
     panel: Panel
     prepared: Prepared
     season: int
-    season_found: dict[str, Any]
+    season_found: JSON
     data_sha256: str
-    initial: Any = None
-    lineage: dict[str, Any] | None = None
+    initial: Network | None = None
+    lineage: JSON | None = None
     kind: str = "train"  # the command, in the resumable state's fingerprint
 
 
-def fit_and_write(job: TrainingJob, data: Any, out: Path, log: Log, fresh: bool, started: float) -> dict[str, Any]:
+def fit_and_write(job: TrainingJob, data: Data, out: Path, log: Log, fresh: bool, started: float) -> JSON:
     """Fit the job's networks (resumable, the guard's fits beside them), score them on validation, and write
     the run directory at `out` whole or not at all; returns the validation metrics."""
     import json

@@ -32,18 +32,19 @@ from keras_tuner.src.engine.trial import Trial
 
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, TUNERS, RunConfig, check_tune_table
 from forecaster.data.panel import read_training_panel
+from forecaster.data.prepared import Prepared
 from forecaster.data.resolve import default_lookback, resolve_config
 from forecaster.data.series import Panel
 from forecaster.errors import SettingsError, TrainingError
 from forecaster.io.files import MARKER, atomic_file, check_replaceable, write_json
 from forecaster.io.frames import Data
 from forecaster.io.plots import plot_trials
-from forecaster.kinds import JSON, Options
+from forecaster.kinds import JSON, Log, Options
 from forecaster.models.network import build_model, member_config
 from forecaster.settings import Settings
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded, tensorflow_settings
-from forecaster.training.train import Log, Prepared, prepare, train_run, training_data
+from forecaster.training.train import prepare, train_run, training_data
 
 Choice = bool | int | float | str  # one hyperparameter's value
 Space = dict[str, list[Choice]]  # each hyperparameter's choices, by name

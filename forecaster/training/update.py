@@ -22,8 +22,9 @@ from forecaster.errors import DataError, SettingsError
 from forecaster.io.files import check_replaceable
 from forecaster.io.plain import plain_time
 from forecaster.io.readers import data_digest
+from forecaster.kinds import JSON, Log
 from forecaster.training.runs import Run, load_run, rows_until, tail_digest
-from forecaster.training.train import Log, TrainingJob, fit_and_write, prepare, say_prepared
+from forecaster.training.train import TrainingJob, fit_and_write, prepare, say_prepared
 
 UPDATE_EPOCHS = 6  # a fifth of a full training's 30: the networks start where the parent's ended
 # a series has clearly moved when its newer points, in the parent's scaled units, sit this far from the
@@ -51,7 +52,7 @@ def update_run(
     log: Log = lambda _: None,
     options: UpdateOptions = UpdateOptions(),
     panel: Panel | None = None,
-) -> dict[str, Any]:
+) -> JSON:
     """The whole `forecaster update` job; returns the new run's validation metrics. `panel`: the data already
     read (a refitting backtest's data up to a cutoff), so it is not read again."""
     started = time.time()
