@@ -11,18 +11,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, overload
 
-from forecaster.config import LIST_SETTINGS, SECTION_CLASSES, SECTIONS, _build, check_settings, check_tune_table
+from forecaster.config import (
+    LIST_SETTINGS,
+    SECTION_CLASSES,
+    SECTIONS,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    WindowConfig,
+    _build,
+    check_settings,
+    check_tune_table,
+)
 from forecaster.errors import SettingsError
 from forecaster.kinds import Options
 
 SECTION_NAMES = (*SECTION_CLASSES, "tune")  # tune: the search space's lists (forecaster.training.tune)
 
-Values = Mapping[str, Any]
+Values = Mapping[str, Any]  # a section's settings by name, as given: each checked by its option's rule
 
 
-def _frozen(values: Mapping[str, Any] | None = None) -> Values:
+def _frozen(values: Values | None = None) -> Values:
     return MappingProxyType(dict(values or {}))
 
 
@@ -37,7 +48,7 @@ class Settings:
     tune: Values = field(default_factory=_frozen)
 
     @classmethod
-    def given(cls, options: Mapping[str, Any], base: Settings | Mapping[str, Values] | None = None) -> Settings:
+    def given(cls, options: Values, base: Settings | Mapping[str, Values] | None = None) -> Settings:
         """`base` (a config file's sections, or Settings) overridden by the `options` that are not None, each
         option in its section (`config.SECTIONS`); an unknown option or a value its rule refuses is refused."""
         sections = {name: dict(values) for name, values in _sections(base).items()}
@@ -61,7 +72,7 @@ class Settings:
         return cls(**{name: _frozen(values) for name, values in sections.items()})
 
     @classmethod
-    def of_run(cls, config: Mapping[str, Mapping[str, Any]]) -> Settings:
+    def of_run(cls, config: Mapping[str, Values]) -> Settings:
         """The options a run's resolved config (config.json's sections) holds; what was resolved from the data
         and is no option (the calendar's step, the embedding's rows) is resolved again from the data."""
         return cls.given({}, {name: {k: v for k, v in values.items() if SECTIONS.get(k) == name}
@@ -70,12 +81,12 @@ class Settings:
     def section(self, name: str) -> Values:
         return getattr(self, name)
 
-    def with_values(self, section: str, **values: Any) -> Settings:
+    def with_values(self, section: str, **values: object) -> Settings:
         """A copy with these values set in `section` (None removes one: not given)."""
         merged = {**self.section(section), **values}
         return self._replaced(section, {name: value for name, value in merged.items() if value is not None})
 
-    def with_defaults(self, section: str, defaults: Mapping[str, Any]) -> Settings:
+    def with_defaults(self, section: str, defaults: Values) -> Settings:
         """A copy with `defaults` under what was given in `section`."""
         return self._replaced(section, {**defaults, **self.section(section)})
 
@@ -83,7 +94,16 @@ class Settings:
         """A copy with nothing given in `section`."""
         return self._replaced(section, {})
 
-    def build(self, section: str) -> Any:
+    @overload
+    def build(self, section: Literal["data"]) -> DataConfig: ...
+    @overload
+    def build(self, section: Literal["window"]) -> WindowConfig: ...
+    @overload
+    def build(self, section: Literal["model"]) -> ModelConfig: ...
+    @overload
+    def build(self, section: Literal["train"]) -> TrainConfig: ...
+
+    def build(self, section: str) -> DataConfig | WindowConfig | ModelConfig | TrainConfig:
         """The section's config dataclass (`DataConfig`, ...) from what was given, its defaults for the rest."""
 
         return _build(SECTION_CLASSES[section], dict(self.section(section)))
@@ -92,7 +112,7 @@ class Settings:
         """Plain dicts by section (what a config file holds)."""
         return {name: dict(self.section(name)) for name in SECTION_NAMES}
 
-    def _replaced(self, section: str, values: Mapping[str, Any]) -> Settings:
+    def _replaced(self, section: str, values: Values) -> Settings:
         if section not in SECTION_NAMES:
             raise KeyError(section)
         return Settings(**{name: _frozen(values) if name == section else self.section(name) for name in SECTION_NAMES})

@@ -59,7 +59,8 @@ def test_refuses_when_there_is_no_unseen_data(sine_csv, tmp_path):
 def test_plots_show_distinct_series_in_their_own_time_with_every_baseline():
     from forecaster.data.series import Panel, Series
     from forecaster.scoring.validation import example_rows
-    from forecaster.serving.backtest import Backtest, plot_panels
+    from forecaster.serving.backtest import plot_panels
+    from forecaster.serving.requests import Backtest
 
     # validation windows: series 0 has many, series 2 none, series 1 and 3 a few -> one window each, the last
     series_idx = np.array([0, 0, 0, 0, 0, 1, 1, 3, 3])

@@ -70,7 +70,7 @@ def test_every_statistical_candidate_forecasts_a_seasonal_series_and_takes_known
 
 
 def small_backtest():
-    from forecaster.serving.backtest import Backtest
+    from forecaster.serving.requests import Backtest
 
     rng = np.random.default_rng(0)
     actual = rng.normal(size=(8, 3))

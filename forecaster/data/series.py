@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,10 @@ import pandas as pd
 from forecaster.errors import DataError
 from forecaster.kinds import JSON
 
+Time: TypeAlias = "int | pd.Timestamp"  # a row's time: a timestamp, or an integer step (a frequency int:N)
 
-def file_row(rows: pd.DataFrame | pd.Index, mask: Any) -> int:
+
+def file_row(rows: pd.DataFrame | pd.Index, mask: np.ndarray | pd.Series) -> int:
     """The file line of the first row where `mask` holds: a frame's index is the 0-based data row."""
     index = rows.index if isinstance(rows, pd.DataFrame) else rows
     return int(index[np.asarray(mask)][0]) + 2
@@ -33,7 +35,7 @@ class Series:
     """
 
     series_id: str
-    start: Any
+    start: Time
     freq: str
     values: np.ndarray
     n_filled: int = 0  # rows that were gaps or empty cells, filled by the --fill policy
@@ -50,7 +52,7 @@ class Series:
         10,000 series they would take as much memory as the values)."""
         return time_grid(self.start, len(self), self.freq)
 
-    def time_at(self, position: int) -> Any:
+    def time_at(self, position: int) -> Time:
         """The time of one row (negative positions count from the end)."""
         position = position % len(self)
         if self.freq.startswith("int:"):
@@ -59,7 +61,7 @@ class Series:
 
 
 @functools.lru_cache(maxsize=64)
-def offset_of(freq: str) -> Any:
+def offset_of(freq: str) -> pd.DateOffset:
     """The pandas offset of a frequency alias (parsed once: a forecast of 40,000 series asks 80,000 times)."""
     return pd.tseries.frequencies.to_offset(freq)
 
@@ -98,7 +100,7 @@ def first_few(ids: list[str], shown: int = 5) -> str:
     return ", ".join(ids[:shown]) + (" ..." if len(ids) > shown else "")
 
 
-def time_grid(start: Any, periods: int, freq: str) -> pd.Index:
+def time_grid(start: Time, periods: int, freq: str) -> pd.Index:
     """`periods` timestamps (or integer steps) from `start` on."""
     if freq.startswith("int:"):
         step = int(freq.split(":")[1])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import numpy as np
 
@@ -246,13 +246,13 @@ class WindowSource:
         ds = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
         return ds.map(self.gather_fn(with_target), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
-    def batches(self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int) -> Iterator[Batch]:
+    def batches(self, series_idx: np.ndarray, origins: np.ndarray, batch_size: int) -> Iterator[Inputs]:
         """The given windows' model inputs, in order, `batch_size` at a time, gathered eagerly: for
         forecasting, where a tf.data pipeline (one traced map per call) costs more than the windows."""
         gather = self.gather_fn(with_target=False)
         series_idx, origins = np.asarray(series_idx, dtype="int64"), np.asarray(origins, dtype="int64")
         for start in range(0, len(series_idx), batch_size):
-            yield gather(series_idx[start : start + batch_size], origins[start : start + batch_size])
+            yield cast(Inputs, gather(series_idx[start : start + batch_size], origins[start : start + batch_size]))
 
     def training_dataset(self, index: WindowIndex, batch_size: int, seed: int, sample_per_epoch: int) -> Dataset:
         """Batches of windows shuffled each epoch with `seed`; when there are more than

@@ -11,26 +11,26 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from forecaster.errors import OutputError
-from forecaster.kinds import JSON
+from forecaster.kinds import JSON, Frame
 
 
-def write_json(path: Path, payload: Any) -> None:
+def write_json(path: Path, payload: object) -> None:
     """`payload` as strict JSON: a number that is not finite (a MASE undefined where the scale is zero) is
     written as null, never as the bare NaN or Infinity token JSON readers refuse."""
     path.write_text(json.dumps(json_safe(payload), indent=2, default=str, allow_nan=False) + "\n")
 
 
-def json_safe(value: Any) -> Any:
+def json_safe(value: object) -> object:
     """`value` with every float that is not finite (a numpy float too) made None, through dicts, lists, tuples."""
     if isinstance(value, dict):
         return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(item) for item in value]
     if isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", "") == "f":
-        return value if math.isfinite(value) else None
+        return value if math.isfinite(cast(float, value)) else None
     return value
 
 
@@ -213,7 +213,7 @@ def atomic_file(target: Path) -> Iterator[Path]:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes as the start of a formula
 
 
-def _neutral(text: Any) -> Any:
+def _neutral(text: object) -> object:
     """A cell as a spreadsheet shows it without running it: text that starts like a formula (OWASP's list)
     gets a leading apostrophe; numbers written as text (-5, +1e3) are left alone."""
     if not isinstance(text, str) or not text.startswith(FORMULA_STARTS):
@@ -225,7 +225,7 @@ def _neutral(text: Any) -> Any:
     return text
 
 
-def csv_safe(frame: Any) -> Any:
+def csv_safe(frame: Frame) -> Frame:
     """`frame` with its text cells and column names neutralised for a CSV file (`_neutral`), so that ids
     such as `=HYPERLINK(...)`, `+1+1` or `@SUM(1)` open as text in a spreadsheet. Only text columns are
     looked at; a categorical column's categories are renamed, not its rows."""

@@ -13,12 +13,18 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from forecaster.errors import DataError, ForecasterError
 from forecaster.io.files import process_gone
+from forecaster.kinds import Frame
 
-Data = Any  # a CSV path (str or Path) or a pandas DataFrame
+if TYPE_CHECKING:
+    import pandas as pd
+
+Data: TypeAlias = "str | Path | pd.DataFrame"
+"""What data is given as: a CSV or Parquet path (a file, or a folder of Parquet shards) or a pandas DataFrame; for
+`--engine`, a Dask, Ray or Spark frame too (`forecaster.serving.checks.engine_of`)."""
 
 # what pandas reads as missing by default (its STR_NA_VALUES): in every column but the text ones
 NA_WORDS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
@@ -38,7 +44,7 @@ def temporary_folder(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
 
 
-def _frame_with_index(data: Any, time_col: str | None) -> Any:
+def _frame_with_index(data: Frame, time_col: str | None) -> Frame:
     """A DataFrame whose index holds data (a DatetimeIndex, an id/time MultiIndex) with the index made
     columns, as pandas users keep time: an unnamed DatetimeIndex becomes the time column."""
     import pandas as pd
@@ -57,7 +63,7 @@ def _frame_with_index(data: Any, time_col: str | None) -> Any:
 FRAME = "DataFrame"  # what errors, notes and the run's manifest call a DataFrame given as data
 
 
-def check_frame_type(data: Any) -> None:
+def check_frame_type(data: object) -> None:
     """Refuse data that is neither a path nor a pandas DataFrame, naming its type and the way to pandas."""
     import pandas as pd
 
@@ -67,7 +73,7 @@ def check_frame_type(data: Any) -> None:
         raise DataError(f"data must be a CSV path or a pandas DataFrame, got a {kind}{hint}")
 
 
-def as_frame(data: Any, id_col: str | None, time_col: str | None) -> Any:
+def as_frame(data: Frame, id_col: str | None, time_col: str | None) -> Frame:
     """The DataFrame `data` with its index taken as columns when it holds the time (and ids), and its ids
     checked: bytes ids decoded, ids mixing text and numbers refused (1 and "1" would be one series)."""
     import pandas as pd
@@ -103,7 +109,7 @@ def as_frame(data: Any, id_col: str | None, time_col: str | None) -> Any:
     return data
 
 
-def readable(frame: Any, needed: set[str] | None, id_col: str | None, time_col: str | None) -> Any:
+def readable(frame: Frame, needed: set[str] | None, id_col: str | None, time_col: str | None) -> Frame:
     """The frame as the CSV reader gives the same data written to a file, so a DataFrame and its CSV make one
     panel without the file:
     - column names as text, stripped (two alike were refused by `as_frame`); only the `needed` columns when
@@ -155,7 +161,7 @@ def frame_errors() -> Iterator[None]:
         ) from None
 
 
-def frame_digest(frame: Any) -> str:
+def frame_digest(frame: Frame) -> str:
     """The sha256 of a DataFrame's names, types and values (a file's is of its bytes): the same frame, the same
     digest, which is what resuming an interrupted `fit` checks."""
     import hashlib

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -29,30 +29,9 @@ from forecaster.scoring.statistical import known_columns
 from forecaster.scoring.validation import point_forecast, score_windows
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.finite import check_finite
-from forecaster.serving.requests import BacktestPlan
+from forecaster.serving.requests import Backtest, BacktestPlan
 from forecaster.serving.windows import floored_bands, floors_of, predict_at
 from forecaster.training.runs import Run, rows_until
-
-
-@dataclass
-class Backtest:
-    """Forecasts and actuals of every backtest window, in original units.
-
-    actual and each entry of forecasts: float64 (windows, horizon); series_idx, origins: (windows,);
-    scales: (windows,) the MASE denominator of each window's series; quantiles: the model's
-    (windows, horizon, levels) when it has quantile outputs.
-    """
-
-    series_idx: np.ndarray
-    origins: np.ndarray
-    actual: np.ndarray
-    forecasts: dict[str, np.ndarray]
-    scales: np.ndarray
-    quantiles: np.ndarray | None
-    bands: dict[str, np.ndarray] | None = None  # conformal lo_80/hi_80 ... (windows, horizon), when asked
-    spreads: np.ndarray | None = None  # (windows,) each window's spread, the bands' unit, when asked
-    adapted: bool = False  # the bands learnt from earlier windows' realised errors (`forecaster.scoring.adaptive`)
-    on_filled: int = 0  # windows left out because their actuals include values the --fill policy filled
 
 
 def trained_until(run: Run, series: Series) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 from pathlib import Path
-from typing import Any
+from typing import TypeGuard
 
 from forecaster.config import LEVEL_STEP, TOP_LEVEL
 from forecaster.errors import DataError, SettingsError, install_line
@@ -48,7 +48,7 @@ def require_horizon(settings: Settings) -> None:
         raise SettingsError("--horizon is required (how many steps ahead to forecast)")
 
 
-def check_data_path(data: Any) -> None:
+def check_data_path(data: object) -> None:
     """A data path that exists and is a file, or a directory some reader reads as shards (a DataFrame or a
     cluster frame passes: its own checks come when it is read)."""
     if not isinstance(data, (str, Path)) or Path(data).is_file():
@@ -66,13 +66,13 @@ def check_run_dir(run_dir: str | Path) -> None:
         raise SettingsError(f"{run_dir}: no such run directory; train one with `forecaster train`")
 
 
-def check_folds(folds: Any, step: Any) -> None:
+def check_folds(folds: object, step: object) -> None:
     """Backtest origins and the steps between them: whole numbers of at least 1 (`step` None: the horizon)."""
     if not all(_whole(n) and n >= 1 for n in (folds, 1 if step is None else step)):
         raise SettingsError(f"--folds and --step must be whole numbers of at least 1, got {folds!r}, {step!r}")
 
 
-def _whole(value: Any) -> bool:
+def _whole(value: object) -> TypeGuard[int]:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -86,9 +86,9 @@ def plot_beside(out: str | Path | None, plot: str | Path | None) -> Path | None:
 def check_forecast_outputs(
     out: str | Path | None,
     plot: str | Path | None,
-    inputs: tuple[Any, ...],
+    inputs: tuple[object, ...],
     engine: str = "local",
-    series: Any = None,
+    series: list[str] | None = None,
 ) -> None:
     """Refuse an empty path, a plot asked of an engine (its workers keep the history), and an output (`out`, the
     plot `plot_beside` it) that would replace what forecaster did not make or cannot be written."""
@@ -144,7 +144,7 @@ def either(names: list[str]) -> str:
 EXTRAS = {name: cluster.module for name, cluster in clusters().items()}  # what each needs installed
 
 
-def engine_of(data: Any, engine: str) -> str:
+def engine_of(data: object, engine: str) -> str:
     """The engine to use: the one a Dask, Ray or Spark frame belongs to, else `engine`."""
     kinds = {cluster.frame_module: name for name, cluster in clusters().items() if cluster.frame_module}
     return kinds.get(type(data).__module__.split(".")[0], engine)

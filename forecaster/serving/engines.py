@@ -29,11 +29,11 @@ from forecaster.io.readers import reader_for
 from forecaster.kinds import Network, Options
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.scoring.baselines import BASELINES
-from forecaster.serving.backtest import Backtest, from_scored_windows, run_backtest, scored_windows
+from forecaster.serving.backtest import from_scored_windows, run_backtest, scored_windows
 from forecaster.serving.clusters import clusters
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.forecast import forecast_frame, forecast_plan, trained_panel
-from forecaster.serving.requests import BacktestPlan, Bands
+from forecaster.serving.requests import Backtest, BacktestPlan, Bands
 from forecaster.training.runs import Run, load_run
 
 PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough to balance, few model loads

@@ -87,7 +87,10 @@ def write_evaluation(run: Run, found: Evaluation, out: Path) -> None:
     with atomic_directory(out, "evaluation") as staging:
         write_json(staging / "metrics.json", found.report)
         csv_safe(found.per_series).to_csv(staging / "per_series.csv", index=False)
-        windows = found.windows if found.windows is not None else window_frame(backtest, run, panel)
+        windows = found.windows
+        if windows is None:
+            assert panel is not None, "a backtest run here holds its panel"
+            windows = window_frame(backtest, run, panel)
         csv_safe(windows).to_csv(staging / "forecasts.csv", index=False)
         plot_errors_by_step(found.report["mae_by_step"], staging / "errors_by_step.png")
         if panel is not None:  # an engine's workers keep the series' history

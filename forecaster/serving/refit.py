@@ -20,8 +20,8 @@ from forecaster.data.series import Panel
 from forecaster.io.frames import RUN_FOLDER, temporary_folder
 from forecaster.kinds import JSON
 from forecaster.scoring.metrics import seasonal_naive_scale
-from forecaster.serving.backtest import Backtest, backtest_origins, backtest_windows, trained_until
-from forecaster.serving.requests import BacktestPlan, Refit
+from forecaster.serving.backtest import backtest_origins, backtest_windows, trained_until
+from forecaster.serving.requests import Backtest, BacktestPlan, Refit
 from forecaster.settings import Settings
 from forecaster.training.runs import Run, load_run
 from forecaster.training.train import train_run

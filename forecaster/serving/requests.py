@@ -8,12 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from forecaster.io.frames import Data
-from forecaster.kinds import JSON, Log, Network
+from forecaster.kinds import JSON, Frame, Log, Network
 
 if TYPE_CHECKING:  # the run directory's reader loads numpy: named for the type checker only
+    import numpy as np
+
+    from forecaster.data.series import Panel
     from forecaster.training.runs import Run
 
 
@@ -86,10 +89,10 @@ class Evaluation:
     the `panel` it ran on (this process) or the `windows` frame the engine's workers sent back."""
 
     report: JSON
-    per_series: Any
-    backtest: Any
-    panel: Any = None
-    windows: Any = None
+    per_series: Frame
+    backtest: Backtest
+    panel: Panel | None = None
+    windows: Frame | None = None
 
 
 class Backend(Protocol):
@@ -97,6 +100,27 @@ class Backend(Protocol):
 
     name: str
 
-    def forecast(self, run: Run, model: Callable[[], Network], request: ForecastRequest, log: Log) -> Any: ...
+    def forecast(self, run: Run, model: Callable[[], Network], request: ForecastRequest, log: Log) -> Frame | int: ...
 
     def backtest(self, run: Run, model: Callable[[], Network], request: BacktestRequest, log: Log) -> Evaluation: ...
+
+
+@dataclass
+class Backtest:
+    """Forecasts and actuals of every backtest window, in original units.
+
+    actual and each entry of forecasts: float64 (windows, horizon); series_idx, origins: (windows,);
+    scales: (windows,) the MASE denominator of each window's series; quantiles: the model's
+    (windows, horizon, levels) when it has quantile outputs.
+    """
+
+    series_idx: np.ndarray
+    origins: np.ndarray
+    actual: np.ndarray
+    forecasts: dict[str, np.ndarray]
+    scales: np.ndarray
+    quantiles: np.ndarray | None
+    bands: dict[str, np.ndarray] | None = None  # conformal lo_80/hi_80 ... (windows, horizon), when asked
+    spreads: np.ndarray | None = None  # (windows,) each window's spread, the bands' unit, when asked
+    adapted: bool = False  # the bands learnt from earlier windows' realised errors (`forecaster.scoring.adaptive`)
+    on_filled: int = 0  # windows left out because their actuals include values the --fill policy filled

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -14,7 +13,7 @@ from forecaster.data.scaling import AffineScaler
 from forecaster.data.series import Panel, time_grid
 from forecaster.data.static import encode
 from forecaster.data.windowing import Carried, WindowSource
-from forecaster.kinds import Network
+from forecaster.kinds import Inputs, Network, Tensor
 from forecaster.scoring.floor import floored, window_floors
 from forecaster.serving.finite import check_scaled
 from forecaster.training.runs import Run
@@ -23,7 +22,7 @@ PREDICT_BATCH = 4096  # windows per predict step: 40,000 series forecast 9% fast
 
 
 def predict_at(
-    model: Any,
+    model: Network,
     run: Run,
     panel: Panel,
     series_idx: np.ndarray,
@@ -82,7 +81,7 @@ def floored_bands(bands: dict[str, np.ndarray], floors: np.ndarray) -> dict[str,
     return {name: floored(values, floors) if name.startswith("lo_") else values for name, values in bands.items()}
 
 
-def forecast_step(model: Any) -> Any:
+def forecast_step(model: Network) -> Callable[[Inputs], Tensor]:
     """The model's forward pass as one tf.function for batches of any size, traced once per model: Keras's
     `predict` traced it again for a second batch size, and a tf.data pipeline traced its map each call,
     which together cost more than predicting 40,000 series."""
@@ -97,7 +96,7 @@ def forecast_step(model: Any) -> Any:
     return step
 
 
-TRACED: dict[int, Any] = {}  # id of a loaded model -> its traced forward pass (`forecast_step`)
+TRACED: dict[int, Callable[[Inputs], Tensor]] = {}  # id of a loaded model -> its traced forward pass (`forecast_step`)
 
 
 def series_statics(run: Run, panel: Panel) -> np.ndarray:

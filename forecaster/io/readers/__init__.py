@@ -15,11 +15,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from forecaster.io.frames import frame_digest
+from forecaster.io.frames import Data, frame_digest
+from forecaster.kinds import Frame
 
-Append = Callable[[Any], None]  # takes a pandas frame of rows
+Append = Callable[[Frame], None]  # takes a pandas frame of rows
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Reader:
     columns: Callable[[Path], list[str]]  # the column names as written
     # (path, keep, shared, text) -> frame: `keep` only these columns when the data has them all; `shared` read as
     # categories (ids, times); `text` read as written, only an empty cell missing
-    read: Callable[[Path, set[str] | None, tuple[str, ...], tuple[str, ...]], Any]
+    read: Callable[[Path, set[str] | None, tuple[str, ...], tuple[str, ...]], Frame]
     digest: Callable[[Path], str]  # sha256 of the data (of every file, for a directory)
     sink: Callable[[Path, str], AbstractContextManager[Append]]  # (staging path, kind) -> rows appended there
     ours: Callable[[Path], bool]  # a file of this format that forecaster wrote (so it may replace it)
@@ -41,7 +41,7 @@ class Reader:
     # such data is read and forecast a block of whole series at a time
     series_shards: Callable[[Path, str | None], list[tuple[Path, set[str]]] | None] = lambda path, id_col: None
     # (path, columns, id_col, session) -> the engine's own frame; None: read here and handed to the engine
-    engine_load: Callable[[Path, list[str], str | None, Any], Any] | None = None
+    engine_load: Callable[[Path, list[str], str | None, object], object] | None = None
     fallback: bool = False  # reads whatever no other reader claims
 
 
@@ -65,7 +65,7 @@ def reader_for(path: str | Path) -> Reader:
     raise LookupError("no fallback reader")  # a reader module marks itself fallback; CSV does
 
 
-def data_digest(data: Any) -> str:
+def data_digest(data: Data) -> str:
     """The sha256 of the data at a path, as its reader digests it (every shard of a directory), or of a
     DataFrame's names, types and values (`forecaster.io.frames.frame_digest`)."""
     if not isinstance(data, (str, Path)):

@@ -8,13 +8,18 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from forecaster.errors import DataError
 from forecaster.io.readers import Reader
 from forecaster.io.readers._columns import assemble
+
+if TYPE_CHECKING:  # pyarrow loads when a Parquet file is read
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
 SUFFIXES = (".parquet", ".pq")
 MADE_BY = b"forecaster"  # the key of the file metadata our Parquet outputs carry
@@ -38,7 +43,7 @@ def shards(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def _dataset(path: Path) -> Any:
+def _dataset(path: Path) -> ds.Dataset:
     import pyarrow as pa
     import pyarrow.dataset as ds
 
@@ -123,7 +128,7 @@ def read_parquet_frame(
     return frame
 
 
-def _is_text(kind: Any) -> bool:
+def _is_text(kind: pa.DataType) -> bool:
     import pyarrow as pa
 
     if pa.types.is_dictionary(kind):
@@ -131,7 +136,7 @@ def _is_text(kind: Any) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-def _check_flat(schema: Any, columns: list[str], where: Path) -> None:
+def _check_flat(schema: pa.Schema, columns: list[str], where: Path) -> None:
     """Refuse a column of nested values (struct, list, map): no id, time or value is one of those."""
     import pyarrow as pa
 
@@ -144,7 +149,7 @@ def _check_flat(schema: Any, columns: list[str], where: Path) -> None:
             )
 
 
-def _as_frame(batch: Any, categories: tuple[str, ...], named: bool = False) -> pd.DataFrame:
+def _as_frame(batch: pa.RecordBatch | pa.Table, categories: tuple[str, ...], named: bool = False) -> pd.DataFrame:
     """A record batch (or table) as pandas, `categories` categorical; `named`: column names stripped."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -222,7 +227,7 @@ def series_blocks(
         columns = [name for name in names if name.strip() in keep] if keep <= {n.strip() for n in names} else None
         _check_flat(handle.schema_arrow, columns or names, shard)
         at = [name.strip() for name in (columns or names)].index(id_col)
-        pending: Any = None  # rows read and not given out: whole series, but perhaps the last
+        pending: pa.Table | None = None  # rows read and not given out: whole series, but perhaps the last
         first = 0  # the shard row of pending's first row
         for batch in handle.iter_batches(batch_size=rows, columns=columns):
             if pending is not None and pending.num_rows >= rows:  # due: up to where this batch's series begin
@@ -242,7 +247,7 @@ def _numbered(frame: pd.DataFrame, first: int) -> pd.DataFrame:
     return frame
 
 
-def _last_run(ids: Any) -> int:
+def _last_run(ids: pa.Array | pa.ChunkedArray) -> int:
     """Where the last series of an id column begins (0 when it is all one series)."""
     import numpy as np
     import pyarrow.compute as pc
@@ -270,7 +275,7 @@ def parquet_writer(path: Path, kind: str) -> Iterator[Callable[[pd.DataFrame], N
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    writer: Any = None
+    writer: pq.ParquetWriter | None = None
 
     def append(frame: pd.DataFrame) -> None:
         nonlocal writer
@@ -303,7 +308,7 @@ def read(path: Path, keep: set[str] | None, shared: tuple[str, ...], text: tuple
     return read_parquet_frame(path, keep, shared)
 
 
-def engine_load(path: Path, columns: list[str], id_col: str | None, session: Any) -> Any:
+def engine_load(path: Path, columns: list[str], id_col: str | None, session: object) -> object:
     """The named columns as the engine's own frame (Fugue's loader), the shards checked alike first."""
     import fugue.api as fa
 
