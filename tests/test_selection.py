@@ -9,8 +9,9 @@ import pytest
 from cli_helpers import invoke
 
 from forecaster.data.resolve import sized_training
+from forecaster.io.files import write_json
 from forecaster.scoring.evidence import blocks, paired_difference, spread_windows
-from forecaster.scoring.selection import choose
+from forecaster.scoring.selection import Selection, choose
 from forecaster.scoring.statistical import STATISTICAL
 
 MONTHLY = ["--target", "sales", "--time-col", "month", "--horizon", "12", "--quiet"]
@@ -197,7 +198,7 @@ def test_a_costly_method_serves_only_clearly_below_the_network_alone():
     assert choose(short, few, costs=costs, **panel).method == "combination"
 
 
-def test_on_one_validation_window_the_margin_alone_decides():
+def test_on_one_validation_window_the_margin_alone_decides(tmp_path):
     one = lambda value: np.array([value])  # noqa: E731
     errors = {"model": one(1.2), "seasonal_naive": one(1.5), "auto_ets": one(1.05), "auto_theta": one(0.9),
               "combination": one(1.0)}  # fmt: skip
@@ -209,6 +210,30 @@ def test_on_one_validation_window_the_margin_alone_decides():
     )
     errors["auto_theta"] = one(0.98)  # 2% below: within the margin
     assert choose(errors, np.array([0])).method == "combination"
+
+    differences = {name: (d.relative, d.se) for name, d in verdict.differences.items()}
+    selection = Selection(verdict.method, verdict.scores, 1, 1, ("auto_ets", "auto_theta"), differences)
+    path = tmp_path / "selection.json"
+    write_json(path, selection.to_json())  # one block of windows: no standard error, written as null
+    again = Selection.from_json(json.loads(path.read_text()))
+    assert again.method == "auto_theta" and again.scores == verdict.scores
+    assert np.isnan(again.differences["auto_theta"][1]) and again.differences["auto_theta"][0] == pytest.approx(-0.1)
+
+
+def test_a_run_decided_on_one_validation_window_forecasts(tmp_path):
+    """14 years, 6 ahead: one validation window, whose differences have no standard error (null in selection.json):
+    the run reads back and forecasts (it was refused as corrupt)."""
+    values = [1339.9, 1569.7, 1751.9, 1824.5, 2091.1, 2277.0, 2560.2, 2615.3, 2745.0, 2993.3, 3101.1, 3300.4,
+              3528.7, 3610.2]  # fmt: skip
+    data = tmp_path / "yearly.csv"
+    years = [f"{1975 + k}-01-01" for k in range(len(values))]
+    pd.DataFrame({"time": years, "value": values}).to_csv(data, index=False)
+    options = ["--target", "value", "--time-col", "time", "--horizon", "6", "--epochs", "2", "--ensemble", "1"]
+    assert invoke("train", data, *options, "--quiet", "--out", tmp_path / "run").exit_code == 0
+    assert json.loads((tmp_path / "run" / "selection.json").read_text())["windows"] == 1
+    result = invoke("forecast", tmp_path / "run", "--data", data, "--out", tmp_path / "forecast.csv")
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "forecast.csv")) == 6
 
 
 def test_a_candidate_blind_to_the_covariates_needs_a_wider_margin():

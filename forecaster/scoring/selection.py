@@ -167,8 +167,8 @@ class Selection:
         method = str(raw.get("method", "model"))
         if not set(statistical) <= set(STATISTICAL) or method not in candidates(statistical):
             raise DamagedRunError("selection.json: unknown methods; retrain the run")
-        scores = {str(k): float(v) for k, v in dict(raw.get("scores", {})).items()}
-        differences = {str(k): (float(v[0]), float(v[1])) for k, v in dict(raw.get("differences", {})).items()}
+        scores = {str(k): number(v) for k, v in dict(raw.get("scores", {})).items()}
+        differences = {str(k): (number(v[0]), number(v[1])) for k, v in dict(raw.get("differences", {})).items()}
         cost = raw.get("seconds_per_1000_series")
         return cls(
             method,
@@ -182,9 +182,15 @@ class Selection:
             tuple(str(c) for c in raw.get("covariates_unused", ())),
             None if cost is None else (float(cost[0]), float(cost[1])),
             float(raw.get("fit_seconds", 0.0)),
-            {str(k): float(v) for k, v in dict(raw.get("costs_per_1000_series", {})).items()},
-            {str(k): (float(v[0]), float(v[1])) for k, v in dict(raw.get("against_network", {})).items()},
+            {str(k): number(v) for k, v in dict(raw.get("costs_per_1000_series", {})).items()},
+            {str(k): (number(v[0]), number(v[1])) for k, v in dict(raw.get("against_network", {})).items()},
         )
+
+
+def number(value: object) -> float:
+    """A figure as selection.json holds it: null where it was not a finite number (`write_json` writes NaN so: the
+    standard error of a difference measured on one block of windows), read back as NaN."""
+    return float("nan") if value is None else float(value)  # type: ignore[arg-type]
 
 
 RULE = (

@@ -11,15 +11,15 @@ import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from forecaster.data.panel import read_training_panel
 from forecaster.data.scaling import AffineScaler
-from forecaster.data.series import Panel, first_few
+from forecaster.data.series import Panel, Series, first_few
 from forecaster.errors import DataError, SettingsError
 from forecaster.io.files import check_replaceable
+from forecaster.io.frames import Data
 from forecaster.io.plain import plain_time
 from forecaster.io.readers import data_digest
 from forecaster.kinds import JSON, Log
@@ -47,7 +47,7 @@ class UpdateOptions:
 
 def update_run(
     parent_dir: str | Path,
-    data: Any,
+    data: Data,
     out: str | Path,
     log: Log = lambda _: None,
     options: UpdateOptions = UpdateOptions(),
@@ -130,7 +130,7 @@ def check_history(parent: Run, panel: Panel) -> None:
             )
 
 
-def position_of(series: Any, last_time: str) -> int | None:
+def position_of(series: Series, last_time: str) -> int | None:
     """How many of `series`' rows lie at or before `last_time` (the parent's last trained row), when that
     time is one of its rows; None otherwise."""
     found = rows_until(series, last_time)
