@@ -9,7 +9,12 @@ naive's MAE: `--season 168` makes evaluate's seasonal naive the weekly one), sMA
 is what `forecast` would (the validation guard's choice: the `served` row, else the network).
 
     python benchmarks/epf.py --market NP [--no-future] [-- extra train options]
+    python benchmarks/epf.py --market NP --refit-every 7 [--refit-from-scratch] [--test-days 84]
     python benchmarks/epf.py --table          # NP and PJM, with and without --future -> benchmarks/EPF.md
+
+`--refit-every K`: the run is updated (`forecaster update`: a warm start) on the prices before every K-th test
+day, as `evaluate --refit-every K` does, or trained anew there with `--refit-from-scratch`. `--test-days N`:
+only the first N of the 728 test days are forecast (the data file cut after them), for a shorter measurement.
 """
 
 from __future__ import annotations
@@ -45,31 +50,45 @@ def cli() -> str:
     return str(Path(sys.executable).with_name("forecaster"))
 
 
-def bench(market: str, future: bool, extra: list[str], shared: Path = SHARED, keep: Path | None = None) -> dict:
+def bench(
+    market: str,
+    future: bool,
+    extra: list[str],
+    shared: Path = SHARED,
+    keep: Path | None = None,
+    refit: tuple[str, ...] | list[str] = (),
+    days: int = TEST_DAYS,
+) -> dict:
     data = shared / f"{market}.csv"
     work = keep or Path(tempfile.mkdtemp(prefix=f"epf-{market}-"))
     work.mkdir(parents=True, exist_ok=True)
     columns = ["--target", "OT", "--time-col", "date", "--horizon", str(HOURS)]
     known = ["--future", ",".join(FUTURE[market])] if future else []
+    if days < TEST_DAYS:  # the file cut after the first `days` test days: those are the backtest's days
+        rows = data.read_text().splitlines(keepends=True)
+        data = work / f"{market}-{days}.csv"
+        data.write_text("".join(rows[: 1 + (len(rows) - 1) - (TEST_DAYS - days) * HOURS]))
     started = time.time()
     subprocess.run(
-        [cli(), "train", str(data), *columns, *known, "--holdout", str(TEST_DAYS * HOURS), "--quiet",
+        [cli(), "train", str(data), *columns, *known, "--holdout", str(days * HOURS), "--quiet",
          "--out", str(work / "run"), *extra],
         check=True,
     )  # fmt: skip
     trained = time.time()
     subprocess.run(
-        [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(TEST_DAYS), "--step", str(HOURS),
-         "--season", str(7 * HOURS), "--out", str(work / "evaluate")],
+        [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
+         "--season", str(7 * HOURS), "--out", str(work / "evaluate"), *refit],
         check=True,
     )  # fmt: skip
     report = json.loads((work / "evaluate" / "metrics.json").read_text())
-    subprocess.run(  # the same backtest with the bands calibrated in training, unchanged (issue 32's baseline)
-        [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(TEST_DAYS), "--step", str(HOURS),
-         "--season", str(7 * HOURS), "--adapt", "off", "--out", str(work / "evaluate-static")],
-        check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    static = json.loads((work / "evaluate-static" / "metrics.json").read_text())
+    static = report
+    if not refit:
+        subprocess.run(  # the same backtest with the bands calibrated in training, unchanged (issue 32's baseline)
+            [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
+             "--season", str(7 * HOURS), "--adapt", "off", "--out", str(work / "evaluate-static")],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        static = json.loads((work / "evaluate-static" / "metrics.json").read_text())
     overall = report["overall"]
     served = "served" if "served" in overall else "model"
     weekly = overall["seasonal_naive"]["mae"]
@@ -83,6 +102,8 @@ def bench(market: str, future: bool, extra: list[str], shared: Path = SHARED, ke
         .get("method", "model"),
         "train_seconds": round(trained - started, 1),
         "evaluate_seconds": round(time.time() - trained, 1),
+        "test_days": days,
+        "refits": report.get("refits"),
         "intervals": {
             bands: {
                 level: {k: m[k] for k in ("coverage", "coverage_by_period", "msis")}
@@ -91,17 +112,19 @@ def bench(market: str, future: bool, extra: list[str], shared: Path = SHARED, ke
             for bands, source in (("adaptive", report), ("static", static))
         },
     }
-    if row["served_by"] != "combination":  # the combination's figures, for the guard's check (issue 31)
-        overall["combination"] = combination_metrics(work / "run", data)
-    for name, key in (("forecaster", served), ("network", "model"), ("combination", "combination" if
-                      row["served_by"] != "combination" else served), ("weekly_naive", "seasonal_naive")):  # fmt: skip
+    names = [("forecaster", served), ("network", "model"), ("weekly_naive", "seasonal_naive")]
+    if not refit:  # the combination's figures, for the guard's check (issue 31)
+        if row["served_by"] != "combination":
+            overall["combination"] = combination_metrics(work / "run", data, days)
+        names.append(("combination", "combination" if row["served_by"] != "combination" else served))
+    for name, key in names:
         m = overall[key]
         row[name] = {"mae": m["mae"], "rmae": m["mae"] / weekly, "smape": m["smape"], "rmse": m["rmse"]}
         row[name] = {k: round(v, 4) for k, v in row[name].items()}
     return row
 
 
-def combination_metrics(run: Path, data: Path) -> dict[str, float]:
+def combination_metrics(run: Path, data: Path, days: int = TEST_DAYS) -> dict[str, float]:
     """The combination's figures over the same test days as `evaluate`'s rows, its statistical models
     refitted on each day's own history (with the day's known columns in a --future run), as `forecast`
     would make it had the guard chosen it."""
@@ -114,7 +137,7 @@ def combination_metrics(run: Path, data: Path) -> dict[str, float]:
 
     with fit_processes(None):  # the statistical fits on every core, as the CLI's
         forecaster = Forecaster.load(run)
-        request = BacktestRequest(str(data), TEST_DAYS, HOURS, 7 * HOURS)
+        request = BacktestRequest(str(data), days, HOURS, 7 * HOURS)
         found = backtest_here(forecaster.run, lambda: forecaster.model, request, lambda _: None)
         bt, panel = found.backtest, found.panel
         cfg = forecaster.run.config
@@ -198,10 +221,16 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="both markets, with and without: benchmarks/EPF.md")
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--keep", type=Path, help="keep the run and evaluation in this folder")
+    parser.add_argument("--refit-every", type=int, help="update the run before every K-th test day (a warm start)")
+    parser.add_argument("--refit-from-scratch", action="store_true", help="with --refit-every: train anew instead")
+    parser.add_argument("--test-days", type=int, default=TEST_DAYS, help="forecast only the first N test days")
     parser.add_argument("extra", nargs="*", help="train options after --")
     args = parser.parse_args()
     if not args.table:
-        print(json.dumps(bench(args.market, not args.no_future, args.extra, args.shared, args.keep)), flush=True)
+        refit = ["--refit-every", str(args.refit_every)] if args.refit_every else []
+        refit += ["--refit-from-scratch"] if refit and args.refit_from_scratch else []
+        row = bench(args.market, not args.no_future, args.extra, args.shared, args.keep, refit, args.test_days)
+        print(json.dumps(row), flush=True)
         return
     rows = []
     for market in ("NP", "PJM"):
