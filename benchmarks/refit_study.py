@@ -1,0 +1,104 @@
+"""What keeping a run current buys on day-ahead prices: a run trained once on an EPF market's first 1,456 days,
+then the next `--days` days forecast at midnight (24 hours each, the day's known columns from the file), by the run
+as trained and by the run updated (`forecaster update`, a warm start) every `--every` days on the prices before
+that day, as `evaluate --refit-every` does. Measured on the test days, so nothing here chooses a default: the
+variants (`--update-windows`: windows an epoch in each update; `--val-fraction`: the newest share of the data
+each update validates on, where `train` keeps 0.2) are measurements of what the update could be.
+
+    python benchmarks/refit_study.py --market NP --train    # the run, trained once -> /tmp/refit-NP/run
+    python benchmarks/refit_study.py --market NP --every 0  # trained once, no refit
+    python benchmarks/refit_study.py --market NP --every 7 [--update-windows 5000] [--val-fraction 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from epf import FUTURE, HOURS, SHARED
+
+TRAIN_DAYS = 1456
+
+
+def cut(market: str, days: int, work: Path) -> Path:
+    """The market's file up to `days` days (header kept)."""
+    rows = (SHARED / f"{market}.csv").read_text().splitlines(keepends=True)
+    path = work / f"{market}-{days}.csv"
+    path.write_text("".join(rows[: 1 + days * HOURS]))
+    return path
+
+
+def train(market: str, work: Path) -> None:
+    data = cut(market, TRAIN_DAYS, work)
+    cli = str(Path(sys.executable).with_name("forecaster"))
+    subprocess.run([cli, "train", str(data), "--target", "OT", "--time-col", "date", "--horizon", str(HOURS),
+                    "--future", ",".join(FUTURE[market]), "--out", str(work / "run")], check=True)  # fmt: skip
+
+
+def with_update(windows: int | None, val_fraction: float | None) -> None:
+    """Every update reads its parent's settings with these changed (the study's variants; None: as trained)."""
+    import forecaster.training.update as update
+
+    original = update.load_run
+
+    def parent(path):
+        run = original(path)
+        cfg = run.config
+        if windows:
+            cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, max_windows_per_epoch=windows))
+        if val_fraction:
+            cfg = dataclasses.replace(cfg, window=dataclasses.replace(cfg.window, val_fraction=val_fraction))
+        return dataclasses.replace(run, config=cfg)
+
+    update.load_run = parent
+
+
+def backtest(market: str, work: Path, days: int, every: int) -> dict:
+    from forecaster import Forecaster
+
+    data = cut(market, TRAIN_DAYS + days, work)
+    forecaster = Forecaster.load(work / "run", log=lambda _: None)
+    started = time.time()
+    report, _ = forecaster.backtest(data, folds=days, step=HOURS, season=7 * HOURS, level=(80, 95),
+                                    refit_every=every or None)  # fmt: skip
+    overall = report["overall"]
+    served = "served" if "served" in overall else "model"
+    refits = report.get("refits") or {}
+    return {
+        "mae": round(overall[served]["mae"], 4),
+        "network_mae": round(overall["model"]["mae"], 4),
+        "weekly_naive_mae": round(overall["seasonal_naive"]["mae"], 4),
+        "coverage_95": round(report["conformal"]["95"]["coverage"], 3),
+        "refits": refits.get("count", 0),
+        "refit_seconds": refits.get("seconds", 0.0),
+        "seconds": round(time.time() - started),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--market", choices=sorted(FUTURE), default="NP")
+    parser.add_argument("--work", type=Path, help="default /tmp/refit-MARKET")
+    parser.add_argument("--train", action="store_true", help="train the run first")
+    parser.add_argument("--days", type=int, default=84, help="test days forecast (from the first)")
+    parser.add_argument("--every", type=int, default=7, help="days between updates (0: none)")
+    parser.add_argument("--update-windows", type=int, help="windows an epoch in each update (default: the run's)")
+    parser.add_argument("--val-fraction", type=float, help="the newest share each update validates on")
+    args = parser.parse_args()
+    work = args.work or Path(f"/tmp/refit-{args.market}")
+    work.mkdir(parents=True, exist_ok=True)
+    if args.train:
+        train(args.market, work)
+    with_update(args.update_windows, args.val_fraction)
+    row = backtest(args.market, work, args.days, args.every)
+    print(json.dumps({"market": args.market, "days": args.days, "every": args.every,
+                      "update_windows": args.update_windows, "val_fraction": args.val_fraction, **row}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
