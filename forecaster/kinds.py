@@ -5,7 +5,7 @@ unknown whatever the annotation says; these names tell the reader what travels i
 
     def call(self, inputs: Tensor) -> Tensor: ...          # a Keras layer
     def compute_output_shape(self, input_shape: Shape) -> Shape: ...
-    def write_manifest(path: Path, manifest: JSON) -> None: ...
+    def write_manifest(directory: Path, extra: JSON) -> None: ...
 
 Nothing here is imported at run time but the names: `forecaster --help` stays light.
 """
@@ -27,7 +27,7 @@ Shape: TypeAlias = tuple[int | None, ...]
 """A tensor's shape as Keras passes it to `build` and `compute_output_shape`; None where it varies (the batch)."""
 
 JSON: TypeAlias = dict[str, Any]
-"""A JSON object as read or written: a run's manifest, metrics.json, a layer's config, a tuning trial's values.
+"""A JSON object as read or written: a run's manifest, metrics.json, a layer's config, a search's summary.
 Its values are whatever JSON holds, read by key where they are used."""
 
 Options: TypeAlias = dict[str, Any]
