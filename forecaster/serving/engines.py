@@ -12,7 +12,7 @@ import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,25 +26,26 @@ from forecaster.data.series import Panel
 from forecaster.errors import ForecasterError, SettingsError
 from forecaster.io.frames import Data
 from forecaster.io.readers import reader_for
-from forecaster.kinds import Network, Options
+from forecaster.kinds import Log, Network, Options
 from forecaster.models.backend import quiet_tensorflow_import
 from forecaster.scoring.baselines import BASELINES
-from forecaster.serving.backtest import from_scored_windows, run_backtest, scored_windows
+from forecaster.serving.backtest import from_scored_windows, run_backtest, scored_windows, summarise
 from forecaster.serving.clusters import clusters
 from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.forecast import forecast_frame, forecast_plan, trained_panel
-from forecaster.serving.requests import Backtest, BacktestPlan, Bands
+from forecaster.serving.predict import write_forecast
+from forecaster.serving.requests import Backtest, BacktestPlan, BacktestRequest, Bands, Evaluation, ForecastRequest
 from forecaster.training.runs import Run, load_run
 
 PARTITIONS_PER_WORKER = 4  # partitions of whole series per worker core: enough to balance, few model loads
 
 
 @contextlib.contextmanager
-def engine_session(engine: str, address: str | None = None) -> Iterator[object]:
-    """What Fugue runs on: a client of the cluster at `address`, or a local one on this machine's cores
+def engine_session(cluster: Cluster) -> Iterator[object]:
+    """What Fugue runs on: a client of `cluster` at its address, or a local one on this machine's cores
     (closed afterwards; a cluster we did not start is left running)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # workers inherit it: no TensorFlow start-up chatter
-    with clusters()[engine].session(address, os.cpu_count() or 1) as session:
+    with clusters()[cluster.name].session(cluster.address, os.cpu_count() or 1) as session:
         yield session
 
 
@@ -126,27 +127,26 @@ def schema_of(run: Run, columns: list[tuple[str, str]]) -> Schema:
 def on_engine(
     run: Run,
     data: Data,
-    engine: str,
-    address: str | None,
+    cluster: Cluster,
     worker: Callable[..., pd.DataFrame],
     schema: Schema,
     params: Options,
 ) -> pd.DataFrame:
     """`worker(partition, run_dir, label, **params)` over whole-series partitions of `data` (a CSV or
-    Parquet path, or a Dask/Ray/Spark frame) on `engine`, the results collected as one pandas frame in
+    Parquet path, or a Dask/Ray/Spark frame) on `cluster`, the results collected as one pandas frame in
     the types `--engine local` gives."""
     import fugue.api as fa
 
     cfg = run.config.data
     if not cfg.id_col or cfg.wide:
         raise SettingsError(
-            f"--engine {engine}: the data must be long (one row per series and time) with --id-col, so whole series "
-            "can be sent to the workers"
+            f"--engine {cluster.name}: the data must be long (one row per series and time) with --id-col, so whole "
+            "series can be sent to the workers"
         )
     columns = [c for c in (cfg.id_col, cfg.time_col, cfg.target, *cfg.features, *cfg.future, *cfg.static) if c]
     label = str(data) if isinstance(data, (str, Path)) else f"{type(data).__name__} frame"
     path = isinstance(data, (str, Path))
-    with engine_session(engine, address) if path else contextlib.nullcontext(None) as session:
+    with engine_session(cluster) if path else contextlib.nullcontext(None) as session:
         reader = reader_for(data) if path else None
         if reader is not None and reader.engine_load is not None:
             source = reader.engine_load(Path(data), columns, cfg.id_col, session)
@@ -205,11 +205,11 @@ def user_error(exc: BaseException) -> ForecasterError | None:
     return None
 
 
-def engine_forecast(run: Run, data: Data, bands: Bands, engine: str, address: str | None = None) -> pd.DataFrame:
-    """Every series of `data` forecast on `engine`, sorted by series id and time; the numbers
+def engine_forecast(run: Run, data: Data, bands: Bands, cluster: Cluster) -> pd.DataFrame:
+    """Every series of `data` forecast on `cluster`, sorted by series id and time; the numbers
     `--engine local` gives."""
     params = {"levels": list(bands.levels), "adapt": bands.adapt}
-    frame = on_engine(run, data, engine, address, forecast_partition, forecast_schema(run, bands.levels), params)
+    frame = on_engine(run, data, cluster, forecast_partition, forecast_schema(run, bands.levels), params)
     id_col, time_col = output_columns(run)
     return frame.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
 
@@ -234,13 +234,13 @@ def backtest_partition(
 
 
 def engine_backtest(
-    run: Run, data: Data, plan: BacktestPlan, engine: str, address: str | None
+    run: Run, data: Data, plan: BacktestPlan, cluster: Cluster
 ) -> tuple[Backtest, list[str], pd.DataFrame]:
-    """`run_backtest` on `engine`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
+    """`run_backtest` on `cluster`: (Backtest, series ids, windows frame), as `from_scored_windows` gives them."""
     levels = plan.bands.levels
     params = {"folds": plan.folds, "step": plan.step, "season": plan.season, "levels": list(levels),
               "adapt": plan.bands.adapt}  # fmt: skip
-    frame = on_engine(run, data, engine, address, backtest_partition, backtest_schema(run, levels), params)
+    frame = on_engine(run, data, cluster, backtest_partition, backtest_schema(run, levels), params)
     backtest, ids, windows = from_scored_windows(frame, run)
     backtest.adapted = plan.bands.adapt and bool(levels)
     return backtest, ids, windows
@@ -252,3 +252,37 @@ def zone_free(frame: pd.DataFrame, run: Run, zone: str | None, columns: tuple[st
         for column in columns:
             frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
     return frame
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The cluster of engine `name` at `address` (None: a local one on this machine's cores): whole series a
+    partition, each forecast by the one-process path in a worker that loads the run once
+    (`forecaster.serving.engines`); no plot (the workers hold the series' history)."""
+
+    name: str
+    address: str | None = None
+
+    def forecast(
+        self, run: Run, model: Callable[[], Network], request: ForecastRequest, log: Log
+    ) -> pd.DataFrame | int:
+        if request.future is not None:
+            raise SettingsError(
+                f"--engine {self.name}: give the --future values as rows of DATA after each series' last target "
+                "value (--future-data is read by --engine local only)"
+            )
+        log(f"forecasting on {self.where()}: whole series a partition")
+        frame = engine_forecast(run, request.data, request.bands, self)
+        if request.out is not None:
+            write_forecast(frame, Path(request.out))
+        return frame if request.keep else frame.iloc[:, 0].nunique()
+
+    def backtest(self, run: Run, model: Callable[[], Network], request: BacktestRequest, log: Log) -> Evaluation:
+        log(f"backtesting on {self.where()}: whole series a partition")
+        plan = request.plan(run.config.window.horizon, run.season)
+        backtest, ids, windows = engine_backtest(run, request.data, plan, self)
+        report, per_series = summarise(backtest, run, ids, plan.season)
+        return Evaluation(report, per_series, backtest, windows=windows)
+
+    def where(self) -> str:
+        return f"{self.name}{f' at {self.address}' if self.address else ''}"
