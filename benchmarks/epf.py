@@ -83,7 +83,7 @@ def bench(
     report = json.loads((work / "evaluate" / "metrics.json").read_text())
     static = report
     if not refit:
-        subprocess.run(  # the same backtest with the bands calibrated in training, unchanged (issue 32's baseline)
+        subprocess.run(  # the same backtest with the bands calibrated in training, unchanged (the adaptive bands' baseline)
             [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
              "--season", str(7 * HOURS), "--adapt", "off", "--out", str(work / "evaluate-static")],
             check=True, stdout=subprocess.DEVNULL,
@@ -113,7 +113,7 @@ def bench(
         },
     }
     names = [("forecaster", served), ("network", "model"), ("weekly_naive", "seasonal_naive")]
-    if not refit:  # the combination's figures, for the guard's check (issue 31)
+    if not refit:  # the combination's figures, to check the guard's choice
         if row["served_by"] != "combination":
             overall["combination"] = combination_metrics(work / "run", data, days)
         names.append(("combination", "combination" if row["served_by"] != "combination" else served))

@@ -9,7 +9,7 @@ Panels:
 - `etth1-panel`: the seven ETTh1 columns as a seven-series hourly panel with integer steps (so the
   tool must find the daily season itself), horizon 48, the last 48 points of each column scored.
 - `etth1-chunks`: the seven ETTh1 columns cut into 960-hour pieces (126 series, integer steps,
-  horizon 48): a panel shaped like the held-out hourly panel of issue 12 (414 series of 700-960
+  horizon 48): a panel shaped like the held-out hourly panel the project is checked on (414 series of 700-960
   points), for choosing hourly defaults; the last 48 points of each piece are its test part.
 - `hourly-400`: 400 synthetic hourly series of 900 points (integer steps; daily and weekly cycles of
   random size and phase, a wandering level, noise), horizon 48: the size of that held-out panel, for
