@@ -83,7 +83,7 @@ def bench(
     report = json.loads((work / "evaluate" / "metrics.json").read_text())
     static = report
     if not refit:
-        subprocess.run(  # the same backtest with the bands calibrated in training, unchanged (the adaptive bands' baseline)
+        subprocess.run(  # the bands calibrated in training, unchanged: the adaptive bands' baseline
             [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
              "--season", str(7 * HOURS), "--adapt", "off", "--out", str(work / "evaluate-static")],
             check=True, stdout=subprocess.DEVNULL,
