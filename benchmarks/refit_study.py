@@ -3,7 +3,9 @@ then the next `--days` days forecast at midnight (24 hours each, the day's known
 as trained and by the run updated (`forecaster update`, a warm start) every `--every` days on the prices before
 that day, as `evaluate --refit-every` does. Measured on the test days, so nothing here chooses a default: the
 variants (`--update-windows`: windows an epoch in each update; `--val-fraction`: the newest share of the data
-each update validates on, where `train` keeps 0.2) are measurements of what the update could be.
+each update validates on, where `train` keeps 0.2) are measurements of what the update could be. `--train-days
+1092` moves it onto validation days: trained on the first three years, the fourth year's first days forecast (none
+of the test days read), where an update's defaults may be chosen.
 
     python benchmarks/refit_study.py --market NP --train    # the run, trained once -> /tmp/refit-NP/run
     python benchmarks/refit_study.py --market NP --every 0  # trained once, no refit
@@ -33,8 +35,8 @@ def cut(market: str, days: int, work: Path) -> Path:
     return path
 
 
-def train(market: str, work: Path) -> None:
-    data = cut(market, TRAIN_DAYS, work)
+def train(market: str, work: Path, train_days: int = TRAIN_DAYS) -> None:
+    data = cut(market, train_days, work)
     cli = str(Path(sys.executable).with_name("forecaster"))
     subprocess.run([cli, "train", str(data), "--target", "OT", "--time-col", "date", "--horizon", str(HOURS),
                     "--future", ",".join(FUTURE[market]), "--out", str(work / "run")], check=True)  # fmt: skip
@@ -58,10 +60,10 @@ def with_update(windows: int | None, val_fraction: float | None) -> None:
     update.load_run = parent
 
 
-def backtest(market: str, work: Path, days: int, every: int) -> dict:
+def backtest(market: str, work: Path, days: int, every: int, train_days: int = TRAIN_DAYS) -> dict:
     from forecaster import Forecaster
 
-    data = cut(market, TRAIN_DAYS + days, work)
+    data = cut(market, train_days + days, work)
     forecaster = Forecaster.load(work / "run", log=lambda _: None)
     started = time.time()
     report, _ = forecaster.backtest(data, folds=days, step=HOURS, season=7 * HOURS, level=(80, 95),
@@ -86,6 +88,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="default /tmp/refit-MARKET")
     parser.add_argument("--train", action="store_true", help="train the run first")
     parser.add_argument("--days", type=int, default=84, help="test days forecast (from the first)")
+    parser.add_argument("--train-days", type=int, default=TRAIN_DAYS, help="days the run is trained on")
     parser.add_argument("--every", type=int, default=7, help="days between updates (0: none)")
     parser.add_argument("--update-windows", type=int, help="windows an epoch in each update (default: the run's)")
     parser.add_argument("--val-fraction", type=float, help="the newest share each update validates on")
@@ -93,10 +96,10 @@ def main() -> None:
     work = args.work or Path(f"/tmp/refit-{args.market}")
     work.mkdir(parents=True, exist_ok=True)
     if args.train:
-        train(args.market, work)
+        train(args.market, work, args.train_days)
     with_update(args.update_windows, args.val_fraction)
-    row = backtest(args.market, work, args.days, args.every)
-    print(json.dumps({"market": args.market, "days": args.days, "every": args.every,
+    row = backtest(args.market, work, args.days, args.every, args.train_days)
+    print(json.dumps({"market": args.market, "train_days": args.train_days, "days": args.days, "every": args.every,
                       "update_windows": args.update_windows, "val_fraction": args.val_fraction, **row}))  # fmt: skip
 
 
