@@ -29,7 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "epf"
-TEST_DAYS, HOURS = 728, 24
+TRAIN_DAYS, TEST_DAYS, HOURS = 1456, 728, 24
 FUTURE = {  # the two day-ahead columns, named as a user would type them (the file's headers start with a space)
     "NP": ("Grid load forecast", "Wind power forecast"),
     "PJM": ("System load forecast", "Zonal COMED load foecast"),
@@ -50,6 +50,14 @@ def cli() -> str:
     return str(Path(sys.executable).with_name("forecaster"))
 
 
+def cut(data: Path, days: int, work: Path) -> Path:
+    """The market file `data` up to its first `days` days (header kept), written in `work`."""
+    rows = data.read_text().splitlines(keepends=True)
+    path = work / f"{data.stem}-{days}.csv"
+    path.write_text("".join(rows[: 1 + days * HOURS]))
+    return path
+
+
 def bench(
     market: str,
     future: bool,
@@ -65,9 +73,7 @@ def bench(
     columns = ["--target", "OT", "--time-col", "date", "--horizon", str(HOURS)]
     known = ["--future", ",".join(FUTURE[market])] if future else []
     if days < TEST_DAYS:  # the file cut after the first `days` test days: those are the backtest's days
-        rows = data.read_text().splitlines(keepends=True)
-        data = work / f"{market}-{days}.csv"
-        data.write_text("".join(rows[: 1 + (len(rows) - 1) - (TEST_DAYS - days) * HOURS]))
+        data = cut(data, TRAIN_DAYS + days, work)
     started = time.time()
     subprocess.run(
         [cli(), "train", str(data), *columns, *known, "--holdout", str(days * HOURS), "--quiet",

@@ -22,21 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-from epf import FUTURE, HOURS, SHARED
-
-TRAIN_DAYS = 1456
-
-
-def cut(market: str, days: int, work: Path) -> Path:
-    """The market's file up to `days` days (header kept)."""
-    rows = (SHARED / f"{market}.csv").read_text().splitlines(keepends=True)
-    path = work / f"{market}-{days}.csv"
-    path.write_text("".join(rows[: 1 + days * HOURS]))
-    return path
+from epf import FUTURE, HOURS, SHARED, TRAIN_DAYS, cut
 
 
 def train(market: str, work: Path, train_days: int = TRAIN_DAYS) -> None:
-    data = cut(market, train_days, work)
+    data = cut(SHARED / f"{market}.csv", train_days, work)
     cli = str(Path(sys.executable).with_name("forecaster"))
     subprocess.run([cli, "train", str(data), "--target", "OT", "--time-col", "date", "--horizon", str(HOURS),
                     "--future", ",".join(FUTURE[market]), "--out", str(work / "run")], check=True)  # fmt: skip
@@ -63,7 +53,7 @@ def with_update(windows: int | None, val_fraction: float | None) -> None:
 def backtest(market: str, work: Path, days: int, every: int, train_days: int = TRAIN_DAYS) -> dict:
     from forecaster import Forecaster
 
-    data = cut(market, train_days + days, work)
+    data = cut(SHARED / f"{market}.csv", train_days + days, work)
     forecaster = Forecaster.load(work / "run", log=lambda _: None)
     started = time.time()
     report, _ = forecaster.backtest(data, folds=days, step=HOURS, season=7 * HOURS, level=(80, 95),
