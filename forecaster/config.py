@@ -214,6 +214,7 @@ FULL_BATCH, FULL_EPOCHS = 128, 30  # training on many windows (forecaster.data.r
 MIN_STEPS = 400  # gradient steps the epochs allow at least, on few windows
 
 PANEL_OR_ONE = "with two or more series, {} with one"  # a default that depends on the panel (data/resolve.py)
+LONG_PANEL = "on a panel of 200 series or more with a lookback of 192 or more"  # data/resolve.py's long_panel
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ class ModelConfig:
     linear_skip: bool = option(
         False,
         "Add a linear path from inputs to forecast.",
-        shown="true on a panel of 200 series or more with a lookback of 192 or more, else false",
+        shown=f"true {LONG_PANEL}, else false",
         flag="--linear-skip/--no-linear-skip",
         rule=FLAG,
     )
@@ -298,7 +299,7 @@ class TrainConfig:
         shown=f"{FULL_BATCH}; on fewer than {FULL_BATCH * 8} training windows an eighth of them (at least 16), "
         f"with epochs for {MIN_STEPS} steps", rule=WHOLE,
     )  # fmt: skip
-    learning_rate: float = option(1e-3, "Adam learning rate.", shown="0.001; 0.002 from 200 series", rule=POSITIVE)
+    learning_rate: float = option(1e-3, "Adam learning rate.", shown=f"0.001; 0.002 from 200 series; 0.004 {LONG_PANEL}", rule=POSITIVE)
     loss: str = option(  # point forecasts only; quantile runs use the pinball loss
         "mse",
         "Training loss of point forecasts.",

@@ -438,6 +438,38 @@ def test_wide_panels_of_long_windows_get_the_linear_path(series, length, horizon
 
 
 @pytest.mark.parametrize(
+    "series,horizon,given,expected",
+    [
+        (200, 48, None, 4e-3),  # a wide panel of hourly series read through 192 hours: M4 Hourly's step
+        (199, 48, None, 1e-3),  # one series fewer: not wide
+        (200, 24, None, 2e-3),  # lookback 96: a short window keeps the wide panel's step (M4 Weekly lost at 0.003)
+        (200, 48, 1e-3, 1e-3),  # --learning-rate is kept
+    ],
+)
+def test_wide_panels_of_long_windows_take_a_larger_step_still(series, horizon, given, expected):
+    from forecaster.config import DataConfig
+    from forecaster.data.panel import read_panel
+    from forecaster.data.resolve import resolve_config
+    from forecaster.settings import Settings
+
+    t = np.arange(400)
+    frame = pd.DataFrame(
+        {
+            "id": np.repeat([f"s{k}" for k in range(series)], 400),
+            "time": np.tile(pd.date_range("2024-01-01", periods=400, freq="h"), series),
+            "y": np.tile(10 + np.sin(2 * np.pi * t / 24), series),
+        }
+    )
+    panel = read_panel(frame, DataConfig(target="y", time_col="time", id_col="id"))
+    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": horizon, "season": 24}
+    if given is not None:
+        options["learning_rate"] = given
+    cfg, _ = resolve_config(Settings.given(options), panel)
+    assert cfg.train.learning_rate == expected
+    assert cfg.model.layers == (64, 64)  # the network's shape is the same: a width of 128 tied (below)
+
+
+@pytest.mark.parametrize(
     "series,given,expected",
     [
         (200, None, 2e-3),  # a wide panel: the larger step that won on M4 Hourly, M4 Weekly, M3 Yearly and Quarterly
