@@ -299,7 +299,9 @@ class TrainConfig:
         shown=f"{FULL_BATCH}; on fewer than {FULL_BATCH * 8} training windows an eighth of them (at least 16), "
         f"with epochs for {MIN_STEPS} steps", rule=WHOLE,
     )  # fmt: skip
-    learning_rate: float = option(1e-3, "Adam learning rate.", shown=f"0.001; 0.002 from 200 series; 0.004 {LONG_PANEL}", rule=POSITIVE)
+    learning_rate: float = option(
+        1e-3, "Adam learning rate.", shown=f"0.001; 0.002 from 200 series; 0.004 {LONG_PANEL}", rule=POSITIVE
+    )
     loss: str = option(  # point forecasts only; quantile runs use the pinball loss
         "mse",
         "Training loss of point forecasts.",
