@@ -153,7 +153,7 @@ def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
     for shown in (
         "(default 30, more on few windows",
         "(default 128; on fewer than 1024",
-        "(default 0.001; 0.002 from 200 series)",
+        "(default 0.001; 0.002 from 200 series; 0.004 on a panel of 200 series or more with a lookback of 192 or more)",
         "(default 5)",
         "(default 64,64)",
         "(default 3)",
