@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from cli_helpers import invoke
 
+from forecaster.config import RunConfig
 from forecaster.data.resolve import sized_training
 from forecaster.io.files import write_json
 from forecaster.scoring.evidence import blocks, paired_difference, spread_windows
@@ -415,24 +416,7 @@ def test_the_span_of_the_scored_origins_is_said_in_dates_or_steps():
     ],
 )
 def test_wide_panels_of_long_windows_get_the_linear_path(series, length, horizon, given, expected):
-    from forecaster.config import DataConfig
-    from forecaster.data.panel import read_panel
-    from forecaster.data.resolve import resolve_config
-    from forecaster.settings import Settings
-
-    t = np.arange(length)
-    frame = pd.DataFrame(
-        {
-            "id": np.repeat([f"s{k}" for k in range(series)], length),
-            "time": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), series),
-            "y": np.tile(10 + np.sin(2 * np.pi * t / 24), series),
-        }
-    )
-    panel = read_panel(frame, DataConfig(target="y", time_col="time", id_col="id"))
-    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": horizon, "season": 24}
-    if given is not None:
-        options["linear_skip"] = given
-    cfg, _ = resolve_config(Settings.given(options), panel)
+    cfg = hourly_panel_config(series, length, horizon, {} if given is None else {"linear_skip": given})
     assert cfg.model.linear_skip is expected
     assert cfg.window.lookback == (192 if horizon == 48 else 96)
 
@@ -447,26 +431,29 @@ def test_wide_panels_of_long_windows_get_the_linear_path(series, length, horizon
     ],
 )
 def test_wide_panels_of_long_windows_take_a_larger_step_still(series, horizon, given, expected):
+    cfg = hourly_panel_config(series, 400, horizon, {} if given is None else {"learning_rate": given})
+    assert cfg.train.learning_rate == expected
+    assert cfg.model.layers == (64, 64)  # the network keeps its shape: a width of 128 tied (docs/decisions.md)
+
+
+def hourly_panel_config(series: int, length: int, horizon: int, given: dict) -> RunConfig:
+    """The configuration `train` resolves for `series` hourly series of `length` points with a daily cycle."""
     from forecaster.config import DataConfig
     from forecaster.data.panel import read_panel
     from forecaster.data.resolve import resolve_config
     from forecaster.settings import Settings
 
-    t = np.arange(400)
+    t = np.arange(length)
     frame = pd.DataFrame(
         {
-            "id": np.repeat([f"s{k}" for k in range(series)], 400),
-            "time": np.tile(pd.date_range("2024-01-01", periods=400, freq="h"), series),
+            "id": np.repeat([f"s{k}" for k in range(series)], length),
+            "time": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), series),
             "y": np.tile(10 + np.sin(2 * np.pi * t / 24), series),
         }
     )
     panel = read_panel(frame, DataConfig(target="y", time_col="time", id_col="id"))
-    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": horizon, "season": 24}
-    if given is not None:
-        options["learning_rate"] = given
-    cfg, _ = resolve_config(Settings.given(options), panel)
-    assert cfg.train.learning_rate == expected
-    assert cfg.model.layers == (64, 64)  # the network's shape is the same: a width of 128 tied (below)
+    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": horizon, "season": 24, **given}
+    return resolve_config(Settings.given(options), panel)[0]
 
 
 @pytest.mark.parametrize(
