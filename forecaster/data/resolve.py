@@ -106,16 +106,20 @@ LONG_WINDOW = 192
 LONG_PANEL_LEARNING_RATE = 4e-3
 
 
-def sized_training(train_raw: Mapping[str, Any], n_windows: int, n_series: int = 1) -> tuple[JSON, str]:
+def sized_training(
+    train_raw: Mapping[str, Any], n_windows: int, n_series: int = 1, lookback: int = 0
+) -> tuple[JSON, str]:
     """Batch size, epochs, windows an epoch and the learning rate sized to the data, where not given: FULL_BATCH
     and FULL_EPOCHS on many windows, EPOCH_WINDOWS of them an epoch (from WIDE_PANEL series,
-    WIDE_PANEL_EPOCH_WINDOWS and a learning rate of WIDE_PANEL_LEARNING_RATE); on
+    WIDE_PANEL_EPOCH_WINDOWS and a learning rate of WIDE_PANEL_LEARNING_RATE, or LONG_PANEL_LEARNING_RATE when
+    its windows (`lookback`) are LONG_WINDOW steps or more); on
     fewer than 8 full batches, a batch of an eighth of the windows (a power of two, at least 16) so an epoch
     takes about eight gradient steps, and epochs enough for MIN_STEPS steps (at most MAX_EPOCHS; early
     stopping still decides). Returns the settings and a line saying why."""
     sized = dict(train_raw)
     if n_series >= WIDE_PANEL:
-        sized.setdefault("learning_rate", WIDE_PANEL_LEARNING_RATE)
+        long_windows = lookback >= LONG_WINDOW
+        sized.setdefault("learning_rate", LONG_PANEL_LEARNING_RATE if long_windows else WIDE_PANEL_LEARNING_RATE)
     if "max_windows_per_epoch" not in sized:
         sized["max_windows_per_epoch"] = WIDE_PANEL_EPOCH_WINDOWS if n_series >= WIDE_PANEL else EPOCH_WINDOWS
     per_epoch = min(n_windows, int(sized["max_windows_per_epoch"]))
@@ -168,9 +172,8 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
     window_raw.update(lookback=lookback, patch=patch)
     window_raw.setdefault("min_context", patch)
     window = _build(WindowConfig, window_raw)
-    long_panel = len(panel.series) >= WIDE_PANEL and lookback >= LONG_WINDOW
-    model_raw = {  # where they won on validation; what is given wins
-        "linear_skip": long_panel,
+    model_raw = {
+        "linear_skip": len(panel.series) >= WIDE_PANEL and lookback >= LONG_WINDOW,  # where it won; given wins
         **settings.model,
         "lookback": lookback,
         "horizon": horizon,
@@ -184,6 +187,6 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
     model_raw["calendar"] = resolve_cycles(model_raw.get("calendar", DEFAULT_CALENDAR), panel.freq, panel.span_seconds)
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)
-    train_raw = {**({"learning_rate": LONG_PANEL_LEARNING_RATE} if long_panel else {}), **settings.train}
-    train = _build(TrainConfig, sized_training(train_raw, training_windows(panel, window), len(panel.series))[0])
+    sized = sized_training(settings.train, training_windows(panel, window), len(panel.series), lookback)[0]
+    train = _build(TrainConfig, sized)
     return RunConfig(data=data, window=window, model=model, train=train), found
