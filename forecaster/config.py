@@ -214,7 +214,7 @@ FULL_BATCH, FULL_EPOCHS = 128, 30  # training on many windows (forecaster.data.r
 MIN_STEPS = 400  # gradient steps the epochs allow at least, on few windows
 
 PANEL_OR_ONE = "with two or more series, {} with one"  # a default that depends on the panel (data/resolve.py)
-LONG_PANEL = "on a panel of 200 series or more with a lookback of 192 or more"  # data/resolve.py's long_panel
+LONG_PANEL = "on a panel of 200 series or more with a lookback of 192 or more"  # resolve.py: WIDE_PANEL, LONG_WINDOW
 
 
 @dataclass(frozen=True)
