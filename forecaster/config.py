@@ -248,6 +248,14 @@ class ModelConfig:
         flag="--linear-skip/--no-linear-skip",
         rule=FLAG,
     )
+    season_norm: bool = option(
+        False,
+        "Take each window's average seasonal shape out before the network and add it back over the horizon "
+        "(ES-RNN's deseasonalisation; needs a season of 2 steps or more).",
+        flag="--season-norm/--no-season-norm",
+        rule=FLAG,
+    )
+    season: int = setting(0, COUNT)  # the season's steps, for season_norm (0 or 1: none)
     floor: bool = option(
         True,
         "Never forecast below the minimum a series' input window keeps returning to (zero, a base load).",

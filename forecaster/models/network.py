@@ -23,6 +23,7 @@ from forecaster.models.layers import (
     MonotoneQuantiles,
     RecentWindow,
 )
+from forecaster.models.season import AddSeason, SeasonNorm
 
 
 def validate_model_config(cfg: ModelConfig) -> None:
@@ -105,6 +106,9 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
         future = inputs["future"] = keras.Input((cfg.horizon, cfg.n_future), name="future")
         values, future = KnownNorm(cfg.instance_norm, cfg.n_future, name="known_norm")([values, length, future])
     normed, reference, spread = InstanceNorm(cfg.instance_norm, name="instance_norm")([values, length])
+    deseasonalise = cfg.season_norm and cfg.season >= 2
+    if deseasonalise:
+        normed, profile = SeasonNorm(cfg.season, name="season_norm")([normed, length])
 
     steps = (cfg.recent or cfg.lookback) // cfg.patch
     sequence = keras.layers.Reshape((steps, cfg.patch * cfg.n_features), name="patches")(normed)
@@ -144,6 +148,8 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
         forecast = keras.layers.Add(name="head_plus_skip")([forecast, skip])
     if cfg.quantiles:
         forecast = MonotoneQuantiles(len(cfg.quantiles), name="quantiles")(forecast)
+    if deseasonalise:
+        forecast = AddSeason(cfg.horizon, name="add_season")([forecast, profile])
     forecast = AddReference(name="forecast", dtype="float32")([forecast, reference, spread])
     return keras.Model(inputs, forecast, name=name)
 
