@@ -41,13 +41,14 @@ SERVE = textwrap.dedent(
 def exported(tmp_path_factory):
     """A quantile run on the three-series panel, its forecast CSV and its SavedModel export; the run
     has calendar features and a series embedding, so the export takes every input it can, and is an
-    ensemble of two window-scaled networks with the linear path wide panels of long windows get by default,
-    so the export serves their combined forecast."""
+    ensemble of two window-scaled, deseasonalising networks with the linear path wide panels of long windows get
+    by default, so the export serves their combined forecast."""
     root = tmp_path_factory.mktemp("export")
     data = write_panel(root / "panel.csv")
     run = root / "run"
     options = ["--quantiles", "0.1,0.5,0.9", "--calendar", "week", "--series-embedding", "3"]
     options += ["--ensemble", "2", "--instance-norm", "mean_std", "--loss-scale", "window", "--linear-skip"]
+    options += ["--season-norm"]
     assert invoke("train", data, *PANEL, *FAST, *options, "--out", run).exit_code == 0  # options after FAST win
     result = invoke("forecast", run, "--data", data, "--out", root / "forecast.csv")
     assert result.exit_code == 0, result.output
