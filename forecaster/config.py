@@ -252,6 +252,7 @@ class ModelConfig:
         False,
         "Take each window's average seasonal shape out before the network and add it back over the horizon "
         "(ES-RNN's deseasonalisation; needs a season of 2 steps or more).",
+        shown="true on a panel of 200 series or more whose lookback holds 6 seasons or more, else false",
         flag="--season-norm/--no-season-norm",
         rule=FLAG,
     )

@@ -157,6 +157,7 @@ def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
         "(default 5)",
         "(default 64,64)",
         "(default 3)",
+        "(default true on a panel of 200 series or more whose lookback holds 6 seasons or more, else false)",
     ):
         assert shown in help_text, shown
 

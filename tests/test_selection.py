@@ -436,6 +436,24 @@ def test_wide_panels_of_long_windows_take_a_larger_step_still(series, horizon, g
     assert cfg.model.layers == (64, 64)  # the network keeps its shape: a width of 128 tied (docs/decisions.md)
 
 
+@pytest.mark.parametrize(
+    "series,horizon,season,given,expected",
+    [
+        (200, 48, 24, None, True),  # a wide panel whose 192-hour windows hold 8 days: as M4 Hourly, where it won
+        (199, 48, 24, None, False),  # one series fewer: not wide (the 126 ETTh1 pieces lost)
+        (200, 24, 24, None, False),  # 96-hour windows hold 4 days (M4 Weekly's windows held 4 seasons: it lost)
+        (200, 48, 1, None, False),  # no season to take out
+        (200, 48, 24, False, False),  # --no-season-norm is kept
+        (1, 48, 24, True, True),  # --season-norm is kept
+    ],
+)
+def test_wide_panels_whose_windows_hold_many_seasons_take_them_out(series, horizon, season, given, expected):
+    options = {"season": season} if given is None else {"season": season, "season_norm": given}
+    cfg = hourly_panel_config(series, 400, horizon, options)
+    assert cfg.model.season_norm is expected
+    assert cfg.model.season == season
+
+
 def hourly_panel_config(series: int, length: int, horizon: int, given: dict) -> RunConfig:
     """The configuration `train` resolves for `series` hourly series of `length` points with a daily cycle."""
     from forecaster.config import DataConfig
