@@ -157,12 +157,13 @@ class Terminated(BaseException):
     """SIGTERM, raised where the command is, so its staging files are removed on the way out (`finally`)."""
 
 
-def _terminate_here(command_pid: int) -> Callable[[int, FrameType | None], None]:
+def _terminate_here(command_pid: int, received: threading.Event) -> Callable[[int, FrameType | None], None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         if os.getpid() != command_pid:  # a forked worker: die as it would have
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
             return
+        received.set()
         raise Terminated
 
     return handler
@@ -175,7 +176,8 @@ def user_errors(func: Function) -> Function:
     @wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
         main_thread = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _terminate_here(os.getpid())) if main_thread else None
+        received = threading.Event()
+        previous = signal.signal(signal.SIGTERM, _terminate_here(os.getpid(), received)) if main_thread else None
         try:
             check_before_work(func.__name__, kwargs)
             if func.__name__ != "doctor":
@@ -195,6 +197,13 @@ def user_errors(func: Function) -> Function:
             where = f"{one_line(str(exc.filename))}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}; nothing was written over earlier results", err=True)
             sys.exit(1)
+        except Exception:
+            # a SIGTERM that landed inside a library's callback (TensorFlow tracing a graph) surfaces as that
+            # library's own error (pybind11: "... REPLACED BY Terminated"): it is still the termination
+            if not received.is_set():
+                raise
+            click.echo("terminated: nothing was written over earlier results", err=True)
+            sys.exit(143)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)

@@ -256,7 +256,7 @@ class ModelConfig:
         flag="--season-norm/--no-season-norm",
         rule=FLAG,
     )
-    season: int = setting(0, COUNT)  # the season's steps, for season_norm (0 or 1: none)
+    season_steps: int = setting(0, COUNT)  # the season for season_norm (0, 1: none); `season` is a DataConfig option
     floor: bool = option(
         True,
         "Never forecast below the minimum a series' input window keeps returning to (zero, a base load).",

@@ -434,6 +434,36 @@ def test_sigterm_ends_a_command_cleanly_and_leaves_no_staging(sine_csv, tmp_path
     assert not list(tmp_path.glob(".run.tmp-*")) and not (tmp_path / "run").exists()
 
 
+def test_a_sigterm_a_library_reports_as_its_own_error_still_ends_the_command_cleanly(capsys):
+    """A SIGTERM that lands while TensorFlow traces a graph comes out of its C++ as a RuntimeError ("... REPLACED BY
+    Terminated"), not as the command's Terminated: it still exits 143 with the one line, no traceback."""
+    import signal
+    import threading
+    import time
+
+    from forecaster.cli import Terminated, user_errors
+
+    assert threading.current_thread() is threading.main_thread()  # else no handler: the signal would end pytest
+
+    def probe() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises here
+        except Terminated:
+            raise RuntimeError("MISMATCH of exception types: REPLACED BY Terminated") from None
+
+    with pytest.raises(SystemExit) as ended:
+        user_errors(probe)()
+    assert ended.value.code == 143
+    assert "terminated: nothing was written over earlier results" in capsys.readouterr().err
+
+    def broken() -> None:
+        raise RuntimeError("a library's own error, no signal")
+
+    with pytest.raises(RuntimeError, match="no signal"):  # without a SIGTERM an error stays what it is
+        user_errors(broken)()
+
+
 def test_another_commands_live_staging_is_not_taken_for_debris(noisy, tmp_path):
     data, run = noisy
     live = tmp_path / f".fc.tmp-{os.getpid()}-live.csv"  # a forecast writing now (this process is alive)

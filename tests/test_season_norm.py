@@ -52,7 +52,7 @@ def test_a_network_that_forecasts_nothing_continues_a_seasonal_window_exactly(qu
     """With every weight zero the network's own forecast is zero, so what comes out is the window's mean plus its
     shape continued: a purely seasonal window is forecast as its season goes on, with or without quantiles."""
     cfg = ModelConfig(lookback=12, horizon=6, layers=(8,), patch=PERIOD, instance_norm="mean", season_norm=True,
-                      season=PERIOD, linear_skip=True, quantiles=quantiles)  # fmt: skip
+                      season_steps=PERIOD, linear_skip=True, quantiles=quantiles)  # fmt: skip
     model = build_model(cfg)
     model.set_weights([np.zeros_like(w) for w in model.get_weights()])
     shape = np.array([5.0, 1.0, -2.0, 4.0])
@@ -66,12 +66,12 @@ def test_a_network_that_forecasts_nothing_continues_a_seasonal_window_exactly(qu
 def test_without_a_season_the_option_changes_nothing():
     """`season_norm` on a series with no season found (season 1) builds the network it would without it."""
     plain = build_model(ModelConfig(lookback=8, horizon=2, layers=(8,)))
-    asked = build_model(ModelConfig(lookback=8, horizon=2, layers=(8,), season_norm=True, season=1))
+    asked = build_model(ModelConfig(lookback=8, horizon=2, layers=(8,), season_norm=True, season_steps=1))
     assert [layer.name for layer in asked.layers] == [layer.name for layer in plain.layers]
 
 
 def test_a_deseasonalising_network_saves_and_loads_with_the_same_forecast(tmp_path):
-    model = build_model(ModelConfig(lookback=8, horizon=3, layers=(8,), patch=2, season_norm=True, season=2))
+    model = build_model(ModelConfig(lookback=8, horizon=3, layers=(8,), patch=2, season_norm=True, season_steps=2))
     values, length = windows([8, 6, 4], lookback=8, features=1, seed=1)
     batch = {"values": values, "length": length}
     model.save(tmp_path / "m.keras")

@@ -451,7 +451,7 @@ def test_wide_panels_whose_windows_hold_many_seasons_take_them_out(series, horiz
     options = {"season": season} if given is None else {"season": season, "season_norm": given}
     cfg = hourly_panel_config(series, 400, horizon, options)
     assert cfg.model.season_norm is expected
-    assert cfg.model.season == season
+    assert cfg.model.season_steps == season
 
 
 def hourly_panel_config(series: int, length: int, horizon: int, given: dict) -> RunConfig:

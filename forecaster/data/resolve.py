@@ -195,7 +195,7 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
         "n_features": 1 + len(data.features) + len(data.future),
         "n_future": len(data.future),
         "n_series": len(panel.series),
-        "season": season,
+        "season_steps": season,
     }
     if data.static:
         model_raw["static_encoding"] = fit_encoding([s.static for s in panel.series], data.static)

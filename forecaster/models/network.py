@@ -106,9 +106,9 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
         future = inputs["future"] = keras.Input((cfg.horizon, cfg.n_future), name="future")
         values, future = KnownNorm(cfg.instance_norm, cfg.n_future, name="known_norm")([values, length, future])
     normed, reference, spread = InstanceNorm(cfg.instance_norm, name="instance_norm")([values, length])
-    deseasonalise = cfg.season_norm and cfg.season >= 2
+    deseasonalise = cfg.season_norm and cfg.season_steps >= 2
     if deseasonalise:
-        normed, profile = SeasonNorm(cfg.season, name="season_norm")([normed, length])
+        normed, profile = SeasonNorm(cfg.season_steps, name="season_norm")([normed, length])
 
     steps = (cfg.recent or cfg.lookback) // cfg.patch
     sequence = keras.layers.Reshape((steps, cfg.patch * cfg.n_features), name="patches")(normed)
