@@ -10,6 +10,7 @@ of the test days read), where an update's defaults may be chosen.
     python benchmarks/refit_study.py --market NP --train    # the run, trained once -> /tmp/refit-NP/run
     python benchmarks/refit_study.py --market NP --every 0  # trained once, no refit
     python benchmarks/refit_study.py --market NP --every 7 [--update-windows 5000] [--val-fraction 0.02]
+    python benchmarks/refit_study.py --market NP --every 7 --update-epochs 3  # at most 3 epochs an update
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ def train(market: str, work: Path, train_days: int = TRAIN_DAYS) -> None:
                     "--future", ",".join(FUTURE[market]), "--out", str(work / "run")], check=True)  # fmt: skip
 
 
-def with_update(windows: int | None, val_fraction: float | None) -> None:
-    """Every update reads its parent's settings with these changed (the study's variants; None: as trained)."""
+def with_update(windows: int | None, val_fraction: float | None, epochs: int | None = None) -> None:
+    """Every update reads its parent's settings with these changed (the study's variants; None: as trained), and
+    trains at most `epochs` epochs (None: `update`'s default)."""
     import forecaster.training.update as update
+
+    if epochs:
+        update.UPDATE_EPOCHS = epochs
 
     original = update.load_run
 
@@ -82,15 +87,17 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=7, help="days between updates (0: none)")
     parser.add_argument("--update-windows", type=int, help="windows an epoch in each update (default: the run's)")
     parser.add_argument("--val-fraction", type=float, help="the newest share each update validates on")
+    parser.add_argument("--update-epochs", type=int, help="most epochs an update trains (default: update's)")
     args = parser.parse_args()
     work = args.work or Path(f"/tmp/refit-{args.market}")
     work.mkdir(parents=True, exist_ok=True)
     if args.train:
         train(args.market, work, args.train_days)
-    with_update(args.update_windows, args.val_fraction)
+    with_update(args.update_windows, args.val_fraction, args.update_epochs)
     row = backtest(args.market, work, args.days, args.every, args.train_days)
     print(json.dumps({"market": args.market, "train_days": args.train_days, "days": args.days, "every": args.every,
-                      "update_windows": args.update_windows, "val_fraction": args.val_fraction, **row}))  # fmt: skip
+                      "update_windows": args.update_windows, "val_fraction": args.val_fraction,
+                      "update_epochs": args.update_epochs, **row}))  # fmt: skip
 
 
 if __name__ == "__main__":
