@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {  # docs/examples/FILE -> the registry folder it goes into
     "jsonl.py": "forecaster/io/readers",
     "conv.py": "forecaster/models/encoders",
-    "auto_ces.py": "forecaster/scoring/candidates",
+    "dynamic_theta.py": "forecaster/scoring/candidates",
     "dask_one.py": "forecaster/serving/clusters",
 }
 
@@ -31,7 +31,7 @@ def test_the_worked_examples_plug_in_and_pass_the_registry_tests(tmp_path):
         "tests/test_engines.py::test_an_engine_forecasts_every_series_as_local_does",
     ]
     every_tier = "slow or not slow"  # the engine tests are in the slow tier
-    chosen = "jsonl or auto_ces or conv or dask_one or setting_lists or fallback"
+    chosen = "jsonl or dynamic_theta or conv or dask_one or setting_lists or fallback"
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-m", every_tier, "-k", chosen, *tests],
@@ -39,5 +39,5 @@ def test_the_worked_examples_plug_in_and_pass_the_registry_tests(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     passed = [line for line in result.stdout.splitlines() if " PASSED" in line]
-    for example in ("[jsonl]", "[auto_ces]", "-conv]", "[dask_one]"):  # each example ran, and passed
+    for example in ("[jsonl]", "[dynamic_theta]", "-conv]", "[dask_one]"):  # each example ran, and passed
         assert any(example in line for line in passed), result.stdout[-3000:]

@@ -502,3 +502,18 @@ def test_wide_panels_train_with_a_larger_step(series, given, expected):
         options["learning_rate"] = given
     cfg, _ = resolve_config(Settings.given(options), panel)
     assert cfg.train.learning_rate == expected
+
+
+@pytest.mark.parametrize(
+    "series,length,given,expected",
+    [
+        (2, 200, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # short series: four models
+        (2, 201, None, ("auto_ets", "auto_theta")),  # one point longer: AutoARIMA's fits grow costly, unmeasured
+        (1, 100, None, ("auto_ets", "auto_theta")),  # one series: unmeasured, as before
+        (2, 100, ("auto_ets",), ("auto_ets",)),  # --statistical is kept
+    ],
+)
+def test_panels_of_short_series_weigh_four_statistical_models(series, length, given, expected):
+    options = {} if given is None else {"statistical": given}
+    cfg = hourly_panel_config(series, length, 24, options)
+    assert cfg.train.statistical == expected
