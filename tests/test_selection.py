@@ -505,15 +505,43 @@ def test_wide_panels_train_with_a_larger_step(series, given, expected):
 
 
 @pytest.mark.parametrize(
-    "series,length,given,expected",
+    "series,length,season,given,expected",
     [
-        (2, 200, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # short series: four models
-        (2, 201, None, ("auto_ets", "auto_theta")),  # one point longer: AutoARIMA's fits grow costly, unmeasured
-        (1, 100, None, ("auto_ets", "auto_theta")),  # one series: unmeasured, as before
-        (2, 100, ("auto_ets",), ("auto_ets",)),  # --statistical is kept
+        (2, 200, 4, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # short quarterly-like: four models
+        (2, 200, 1, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # short, no season (M3 Yearly, Other)
+        (2, 201, 4, None, ("auto_ets", "auto_theta")),  # one point longer: AutoARIMA grows costly, unmeasured
+        (2, 200, 12, None, ("auto_ets", "auto_theta")),  # a longer season: likewise
+        (1, 100, 4, None, ("auto_ets", "auto_theta")),  # one series: unmeasured, as before
+        (2, 100, 4, ("auto_ets",), ("auto_ets",)),  # --statistical is kept
     ],
 )
-def test_panels_of_short_series_weigh_four_statistical_models(series, length, given, expected):
-    options = {} if given is None else {"statistical": given}
-    cfg = hourly_panel_config(series, length, 24, options)
+def test_panels_of_short_series_weigh_four_statistical_models(series, length, season, given, expected):
+    options = {"season": season} if given is None else {"season": season, "statistical": given}
+    cfg = hourly_panel_config(series, length, 8, options)
     assert cfg.train.statistical == expected
+
+
+def test_a_short_quarterly_panel_weighs_four_statistical_models_through_the_cli(tmp_path):
+    rng = np.random.default_rng(3)
+    quarters = pd.date_range("2000-01-01", periods=40, freq="QS").strftime("%Y-%m-%d")
+    rows = []
+    for k in range(3):
+        t = np.arange(40)
+        values = (50 + k * 10 + 0.5 * t) * (1 + 0.1 * np.sin(np.pi * t / 2)) + rng.normal(0, 0.5, 40)
+        rows.append(pd.DataFrame({"id": f"s{k}", "quarter": quarters, "y": values.round(2)}))
+    path = tmp_path / "quarterly.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    run = tmp_path / "run"
+    options = ["--target", "y", "--time-col", "quarter", "--id-col", "id", "--horizon", "4", "--quiet"]
+    result = invoke("train", path, *options, *WEAK_NETWORK, "--out", run)
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "config.json").read_text())["run"]["train"]["statistical"] == [
+        "auto_ets", "auto_theta", "auto_arima", "auto_ces"
+    ]  # fmt: skip
+    selection = json.loads((run / "selection.json").read_text())
+    assert {"auto_arima", "auto_ces", "combination"} <= set(selection["scores"])
+    out = tmp_path / "fc.csv"
+    result = invoke("forecast", run, "--data", path, "--out", out)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert len(frame) == 12 and (frame["method"] == selection["method"]).all() and frame["forecast"].notna().all()
