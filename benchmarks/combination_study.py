@@ -31,7 +31,7 @@ NETWORK_WEIGHTS = (0.4, 0.5, 0.6)  # the network's share of a weighted mean, the
 
 
 def statistical_forecasts(history: dict[str, np.ndarray], horizon: int, season: int) -> dict[str, dict]:
-    """Each model's forecast of each series (the last value where its fit fails), and the seconds it took."""
+    """Each model's forecast of each series (the last value where its fit fails); the seconds each took are printed."""
     from forecaster.scoring.statistical import STATISTICAL
 
     made: dict[str, dict] = {}
