@@ -511,11 +511,11 @@ def test_wide_panels_train_with_a_larger_step(series, given, expected):
         (2, 200, 1, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # short, no season (M3 Yearly, Other)
         (2, 201, 4, None, ("auto_ets", "auto_theta")),  # one point longer: AutoARIMA grows costly, unmeasured
         (2, 200, 12, None, ("auto_ets", "auto_theta")),  # a longer season: likewise
-        (1, 100, 4, None, ("auto_ets", "auto_theta")),  # one series: unmeasured, as before
+        (1, 100, 4, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # one series too (M3, one a run)
         (2, 100, 4, ("auto_ets",), ("auto_ets",)),  # --statistical is kept
     ],
 )
-def test_panels_of_short_series_weigh_four_statistical_models(series, length, season, given, expected):
+def test_short_series_weigh_four_statistical_models(series, length, season, given, expected):
     options = {"season": season} if given is None else {"season": season, "statistical": given}
     cfg = hourly_panel_config(series, length, 8, options)
     assert cfg.train.statistical == expected

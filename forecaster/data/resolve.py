@@ -120,22 +120,22 @@ def deseasonalised(n_series: int, season: int, lookback: int) -> bool:
 
 
 # the statistical models the guard weighs (and combines with the network), where `--statistical` is not given:
-# on a panel of short series (two or more, the longest SHORT_HISTORY points or fewer) with a season of SHORT_SEASON
-# steps or none, AutoARIMA and AutoCES join AutoETS and AutoTheta. Chosen on M3's validation splits
-# (docs/decisions.md, "More statistical models in the combination on short panels"): the combination's sMAPE /
-# MASE, Yearly 19.643 / 3.3858 -> 18.894 / 3.2580, Quarterly 8.731 / 1.0745 -> 8.668 / 1.0618, Other 3.982 /
-# 1.9049 -> 3.867 / 1.8921, for 2.4x the time on Quarterly (AutoARIMA's fits: a tenth of a second or two each).
-# AutoARIMA's seasonal search grows costly with the season and the length (3 s a fit on 150 monthly points, over
-# 100 s at season 52) and no split with longer seasons or series was measured with it: those keep the two
+# on short series (the longest SHORT_HISTORY points or fewer) with a season of SHORT_SEASON steps or none,
+# AutoARIMA and AutoCES join AutoETS and AutoTheta. Chosen on M3's validation splits (docs/decisions.md, "More
+# statistical models in the combination on short panels"): as panels, the combination's sMAPE / MASE, Yearly
+# 19.643 / 3.3858 -> 18.894 / 3.2580, Quarterly 8.731 / 1.0745 -> 8.668 / 1.0618, Other 3.982 / 1.9049 -> 3.867 /
+# 1.8921, for 2.4x the time on Quarterly (AutoARIMA's fits: a tenth of a second or two each); one series a run
+# (22 of them), what the guard served 5.638 / 1.9406 -> 5.205 / 1.7563 at the same time a series. AutoARIMA's
+# seasonal search grows costly with the season and the length (3 s a fit on 150 monthly points, over 100 s at
+# season 52) and no split with longer seasons or series was measured with it: those keep the two
 SHORT_HISTORY, SHORT_SEASON = 200, 4
-SHORT_PANEL_STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "auto_ces")
+SHORT_SERIES_STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "auto_ces")
 
 
-def weighed_models(n_series: int, longest: int, season: int) -> tuple[str, ...] | None:
-    """The default `--statistical` of a panel of `n_series` whose longest series has `longest` points: more
-    models on a panel of short yearly or quarterly-like series, None (TrainConfig's) otherwise."""
-    short = n_series >= 2 and longest <= SHORT_HISTORY and season <= SHORT_SEASON
-    return SHORT_PANEL_STATISTICAL if short else None
+def weighed_models(longest: int, season: int) -> tuple[str, ...] | None:
+    """The default `--statistical` of data whose longest series has `longest` points: more models on short
+    yearly or quarterly-like series, None (TrainConfig's) otherwise."""
+    return SHORT_SERIES_STATISTICAL if longest <= SHORT_HISTORY and season <= SHORT_SEASON else None
 
 
 def sized_training(
@@ -222,7 +222,7 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)
     sized = sized_training(settings.train, training_windows(panel, window), len(panel.series), lookback)[0]
-    models = weighed_models(len(panel.series), max(len(s) for s in panel.series), season)
+    models = weighed_models(max(len(s) for s in panel.series), season)
     if models:
         sized.setdefault("statistical", models)
     train = _build(TrainConfig, sized)
