@@ -122,7 +122,7 @@ def deseasonalised(n_series: int, season: int, lookback: int) -> bool:
 # the statistical models the guard weighs (and combines with the network), where `--statistical` is not given:
 # on short series (the longest SHORT_HISTORY points or fewer) with a season of SHORT_SEASON steps or none,
 # AutoARIMA and AutoCES join AutoETS and AutoTheta. Chosen on M3's validation splits (docs/decisions.md, "More
-# statistical models in the combination on short panels"): as panels, the combination's sMAPE / MASE, Yearly
+# statistical models in the combination on short series"): as panels, the combination's sMAPE / MASE, Yearly
 # 19.643 / 3.3858 -> 18.894 / 3.2580, Quarterly 8.731 / 1.0745 -> 8.668 / 1.0618, Other 3.982 / 1.9049 -> 3.867 /
 # 1.8921, for 2.4x the time on Quarterly (AutoARIMA's fits: a tenth of a second or two each); one series a run
 # (22 of them), what the guard served 5.638 / 1.9406 -> 5.205 / 1.7563 at the same time a series. AutoARIMA's
