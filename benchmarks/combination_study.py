@@ -15,34 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from m3 import SETS, SHARED, by_series, read_set, run_cli, scores
+from m3 import SETS, SHARED, by_series, read_set, run_cli, scores, simple_forecasts
 
 MODELS = ("auto_ets", "auto_theta", "auto_arima", "auto_ces")
 NET, ETS, THETA, ARIMA, CES = "network", *MODELS
 MEANS = ((NET, ETS, THETA), (NET, ETS, THETA, ARIMA), (NET, ETS, THETA, CES), (NET, *MODELS), MODELS)
 MEDIANS = ((NET, ETS, THETA), (NET, *MODELS))
 NETWORK_WEIGHTS = (0.4, 0.5, 0.6)  # the network's share of a weighted mean, the rest shared equally
-
-
-def statistical_forecasts(history: dict[str, np.ndarray], horizon: int, season: int) -> dict[str, dict]:
-    """Each model's forecast of each series (the last value where its fit fails); the seconds each took are printed."""
-    from forecaster.scoring.statistical import STATISTICAL
-
-    made: dict[str, dict] = {}
-    for name in MODELS:
-        started = time.time()
-        made[name] = {}
-        for sid, values in history.items():
-            forecast = STATISTICAL[name](values, horizon, season)
-            made[name][sid] = forecast if np.all(np.isfinite(forecast)) else np.repeat(values[-1], horizon)
-        print(f"{name}: {time.time() - started:.0f} s", file=sys.stderr, flush=True)
-    return made
 
 
 def combined(made: dict[str, dict], members: tuple[str, ...], how: str = "mean", weights=None) -> dict:
@@ -60,7 +43,7 @@ def study(name: str, extra: list[str]) -> dict:
     hist, act = by_series(history), by_series(actual)
     with tempfile.TemporaryDirectory(prefix="combination-") as tmp:
         network, facts = run_cli(history, horizon, Path(tmp), ["--select", "model", *extra], "time")
-    made = {NET: network, **statistical_forecasts(hist, horizon, season)}
+    made = {NET: network, **simple_forecasts(hist, horizon, season, MODELS)}
 
     def scored(forecasts: dict) -> list[float]:
         found = scores(hist, act, forecasts, season)

@@ -76,15 +76,18 @@ def scores(history: dict, actual: dict, forecasts: dict, season: int) -> dict[st
     }
 
 
-def simple_forecasts(history: dict, horizon: int, season: int) -> dict[str, dict[str, np.ndarray]]:
-    """Seasonal naive and statsforecast's AutoETS / AutoTheta (the project's own wrappers)."""
+def simple_forecasts(
+    history: dict, horizon: int, season: int, models: tuple[str, ...] = ("auto_ets", "auto_theta")
+) -> dict[str, dict[str, np.ndarray]]:
+    """Seasonal naive and statsforecast's `models` (the project's own wrappers; the last value where a fit
+    fails), each series' forecast by method."""
     from forecaster.scoring.baselines import seasonal_naive
     from forecaster.scoring.statistical import STATISTICAL
 
-    out: dict[str, dict[str, np.ndarray]] = {"seasonal_naive": {}, "auto_ets": {}, "auto_theta": {}}
+    out: dict[str, dict[str, np.ndarray]] = {"seasonal_naive": {}, **{name: {} for name in models}}
     for sid, h in history.items():
         out["seasonal_naive"][sid] = seasonal_naive(h, horizon, season)
-        for name in ("auto_ets", "auto_theta"):
+        for name in models:
             made = STATISTICAL[name](h, horizon, season)
             out[name][sid] = made if np.all(np.isfinite(made)) else np.repeat(h[-1], horizon)
     return out
