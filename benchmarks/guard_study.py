@@ -10,7 +10,7 @@ have served: its held-out MAE against the better of the network alone and the co
     python benchmarks/guard_study.py --set epf-NP [--future]     # the first 1,456 days; the last 364 held out
     python benchmarks/guard_study.py --set m4-weekly            # the training rows; their last 13 held out
     python benchmarks/guard_study.py --set etth1-chunks         # 126 hourly pieces less their test 48; 48 held out
-    python benchmarks/guard_study.py --set m3-single            # 30 M3 series, a run each; their last horizon held out
+    python benchmarks/guard_study.py --set m3-single [--sample 1]  # 30 (45) M3 series, a run each; last horizon out
 
 On the long-series panels (m4-weekly, etth1-chunks) it also measures cheaper candidates on the held-out
 windows (ETS without the model search: damped additive; Theta without the search) and every candidate's
@@ -39,6 +39,7 @@ TRAIN_DAYS, HOURS, HELD_DAYS = 1456, 24, 364
 RULES = (0.0, 1.0, 2.0, 3.0)  # CLEAR_Z values weighed
 MARGINS = (0.0, 0.03, 0.10)  # SELECTION_MARGIN values weighed on short validation parts (M3)
 COST_RULES = (None, 0.0, 1.0, 2.0)  # standard errors a costly method must score below the network alone
+FEWEST = (1, 2, 3, 4)  # windows a candidate needs to replace the combination, weighed on one-series runs (M3)
 
 
 def epf_set(market: str, future: bool, work: Path) -> tuple[Path, list[str], int, int, int]:
@@ -80,13 +81,13 @@ def etth1_set(work: Path) -> tuple[Path, list[str], int, int, int]:
     )
 
 
-def m3_series(work: Path) -> list[tuple[Path, list[str], int, int, int]]:
-    """The 30 sampled M3 series of `benchmarks/m3.py --mode single`, their training rows each a file (the
-    test file never read); each series' last horizon held out."""
+def m3_series(work: Path, sample: int = 0) -> list[tuple[Path, list[str], int, int, int]]:
+    """The sampled M3 series of `benchmarks/m3.py --mode single [--sample 1]`, their training rows each a file
+    (the test file never read); each series' last horizon held out."""
     from m3 import SETS, read_set, sample_ids
 
     units = []
-    for name, ids in sample_ids(SHARED / "m3").items():
+    for name, ids in sample_ids(SHARED / "m3", sample).items():
         horizon = SETS[name][1]
         train, _ = read_set(SHARED / "m3", name, "test")
         for sid in ids:
@@ -179,14 +180,17 @@ def candidates_held_out(
         return scores, seconds
 
 
-def chosen(selection: dict, z: float, margin: float, long: bool, cost_z: float | None = None) -> str:
+def chosen(selection: dict, z: float, margin: float, long: bool, cost_z: float | None = None, fewest: int = 1) -> str:
     """What a rule would serve on the guard's own evidence: a candidate replaces the combination `margin` and `z`
-    standard errors below it (the network alone with no margin on long validation parts, as `choose`); with
-    `cost_z`, a costly method must then score `cost_z` standard errors below the network alone."""
+    standard errors below it (the network alone with no margin on long validation parts, as `choose`), on
+    `fewest` scored windows or more; with `cost_z`, a costly method must then score `cost_z` standard errors below
+    the network alone."""
     from forecaster.scoring.evidence import Difference
     from forecaster.scoring.selection import BLIND_MARGIN, MIN_NETWORK_WINDOWS, costly
 
     clear = []
+    if selection["windows"] < fewest:
+        return "combination"
     for name, (relative, se) in selection["differences"].items():
         if name == "model" and selection["windows"] < MIN_NETWORK_WINDOWS:
             continue
@@ -224,18 +228,20 @@ def rule_table(units: list[tuple[dict, dict[str, np.ndarray]]], long: bool) -> d
     for margin in margins:
         for z in RULES:
             for cost_z in COST_RULES if long else (None,):
-                picks = [chosen(selection, z, margin, long, cost_z) for selection, _ in units]
-                score = np.concatenate([held[pick] for pick, (_, held) in zip(picks, units)]).mean()
-                label = f"margin={margin:g} z={z:g}" + ("" if cost_z is None else f" cost_z={cost_z:g}")
-                counts = {p: picks.count(p) for p in sorted(set(picks))}
-                rules[label] = [counts, round(float(score), 4)]
+                for fewest in (1,) if long else FEWEST:
+                    picks = [chosen(selection, z, margin, long, cost_z, fewest) for selection, _ in units]
+                    score = np.concatenate([held[pick] for pick, (_, held) in zip(picks, units)]).mean()
+                    label = f"margin={margin:g} z={z:g}" + ("" if cost_z is None else f" cost_z={cost_z:g}")
+                    label += f" fewest={fewest}" if fewest > 1 else ""
+                    counts = {p: picks.count(p) for p in sorted(set(picks))}
+                    rules[label] = [counts, round(float(score), 4)]
     return rules
 
 
-def study(name: str, future: bool, reuse: Path | None = None) -> dict:
+def study(name: str, future: bool, reuse: Path | None = None, sample: int = 0) -> dict:
     work = reuse or Path(tempfile.mkdtemp(prefix=f"guard-{name}-"))
     if name == "m3-single":
-        return m3_study(work)
+        return m3_study(work, sample)
     if name.startswith("epf-"):
         data, options, holdout, folds, step = epf_set(name[4:], future, work)
     elif name == "etth1-chunks":
@@ -263,10 +269,10 @@ def study(name: str, future: bool, reuse: Path | None = None) -> dict:
     }
 
 
-def m3_study(work: Path) -> dict:
-    """The 30 one-series M3 runs: each rule's picks and its mean held-out MASE over the series."""
+def m3_study(work: Path, sample: int = 0) -> dict:
+    """The one-series M3 runs: each rule's picks and its mean held-out MASE over the series."""
     units, refused = [], 0
-    for k, (data, options, holdout, folds, step) in enumerate(m3_series(work)):
+    for k, (data, options, holdout, folds, step) in enumerate(m3_series(work, sample)):
         try:
             selection, held, _ = train_and_score(data, options, holdout, folds, step, work / f"run{k}")
         except subprocess.CalledProcessError:  # too short to train on with its last horizon held out
@@ -276,7 +282,7 @@ def m3_study(work: Path) -> dict:
         print(f"{data.stem}: {selection['method']} ({selection['reason']})", file=sys.stderr, flush=True)
     means = {n: round(float(np.mean([held[n].mean() for _, held in units])), 4) for n in units[0][1]}
     return {
-        "set": "m3-single",
+        "set": "m3-single" + (f" --sample {sample}" if sample else ""),
         "runs": len(units),
         "refused": refused,
         "served": {m: sum(s["method"] == m for s, _ in units) for m in {s["method"] for s, _ in units}},
@@ -291,8 +297,9 @@ def main() -> None:
     parser.add_argument("--future", action="store_true", help="EPF: with the two day-ahead columns")
     parser.add_argument("--record", action="store_true", help="append the result to benchmarks/GUARD.md")
     parser.add_argument("--reuse", type=Path, help="an earlier study's folder: its trained runs are scored again")
+    parser.add_argument("--sample", type=int, choices=[0, 1], default=0, help="m3-single: which sample (m3.py's)")
     args = parser.parse_args()
-    result = study(args.set, args.future, args.reuse)
+    result = study(args.set, args.future, args.reuse, args.sample)
     print(json.dumps(result))
     if args.record:
         with open(HERE / "GUARD.md", "a") as out:

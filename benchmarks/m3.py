@@ -6,6 +6,7 @@ Two ways a user brings such data:
 - `--mode panel`: each set as one file (645, 756 or 174 short series), one global run.
 - `--mode single`: a fixed sample of 30 series (10 a set, seed 0), one file and one run per series,
   beside seasonal naive and statsforecast's AutoETS / AutoTheta fitted on the same histories.
+  `--sample 1`: a second sample, apart from the first (15 a set, seed 1), to check a choice made on the first.
 
 Two splits, so that defaults are chosen without looking at the test data:
 - `--split validation`: the last `horizon` points of each training series are cut off and scored (the
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "m3"
 SETS = {"yearly": ("Yearly", 6, 1), "quarterly": ("Quarterly", 8, 4), "other": ("Other", 8, 1)}
 SAMPLE_PER_SET = 10
+SECOND_SAMPLE_PER_SET = 15
 
 
 def read_set(shared: Path, name: str, split: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -142,22 +144,26 @@ def bench_panel(name: str, split: str, extra: list[str], shared: Path = SHARED) 
     return row
 
 
-def sample_ids(shared: Path) -> dict[str, list[str]]:
-    """The fixed 30-series sample: 10 ids a set, drawn with seed 0."""
-    rng = np.random.default_rng(0)
+def sample_ids(shared: Path, sample: int = 0) -> dict[str, list[str]]:
+    """The fixed 30-series sample: 10 ids a set, drawn with seed 0; `sample` 1: 15 ids a set drawn with seed 1
+    among the ids the first sample left."""
+    rng = np.random.default_rng(sample)
+    apart = sample_ids(shared) if sample else {}
     chosen = {}
     for name, (title, _, _) in SETS.items():
         ids = pd.read_csv(shared / f"{title}-train.csv", dtype={"id": str}, usecols=["id"])["id"].unique()
-        chosen[name] = sorted(rng.choice(ids, SAMPLE_PER_SET, replace=False).tolist())
+        ids = np.array([i for i in ids if i not in set(apart.get(name, ()))])
+        size = SECOND_SAMPLE_PER_SET if sample else SAMPLE_PER_SET
+        chosen[name] = sorted(rng.choice(ids, size, replace=False).tolist())
     return chosen
 
 
-def bench_single(split: str, extra: list[str], shared: Path = SHARED) -> dict:
-    """Each of the 30 sampled series in its own file and run; mean MASE and sMAPE against the simple methods."""
+def bench_single(split: str, extra: list[str], shared: Path = SHARED, sample: int = 0) -> dict:
+    """Each sampled series (`sample_ids`) in its own file and run; mean MASE and sMAPE against the simple methods."""
     per_method: dict[str, list[float]] = {}
     smapes: dict[str, list[float]] = {}
     worst, worst_ets, seconds, methods, refused = [], [], [], {}, []
-    for name, ids in sample_ids(shared).items():
+    for name, ids in sample_ids(shared, sample).items():
         _, horizon, season = SETS[name]
         history, actual = read_set(shared, name, split)
         for sid in ids:
@@ -247,6 +253,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=["panel", "single"], default="panel")
     parser.add_argument("--split", choices=["validation", "test"], default="validation")
     parser.add_argument("--shared", type=Path, default=SHARED, help="folder with the M3 CSV files")
+    parser.add_argument("--sample", type=int, choices=[0, 1], default=0, help="single: which sample of series")
     parser.add_argument("--table", action="store_true", help="test split, every set and mode -> benchmarks/M3.md")
     parser.add_argument("extra", nargs="*", help="train options after --")
     args = parser.parse_args()
@@ -262,7 +269,7 @@ def main() -> None:
     if args.mode == "panel":
         row = bench_panel(args.set, args.split, args.extra, args.shared)
     else:
-        row = bench_single(args.split, args.extra, args.shared)
+        row = bench_single(args.split, args.extra, args.shared, args.sample)
     print(json.dumps(row))
 
 
