@@ -39,7 +39,10 @@ TRAIN_DAYS, HOURS, HELD_DAYS = 1456, 24, 364
 RULES = (0.0, 1.0, 2.0, 3.0)  # CLEAR_Z values weighed
 MARGINS = (0.0, 0.03, 0.10)  # SELECTION_MARGIN values weighed on short validation parts (M3)
 COST_RULES = (None, 0.0, 1.0, 2.0)  # standard errors a costly method must score below the network alone
-FEWEST = (1, 2, 3, 4)  # windows a candidate needs to replace the combination, weighed on one-series runs (M3)
+# weighed on one-series runs (M3): the windows a candidate needs to replace the combination, and the margin it
+# needs on fewer than MIN_BLOCKS windows (where the standard error rests on few blocks or none)
+FEWEST = (2, 3, 4)
+FEW_MARGINS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 
 
 def epf_set(market: str, future: bool, work: Path) -> tuple[Path, list[str], int, int, int]:
@@ -180,23 +183,33 @@ def candidates_held_out(
         return scores, seconds
 
 
-def chosen(selection: dict, z: float, margin: float, long: bool, cost_z: float | None = None, fewest: int = 1) -> str:
+def chosen(
+    selection: dict,
+    z: float,
+    margin: float,
+    long: bool,
+    cost_z: float | None = None,
+    fewest: int = 1,
+    few_margin: float | None = None,
+) -> str:
     """What a rule would serve on the guard's own evidence: a candidate replaces the combination `margin` and `z`
     standard errors below it (the network alone with no margin on long validation parts, as `choose`), on
-    `fewest` scored windows or more; with `cost_z`, a costly method must then score `cost_z` standard errors below
-    the network alone."""
-    from forecaster.scoring.evidence import Difference
-    from forecaster.scoring.selection import BLIND_MARGIN, MIN_NETWORK_WINDOWS, costly
+    `fewest` scored windows or more, by `few_margin` (default `margin`) on fewer than MIN_BLOCKS windows; with
+    `cost_z`, a costly method must then score `cost_z` standard errors below the network alone."""
+    from forecaster.scoring.evidence import MIN_BLOCKS, Difference
+    from forecaster.scoring.selection import BLIND_MARGIN, MIN_NETWORK_WINDOWS, costly, number
 
     clear = []
     if selection["windows"] < fewest:
         return "combination"
+    if few_margin is not None and selection["windows"] < MIN_BLOCKS:
+        margin = few_margin
     for name, (relative, se) in selection["differences"].items():
         if name == "model" and selection["windows"] < MIN_NETWORK_WINDOWS:
             continue
         need, clear_z = (0.0, 0.0) if name == "model" and long else (margin, z)
         need = BLIND_MARGIN if name == "seasonal_naive" and selection.get("covariates") else need
-        if Difference(relative, se).clearly_below(need, clear_z):
+        if Difference(relative, number(se)).clearly_below(need, clear_z):  # se: null where unknown
             clear.append(name)
     pick = min(clear, key=lambda n: selection["scores"][n]) if clear else "combination"
     versus = selection.get("against_network", {})
@@ -222,19 +235,26 @@ def train_and_score(data: Path, options: list[str], holdout: int, folds: int, st
 
 
 def rule_table(units: list[tuple[dict, dict[str, np.ndarray]]], long: bool) -> dict[str, list]:
-    """Each rule's picks and held-out score (the mean over series of the picked candidate's), over the runs."""
+    """Each rule's picks and held-out score (the mean over series of the picked candidate's), over the runs; on
+    short validation parts (one-series runs) also, beside the 3% margin and 2 standard errors, a run decided on
+    fewer than `fewest` windows served the combination, or a wider margin on fewer than MIN_BLOCKS windows."""
     rules: dict[str, list] = {}
-    margins = MARGINS if not long else (0.03,)
-    for margin in margins:
+
+    def score(label: str, **rule) -> None:
+        picks = [chosen(selection, **rule) for selection, _ in units]
+        held_out = np.concatenate([held[pick] for pick, (_, held) in zip(picks, units)]).mean()
+        rules[label] = [{p: picks.count(p) for p in sorted(set(picks))}, round(float(held_out), 4)]
+
+    for margin in MARGINS if not long else (0.03,):
         for z in RULES:
             for cost_z in COST_RULES if long else (None,):
-                for fewest in (1,) if long else FEWEST:
-                    picks = [chosen(selection, z, margin, long, cost_z, fewest) for selection, _ in units]
-                    score = np.concatenate([held[pick] for pick, (_, held) in zip(picks, units)]).mean()
-                    label = f"margin={margin:g} z={z:g}" + ("" if cost_z is None else f" cost_z={cost_z:g}")
-                    label += f" fewest={fewest}" if fewest > 1 else ""
-                    counts = {p: picks.count(p) for p in sorted(set(picks))}
-                    rules[label] = [counts, round(float(score), 4)]
+                label = f"margin={margin:g} z={z:g}" + ("" if cost_z is None else f" cost_z={cost_z:g}")
+                score(label, z=z, margin=margin, long=long, cost_z=cost_z)
+    if not long:
+        for fewest in FEWEST:
+            score(f"margin=0.03 z=2 fewest={fewest}", z=2.0, margin=0.03, long=False, fewest=fewest)
+        for few_margin in FEW_MARGINS:
+            score(f"margin=0.03 z=2 few_margin={few_margin:g}", z=2.0, margin=0.03, long=False, few_margin=few_margin)
     return rules
 
 

@@ -199,18 +199,26 @@ def test_a_costly_method_serves_only_clearly_below_the_network_alone():
     assert choose(short, few, costs=costs, **panel).method == "combination"
 
 
-def test_on_one_validation_window_the_margin_alone_decides(tmp_path):
+def test_on_one_validation_window_a_wider_margin_alone_decides(tmp_path):
+    """A short series: one validation window, no standard error; on fewer than 10 windows a candidate must score
+    10% below the combination (3% on more)."""
     one = lambda value: np.array([value])  # noqa: E731
-    errors = {"model": one(1.2), "seasonal_naive": one(1.5), "auto_ets": one(1.05), "auto_theta": one(0.9),
+    errors = {"model": one(1.2), "seasonal_naive": one(1.5), "auto_ets": one(1.05), "auto_theta": one(0.85),
               "combination": one(1.0)}  # fmt: skip
     verdict = choose(errors, np.array([0]))
     assert verdict.method == "auto_theta"
     assert verdict.reason == (
-        "auto_theta scored 10.0% below the combination (3% below: the margin alone, one block of windows giving "
-        "no standard error)"
+        "auto_theta scored 15.0% below the combination (10% below, on fewer than 10 windows: the margin alone, one "
+        "block of windows giving no standard error)"
     )
-    errors["auto_theta"] = one(0.98)  # 2% below: within the margin
+    errors["auto_theta"] = one(0.95)  # 5% below: within the margin on one window
     assert choose(errors, np.array([0])).method == "combination"
+    ten = {name: np.repeat(values, 10) for name, values in errors.items()}  # ten windows, 5% below on each
+    assert choose(ten, np.zeros(10, dtype=int)).method == "auto_theta"
+    four = {name: np.repeat(values, 4) for name, values in errors.items()}
+    within = choose(four, np.zeros(4, dtype=int))
+    assert within.method == "combination"
+    assert "it needed 10% below and 2 standard errors, on fewer than 10 windows" in within.reason
 
     differences = {name: (d.relative, d.se) for name, d in verdict.differences.items()}
     selection = Selection(verdict.method, verdict.scores, 1, 1, ("auto_ets", "auto_theta"), differences)
@@ -218,7 +226,7 @@ def test_on_one_validation_window_the_margin_alone_decides(tmp_path):
     write_json(path, selection.to_json())  # one block of windows: no standard error, written as null
     again = Selection.from_json(json.loads(path.read_text()))
     assert again.method == "auto_theta" and again.scores == verdict.scores
-    assert np.isnan(again.differences["auto_theta"][1]) and again.differences["auto_theta"][0] == pytest.approx(-0.1)
+    assert np.isnan(again.differences["auto_theta"][1]) and again.differences["auto_theta"][0] == pytest.approx(-0.15)
 
 
 def test_a_run_decided_on_one_validation_window_forecasts(tmp_path):
