@@ -28,7 +28,7 @@ CELLS = tuple(  # the encoder modules (forecaster/models/encoders/NAME.py), list
 )  # fmt: skip
 INSTANCE_NORMS = ("last", "mean", "last_std", "mean_std", "none")
 POOLINGS = ("last", "attention")
-LOSS_SCALES = ("series", "window")
+LOSS_SCALES = ("series", "window", "level")
 TUNERS = ("hyperband", "bayesian", "random")  # forecaster.training.tune.ORACLES
 EXPORT_FORMATS = ("saved_model", "keras", "onnx")  # forecaster.serving.export.FORMATS
 SELECTIONS = ("auto", "model")  # forecaster.scoring.selection.SELECTIONS
@@ -319,9 +319,11 @@ class TrainConfig:
     )
     loss_scale: str = option(
         "series",
-        "window: weigh each window's error by 1/its spread, so every series counts on its own scale.",
+        "window: weigh each window's error by 1/its spread, so every series counts on its own scale; level: by "
+        "1/its level (its mean absolute value, no less than its spread), as sMAPE weighs errors.",
         choices=LOSS_SCALES,
-        shown="window " + PANEL_OR_ONE.format("series"),
+        shown="level on a panel of 200 series or more whose lookback holds 6 seasons or more, else window "
+        + PANEL_OR_ONE.format("series"),
     )
     clipnorm: float | None = option(1.0, "Gradient clipping norm.", rule=CLIPNORM)
     patience: int = option(5, "Early-stopping patience in epochs.", rule=WHOLE)

@@ -462,6 +462,21 @@ def test_wide_panels_whose_windows_hold_many_seasons_take_them_out(series, horiz
     assert cfg.model.season_steps == season
 
 
+@pytest.mark.parametrize(
+    "series,horizon,given,expected",
+    [
+        (200, 48, None, "level"),  # the panels whose windows are deseasonalised: as M4 Hourly, where it won
+        (199, 48, None, "window"),  # not wide: the panel default
+        (200, 24, None, "window"),  # 96-hour windows hold 4 days
+        (200, 48, "window", "window"),  # --loss-scale is kept
+        (1, 48, None, "series"),  # one series
+    ],
+)
+def test_wide_panels_of_seasoned_windows_weigh_errors_by_the_level(series, horizon, given, expected):
+    cfg = hourly_panel_config(series, 400, horizon, {} if given is None else {"loss_scale": given})
+    assert cfg.train.loss_scale == expected
+
+
 def hourly_panel_config(series: int, length: int, horizon: int, given: dict) -> RunConfig:
     """The configuration `train` resolves for `series` hourly series of `length` points with a daily cycle."""
     from forecaster.config import DataConfig

@@ -128,3 +128,19 @@ def test_window_loss_weights_are_one_over_the_spread_of_the_valid_inputs(power):
     _, _, weights = source.gather_fn(True)(np.array([0, 0, 0]), np.array([4, 2, 14]))
     spreads = np.array([np.std([0, 1, 2, 3]), np.std([0, 1]), np.std([100, 110, 120, 130])])
     np.testing.assert_allclose(weights.numpy(), spreads ** (-power), rtol=1e-5)
+
+
+@pytest.mark.parametrize("power", [1, 2])
+def test_level_loss_weights_are_one_over_the_level_in_the_data_s_units(power):
+    """--loss-scale level: a window's weight is 1 / (its mean absolute raw value / the series' scale), or 1 / its
+    spread where that is larger (a window around zero), as sMAPE weighs errors."""
+    raw = np.concatenate([[-1.0, 1.0, -1.0, 1.0], 100 + np.arange(6.0)])
+    center, scale = 50.0, 20.0
+    scaled = ((raw - center) / scale).astype("float32")[:, None]
+    source = WindowSource([scaled], lookback=4, horizon=2, weight_power=power, levels=np.array([[center, scale]]))
+    _, _, weights = source.gather_fn(True)(np.array([0, 0, 0]), np.array([4, 8, 6]))
+    level_high = np.mean([100, 101, 102, 103]) / scale  # 5.075: far above the window's spread (0.056)
+    level_mixed = np.mean([1, 1, 100, 101]) / scale  # 2.5375, above the spread of -1, 1, 100, 101 (2.5)
+    around_zero = np.std([-1, 1, -1, 1]) / scale  # its level (0.05) equals its spread: the spread
+    expected = np.array([around_zero, level_high, level_mixed]) ** (-power)
+    np.testing.assert_allclose(weights.numpy(), expected, rtol=1e-5)

@@ -18,7 +18,7 @@ from typing import TypeAlias, cast
 import numpy as np
 
 from forecaster.config import WindowConfig
-from forecaster.data.spread import window_spread
+from forecaster.data.spread import masked_mean, window_spread
 from forecaster.kinds import Dataset, Inputs, Tensor
 
 Batch: TypeAlias = "Inputs | tuple[Inputs, Tensor] | tuple[Inputs, Tensor, Tensor]"
@@ -158,6 +158,10 @@ class WindowSource:
             target inputs (`forecaster.data.spread.window_spread`). With power 1 for an absolute loss
             (2 for a squared one) every window's error counts on its own scale, as scale-free
             metrics (MASE, sMAPE) count it, instead of series with large swings dominating.
+        levels: (series, 2) each series' scaler (center, scale) of its target, given with `weight_power`:
+            the weight's denominator is then the window's level, its mean absolute value in the data's
+            own units over the series' scale, or its spread where that is larger (a window around zero),
+            so errors count relative to the level, as sMAPE counts them (`--loss-scale level`).
     """
 
     def __init__(
@@ -171,10 +175,12 @@ class WindowSource:
         carried: Carried | None = None,
         weight_power: int = 0,
         n_future: int = 0,
+        levels: np.ndarray | None = None,
     ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
         self.n_future = n_future
         self.weight_power = weight_power
+        self.levels = None if levels is None else np.asarray(levels, dtype="float32")
         if lengths is None:
             scaled = list(scaled)
             lengths = [len(s) for s in scaled]
@@ -197,6 +203,7 @@ class WindowSource:
         steps = tf.range(self.lookback, dtype=tf.int64)
         ahead = tf.range(self.horizon, dtype=tf.int64)
         lookback, patch, weight_power, n_future = self.lookback, self.patch, self.weight_power, self.n_future
+        levels = None if self.levels is None else tf.constant(self.levels)
 
         def gather(series_idx: Tensor, origin: Tensor) -> Batch:
             n_valid = tf.minimum(origin, lookback)
@@ -220,7 +227,12 @@ class WindowSource:
             if not weight_power:
                 return inputs, targets
 
-            spread = window_spread(values[:, :, 0], tf.cast(valid, tf.float32))[:, 0]
+            mask = tf.cast(valid, tf.float32)
+            spread = window_spread(values[:, :, 0], mask)[:, 0]
+            if levels is not None:
+                center, scale = tf.unstack(tf.gather(levels, series_idx), axis=1)
+                level = masked_mean(tf.abs(values[:, :, 0] * scale[:, None] + center[:, None]), mask)[:, 0] / scale
+                spread = tf.maximum(level, spread)
             return inputs, targets, spread ** (-weight_power)
 
         return gather

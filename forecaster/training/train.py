@@ -88,6 +88,9 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
         ),
         weight_power=loss_weight_power(cfg),
         n_future=cfg.model.n_future,
+        levels=np.array([[state.scaler.center[0], state.scaler.scale[0]] for _, state in used])
+        if cfg.train.loss_scale == "level"
+        else None,
     )
     return Prepared(
         states,
@@ -101,7 +104,8 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
 
 def loss_weight_power(cfg: RunConfig) -> int:
     """How windows are weighted in the loss (see `WindowSource`): not at all with loss_scale "series";
-    with "window", by 1/spread for absolute losses (mae, huber, pinball) and 1/spread^2 for mse."""
+    with "window", by 1/spread for absolute losses (mae, huber, pinball) and 1/spread^2 for mse ("level": the
+    same powers of 1/level)."""
     if cfg.train.loss_scale == "series":
         return 0
     return 2 if cfg.train.loss == "mse" and not cfg.model.quantiles else 1
