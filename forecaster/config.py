@@ -322,8 +322,8 @@ class TrainConfig:
         "window: weigh each window's error by 1/its spread, so every series counts on its own scale; level: by "
         "1/its level (its mean absolute value, no less than its spread), as sMAPE weighs errors.",
         choices=LOSS_SCALES,
-        shown="level on a panel of 200 series or more whose lookback holds 6 seasons or more, else window "
-        + PANEL_OR_ONE.format("series"),
+        shown="level on a panel of 200 series or more whose lookback of 192 or more holds 6 seasons or more, else "
+        "window " + PANEL_OR_ONE.format("series"),
     )
     clipnorm: float | None = option(1.0, "Gradient clipping norm.", rule=CLIPNORM)
     patience: int = option(5, "Early-stopping patience in epochs.", rule=WHOLE)

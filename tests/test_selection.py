@@ -463,17 +463,19 @@ def test_wide_panels_whose_windows_hold_many_seasons_take_them_out(series, horiz
 
 
 @pytest.mark.parametrize(
-    "series,horizon,given,expected",
+    "series,horizon,season,given,expected",
     [
-        (200, 48, None, "level"),  # the panels whose windows are deseasonalised: as M4 Hourly, where it won
-        (199, 48, None, "window"),  # not wide: the panel default
-        (200, 24, None, "window"),  # 96-hour windows hold 4 days
-        (200, 48, "window", "window"),  # --loss-scale is kept
-        (1, 48, None, "series"),  # one series
+        (200, 48, 24, None, "level"),  # deseasonalised windows of 192 steps: as M4 Hourly, where it won
+        (199, 48, 24, None, "window"),  # not wide: the panel default
+        (200, 24, 24, None, "window"),  # 96-hour windows hold 4 days: not deseasonalised (as M4 Weekly's)
+        (200, 8, 4, None, "window"),  # deseasonalised windows of 32 steps (as M3 Quarterly's 28: its MASE lost)
+        (200, 48, 24, "window", "window"),  # --loss-scale is kept
+        (1, 48, 24, None, "series"),  # one series
     ],
 )
-def test_wide_panels_of_seasoned_windows_weigh_errors_by_the_level(series, horizon, given, expected):
-    cfg = hourly_panel_config(series, 400, horizon, {} if given is None else {"loss_scale": given})
+def test_wide_panels_of_long_seasoned_windows_weigh_errors_by_the_level(series, horizon, season, given, expected):
+    options = {"season": season} if given is None else {"season": season, "loss_scale": given}
+    cfg = hourly_panel_config(series, 400, horizon, options)
     assert cfg.train.loss_scale == expected
 
 
