@@ -301,6 +301,10 @@ def m3_study(work: Path, sample: int = 0) -> dict:
         units.append((selection, held))
         print(f"{data.stem}: {selection['method']} ({selection['reason']})", file=sys.stderr, flush=True)
     means = {n: round(float(np.mean([held[n].mean() for _, held in units])), 4) for n in units[0][1]}
+    by_windows: dict[int, list] = {}  # the 3% margin's picks against the combination, by windows decided on
+    for selection, held in units:
+        pick = chosen(selection, 2.0, 0.03, long=False)
+        by_windows.setdefault(int(selection["windows"]), []).append((held[pick].mean(), held["combination"].mean()))
     return {
         "set": "m3-single" + (f" --sample {sample}" if sample else ""),
         "runs": len(units),
@@ -308,6 +312,9 @@ def m3_study(work: Path, sample: int = 0) -> dict:
         "served": {m: sum(s["method"] == m for s, _ in units) for m in {s["method"] for s, _ in units}},
         "held-out MASE of each candidate everywhere": means,
         "rules (picks, held-out MASE)": rule_table(units, long=False),
+        "runs decided on k windows: [runs, held-out MASE of the 3% margin's picks, of the combination]": {
+            k: [len(pairs), *np.round(np.mean(pairs, axis=0), 4).tolist()] for k, pairs in sorted(by_windows.items())
+        },
     }
 
 

@@ -228,12 +228,12 @@ class WindowSource:
                 return inputs, targets
 
             mask = tf.cast(valid, tf.float32)
-            spread = window_spread(values[:, :, 0], mask)[:, 0]
+            measure = window_spread(values[:, :, 0], mask)[:, 0]  # what the window's error is counted in
             if levels is not None:
                 center, scale = tf.unstack(tf.gather(levels, series_idx), axis=1)
                 level = masked_mean(tf.abs(values[:, :, 0] * scale[:, None] + center[:, None]), mask)[:, 0] / scale
-                spread = tf.maximum(level, spread)
-            return inputs, targets, spread ** (-weight_power)
+                measure = tf.maximum(level, measure)
+            return inputs, targets, measure ** (-weight_power)
 
         return gather
 

@@ -341,11 +341,11 @@ def needs(
     """What `name` must score to replace the combination, decided on `windows` windows, in words (`difference`: its
     own, whose standard error may be unknown: then the margin alone)."""
     need, z = margin(name, long_validation, blind, windows), standard_errors(name, long_validation)
-    blind_words = ", being blind to the run's covariates" if name in blind else ""
-    if not blind_words and need == FEW_WINDOWS_MARGIN != SELECTION_MARGIN:
-        blind_words = f", on fewer than {MIN_BLOCKS} windows"
+    qualifier = ", being blind to the run's covariates" if name in blind else ""
+    if not qualifier and need == FEW_WINDOWS_MARGIN != SELECTION_MARGIN:
+        qualifier = f", on fewer than {MIN_BLOCKS} windows"
     if not need and not z:
         return f"any amount below, validation holding {LONG_VALIDATION} horizons or more of each series"
     if difference is not None and not np.isfinite(difference.se):
-        return f"{need:.0%} below{blind_words}: the margin alone, one block of windows giving no standard error"
-    return (f"{need:.0%} below and " if need else "") + f"{z:g} standard errors{blind_words}"
+        return f"{need:.0%} below{qualifier}: the margin alone, one block of windows giving no standard error"
+    return (f"{need:.0%} below and " if need else "") + f"{z:g} standard errors{qualifier}"
