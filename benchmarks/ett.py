@@ -30,7 +30,7 @@ from forecaster.config import DataConfig, ModelConfig, RunConfig, TrainConfig, W
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.prepared import Prepared
 from forecaster.data.scaling import fit_scaler
-from forecaster.data.windowing import Carried, WindowIndex, WindowSource
+from forecaster.data.windowing import Carried, Weighing, WindowIndex, WindowSource
 from forecaster.training.train import fit_model, loss_weight_power
 
 HOURLY_BORDERS = (8640, 11520, 14400)  # 12, 16 and 20 months of hours
@@ -76,7 +76,7 @@ def run(
     probe = RunConfig(DataConfig(target="OT"), WindowConfig(horizon=horizon, lookback=lookback), ModelConfig(
         lookback=lookback, horizon=horizon), TrainConfig(**train_options))  # fmt: skip
     source = WindowSource(
-        [scaled], lookback, horizon, patch, carried=Carried(times), weight_power=loss_weight_power(probe)
+        [scaled], lookback, horizon, patch, carried=Carried(times), weighing=Weighing(loss_weight_power(probe))
     )
     train_o = origins(0, train_end, lookback, horizon)
     val_o = origins(train_end, val_end, lookback, horizon)

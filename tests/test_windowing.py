@@ -3,6 +3,7 @@ import pytest
 
 from forecaster.config import WindowConfig
 from forecaster.data.windowing import (
+    Weighing,
     WindowIndex,
     WindowSource,
     evenly_spaced,
@@ -123,7 +124,7 @@ def test_sampled_training_windows_come_from_the_runs():
 @pytest.mark.parametrize("power", [1, 2])
 def test_window_loss_weights_are_one_over_the_spread_of_the_valid_inputs(power):
     series = np.concatenate([np.arange(10.0), 100 + 10 * np.arange(10.0)]).astype("float32")[:, None]
-    source = WindowSource([series], lookback=4, horizon=2, weight_power=power)
+    source = WindowSource([series], lookback=4, horizon=2, weighing=Weighing(power))
     # a full window of 0..3, a right-padded one of 0..1, and one of 100, 110, 120, 130
     _, _, weights = source.gather_fn(True)(np.array([0, 0, 0]), np.array([4, 2, 14]))
     spreads = np.array([np.std([0, 1, 2, 3]), np.std([0, 1]), np.std([100, 110, 120, 130])])
@@ -137,7 +138,8 @@ def test_level_loss_weights_are_one_over_the_level_in_the_data_s_units(power):
     raw = np.concatenate([[-1.0, 1.0, -1.0, 1.0], 100 + np.arange(6.0)])
     center, scale = 50.0, 20.0
     scaled = ((raw - center) / scale).astype("float32")[:, None]
-    source = WindowSource([scaled], lookback=4, horizon=2, weight_power=power, levels=np.array([[center, scale]]))
+    levels = np.array([[center, scale]])
+    source = WindowSource([scaled], lookback=4, horizon=2, weighing=Weighing(power, levels))
     _, _, weights = source.gather_fn(True)(np.array([0, 0, 0]), np.array([4, 8, 6]))
     level_high = np.mean([100, 101, 102, 103]) / scale  # 5.075: far above the window's spread (0.056)
     level_mixed = np.mean([1, 1, 100, 101]) / scale  # 2.5375, above the spread of -1, 1, 100, 101 (2.5)

@@ -142,6 +142,21 @@ class Carried:
     statics: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Weighing:
+    """How training windows weigh in the loss: `power` 0 (all alike), or 1 or 2: each window's weight is then
+    1 / spread ** power, the spread being the standard deviation of its valid target inputs
+    (`forecaster.data.spread.window_spread`). With power 1 for an absolute loss (2 for a squared one) every
+    window's error counts on its own scale, as scale-free metrics (MASE, sMAPE) count it, instead of series
+    with large swings dominating. `levels`, (series, 2) each series' scaler (center, scale) of its target:
+    the weight's denominator is then the window's level, its mean absolute value in the data's own units
+    over the series' scale, or its spread where that is larger (a window around zero), so errors count
+    relative to the level, as sMAPE counts them (`--loss-scale level`)."""
+
+    power: int = 0
+    levels: np.ndarray | None = None
+
+
 class WindowSource:
     """All series, scaled and concatenated, with a tf.data view of any set of windows.
 
@@ -153,15 +168,7 @@ class WindowSource:
         n_future: the last n_future columns are known over the horizon (`--future`): windows then
             carry "future", their values at the `horizon` steps from the origin (so a forecast window's
             series must hold those rows: `forecaster.serving.windows.predict_at` appends them).
-        weight_power: 0, or 1 or 2: training windows then come with a sample weight of
-            1 / spread ** weight_power, the spread being the standard deviation of the window's valid
-            target inputs (`forecaster.data.spread.window_spread`). With power 1 for an absolute loss
-            (2 for a squared one) every window's error counts on its own scale, as scale-free
-            metrics (MASE, sMAPE) count it, instead of series with large swings dominating.
-        levels: (series, 2) each series' scaler (center, scale) of its target, given with `weight_power`:
-            the weight's denominator is then the window's level, its mean absolute value in the data's
-            own units over the series' scale, or its spread where that is larger (a window around zero),
-            so errors count relative to the level, as sMAPE counts them (`--loss-scale level`).
+        weighing: how training windows weigh in the loss (`Weighing`; by default all alike).
     """
 
     def __init__(
@@ -173,14 +180,12 @@ class WindowSource:
         *,
         lengths: Sequence[int] | None = None,
         carried: Carried | None = None,
-        weight_power: int = 0,
+        weighing: Weighing = Weighing(),
         n_future: int = 0,
-        levels: np.ndarray | None = None,
     ):
         self.lookback, self.horizon, self.patch = lookback, horizon, patch
         self.n_future = n_future
-        self.weight_power = weight_power
-        self.levels = None if levels is None else np.asarray(levels, dtype="float32")
+        self.weighing = weighing
         if lengths is None:
             scaled = list(scaled)
             lengths = [len(s) for s in scaled]
@@ -202,8 +207,8 @@ class WindowSource:
         statics = None if self.statics is None else tf.constant(self.statics)
         steps = tf.range(self.lookback, dtype=tf.int64)
         ahead = tf.range(self.horizon, dtype=tf.int64)
-        lookback, patch, weight_power, n_future = self.lookback, self.patch, self.weight_power, self.n_future
-        levels = None if self.levels is None else tf.constant(self.levels)
+        lookback, patch, weight_power, n_future = self.lookback, self.patch, self.weighing.power, self.n_future
+        levels = None if self.weighing.levels is None else tf.constant(self.weighing.levels, dtype=tf.float32)
 
         def gather(series_idx: Tensor, origin: Tensor) -> Batch:
             n_valid = tf.minimum(origin, lookback)

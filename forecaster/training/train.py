@@ -19,6 +19,7 @@ from forecaster.data.series import Panel, first_few
 from forecaster.data.static import encode
 from forecaster.data.windowing import (
     Carried,
+    Weighing,
     WindowIndex,
     WindowSource,
     evenly_spaced,
@@ -86,11 +87,13 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
             codes=np.arange(len(kept)) if cfg.model.series_embedding else None,
             statics=np.array([state.static for _, state in used]) if cfg.model.static_encoding else None,
         ),
-        weight_power=loss_weight_power(cfg),
+        weighing=Weighing(
+            loss_weight_power(cfg),
+            np.array([[state.scaler.center[0], state.scaler.scale[0]] for _, state in used])
+            if cfg.train.loss_scale == "level"
+            else None,
+        ),
         n_future=cfg.model.n_future,
-        levels=np.array([[state.scaler.center[0], state.scaler.scale[0]] for _, state in used])
-        if cfg.train.loss_scale == "level"
-        else None,
     )
     return Prepared(
         states,
