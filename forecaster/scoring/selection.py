@@ -41,7 +41,7 @@ SELECTION_MARGIN = 0.03  # how far below the combination's validation MASE anoth
 # ... and on fewer than MIN_BLOCKS scored windows (a short series: one to a few validation windows, a standard error
 # on few blocks or none): on 61 one-series M3 runs of two samples (benchmarks/guard_study.py --set m3-single
 # [--sample 1]) held-out MASE 1.7349 / 1.7220 against 1.7563 / 1.7366 with 3%; 15% scored as 10%, 20% better still
-# but 25% worse than 3% on the first sample
+# but 30% worse than 3% on the first sample
 FEW_WINDOWS_MARGIN = 0.10
 # the network alone needs this many scored windows: on fewer (one short series) its early-stopped
 # validation score is too optimistic to serve it alone (30 one-series M3 validation runs, benchmarks/m3.py)
