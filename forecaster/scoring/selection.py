@@ -341,9 +341,10 @@ def needs(
     """What `name` must score to replace the combination, decided on `windows` windows, in words (`difference`: its
     own, whose standard error may be unknown: then the margin alone)."""
     need, z = margin(name, long_validation, blind, windows), standard_errors(name, long_validation)
-    qualifier = ", being blind to the run's covariates" if name in blind else ""
-    if not qualifier and need == FEW_WINDOWS_MARGIN != SELECTION_MARGIN:
-        qualifier = f", on fewer than {MIN_BLOCKS} windows"
+    if name in blind:
+        qualifier = ", being blind to the run's covariates"
+    else:
+        qualifier = f", on fewer than {MIN_BLOCKS} windows" if need and windows < MIN_BLOCKS else ""
     if not need and not z:
         return f"any amount below, validation holding {LONG_VALIDATION} horizons or more of each series"
     if difference is not None and not np.isfinite(difference.se):
