@@ -98,6 +98,7 @@ def run(
         batch_size=128,
         learning_rate=1e-3,
         patience=3,
+        final_epochs=0,  # the published protocol: trained on the training months only, the validation months choose
         seed=seed,
         max_windows_per_epoch=100_000,
         max_val_windows=100_000,
@@ -110,10 +111,12 @@ def run(
         source=source,
         train_index=WindowIndex.from_runs([(0, train_o)]),
         val_index=WindowIndex.from_runs([(0, val_o)]),
+        fit_index=WindowIndex.from_runs([(0, np.arange(train_o[0], val_o[-1] + 1))]),
         kept=[0],
         dropped=[],
     )
-    model, history = fit_model(prepared, cfg, lambda message: print(message, file=sys.stderr))
+    fitted = fit_model(prepared, cfg, lambda message: print(message, file=sys.stderr))
+    model, history = fitted.served, fitted.history
 
     def predict(origins_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         windows = source.dataset(np.zeros_like(origins_), origins_, 512, with_target=False)

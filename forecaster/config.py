@@ -327,6 +327,12 @@ class TrainConfig:
     )
     clipnorm: float | None = option(1.0, "Gradient clipping norm.", rule=CLIPNORM)
     patience: int = option(5, "Early-stopping patience in epochs.", rule=WHOLE)
+    final_epochs: int = option(
+        6,
+        "Epochs each network trains after early stopping on every window, the validation part's included, so it "
+        "learns the newest data too; the guard and the bands are scored before them (0: none).",
+        rule=COUNT,
+    )
     max_windows_per_epoch: int = option(
         20_000, "Windows sampled per epoch on large data.", shown="20,000; 40,000 from 200 series", rule=WHOLE
     )

@@ -71,5 +71,6 @@ class Prepared:
     source: WindowSource
     train_index: WindowIndex
     val_index: WindowIndex
+    fit_index: WindowIndex  # every window before the holdout: what the final epochs train on
     kept: list[int]  # panel positions of the series used
     dropped: list[str]

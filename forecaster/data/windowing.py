@@ -63,6 +63,12 @@ def val_origins(split: SeriesSplit, cfg: WindowConfig) -> range:
     return range(split.n_train, split.n_fit - cfg.horizon + 1)
 
 
+def fit_origins(split: SeriesSplit, cfg: WindowConfig) -> range:
+    """Origins whose targets lie wholly before the holdout: the training and validation windows and those
+    between them (the final epochs' windows, once validation has been scored)."""
+    return range(cfg.min_context, split.n_fit - cfg.horizon + 1)
+
+
 def valid_lengths(origins: np.ndarray, lookback: int, patch: int = 1) -> np.ndarray:
     """How many real points each window holds: min(origin, lookback), rounded down to whole patches."""
     n_valid = np.minimum(origins, lookback)

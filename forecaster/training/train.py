@@ -23,6 +23,7 @@ from forecaster.data.windowing import (
     WindowIndex,
     WindowSource,
     evenly_spaced,
+    fit_origins,
     min_length,
     split_series,
     train_origins,
@@ -53,6 +54,7 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
     dropped: list[str] = []
     train_runs: list[tuple[int, range]] = []
     val_runs: list[tuple[int, range]] = []
+    fit_runs: list[tuple[int, range]] = []
     for position, series in enumerate(panel.series):
         split = split_series(len(series), w)
         if split is None:
@@ -68,6 +70,7 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
         )  # fmt: skip
         train_runs.append((len(kept), train_origins(split, w)))
         val_runs.append((len(kept), val_origins(split, w)))
+        fit_runs.append((len(kept), fit_origins(split, w)))
         kept.append(position)
     if not kept:
         raise DataError(
@@ -100,6 +103,7 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
         source,
         WindowIndex.from_runs(train_runs),
         WindowIndex.from_runs(val_runs),
+        WindowIndex.from_runs(fit_runs),
         kept,
         dropped,
     )
@@ -127,15 +131,37 @@ class TrainingData:
 
 def training_data(prepared: Prepared, t: TrainConfig) -> TrainingData:
     """Training windows shuffled with the seed (bounded per epoch), validation windows in order."""
-    batch = t.batch_size or FULL_BATCH  # None only in a config not resolved against data (resolve_config sizes it)
+    batch = batch_size(t)
     val_windows = prepared.val_index.take(evenly_spaced(len(prepared.val_index), t.max_val_windows))
     val = prepared.source.dataset(*val_windows, batch)
-    n_train = len(prepared.train_index)
-    train = prepared.source.training_dataset(prepared.train_index, batch, t.seed, t.max_windows_per_epoch)
-    steps = -(-min(n_train, t.max_windows_per_epoch) // batch) if n_train > t.max_windows_per_epoch else None
+    train, steps = shuffled(prepared, prepared.train_index, t)
     if steps is None:  # small data: keep the gathered validation windows; large: gather them each epoch
         val = val.cache()  # (20,000 windows of lookback 336 would hold 29 MB)
-    return TrainingData(train, val, steps, n_train, len(val_windows[0]))
+    return TrainingData(train, val, steps, len(prepared.train_index), len(val_windows[0]))
+
+
+def batch_size(t: TrainConfig) -> int:
+    return t.batch_size or FULL_BATCH  # None only in a config not resolved against data (resolve_config sizes it)
+
+
+def shuffled(prepared: Prepared, index: WindowIndex, t: TrainConfig) -> tuple[Dataset, int | None]:
+    """`index`'s windows shuffled with the seed, and the steps an epoch where they are more than an epoch
+    samples (None: an epoch is one pass over them all)."""
+    batch = batch_size(t)
+    windows = prepared.source.training_dataset(index, batch, t.seed, t.max_windows_per_epoch)
+    count = len(index)
+    return windows, -(-min(count, t.max_windows_per_epoch) // batch) if count > t.max_windows_per_epoch else None
+
+
+@dataclass
+class Fitted:
+    """A job's networks: `served`, trained on after early stopping on every window (`TrainConfig.final_epochs`),
+    and `validated`, as early stopping left them: the validation windows score these, which never trained on
+    them. The same object when there were no final epochs. `history`: one row per epoch and member."""
+
+    served: Network
+    validated: Network
+    history: dict[str, list[float]]
 
 
 def fit_model(
@@ -145,9 +171,10 @@ def fit_model(
     state: Path | None = None,
     fingerprint: str = "",
     initial: Network | None = None,
-) -> tuple[Network, dict[str, list[float]]]:
-    """Build and fit the model; returns it (best validation weights restored) and its history
-    (one row per epoch and ensemble member: "member", "epoch", "loss", "val_loss", ...).
+) -> Fitted:
+    """Build and fit the model: its networks with the best validation weights restored, then trained on for
+    the final epochs (`Fitted`), and its history (one row per epoch and ensemble member: "member", "epoch",
+    "loss", "val_loss", ...).
 
     An ensemble's members are fitted one after another on the same windows with seeds seed,
     seed + 1, ... (each with its own early stopping), then combined by `build_model`'s median.
@@ -159,25 +186,35 @@ def fit_model(
     members = cfg.model.ensemble
     if members == 1:
         start = None if initial is None else initial.get_weights()
-        model, history = fit_network(prepared, cfg, log, state, fingerprint, start)
-        return model, {"member": [0] * len(history["loss"]), **history}
+        model, history, validated = fit_network(prepared, cfg, log, state, fingerprint, start)
+        history = {"member": [0] * len(history["loss"]), **history}
+        return Fitted(model, assembled(cfg, [validated]) if cfg.train.final_epochs else model, history)
     combined: dict[str, list[float]] = {}
-    fitted = []
+    fitted, validated = [], []
     for k in range(members):
         member_cfg = replace(cfg, model=member_config(cfg.model, k), train=replace(cfg.train, seed=cfg.train.seed + k))
         reads = f", the latest {member_cfg.model.recent} points" if member_cfg.model.recent else ""
         log(f"ensemble member {k + 1}/{members}: seed {member_cfg.train.seed}, {member_cfg.model.instance_norm}{reads}")
         member_state = None if state is None else state / member_name(k)
         start = None if initial is None else initial.get_layer(member_name(k)).get_weights()
-        network, history = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}", start)
-        fitted.append(network)
+        network, history, before = fit_network(prepared, member_cfg, log, member_state, f"{fingerprint}:{k}", start)
+        fitted.append(network.get_weights())
+        validated.append(before)
         combined.setdefault("member", []).extend([k] * len(history["loss"]))
         for key, values in history.items():
             combined.setdefault(key, []).extend(values)
-    ensemble = build_model(cfg.model)
-    for k, network in enumerate(fitted):
-        ensemble.get_layer(member_name(k)).set_weights(network.get_weights())
-    return ensemble, combined
+    served = assembled(cfg, fitted)
+    return Fitted(served, assembled(cfg, validated) if cfg.train.final_epochs else served, combined)
+
+
+def assembled(cfg: RunConfig, weights: list[list[np.ndarray]]) -> Network:
+    """The run's model (`build_model`) holding these weights: one network's, or each ensemble member's."""
+    model = build_model(cfg.model)
+    if cfg.model.ensemble == 1:
+        model.set_weights(weights[0])
+    for k, member in enumerate(weights if cfg.model.ensemble > 1 else []):
+        model.get_layer(member_name(k)).set_weights(member)
+    return model
 
 
 def fit_network(
@@ -187,8 +224,9 @@ def fit_network(
     state: Path | None = None,
     fingerprint: str = "",
     initial: list[np.ndarray] | None = None,
-) -> tuple[Network, dict[str, list[float]]]:
-    """Build and fit one network (see `fit_model`), from the weights `initial` when given."""
+) -> tuple[Network, dict[str, list[float]], list[np.ndarray]]:
+    """Build and fit one network (see `fit_model`), from the weights `initial` when given: (the network after
+    its final epochs, its history, its weights as early stopping left them)."""
 
     t = cfg.train
     seeded(t)
@@ -228,7 +266,25 @@ def fit_network(
             "training diverged (loss became NaN or inf); try a lower --learning-rate or another --scaler"
         )
     history = {key: [epoch.get(key, np.nan) for epoch in epochs] for key in epochs[0]}
-    return model, {"epoch": list(range(1, len(epochs) + 1)), **history}
+    validated = model.get_weights()
+    if t.final_epochs:
+        chosen = epochs[min(early_stopping.best_epoch, len(epochs) - 1)]  # the epoch whose weights were kept
+        final_epochs(model, prepared, t, float(chosen.get("learning_rate", t.learning_rate)), log)
+        if not np.all([np.all(np.isfinite(w)) for w in model.get_weights()]):
+            log("note: the final epochs diverged; the network keeps its weights as early stopping left them")
+            model.set_weights(validated)
+    return model, {"epoch": list(range(1, len(epochs) + 1)), **history}, validated
+
+
+def final_epochs(model: Network, prepared: Prepared, t: TrainConfig, learning_rate: float, log: Log) -> None:
+    """Train on, after early stopping, for `t.final_epochs` epochs on every window before the holdout (the
+    validation part's too, which training never saw), at the `learning_rate` of the epoch early stopping chose,
+    the optimizer's moments carried on: the network learns the newest data. Chosen on validation splits
+    (docs/decisions.md, "The final epochs on every window")."""
+    windows, steps = shuffled(prepared, prepared.fit_index, t)
+    model.optimizer.learning_rate.assign(learning_rate)
+    log(f"then {t.final_epochs} epochs on all {len(prepared.fit_index)} windows, the validation part's included")
+    model.fit(windows, epochs=t.final_epochs, steps_per_epoch=steps, verbose=t.verbose, shuffle=False)
 
 
 def train_run(
@@ -309,9 +365,12 @@ def fit_and_write(job: TrainingJob, data: Data, out: Path, log: Log, fresh: bool
     try:
         phases = {"reading and preparing": time.time() - started}
         with tensorflow_settings():  # determinism and seeds for the fit, and as they were after it
-            model, history = fit_model(prepared, cfg, log, state, fingerprint, job.initial)
+            fitted = fit_model(prepared, cfg, log, state, fingerprint, job.initial)
+            model, history = fitted.served, fitted.history
             phases["training"] = time.time() - started - sum(phases.values())
-            report, examples, calibration, selection = validation_report(model, prepared, panel, cfg, season, log, fits)
+            report, examples, calibration, selection = validation_report(
+                fitted.validated, prepared, panel, cfg, season, log, fits
+            )
             phases["validation and the guard"] = time.time() - started - sum(phases.values())
     finally:
         if fits is not None:

@@ -1,0 +1,61 @@
+"""The final epochs: after early stopping, every network trains on every window before the holdout (the
+validation part's too), while the validation evidence (metrics, the guard, the conformal table) is scored on the
+networks as early stopping left them."""
+
+import json
+
+import numpy as np
+import pandas as pd
+from cli_helpers import SINE, invoke
+
+from forecaster.config import WindowConfig
+from forecaster.data.windowing import fit_origins, split_series, train_origins, val_origins
+from forecaster.training import train
+from forecaster.training.runs import load_run
+
+# the guard on, two members, a small budget
+OPTIONS = ["--epochs", "2", "--layers", "8", "--batch-size", "32", "--quiet", "--ensemble", "2"]
+EVIDENCE = ("metrics.json", "selection.json", "calibration.json")
+
+
+def test_the_final_epochs_windows_are_every_one_before_the_holdout():
+    cfg = WindowConfig(lookback=8, horizon=5, holdout=3, min_context=2)
+    split = split_series(60, cfg)
+    every = set(fit_origins(split, cfg))
+    assert set(train_origins(split, cfg)) | set(val_origins(split, cfg)) < every  # and those between them
+    assert min(every) == cfg.min_context
+    assert max(every) + cfg.horizon == split.n_fit == 60 - cfg.holdout  # no target reaches the holdout
+
+
+def trained(data, out, *extra):
+    result = invoke("train", data, *SINE, *OPTIONS, *extra, "--out", out)
+    assert result.exit_code == 0, result.output
+    forecast = out.parent / f"{out.name}.csv"
+    assert invoke("forecast", out, "--data", data, "--out", forecast).exit_code == 0
+    evidence = {name: json.loads((out / name).read_text()) for name in EVIDENCE}
+    return result.output, evidence, pd.read_csv(forecast)
+
+
+def test_the_final_epochs_change_what_serves_and_not_the_validation_evidence(sine_csv, tmp_path):
+    _, before, _ = trained(sine_csv, tmp_path / "none", "--final-epochs", "0")
+    said, after, _ = trained(sine_csv, tmp_path / "final", "--final-epochs", "3")
+    assert "then 3 epochs on all" in said and "the validation part's included" in said
+    assert after["calibration.json"] == before["calibration.json"]  # scored on the same networks, as early
+    for key in ("method", "scores", "windows"):  # stopping left them (the guard's timings aside)
+        assert after["selection.json"][key] == before["selection.json"][key], key
+    assert after["metrics.json"]["model"] == before["metrics.json"]["model"]
+    kept, learned = (load_run(tmp_path / name).load_model().get_weights() for name in ("none", "final"))
+    assert not all(np.allclose(a, b) for a, b in zip(kept, learned))  # what serves learned the newest windows
+
+
+def test_final_epochs_that_diverge_leave_the_networks_as_early_stopping_did(sine_csv, tmp_path, monkeypatch):
+    def diverging(model, *_):
+        model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
+
+    _, _, plain = trained(sine_csv, tmp_path / "none", "--final-epochs", "0")
+    monkeypatch.setattr(train, "final_epochs", diverging)
+    said, _, served = trained(sine_csv, tmp_path / "final", "--final-epochs", "3")
+    assert "the final epochs diverged" in said
+    kept, served_weights = (load_run(tmp_path / name).load_model().get_weights() for name in ("none", "final"))
+    assert all(np.array_equal(a, b) for a, b in zip(kept, served_weights))
+    pd.testing.assert_frame_equal(served, plain)
