@@ -11,6 +11,7 @@ of the test days read), where an update's defaults may be chosen.
     python benchmarks/refit_study.py --market NP --every 0  # trained once, no refit
     python benchmarks/refit_study.py --market NP --every 7 [--update-windows 5000] [--val-fraction 0.02]
     python benchmarks/refit_study.py --market NP --every 7 --update-epochs 3  # at most 3 epochs an update
+    python benchmarks/refit_study.py --market NP --train-days 1092 --train --every 0 -- --final-epochs 0
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from pathlib import Path
 from epf import FUTURE, HOURS, SHARED, TRAIN_DAYS, cut
 
 
-def train(market: str, work: Path, train_days: int = TRAIN_DAYS) -> None:
+def train(market: str, work: Path, train_days: int = TRAIN_DAYS, extra: tuple[str, ...] = ()) -> None:
     data = cut(SHARED / f"{market}.csv", train_days, work)
     cli = str(Path(sys.executable).with_name("forecaster"))
     subprocess.run([cli, "train", str(data), "--target", "OT", "--time-col", "date", "--horizon", str(HOURS),
-                    "--future", ",".join(FUTURE[market]), "--out", str(work / "run")], check=True)  # fmt: skip
+                    "--future", ",".join(FUTURE[market]), "--out", str(work / "run"), *extra], check=True)  # fmt: skip
 
 
 def with_update(windows: int | None, val_fraction: float | None, epochs: int | None = None) -> None:
@@ -88,16 +89,17 @@ def main() -> None:
     parser.add_argument("--update-windows", type=int, help="windows an epoch in each update (default: the run's)")
     parser.add_argument("--val-fraction", type=float, help="the newest share each update validates on")
     parser.add_argument("--update-epochs", type=int, help="most epochs an update trains (default: update's)")
+    parser.add_argument("extra", nargs="*", help="train options after -- (with --train)")
     args = parser.parse_args()
     work = args.work or Path(f"/tmp/refit-{args.market}")
     work.mkdir(parents=True, exist_ok=True)
     if args.train:
-        train(args.market, work, args.train_days)
+        train(args.market, work, args.train_days, tuple(args.extra))
     with_update(args.update_windows, args.val_fraction, args.update_epochs)
     row = backtest(args.market, work, args.days, args.every, args.train_days)
     print(json.dumps({"market": args.market, "train_days": args.train_days, "days": args.days, "every": args.every,
                       "update_windows": args.update_windows, "val_fraction": args.val_fraction,
-                      "update_epochs": args.update_epochs, **row}))  # fmt: skip
+                      "update_epochs": args.update_epochs, "options": " ".join(args.extra), **row}))  # fmt: skip
 
 
 if __name__ == "__main__":
