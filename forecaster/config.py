@@ -328,9 +328,10 @@ class TrainConfig:
     clipnorm: float | None = option(1.0, "Gradient clipping norm.", rule=CLIPNORM)
     patience: int = option(5, "Early-stopping patience in epochs.", rule=WHOLE)
     final_epochs: int = option(
-        6,
+        0,
         "Epochs each network trains after early stopping on every window, the validation part's included, so it "
         "learns the newest data too; the guard and the bands are scored before them (0: none).",
+        shown="3 on one series or on series of 200 points or fewer, else 0",
         rule=COUNT,
     )
     max_windows_per_epoch: int = option(

@@ -6,9 +6,12 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from cli_helpers import SINE, invoke
+from test_selection import hourly_panel_config
 
 from forecaster.config import WindowConfig
+from forecaster.data.resolve import FINAL_EPOCHS, SHORT_HISTORY
 from forecaster.data.windowing import fit_origins, split_series, train_origins, val_origins
 from forecaster.training import train
 from forecaster.training.runs import load_run
@@ -59,3 +62,18 @@ def test_final_epochs_that_diverge_leave_the_networks_as_early_stopping_did(sine
     kept, served_weights = (load_run(tmp_path / name).load_model().get_weights() for name in ("none", "final"))
     assert all(np.array_equal(a, b) for a, b in zip(kept, served_weights))
     pd.testing.assert_frame_equal(served, plain)
+
+
+@pytest.mark.parametrize(
+    "series,length,given,expected",
+    [
+        (1, 400, None, FINAL_EPOCHS),  # one series, however long: its newest fifth is much of what is known
+        (3, SHORT_HISTORY, None, FINAL_EPOCHS),  # a panel of short series (M3's)
+        (3, SHORT_HISTORY + 1, None, 0),  # a panel of long series (M4 Weekly's lost with them)
+        (3, 400, {"final_epochs": 2}, 2),  # given wins
+        (1, 400, {"final_epochs": 0}, 0),
+    ],
+)
+def test_one_series_and_short_series_take_the_final_epochs(series, length, given, expected):
+    cfg = hourly_panel_config(series, length, 24, given or {})
+    assert cfg.train.final_epochs == expected

@@ -87,4 +87,5 @@ def test_the_export_applies_the_floor_as_forecast_does(trained):
     made = pd.read_csv(root / "run.csv").sort_values(["id", "time"])
     np.testing.assert_allclose(out["forecast"].numpy(), made["forecast"].to_numpy().reshape(len(ids), HORIZON),
                                rtol=1e-5, atol=1e-5)  # fmt: skip
-    assert (out["forecast"].numpy() >= floor).all() and (out["lo_80"].numpy() >= floor - 1e-5).all()
+    # the graph computes in float32: at the floor, within its rounding of the unscaled value
+    assert (out["forecast"].numpy() >= floor - 1e-5).all() and (out["lo_80"].numpy() >= floor - 1e-5).all()

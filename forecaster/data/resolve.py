@@ -141,6 +141,18 @@ SHORT_HISTORY, SHORT_SEASON = 200, 4
 SHORT_SERIES_STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "auto_ces")
 
 
+# the final epochs (`--final-epochs`), where not given: after early stopping, each network trains this many epochs
+# more on every window before the holdout, the validation part's included, on one series and on short series (the
+# longest SHORT_HISTORY points or fewer), where the validation part holds much of what is known of each series'
+# latest behaviour. Chosen on validation splits (docs/decisions.md, "The final epochs on every window"): FILLED
+FINAL_EPOCHS = 3
+
+
+def final_epochs(n_series: int, longest: int) -> int:
+    """The default `--final-epochs`: FINAL_EPOCHS on one series or short ones, none on panels of long series."""
+    return FINAL_EPOCHS if n_series == 1 or longest <= SHORT_HISTORY else 0
+
+
 def weighed_models(longest: int, season: int) -> tuple[str, ...] | None:
     """The default `--statistical` of data whose longest series has `longest` points: more models on short
     yearly or quarterly-like series, None (TrainConfig's) otherwise."""
@@ -233,6 +245,7 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
     model = _build(ModelConfig, model_raw)
     sized = sized_training(settings.train, training_windows(panel, window), len(panel.series), lookback)[0]
     models = weighed_models(max(len(s) for s in panel.series), season)
+    sized.setdefault("final_epochs", final_epochs(len(panel.series), max(len(s) for s in panel.series)))
     if models:
         sized.setdefault("statistical", models)
     if not scale_given and level_scaled(len(panel.series), season, lookback):

@@ -268,21 +268,20 @@ def fit_network(
     history = {key: [epoch.get(key, np.nan) for epoch in epochs] for key in epochs[0]}
     validated = model.get_weights()
     if t.final_epochs:
-        chosen = epochs[min(early_stopping.best_epoch, len(epochs) - 1)]  # the epoch whose weights were kept
-        final_epochs(model, prepared, t, float(chosen.get("learning_rate", t.learning_rate)), log)
+        final_epochs(model, prepared, t, log)
         if not np.all([np.all(np.isfinite(w)) for w in model.get_weights()]):
             log("note: the final epochs diverged; the network keeps its weights as early stopping left them")
             model.set_weights(validated)
     return model, {"epoch": list(range(1, len(epochs) + 1)), **history}, validated
 
 
-def final_epochs(model: Network, prepared: Prepared, t: TrainConfig, learning_rate: float, log: Log) -> None:
+def final_epochs(model: Network, prepared: Prepared, t: TrainConfig, log: Log) -> None:
     """Train on, after early stopping, for `t.final_epochs` epochs on every window before the holdout (the
-    validation part's too, which training never saw), at the `learning_rate` of the epoch early stopping chose,
-    the optimizer's moments carried on: the network learns the newest data. Chosen on validation splits
-    (docs/decisions.md, "The final epochs on every window")."""
+    validation part's too, which training never saw), at the run's starting learning rate (the schedule may have
+    lowered it), the optimizer's moments carried on: the network learns the newest data. Chosen on validation
+    splits (docs/decisions.md, "The final epochs on every window")."""
     windows, steps = shuffled(prepared, prepared.fit_index, t)
-    model.optimizer.learning_rate.assign(learning_rate)
+    model.optimizer.learning_rate.assign(t.learning_rate)
     log(f"then {t.final_epochs} epochs on all {len(prepared.fit_index)} windows, the validation part's included")
     model.fit(windows, epochs=t.final_epochs, steps_per_epoch=steps, verbose=t.verbose, shuffle=False)
 
