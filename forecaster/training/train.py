@@ -186,11 +186,12 @@ def fit_model(
     members = cfg.model.ensemble
     if members == 1:
         start = None if initial is None else initial.get_weights()
-        model, history, validated = fit_network(prepared, cfg, log, state, fingerprint, start)
+        model, history, before = fit_network(prepared, cfg, log, state, fingerprint, start)
         history = {"member": [0] * len(history["loss"]), **history}
-        return Fitted(model, assembled(cfg, [validated]) if cfg.train.final_epochs else model, history)
+        return Fitted(model, assembled(cfg, [before]) if cfg.train.final_epochs else model, history)
     combined: dict[str, list[float]] = {}
-    fitted, validated = [], []
+    fitted: list[list[np.ndarray]] = []
+    validated: list[list[np.ndarray]] = []
     for k in range(members):
         member_cfg = replace(cfg, model=member_config(cfg.model, k), train=replace(cfg.train, seed=cfg.train.seed + k))
         reads = f", the latest {member_cfg.model.recent} points" if member_cfg.model.recent else ""
