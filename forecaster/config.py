@@ -331,7 +331,7 @@ class TrainConfig:
         0,
         "Epochs each network trains after early stopping on every window, the validation part's included, so it "
         "learns the newest data too; the guard and the bands are scored before them (0: none).",
-        shown="3 on one series or on series of 200 points or fewer, else 0",
+        shown="3 on a panel of series of 200 points or fewer and on one longer series, else 0",
         rule=COUNT,
     )
     max_windows_per_epoch: int = option(

@@ -67,13 +67,14 @@ def test_final_epochs_that_diverge_leave_the_networks_as_early_stopping_did(sine
 @pytest.mark.parametrize(
     "series,length,given,expected",
     [
-        (1, 400, None, FINAL_EPOCHS),  # one series, however long: its newest fifth is much of what is known
+        (1, SHORT_HISTORY + 1, None, FINAL_EPOCHS),  # one long series (day-ahead prices, El Nino, CO2)
+        (1, SHORT_HISTORY, None, 0),  # one short series (M3's one-series runs lost with them)
         (3, SHORT_HISTORY, None, FINAL_EPOCHS),  # a panel of short series (M3's)
         (3, SHORT_HISTORY + 1, None, 0),  # a panel of long series (M4 Weekly's lost with them)
         (3, 400, {"final_epochs": 2}, 2),  # given wins
         (1, 400, {"final_epochs": 0}, 0),
     ],
 )
-def test_one_series_and_short_series_take_the_final_epochs(series, length, given, expected):
+def test_one_long_series_and_panels_of_short_ones_take_the_final_epochs(series, length, given, expected):
     cfg = hourly_panel_config(series, length, 24, given or {})
     assert cfg.train.final_epochs == expected
