@@ -248,8 +248,9 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
     model_raw["step_seconds"] = step_seconds(panel.freq) or 0.0 if model_raw["calendar"] else 0.0
     model = _build(ModelConfig, model_raw)
     sized = sized_training(settings.train, training_windows(panel, window), len(panel.series), lookback)[0]
-    models = weighed_models(max(len(s) for s in panel.series), season)
-    sized.setdefault("final_epochs", final_epochs(len(panel.series), max(len(s) for s in panel.series)))
+    points = max(len(s) for s in panel.series)
+    models = weighed_models(points, season)
+    sized.setdefault("final_epochs", final_epochs(len(panel.series), points))
     if models:
         sized.setdefault("statistical", models)
     if not scale_given and level_scaled(len(panel.series), season, lookback):

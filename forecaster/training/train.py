@@ -213,8 +213,9 @@ def assembled(cfg: RunConfig, weights: list[list[np.ndarray]]) -> Network:
     model = build_model(cfg.model)
     if cfg.model.ensemble == 1:
         model.set_weights(weights[0])
-    for k, member in enumerate(weights if cfg.model.ensemble > 1 else []):
-        model.get_layer(member_name(k)).set_weights(member)
+    else:
+        for k, member in enumerate(weights):
+            model.get_layer(member_name(k)).set_weights(member)
     return model
 
 
