@@ -122,6 +122,10 @@ LAYERS: Rule = (
     lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS and all(_positive_int(u) and u <= MAX_UNITS for u in v),
     f"sizes such as 64,64: at most {MAX_LAYERS} layers of at most {MAX_UNITS} units",
 )
+KNOTS: Rule = (
+    lambda v: isinstance(v, tuple) and len(v) == len(set(v)) and all(_positive_int(k) and k >= 2 for k in v),
+    "distinct numbers of knots of at least 2, e.g. 2,4,48 (at most the horizon; none: a value at every step)",
+)
 MAX_QUANTILES = 19  # quantile levels a run learns: every 5% from 5% to 95%; 999 wrote a 14.5 MB calibration.json
 QUANTILES: Rule = (
     lambda v: (
@@ -257,6 +261,13 @@ class ModelConfig:
         rule=FLAG,
     )
     season_steps: int = setting(0, COUNT)  # the season for season_norm (0, 1: none); `season` is a DataConfig option
+    output_knots: tuple[int, ...] = option(
+        (),
+        "Heads that forecast this many knots each, drawn out to every horizon step and summed (NHITS' outputs at "
+        "several rates): 2,4,48.",
+        shown="none (one value at every step)",
+        rule=KNOTS,
+    )
     floor: bool = option(
         True,
         "Never forecast below the minimum a series' input window keeps returning to (zero, a base load).",

@@ -12,6 +12,7 @@ from forecaster.data.static import width
 from forecaster.errors import SettingsError
 from forecaster.kinds import JSON
 from forecaster.models.encoders import encoder
+from forecaster.models.knots import rate_heads
 from forecaster.models.layers import (
     AddReference,
     AttentionPooling,
@@ -30,6 +31,8 @@ def validate_model_config(cfg: ModelConfig) -> None:
     """What relates fields to each other (each field alone is checked by ModelConfig itself)."""
     if cfg.lookback % cfg.patch:
         raise SettingsError(f"--lookback ({cfg.lookback}) must be a multiple of --patch ({cfg.patch})")
+    if any(k > cfg.horizon for k in cfg.output_knots):
+        raise SettingsError(f"--output-knots ({','.join(map(str, cfg.output_knots))}): at most the horizon ({cfg.horizon})")
     if cfg.series_embedding and cfg.n_series < 1:
         raise SettingsError("--series-embedding needs the number of series (n_series) in the model config")
 
@@ -127,7 +130,7 @@ def build_network(cfg: ModelConfig, name: str = "forecaster") -> keras.Model:
 
     n_quantiles = max(1, len(cfg.quantiles))
     n_out = cfg.horizon * n_quantiles
-    forecast = keras.layers.Dense(n_out, kernel_regularizer=regularizer, name="head")(hidden)
+    forecast = rate_heads(hidden, cfg.output_knots, cfg.horizon, n_quantiles, regularizer)
     known = []  # per forecast step: (batch, horizon, k) what is known of it in advance
     if cfg.calendar:
         time = inputs["time"] = keras.Input((), dtype="int64", name="time")
