@@ -32,7 +32,9 @@ def validate_model_config(cfg: ModelConfig) -> None:
     if cfg.lookback % cfg.patch:
         raise SettingsError(f"--lookback ({cfg.lookback}) must be a multiple of --patch ({cfg.patch})")
     if any(k > cfg.horizon for k in cfg.output_knots):
-        raise SettingsError(f"--output-knots ({','.join(map(str, cfg.output_knots))}): at most the horizon ({cfg.horizon})")
+        raise SettingsError(
+            f"--output-knots ({','.join(map(str, cfg.output_knots))}): at most the horizon ({cfg.horizon})"
+        )
     if cfg.series_embedding and cfg.n_series < 1:
         raise SettingsError("--series-embedding needs the number of series (n_series) in the model config")
 
