@@ -617,3 +617,55 @@ def test_a_patch_longer_than_the_lookback_is_refused_before_the_lookback_is_roun
     result = invoke("train", sine_csv, *SINE[:6], *FAST, "--patch", "1000000000", "--out", tmp_path / "run")
     _one_line_refusal(result, "--patch 1000000000 is longer than the lookback")
     assert not (tmp_path / "run").exists()
+
+
+STOPPED_FITS = """
+import multiprocessing, signal, threading, time
+import numpy as np
+from forecaster.scoring import statistical
+
+class Stop(BaseException):
+    pass
+
+def stop(signum, frame):
+    raise Stop
+
+def say_the_workers():
+    while len(multiprocessing.active_children()) < 2:
+        time.sleep(0.2)
+    time.sleep(2)  # fitting by now
+    print("workers", *[child.pid for child in multiprocessing.active_children()], flush=True)
+
+signal.signal(signal.SIGTERM, stop)
+rng = np.random.default_rng(0)
+jobs = [("auto_arima", 50 + rng.normal(size=600).cumsum(), None) for _ in range(400)]
+threading.Thread(target=say_the_workers, daemon=True).start()
+with statistical.fit_processes(2):
+    try:
+        statistical.fit_each(jobs, 24, 24)
+    except Stop:
+        print("stopped", flush=True)
+"""
+
+
+def test_a_sigterm_during_statistical_fits_ends_their_workers_without_waiting_out_their_work(tmp_path):
+    """A command stopped while its statistical fits run in worker processes (a wide panel's guard or
+    combination) exits at once: what the workers had not begun is cancelled and the fits they were making end
+    with them, rather than being waited out (400 AutoARIMA fits on 600 hourly points: many minutes)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "fits.py"
+    script.write_text(STOPPED_FITS)
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in process.stdout.readline().split()[1:]]
+    assert len(workers) == 2
+    process.send_signal(signal.SIGTERM)
+    try:
+        rest, _ = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert "stopped" in rest and process.returncode == 0
+    for pid in workers:  # ended, not left fitting
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
