@@ -26,6 +26,9 @@ CALIBRATION_FILE = (
     "calibration.json"  # conformal score quantiles (forecaster.scoring.calibration); runs before it lack it
 )
 SELECTION_FILE = "selection.json"  # which method serves each series (forecaster.scoring.selection)
+# the networks' weights as early stopping left them, where the final epochs then trained them on every window
+# (the validation part's too): what an update starts from, so the windows it validates on are new to it
+VALIDATED_FILE = "validated.weights.h5"
 REQUIRED = (MODEL_FILE, "config.json", "scalers.json", "manifest.json")
 
 
@@ -80,6 +83,18 @@ class Run:
         self._check_shapes(model)
         return model
 
+    def load_validated_model(self) -> Network:
+        """The run's networks as early stopping left them, before the final epochs trained them on the
+        validation part (`VALIDATED_FILE`); the served ones where there were no final epochs."""
+        model = self.load_model()
+        path = self.path / VALIDATED_FILE
+        if path.is_file():
+            try:
+                model.load_weights(path)
+            except Exception as exc:  # a corrupt or foreign file: say which, not a traceback
+                raise DamagedRunError(f"{path}: cannot load the weights ({exc}); retrain the run") from None
+        return model
+
     def _check_shapes(self, model: Network) -> None:
         """The model's windows and forecasts must have the shapes config.json describes (a config edited and
         rehashed after training would otherwise fail deep inside a forecast)."""
@@ -130,6 +145,7 @@ def write_manifest(directory: Path, extra: JSON) -> None:
 # setting was written with the file, so the file must be listed in its manifest (and so hashed): deleting
 # a file together with its manifest entry does not turn a run into an older one
 NEEDED_WITH_SETTING = {CALIBRATION_FILE: "interval_spread", SELECTION_FILE: "select"}
+NEEDED_IF_THERE = (VALIDATED_FILE,)  # written only where final epochs ran and did not diverge
 
 
 def _needed_files(path: Path, raw_config: JSON) -> list[str]:
@@ -140,7 +156,7 @@ def _needed_files(path: Path, raw_config: JSON) -> list[str]:
     for name, setting in NEEDED_WITH_SETTING.items():
         if (isinstance(train, dict) and setting in train) or (path / name).exists():
             needed.append(name)
-    return needed
+    return needed + [name for name in NEEDED_IF_THERE if (path / name).exists()]
 
 
 def check_lineage(path: Path, parent: object) -> None:

@@ -42,7 +42,14 @@ from forecaster.scoring.validation import guard_fits, validation_report
 from forecaster.settings import Settings
 from forecaster.training.fitting import compile_network, fit_callbacks, seeded, tensorflow_settings
 from forecaster.training.resume import ResumableTraining, resumed_stream, state_dir
-from forecaster.training.runs import CALIBRATION_FILE, MODEL_FILE, SELECTION_FILE, tail_digest, write_manifest
+from forecaster.training.runs import (
+    CALIBRATION_FILE,
+    MODEL_FILE,
+    SELECTION_FILE,
+    VALIDATED_FILE,
+    tail_digest,
+    write_manifest,
+)
 
 
 def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | None = None) -> Prepared:
@@ -378,6 +385,8 @@ def fit_and_write(job: TrainingJob, data: Data, out: Path, log: Log, fresh: bool
             fits.close()
     with atomic_directory(out, "run") as staging:
         model.save(staging / MODEL_FILE)
+        if fitted.validated is not model:  # the final epochs ran: what an update starts from (runs.VALIDATED_FILE)
+            fitted.validated.save_weights(staging / VALIDATED_FILE)
         described = {"run": cfg.to_dict(), "freq": panel.freq, "season": season, "season_found": job.season_found}
         write_json(staging / "config.json", {**described, "dropped_series": prepared.dropped})
         encoding = cfg.model.static_encoding

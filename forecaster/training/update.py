@@ -23,9 +23,13 @@ from forecaster.io.frames import Data
 from forecaster.io.plain import plain_time
 from forecaster.io.readers import data_digest
 from forecaster.kinds import JSON, Log
-from forecaster.training.runs import Run, load_run, rows_until, tail_digest
+from forecaster.training.runs import VALIDATED_FILE, Run, load_run, rows_until, tail_digest
 from forecaster.training.train import TrainingJob, fit_and_write, prepare, say_prepared
 
+# an update starts from the parent's networks as early stopping left them: the final epochs then trained them on
+# the validation part, which the update's newest windows mostly are, and its guard and conformal table must be
+# scored on windows its networks never trained on
+BEFORE_FINAL = " as early stopping left them (before their final epochs: the windows it validates on are new to them)"
 UPDATE_EPOCHS = 6  # a fifth of a full training's 30: the networks start where the parent's ended
 # a series has clearly moved when its newer points, in the parent's scaled units, sit this far from the
 # parent's training data (their mean beyond MOVED_LEVEL units, or their spread beyond MOVED_SPREAD units; a
@@ -83,9 +87,10 @@ def update_run(
     cfg = replace(parent.config, train=train, window=replace(parent.config.window, holdout=holdout))
     prepared = prepare(known, cfg, scalers)
     say_prepared(prepared, known, cfg, parent.season, log)
+    before = BEFORE_FINAL if (parent.path / VALIDATED_FILE).is_file() else ""
     log(
-        f"updating {parent.path}'s networks: {cfg.train.epochs} epochs at most from their weights; the guard, "
-        "the conformal table and the adaptive bands renewed on the newest windows"
+        f"updating {parent.path}'s networks: {cfg.train.epochs} epochs at most from their weights{before}; the "
+        "guard, the conformal table and the adaptive bands renewed on the newest windows"
     )
     renewed = ["weights", "validation guard", "conformal table", "adaptive bands"] + (["scalers"] if moved else [])
     lineage = {
@@ -103,7 +108,7 @@ def update_run(
         parent.season,
         described,
         panel.sha256 or data_digest(data),
-        initial=parent.load_model(),
+        initial=parent.load_validated_model(),
         lineage=lineage,
         kind="update",
     )
