@@ -46,6 +46,7 @@ updating = lazy_module("forecaster.training.update")
 tuning = lazy_module("forecaster.training.tune")
 runs = lazy_module("forecaster.training.runs")
 predicting = lazy_module("forecaster.serving.predict")
+adapting = lazy_module("forecaster.serving.adapt")
 backtests = lazy_module("forecaster.serving.backtest")
 evaluation = lazy_module("forecaster.serving.evaluate")
 exporting = lazy_module("forecaster.serving.export")
@@ -181,7 +182,8 @@ class Forecaster:
         if verbose is not None:
             self.settings = self.settings.with_values("train", verbose=verbose)
         options = updating.UpdateOptions(epochs, self.settings.train.get("verbose", 0), fresh)
-        self.validation = updating.update_run(parent, data, out, self.log, options)
+        carry = adapting.carried_forward
+        self.validation = updating.update_run(parent, data, out, self.log, options, carry=carry)
         for line in summaries.validation_line(self.validation).splitlines():
             self.log(line)
         self.run_dir, self._run, self._model = Path(out), None, None

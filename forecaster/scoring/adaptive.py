@@ -17,10 +17,13 @@ window or a short run has no such promise. With no realised window, the static b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from forecaster.errors import DamagedRunError
 from forecaster.scoring.calibration import GRID, Calibration, conformal_scores, interpolate, level_name
 
 # chosen on validation (`benchmarks/adapt_study.py`, benchmarks/ADAPT.md: the EPF NP and PJM training days with
@@ -109,6 +112,123 @@ class Windows:
     origins: np.ndarray
     quantiles: np.ndarray | None = None
     quantile_levels: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Realised:
+    """Served windows whose actuals are known, by series id, oldest first within a series: what a run's bands
+    learnt before the run itself was made. `forecaster update` carries them from the run it updates (the parent's
+    own, then its windows after training), so that the bands do not start over at every update. `actual`,
+    `forecast` (windows, horizon), `spreads` (windows,) as `Windows` holds them; a quantile run's `quantiles`."""
+
+    series: np.ndarray  # (windows,) series ids
+    actual: np.ndarray
+    forecast: np.ndarray
+    spreads: np.ndarray
+    quantiles: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, windows: Windows, ids: Sequence[str]) -> Realised:
+        """`windows` (actuals known), their series named by `ids` (series position -> id), oldest first."""
+        order = np.lexsort((windows.origins, windows.series))
+        quantiles = None if windows.quantiles is None else windows.quantiles[order]
+        named = np.array([ids[s] for s in windows.series[order]], dtype=str)
+        return cls(named, windows.actual[order], windows.forecast[order], windows.spreads[order], quantiles)
+
+    def then(self, newer: Realised) -> Realised:
+        """These windows, then the `newer` ones."""
+        quantiles = None
+        if self.quantiles is not None and newer.quantiles is not None:
+            quantiles = np.concatenate([self.quantiles, newer.quantiles])
+        return Realised(
+            np.concatenate([self.series, newer.series]),
+            np.concatenate([self.actual, newer.actual]),
+            np.concatenate([self.forecast, newer.forecast]),
+            np.concatenate([self.spreads, newer.spreads]),
+            quantiles,
+        )
+
+    def newest(self, per_series: int) -> Realised:
+        """The newest `per_series` windows of each series."""
+        keep = np.zeros(len(self.series), dtype=bool)
+        for sid in np.unique(self.series):
+            keep[np.flatnonzero(self.series == sid)[-per_series:]] = True
+        return self.rows(keep)
+
+    def rows(self, keep: np.ndarray) -> Realised:
+        quantiles = None if self.quantiles is None else self.quantiles[keep]
+        return Realised(self.series[keep], self.actual[keep], self.forecast[keep], self.spreads[keep], quantiles)
+
+    def before(self, windows: Windows, ids: Sequence[str]) -> tuple[Windows, int]:
+        """`windows` with these windows of the same series (`ids`: series position -> id) put first, each
+        series' learnt before its first window of `windows`; and how many were put first."""
+        firsts = {ids[s]: (s, int(windows.origins[windows.series == s].min())) for s in np.unique(windows.series)}
+        keep = np.isin(self.series, list(firsts))
+        carried = self.rows(keep)
+        if not keep.any():
+            return windows, 0
+        horizon = windows.actual.shape[1]
+        positions, origins = np.empty(len(carried.series), dtype=int), np.empty(len(carried.series), dtype=int)
+        for sid, (position, first) in firsts.items():
+            rows = np.flatnonzero(carried.series == sid)
+            positions[rows] = position
+            origins[rows] = first - horizon * np.arange(len(rows), 0, -1)  # each one known before the next
+        quantiles = None
+        if windows.quantiles is not None and carried.quantiles is not None:
+            quantiles = np.concatenate([carried.quantiles, windows.quantiles])
+        elif windows.quantiles is not None:  # carried without their own quantiles: none to learn CQR from
+            return windows, 0
+        joined = Windows(
+            np.concatenate([carried.actual, windows.actual]),
+            np.concatenate([carried.forecast, windows.forecast]),
+            np.concatenate([carried.spreads, windows.spreads]),
+            np.concatenate([positions, windows.series]),
+            np.concatenate([origins, windows.origins]),
+            quantiles,
+            windows.quantile_levels,
+        )
+        return joined, len(carried.series)
+
+    def save(self, path: Path) -> None:
+        arrays = {"series": self.series, "actual": self.actual, "forecast": self.forecast, "spreads": self.spreads}
+        if self.quantiles is not None:
+            arrays["quantiles"] = self.quantiles
+        with open(path, "wb") as file:
+            np.savez_compressed(file, **arrays)
+
+    @classmethod
+    def load(cls, path: Path, horizon: int, n_quantiles: int) -> Realised:
+        """Read back, checked: as many windows in every array, `horizon` steps each, finite forecasts and
+        spreads, positive spreads, actuals finite or NaN (a gap); `n_quantiles` columns of a quantile run's."""
+        try:
+            with np.load(path, allow_pickle=False) as raw:
+                arrays = {name: raw[name] for name in raw.files}
+            found = cls(
+                np.asarray(arrays["series"]).astype(str),
+                np.asarray(arrays["actual"], dtype="float64"),
+                np.asarray(arrays["forecast"], dtype="float64"),
+                np.asarray(arrays["spreads"], dtype="float64"),
+                None if "quantiles" not in arrays else np.asarray(arrays["quantiles"], dtype="float64"),
+            )
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise DamagedRunError(f"{path}: corrupt ({str(exc)[:80]}); retrain the run") from None
+        n = len(found.series)
+        shapes_ok = (
+            found.series.ndim == 1
+            and found.actual.shape == found.forecast.shape == (n, horizon)
+            and found.spreads.shape == (n,)
+            and (found.quantiles is None) == (n_quantiles == 0)
+            and (found.quantiles is None or found.quantiles.shape == (n, horizon, n_quantiles))
+        )
+        values_ok = shapes_ok and (
+            np.isfinite(found.forecast).all()
+            and (np.isfinite(found.spreads) & (found.spreads > 0)).all()
+            and not np.isinf(found.actual).any()
+            and (found.quantiles is None or np.isfinite(found.quantiles).all())
+        )
+        if not values_ok:
+            raise DamagedRunError(f"{path}: windows of the wrong shape or values; retrain the run")
+        return found
 
 
 def adapted_multipliers(

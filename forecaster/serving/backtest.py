@@ -158,9 +158,12 @@ def backtest_windows(
         )
         point, own = forecasts.get("served", forecasts["model"]), raw_predictions if quantiles else None
         multipliers = None
-        if adapt:
-            windows = Windows(actual, point, spreads, series_idx, origins, own, quantiles)
-            multipliers = adapted_multipliers(calibration, windows, levels)
+        if adapt:  # an updated run's bands learn first from the windows its update carried (`Run.realised`)
+            windows, first = Windows(actual, point, spreads, series_idx, origins, own, quantiles), 0
+            carried = run.realised()
+            if carried is not None:
+                windows, first = carried.before(windows, [series.series_id for series in panel.series])
+            multipliers = {level: m[first:] for level, m in adapted_multipliers(calibration, windows, levels).items()}
         bands = calibration.bands(point, spreads, levels, own, quantiles, multipliers)
     if bands:
         bands = floored_bands(bands, floors)

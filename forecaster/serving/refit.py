@@ -20,6 +20,7 @@ from forecaster.data.series import Panel
 from forecaster.io.frames import RUN_FOLDER, temporary_folder
 from forecaster.kinds import JSON
 from forecaster.scoring.metrics import seasonal_naive_scale
+from forecaster.serving.adapt import carried_forward
 from forecaster.serving.backtest import backtest_origins, backtest_windows, trained_until
 from forecaster.serving.requests import Backtest, BacktestPlan, Refit
 from forecaster.settings import Settings
@@ -84,7 +85,8 @@ def refitted(current: Run, original: Run, data: Panel, out: Path, refit: Refit) 
             settings = settings.with_values("train", epochs=refit.epochs)
         train_run(data.path, settings, out, quiet, panel=data)
     else:
-        update_run(current.path, data.path, out, quiet, UpdateOptions(epochs=refit.epochs, holdout=0), panel=data)
+        options = UpdateOptions(epochs=refit.epochs, holdout=0)
+        update_run(current.path, data.path, out, quiet, options, panel=data, carry=carried_forward)
     return load_run(out)
 
 

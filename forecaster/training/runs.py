@@ -16,6 +16,7 @@ from forecaster.data.series import Series
 from forecaster.errors import DamagedRunError, ForecasterError, SettingsError
 from forecaster.io.files import write_json
 from forecaster.kinds import JSON, Network
+from forecaster.scoring.adaptive import Realised
 from forecaster.scoring.calibration import Calibration
 from forecaster.scoring.selection import Selection
 from forecaster.version import __version__
@@ -29,6 +30,9 @@ SELECTION_FILE = "selection.json"  # which method serves each series (forecaster
 # the networks' weights as early stopping left them, where the final epochs then trained them on every window
 # (the validation part's too): what an update starts from, so the windows it validates on are new to it
 VALIDATED_FILE = "validated.weights.h5"
+# an updated run's: the served windows whose actuals the update knew, those its parent carried and then the
+# parent's after training (`forecaster.scoring.adaptive.Realised`), which its adaptive bands learn from first
+REALISED_FILE = "realised.npz"
 REQUIRED = (MODEL_FILE, "config.json", "scalers.json", "manifest.json")
 
 
@@ -69,6 +73,14 @@ class Run:
             return Selection.from_json(json.loads(path.read_text()))
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError, LookupError) as exc:
             raise DamagedRunError(f"{path}: corrupt ({exc}); retrain the run") from None
+
+    def realised(self) -> Realised | None:
+        """The windows this run's adaptive bands learn from before its own (`REALISED_FILE`), checked; None for
+        a run trained from scratch."""
+        path = self.path / REALISED_FILE
+        if not path.is_file():
+            return None
+        return Realised.load(path, self.config.window.horizon, len(self.config.model.quantiles))
 
     def load_model(self) -> Network:
         import keras
@@ -145,7 +157,7 @@ def write_manifest(directory: Path, extra: JSON) -> None:
 # setting was written with the file, so the file must be listed in its manifest (and so hashed): deleting
 # a file together with its manifest entry does not turn a run into an older one
 NEEDED_WITH_SETTING = {CALIBRATION_FILE: "interval_spread", SELECTION_FILE: "select"}
-NEEDED_IF_THERE = (VALIDATED_FILE,)  # written only where final epochs ran and did not diverge
+NEEDED_IF_THERE = (VALIDATED_FILE, REALISED_FILE)  # written only where final epochs ran, and by updates
 
 
 def _needed_files(path: Path, raw_config: JSON) -> list[str]:

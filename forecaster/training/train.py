@@ -37,6 +37,7 @@ from forecaster.io.plots import plot_loss, plot_validation
 from forecaster.io.readers import data_digest
 from forecaster.kinds import JSON, Dataset, Log, Network
 from forecaster.models.network import build_model, member_config, member_name
+from forecaster.scoring.adaptive import Realised
 from forecaster.scoring.statistical import StatisticalFits
 from forecaster.scoring.validation import guard_fits, validation_report
 from forecaster.settings import Settings
@@ -45,6 +46,7 @@ from forecaster.training.resume import ResumableTraining, resumed_stream, state_
 from forecaster.training.runs import (
     CALIBRATION_FILE,
     MODEL_FILE,
+    REALISED_FILE,
     SELECTION_FILE,
     VALIDATED_FILE,
     tail_digest,
@@ -340,7 +342,8 @@ def say_prepared(prepared: Prepared, panel: Panel, cfg: RunConfig, season: int, 
 @dataclass
 class TrainingJob:
     """What `fit_and_write` trains and writes: a `train` from scratch, or an `update` of a parent run
-    (`initial`: its network, whose weights the members start from; `lineage`: the manifest's `parent`)."""
+    (`initial`: its network, whose weights the members start from; `lineage`: the manifest's `parent`;
+    `realised`: the served windows its adaptive bands learn from first)."""
 
     cfg: RunConfig
     panel: Panel
@@ -351,6 +354,7 @@ class TrainingJob:
     initial: Network | None = None
     lineage: JSON | None = None
     kind: str = "train"  # the command, in the resumable state's fingerprint
+    realised: Realised | None = None  # an update's: the windows its bands learn from first (runs.REALISED_FILE)
 
 
 def fit_and_write(job: TrainingJob, data: Data, out: Path, log: Log, fresh: bool, started: float) -> JSON:
@@ -387,6 +391,8 @@ def fit_and_write(job: TrainingJob, data: Data, out: Path, log: Log, fresh: bool
         model.save(staging / MODEL_FILE)
         if fitted.validated is not model:  # the final epochs ran: what an update starts from (runs.VALIDATED_FILE)
             fitted.validated.save_weights(staging / VALIDATED_FILE)
+        if job.realised is not None:
+            job.realised.save(staging / REALISED_FILE)
         described = {"run": cfg.to_dict(), "freq": panel.freq, "season": season, "season_found": job.season_found}
         write_json(staging / "config.json", {**described, "dropped_series": prepared.dropped})
         encoding = cfg.model.static_encoding

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from forecaster.io.frames import Data
 from forecaster.io.plain import plain_time
 from forecaster.io.readers import data_digest
 from forecaster.kinds import JSON, Log
+from forecaster.scoring.adaptive import Realised
 from forecaster.training.runs import VALIDATED_FILE, Run, load_run, rows_until, tail_digest
 from forecaster.training.train import TrainingJob, fit_and_write, prepare, say_prepared
 
@@ -49,6 +51,11 @@ class UpdateOptions:
     holdout: int | None = None
 
 
+# what the bands of the run being updated have learnt, for the new run (parent, the newer data, the holdout):
+# `forecaster.serving.adapt.carried_forward`, which serves the parent's windows as `forecast` does
+Carry = Callable[[Run, Panel, int], Realised | None]
+
+
 def update_run(
     parent_dir: str | Path,
     data: Data,
@@ -56,9 +63,11 @@ def update_run(
     log: Log = lambda _: None,
     options: UpdateOptions = UpdateOptions(),
     panel: Panel | None = None,
+    carry: Carry | None = None,
 ) -> JSON:
     """The whole `forecaster update` job; returns the new run's validation metrics. `panel`: the data already
-    read (a refitting backtest's data up to a cutoff), so it is not read again."""
+    read (a refitting backtest's data up to a cutoff), so it is not read again; `carry`: what the parent's
+    adaptive bands learnt, kept in the new run (None: its bands start over from its conformal table)."""
     started = time.time()
     parent = load_run(parent_dir)
     out = Path(out)
@@ -100,6 +109,11 @@ def update_run(
         "scalers_refitted": moved,
         "series_left_out": len(unseen),
     }
+    realised = None if carry is None else carry(parent, known, holdout)
+    if realised is not None:
+        lineage["windows_carried"] = len(realised.series)
+        log(f"the adaptive bands carry what they learnt from {len(realised.series):,} served windows whose actuals "
+            f"are known (those of {parent.path} after its training, and those it carried)")  # fmt: skip
     described = json.loads((parent.path / "config.json").read_text()).get("season_found") or {"period": parent.season}
     job = TrainingJob(
         cfg,
@@ -111,6 +125,7 @@ def update_run(
         initial=parent.load_validated_model(),
         lineage=lineage,
         kind="update",
+        realised=realised,
     )
     return fit_and_write(job, data, out, log, options.fresh, started)
 
