@@ -71,6 +71,7 @@ def backtest(market: str, work: Path, days: int, every: int, train_days: int = T
         "mae": round(overall[served]["mae"], 4),
         "network_mae": round(overall["model"]["mae"], 4),
         "weekly_naive_mae": round(overall["seasonal_naive"]["mae"], 4),
+        "coverage_80": round(report["conformal"]["80"]["coverage"], 3),
         "coverage_95": round(report["conformal"]["95"]["coverage"], 3),
         "refits": refits.get("count", 0),
         "refit_seconds": refits.get("seconds", 0.0),

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from cli_helpers import FAST, SINE, invoke, train
 
-from forecaster.scoring.adaptive import Windows, adapted_multipliers, band_factors
+from forecaster.errors import DamagedRunError
+from forecaster.scoring.adaptive import Realised, Windows, adapted_multipliers, band_factors
 from forecaster.scoring.calibration import Calibration
 
 HORIZON = 4
@@ -75,6 +76,52 @@ def test_series_learn_each_from_their_own_windows_in_time_order():
     )
     newest_wild, newest_calm = half[90.0][0].mean(), half[90.0][-1].mean()
     assert newest_wild > 2.5 * newest_calm
+
+
+def test_carried_windows_are_learnt_first_in_their_order_as_if_each_series_had_them_before():
+    rng = np.random.default_rng(4)
+    calibration = static_table(rng)
+    wild = backtest(rng, 40, sd=3.0)  # what an updated run's parent served: errors three times the table's
+    calm = backtest(rng, 10, sd=1.0)
+    now = Windows(calm[0], calm[1], calm[2], np.full(10, 1), calm[4] + 1000)  # series 1, after training
+    carried = Realised(np.array(["b"] * 40), wild[0], wild[1], wild[2])
+    joined, first = carried.before(now, ["a", "b"])
+    assert first == 40 and (joined.series[:40] == 1).all() and joined.origins[39] + HORIZON == 1000
+    learnt = adapted_multipliers(calibration, joined, (95.0,))[95.0][first:]
+    whole = Windows(*(np.concatenate([w, c]) for w, c in zip(wild[:3], calm[:3])), np.full(50, 1),
+                    np.arange(50) * HORIZON)  # fmt: skip
+    np.testing.assert_array_equal(learnt, adapted_multipliers(calibration, whole, (95.0,))[95.0][40:])
+    alone = adapted_multipliers(calibration, now, (95.0,))[95.0]
+    assert learnt[0].mean() > 2 * alone[0].mean()  # the first window after training already knows the wild ones
+    other = Realised(np.array(["c"] * 40), wild[0], wild[1], wild[2])  # another series': not this one's to learn
+    assert other.before(now, ["a", "b"]) == (now, 0)
+
+
+def test_carried_windows_keep_each_series_newest_and_read_back_checked(tmp_path):
+    rng = np.random.default_rng(6)
+    actual = rng.normal(size=(6, HORIZON))
+    carried = Realised(np.array(["a", "a", "b", "a", "b", "b"]), actual, actual * 0, np.ones(6))
+    newest = carried.newest(2)
+    assert newest.series.tolist() == ["a", "a", "b", "b"]  # in the order they were carried
+    np.testing.assert_array_equal(newest.actual, actual[[1, 3, 4, 5]])
+    carried.save(tmp_path / "realised.npz")
+    back = Realised.load(tmp_path / "realised.npz", HORIZON, 0)
+    assert back.series.tolist() == carried.series.tolist()
+    np.testing.assert_array_equal(back.actual, actual)
+    with pytest.raises(DamagedRunError, match="wrong shape"):
+        Realised.load(tmp_path / "realised.npz", HORIZON + 1, 0)
+    with pytest.raises(DamagedRunError, match="wrong shape"):  # a quantile run's need their quantiles
+        Realised.load(tmp_path / "realised.npz", HORIZON, 3)
+    np.savez(tmp_path / "bad.npz", series=np.array(["a"]), actual=actual[:1], forecast=actual[:1] * np.inf,
+             spreads=np.ones(1))  # fmt: skip
+    with pytest.raises(DamagedRunError, match="wrong shape or values"):
+        Realised.load(tmp_path / "bad.npz", HORIZON, 0)
+    np.savez(tmp_path / "pickled.npz", series=np.array([{"a": 1}], dtype=object), actual=actual[:1],
+             forecast=actual[:1], spreads=np.ones(1))  # fmt: skip
+    (tmp_path / "text.npz").write_text("not a zip")
+    for name in ("pickled.npz", "text.npz"):
+        with pytest.raises(DamagedRunError, match="corrupt"):
+            Realised.load(tmp_path / name, HORIZON, 0)
 
 
 def test_a_quantile_run_s_cqr_correction_adapts_too():

@@ -46,9 +46,28 @@ def test_no_window_is_forecast_by_a_run_that_saw_its_own_or_later_actuals(refit_
     assert len(same) == 4 * 6
     # the first three windows' forecasts are what they were: the refit before the third (data up to hour 248)
     # never saw its own actuals; the fourth reads them in its lookback, as a forecast at hour 254 would
-    pd.testing.assert_series_equal(same["forecast"][:18], changed_windows["forecast"][:18], check_exact=True)
+    for column in ("forecast", "lo_80", "hi_80"):  # the bands too: the third's learnt from the two before it only
+        pd.testing.assert_series_equal(same[column][:18], changed_windows[column][:18], check_exact=True)
     assert not np.allclose(same["forecast"][18:], changed_windows["forecast"][18:])
     assert (changed_windows["actual"] != same["actual"]).sum() == 6
+
+
+def test_the_bands_keep_learning_across_refits_from_the_windows_served_before(refit_case, tmp_path):
+    base, _ = refit_case
+    made = {}
+    for adapt in ("on", "off"):
+        out = tmp_path / adapt
+        result = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--adapt", adapt, "--out", out)
+        assert result.exit_code == 0, result.output
+        made[adapt] = pd.read_csv(out / "forecasts.csv")
+    on, off = made["on"], made["off"]
+    width = {adapt: frame["hi_80"] - frame["lo_80"] for adapt, frame in made.items()}
+    # the first window, the first refit's: its band learnt from the six windows the run served between its
+    # training (200 hours) and that refit's cutoff (236); the third, the first the second refit forecasts, from
+    # those and the two the first refit served. Each refit's bands would otherwise start from its table.
+    for first in (slice(0, 6), slice(12, 18)):
+        assert not np.allclose(width["on"][first], width["off"][first])
+    pd.testing.assert_series_equal(on["forecast"], off["forecast"])
 
 
 def test_the_refits_cut_the_data_before_each_groups_first_cutoff(refit_case):

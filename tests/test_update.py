@@ -73,6 +73,33 @@ def test_an_update_keeps_its_parent_byte_identical_and_names_it(parent, tmp_path
     assert (first == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=400)).all()
 
 
+def test_an_update_carries_what_its_parents_bands_learnt_and_its_own_update_carries_it_on(parent, tmp_path):
+    result = invoke("update", parent / "run", "--data", parent / "new.csv", "--out", tmp_path / "run2", "--epochs", "1")
+    assert result.exit_code == 0, result.output
+    assert "the adaptive bands carry what they learnt from 32 served windows" in result.output
+    child = load_run(tmp_path / "run2")
+    assert "realised.npz" in child.manifest["files"] and child.manifest["parent"]["windows_carried"] == 32
+    carried = child.realised()
+    assert carried.series.tolist() == ["a"] * 16 + ["b"] * 16  # hours 300-399 of each, 6 a window, oldest first
+    frame = hourly_panel()
+    for sid in ("a", "b"):
+        np.testing.assert_array_equal(carried.actual[carried.series == sid].ravel(),
+                                      frame.loc[frame["id"] == sid, "y"].to_numpy()[304:400])  # fmt: skip
+    windows = Forecaster.load(parent / "run").cross_validation(parent / "new.csv", folds=16, step=6)
+    served = windows.sort_values(["id", "time"])["forecast"].to_numpy()  # what the parent served there
+    np.testing.assert_allclose(carried.forecast.ravel(), served, rtol=1e-5)
+    out = tmp_path / "f.csv"
+    result = invoke("forecast", tmp_path / "run2", "--data", parent / "new.csv", "--out", out, "--level", "80")
+    assert "learnt from the realised errors of 0 windows after training and 32 before it" in result.output
+    newer = pd.concat([frame, hourly_panel(448).groupby("id").tail(48)]).sort_values(["id", "time"])
+    newer.to_csv(tmp_path / "newer.csv", index=False)
+    result = invoke("update", tmp_path / "run2", "--data", tmp_path / "newer.csv", "--out", tmp_path / "run3",
+                    "--epochs", "1")  # fmt: skip
+    assert result.exit_code == 0 and "learnt from 48 served windows" in result.output, result.output
+    again = load_run(tmp_path / "run3").realised()  # the 32 carried on, then the 8 a series run2 served
+    np.testing.assert_array_equal(again.actual[again.series == "a"][:16], carried.actual[:16])
+
+
 def test_the_networks_continue_from_the_parents_weights(parent, tmp_path):
     model = Forecaster.load(parent / "run")
     start = [w.copy() for w in model.model.get_weights()]

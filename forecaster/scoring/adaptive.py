@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -190,10 +191,11 @@ class Realised:
         return joined, len(carried.series)
 
     def save(self, path: Path) -> None:
-        arrays = {"series": self.series, "actual": self.actual, "forecast": self.forecast, "spreads": self.spreads}
+        arrays: dict[str, Any] = {"series": self.series, "actual": self.actual, "forecast": self.forecast}
+        arrays["spreads"] = self.spreads
         if self.quantiles is not None:
             arrays["quantiles"] = self.quantiles
-        with open(path, "wb") as file:
+        with open(path, "wb") as file:  # an open file: numpy adds no suffix to it
             np.savez_compressed(file, **arrays)
 
     @classmethod

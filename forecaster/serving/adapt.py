@@ -138,7 +138,7 @@ def adapted_bands(
     static = calibration.bands(point, spreads, levels, quantiles, quantile_levels)
     rows = np.isin(chosen, windows.series[:learnt])
     widths = ", ".join(f"{level:g}% {width_ratio(bands, static, level_name(level), rows):.2f}x" for level in levels)
-    before = f" and {first:,} served before it, carried by its update" if first else ""
+    before = f" and {first:,} before it, served by the runs it was updated from" if first else ""
     note = (
         f"--level bands learnt from the realised errors of {len(newer.origins):,} windows after training{before} "
         f"({len(np.unique(windows.series[:learnt])):,} series; --adapt off for the bands calibrated in training): "
