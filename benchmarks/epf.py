@@ -87,14 +87,14 @@ def bench(
         check=True,
     )  # fmt: skip
     report = json.loads((work / "evaluate" / "metrics.json").read_text())
-    static = report
+    measured = [("adaptive", report)]  # a refitting backtest's static bands would take a second one: not run
     if not refit:
         subprocess.run(  # the bands calibrated in training, unchanged: the adaptive bands' baseline
             [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
              "--season", str(7 * HOURS), "--adapt", "off", "--out", str(work / "evaluate-static")],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        static = json.loads((work / "evaluate-static" / "metrics.json").read_text())
+        measured.append(("static", json.loads((work / "evaluate-static" / "metrics.json").read_text())))
     overall = report["overall"]
     served = "served" if "served" in overall else "model"
     weekly = overall["seasonal_naive"]["mae"]
@@ -115,7 +115,7 @@ def bench(
                 level: {k: m[k] for k in ("coverage", "coverage_by_period", "msis")}
                 for level, m in source["conformal"].items()
             }
-            for bands, source in (("adaptive", report), ("static", static))
+            for bands, source in measured
         },
     }
     names = [("forecaster", served), ("network", "model"), ("weekly_naive", "seasonal_naive")]
