@@ -157,12 +157,15 @@ class Realised:
         return self.rows(keep)
 
     def rows(self, keep: np.ndarray) -> Realised:
+        """The windows where `keep` (windows,) is True."""
         quantiles = None if self.quantiles is None else self.quantiles[keep]
         return Realised(self.series[keep], self.actual[keep], self.forecast[keep], self.spreads[keep], quantiles)
 
     def before(self, windows: Windows, ids: Sequence[str]) -> tuple[Windows, int]:
         """`windows` with these windows of the same series (`ids`: series position -> id) put first, each
         series' learnt before its first window of `windows`; and how many were put first."""
+        if windows.quantiles is not None and self.quantiles is None:  # no quantiles to learn the CQR from
+            return windows, 0
         firsts = {ids[s]: (s, int(windows.origins[windows.series == s].min())) for s in np.unique(windows.series)}
         keep = np.isin(self.series, list(firsts))
         carried = self.rows(keep)
@@ -177,8 +180,6 @@ class Realised:
         quantiles = None
         if windows.quantiles is not None and carried.quantiles is not None:
             quantiles = np.concatenate([carried.quantiles, windows.quantiles])
-        elif windows.quantiles is not None:  # carried without their own quantiles: none to learn CQR from
-            return windows, 0
         joined = Windows(
             np.concatenate([carried.actual, windows.actual]),
             np.concatenate([carried.forecast, windows.forecast]),
