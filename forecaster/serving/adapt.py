@@ -17,7 +17,7 @@ import numpy as np
 
 from forecaster.data.series import Panel
 from forecaster.scoring.adaptive import Realised, Windows, adapted_multipliers
-from forecaster.scoring.calibration import level_name
+from forecaster.scoring.calibration import Calibration, level_name
 from forecaster.scoring.floor import floored
 from forecaster.scoring.validation import point_forecast
 from forecaster.serving.backtest import served_forecasts, trained_until
@@ -51,9 +51,12 @@ def windows_a_series(series: int) -> int:
     return max(1, min(ADAPT_WINDOWS, ADAPT_BUDGET // max(series, 1)))
 
 
-def served_windows(run: Run, panel: Panel, model: Any, chosen: np.ndarray, holdout: int = 0) -> Windows:
+def served_windows(
+    run: Run, calibration: Calibration, panel: Panel, model: Any, chosen: np.ndarray, holdout: int = 0
+) -> Windows:
     """The `chosen` series' windows after training (`newer_windows`), forecast as `forecast` would have served
-    them, with their actuals; `series` holds their positions in `panel`."""
+    them, with their actuals and their spreads as the run's `calibration` measures them; `series` holds their
+    positions in `panel`."""
     cfg = run.config
     quantile_levels, horizon = cfg.model.quantiles, cfg.window.horizon
     series_idx, origins = newer_windows(run, panel, chosen, holdout)
@@ -73,7 +76,7 @@ def served_windows(run: Run, panel: Panel, model: Any, chosen: np.ndarray, holdo
     forecast = floored(forecast, floors)
     actual = np.stack([panel.series[s].values[o : o + horizon, 0] for s, o in zip(series_idx, origins)])
     w = cfg.window
-    spreads = run.calibration().spreads(
+    spreads = calibration.spreads(
         [panel.series[s].values[:, 0] for s in series_idx],
         origins,
         w.lookback,
@@ -90,7 +93,9 @@ def carried_forward(parent: Run, panel: Panel, holdout: int) -> Realised | None:
     `forecast` served them; each series' newest `windows_a_series`. None where there are none."""
     carried = parent.realised()
     ids = [series.series_id for series in panel.series]
-    made = served_windows(parent, panel, parent.load_model(), np.arange(len(panel.series)), holdout)
+    made = served_windows(
+        parent, parent.calibration(), panel, parent.load_model(), np.arange(len(panel.series)), holdout
+    )
     if len(made.origins):
         newest = Realised.of(made, ids)
         carried = newest if carried is None else carried.then(newest)
@@ -115,7 +120,7 @@ def adapted_bands(
     none; the bands are the static ones)."""
 
     calibration, quantile_levels = run.calibration(), run.config.model.quantiles
-    newer = served_windows(run, panel, model, chosen)
+    newer = served_windows(run, calibration, panel, model, chosen)
     # the forecast windows last: each learns from every newer window of its series, none from it
     ends = np.array([len(panel.series[i]) for i in chosen])
     windows = Windows(
