@@ -99,3 +99,22 @@ def test_a_refitting_backtest_is_refused_on_an_engine(refit_case):
     base, _ = refit_case
     result = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--engine", "dask")
     assert result.exit_code == 2 and "cannot be split by series over dask" in result.output, result.output
+
+
+def test_a_run_trained_up_to_the_first_cutoff_forecasts_the_first_group_itself(refit_case, tmp_path):
+    base, frame = refit_case
+    frame.iloc[:236].to_csv(tmp_path / "to_cutoff.csv", index=False)  # the first window's origin: hour 236
+    result = invoke("train", tmp_path / "to_cutoff.csv", *COLUMNS, *SMALL, "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    made = {}
+    for name, refits in (("plain", []), ("refitted", ["--refit-every", "2"])):
+        evaluate = ["--folds", "4", "--step", "6", "--level", "80", "--adapt", "off", *refits]
+        result = invoke("evaluate", tmp_path / "run", "--data", base / "new.csv", *evaluate, "--out", tmp_path / name)
+        assert result.exit_code == 0, result.output
+        made[name] = pd.read_csv(tmp_path / name / "forecasts.csv")
+    assert "1 refit, none before the first: the run has learnt every point before it" in result.output
+    report = json.loads((tmp_path / "refitted" / "metrics.json").read_text())
+    assert report["refits"]["count"] == 1 and report["refits"]["cutoffs"] == ["2024-01-11 08:00:00"]
+    # the first two windows are the run's own forecasts; the two after, the updated run's
+    pd.testing.assert_series_equal(made["plain"]["forecast"][:12], made["refitted"]["forecast"][:12])
+    assert not np.allclose(made["plain"]["forecast"][12:], made["refitted"]["forecast"][12:])

@@ -18,6 +18,7 @@ import numpy as np
 
 from forecaster.data.series import Panel
 from forecaster.io.frames import RUN_FOLDER, temporary_folder
+from forecaster.io.plain import counted
 from forecaster.kinds import JSON
 from forecaster.scoring.metrics import seasonal_naive_scale
 from forecaster.serving.adapt import carried_forward
@@ -38,20 +39,29 @@ def refit_backtest(
     times = [panel.series[s].time_at(int(o)) for s, o in zip(series_idx, origins)]
     cutoffs = sorted(set(times))
     groups = [cutoffs[k : k + refit.every] for k in range(0, len(cutoffs), refit.every)]
+    # a run whose training reached the first cutoff forecasts the first group itself: a refit there would learn
+    # nothing it has not (later groups always have newer data: the group before's)
+    skipped = int(bool(groups) and learnt_all(run, cutoff_panel(panel, groups[0][0])))
+    needed = len(groups) - skipped
     log(
         f"backtest with refits: {len(origins)} windows at {len(cutoffs)} cutoffs, the run "
-        f"{'trained anew' if refit.from_scratch else 'updated'} before each {refit.every} of them: {len(groups)} refits"
+        f"{'trained anew' if refit.from_scratch else 'updated'} before each {refit.every} of them: "
+        f"{counted(needed, 'refit')}"
+        + (", none before the first: the run has learnt every point before it" if skipped else "")
     )
     parts: list[tuple[np.ndarray, Backtest]] = []
     seconds: list[float] = []
+    refitted_at: list[str] = []
     folder = temporary_folder(RUN_FOLDER)
     try:
         current = run
         for k, group in enumerate(groups):
-            started = perf_counter()
-            current = refitted(current, run, cutoff_panel(panel, group[0]), folder / f"refit-{k}", refit)
-            seconds.append(perf_counter() - started)
-            log(f"  refit {k + 1}/{len(groups)}: data up to {group[0]} (not included), {seconds[-1]:.0f} s")
+            if k >= skipped:
+                started = perf_counter()
+                current = refitted(current, run, cutoff_panel(panel, group[0]), folder / f"refit-{k}", refit)
+                seconds.append(perf_counter() - started)
+                refitted_at.append(str(group[0]))
+                log(f"  refit {len(seconds)}/{needed}: data up to {group[0]} (not included), {seconds[-1]:.0f} s")
             members = set(group)
             rows = np.flatnonzero([time in members for time in times])
             made = backtest_windows(current, panel, current.load_model(), series_idx[rows], origins[rows], plan)
@@ -67,11 +77,17 @@ def refit_backtest(
     info = {
         "every": refit.every,
         "from_scratch": refit.from_scratch,
-        "count": len(groups),
+        "count": len(seconds),
         "seconds": round(sum(seconds), 1),
-        "cutoffs": [str(group[0]) for group in groups],
+        "cutoffs": refitted_at,
     }
     return backtest, info
+
+
+def learnt_all(run: Run, data: Panel) -> bool:
+    """Whether `run` trained on every point of `data` of the series it knows (an update would learn nothing new)."""
+    known = [series for series in data.series if series.series_id in run.series]
+    return bool(known) and all(len(series) <= trained_until(run, series) for series in known)
 
 
 def refitted(current: Run, original: Run, data: Panel, out: Path, refit: Refit) -> Run:
