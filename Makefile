@@ -10,7 +10,7 @@ DEMO_DATA := data/co2_weekly.csv
 DEMO_ARGS := --target co2 --time-col date --horizon 52 --fill interpolate
 RUN ?= models/co2_weekly
 
-.PHONY: install runtime demo train tune forecast evaluate export test test-slow docs lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 bench-epf bench-scale clean
+.PHONY: install runtime demo train tune forecast evaluate export test test-slow docs lint bench bench-accuracy bench-export bench-options bench-m4 bench-m3 bench-epf bench-epf-refit bench-scale clean
 
 RUNTIME := $(VENV)/.runtime
 
@@ -110,6 +110,15 @@ EPF ?= ../shared/data/epf
 
 bench-epf: install  ## EPF day-ahead prices NP and PJM, trained once, with and without --future -> benchmarks/EPF.md (~30 min)
 	$(PY) benchmarks/epf.py --table --shared $(EPF)
+
+EPF_REFITS := NP:7 NP:1 NP:7:scratch PJM:7 PJM:1 PJM:7:scratch
+
+bench-epf-refit: install  ## EPF NP and PJM over the two test years, refitted weekly / daily / weekly from scratch -> benchmarks/EPF.md (~40 h on 2 cores)
+	for row in $(EPF_REFITS); do \
+		set -- $$(echo $$row | tr : ' '); \
+		$(PY) benchmarks/epf.py --shared $(EPF) --market $$1 --refit-every $$2 $${3:+--refit-from-scratch} | tail -1 > .epf-row.json && \
+		$(PY) benchmarks/epf.py --record .epf-row.json || exit 1; \
+	done; rm -f .epf-row.json; $(PY) benchmarks/epf.py --refit-table
 
 M3 ?= ../shared/data/m3
 

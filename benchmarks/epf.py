@@ -15,6 +15,14 @@ is what `forecast` would (the validation guard's choice: the `served` row, else 
 `--refit-every K`: the run is updated (`forecaster update`: a warm start) on the prices before every K-th test
 day, as `evaluate --refit-every K` does, or trained anew there with `--refit-from-scratch`. `--test-days N`:
 only the first N of the 728 test days are forecast (the data file cut after them), for a shorter measurement.
+A refitting row over the two test years takes hours on 2 cores, so such rows are measured one at a time and
+kept: `--record ROW.json` adds the row a run printed (its last line) to benchmarks/epf_refits.json, and
+`--refit-table` writes the recorded rows into EPF.md's section "Refitting rows, recorded one at a time"
+(`make bench-epf-refit` runs the six rows, then writes it). `--table` rewrites EPF.md's trained-once tables and
+keeps every section after them.
+
+    python benchmarks/epf.py --market NP --refit-every 7 | tail -1 > row.json
+    python benchmarks/epf.py --record row.json && python benchmarks/epf.py --refit-table
 """
 
 from __future__ import annotations
@@ -25,10 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "epf"
+RECORDED = HERE / "epf_refits.json"  # the refitting rows measured over the two test years, one at a time
+KEPT = "<!-- written by `benchmarks/epf.py --table` above this line; what follows it is kept -->"
+REFITS = "## Refitting rows, recorded one at a time"
 TRAIN_DAYS, TEST_DAYS, HOURS = 1456, 728, 24
 FUTURE = {  # the two day-ahead columns, named as a user would type them (the file's headers start with a space)
     "NP": ("Grid load forecast", "Wind power forecast"),
@@ -101,6 +113,10 @@ def bench(
     row = {
         "market": market,
         "future": future,
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip(),  # fmt: skip
+        "date": date.today().isoformat(),
         "options": " ".join(extra),
         "windows": report["windows"],
         "served_by": json.loads((work / "run" / "metrics.json").read_text())
@@ -217,7 +233,72 @@ def table(rows: list[dict], out: Path) -> None:
         'validation part (its rule: docs/guard.md). "its combination": the mean of the network and',
         "AutoETS / AutoTheta refitted on each day's history (with `--future`, regressed on the day's known columns).",
     ]
-    out.write_text("\n".join(lines) + "\n")
+    lines.append("")
+    kept = out.read_text().split(KEPT, 1)[1] if out.is_file() and KEPT in out.read_text() else "\n"
+    out.write_text("\n".join(lines) + "\n" + KEPT + kept)
+
+
+def record(row_file: Path) -> None:
+    """Add the row a run of this script printed (`row_file`: its last line) to RECORDED, replacing a row of the
+    same market, refits and span recorded before."""
+    row = json.loads(row_file.read_text().strip().splitlines()[-1])
+    if not row.get("refits") or "commit" not in row:
+        raise SystemExit(f"{row_file}: not a refitting row printed by this script (no refits or no commit)")
+    rows = json.loads(RECORDED.read_text()) if RECORDED.is_file() else []
+    rows = [old for old in rows if refit_key(old) != refit_key(row)] + [row]
+    RECORDED.write_text(json.dumps(sorted(rows, key=refit_key), indent=1) + "\n")
+    print(f"recorded in {RECORDED}: {refit_name(row)}")
+
+
+def refit_key(row: dict) -> tuple:
+    return row["market"], row["future"], row["test_days"], row["refits"]["every"], row["refits"]["from_scratch"]
+
+
+def refit_name(row: dict) -> str:
+    every = "every day" if row["refits"]["every"] == 1 else f"every {row['refits']['every']} days"
+    how = "trained anew" if row["refits"]["from_scratch"] else "updated"
+    return f"{how} {every}" + ("" if row["future"] else ", no covariates")
+
+
+def refit_table(out: Path) -> None:
+    """EPF.md's section REFITS, from the recorded rows (the section replaced, or added at the end)."""
+    rows = json.loads(RECORDED.read_text()) if RECORDED.is_file() else []
+    lines = [
+        REFITS,
+        "",
+        "Written by `benchmarks/epf.py --refit-table` from the rows recorded in `benchmarks/epf_refits.json`, each",
+        "measured with `python benchmarks/epf.py --market M --refit-every K [--refit-from-scratch]` at the commit",
+        "given: the run trained once on the first 1,456 days with `--future`, then refitted before every K-th test",
+        "day on the prices before it (a warm start from the run before, or trained anew) and every day forecast at",
+        "midnight. The bands are the adaptive ones. Seconds are as measured, on whatever else the machine ran.",
+        "Rows measured before 506b9b3 also refitted the run before the first test day, on the very data it was",
+        "trained on; since, the run trained once forecasts the first K days itself.",
+        "",
+        "| market | refits | test days | MAE | rMAE | sMAPE | RMSE | 80% / 95% coverage | 95% MSIS | cost | commit, "
+        "date |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        m, bands, refits = row["forecaster"], row["intervals"]["adaptive"], row["refits"]
+        each = refits["seconds"] / max(refits["count"], 1)
+        cost = f"training {row['train_seconds']:.0f} s, {refits['count']} refits of {each:.0f} s"
+        lines.append(
+            f"| {row['market']} | {refit_name(row)} | {row['test_days']} | {m['mae']:.3f} | {m['rmae']:.3f} | "
+            f"{m['smape']:.2f} | {m['rmse']:.3f} | {bands['80']['coverage']:.3f} / {bands['95']['coverage']:.3f} | "
+            f"{bands['95']['msis']:.2f} | {cost} ({refits['seconds']:,.0f} s) | {row['commit']}, {row['date']} |"
+        )
+    if not rows:
+        lines.append("| (none recorded yet) | | | | | | | | | | |")
+    text = out.read_text()
+    start = text.find(REFITS)
+    end = text.find("\n## ", start + 1) if start >= 0 else -1
+    section = "\n".join(lines) + "\n"
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        text = text[:start] + section + (text[end:] if end >= 0 else "")
+    out.write_text(text)
+    print(f"written to {out}: {len(rows)} recorded rows")
 
 
 def main() -> None:
@@ -230,8 +311,16 @@ def main() -> None:
     parser.add_argument("--refit-every", type=int, help="update the run before every K-th test day (a warm start)")
     parser.add_argument("--refit-from-scratch", action="store_true", help="with --refit-every: train anew instead")
     parser.add_argument("--test-days", type=int, default=TEST_DAYS, help="forecast only the first N test days")
+    parser.add_argument("--record", type=Path, help="add the refitting row printed into this file to the record")
+    parser.add_argument("--refit-table", action="store_true", help="the recorded refitting rows -> EPF.md")
     parser.add_argument("extra", nargs="*", help="train options after --")
     args = parser.parse_args()
+    if args.record or args.refit_table:
+        if args.record:
+            record(args.record)
+        if args.refit_table:
+            refit_table(HERE / "EPF.md")
+        return
     if not args.table:
         refit = ["--refit-every", str(args.refit_every)] if args.refit_every else []
         refit += ["--refit-from-scratch"] if refit and args.refit_from_scratch else []
