@@ -11,6 +11,7 @@ of the test days read), where an update's defaults may be chosen.
     python benchmarks/refit_study.py --market NP --every 0  # trained once, no refit
     python benchmarks/refit_study.py --market NP --every 7 [--update-windows 5000] [--val-fraction 0.02]
     python benchmarks/refit_study.py --market NP --every 7 --update-epochs 3  # at most 3 epochs an update
+    python benchmarks/refit_study.py --market NP --every 7 --update-learning-rate 0.0003  # a smaller step
     python benchmarks/refit_study.py --market NP --train-days 1092 --train --every 0 -- --final-epochs 0
 """
 
@@ -34,7 +35,9 @@ def train(market: str, work: Path, train_days: int = TRAIN_DAYS, extra: tuple[st
                     "--future", ",".join(FUTURE[market]), "--out", str(work / "run"), *extra], check=True)  # fmt: skip
 
 
-def with_update(windows: int | None, val_fraction: float | None, epochs: int | None = None) -> None:
+def with_update(
+    windows: int | None, val_fraction: float | None, epochs: int | None = None, learning_rate: float | None = None
+) -> None:
     """Every update reads its parent's settings with these changed (the study's variants; None: as trained), and
     trains at most `epochs` epochs (None: `update`'s default)."""
     import forecaster.training.update as update
@@ -51,6 +54,8 @@ def with_update(windows: int | None, val_fraction: float | None, epochs: int | N
             cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, max_windows_per_epoch=windows))
         if val_fraction:
             cfg = dataclasses.replace(cfg, window=dataclasses.replace(cfg.window, val_fraction=val_fraction))
+        if learning_rate:
+            cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, learning_rate=learning_rate))
         return dataclasses.replace(run, config=cfg)
 
     update.load_run = parent
@@ -90,17 +95,21 @@ def main() -> None:
     parser.add_argument("--update-windows", type=int, help="windows an epoch in each update (default: the run's)")
     parser.add_argument("--val-fraction", type=float, help="the newest share each update validates on")
     parser.add_argument("--update-epochs", type=int, help="most epochs an update trains (default: update's)")
+    parser.add_argument(
+        "--update-learning-rate", type=float, help="the step an update starts from (default: the run's)"
+    )
     parser.add_argument("extra", nargs="*", help="train options after -- (with --train)")
     args = parser.parse_args()
     work = args.work or Path(f"/tmp/refit-{args.market}")
     work.mkdir(parents=True, exist_ok=True)
     if args.train:
         train(args.market, work, args.train_days, tuple(args.extra))
-    with_update(args.update_windows, args.val_fraction, args.update_epochs)
+    with_update(args.update_windows, args.val_fraction, args.update_epochs, args.update_learning_rate)
     row = backtest(args.market, work, args.days, args.every, args.train_days)
     print(json.dumps({"market": args.market, "train_days": args.train_days, "days": args.days, "every": args.every,
                       "update_windows": args.update_windows, "val_fraction": args.val_fraction,
-                      "update_epochs": args.update_epochs, "options": " ".join(args.extra), **row}))  # fmt: skip
+                      "update_epochs": args.update_epochs, "update_learning_rate": args.update_learning_rate,
+                      "options": " ".join(args.extra), **row}))  # fmt: skip
 
 
 if __name__ == "__main__":
