@@ -119,6 +119,13 @@ def test_newer_data_that_rewrites_the_runs_history_is_refused(parent, tmp_path):
     assert not (tmp_path / "run2").exists()
 
 
+def test_an_update_on_data_with_nothing_newer_is_refused(parent, tmp_path):
+    result = invoke("update", parent / "run", "--data", parent / "old.csv", "--out", tmp_path / "run2")
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "no series has rows after those" in result.output and "up to 2024-01-13 11:00" in result.output
+    assert not (tmp_path / "run2").exists()
+
+
 def test_series_never_trained_on_are_left_to_forecast(parent, tmp_path):
     wider = hourly_panel(ids=("a", "b", "c"))
     wider.to_csv(tmp_path / "wider.csv", index=False)

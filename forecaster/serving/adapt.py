@@ -20,9 +20,9 @@ from forecaster.scoring.adaptive import Realised, Windows, adapted_multipliers
 from forecaster.scoring.calibration import Calibration, level_name
 from forecaster.scoring.floor import floored
 from forecaster.scoring.validation import point_forecast
-from forecaster.serving.backtest import served_forecasts, trained_until
+from forecaster.serving.backtest import served_forecasts
 from forecaster.serving.windows import floors_of, predict_at
-from forecaster.training.runs import Run
+from forecaster.training.runs import Run, trained_until
 
 ADAPT_WINDOWS = 100  # the latest windows after training a series' band learns from
 ADAPT_BUDGET = 20_000  # windows over the panel: beyond it, fewer a series (as many again carried by an update)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from forecaster.data.series import Panel, Series
+from forecaster.data.series import Panel
 from forecaster.data.times import in_zone
 from forecaster.errors import DataError
 from forecaster.io.plain import counted
@@ -31,15 +31,7 @@ from forecaster.serving.columns import id_and_time_columns, quantile_column
 from forecaster.serving.finite import check_finite
 from forecaster.serving.requests import Backtest, BacktestPlan
 from forecaster.serving.windows import floored_bands, floors_of, predict_at
-from forecaster.training.runs import Run, rows_until
-
-
-def trained_until(run: Run, series: Series) -> int:
-    """How many of `series`' points (as given now) lie at or before the last point training used: found by
-    time, not by position, so a file with older rows prepended is still cut where training stopped."""
-    state = run.series[series.series_id]
-    found = rows_until(series, state.last_time)
-    return state.n_fit if found is None else found[0]  # a run from a file of another kind of time: the position
+from forecaster.training.runs import Run, trained_until
 
 
 def backtest_origins(run: Run, panel: Panel, folds: int, step: int) -> tuple[np.ndarray, np.ndarray, int]:

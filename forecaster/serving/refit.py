@@ -22,12 +22,12 @@ from forecaster.io.plain import counted
 from forecaster.kinds import JSON
 from forecaster.scoring.metrics import seasonal_naive_scale
 from forecaster.serving.adapt import carried_forward
-from forecaster.serving.backtest import backtest_origins, backtest_windows, trained_until
+from forecaster.serving.backtest import backtest_origins, backtest_windows
 from forecaster.serving.requests import Backtest, BacktestPlan, Refit
 from forecaster.settings import Settings
-from forecaster.training.runs import Run, load_run
+from forecaster.training.runs import Run, load_run, trained_until
 from forecaster.training.train import train_run
-from forecaster.training.update import UpdateOptions, update_run
+from forecaster.training.update import UpdateOptions, learnt_all, update_run
 
 
 def refit_backtest(
@@ -82,12 +82,6 @@ def refit_backtest(
         "cutoffs": refitted_at,
     }
     return backtest, info
-
-
-def learnt_all(run: Run, data: Panel) -> bool:
-    """Whether `run` trained on every point of `data` of the series it knows (an update would learn nothing new)."""
-    known = [series for series in data.series if series.series_id in run.series]
-    return bool(known) and all(len(series) <= trained_until(run, series) for series in known)
 
 
 def refitted(current: Run, original: Run, data: Panel, out: Path, refit: Refit) -> Run:

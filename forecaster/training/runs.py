@@ -266,6 +266,14 @@ def tail_digest(values: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(values, dtype="float64").tobytes()).hexdigest()
 
 
+def trained_until(run: Run, series: Series) -> int:
+    """How many of `series`' points (as given now) lie at or before the last point training used: found by
+    time, not by position, so a file with older rows prepended is still cut where training stopped."""
+    state = run.series[series.series_id]
+    found = rows_until(series, state.last_time)
+    return state.n_fit if found is None else found[0]  # a run from a file of another kind of time: the position
+
+
 def rows_until(series: Series, last_time: str) -> tuple[int, bool] | None:
     """How many of `series`' rows lie at or before `last_time` (a run's last trained time, as scalers.json keeps
     it), found by time, not position, and whether that time is one of its rows; None when the series' times

@@ -25,7 +25,7 @@ from forecaster.io.plain import plain_time
 from forecaster.io.readers import data_digest
 from forecaster.kinds import JSON, Log
 from forecaster.scoring.adaptive import Realised
-from forecaster.training.runs import VALIDATED_FILE, Run, load_run, rows_until, tail_digest
+from forecaster.training.runs import VALIDATED_FILE, Run, load_run, rows_until, tail_digest, trained_until
 from forecaster.training.train import TrainingJob, fit_and_write, prepare, say_prepared
 
 # an update starts from the parent's networks as early stopping left them: the final epochs then trained them on
@@ -82,6 +82,12 @@ def update_run(
         raise DataError(f"{panel.path}: frequency {panel.freq}, where {parent.path} was trained on {parent.freq}")
     check_history(parent, panel)
     known, unseen = trained_panel(parent, panel)
+    if learnt_all(parent, known):
+        last = max(parent.series[series.series_id].last_time for series in known.series)
+        raise DataError(
+            f"{panel.path}: no series has rows after those {parent.path} was trained on (up to {plain_time(last)}): "
+            "an update has nothing newer to learn from; give data that holds the newer rows"
+        )
     if unseen:
         log(
             f"note: {len(unseen)} series {parent.path} never trained on are left out of the update (its networks "
@@ -148,6 +154,12 @@ def check_history(parent: Run, panel: Panel) -> None:
                 "the run's history; an update learns from what happened since, so train afresh on this data or "
                 "give data that agrees with the run's"
             )
+
+
+def learnt_all(parent: Run, panel: Panel) -> bool:
+    """Whether `parent` trained on every row of each series of `panel` it knows: nothing newer to learn from."""
+    known = [series for series in panel.series if series.series_id in parent.series]
+    return bool(known) and all(len(series) <= trained_until(parent, series) for series in known)
 
 
 def position_of(series: Series, last_time: str) -> int | None:
