@@ -83,10 +83,11 @@ def update_run(
     check_history(parent, panel)
     known, unseen = trained_panel(parent, panel)
     if learnt_all(parent, known):
-        last = max(parent.series[series.series_id].last_time for series in known.series)
+        first = known.series[0].series_id
         raise DataError(
-            f"{panel.path}: no series has rows after those {parent.path} was trained on (up to {plain_time(last)}): "
-            "an update has nothing newer to learn from; give data that holds the newer rows"
+            f"{panel.path}: no series has rows after those {parent.path} was trained on (series {first!r}: up to "
+            f"{plain_time(parent.series[first].last_time)}): an update has nothing newer to learn from; give data "
+            "that holds the newer rows"
         )
     if unseen:
         log(
