@@ -115,6 +115,7 @@ def test_a_run_trained_up_to_the_first_cutoff_forecasts_the_first_group_itself(r
     assert "1 refit, none before the first: the run has learnt every point before it" in result.output
     report = json.loads((tmp_path / "refitted" / "metrics.json").read_text())
     assert report["refits"]["count"] == 1 and report["refits"]["cutoffs"] == ["2024-01-11 08:00:00"]
+    assert report["refits"]["served"] == ["model"] and "s, serving model" in result.output  # --select model
     # the first two windows are the run's own forecasts; the two after, the updated run's
     pd.testing.assert_series_equal(made["plain"]["forecast"][:12], made["refitted"]["forecast"][:12])
     assert not np.allclose(made["plain"]["forecast"][12:], made["refitted"]["forecast"][12:])

@@ -52,6 +52,7 @@ def refit_backtest(
     parts: list[tuple[np.ndarray, Backtest]] = []
     seconds: list[float] = []
     refitted_at: list[str] = []
+    served: list[str] = []  # what each refitted run serves (its guard is renewed too)
     folder = temporary_folder(RUN_FOLDER)
     try:
         current = run
@@ -61,7 +62,12 @@ def refit_backtest(
                 current = refitted(current, run, cutoff_panel(panel, group[0]), folder / f"refit-{k}", refit)
                 seconds.append(perf_counter() - started)
                 refitted_at.append(str(group[0]))
-                log(f"  refit {len(seconds)}/{needed}: data up to {group[0]} (not included), {seconds[-1]:.0f} s")
+                choice = current.selection()
+                served.append(choice.method if choice is not None else "model")
+                log(
+                    f"  refit {len(seconds)}/{needed}: data up to {group[0]} (not included), {seconds[-1]:.0f} s, "
+                    f"serving {served[-1]}"
+                )
             members = set(group)
             rows = np.flatnonzero([time in members for time in times])
             made = backtest_windows(current, panel, current.load_model(), series_idx[rows], origins[rows], plan)
@@ -80,6 +86,7 @@ def refit_backtest(
         "count": len(seconds),
         "seconds": round(sum(seconds), 1),
         "cutoffs": refitted_at,
+        "served": served,
     }
     return backtest, info
 
