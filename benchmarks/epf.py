@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -93,20 +94,15 @@ def bench(
         check=True,
     )  # fmt: skip
     trained = time.time()
-    subprocess.run(
-        [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
-         "--season", str(7 * HOURS), "--out", str(work / "evaluate"), *refit],
-        check=True,
-    )  # fmt: skip
-    report = json.loads((work / "evaluate" / "metrics.json").read_text())
+    report = evaluated(work, data, days, "evaluate", refit, shown=True)
+    evaluated_at = time.time()
     measured = [("adaptive", report)]  # a refitting backtest's static bands would take a second one: not run
-    if not refit:
-        subprocess.run(  # the bands calibrated in training, unchanged: the adaptive bands' baseline
-            [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
-             "--season", str(7 * HOURS), "--adapt", "off", "--out", str(work / "evaluate-static")],
-            check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        measured.append(("static", json.loads((work / "evaluate-static" / "metrics.json").read_text())))
+    once = None
+    if refit:  # the run as trained, on the same days: what the refits bought
+        once = evaluated(work, data, days, "evaluate-once")["overall"]
+        once = once["served" if "served" in once else "model"]
+    else:  # the bands calibrated in training, unchanged: the adaptive bands' baseline
+        measured.append(("static", evaluated(work, data, days, "evaluate-static", ["--adapt", "off"])))
     overall = report["overall"]
     served = "served" if "served" in overall else "model"
     weekly = overall["seasonal_naive"]["mae"]
@@ -123,9 +119,10 @@ def bench(
         .get("selection", {})
         .get("method", "model"),
         "train_seconds": round(trained - started, 1),
-        "evaluate_seconds": round(time.time() - trained, 1),
+        "evaluate_seconds": round(evaluated_at - trained, 1),
         "test_days": days,
         "refits": report.get("refits"),
+        "once": None if once is None else {k: round(once[k], 4) for k in ("mae", "smape", "rmse")},
         "intervals": {
             bands: {
                 level: {k: m[k] for k in ("coverage", "coverage_by_period", "msis")}
@@ -144,6 +141,16 @@ def bench(
         row[name] = {"mae": m["mae"], "rmae": m["mae"] / weekly, "smape": m["smape"], "rmse": m["rmse"]}
         row[name] = {k: round(v, 4) for k, v in row[name].items()}
     return row
+
+
+def evaluated(work: Path, data: Path, days: int, name: str, options: Sequence[str] = (), shown: bool = False) -> dict:
+    """`forecaster evaluate` of the run in `work` over the `days` test days, into `work / name`: its metrics."""
+    subprocess.run(
+        [cli(), "evaluate", str(work / "run"), "--data", str(data), "--folds", str(days), "--step", str(HOURS),
+         "--season", str(7 * HOURS), "--out", str(work / name), *options],
+        check=True, stdout=None if shown else subprocess.DEVNULL,
+    )  # fmt: skip
+    return json.loads((work / name / "metrics.json").read_text())
 
 
 def combination_metrics(run: Path, data: Path, days: int = TEST_DAYS) -> dict[str, float]:
@@ -270,25 +277,30 @@ def refit_table(out: Path) -> None:
         "measured with `python benchmarks/epf.py --market M --refit-every K [--refit-from-scratch]` at the commit",
         "given: the run trained once on the first 1,456 days with `--future`, then refitted before every K-th test",
         "day on the prices before it (a warm start from the run before, or trained anew) and every day forecast at",
-        "midnight. The bands are the adaptive ones. Seconds are as measured, on whatever else the machine ran.",
+        "midnight; each refit renews the guard, so what serves may change (the network alone beside it where it",
+        "differs). The bands are the adaptive ones. Seconds are as measured, on whatever else the machine ran.",
         "Rows measured before 506b9b3 also refitted the run before the first test day, on the very data it was",
         "trained on; since, the run trained once forecasts the first K days itself.",
         "",
-        "| market | refits | test days | MAE | rMAE | sMAPE | RMSE | 80% / 95% coverage | 95% MSIS | cost | commit, "
-        "date |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| market | refits | test days | MAE | rMAE | sMAPE | RMSE | 80% / 95% coverage | 95% MSIS | trained once, "
+        "the same days: MAE / RMSE | cost | commit, date |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         m, bands, refits = row["forecaster"], row["intervals"]["adaptive"], row["refits"]
         each = refits["seconds"] / max(refits["count"], 1)
         cost = f"training {row['train_seconds']:.0f} s, {refits['count']} refits of {each:.0f} s"
+        network = row["network"]["mae"]
+        alone = f" (network alone {network:.3f})" if round(network, 3) != round(m["mae"], 3) else ""
+        once = "" if not row.get("once") else f"{row['once']['mae']:.3f} / {row['once']['rmse']:.3f}"
         lines.append(
-            f"| {row['market']} | {refit_name(row)} | {row['test_days']} | {m['mae']:.3f} | {m['rmae']:.3f} | "
+            f"| {row['market']} | {refit_name(row)} | {row['test_days']} | {m['mae']:.3f}{alone} | {m['rmae']:.3f} | "
             f"{m['smape']:.2f} | {m['rmse']:.3f} | {bands['80']['coverage']:.3f} / {bands['95']['coverage']:.3f} | "
-            f"{bands['95']['msis']:.2f} | {cost} ({refits['seconds']:,.0f} s) | {row['commit']}, {row['date']} |"
+            f"{bands['95']['msis']:.2f} | {once} | {cost} ({refits['seconds']:,.0f} s) | "
+            f"{row['commit']}, {row['date']} |"
         )
     if not rows:
-        lines.append("| (none recorded yet) | | | | | | | | | | |")
+        lines.append("| (none recorded yet) | | | | | | | | | | | |")
     text = out.read_text()
     start = text.find(REFITS)
     end = text.find("\n## ", start + 1) if start >= 0 else -1
