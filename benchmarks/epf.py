@@ -241,7 +241,8 @@ def table(rows: list[dict], out: Path) -> None:
         "AutoETS / AutoTheta refitted on each day's history (with `--future`, regressed on the day's known columns).",
     ]
     lines.append("")
-    kept = out.read_text().split(KEPT, 1)[1] if out.is_file() and KEPT in out.read_text() else "\n"
+    before = out.read_text() if out.is_file() else ""
+    kept = before.split(KEPT, 1)[1] if KEPT in before else "\n"
     out.write_text("\n".join(lines) + "\n" + KEPT + kept)
 
 
