@@ -119,3 +119,37 @@ def test_a_run_trained_up_to_the_first_cutoff_forecasts_the_first_group_itself(r
     # the first two windows are the run's own forecasts; the two after, the updated run's
     pd.testing.assert_series_equal(made["plain"]["forecast"][:12], made["refitted"]["forecast"][:12])
     assert not np.allclose(made["plain"]["forecast"][12:], made["refitted"]["forecast"][12:])
+
+
+def test_a_refitting_backtest_does_not_warn_of_each_refitted_networks_first_trace(refit_case, tmp_path):
+    import logging
+
+    base, _ = refit_case
+    said: list[str] = []
+    heard = logging.Handler()
+    heard.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    tensorflow = logging.getLogger("tensorflow")
+    tensorflow.addHandler(heard)
+    many = ["--folds", "7", "--step", "6", "--refit-every", "1", "--adapt", "off"]  # 7 refits: TensorFlow warns at 5
+    try:
+        result = invoke("evaluate", base / "run", "--data", base / "new.csv", *many, "--out", tmp_path / "evaluation")
+    finally:
+        tensorflow.removeHandler(heard)
+    assert result.exit_code == 0 and "7 refits" in result.output, result.output
+    assert not [line for line in said if "retracing" in line]
+
+
+def test_only_the_retracing_warning_is_held_back_and_only_inside(caplog):
+    import logging
+
+    from forecaster.models.backend import retracing_unsaid
+
+    retraced = "5 out of the last 5 calls to <function f> triggered tf.function retracing. Tracing is expensive"
+    tensorflow = logging.getLogger("tensorflow")
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        with retracing_unsaid():
+            tensorflow.warning(retraced)
+            tensorflow.warning("another warning")
+        tensorflow.warning(retraced)
+    assert [record.getMessage() for record in caplog.records] == ["another warning", retraced]
+    assert not tensorflow.filters

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def quiet_tensorflow_import() -> None:
@@ -30,3 +33,24 @@ def quiet_tensorflow_import() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+class RetracingUnsaid(logging.Filter):
+    """Drops TensorFlow's warning that a function was traced again ("... triggered tf.function retracing")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextmanager
+def retracing_unsaid() -> Iterator[None]:
+    """TensorFlow's retracing warnings held back inside: a refitting backtest loads new networks at every refit
+    and each traces its forward pass once, by design, which TensorFlow warns of as if it were a slip (five lines
+    of advice a refit). Only that warning; the filter goes on leaving, so the process's logging is as it was."""
+    logger = logging.getLogger("tensorflow")  # tf.get_logger()'s, without importing TensorFlow for it
+    unsaid = RetracingUnsaid()
+    logger.addFilter(unsaid)
+    try:
+        yield
+    finally:
+        logger.removeFilter(unsaid)

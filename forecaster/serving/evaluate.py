@@ -12,6 +12,7 @@ from forecaster.errors import SettingsError
 from forecaster.io.files import atomic_directory, csv_safe, write_json
 from forecaster.io.plots import plot_backtest, plot_errors_by_step
 from forecaster.kinds import Network
+from forecaster.models.backend import retracing_unsaid
 from forecaster.serving.backtest import (
     filled_windows_note,
     folds_note,
@@ -61,7 +62,8 @@ def backtest_here(run: Run, model: Callable[[], Network], request: BacktestReque
     if request.refit is None:
         backtest = run_backtest(run, panel, model(), plan)
     else:
-        backtest, refits = refit_backtest(run, panel, request.refit, plan, log)
+        with retracing_unsaid():  # every refitted run's networks trace their forward pass anew, by design
+            backtest, refits = refit_backtest(run, panel, request.refit, plan, log)
     fewer = folds_note(backtest.series_idx, len(panel.series), plan.folds, plan.step)
     for said in (fewer, filled_windows_note(backtest)):
         if said:
