@@ -1,5 +1,9 @@
 """What the CLI tests share: one way to invoke the CLI, and the option sets of the fixture files."""
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from click.testing import CliRunner
 
 from forecaster.cli import main
@@ -13,6 +17,21 @@ PANEL = ["--target", "y", "--time-col", "time", "--id-col", "id", "--horizon", "
 
 def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@contextmanager
+def tensorflow_warnings() -> Iterator[list[str]]:
+    """What TensorFlow's Python logger says inside (its own handler writes to the stderr it found at import,
+    which pytest's capture does not see)."""
+    said: list[str] = []
+    heard = logging.Handler()
+    heard.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    tensorflow = logging.getLogger("tensorflow")
+    tensorflow.addHandler(heard)
+    try:
+        yield said
+    finally:
+        tensorflow.removeHandler(heard)
 
 
 def train(data, options, out, *extra):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import invoke
+from cli_helpers import invoke, tensorflow_warnings
 
 from forecaster import Forecaster
 
@@ -121,20 +121,12 @@ def test_a_run_trained_up_to_the_first_cutoff_forecasts_the_first_group_itself(r
     assert not np.allclose(made["plain"]["forecast"][12:], made["refitted"]["forecast"][12:])
 
 
+@pytest.mark.slow
 def test_a_refitting_backtest_does_not_warn_of_each_refitted_networks_first_trace(refit_case, tmp_path):
-    import logging
-
     base, _ = refit_case
-    said: list[str] = []
-    heard = logging.Handler()
-    heard.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
-    tensorflow = logging.getLogger("tensorflow")
-    tensorflow.addHandler(heard)
     many = ["--folds", "7", "--step", "6", "--refit-every", "1", "--adapt", "off"]  # 7 refits: TensorFlow warns at 5
-    try:
+    with tensorflow_warnings() as said:
         result = invoke("evaluate", base / "run", "--data", base / "new.csv", *many, "--out", tmp_path / "evaluation")
-    finally:
-        tensorflow.removeHandler(heard)
     assert result.exit_code == 0 and "7 refits" in result.output, result.output
     assert not [line for line in said if "retracing" in line]
 

@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 import pytest
-from cli_helpers import SINE, invoke
+from cli_helpers import SINE, invoke, tensorflow_warnings
 
 from forecaster.errors import ForecasterError
 from forecaster.training.runs import load_run
@@ -270,3 +270,12 @@ def test_the_first_trial_is_what_train_fits(sine_csv, tmp_path, small_space):
     assert result.exit_code == 0, result.output
     first = pd.read_csv(tmp_path / "tuned" / "trials.csv").iloc[0]
     assert first["score"] == pytest.approx(trained, rel=1e-5)
+
+
+@pytest.mark.slow
+def test_a_search_does_not_warn_of_each_trials_first_trace(sine_csv, tmp_path):
+    out = tmp_path / "tuned"
+    with tensorflow_warnings() as said:  # each trial's network traces its steps once: TensorFlow warned from the 5th
+        result = invoke("tune", sine_csv, *SINE, "--epochs", "1", "--max-trials", "7", "--out", out)
+    assert result.exit_code == 0 and "7 of 7 trials completed" in result.output, result.output
+    assert not [line for line in said if "retracing" in line]

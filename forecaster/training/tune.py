@@ -40,6 +40,7 @@ from forecaster.io.files import MARKER, atomic_file, check_replaceable, write_js
 from forecaster.io.frames import Data
 from forecaster.io.plots import plot_trials
 from forecaster.kinds import JSON, Log, Options
+from forecaster.models.backend import retracing_unsaid
 from forecaster.models.network import build_model, member_config
 from forecaster.settings import Settings
 from forecaster.training.chief import WORKER_TIMEOUT_SECONDS, authenticate, distributed, serve_oracle, wait_for_chief
@@ -366,7 +367,8 @@ def tune_run(data: Data, settings: Settings, out: str | Path, search: Search, lo
     gpus = tf.config.list_physical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
     policy = "mixed_float16" if search.mixed_precision else None  # the trials' policy, undone however the search ends
-    with tensorflow_settings(policy), distributed(chief, worker, worker_id) as tuner_id:
+    # each trial's network traces its steps once, by design: TensorFlow's warning of it held back
+    with tensorflow_settings(policy), retracing_unsaid(), distributed(chief, worker, worker_id) as tuner_id:
         if worker:
             wait_for_chief(worker, log)
         resumed = (search_dir / "forecaster" / "oracle.json").exists() and not overwrite
