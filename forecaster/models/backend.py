@@ -44,9 +44,10 @@ class RetracingUnsaid(logging.Filter):
 
 @contextmanager
 def retracing_unsaid() -> Iterator[None]:
-    """TensorFlow's retracing warnings held back inside: a refitting backtest loads new networks at every refit
-    and each traces its forward pass once, by design, which TensorFlow warns of as if it were a slip (five lines
-    of advice a refit). Only that warning; the filter goes on leaving, so the process's logging is as it was."""
+    """TensorFlow's retracing warnings held back inside: a refitting backtest loads new networks at every refit and
+    a search builds one a trial, each tracing its steps once, by design, which TensorFlow warns of from the fifth
+    as if it were a slip (five lines of advice each time). Only that warning; the filter goes on leaving, so the
+    process's logging is as it was."""
     logger = logging.getLogger("tensorflow")  # tf.get_logger()'s, without importing TensorFlow for it
     unsaid = RetracingUnsaid()
     logger.addFilter(unsaid)
