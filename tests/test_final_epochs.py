@@ -81,6 +81,21 @@ def test_an_update_starts_from_the_networks_that_never_trained_on_the_windows_it
     assert VALIDATED_FILE in load_run(tmp_path / "run2").manifest["files"]  # its own, for the next update
 
 
+def test_one_networks_early_stopped_weights_load_without_a_warning(sine_csv, tmp_path):
+    """With one network (no ensemble) the served model came straight from its fit, its optimizer built, while the
+    weights early stopping chose were saved from a model built for them: loading those into this one made Keras
+    warn, on every update and refit, that the two optimizers' variables differ."""
+    import warnings
+
+    one = ["--ensemble", "1", "--final-epochs", "1"]
+    result = invoke("train", sine_csv, *SINE, *OPTIONS, *one, "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        load_run(tmp_path / "run").load_validated_model()
+    assert not [str(w.message) for w in warned if issubclass(w.category, UserWarning)]
+
+
 def test_final_epochs_that_diverge_leave_the_networks_as_early_stopping_did(sine_csv, tmp_path, monkeypatch):
     def diverging(model, *_):
         model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])

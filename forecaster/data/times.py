@@ -3,6 +3,7 @@ zones, whole-number years), and the frequency inferred from them."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -199,7 +200,9 @@ def _parse_times(raw: pd.Series, time_col: str, path: str, given: bool | None) -
     (13/01/2021) are read day-first or month-first as given or as the data decides (`day_first`)."""
     dayfirst = day_first(raw, time_col, path, given)
     try:
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=dayfirst)
+        with warnings.catch_warnings():  # mixed zones are said below, in one line: not pandas' warning beside it
+            warnings.filterwarnings("ignore", "In a future version of pandas, parsing datetimes with mixed time zones")
+            parsed = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=dayfirst)
     except (ValueError, TypeError):
         raise DataError(
             f"{path}: column {time_col!r}: cannot read the timestamps: they mix time zones or formats; "

@@ -195,9 +195,11 @@ def fit_model(
     members = cfg.model.ensemble
     if members == 1:
         start = None if initial is None else initial.get_weights()
-        model, history, before = fit_network(prepared, cfg, log, state, fingerprint, start)
+        network, history, before = fit_network(prepared, cfg, log, state, fingerprint, start)
         history = {"member": [0] * len(history["loss"]), **history}
-        return Fitted(model, assembled(cfg, [before]) if cfg.train.final_epochs else model, history)
+        # built afresh, as an ensemble's and the early-stopped weights' models are: one optimizer state, none
+        served = assembled(cfg, [network.get_weights()])
+        return Fitted(served, assembled(cfg, [before]) if cfg.train.final_epochs else served, history)
     combined: dict[str, list[float]] = {}
     fitted: list[list[np.ndarray]] = []
     validated: list[list[np.ndarray]] = []
