@@ -66,7 +66,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(name, tmp_path):
         result = CliRunner().invoke(main, ["train", str(data), *TRAIN, *extra, "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert message in result.output
-    # nothing printed beside the line: a library's warning (pandas' of mixed time zones) would be
+    # nothing printed beside the line, as a library's warning would be (pandas' of mixed time zones was)
     shown = [w for w in warned if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
     assert not shown, [str(w.message)[:80] for w in shown]
     assert "Traceback" not in result.output

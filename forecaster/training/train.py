@@ -197,7 +197,8 @@ def fit_model(
         start = None if initial is None else initial.get_weights()
         network, history, before = fit_network(prepared, cfg, log, state, fingerprint, start)
         history = {"member": [0] * len(history["loss"]), **history}
-        # built afresh, as an ensemble's and the early-stopped weights' models are: one optimizer state, none
+        # a model built afresh, as an ensemble's is: its optimizer unbuilt like that of the early-stopped weights'
+        # model, so loading those into it (`Run.load_validated_model`) finds the same optimizer state: none
         served = assembled(cfg, [network.get_weights()])
         return Fitted(served, assembled(cfg, [before]) if cfg.train.final_epochs else served, history)
     combined: dict[str, list[float]] = {}
