@@ -361,7 +361,8 @@ def update(run_dir: str, data: str, out: str, epochs: int | None, quiet: bool, f
     """Continue training RUN_DIR's networks on newer DATA into a new run OUT.
 
     The run's scalers are kept (a series whose data clearly moved gets a new one, said), its newest part
-    validates; the validation guard, the conformal table and the adaptive bands are renewed. OUT's manifest
+    validates and its --holdout, if it had one, stays out of training (DATA must reach past it with newer rows);
+    the validation guard, the conformal table and the adaptive bands are renewed. OUT's manifest
     names RUN_DIR and what was renewed; RUN_DIR is never changed. Interrupted, the same command resumes.
     """
     verbose = 0 if quiet else 1 if sys.stdout.isatty() else 2

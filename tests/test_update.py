@@ -126,6 +126,22 @@ def test_an_update_on_data_with_nothing_newer_is_refused(parent, tmp_path):
     assert not (tmp_path / "run2").exists()
 
 
+def test_an_update_whose_holdout_hides_every_newer_row_is_refused(parent, tmp_path):
+    """An update keeps the run's --holdout out of training, as `train` did: data with no more newer rows than
+    that would train the networks on less than the parent had, and validate them on windows it trained on."""
+    assert (
+        invoke("train", parent / "old.csv", *COLUMNS, *SMALL, "--holdout", "24", "--out", tmp_path / "run").exit_code
+        == 0
+    )
+    older(hourly_panel(), 290).to_csv(tmp_path / "few.csv", index=False)  # 14 rows past the 276 trained on
+    result = invoke("update", tmp_path / "run", "--data", tmp_path / "few.csv", "--out", tmp_path / "run2")
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "once the run's --holdout of 24 steps is kept out of training" in result.output
+    assert not (tmp_path / "run2").exists()
+    result = invoke("update", tmp_path / "run", "--data", parent / "new.csv", "--out", tmp_path / "run2")
+    assert result.exit_code == 0, result.output  # 400 rows: 100 newer, 24 of them held out
+
+
 def test_series_never_trained_on_are_left_to_forecast(parent, tmp_path):
     wider = hourly_panel(ids=("a", "b", "c"))
     wider.to_csv(tmp_path / "wider.csv", index=False)

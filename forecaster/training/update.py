@@ -82,11 +82,13 @@ def update_run(
         raise DataError(f"{panel.path}: frequency {panel.freq}, where {parent.path} was trained on {parent.freq}")
     check_history(parent, panel)
     known, unseen = trained_panel(parent, panel)
-    if learnt_all(parent, known):
+    holdout = parent.config.window.holdout if options.holdout is None else options.holdout
+    if learnt_all(parent, known, holdout):
         first = known.series[0].series_id
+        kept = f" once the run's --holdout of {holdout} steps is kept out of training, as it is" if holdout else ""
         raise DataError(
-            f"{panel.path}: no series has rows after those {parent.path} was trained on (series {first!r}: up to "
-            f"{plain_time(parent.series[first].last_time)}): an update has nothing newer to learn from; give data "
+            f"{panel.path}: no series has rows after those {parent.path} was trained on{kept} (series {first!r}: up "
+            f"to {plain_time(parent.series[first].last_time)}): an update has nothing newer to learn from; give data "
             "that holds the newer rows"
         )
     if unseen:
@@ -99,7 +101,6 @@ def update_run(
         log(f"note: the data of {len(moved)} series moved far from what {parent.path} was trained on: their "
             f"scalers were fitted again on the newer data: {first_few(moved)}")  # fmt: skip
     train = replace(parent.config.train, epochs=options.epochs or UPDATE_EPOCHS, verbose=options.verbose)
-    holdout = parent.config.window.holdout if options.holdout is None else options.holdout
     cfg = replace(parent.config, train=train, window=replace(parent.config.window, holdout=holdout))
     prepared = prepare(known, cfg, scalers)
     say_prepared(prepared, known, cfg, parent.season, log)
@@ -157,10 +158,11 @@ def check_history(parent: Run, panel: Panel) -> None:
             )
 
 
-def learnt_all(parent: Run, panel: Panel) -> bool:
-    """Whether `parent` trained on every row of each series of `panel` it knows: nothing newer to learn from."""
+def learnt_all(parent: Run, panel: Panel, holdout: int = 0) -> bool:
+    """Whether `parent` trained on every row of each series of `panel` it knows that lies before the last
+    `holdout` (which an update keeps out of training, as `train` does): nothing newer to learn from."""
     known = [series for series in panel.series if series.series_id in parent.series]
-    return bool(known) and all(len(series) <= trained_until(parent, series) for series in known)
+    return bool(known) and all(len(series) - holdout <= trained_until(parent, series) for series in known)
 
 
 def position_of(series: Series, last_time: str) -> int | None:
