@@ -62,7 +62,9 @@ def test_an_update_starts_from_the_networks_that_never_trained_on_the_windows_it
     mostly are: scored on them, the update's guard and conformal table would be scored in-sample (on Nord Pool's
     validation days weekly updates' 95% bands covered 0.932). So an update starts from the weights early stopping
     chose, kept in the run, and takes its own final epochs after its own validation."""
-    trained(sine_csv, tmp_path / "run", "--final-epochs", "3", "--holdout", "24")  # the newer day: the update's
+    rows = sine_csv.read_text().splitlines(keepends=True)
+    (tmp_path / "older.csv").write_text("".join(rows[:-24]))  # the newer day: the update's
+    trained(tmp_path / "older.csv", tmp_path / "run", "--final-epochs", "3")
     parent = load_run(tmp_path / "run")
     starts = []
     fit = train.fit_model
