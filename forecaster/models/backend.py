@@ -35,13 +35,6 @@ def quiet_tensorflow_import() -> None:
         os.close(devnull)
 
 
-class RetracingUnsaid(logging.Filter):
-    """Drops TensorFlow's warning that a function was traced again ("... triggered tf.function retracing")."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
 @contextmanager
 def retracing_unsaid() -> Iterator[None]:
     """TensorFlow's retracing warnings held back inside: a refitting backtest loads new networks at every refit and
@@ -49,7 +42,10 @@ def retracing_unsaid() -> Iterator[None]:
     as if it were a slip (five lines of advice each time). Only that warning; the filter goes on leaving, so the
     process's logging is as it was."""
     logger = logging.getLogger("tensorflow")  # tf.get_logger()'s, without importing TensorFlow for it
-    unsaid = RetracingUnsaid()
+
+    def unsaid(record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
     logger.addFilter(unsaid)
     try:
         yield
