@@ -246,10 +246,8 @@ def fit_network(
     seeded(t)
     data = training_data(prepared, t)
     model = compile_network(build_model(cfg.model), cfg)
-    start_loss = None
     if initial is not None:
         model.set_weights(initial)  # a saved state, when there is one, replaces them below
-        start_loss = float(model.evaluate(data.val, verbose=0))  # what the update's epochs must better
     early_stopping, plateau, callbacks = fit_callbacks(t)
     initial_epoch = 0
     if state is not None:
@@ -282,12 +280,6 @@ def fit_network(
             "training diverged (loss became NaN or inf); try a lower --learning-rate or another --scaler"
         )
     history = {key: [epoch.get(key, np.nan) for epoch in epochs] for key in epochs[0]}
-    if start_loss is not None:
-        history["start_val_loss"] = [start_loss] * len(epochs)
-        if not min(history.get("val_loss", [np.inf])) < start_loss:
-            log(f"no epoch bettered the starting weights on the validation windows (val_loss {start_loss:.4g}): "
-                "the network keeps them")  # fmt: skip
-            model.set_weights(initial)
     validated = model.get_weights()
     if t.final_epochs:
         final_epochs(model, prepared, t, log)
