@@ -13,6 +13,7 @@ of the test days read), where an update's defaults may be chosen.
     python benchmarks/refit_study.py --market NP --every 7 --update-epochs 3  # at most 3 epochs an update
     python benchmarks/refit_study.py --market NP --every 7 --update-learning-rate 0.0003  # a smaller step
     python benchmarks/refit_study.py --market NP --train-days 1092 --train --every 0 -- --final-epochs 0
+    python benchmarks/refit_study.py --market PJM --train-days 1092 --days 182 --every 7 --from-root
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ def with_update(
     update.load_run = parent
 
 
+def from_the_root() -> None:
+    """Every update starts from the run trained once, on all the data up to its cutoff, instead of from the run
+    the update before made (a chain of updates): whether a long chain drifts."""
+    import forecaster.serving.refit as refit
+
+    chained = refit.refitted
+    refit.refitted = lambda current, original, data, out, how: chained(original, original, data, out, how)
+
+
 def backtest(market: str, work: Path, days: int, every: int, train_days: int = TRAIN_DAYS) -> dict:
     from forecaster import Forecaster
 
@@ -98,6 +108,7 @@ def main() -> None:
     parser.add_argument(
         "--update-learning-rate", type=float, help="the step an update starts from (default: the run's)"
     )
+    parser.add_argument("--from-root", action="store_true", help="every update starts from the run trained once")
     parser.add_argument("extra", nargs="*", help="train options after -- (with --train)")
     args = parser.parse_args()
     work = args.work or Path(f"/tmp/refit-{args.market}")
@@ -105,10 +116,13 @@ def main() -> None:
     if args.train:
         train(args.market, work, args.train_days, tuple(args.extra))
     with_update(args.update_windows, args.val_fraction, args.update_epochs, args.update_learning_rate)
+    if args.from_root:
+        from_the_root()
     row = backtest(args.market, work, args.days, args.every, args.train_days)
     print(json.dumps({"market": args.market, "train_days": args.train_days, "days": args.days, "every": args.every,
                       "update_windows": args.update_windows, "val_fraction": args.val_fraction,
                       "update_epochs": args.update_epochs, "update_learning_rate": args.update_learning_rate,
+                      "from_root": args.from_root,
                       "options": " ".join(args.extra), **row}))  # fmt: skip
 
 
