@@ -168,10 +168,12 @@ class Forecaster:
         fresh: bool = False,
         epochs: int | None = None,
         verbose: int | None = None,
+        holdout: int | None = None,
     ) -> Forecaster:
         """Continue training this run's networks on newer `data` into the new run directory `out`
         (`forecaster update`): its scalers kept, the validation guard, conformal table and adaptive bands
-        renewed; this Forecaster then uses `out`. The run it was is never changed.
+        renewed; this Forecaster then uses `out`. The run it was is never changed. `holdout`: the steps at the
+        end of each series kept out of the update (None: the run's own `holdout`, as it trained).
 
         Returns self; `self.validation` holds the new validation metrics."""
         check_data_path(data)
@@ -181,7 +183,7 @@ class Forecaster:
             raise SettingsError("update needs a trained run: fit or load one first")
         if verbose is not None:
             self.settings = self.settings.with_values("train", verbose=verbose)
-        options = updating.UpdateOptions(epochs, self.settings.train.get("verbose", 0), fresh)
+        options = updating.UpdateOptions(epochs, self.settings.train.get("verbose", 0), fresh, holdout)
         carry = adapting.carried_forward
         self.validation = updating.update_run(parent, data, out, self.log, options, carry=carry)
         for line in summaries.validation_line(self.validation).splitlines():

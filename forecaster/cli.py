@@ -354,20 +354,30 @@ def train(data: str, out: str | None, quiet: bool, fresh: bool, **options: objec
     type=click.IntRange(min=1, max=10_000),
     help="Epochs at most from the run's weights (default 6; early stopping still decides).",
 )
+@click.option(
+    "--holdout",
+    type=click.IntRange(min=0),
+    help="Steps at the end of each series kept out of the update (default: the run's --holdout; 0: none).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fresh", is_flag=True, help="Start the update afresh even if an interrupted one left its state.")
 @user_errors
-def update(run_dir: str, data: str, out: str, epochs: int | None, quiet: bool, fresh: bool) -> None:
+def update(
+    run_dir: str, data: str, out: str, epochs: int | None, holdout: int | None, quiet: bool, fresh: bool
+) -> None:
     """Continue training RUN_DIR's networks on newer DATA into a new run OUT.
 
     The run's scalers are kept (a series whose data clearly moved gets a new one, said), its newest part
-    validates and its --holdout, if it had one, stays out of training (DATA must reach past it with newer rows);
+    validates and its --holdout, if it had one, stays out of training unless --holdout says otherwise (DATA must
+    reach past it with newer rows);
     the validation guard, the conformal table and the adaptive bands are renewed. OUT's manifest
     names RUN_DIR and what was renewed; RUN_DIR is never changed. Interrupted, the same command resumes.
     """
     verbose = 0 if quiet else 1 if sys.stdout.isatty() else 2
     try:
-        Forecaster.load(run_dir, log).update(data, out=out, fresh=fresh, epochs=epochs, verbose=verbose)
+        Forecaster.load(run_dir, log).update(
+            data, out=out, fresh=fresh, epochs=epochs, verbose=verbose, holdout=holdout
+        )
     except KeyboardInterrupt:
         click.echo(f"\n{resumes.interrupted_message(Path(out))}", err=True)
         sys.exit(130)

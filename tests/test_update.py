@@ -137,9 +137,31 @@ def test_an_update_whose_holdout_hides_every_newer_row_is_refused(parent, tmp_pa
     result = invoke("update", tmp_path / "run", "--data", tmp_path / "few.csv", "--out", tmp_path / "run2")
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
     assert "once the run's --holdout of 24 steps is kept out of training" in result.output
+    assert "or --holdout 0 to learn from those too" in result.output
     assert not (tmp_path / "run2").exists()
     result = invoke("update", tmp_path / "run", "--data", parent / "new.csv", "--out", tmp_path / "run2")
     assert result.exit_code == 0, result.output  # 400 rows: 100 newer, 24 of them held out
+
+
+def test_an_update_given_holdout_0_learns_the_rows_its_run_held_out(parent, tmp_path):
+    """`update --holdout N` replaces the run's holdout: a run trained with one for `evaluate` learns from every
+    newer row once the held-out part has been scored (its own --holdout 0, for the updates after)."""
+    assert (
+        invoke("train", parent / "old.csv", *COLUMNS, *SMALL, "--holdout", "24", "--out", tmp_path / "run").exit_code
+        == 0
+    )
+    older(hourly_panel(), 290).to_csv(tmp_path / "few.csv", index=False)  # 14 rows past the 276 trained on
+    command = ["update", tmp_path / "run", "--data", tmp_path / "few.csv", "--epochs", "1"]
+    result = invoke(*command, "--holdout", "14", "--out", tmp_path / "run2")
+    assert result.exit_code == 2 and "once the --holdout of 14 steps is kept out of training" in result.output
+    result = invoke(*command, "--holdout", "0", "--out", tmp_path / "run2")
+    assert result.exit_code == 0, result.output
+    child = load_run(tmp_path / "run2")
+    assert child.config.window.holdout == 0
+    assert [child.series[sid].n_fit for sid in ("a", "b")] == [290, 290]  # every row; the run itself: 276
+    assert [load_run(tmp_path / "run").series[sid].n_fit for sid in ("a", "b")] == [276, 276]
+    held = Forecaster.load(tmp_path / "run").update(tmp_path / "few.csv", out=tmp_path / "api", epochs=1, holdout=0)
+    assert held.run.config.window.holdout == 0
 
 
 def test_series_never_trained_on_are_left_to_forecast(parent, tmp_path):

@@ -85,11 +85,13 @@ def update_run(
     holdout = parent.config.window.holdout if options.holdout is None else options.holdout
     if learnt_all(parent, known, holdout):
         first = known.series[0].series_id
-        kept = f" once the run's --holdout of {holdout} steps is kept out of training, as it is" if holdout else ""
+        whose = "the run's" if options.holdout is None else "the"
+        kept = f" once {whose} --holdout of {holdout} steps is kept out of training, as it is" if holdout else ""
+        instead = " (or --holdout 0 to learn from those too)" if holdout else ""
         raise DataError(
             f"{panel.path}: no series has rows after those {parent.path} was trained on{kept} (series {first!r}: up "
             f"to {plain_time(parent.series[first].last_time)}): an update has nothing newer to learn from; give data "
-            "that holds the newer rows"
+            f"that holds the newer rows{instead}"
         )
     if unseen:
         log(
