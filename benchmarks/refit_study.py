@@ -90,6 +90,10 @@ def backtest(market: str, work: Path, days: int, every: int, train_days: int = T
         "coverage_95": round(report["conformal"]["95"]["coverage"], 3),
         "refits": refits.get("count", 0),
         "refit_seconds": refits.get("seconds", 0.0),
+        "served": {name: refits.get("served", []).count(name) for name in sorted(set(refits.get("served", [])))},
+        "served_at": [
+            cutoff for cutoff, name in zip(refits.get("cutoffs", []), refits.get("served", [])) if name != "model"
+        ],
         "seconds": round(time.time() - started),
     }
 
