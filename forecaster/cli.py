@@ -368,10 +368,10 @@ def update(
     """Continue training RUN_DIR's networks on newer DATA into a new run OUT.
 
     The run's scalers are kept (a series whose data clearly moved gets a new one, said), its newest part
-    validates and its --holdout, if it had one, stays out of training unless --holdout says otherwise (DATA must
-    reach past it with newer rows);
-    the validation guard, the conformal table and the adaptive bands are renewed. OUT's manifest
-    names RUN_DIR and what was renewed; RUN_DIR is never changed. Interrupted, the same command resumes.
+    validates, and the run's --holdout, if it had one, stays out of training unless --holdout says otherwise
+    (DATA must reach past it with newer rows); the validation guard, the conformal table and the adaptive bands
+    are renewed. OUT's manifest names RUN_DIR and what was renewed; RUN_DIR is never changed. Interrupted, the
+    same command resumes.
     """
     verbose = 0 if quiet else 1 if sys.stdout.isatty() else 2
     try:

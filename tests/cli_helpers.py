@@ -1,6 +1,7 @@
 """What the CLI tests share: one way to invoke the CLI, and the option sets of the fixture files."""
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,6 +33,20 @@ def tensorflow_warnings() -> Iterator[list[str]]:
         yield said
     finally:
         tensorflow.removeHandler(heard)
+
+
+@contextmanager
+def python_warnings(category: type[Warning] = Warning) -> Iterator[list[str]]:
+    """The messages of the Python warnings of `category` raised inside, every time one is raised; deprecations
+    left out (they speak to developers, not to the user at the terminal)."""
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        said: list[str] = []
+        yield said
+    deprecations = (DeprecationWarning, PendingDeprecationWarning)
+    said.extend(
+        str(w.message) for w in warned if issubclass(w.category, category) and not issubclass(w.category, deprecations)
+    )
 
 
 def train(data, options, out, *extra):

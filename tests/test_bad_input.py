@@ -1,11 +1,11 @@
 """Every bad input gives exit code 2, one line naming what is wrong, no traceback and no output."""
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import python_warnings
 from click.testing import CliRunner
 
 from forecaster.cli import main
@@ -61,14 +61,12 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(name, tmp_path):
     data = tmp_path / "data.csv"
     data.write_bytes(content)
     out = tmp_path / "run"
-    with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")
+    with python_warnings() as shown:
         result = CliRunner().invoke(main, ["train", str(data), *TRAIN, *extra, "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert message in result.output
     # nothing printed beside the line, as a library's warning would be (pandas' of mixed time zones was)
-    shown = [w for w in warned if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
-    assert not shown, [str(w.message)[:80] for w in shown]
+    assert not shown, [message[:80] for message in shown]
     assert "Traceback" not in result.output
     assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]  # nothing written, no temp dirs left

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import SINE, invoke
+from cli_helpers import SINE, invoke, python_warnings
 from test_selection import hourly_panel_config
 
 from forecaster.config import WindowConfig
@@ -87,15 +87,12 @@ def test_one_networks_early_stopped_weights_load_without_a_warning(sine_csv, tmp
     """With one network (no ensemble) the served model came straight from its fit, its optimizer built, while the
     weights early stopping chose were saved from a model built for them: loading those into this one made Keras
     warn, on every update and refit, that the two optimizers' variables differ."""
-    import warnings
-
     one = ["--ensemble", "1", "--final-epochs", "1"]
     result = invoke("train", sine_csv, *SINE, *OPTIONS, *one, "--out", tmp_path / "run")
     assert result.exit_code == 0, result.output
-    with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")
+    with python_warnings(UserWarning) as warned:
         load_run(tmp_path / "run").load_validated_model()
-    assert not [str(w.message) for w in warned if issubclass(w.category, UserWarning)]
+    assert not warned
 
 
 def test_final_epochs_that_diverge_leave_the_networks_as_early_stopping_did(sine_csv, tmp_path, monkeypatch):

@@ -84,14 +84,8 @@ def update_run(
     known, unseen = trained_panel(parent, panel)
     holdout = parent.config.window.holdout if options.holdout is None else options.holdout
     if learnt_all(parent, known, holdout):
-        first = known.series[0].series_id
-        whose = "the run's" if options.holdout is None else "the"
-        kept = f" once {whose} --holdout of {holdout} steps is kept out of training, as it is" if holdout else ""
-        instead = " (or --holdout 0 to learn from those too)" if holdout else ""
-        raise DataError(
-            f"{panel.path}: no series has rows after those {parent.path} was trained on{kept} (series {first!r}: up "
-            f"to {plain_time(parent.series[first].last_time)}): an update has nothing newer to learn from; give data "
-            f"that holds the newer rows{instead}"
+        raise nothing_newer(
+            parent, panel, known.series[0].series_id, holdout, "the run's" if options.holdout is None else "the"
         )
     if unseen:
         log(
@@ -165,6 +159,17 @@ def learnt_all(parent: Run, panel: Panel, holdout: int = 0) -> bool:
     `holdout` (which an update keeps out of training, as `train` does): nothing newer to learn from."""
     known = [series for series in panel.series if series.series_id in parent.series]
     return bool(known) and all(len(series) - holdout <= trained_until(parent, series) for series in known)
+
+
+def nothing_newer(parent: Run, panel: Panel, first: str, holdout: int, whose: str) -> DataError:
+    """The refusal of data with no row to learn from past the parent's training (once `holdout` steps, `whose`
+    --holdout, are kept out), naming series `first` and where its training ended."""
+    kept = f" once {whose} --holdout of {holdout} steps is kept out of training, as it is" if holdout else ""
+    return DataError(
+        f"{panel.path}: no series has rows after those {parent.path} was trained on{kept} (series {first!r}: up to "
+        f"{plain_time(parent.series[first].last_time)}): an update has nothing newer to learn from; give data that "
+        f"holds the newer rows{' (or --holdout 0 to learn from those too)' if holdout else ''}"
+    )
 
 
 def position_of(series: Series, last_time: str) -> int | None:
