@@ -53,7 +53,9 @@ MIN_NETWORK_WINDOWS = 50
 # four windows a series) it needs the margin
 LONG_VALIDATION = 2
 COMBINATION = "combination"  # the mean of the network and the statistical models
-# standard errors (over blocks of windows) a candidate's paired difference must lie below the combination
+# standard errors (over blocks of windows) a candidate's paired difference must lie below the combination; and at an
+# update (`forecaster update`, a refitting backtest), whose newest windows mostly overlap those its parent was judged
+# on, below what the parent served, for another to serve instead: a near tie then keeps the choice
 CLEAR_Z = 2.0
 # how far below the combination a candidate blind to the run's --future or --static columns must score
 BLIND_MARGIN = 0.10
@@ -205,7 +207,8 @@ RULE = (
     f"network alone only on {MIN_NETWORK_WINDOWS} windows or more, and where validation holds {LONG_VALIDATION} "
     "horizons or more of each series as soon as it scores "
     "below the combination, and there a method whose statistical fits would take over "
-    f"{COSTLY_SECONDS:g} s to forecast the run's series serves only {CLEAR_Z:g} standard errors below the network alone"
+    f"{COSTLY_SECONDS:g} s to forecast the run's series serves only {CLEAR_Z:g} standard errors below the network "
+    f"alone; an update keeps what the run it updates served unless another scores {CLEAR_Z:g} standard errors below it"
 )
 
 
@@ -252,12 +255,14 @@ def choose(
     blind: frozenset[str] = frozenset(),
     costs: dict[str, float] | None = None,
     series_count: int | None = None,
+    standing: str | None = None,
 ) -> Verdict:
     """The candidate that serves the panel (`RULE`). `long_validation`: the series' validation parts hold
     LONG_VALIDATION horizons of windows on average; the network then needs no margin over the combination.
     `blind`: candidates that ignore the run's covariates. `costs`: candidate -> forecast seconds per 1,000
     series; on long validation parts a `costly` one (for the run's `series_count` series; default: those scored)
-    must also score clearly below the network alone.
+    must also score clearly below the network alone. `standing`: what the run an update renews served; it serves
+    on unless the candidate chosen scores CLEAR_Z standard errors below it (see CLEAR_Z).
 
     errors: candidate -> (windows,) scaled mean absolute error of each scored window (NaN: no forecast);
     series_idx, origins: (windows,) the window's series and origin (origins order a series' windows into
@@ -301,7 +306,21 @@ def choose(
     if long_validation and method in expensive and worth and not worth.clearly_below(0.0, CLEAR_Z):
         reason = too_costly(method, worth, costs or {})
         method = "model"
+    keeps = standing in eligible + [COMBINATION] and not (long_validation and standing in expensive)
+    if standing is not None and standing != method and keeps:
+        versus = paired_difference(table[:, names.index(method)], table[:, names.index(standing)], series_idx, origins)
+        if not versus.clearly_below(0.0, CLEAR_Z):
+            reason = kept(standing, method, versus)
+            method = standing
     return Verdict(method, scores, differences, reason, against_network)
+
+
+def kept(standing: str, method: str, versus: Difference) -> str:
+    """Why an update's run serves what the run it updates served (`standing`) instead of `method`."""
+    return (
+        f"{standing} still serves, as it did in the run updated: {method} scored {versus.words()} it on the newest "
+        f"windows, not {CLEAR_Z:g} standard errors below"
+    )
 
 
 def too_costly(method: str, versus: Difference, costs: dict[str, float]) -> str:

@@ -185,11 +185,13 @@ def select_method(
     log: Log | None = None,
     network_seconds: float | None = None,
     fits: StatisticalFits | None = None,
+    standing: str | None = None,
 ) -> tuple[Selection, np.ndarray, np.ndarray]:
     """The validation guard (`forecaster.scoring.selection`): every candidate forecasts the same windows of
     `scored`, spread over each series' validation part (`spread_windows`), and `choose` decides.
     `network_seconds`: the network's forecast time per window, for the cost statement. `fits`: the statistical
-    fits of these windows started beforehand (`guard_fits`); else they are made here.
+    fits of these windows started beforehand (`guard_fits`); else they are made here. `standing`: what the run an
+    update renews served (`choose`).
 
     Returns the selection, the rows of `scored` it was decided on, and the served forecast there (the
     network's where a statistical fit failed, as `forecast` does), for calibration."""
@@ -222,7 +224,8 @@ def select_method(
     per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not
     costs = forecast_costs(statistical, fit_seconds, network_seconds)
     long_validation = per_series >= LONG_VALIDATION * horizon
-    verdict = choose(errors, series_idx, origins, long_validation, blind_candidates(cfg), costs, len(ids))
+    blind = blind_candidates(cfg)
+    verdict = choose(errors, series_idx, origins, long_validation, blind, costs, len(ids), standing)
     method = verdict.method
     served = np.where(np.isfinite(made[method]), made[method], made["model"])
     seconds = None
@@ -264,13 +267,15 @@ def validation_report(
     season: int,
     log: Log | None = None,
     fits: StatisticalFits | None = None,
+    standing: str | None = None,
 ) -> tuple[JSON, list[JSON], Calibration, Selection]:
     """The model against seasonal naive on the validation windows, in original units.
 
     Returns the report, a few example windows (history, actual, forecast) for a plot, the conformal
     calibration made from the most recent validation windows' errors of what serves each series
     (`calibration_windows`, `forecaster.scoring.calibration`), and which method serves the series
-    (`select_method`; the network with `--select model` and for quantile runs).
+    (`select_method`, `standing` the method the run an update renews served; the network with `--select model` and
+    for quantile runs).
     """
     ids = list(prepared.states)
     horizon = cfg.window.horizon
@@ -293,7 +298,9 @@ def validation_report(
     spread: JSON = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
     served_at: dict[int, np.ndarray] = {}  # row of `scored` -> the served method's forecast, where another serves
     if cfg.train.select == "auto" and not cfg.model.quantiles:
-        selection, rows, served = select_method(scored, prepared, panel, cfg, season, log, network_seconds, fits)
+        selection, rows, served = select_method(
+            scored, prepared, panel, cfg, season, log, network_seconds, fits, standing
+        )
         if selection.method != "model":
             served_at = dict(zip(rows.tolist(), served))
         if selection.method == "model":  # the network's errors on the windows nearest the forecast origin

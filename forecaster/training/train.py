@@ -358,6 +358,7 @@ class TrainingJob:
     lineage: JSON | None = None
     kind: str = "train"  # the command, in the resumable state's fingerprint
     realised: Realised | None = None  # an update's: the windows its bands learn from first (runs.REALISED_FILE)
+    standing: str | None = None  # an update's: what its parent served, which serves on unless clearly beaten
 
 
 def fit_and_write(job: TrainingJob, data: Data, out: Path, log: Log, fresh: bool, started: float) -> JSON:
@@ -384,7 +385,7 @@ def fit_and_write(job: TrainingJob, data: Data, out: Path, log: Log, fresh: bool
             model, history = fitted.served, fitted.history
             phases["training"] = time.time() - started - sum(phases.values())
             report, examples, calibration, selection = validation_report(
-                fitted.validated, prepared, panel, cfg, season, log, fits
+                fitted.validated, prepared, panel, cfg, season, log, fits, job.standing
             )
             phases["validation and the guard"] = time.time() - started - sum(phases.values())
     finally:

@@ -130,6 +130,7 @@ def update_run(
         lineage=lineage,
         kind="update",
         realised=realised,
+        standing=None if (chosen := parent.selection()) is None else chosen.method,
     )
     return fit_and_write(job, data, out, log, options.fresh, started)
 
