@@ -199,6 +199,28 @@ def test_a_costly_method_serves_only_clearly_below_the_network_alone():
     assert choose(short, few, costs=costs, **panel).method == "combination"
 
 
+def test_an_update_keeps_what_its_parent_served_unless_another_scores_clearly_below_it():
+    rng = np.random.default_rng(1)
+    series_idx = np.repeat(np.arange(20), 5)  # 100 windows on long validation parts: the network needs no margin
+    network = 1.0 + rng.normal(0, 0.3, 100)
+    near = {"model": network, "auto_ets": network + 0.5, "combination": network - 0.005 + rng.normal(0, 0.1, 100)}
+    panel = {"long_validation": True}
+    assert choose(near, series_idx, **panel).method == "combination"  # afresh: slightly below the network
+    kept = choose(near, series_idx, standing="model", **panel)
+    assert kept.method == "model"  # a near tie keeps the parent's choice
+    assert kept.reason.startswith("model still serves, as it did in the run updated: combination scored ")
+    assert kept.reason.endswith(" below it on the newest windows, not 2 standard errors below")
+    clear = {**near, "combination": network - 0.2}
+    assert choose(clear, series_idx, standing="model", **panel).method == "combination"  # clearly below: it serves
+    assert choose(near, series_idx, standing="combination", **panel).method == "combination"  # the same choice
+    tie = {**near, "combination": network + 0.025 + rng.normal(0, 0.1, 100)}
+    assert choose(tie, series_idx, **panel).method == "model"
+    assert choose(tie, series_idx, standing="combination", **panel).method == "combination"
+    few = np.repeat(np.arange(10), 3)  # 30 windows: the network alone is not eligible, so it cannot stand
+    short = {name: values[:30] for name, values in tie.items()}
+    assert choose(short, few, standing="model", **panel).method == "combination"
+
+
 def test_on_one_validation_window_a_wider_margin_alone_decides(tmp_path):
     """A short series: one validation window, no standard error; on fewer than 10 windows a candidate must score
     10% below the combination (3% on more)."""
