@@ -306,8 +306,9 @@ def choose(
     if long_validation and method in expensive and worth and not worth.clearly_below(0.0, CLEAR_Z):
         reason = too_costly(method, worth, costs or {})
         method = "model"
-    keeps = standing in eligible + [COMBINATION] and not (long_validation and standing in expensive)
-    if standing is not None and standing != method and keeps:
+    # the parent's choice can stand where it could be chosen afresh (eligible, and not too costly)
+    can_stand = standing in eligible + [COMBINATION] and not (long_validation and standing in expensive)
+    if standing is not None and standing != method and can_stand:
         versus = paired_difference(table[:, names.index(method)], table[:, names.index(standing)], series_idx, origins)
         if not versus.clearly_below(0.0, CLEAR_Z):
             reason = kept(standing, method, versus)
