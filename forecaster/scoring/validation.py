@@ -66,6 +66,7 @@ class WindowForecasts:
     forecast: np.ndarray  # (n, horizon): the point forecast
     quantiles: np.ndarray | None  # (n, horizon, levels) for quantile runs
     spreads: np.ndarray  # (n,) each window's spread (`window_spreads`)
+    seconds: float  # what forecasting them took, per window (for the guard's cost statement)
 
 
 def forecast_windows(
@@ -73,6 +74,7 @@ def forecast_windows(
 ) -> WindowForecasts:
     """Forecast the windows of `index` (at most `max_val_windows` of them, evenly spaced); their spreads
     measured as `--interval-spread` says."""
+    started = perf_counter()
     series_idx, origins = index.take(evenly_spaced(len(index), cfg.train.max_val_windows))
     dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
     outputs = model.predict(dataset, verbose=0).astype("float64")  # (windows, horizon[, quantiles]), scaled
@@ -86,9 +88,9 @@ def forecast_windows(
     scales = np.array([states[s].scaler.scale[0] for s in series_idx])
     spreads = window_spreads(values, origins, w.lookback, w.patch, scales, cfg.train.interval_spread, season)
     quantiles = unscaled if cfg.model.quantiles else None
-    return WindowForecasts(
-        series_idx, origins, actual, point_forecast(unscaled, cfg.model.quantiles), quantiles, spreads
-    )
+    forecast = point_forecast(unscaled, cfg.model.quantiles)
+    seconds = (perf_counter() - started) / max(len(origins), 1)
+    return WindowForecasts(series_idx, origins, actual, forecast, quantiles, spreads, seconds)
 
 
 def calibration_windows(index: WindowIndex, horizon: int) -> WindowIndex:
@@ -183,13 +185,12 @@ def select_method(
     cfg: RunConfig,
     season: int,
     log: Log | None = None,
-    network_seconds: float | None = None,
     fits: StatisticalFits | None = None,
     standing: str | None = None,
 ) -> tuple[Selection, np.ndarray, np.ndarray]:
     """The validation guard (`forecaster.scoring.selection`): every candidate forecasts the same windows of
     `scored`, spread over each series' validation part (`spread_windows`), and `choose` decides.
-    `network_seconds`: the network's forecast time per window, for the cost statement. `fits`: the statistical
+    `scored.seconds`: the network's forecast time per window, for the cost statement. `fits`: the statistical
     fits of these windows started beforehand (`guard_fits`); else they are made here. `standing`: what the run an
     update renews served (`choose`).
 
@@ -222,7 +223,7 @@ def select_method(
     actual = scored.actual[rows]
     errors = {name: np.abs(actual - forecast).mean(axis=1) / usable_scales(scales) for name, forecast in made.items()}
     per_series = len(prepared.val_index) / max(len(ids), 1)  # validation windows per series, scored or not
-    costs = forecast_costs(statistical, fit_seconds, network_seconds)
+    costs = forecast_costs(statistical, fit_seconds, scored.seconds)
     long_validation = per_series >= LONG_VALIDATION * horizon
     blind = blind_candidates(cfg)
     verdict = choose(errors, series_idx, origins, long_validation, blind, costs, len(ids), standing)
@@ -280,9 +281,7 @@ def validation_report(
     ids = list(prepared.states)
     horizon = cfg.window.horizon
     recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, horizon), season)
-    started = perf_counter()
     scored = forecast_windows(model, prepared, panel, cfg, prepared.val_index, season)
-    network_seconds = (perf_counter() - started) / max(len(scored.origins), 1)
     older = older_windows(scored, recent)
     factors = difficulty_factors(
         np.abs(scored.actual[older] - scored.forecast[older]),
@@ -298,9 +297,7 @@ def validation_report(
     spread: JSON = {"spread": cfg.train.interval_spread, "season": season, "factors": factors}
     served_at: dict[int, np.ndarray] = {}  # row of `scored` -> the served method's forecast, where another serves
     if cfg.train.select == "auto" and not cfg.model.quantiles:
-        selection, rows, served = select_method(
-            scored, prepared, panel, cfg, season, log, network_seconds, fits, standing
-        )
+        selection, rows, served = select_method(scored, prepared, panel, cfg, season, log, fits, standing)
         if selection.method != "model":
             served_at = dict(zip(rows.tolist(), served))
         if selection.method == "model":  # the network's errors on the windows nearest the forecast origin
