@@ -20,6 +20,7 @@ prints one JSON line per candidate.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -63,7 +64,11 @@ def main() -> None:
     recent = forecast_windows(model, prepared, panel, cfg, calibration_windows(prepared.val_index, horizon), season)
     served = recent.forecast
     if cfg.train.select == "auto" and not cfg.model.quantiles:
-        _, served = select_method(recent, prepared, panel, cfg, season)
+        selection, rows, chosen = select_method(recent, prepared, panel, cfg, season)
+        if selection.method != "model":  # as `train` calibrates: on the windows the served method was scored on
+            picked = {name: getattr(recent, name)[rows] for name in ("series_idx", "origins", "actual", "spreads")}
+            recent = dataclasses.replace(recent, forecast=chosen, **picked)
+            served = chosen
     kept = np.isfinite(served).all(axis=1)
     every = forecast_windows(model, prepared, panel, cfg, prepared.val_index, season)
     older = older_windows(every, recent)
