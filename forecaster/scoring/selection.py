@@ -311,12 +311,12 @@ def choose(
     if standing is not None and standing != method and can_stand:
         versus = paired_difference(table[:, names.index(method)], table[:, names.index(standing)], series_idx, origins)
         if not versus.clearly_below(0.0, CLEAR_Z):
-            reason = kept(standing, method, versus)
+            reason = why_kept(standing, method, versus)
             method = standing
     return Verdict(method, scores, differences, reason, against_network)
 
 
-def kept(standing: str, method: str, versus: Difference) -> str:
+def why_kept(standing: str, method: str, versus: Difference) -> str:
     """Why an update's run serves what the run it updates served (`standing`) instead of `method`."""
     return (
         f"{standing} still serves, as it did in the run updated: {method} scored {versus.words()} it on the newest "
