@@ -113,10 +113,11 @@ bench-epf: install  ## EPF day-ahead prices NP and PJM, trained once, with and w
 
 EPF_REFITS := NP:7 NP:1 NP:7:scratch PJM:7 PJM:1 PJM:7:scratch
 
-bench-epf-refit: install  ## EPF NP and PJM over the two test years, refitted weekly / daily / weekly from scratch -> benchmarks/EPF.md (~40 h on 2 cores)
+bench-epf-refit: install  ## EPF NP and PJM over the two test years, refitted weekly / daily / weekly from scratch -> benchmarks/EPF.md (~40 h on 2 cores; run again, it goes on from the refits kept in .epf-refits/)
 	for row in $(EPF_REFITS); do \
 		set -- $$(echo $$row | tr : ' '); \
-		$(PY) benchmarks/epf.py --shared $(EPF) --market $$1 --refit-every $$2 $${3:+--refit-from-scratch} | tail -1 > .epf-row.json && \
+		$(PY) benchmarks/epf.py --shared $(EPF) --market $$1 --refit-every $$2 $${3:+--refit-from-scratch} \
+			--keep .epf-refits/$$1-$$2$${3:+-scratch} | tail -1 > .epf-row.json && \
 		$(PY) benchmarks/epf.py --record .epf-row.json || exit 1; \
 	done; rm -f .epf-row.json; $(PY) benchmarks/epf.py --refit-table
 

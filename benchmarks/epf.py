@@ -18,8 +18,10 @@ only the first N of the 728 test days are forecast (the data file cut after them
 A refitting row over the two test years takes hours on 2 cores, so such rows are measured one at a time and
 kept: `--record ROW.json` adds the row a run printed (its last line) to benchmarks/epf_refits.json, and
 `--refit-table` writes the recorded rows into EPF.md's section "Refitting rows, recorded one at a time"
-(`make bench-epf-refit` runs the six rows, then writes it). `--table` rewrites EPF.md's trained-once tables and
-keeps every section after them.
+(`make bench-epf-refit` runs the six rows, then writes it). `--keep DIR` keeps the trained run and, in a refitting
+row, the refitted runs (`evaluate --keep-refits`): the same command run again after an interruption trains nothing
+it has already trained (`make bench-epf-refit` keeps each row's in .epf-refits/). `--table` rewrites EPF.md's
+trained-once tables and keeps every section after them.
 
     python benchmarks/epf.py --market NP --refit-every 7 | tail -1 > row.json
     python benchmarks/epf.py --record row.json && python benchmarks/epf.py --refit-table
@@ -88,12 +90,18 @@ def bench(
     if days < TEST_DAYS:  # the file cut after the first `days` test days: those are the backtest's days
         data = cut(data, TRAIN_DAYS + days, work)
     started = time.time()
-    subprocess.run(
-        [cli(), "train", str(data), *columns, *known, "--holdout", str(days * HOURS), "--quiet",
-         "--out", str(work / "run"), *extra],
-        check=True,
-    )  # fmt: skip
+    options = [*columns, *known, "--holdout", str(days * HOURS), "--quiet", *extra]
+    command = [cli(), "train", str(data), *options, "--out", str(work / "run")]
+    trained_by = work / "trained-by.json"  # with --keep: the data and options the kept run was trained with
+    how = [data.name, *options]
+    if keep and trained_by.is_file() and json.loads(trained_by.read_text()) == how:
+        started -= json.loads((work / "run" / "manifest.json").read_text())["train_seconds"]  # kept: not again
+    else:
+        subprocess.run(command, check=True)
+        trained_by.write_text(json.dumps(how))
     trained = time.time()
+    if keep and refit:  # run again with the same --keep, a refitting row goes on from the refits kept there
+        refit = [*refit, "--keep-refits", str(work / "refits")]
     report = evaluated(work, data, days, "evaluate", refit, shown=True)
     evaluated_at = time.time()
     measured = [("adaptive", report)]  # a refitting backtest's static bands would take a second one: not run
@@ -320,7 +328,7 @@ def main() -> None:
     parser.add_argument("--no-future", action="store_true", help="the same defaults without --future")
     parser.add_argument("--table", action="store_true", help="both markets, with and without: benchmarks/EPF.md")
     parser.add_argument("--shared", type=Path, default=SHARED)
-    parser.add_argument("--keep", type=Path, help="keep the run and evaluation in this folder")
+    parser.add_argument("--keep", type=Path, help="keep the run, its refits and evaluation here (run again: reused)")
     parser.add_argument("--refit-every", type=int, help="update the run before every K-th test day (a warm start)")
     parser.add_argument("--refit-from-scratch", action="store_true", help="with --refit-every: train anew instead")
     parser.add_argument("--test-days", type=int, default=TEST_DAYS, help="forecast only the first N test days")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from forecaster.errors import SettingsError
-from forecaster.io.files import atomic_directory, check_replaceable
+from forecaster.io.files import atomic_directory, check_keepable, check_replaceable
 from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
 from forecaster.kinds import JSON, Function, Options
 from forecaster.lazy import lazy_module
@@ -282,6 +282,7 @@ class Forecaster:
         adapt: bool = True,
         refit_every: int | None = None,
         refit_from_scratch: bool = False,
+        keep_refits: str | Path | None = None,
     ) -> tuple[JSON, pd.DataFrame]:
         """A rolling-origin backtest on the tail of `data` training never saw, against naive, seasonal
         naive and drift, with the conformal intervals at `level` scored (coverage, width, MSIS, coverage by
@@ -289,8 +290,10 @@ class Forecaster:
         actuals were known at its cutoff (`forecaster.scoring.adaptive`); False: the static table's bands.
         `refit_every` K: the run is updated (`update`) on the data before every K-th cutoff, as the backtest
         goes (`refit_from_scratch`: trained anew there); the report's "refits" says how many and their time.
+        `keep_refits`: a folder the refitted runs are kept in; a backtest run again with it (after an interruption)
+        reuses each refit made from the same run and data.
         Returns (report dict as `evaluate`'s metrics.json, per-series DataFrame)."""
-        bands, refit = Bands(as_levels(level), adapt), refit_of(refit_every, refit_from_scratch)
+        bands, refit = Bands(as_levels(level), adapt), refit_of(refit_every, refit_from_scratch, keep_refits)
         found = self._backtest(BacktestRequest(data, folds, step, season, bands, refit))
         return found.report, found.per_series
 
@@ -305,11 +308,13 @@ class Forecaster:
         adapt: bool = True,
         refit_every: int | None = None,
         refit_from_scratch: bool = False,
+        keep_refits: str | Path | None = None,
     ) -> pd.DataFrame:
         """`backtest`'s windows step by step, as NeuralForecast's `cross_validation` returns them: a
         DataFrame with the id and time columns, cutoff, actual, forecast, each baseline and the conformal
-        bands at `level` (what `evaluate` writes as forecasts.csv; `adapt`, `refit_every` as `backtest`)."""
-        bands, refit = Bands(as_levels(level), adapt), refit_of(refit_every, refit_from_scratch)
+        bands at `level` (what `evaluate` writes as forecasts.csv; `adapt`, `refit_every`, `keep_refits` as
+        `backtest`)."""
+        bands, refit = Bands(as_levels(level), adapt), refit_of(refit_every, refit_from_scratch, keep_refits)
         found = self._backtest(BacktestRequest(data, folds, step, None, bands, refit))
         return (
             found.windows
@@ -332,16 +337,19 @@ class Forecaster:
         adapt: bool = True,
         refit_every: int | None = None,
         refit_from_scratch: bool = False,
+        keep_refits: str | Path | None = None,
     ) -> tuple[JSON, pd.DataFrame]:
         """`backtest`, written as `forecaster evaluate` writes it to `out` (default RUN/evaluation):
         metrics.json, per_series.csv, forecasts.csv (every window step by step: `cross_validation`),
         errors_by_step.png, backtest.png. `level` None: 80 and 95 when the run has intervals.
         `engine` "dask", "ray" or "spark" (or a Dask/Ray/Spark frame as `data`) backtests the series on
-        that engine, whole series a partition: the same metrics; forecasts.csv sorted by id; no backtest.png."""
+        that engine, whole series a partition: the same metrics; forecasts.csv sorted by id; no backtest.png.
+        `refit_every`, `refit_from_scratch`, `keep_refits` as `backtest` (the kept folder outside `out`)."""
         target = Path(out or self.run.path / "evaluation")
         check_replaceable(target, "evaluation")
         bands = Bands(evaluation.evaluation_levels(self.run, level), adapt)
-        request = BacktestRequest(data, folds, step, season, bands, refit_of(refit_every, refit_from_scratch))
+        refit = refit_of(refit_every, refit_from_scratch, keep_refits, written_to=target)
+        request = BacktestRequest(data, folds, step, season, bands, refit)
         found = self._backtest(request, backends.backend_for(data, engine, address))
         evaluation.write_evaluation(self.run, found, target)
         return found.report, found.per_series
@@ -405,15 +413,27 @@ class Forecaster:
         return f"Forecaster(horizon={self.settings.window.get('horizon')}, {state})"
 
 
-def refit_of(every: int | None, from_scratch: bool) -> Refit | None:
-    """The `Refit` a backtest's `refit_every` and `refit_from_scratch` ask for (None: no refits)."""
+def refit_of(
+    every: int | None, from_scratch: bool, kept: str | Path | None = None, written_to: Path | None = None
+) -> Refit | None:
+    """The `Refit` a backtest's `refit_every`, `refit_from_scratch` and `keep_refits` ask for (None: no refits);
+    `written_to`: the evaluation's folder, which the kept folder must not lie in (it is replaced whole)."""
     if every is None:
-        if from_scratch:
-            raise SettingsError("refit_from_scratch needs refit_every (how many cutoffs between refits)")
+        for given, name in ((from_scratch, "refit_from_scratch"), (kept is not None, "keep_refits")):
+            if given:
+                raise SettingsError(f"{name} needs refit_every (how many cutoffs between refits)")
         return None
     if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
         raise SettingsError(f"refit_every must be a whole number of at least 1, got {every!r}")
-    return Refit(every, from_scratch)
+    folders = [] if kept is None else [Path(kept).resolve(), *Path(kept).resolve().parents]
+    if written_to is not None and written_to.resolve() in folders:
+        raise SettingsError(
+            f"--keep-refits {kept}: lies in the evaluation's folder {written_to}, which the evaluation replaces "
+            "whole; keep the refitted runs in a folder of their own"
+        )
+    if kept is not None:
+        check_keepable(Path(kept))
+    return Refit(every, from_scratch, kept=None if kept is None else Path(kept))
 
 
 def load_keras(path: str | Path) -> keras.Model:

@@ -546,6 +546,11 @@ def forecast(
 @click.option(
     "--refit-from-scratch", is_flag=True, help="With --refit-every: train anew at each refit instead (slower)."
 )
+@click.option(
+    "--keep-refits",
+    metavar="DIR",
+    help="With --refit-every: keep the refitted runs in this folder; run again with it, the backtest reuses them.",
+)
 @user_errors
 def evaluate(
     run_dir: str,
@@ -562,6 +567,7 @@ def evaluate(
     address: str | None,
     refit_every: int | None,
     refit_from_scratch: bool,
+    keep_refits: str | None,
 ) -> None:
     """Backtest a run on the unseen tail of DATA against naive, seasonal-naive and drift baselines."""
     forecaster = Forecaster.load(run_dir, log)
@@ -580,6 +586,7 @@ def evaluate(
         adapt=adapt == "on",
         refit_every=refit_every,
         refit_from_scratch=refit_from_scratch,
+        keep_refits=keep_refits,
     )
     click.echo(backtests.render_table(report))
     plots = "errors_by_step.png, backtest.png" if engine == "local" else "errors_by_step.png"

@@ -3,6 +3,7 @@ each group's first cutoff, never on a window's own or later actuals, and the rep
 and their time."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,64 @@ def test_a_run_trained_up_to_the_first_cutoff_forecasts_the_first_group_itself(r
     # the first two windows are the run's own forecasts; the two after, the updated run's
     pd.testing.assert_series_equal(made["plain"]["forecast"][:12], made["refitted"]["forecast"][:12])
     assert not np.allclose(made["plain"]["forecast"][12:], made["refitted"]["forecast"][12:])
+
+
+def test_kept_refits_are_reused_by_the_same_backtest_run_again_and_made_anew_where_the_data_changed(
+    refit_case, tmp_path
+):
+    base, frame = refit_case
+    kept = tmp_path / "refits"
+    first = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--keep-refits", kept,
+                   "--out", tmp_path / "first")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    assert sorted(p.name for p in kept.iterdir() if not p.name.startswith(".")) == ["refit-0", "refit-1", "refits.json"]
+    # interrupted before the second refit was whole: its run is gone; run again, the first is reused
+    shutil.rmtree(kept / "refit-1")
+    again = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--keep-refits", kept,
+                   "--out", tmp_path / "again")  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert f"refit 1/2: data up to 2024-01-10 20:00:00 (not included), kept in {kept / 'refit-0'}" in again.output
+    assert "refits: 2 refits (updated from the run before every 2 cutoffs), " in again.output
+    assert f"1 of them kept from before in {kept}" in again.output
+    report = json.loads((tmp_path / "again" / "metrics.json").read_text())["refits"]
+    assert report["reused"] == 1 and report["count"] == 2 and report["kept_in"] == str(kept)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "first" / "forecasts.csv"), pd.read_csv(tmp_path / "again" / "forecasts.csv")
+    )
+    # a point before the second refit's cutoff (hour 248) changed: the first refit still holds, the second not
+    changed = frame.copy()
+    changed.loc[changed.index[240], "y"] += 5.0
+    changed.to_csv(tmp_path / "changed.csv", index=False)
+    moved = invoke("evaluate", base / "run", "--data", tmp_path / "changed.csv", *EVALUATE, "--keep-refits", kept,
+                   "--out", tmp_path / "moved")  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    assert "refit 1/2" in moved.output and f"kept in {kept / 'refit-0'}" in moved.output
+    assert f"kept in {kept / 'refit-1'}" not in moved.output
+    assert json.loads((tmp_path / "moved" / "metrics.json").read_text())["refits"]["reused"] == 1
+    # refits from scratch are made of another run than updates: none of the kept ones is reused
+    scratch = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--refit-from-scratch",
+                     "--keep-refits", kept, "--out", tmp_path / "scratch")  # fmt: skip
+    assert scratch.exit_code == 0 and "kept in" not in scratch.output, scratch.output
+
+
+def test_refits_are_kept_only_where_nothing_else_is_and_never_inside_the_evaluation(refit_case, tmp_path):
+    base, _ = refit_case
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's")
+    for folder, said in (
+        (mine, "exists and was not made by forecaster"),
+        (base / "run", "holds a forecaster run"),
+        (tmp_path / "evaluation" / "refits", "lies in the evaluation's folder"),
+        (mine / "notes.txt", "is a file"),
+    ):
+        result = invoke("evaluate", base / "run", "--data", base / "new.csv", *EVALUATE, "--keep-refits", folder,
+                        "--out", tmp_path / "evaluation")  # fmt: skip
+        assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"] and not (tmp_path / "evaluation").exists()
+    result = invoke("evaluate", base / "run", "--data", base / "new.csv", "--keep-refits", tmp_path / "refits")
+    assert result.exit_code == 2 and "keep_refits needs refit_every" in result.output, result.output
 
 
 @pytest.mark.slow

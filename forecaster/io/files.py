@@ -52,7 +52,8 @@ def made_by_forecaster(path: Path) -> bool:
 
 
 def output_kind(path: Path) -> str | None:
-    """What a directory of ours holds: a "run", an "export", a tune "search", an "evaluation", or None."""
+    """What a directory of ours holds: a "run", an "export", a tune "search", an "evaluation", the "refits" a
+    backtest kept, or None."""
     if (path / "search" / "forecaster").is_dir():
         return "search"
     try:
@@ -65,6 +66,8 @@ def output_kind(path: Path) -> str | None:
         return "export"
     if (path / "metrics.json").is_file() and (path / "per_series.csv").is_file():
         return "evaluation"
+    if (path / "refits.json").is_file():  # forecaster.serving.kept_refits.RECORD_FILE
+        return "refits"
     return None
 
 
@@ -89,6 +92,22 @@ def check_replaceable(target: Path, kind: str | None = None) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
     check_writable(target)
+
+
+def check_keepable(folder: Path) -> None:
+    """Refuse, before any work, a --keep-refits folder that holds what this tool did not keep there: a file, a
+    user's folder, or another output of ours (a run, an evaluation)."""
+    taken = f"--keep-refits {folder}"
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{taken}: is a file; nothing was changed: give a folder for the refitted runs")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not made_by_forecaster(folder):
+            raise OutputError(f"{taken}: exists and was not made by forecaster; nothing was changed: give a new "
+                              "folder (or one an earlier backtest kept its refits in)")  # fmt: skip
+        if output_kind(folder) not in (None, "refits"):
+            raise OutputError(f"{taken}: holds a forecaster {output_kind(folder)}; nothing was changed: give a new "
+                              "folder for the refitted runs")  # fmt: skip
+    check_writable(folder)
 
 
 def check_writable(target: Path) -> None:

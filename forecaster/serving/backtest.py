@@ -348,8 +348,9 @@ def render_table(report: JSON) -> str:
     refits = report.get("refits")
     if refits:
         how = "trained anew" if refits["from_scratch"] else "updated from the run before"
+        reused = f"; {refits['reused']} of them kept from before in {refits['kept_in']}" if refits.get("reused") else ""
         lines.append(f"refits: {counted(refits['count'], 'refit')} ({how} every {counted(refits['every'], 'cutoff')}), "
-                     f"{refits['seconds']:.0f} s in all")  # fmt: skip
+                     f"{refits['seconds']:.0f} s in all{reused}")  # fmt: skip
     return "\n".join(lines)
 
 

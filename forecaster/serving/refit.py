@@ -23,6 +23,7 @@ from forecaster.kinds import JSON
 from forecaster.scoring.metrics import seasonal_naive_scale
 from forecaster.serving.adapt import carried_forward
 from forecaster.serving.backtest import backtest_origins, backtest_windows
+from forecaster.serving.kept_refits import KeptRefits, RefitOf, manifest_digest
 from forecaster.serving.requests import Backtest, BacktestPlan, Refit
 from forecaster.settings import Settings
 from forecaster.training.runs import Run, load_run, trained_until
@@ -50,45 +51,81 @@ def refit_backtest(
         + (", none before the first: the run has learnt every point before it" if skipped else "")
     )
     parts: list[tuple[np.ndarray, Backtest]] = []
-    seconds: list[float] = []
-    refitted_at: list[str] = []
-    served: list[str] = []  # what each refitted run serves (its guard is renewed too)
-    folder = temporary_folder(RUN_FOLDER)
+    refits = Refits(run, refit, needed, log)
     try:
         current = run
         for k, group in enumerate(groups):
             if k >= skipped:
-                started = perf_counter()
-                current = refitted(current, run, cutoff_panel(panel, group[0]), folder / f"refit-{k}", refit)
-                seconds.append(perf_counter() - started)
-                refitted_at.append(str(group[0]))
-                choice = current.selection()
-                served.append(choice.method if choice is not None else "model")
-                log(
-                    f"  refit {len(seconds)}/{needed}: data up to {group[0]} (not included), {seconds[-1]:.0f} s, "
-                    f"serving {served[-1]}"
-                )
+                current = refits.made(current, cutoff_panel(panel, group[0]), f"refit-{k}", group[0])
             members = set(group)
             rows = np.flatnonzero([time in members for time in times])
             made = backtest_windows(current, panel, current.load_model(), series_idx[rows], origins[rows], plan)
             parts.append((rows, made))
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        refits.close()
     backtest = merged(parts, len(origins))
     scales = [
         seasonal_naive_scale(panel.series[s].values[: trained_until(run, panel.series[s]), 0], plan.season)
         for s in backtest.series_idx
     ]  # fmt: skip  (MASE scaled as the run's own backtest scales it)
     backtest = replace(backtest, scales=np.asarray(scales, dtype="float64"), on_filled=on_filled)
-    info = {
-        "every": refit.every,
-        "from_scratch": refit.from_scratch,
-        "count": len(seconds),
-        "seconds": round(sum(seconds), 1),
-        "cutoffs": refitted_at,
-        "served": served,
-    }
-    return backtest, info
+    return backtest, refits.info()
+
+
+class Refits:
+    """The refits of one backtest of `run`, in order: each made in a temporary folder (removed at `close`), or
+    kept in `refit.kept`, where one recorded as made from the same run and data is reused; what they were."""
+
+    def __init__(self, run: Run, refit: Refit, needed: int, log: Callable[[str], None]):
+        self.run, self.refit, self.needed, self.log = run, refit, needed, log
+        self.kept = None if refit.kept is None else KeptRefits(refit.kept)
+        self.folder = temporary_folder(RUN_FOLDER) if self.kept is None else self.kept.folder
+        self.seconds: list[float] = []
+        self.cutoffs: list[str] = []
+        self.served: list[str] = []  # what each refitted run serves (its guard is renewed too)
+        self.reused = 0
+
+    def made(self, current: Run, data: Panel, name: str, cutoff: object) -> Run:
+        """The run refitted from `current` on `data` (the rows before `cutoff`), as `name`."""
+        start = self.run if self.refit.from_scratch else current
+        how = "anew" if self.refit.from_scratch else "update"
+        made_of = RefitOf(manifest_digest(start.path), str(cutoff), str(data.sha256), how, self.refit.epochs)
+        found = None if self.kept is None else self.kept.reusable(name, made_of)
+        if found is None:
+            started = perf_counter()
+            current = refitted(current, self.run, data, self.folder / name, self.refit)
+            self.seconds.append(perf_counter() - started)
+            if self.kept is not None:
+                self.kept.remember(name, made_of, self.seconds[-1])
+            how = f"{self.seconds[-1]:.0f} s"
+        else:
+            (current, took), self.reused = found, self.reused + 1
+            self.seconds.append(took)
+            how = f"kept in {current.path} ({took:.0f} s when made)"
+        choice = current.selection()
+        self.served.append(choice.method if choice is not None else "model")
+        self.cutoffs.append(str(cutoff))
+        self.log(f"  refit {len(self.seconds)}/{self.needed}: data up to {cutoff} (not included), {how}, "
+                 f"serving {self.served[-1]}")  # fmt: skip
+        return current
+
+    def close(self) -> None:
+        if self.kept is None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def info(self) -> JSON:
+        """What the refits were, for metrics.json: count, seconds (those reused at what they took when made),
+        cutoffs, what each served, and where they are kept (and how many were reused)."""
+        kept = {} if self.kept is None else {"kept_in": str(self.kept.folder), "reused": self.reused}
+        return {
+            "every": self.refit.every,
+            "from_scratch": self.refit.from_scratch,
+            "count": len(self.seconds),
+            "seconds": round(sum(self.seconds), 1),
+            **kept,
+            "cutoffs": self.cutoffs,
+            "served": self.served,
+        }
 
 
 def refitted(current: Run, original: Run, data: Panel, out: Path, refit: Refit) -> Run:

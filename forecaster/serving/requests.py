@@ -48,11 +48,13 @@ class ForecastRequest:
 @dataclass(frozen=True)
 class Refit:
     """Update the run every `every` cutoffs of a backtest (`from_scratch`: train anew instead), each update of
-    at most `epochs` epochs (None: `forecaster update`'s default)."""
+    at most `epochs` epochs (None: `forecaster update`'s default); the refitted runs kept in the folder `kept`
+    (None: a temporary one), where a backtest run again reuses them (`forecaster.serving.kept_refits`)."""
 
     every: int
     from_scratch: bool = False
     epochs: int | None = None
+    kept: Path | None = None
 
 
 @dataclass(frozen=True)
