@@ -97,15 +97,15 @@ class Refits:
             self.seconds.append(perf_counter() - started)
             if self.kept is not None:
                 self.kept.remember(name, made_of, self.seconds[-1])
-            how = f"{self.seconds[-1]:.0f} s"
+            cost = f"{self.seconds[-1]:.0f} s"
         else:
             (current, took), self.reused = found, self.reused + 1
             self.seconds.append(took)
-            how = f"kept in {current.path} ({took:.0f} s when made)"
+            cost = f"kept in {current.path} ({took:.0f} s when made)"
         choice = current.selection()
         self.served.append(choice.method if choice is not None else "model")
         self.cutoffs.append(str(cutoff))
-        self.log(f"  refit {len(self.seconds)}/{self.needed}: data up to {cutoff} (not included), {how}, "
+        self.log(f"  refit {len(self.seconds)}/{self.needed}: data up to {cutoff} (not included), {cost}, "
                  f"serving {self.served[-1]}")  # fmt: skip
         return current
 
