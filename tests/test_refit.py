@@ -90,8 +90,10 @@ def test_refits_from_scratch_and_from_python(refit_case, tmp_path):
                     "--out", tmp_path / "scratch")  # fmt: skip
     assert result.exit_code == 0 and "trained anew every 2 cutoffs" in result.output, result.output
     model = Forecaster.load(base / "run")
-    report, _ = model.backtest(base / "new.csv", folds=4, step=6, refit_every=4)
-    assert report["refits"]["count"] == 1 and report["windows"] == 4
+    report, _ = model.backtest(base / "new.csv", folds=4, step=6, refit_every=4, keep_refits=tmp_path / "kept")
+    assert report["refits"]["count"] == 1 and report["windows"] == 4 and report["refits"]["reused"] == 0
+    again, _ = model.backtest(base / "new.csv", folds=4, step=6, refit_every=4, keep_refits=tmp_path / "kept")
+    assert again["refits"]["reused"] == 1 and again["overall"]["model"] == report["overall"]["model"]
     windows = model.cross_validation(base / "new.csv", folds=2, step=6, refit_every=1)
     assert len(windows) == 12 and windows["forecast"].notna().all()
 
