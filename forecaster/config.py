@@ -362,8 +362,8 @@ class TrainConfig:
         ("auto_ets", "auto_theta"),
         f"statsforecast models the guard weighs, any of {','.join(STATISTICAL)} (each a module of "
         "forecaster/scoring/candidates).",
-        shown="auto_ets,auto_theta,auto_arima,auto_ces on short series (the longest 200 points or fewer, a season "
-        "of 4 steps or none), else auto_ets,auto_theta",
+        shown="auto_ets,auto_theta,auto_arima,auto_ces on one short series (200 points or fewer, a season of 4 steps "
+        "or none), auto_ets,theta,auto_arima,auto_ces on a panel of them, else auto_ets,auto_theta",
         rule=STATISTICAL_NAMES,
     )
     interval_spread: str = option(

@@ -554,11 +554,11 @@ def test_wide_panels_train_with_a_larger_step(series, given, expected):
 @pytest.mark.parametrize(
     "series,length,season,given,expected",
     [
-        (2, 200, 4, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # short quarterly-like: four models
-        (2, 200, 1, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # short, no season (M3 Yearly, Other)
+        (2, 200, 4, None, ("auto_ets", "theta", "auto_arima", "auto_ces")),  # short quarterly-like: four models
+        (2, 200, 1, None, ("auto_ets", "theta", "auto_arima", "auto_ces")),  # short, no season (M3 Yearly, Other)
         (2, 201, 4, None, ("auto_ets", "auto_theta")),  # one point longer: AutoARIMA grows costly, unmeasured
         (2, 200, 12, None, ("auto_ets", "auto_theta")),  # a longer season: likewise
-        (1, 100, 4, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # one series too (M3, one a run)
+        (1, 100, 4, None, ("auto_ets", "auto_theta", "auto_arima", "auto_ces")),  # one series: AutoTheta (measured)
         (2, 100, 4, ("auto_ets",), ("auto_ets",)),  # --statistical is kept
     ],
 )
@@ -583,10 +583,10 @@ def test_a_short_quarterly_panel_weighs_four_statistical_models_through_the_cli(
     result = invoke("train", path, *options, *WEAK_NETWORK, "--out", run)
     assert result.exit_code == 0, result.output
     assert json.loads((run / "config.json").read_text())["run"]["train"]["statistical"] == [
-        "auto_ets", "auto_theta", "auto_arima", "auto_ces"
+        "auto_ets", "theta", "auto_arima", "auto_ces"
     ]  # fmt: skip
     selection = json.loads((run / "selection.json").read_text())
-    assert {"auto_arima", "auto_ces", "combination"} <= set(selection["scores"])
+    assert {"theta", "auto_arima", "auto_ces", "combination"} <= set(selection["scores"])
     out = tmp_path / "fc.csv"
     result = invoke("forecast", run, "--data", path, "--out", out)
     assert result.exit_code == 0, result.output
