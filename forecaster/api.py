@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from forecaster.errors import SettingsError
-from forecaster.io.files import atomic_directory, check_keepable, check_replaceable
+from forecaster.io.files import atomic_directory, check_replaceable
 from forecaster.io.frames import RUN_FOLDER, Data, temporary_folder
 from forecaster.kinds import JSON, Function, Options
 from forecaster.lazy import lazy_module
@@ -425,15 +425,16 @@ def refit_of(
         return None
     if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
         raise SettingsError(f"refit_every must be a whole number of at least 1, got {every!r}")
-    folders = [] if kept is None else [Path(kept).resolve(), *Path(kept).resolve().parents]
-    if written_to is not None and written_to.resolve() in folders:
+    if kept is None:
+        return Refit(every, from_scratch)
+    folder = Path(kept)
+    if written_to is not None and written_to.resolve() in (folder.resolve(), *folder.resolve().parents):
         raise SettingsError(
             f"--keep-refits {kept}: lies in the evaluation's folder {written_to}, which the evaluation replaces "
             "whole; keep the refitted runs in a folder of their own"
         )
-    if kept is not None:
-        check_keepable(Path(kept))
-    return Refit(every, from_scratch, kept=None if kept is None else Path(kept))
+    check_replaceable(folder, "refits", "--keep-refits")
+    return Refit(every, from_scratch, kept=folder)
 
 
 def load_keras(path: str | Path) -> keras.Model:

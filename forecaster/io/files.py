@@ -35,6 +35,7 @@ def json_safe(value: object) -> object:
 
 
 MARKER = ".forecaster"  # in every directory this tool writes: only such a directory is ever replaced
+REFITS_RECORD = "refits.json"  # in a backtest's kept refits (`forecaster.serving.kept_refits`): what each was made of
 
 
 def made_by_forecaster(path: Path) -> bool:
@@ -66,48 +67,33 @@ def output_kind(path: Path) -> str | None:
         return "export"
     if (path / "metrics.json").is_file() and (path / "per_series.csv").is_file():
         return "evaluation"
-    if (path / "refits.json").is_file():  # forecaster.serving.kept_refits.RECORD_FILE
+    if (path / REFITS_RECORD).is_file():
         return "refits"
     return None
 
 
-def check_replaceable(target: Path, kind: str | None = None) -> None:
-    """Refuse an output path that holds anything this tool did not make (a user's folder, a file), or
-    (with `kind`, what the command writes) one of our directories of another kind: a trained run is never
-    replaced by an evaluation or an export, nor an export by a run."""
+def check_replaceable(target: Path, kind: str | None = None, option: str = "--out") -> None:
+    """Refuse an output path (given as `option`) that holds anything this tool did not make (a user's folder, a
+    file), or (with `kind`, what the command writes) one of our directories of another kind: a trained run is never
+    replaced by an evaluation or an export, nor an export by a run, nor either kept as a backtest's refits."""
     target = Path(target)
     if str(target).strip() in ("", "."):
-        raise OutputError(f"--out {str(target)!r}: give a directory name for the output")
+        raise OutputError(f"{option} {str(target)!r}: give a directory name for the output")
     if target.is_dir() and not made_by_forecaster(target) and any(target.iterdir()):
         raise OutputError(
-            f"{target}: exists and was not made by forecaster; nothing was changed: choose a new --out "
-            "(forecaster only ever replaces its own run, evaluation, export and search directories)"
+            f"{target}: exists and was not made by forecaster; nothing was changed: choose a new {option} "
+            "(forecaster only ever replaces its own run, evaluation, export, search and refits directories)"
         )
     existing = output_kind(target) if kind and target.is_dir() else None
     if kind and existing and existing != kind:
+        writes = "kept refits" if kind == "refits" else f"{'an' if kind[0] in 'ae' else 'a'} {kind}"
         raise OutputError(
-            f"{target}: holds a forecaster {existing} directory, and this writes {'an' if kind[0] in 'ae' else 'a'} "
-            f"{kind}; nothing was changed: choose another --out"
+            f"{target}: holds a forecaster {existing} directory, and this writes {writes}; nothing was changed: "
+            f"choose another {option}"
         )
     if target.exists() and not target.is_dir():
-        raise OutputError(f"{target}: is a file, not a directory; nothing was changed: choose another --out")
+        raise OutputError(f"{target}: is a file, not a directory; nothing was changed: choose another {option}")
     check_writable(target)
-
-
-def check_keepable(folder: Path) -> None:
-    """Refuse, before any work, a --keep-refits folder that holds what this tool did not keep there: a file, a
-    user's folder, or another output of ours (a run, an evaluation)."""
-    taken = f"--keep-refits {folder}"
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{taken}: is a file; nothing was changed: give a folder for the refitted runs")
-    if folder.is_dir() and any(folder.iterdir()):
-        if not made_by_forecaster(folder):
-            raise OutputError(f"{taken}: exists and was not made by forecaster; nothing was changed: give a new "
-                              "folder (or one an earlier backtest kept its refits in)")  # fmt: skip
-        if output_kind(folder) not in (None, "refits"):
-            raise OutputError(f"{taken}: holds a forecaster {output_kind(folder)}; nothing was changed: give a new "
-                              "folder for the refitted runs")  # fmt: skip
-    check_writable(folder)
 
 
 def check_writable(target: Path) -> None:

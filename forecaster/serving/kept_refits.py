@@ -11,10 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from forecaster.errors import OutputError
-from forecaster.io.files import MARKER, atomic_file, check_keepable, write_json
+from forecaster.io.files import MARKER, REFITS_RECORD, atomic_file, write_json
 from forecaster.training.runs import Run, load_run
-
-RECORD_FILE = "refits.json"  # in the kept folder: what each kept run was refitted from
 
 
 @dataclass(frozen=True)
@@ -36,10 +34,10 @@ def manifest_digest(run_dir: Path) -> str:
 
 
 class KeptRefits:
-    """The folder a refitting backtest keeps its refitted runs in, and their records."""
+    """The folder a refitting backtest keeps its refitted runs in (checked before any work: `api.refit_of`), and
+    their records."""
 
     def __init__(self, folder: Path):
-        check_keepable(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / MARKER).write_text('{"made_by": "forecaster"}\n')
@@ -49,7 +47,7 @@ class KeptRefits:
             ) from None
         self.folder = folder
         try:
-            records = json.loads((folder / RECORD_FILE).read_text())
+            records = json.loads((folder / REFITS_RECORD).read_text())
         except (OSError, ValueError):  # none yet, or unreadable: every refit is made again
             records = {}
         self.records: dict[str, dict] = records if isinstance(records, dict) else {}
@@ -73,5 +71,5 @@ class KeptRefits:
     def remember(self, name: str, made_of: RefitOf, seconds: float) -> None:
         """Record the run just refitted as `name` (whole: the refit wrote it atomically)."""
         self.records[name] = {"made_of": asdict(made_of), "run": manifest_digest(self.path(name)), "seconds": seconds}
-        with atomic_file(self.folder / RECORD_FILE) as staging:
+        with atomic_file(self.folder / REFITS_RECORD) as staging:
             write_json(staging, self.records)
