@@ -231,7 +231,9 @@ class ModelConfig:
     n_future: int = setting(0, COUNT)  # the last n_future features are known over the horizon too (`--future`)
     static_encoding: tuple[JSON, ...] = ()  # how `--static` columns become numbers (data/static.py)
     patch: int = setting(1, WHOLE)
-    layers: tuple[int, ...] = option((64, 64), "Units per recurrent layer.", rule=LAYERS)
+    layers: tuple[int, ...] = option(
+        (64, 64), "Units per recurrent layer.", shown=f"64,64; 128,128 {LONG_PANEL}", rule=LAYERS
+    )
     cell: str = option("lstm", "Encoder (a module of forecaster/models/encoders).", choices=CELLS)
     bidirectional: bool = option(
         False, "Bidirectional recurrent layers.", flag="--bidirectional/--no-bidirectional", rule=FLAG
@@ -290,6 +292,7 @@ class ModelConfig:
     ensemble: int = option(
         3,
         "Networks trained with successive seeds, combined by median.",
+        shown=f"3; 2 {LONG_PANEL}",
         rule=ENSEMBLE,
     )
     member_windows: tuple[float, ...] = option(
@@ -346,7 +349,10 @@ class TrainConfig:
         rule=COUNT,
     )
     max_windows_per_epoch: int = option(
-        20_000, "Windows sampled per epoch on large data.", shown="20,000; 40,000 from 200 series", rule=WHOLE
+        20_000,
+        "Windows sampled per epoch on large data.",
+        shown=f"20,000; 40,000 from 200 series; 34,000 {LONG_PANEL}",
+        rule=WHOLE,
     )
     max_val_windows: int = setting(20_000, WHOLE)
     seed: int = option(0, "Random seed.", rule=SEED)

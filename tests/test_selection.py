@@ -463,7 +463,21 @@ def test_wide_panels_of_long_windows_get_the_linear_path(series, length, horizon
 def test_wide_panels_of_long_windows_take_a_larger_step_still(series, horizon, given, expected):
     cfg = hourly_panel_config(series, 400, horizon, {} if given is None else {"learning_rate": given})
     assert cfg.train.learning_rate == expected
-    assert cfg.model.layers == (64, 64)  # the network keeps its shape: a width of 128 tied (docs/decisions.md)
+
+
+@pytest.mark.parametrize(
+    "series,horizon,given,layers,members,windows",
+    [
+        (200, 48, {}, (128, 128), 2, 34_000),  # a wide panel read through 192 hours: M4 Hourly's two wider members
+        (199, 48, {}, (64, 64), 3, 20_000),  # one series fewer: not wide
+        (200, 24, {}, (64, 64), 3, 40_000),  # lookback 96: a wide panel's network (as M4 Weekly's)
+        (200, 48, {"layers": (64,), "ensemble": 4}, (64,), 4, 34_000),  # --layers and --ensemble are kept
+        (200, 48, {"max_windows_per_epoch": 40_000}, (128, 128), 2, 40_000),  # --max-windows-per-epoch too
+    ],
+)
+def test_wide_panels_of_long_windows_train_two_wider_members(series, horizon, given, layers, members, windows):
+    cfg = hourly_panel_config(series, 400, horizon, given)
+    assert (cfg.model.layers, cfg.model.ensemble, cfg.train.max_windows_per_epoch) == (layers, members, windows)
 
 
 @pytest.mark.parametrize(
