@@ -155,8 +155,9 @@ def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
         "(default 128; on fewer than 1024",
         "(default 0.001; 0.002 from 200 series; 0.004 on a panel of 200 series or more with a lookback of 192 or more)",
         "(default 5)",
-        "(default 64,64)",
-        "(default 3)",
+        "(default 64,64; 128,128 on a panel of 200 series or more with a lookback of 192 or more)",
+        "(default 3; 2 on a panel of 200 series or more with a lookback of 192 or more)",
+        "(default 20,000; 40,000 from 200 series; 34,000 on a panel of 200 series or more with a lookback of 192",
         "(default true on a panel of 200 series or more whose lookback holds 6 seasons or more, else false)",
     ):
         assert shown in help_text, shown
