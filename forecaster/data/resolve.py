@@ -139,7 +139,7 @@ def level_scaled(n_series: int, season: int, lookback: int) -> bool:
     "Errors weighed by the window's level"). M4 Hourly's validation split: sMAPE 10.517 -> 10.171, MASE 0.7595 ->
     0.7584; on M3 Quarterly's (windows of 28) sMAPE 8.668 -> 8.636 but MASE 1.0618 -> 1.0682; M4 Weekly's
     (not deseasonalised) sMAPE 6.623 -> 6.465, MASE 2.1558 -> 2.2362."""
-    return deseasonalised(n_series, season, lookback) and lookback >= LONG_WINDOW
+    return deseasonalised(n_series, season, lookback) and long_panel(n_series, lookback)
 
 
 # the statistical models the guard weighs (and combines with the network), where `--statistical` is not given:
