@@ -480,6 +480,18 @@ def test_wide_panels_of_long_windows_train_two_wider_members(series, horizon, gi
     assert (cfg.model.layers, cfg.model.ensemble, cfg.train.max_windows_per_epoch) == (layers, members, windows)
 
 
+def test_train_says_the_windows_an_epoch_its_wide_panel_of_long_windows_trains_on():
+    from forecaster.data.resolve import LONG_PANEL_EPOCH_WINDOWS, resolve_config
+    from forecaster.training.train import prepare, training_note
+
+    panel, settings = hourly_panel(200, 400, {"horizon": 48})
+    cfg = resolve_config(settings, panel)[0]
+    note = training_note(settings, panel, cfg, prepare(panel, cfg))
+    steps = -(-LONG_PANEL_EPOCH_WINDOWS // cfg.train.batch_size)
+    assert cfg.train.max_windows_per_epoch == LONG_PANEL_EPOCH_WINDOWS
+    assert f"{LONG_PANEL_EPOCH_WINDOWS:,} sampled an epoch: batch 128 ({steps} steps an epoch)" in note
+
+
 @pytest.mark.parametrize(
     "series,horizon,season,given,expected",
     [
@@ -517,9 +529,16 @@ def test_wide_panels_of_long_seasoned_windows_weigh_errors_by_the_level(series, 
 
 def hourly_panel_config(series: int, length: int, horizon: int, given: dict) -> RunConfig:
     """The configuration `train` resolves for `series` hourly series of `length` points with a daily cycle."""
+    from forecaster.data.resolve import resolve_config
+
+    panel, settings = hourly_panel(series, length, {"horizon": horizon, **given})
+    return resolve_config(settings, panel)[0]
+
+
+def hourly_panel(series: int, length: int, given: dict):
+    """`series` hourly series of `length` points with a daily cycle, and `train`'s settings for them."""
     from forecaster.config import DataConfig
     from forecaster.data.panel import read_panel
-    from forecaster.data.resolve import resolve_config
     from forecaster.settings import Settings
 
     t = np.arange(length)
@@ -531,8 +550,8 @@ def hourly_panel_config(series: int, length: int, horizon: int, given: dict) -> 
         }
     )
     panel = read_panel(frame, DataConfig(target="y", time_col="time", id_col="id"))
-    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": horizon, "season": 24, **given}
-    return resolve_config(Settings.given(options), panel)[0]
+    options = {"target": "y", "time_col": "time", "id_col": "id", "season": 24, **given}
+    return panel, Settings.given(options)
 
 
 @pytest.mark.parametrize(

@@ -324,9 +324,15 @@ def train_run(
     log(f"note: {found.note}")
     prepared = prepare(panel, cfg)
     say_prepared(prepared, panel, cfg, found.period, log)
-    log(sized_training(settings.train, len(prepared.train_index), len(panel.series))[1])
+    log(training_note(settings, panel, cfg, prepared))
     job = TrainingJob(cfg, panel, prepared, found.period, found.to_json(), panel.sha256 or data_digest(data))
     return fit_and_write(job, data, Path(out), log, fresh, started)
+
+
+def training_note(settings: Settings, panel: Panel, cfg: RunConfig, prepared: Prepared) -> str:
+    """The line saying the run's training budget, sized as `resolve_config` sized it (the panel's width and
+    lookback decide the windows an epoch)."""
+    return sized_training(settings.train, len(prepared.train_index), len(panel.series), cfg.window.lookback)[1]
 
 
 def say_prepared(prepared: Prepared, panel: Panel, cfg: RunConfig, season: int, log: Log) -> None:
