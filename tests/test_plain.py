@@ -51,7 +51,7 @@ def test_a_count_takes_the_number_of_its_noun():
 def test_the_training_line_never_contradicts_its_own_steps():
     from forecaster.data.resolve import sized_training
 
-    sized, note = sized_training({}, 350)  # batch 32: 11 steps an epoch, not "about 8"
+    sized, note = sized_training({}, 350, 1, 8)  # batch 32: 11 steps an epoch, not "about 8"
     assert sized["batch_size"] == 32 and "(11 steps an epoch)" in note
     assert "8 steps an epoch" not in note and "a batch of about an eighth of them" in note
 

@@ -72,25 +72,25 @@ def test_select_model_serves_the_network_alone(trending_csv, tmp_path):
 
 
 def test_training_is_sized_to_the_number_of_windows():
-    few, note = sized_training({}, 97)
+    few, note = sized_training({}, 97, 1, 8)
     assert few["batch_size"] == 16 and few["epochs"] == 58  # 7 steps an epoch, at least 400 steps
     assert "sized to few windows" in note and "batch 16 (7 steps an epoch)" in note
-    many, note = sized_training({}, 100_000)  # an epoch samples 20,000 windows: 157 full batches
+    many, note = sized_training({}, 100_000, 1, 8)  # an epoch samples 20,000 windows: 157 full batches
     assert many["batch_size"] == 128 and many["epochs"] == 30 and "sized" not in note
-    given, note = sized_training({"batch_size": 128, "epochs": 5}, 97)
+    given, note = sized_training({"batch_size": 128, "epochs": 5}, 97, 1, 8)
     assert given["batch_size"] == 128 and given["epochs"] == 5 and "as given" in note
-    assert sized_training({}, 20)[0]["batch_size"] == 16  # never below 16 windows a batch
+    assert sized_training({}, 20, 1, 8)[0]["batch_size"] == 16  # never below 16 windows a batch
 
 
 def test_a_panel_of_many_series_samples_twice_the_windows_an_epoch():
     from forecaster.data.resolve import EPOCH_WINDOWS, WIDE_PANEL, WIDE_PANEL_EPOCH_WINDOWS
 
-    wide, note = sized_training({}, 237_260, n_series=WIDE_PANEL)
+    wide, note = sized_training({}, 237_260, n_series=WIDE_PANEL, lookback=104)
     assert wide["max_windows_per_epoch"] == WIDE_PANEL_EPOCH_WINDOWS == 40_000 and wide["batch_size"] == 128
     assert "40,000 sampled an epoch: batch 128 (313 steps an epoch)" in note
-    narrow, _ = sized_training({}, 237_260, n_series=WIDE_PANEL - 1)
+    narrow, _ = sized_training({}, 237_260, n_series=WIDE_PANEL - 1, lookback=104)
     assert narrow["max_windows_per_epoch"] == EPOCH_WINDOWS == 20_000
-    given, _ = sized_training({"max_windows_per_epoch": 5_000}, 237_260, n_series=414)
+    given, _ = sized_training({"max_windows_per_epoch": 5_000}, 237_260, n_series=414, lookback=104)
     assert given["max_windows_per_epoch"] == 5_000  # what is given stays
 
 

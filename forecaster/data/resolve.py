@@ -186,16 +186,15 @@ def weighed_models(longest: int, season: int, n_series: int = 1) -> tuple[str, .
     return SHORT_PANEL_STATISTICAL if n_series > 1 else SHORT_SERIES_STATISTICAL
 
 
-def sized_training(
-    train_raw: Mapping[str, Any], n_windows: int, n_series: int = 1, lookback: int = 0
-) -> tuple[JSON, str]:
+def sized_training(train_raw: Mapping[str, Any], n_windows: int, n_series: int, lookback: int) -> tuple[JSON, str]:
     """Batch size, epochs, windows an epoch and the learning rate sized to the data, where not given: FULL_BATCH
     and FULL_EPOCHS on many windows, EPOCH_WINDOWS of them an epoch (from WIDE_PANEL series,
     WIDE_PANEL_EPOCH_WINDOWS and a learning rate of WIDE_PANEL_LEARNING_RATE, or LONG_PANEL_EPOCH_WINDOWS and
     LONG_PANEL_LEARNING_RATE when its windows (`lookback`) are LONG_WINDOW steps or more: `long_panel`); on
     fewer than 8 full batches, a batch of an eighth of the windows (a power of two, at least 16) so an epoch
     takes about eight gradient steps, and epochs enough for MIN_STEPS steps (at most MAX_EPOCHS; early
-    stopping still decides). Returns the settings and a line saying why."""
+    stopping still decides). Returns the settings and a line saying why. The panel's width (`n_series`) and
+    `lookback` are asked for, never assumed: the windows an epoch and the step depend on both."""
     sized = dict(train_raw)
     if n_series >= WIDE_PANEL:
         long = long_panel(n_series, lookback)
