@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 SCALERS = ("standard", "minmax", "robust", "none")
+TRANSFORMS = ("none", "log")  # of the target before its scaler (`forecaster.data.scaling.AffineScaler`)
 LOSSES = ("mse", "mae", "huber")
 FILL_POLICIES = ("error", "interpolate", "ffill")
 SINGLE_SERIES_ID = "series"  # the id of a file without --id-col (one series), or of a wide file's one column
@@ -194,6 +195,9 @@ class DataConfig:
         check_fields(self)
 
 
+LONG_PANEL = "on a panel of 200 series or more with a lookback of 192 or more"  # resolve.py: WIDE_PANEL, LONG_WINDOW
+
+
 @dataclass(frozen=True)
 class WindowConfig:
     """How series become (lookback -> horizon) windows, and how they are scaled and split."""
@@ -203,6 +207,13 @@ class WindowConfig:
     patch: int = option(1, "Input steps per LSTM step.", shown="one season, or lookback/16", rule=WHOLE)
     min_context: int = setting(1, WHOLE)
     scaler: str = option("standard", "Per-series scaler.", choices=SCALERS)
+    transform: str = option(
+        "none",
+        "Take the target's natural logarithm before its scaler and forecast it (errors then count relative to "
+        "the level; every value must be above zero); forecasts are turned back into the data's units.",
+        shown=f"log {LONG_PANEL} whose values are all above zero, else none",
+        choices=TRANSFORMS,
+    )
     val_fraction: float = option(
         0.2,
         "Share of each series used for validation.",
@@ -218,7 +229,6 @@ FULL_BATCH, FULL_EPOCHS = 128, 30  # training on many windows (forecaster.data.r
 MIN_STEPS = 400  # gradient steps the epochs allow at least, on few windows
 
 PANEL_OR_ONE = "with two or more series, {} with one"  # a default that depends on the panel (data/resolve.py)
-LONG_PANEL = "on a panel of 200 series or more with a lookback of 192 or more"  # resolve.py: WIDE_PANEL, LONG_WINDOW
 
 
 @dataclass(frozen=True)

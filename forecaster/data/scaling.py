@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,31 +12,48 @@ from forecaster.config import SCALERS, check_choice
 
 @dataclass(frozen=True)
 class AffineScaler:
-    """`scaled = (raw - center) / scale`, one (center, scale) per column.
+    """`scaled = (raw - center) / scale`, one (center, scale) per column; with `log`, the target (column 0)
+    is taken as its natural logarithm first (`--transform log`: positive series, errors relative to the level).
 
     Every scikit-learn scaler we offer (standard, minmax, robust) is affine, so after fitting we keep
-    only these two vectors: they go to JSON, into a SavedModel graph, or anywhere else.
+    only these two vectors (and the flag): they go to JSON, into a SavedModel graph, or anywhere else.
     """
 
     center: np.ndarray  # float64 (n_columns,)
     scale: np.ndarray  # float64 (n_columns,)
+    log: bool = False
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
+        if self.log:
+            raw = np.array(raw, dtype="float64")
+            with np.errstate(divide="ignore", invalid="ignore"):  # callers refuse values <= 0 (`logged_values`)
+                raw[..., 0] = np.log(raw[..., 0])
         return (raw - self.center) / self.scale
 
     def inverse(self, scaled: np.ndarray, column: int = 0) -> np.ndarray:
-        return scaled * self.scale[column] + self.center[column]
+        values = scaled * self.scale[column] + self.center[column]
+        return np.exp(values) if self.log and column == 0 else values
 
-    def to_json(self) -> dict[str, list[float]]:
-        return {"center": self.center.tolist(), "scale": self.scale.tolist()}
+    @property
+    def spread(self) -> float:
+        """The target's scale in original units: `scale[0]`, or with `log` exp(center) x scale (the spread of
+        values whose logarithm has that mean and spread, to first order)."""
+        return float(np.exp(self.center[0]) * self.scale[0] if self.log else self.scale[0])
+
+    def to_json(self) -> dict[str, list[float] | bool]:
+        return {"center": self.center.tolist(), "scale": self.scale.tolist(), **({"log": True} if self.log else {})}
 
     @classmethod
     def from_json(cls, raw: dict[str, list[float]]) -> AffineScaler:
-        return cls(np.asarray(raw["center"], dtype="float64"), np.asarray(raw["scale"], dtype="float64"))
+        log = raw.get("log", False)  # runs made before `--transform` have none
+        if not isinstance(log, bool):
+            raise TypeError("log must be true or false")
+        return cls(np.asarray(raw["center"], dtype="float64"), np.asarray(raw["scale"], dtype="float64"), log)
 
 
-def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
-    """Fit a scikit-learn-style scaler on `train_values` (n, columns) and keep its affine parameters.
+def fit_scaler(kind: str, train_values: np.ndarray, log: bool = False) -> AffineScaler:
+    """Fit a scikit-learn-style scaler on `train_values` (n, columns) and keep its affine parameters; with
+    `log`, on the logarithm of the target column (its values above zero: `logged_values`).
 
     The numbers are scikit-learn's (StandardScaler's mean and population std, MinMaxScaler's range,
     RobustScaler's median and interquartile range, NaN ignored), computed with numpy: a forecast of 10,000
@@ -45,6 +62,8 @@ def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
     when it is all zeros) instead of a division by zero or a scale unrelated to its size.
     """
     check_choice("scaler", kind, SCALERS)
+    if log:
+        return replace(fit_scaler(kind, logged(train_values)), log=True)
     n_columns = train_values.shape[1]
     if kind == "none" or not len(train_values):
         return AffineScaler(np.zeros(n_columns), np.ones(n_columns))
@@ -71,10 +90,12 @@ def fit_scaler(kind: str, train_values: np.ndarray) -> AffineScaler:
     return affine(center, scale, size)
 
 
-def fit_scalers(kind: str, series: list[np.ndarray]) -> list[AffineScaler]:
+def fit_scalers(kind: str, series: list[np.ndarray], log: bool = False) -> list[AffineScaler]:
     """`fit_scaler` for each array of `series`, the standard scaler of complete series fitted for all at
     once (each series' sums taken on its own, so its scaler does not depend on which others come along):
     a forecast of 40,000 unseen series fitted one at a time spent a second on numpy's per-call cost."""
+    if log:
+        return [replace(scaler, log=True) for scaler in fit_scalers(kind, [logged(values) for values in series])]
     lengths = np.array([len(values) for values in series], dtype="int64")
     if kind != "standard" or not len(series) or not lengths.all():
         return [fit_scaler(kind, values) for values in series]
@@ -91,6 +112,14 @@ def fit_scalers(kind: str, series: list[np.ndarray]) -> list[AffineScaler]:
         fit_scaler(kind, values) if gappy[i] else AffineScaler(whole.center[i], whole.scale[i])
         for i, values in enumerate(series)
     ]
+
+
+def logged(values: np.ndarray) -> np.ndarray:
+    """(rows, columns) `values` with the target column (0) as its natural logarithm."""
+    out = np.array(values, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[:, 0] = np.log(out[:, 0])
+    return out
 
 
 def affine(center: np.ndarray, scale: np.ndarray, size: np.ndarray) -> AffineScaler:

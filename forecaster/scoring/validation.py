@@ -85,7 +85,7 @@ def forecast_windows(
     actual = np.stack([raw[origin : origin + horizon] for raw, origin in zip(values, origins)]).astype("float64")
     unscaled = np.stack([states[s].scaler.inverse(out) for s, out in zip(series_idx, outputs)])
     w = cfg.window
-    scales = np.array([states[s].scaler.scale[0] for s in series_idx])
+    scales = np.array([states[s].scaler.spread for s in series_idx])
     spreads = window_spreads(values, origins, w.lookback, w.patch, scales, cfg.train.interval_spread, season)
     quantiles = unscaled if cfg.model.quantiles else None
     forecast = point_forecast(unscaled, cfg.model.quantiles)

@@ -81,7 +81,7 @@ def served_windows(
         origins,
         w.lookback,
         w.patch,
-        np.array([run.series[panel.series[s].series_id].scaler.scale[0] for s in series_idx]),
+        np.array([run.series[panel.series[s].series_id].scaler.spread for s in series_idx]),
         [panel.series[s].series_id for s in series_idx],
     )
     return Windows(actual, forecast, spreads, series_idx, origins, made if quantile_levels else None, quantile_levels)

@@ -145,7 +145,7 @@ def backtest_windows(
             origins,
             w.lookback,
             w.patch,
-            np.array([run.series[panel.series[s].series_id].scaler.scale[0] for s in series_idx]),
+            np.array([run.series[panel.series[s].series_id].scaler.spread for s in series_idx]),
             [panel.series[s].series_id for s in series_idx],
         )
         point, own = forecasts.get("served", forecasts["model"]), raw_predictions if quantiles else None

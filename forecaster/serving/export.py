@@ -180,6 +180,7 @@ def export_manifest(run: Run, fmt: str, levels: tuple[float, ...] = ()) -> JSON:
         "horizon": horizon,
         "patch": cfg.window.patch,
         "target": cfg.data.target,
+        "transform": cfg.window.transform,  # log: the network forecasts the target's logarithm (values above zero)
         "features": list(cfg.data.features),
         "future": list(cfg.data.future),
         "static": list(cfg.data.static),

@@ -209,7 +209,11 @@ def forecast_plan(run: Run, panel: Panel) -> ForecastPlan:
     selection = run.selection()
     served = selection.method if selection else "model"
     states = [run.series.get(series.series_id) for series in panel.series]
-    fitted = iter(fit_scalers(w.scaler, [s.values for s, state in zip(panel.series, states) if state is None]))
+    fitted = iter(
+        fit_scalers(
+            w.scaler, [s.values for s, state in zip(panel.series, states) if state is None], w.transform == "log"
+        )
+    )
     scalers = [state.scaler if state else next(fitted) for state in states]
     lengths = np.array([len(series) for series in panel.series], dtype="int64")
     trained = np.array([state is not None for state in states], dtype=bool)
@@ -365,7 +369,7 @@ def conformal_bands(
         np.array([len(panel.series[i]) for i in chosen]),
         w.lookback,
         w.patch,
-        np.array([plan.scalers[i].scale[0] for i in chosen]),
+        np.array([plan.scalers[i].spread for i in chosen]),
         [panel.series[i].series_id for i in chosen],
     )
     picked = None if quantiles is None else quantiles[chosen]

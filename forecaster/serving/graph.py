@@ -97,9 +97,9 @@ class ScaleWindow(keras.layers.Layer):
         [scaled float32 (batch, lookback, features), length int32 (batch,)].
     """
 
-    def __init__(self, lookback: int, patch: int, **kwargs: object):
+    def __init__(self, lookback: int, patch: int, log: bool = False, **kwargs: object):
         super().__init__(**kwargs)
-        self.lookback, self.patch = lookback, patch
+        self.lookback, self.patch, self.log = lookback, patch, log
 
     def call(self, inputs: Tensor) -> Tensor:
         import tensorflow as tf
@@ -120,6 +120,8 @@ class ScaleWindow(keras.layers.Layer):
         valid = steps < n_valid[:, None]
         positions = tf.where(valid, steps + (length - n_valid)[:, None], 0)
         window = tf.gather(tf.cast(values, tf.float64), positions, batch_dims=1)
+        if self.log:  # the target's logarithm, as `AffineScaler.transform` takes it (padding is zeroed below)
+            window = tf.concat([tf.math.log(window[:, :, :1]), window[:, :, 1:]], axis=2)
         scaled = (window - center[:, None, :]) / scale[:, None, :]
         scaled = tf.where(valid[:, :, None], scaled, tf.zeros_like(scaled))
         # where the asserts are dropped (ONNX), a length below 1 makes a full window of NaN: a NaN forecast,
@@ -133,7 +135,7 @@ class ScaleWindow(keras.layers.Layer):
         return input_shape[0], input_shape[1]
 
     def get_config(self) -> JSON:
-        return {**super().get_config(), "lookback": self.lookback, "patch": self.patch}
+        return {**super().get_config(), "lookback": self.lookback, "patch": self.patch, "log": self.log}
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -190,14 +192,23 @@ class ScaleFuture(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="forecaster")
 class UnscaleForecast(keras.layers.Layer):
-    """[forecast float32 (batch, horizon[, quantiles]), center, scale] -> original units (float32)."""
+    """[forecast float32 (batch, horizon[, quantiles]), center, scale] -> original units (float32); with `log`,
+    the exponential of the unscaled values (`AffineScaler.inverse`)."""
+
+    def __init__(self, log: bool = False, **kwargs: object):
+        super().__init__(**kwargs)
+        self.log = log
 
     def call(self, inputs: Tensor) -> Tensor:
         forecast, center, scale = inputs
         center, scale = center[:, 0], scale[:, 0]
         while len(center.shape) < len(forecast.shape):
             center, scale = ops.expand_dims(center, -1), ops.expand_dims(scale, -1)
-        return ops.cast(ops.cast(forecast, "float64") * scale + center, "float32")
+        values = ops.cast(forecast, "float64") * scale + center
+        return ops.cast(ops.exp(values) if self.log else values, "float32")
+
+    def get_config(self) -> JSON:
+        return {**super().get_config(), "log": self.log}
 
     def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return input_shape[0]
@@ -209,13 +220,24 @@ class WindowFloor(keras.layers.Layer):
 
     Call: [scaled float64 (batch, lookback, features) as the network sees it (right-padded), length int32
     (batch,) its valid steps, center, scale float64 (batch, features)] -> float64 (batch, 1), -inf where the
-    window does not sit on its minimum.
+    window does not sit on its minimum. With `log` the window is first taken back to the data's units, where
+    `forecast` finds the floor.
     """
+
+    def __init__(self, log: bool = False, **kwargs: object):
+        super().__init__(**kwargs)
+        self.log = log
+
+    def get_config(self) -> JSON:
+        return {**super().get_config(), "log": self.log}
 
     def call(self, inputs: Tensor) -> Tensor:
 
         scaled, length, center, scale = inputs
         target = ops.cast(scaled[:, :, 0], "float64")
+        if self.log:
+            target = ops.exp(target * ops.cast(scale[:, :1], "float64") + ops.cast(center[:, :1], "float64"))
+            center, scale = ops.zeros_like(center), ops.ones_like(scale)  # the floor is in the data's units already
         steps = ops.shape(target)[1]
         valid = valid_steps(ops.cast(length, "int32"), steps, "float64") > 0
         low = ops.min(ops.where(valid, target, np.inf), axis=1, keepdims=True)
@@ -248,6 +270,24 @@ class RaiseToFloor(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: list[Shape]) -> Shape:
         return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class LoggedSpread(keras.layers.Layer):
+    """For a run on the logarithm of its target (`--transform log`): [scaled float64 (batch, lookback, features),
+    center, scale float64 (batch, features)] -> [the target window in units of `AffineScaler.spread` (batch,
+    lookback, 1), that spread (batch, 1)]: what `IntervalBands` multiplies back into the data's units, so its
+    spreads are measured on the data's values as `forecast` measures them."""
+
+    def call(self, inputs: Tensor) -> Tensor:
+        scaled, center, scale = inputs
+        center, scale = ops.cast(center[:, :1], "float64"), ops.cast(scale[:, :1], "float64")
+        values = ops.exp(ops.cast(scaled[:, :, :1], "float64") * scale[:, :, None] + center[:, :, None])
+        unit = ops.exp(center) * scale
+        return [values / unit[:, :, None], unit]
+
+    def compute_output_shape(self, input_shape: list[Shape]) -> list[Shape]:
+        return [(*input_shape[0][:2], 1), (input_shape[0][0], 1)]
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -382,7 +422,8 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
         scales = np.stack([run.series[sid].scaler.scale for sid in ids])
         series_id = inputs["series_id"] = keras.Input((), dtype="string", name="series_id")
         center, scale, row = SeriesLookup(ids, centers, scales, name="series_scaler", dtype="float64")(series_id)
-    scaled, n_valid = ScaleWindow(cfg.window.lookback, cfg.window.patch, name="scale_window", dtype="float64")(
+    log = cfg.window.transform == "log"
+    scaled, n_valid = ScaleWindow(cfg.window.lookback, cfg.window.patch, log, name="scale_window", dtype="float64")(
         [values, length, center, scale]
     )
     network_inputs = {"values": scaled, "length": n_valid}
@@ -404,10 +445,10 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
         network_inputs["series"] = row
     elif scaler_inputs:
         del inputs["series"]
-    forecast = UnscaleForecast(name="unscale", dtype="float64")([network(network_inputs), center, scale])
+    forecast = UnscaleForecast(log, name="unscale", dtype="float64")([network(network_inputs), center, scale])
     floor = None
     if cfg.model.floor:  # as `forecast` serves it: never below the floor the window sits on
-        floor = WindowFloor(name="window_floor", dtype="float64")([scaled, n_valid, center, scale])
+        floor = WindowFloor(log, name="window_floor", dtype="float64")([scaled, n_valid, center, scale])
         forecast = RaiseToFloor(name="floored", dtype="float64")([forecast, floor])
     quantiles = cfg.model.quantiles
     horizon = (cfg.window.horizon,)
@@ -435,9 +476,12 @@ def serving_model(run: Run, scaler_inputs: bool = False, levels: tuple[float, ..
             given = [inputs.setdefault("history_mae", keras.Input((), dtype="float64", name="history_mae"))]
         if scaler_inputs:
             inputs["series"] = row  # the factors are looked up by the series' row
+        spread_window, spread_scale = scaled, scale  # the band's spreads in original units: these x |scale|
+        if log:
+            spread_window, spread_scale = LoggedSpread(name="logged_spread", dtype="float64")([scaled, center, scale])
         bands = IntervalBands(
             tables, sources, calibration.spread, calibration.season, factors, name="interval_bands", dtype="float64"
-        )([outputs["forecast"], forecast, scaled, n_valid, scale, row, *given])
+        )([outputs["forecast"], forecast, spread_window, n_valid, spread_scale, row, *given])
         for k, level in enumerate(levels):
             for side, band in zip(("lo", "hi"), bands[2 * k : 2 * k + 2]):
                 name = f"{side}_{level:g}".replace(".", "_")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from forecaster.data.calendar import unix_seconds
+from forecaster.data.positive import refuse_not_positive
 from forecaster.data.scaling import AffineScaler
 from forecaster.data.series import Panel, time_grid
 from forecaster.data.static import encode
@@ -35,6 +36,12 @@ def predict_at(
     Returns float64 (windows, horizon) or (windows, horizon, quantiles).
     """
     w = run.config.window
+    if w.transform == "log":
+        refuse_not_positive(
+            panel,
+            run.config.data.target,
+            "give values above zero, or forecast it with a run trained with --transform none",
+        )
     if scalers is None:
         scalers = [run.series[s.series_id].scaler for s in panel.series]
     model_cfg = run.config.model
@@ -64,7 +71,8 @@ def predict_at(
     extra = (1,) * (predictions.ndim - 1)  # over the horizon (and quantiles)
     scale = np.array([scalers[s].scale[0] for s in series_idx]).reshape(-1, *extra)
     center = np.array([scalers[s].center[0] for s in series_idx]).reshape(-1, *extra)
-    return predictions * scale + center
+    values = predictions * scale + center
+    return np.exp(values) if w.transform == "log" else values  # as `AffineScaler.inverse`
 
 
 def floors_of(run: Run, panel: Panel, series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:

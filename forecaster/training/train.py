@@ -12,6 +12,7 @@ import numpy as np
 from forecaster.config import FULL_BATCH, FULL_EPOCHS, RunConfig, TrainConfig
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.panel import named, read_training_panel
+from forecaster.data.positive import refuse_not_positive
 from forecaster.data.prepared import Prepared, SeriesState
 from forecaster.data.resolve import resolve_config, sized_training
 from forecaster.data.scaling import AffineScaler, fit_scaler
@@ -58,6 +59,8 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
     """Split each series chronologically, fit its scaler on its training part (or take the one `scalers`
     gives it: an update keeps its parent's), and index its windows."""
     w = cfg.window
+    if w.transform == "log":
+        refuse_not_positive(panel, cfg.data.target, "give values above zero, or train with --transform none")
     states: dict[str, SeriesState] = {}
     kept: list[int] = []
     dropped: list[str] = []
@@ -70,7 +73,9 @@ def prepare(panel: Panel, cfg: RunConfig, scalers: dict[str, AffineScaler] | Non
             dropped.append(series.series_id)
             continue
         given = (scalers or {}).get(series.series_id)
-        scaler = given if given is not None else fit_scaler(w.scaler, series.values[: split.n_train])
+        scaler = (
+            given if given is not None else fit_scaler(w.scaler, series.values[: split.n_train], w.transform == "log")
+        )
         static = tuple(encode(series.static, cfg.model.static_encoding).tolist())
         tail = series.values[max(0, split.n_fit - w.lookback) : split.n_fit]
         states[series.series_id] = SeriesState(

@@ -197,9 +197,9 @@ def kept_scalers(parent: Run, panel: Panel) -> tuple[dict[str, AffineScaler], li
     for series in panel.series:
         state = parent.series[series.series_id]
         end = position_of(series, state.last_time)
-        newer = series.values[end if end is not None else 0 :, :1]
+        newer = series.values[end if end is not None else 0 :]
         if len(newer) >= 2:
-            scaled = (newer[:, 0] - state.scaler.center[0]) / state.scaler.scale[0]
+            scaled = state.scaler.transform(newer)[:, 0]
             spread = float(np.std(scaled))
             if abs(float(np.mean(scaled))) > MOVED_LEVEL or spread > MOVED_SPREAD:
                 moved.append(series.series_id)
