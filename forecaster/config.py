@@ -195,9 +195,6 @@ class DataConfig:
         check_fields(self)
 
 
-LONG_PANEL = "on a panel of 200 series or more with a lookback of 192 or more"  # resolve.py: WIDE_PANEL, LONG_WINDOW
-
-
 @dataclass(frozen=True)
 class WindowConfig:
     """How series become (lookback -> horizon) windows, and how they are scaled and split."""
@@ -211,7 +208,8 @@ class WindowConfig:
         "none",
         "Take the target's natural logarithm before its scaler and forecast it (errors then count relative to "
         "the level; every value must be above zero); forecasts are turned back into the data's units.",
-        shown=f"log {LONG_PANEL} whose values are all above zero, else none",
+        shown="log on a panel of 200 series or more, the longest of more than 200 points, whose values are all "
+        "above zero, else none",
         choices=TRANSFORMS,
     )
     val_fraction: float = option(
@@ -229,6 +227,7 @@ FULL_BATCH, FULL_EPOCHS = 128, 30  # training on many windows (forecaster.data.r
 MIN_STEPS = 400  # gradient steps the epochs allow at least, on few windows
 
 PANEL_OR_ONE = "with two or more series, {} with one"  # a default that depends on the panel (data/resolve.py)
+LONG_PANEL = "on a panel of 200 series or more with a lookback of 192 or more"  # resolve.py: WIDE_PANEL, LONG_WINDOW
 
 
 @dataclass(frozen=True)

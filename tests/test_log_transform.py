@@ -48,23 +48,28 @@ def test_the_log_scaler_inverts_exactly_and_keeps_its_flag_in_json():
 
 
 @pytest.mark.parametrize(
-    "series,horizon,given,expected",
+    "series,length,given,expected",
     [
-        (200, 48, {}, "log"),  # a wide panel of long windows, every value above zero: as M4 Hourly, where it won
-        (199, 48, {}, "none"),  # one series fewer: not measured
-        (200, 24, {}, "none"),  # windows of 96 steps: not measured
-        (200, 48, {"transform": "none"}, "none"),  # given wins
-        (1, 48, {"transform": "log"}, "log"),
+        (
+            200,
+            400,
+            {},
+            "log",
+        ),  # a wide panel of long series, every value above zero: as M4 Hourly and Weekly, where it won
+        (199, 400, {}, "none"),  # one series fewer: not measured
+        (200, 200, {}, "none"),  # series of 200 points: a short panel (M3's), not measured
+        (200, 400, {"transform": "none"}, "none"),  # given wins
+        (1, 400, {"transform": "log"}, "log"),
     ],
 )
-def test_wide_panels_of_long_windows_of_positive_values_forecast_their_logarithm(series, horizon, given, expected):
-    assert hourly_panel_config(series, 400, horizon, given).window.transform == expected
+def test_wide_panels_of_long_positive_series_forecast_their_logarithm(series, length, given, expected):
+    assert hourly_panel_config(series, length, 24, given).window.transform == expected
 
 
 def test_a_panel_with_a_value_at_zero_keeps_its_values_as_they_are():
     from forecaster.data.resolve import resolve_config
 
-    panel, settings = hourly_panel(200, 400, {"horizon": 48})
+    panel, settings = hourly_panel(200, 400, {"horizon": 24})
     panel.series[7].values[100, 0] = 0.0
     assert resolve_config(settings, panel)[0].window.transform == "none"
 
