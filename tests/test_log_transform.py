@@ -143,7 +143,7 @@ def test_a_log_run_s_saved_model_serves_its_forecast_and_bands(logged):
         np.testing.assert_allclose(outputs[column].numpy(), expected[column].to_numpy().reshape(3, 5), rtol=1e-5)
 
 
-def test_forecast_refuses_a_value_at_or_below_zero_for_a_log_run_and_writes_nothing(logged, tmp_path):
+def test_forecast_and_evaluate_refuse_a_value_at_or_below_zero_for_a_log_run_and_write_nothing(logged, tmp_path):
     data = positive_panel(tmp_path / "zero.csv", zero_at=80)
     result = invoke("forecast", logged / "run", "--data", data, "--out", tmp_path / "forecast.csv")
     assert result.exit_code == 2
@@ -152,6 +152,9 @@ def test_forecast_refuses_a_value_at_or_below_zero_for_a_log_run_and_writes_noth
     message = errors[0]
     assert "series 'b' at 2024-03-21: 0 is not above zero" in message
     assert not (tmp_path / "forecast.csv").exists()
+    result = invoke("evaluate", logged / "run", "--data", data, "--out", tmp_path / "evaluation")
+    assert result.exit_code == 2 and "series 'b' at 2024-03-21: 0 is not above zero" in result.output
+    assert not (tmp_path / "evaluation").exists()
 
 
 def test_a_log_run_s_backtest_scores_in_the_data_s_units(logged, tmp_path):
