@@ -122,7 +122,7 @@ LONG_PANEL_LAYERS, LONG_PANEL_MEMBERS, LONG_PANEL_EPOCH_WINDOWS = (128, 128), 2,
 # (M3's, where the guard serves the combination) were not measured with it and keep their values as they are
 
 
-def logged(panel: Panel) -> str:
+def default_transform(panel: Panel) -> str:
     """The default `--transform`: log on a wide panel of long series whose values are all above zero, else none."""
     wide = len(panel.series) >= WIDE_PANEL and max(len(s) for s in panel.series) > SHORT_HISTORY
     return "log" if wide and all_positive(panel) else "none"
@@ -266,7 +266,7 @@ def resolve_config(settings: Settings, panel: Panel) -> tuple[RunConfig, Season]
     lookback = -(-lookback // patch) * patch  # round up to whole patches
     window_raw.update(lookback=lookback, patch=patch)
     window_raw.setdefault("min_context", patch)
-    window_raw.setdefault("transform", logged(panel))  # where it won; given wins
+    window_raw.setdefault("transform", default_transform(panel))  # where it won; given wins
     window = _build(WindowConfig, window_raw)
     long = long_panel(len(panel.series), lookback)
     model_raw = {

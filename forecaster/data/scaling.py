@@ -25,9 +25,7 @@ class AffineScaler:
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
         if self.log:
-            raw = np.array(raw, dtype="float64")
-            with np.errstate(divide="ignore", invalid="ignore"):  # callers refuse values <= 0 (`logged_values`)
-                raw[..., 0] = np.log(raw[..., 0])
+            raw = logged(raw)
         return (raw - self.center) / self.scale
 
     def inverse(self, scaled: np.ndarray, column: int = 0) -> np.ndarray:
@@ -53,7 +51,7 @@ class AffineScaler:
 
 def fit_scaler(kind: str, train_values: np.ndarray, log: bool = False) -> AffineScaler:
     """Fit a scikit-learn-style scaler on `train_values` (n, columns) and keep its affine parameters; with
-    `log`, on the logarithm of the target column (its values above zero: `logged_values`).
+    `log`, on the logarithm of the target column (its values above zero: `forecaster.data.positive`).
 
     The numbers are scikit-learn's (StandardScaler's mean and population std, MinMaxScaler's range,
     RobustScaler's median and interquartile range, NaN ignored), computed with numpy: a forecast of 10,000
@@ -115,10 +113,11 @@ def fit_scalers(kind: str, series: list[np.ndarray], log: bool = False) -> list[
 
 
 def logged(values: np.ndarray) -> np.ndarray:
-    """(rows, columns) `values` with the target column (0) as its natural logarithm."""
+    """(..., columns) `values` with the target column (0) as its natural logarithm (a value at or below zero,
+    which callers refuse first (`forecaster.data.positive`), as NaN or -inf, without a warning)."""
     out = np.array(values, dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
-        out[:, 0] = np.log(out[:, 0])
+        out[..., 0] = np.log(out[..., 0])
     return out
 
 
