@@ -112,35 +112,64 @@ def test_a_log_run_forecasts_in_the_data_s_units(logged):
     assert (frame["lo_80"] <= frame["forecast"]).all() and (frame["forecast"] <= frame["hi_80"]).all()
 
 
-def test_a_log_run_s_saved_model_serves_its_forecast_and_bands(logged):
-    import tensorflow as tf
-
+def client_inputs(logged, manifest: dict) -> dict[str, np.ndarray]:
+    """What a client sends the exported model: each series' last `lookback` raw values right-padded with NaN, their
+    valid length, seasonal naive's error over the history (for the bands) and, for ONNX, the series' scaler."""
     from forecaster.scoring.calibration import history_spreads
 
-    manifest = json.loads((logged / "export" / "manifest.json").read_text())
-    assert manifest["transform"] == "log"
     frame = pd.read_csv(logged / "trained.csv")
     lookback = manifest["lookback"]
     ids, values, lengths, histories = [], [], [], []
     for sid, group in frame.groupby("id", sort=True):
         history = group["y"].to_numpy("float64")
         tail = history[-lookback:].astype("float32")
-        ids.append(sid.encode())
+        ids.append(sid)
         values.append(np.pad(tail, (0, lookback - len(tail)), constant_values=np.nan)[:, None])
         lengths.append(len(tail))
         histories.append(history)
     season = json.loads((logged / "run" / "calibration.json").read_text())["season"]
     inputs = {
-        "series_id": np.array(ids),
+        "series_id": np.array([sid.encode() for sid in ids]),
         "values": np.stack(values),
         "length": np.array(lengths, dtype="int32"),
         "history_mae": history_spreads(histories, np.array([len(h) for h in histories]), season),
     }
+    if manifest["format"] == "onnx":
+        for name in ("center", "scale"):
+            inputs[name] = np.array([manifest["series"][sid][name] for sid in ids])
+        inputs["series"] = np.array([manifest["series"][sid]["row"] for sid in ids], dtype="int32")
+    return {name: array for name, array in inputs.items() if name in manifest["inputs"]}
+
+
+def test_a_log_run_s_saved_model_serves_its_forecast_and_bands_and_refuses_a_zero(logged):
+    import tensorflow as tf
+
+    manifest = json.loads((logged / "export" / "manifest.json").read_text())
+    assert manifest["transform"] == "log"
+    inputs = client_inputs(logged, manifest)
     served = tf.saved_model.load(str(logged / "export" / "saved_model")).signatures["serving_default"]
-    outputs = served(**{name: tf.constant(array) for name, array in inputs.items() if name in manifest["inputs"]})
+    outputs = served(**{name: tf.constant(array) for name, array in inputs.items()})
     expected = pd.read_csv(logged / "forecast.csv").sort_values(["id", "time"])
     for column in ["forecast", "lo_80", "hi_80"]:
         np.testing.assert_allclose(outputs[column].numpy(), expected[column].to_numpy().reshape(3, 5), rtol=1e-5)
+    inputs["values"][1, 3, 0] = 0.0  # inside series b's window
+    with pytest.raises(tf.errors.InvalidArgumentError, match="values must be above zero"):
+        served(**{name: tf.constant(array) for name, array in inputs.items()})
+
+
+@pytest.mark.slow
+def test_a_log_run_s_onnx_export_serves_its_forecast_and_bands(logged):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    out = logged / "onnx"
+    result = invoke("export", logged / "run", "--out", out, "--format", "onnx", "--level", "80")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    session = ort.InferenceSession(str(out / "model.onnx"))
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, client_inputs(logged, manifest))))
+    expected = pd.read_csv(logged / "forecast.csv").sort_values(["id", "time"])
+    for column in ["forecast", "lo_80", "hi_80"]:
+        np.testing.assert_allclose(outputs[column], expected[column].to_numpy().reshape(3, 5), rtol=1e-5, atol=1e-4)
 
 
 def test_forecast_and_evaluate_refuse_a_value_at_or_below_zero_for_a_log_run_and_write_nothing(logged, tmp_path):

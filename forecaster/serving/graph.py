@@ -121,7 +121,12 @@ class ScaleWindow(keras.layers.Layer):
         positions = tf.where(valid, steps + (length - n_valid)[:, None], 0)
         window = tf.gather(tf.cast(values, tf.float64), positions, batch_dims=1)
         if self.log:  # the target's logarithm, as `AffineScaler.transform` takes it (padding is zeroed below)
-            window = tf.concat([tf.math.log(window[:, :, :1]), window[:, :, 1:]], axis=2)
+            positive = tf.debugging.Assert(
+                tf.reduce_all(~valid | (window[:, :, 0] > 0)),
+                ["values must be above zero: this model forecasts the logarithm of the target (--transform log)"],
+            )  # where the asserts are dropped (ONNX), the logarithm of such a value makes a NaN forecast
+            with tf.control_dependencies([positive]):
+                window = tf.concat([tf.math.log(window[:, :, :1]), window[:, :, 1:]], axis=2)
         scaled = (window - center[:, None, :]) / scale[:, None, :]
         scaled = tf.where(valid[:, :, None], scaled, tf.zeros_like(scaled))
         # where the asserts are dropped (ONNX), a length below 1 makes a full window of NaN: a NaN forecast,
