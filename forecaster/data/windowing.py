@@ -240,7 +240,7 @@ class WindowSource:
 
             mask = tf.cast(valid, tf.float32)
             measure = window_spread(values[:, :, 0], mask)[:, 0]  # what the window's error is counted in
-            if levels is not None:
+            if levels is not None:  # with --transform log, the level of the logarithm (as chosen on M4 Hourly)
                 center, scale = tf.unstack(tf.gather(levels, series_idx), axis=1)
                 level = masked_mean(tf.abs(values[:, :, 0] * scale[:, None] + center[:, None]), mask)[:, 0] / scale
                 measure = tf.maximum(level, measure)
