@@ -149,9 +149,7 @@ def test_a_log_run_s_saved_model_serves_its_forecast_and_bands_and_refuses_a_zer
     inputs = client_inputs(logged, manifest)
     served = tf.saved_model.load(str(logged / "export" / "saved_model")).signatures["serving_default"]
     outputs = served(**{name: tf.constant(array) for name, array in inputs.items()})
-    expected = pd.read_csv(logged / "forecast.csv").sort_values(["id", "time"])
-    for column in ["forecast", "lo_80", "hi_80"]:
-        np.testing.assert_allclose(outputs[column].numpy(), expected[column].to_numpy().reshape(3, 5), rtol=1e-5)
+    assert_the_forecast_and_bands(logged, {name: value.numpy() for name, value in outputs.items()})
     inputs["values"][1, 3, 0] = 0.0  # inside series b's window
     with pytest.raises(tf.errors.InvalidArgumentError, match="values must be above zero"):
         served(**{name: tf.constant(array) for name, array in inputs.items()})
@@ -164,9 +162,13 @@ def test_a_log_run_s_onnx_export_serves_its_forecast_and_bands(logged):
     out = logged / "onnx"
     result = invoke("export", logged / "run", "--out", out, "--format", "onnx", "--level", "80")
     assert result.exit_code == 0, result.output
-    manifest = json.loads((out / "manifest.json").read_text())
     session = ort.InferenceSession(str(out / "model.onnx"))
-    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, client_inputs(logged, manifest))))
+    inputs = client_inputs(logged, json.loads((out / "manifest.json").read_text()))
+    assert_the_forecast_and_bands(logged, dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs))))
+
+
+def assert_the_forecast_and_bands(logged, outputs: dict[str, np.ndarray]) -> None:
+    """The exported model's (3 series, 5 steps) outputs are what `forecast` wrote."""
     expected = pd.read_csv(logged / "forecast.csv").sort_values(["id", "time"])
     for column in ["forecast", "lo_80", "hi_80"]:
         np.testing.assert_allclose(outputs[column], expected[column].to_numpy().reshape(3, 5), rtol=1e-5, atol=1e-4)
