@@ -360,7 +360,7 @@ class TrainConfig:
     max_windows_per_epoch: int = option(
         20_000,
         "Windows sampled per epoch on large data.",
-        shown=f"20,000; 40,000 from 200 series; 34,000 {LONG_PANEL}",
+        shown=f"20,000; 40,000 from 200 series; 28,000 {LONG_PANEL}",
         rule=WHOLE,
     )
     max_val_windows: int = setting(20_000, WHOLE)

@@ -157,7 +157,7 @@ def test_wide_files_need_no_target_and_help_shows_the_defaults(tmp_path):
         "(default 5)",
         "(default 64,64; 128,128 on a panel of 200 series or more with a lookback of 192 or more)",
         "(default 3; 2 on a panel of 200 series or more with a lookback of 192 or more)",
-        "(default 20,000; 40,000 from 200 series; 34,000 on a panel of 200 series or more with a lookback of 192",
+        "(default 20,000; 40,000 from 200 series; 28,000 on a panel of 200 series or more with a lookback of 192",
         "(default true on a panel of 200 series or more whose lookback holds 6 seasons or more, else false)",
     ):
         assert shown in help_text, shown
