@@ -215,3 +215,15 @@ def test_a_log_run_updates_on_newer_data_and_refuses_a_newer_zero(logged, tmp_pa
     result = invoke("update", logged / "run", "--data", tmp_path / "negative.csv", "--out", tmp_path / "run3")
     assert result.exit_code == 2 and "-1 is not above zero" in result.output
     assert not (tmp_path / "run3").exists()
+
+
+def test_the_python_api_takes_the_transform_and_forecasts_in_the_data_s_units(tmp_path):
+    from forecaster import Forecaster
+
+    data = positive_panel(tmp_path / "panel.csv")
+    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 5, "lookback": 56}
+    fast = {"epochs": 1, "layers": (8,), "batch_size": 32, "ensemble": 1, "select": "model"}
+    model = Forecaster(**options, **fast, transform="log").fit(data, out=tmp_path / "run")
+    assert all(state["log"] for state in json.loads((tmp_path / "run" / "scalers.json").read_text()).values())
+    levels = model.predict(data).groupby("id")["forecast"].mean()
+    assert 3 < levels["a"] < 8 and 40 < levels["b"] < 60 and 1.5 < levels["c"] < 5
