@@ -29,8 +29,7 @@ class AffineScaler:
         return (raw - self.center) / self.scale
 
     def inverse(self, scaled: np.ndarray, column: int = 0) -> np.ndarray:
-        values = scaled * self.scale[column] + self.center[column]
-        return np.exp(values) if self.log and column == 0 else values
+        return unscaled(scaled, self.center[column], self.scale[column], self.log and column == 0)
 
     @property
     def spread(self) -> float:
@@ -110,6 +109,13 @@ def fit_scalers(kind: str, series: list[np.ndarray], log: bool = False) -> list[
         fit_scaler(kind, values) if gappy[i] else AffineScaler(whole.center[i], whole.scale[i])
         for i, values in enumerate(series)
     ]
+
+
+def unscaled(scaled: np.ndarray, center: np.ndarray | float, scale: np.ndarray | float, log: bool) -> np.ndarray:
+    """`scaled` back in the data's units: the affine map undone, then with `log` the exponential (the target of a
+    `--transform log` run); `center` and `scale` broadcast against `scaled`."""
+    values = scaled * scale + center
+    return np.exp(values) if log else values
 
 
 def logged(values: np.ndarray) -> np.ndarray:

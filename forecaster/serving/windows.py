@@ -10,7 +10,7 @@ import numpy as np
 
 from forecaster.data.calendar import unix_seconds
 from forecaster.data.positive import refuse_not_positive
-from forecaster.data.scaling import AffineScaler
+from forecaster.data.scaling import AffineScaler, unscaled
 from forecaster.data.series import Panel, time_grid
 from forecaster.data.static import encode
 from forecaster.data.windowing import Carried, WindowSource
@@ -71,8 +71,7 @@ def predict_at(
     extra = (1,) * (predictions.ndim - 1)  # over the horizon (and quantiles)
     scale = np.array([scalers[s].scale[0] for s in series_idx]).reshape(-1, *extra)
     center = np.array([scalers[s].center[0] for s in series_idx]).reshape(-1, *extra)
-    values = predictions * scale + center
-    return np.exp(values) if w.transform == "log" else values  # as `AffineScaler.inverse`
+    return unscaled(predictions, center, scale, w.transform == "log")
 
 
 def floors_of(run: Run, panel: Panel, series_idx: np.ndarray, origins: np.ndarray) -> np.ndarray:
