@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from cli_helpers import SINE, invoke
 
 from forecaster.scoring import statistical
@@ -43,3 +44,36 @@ def test_a_run_says_where_its_time_went_and_its_fits_beside_training_change_noth
     (one, first), (two, second) = runs[1], runs[2]
     assert one["method"] == two["method"] and one["scores"] == two["scores"]
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_each_epoch_s_validation_pass_goes_in_large_batches_and_scores_as_in_the_training_s():
+    from forecaster.config import DataConfig
+    from forecaster.data.panel import read_panel
+    from forecaster.data.resolve import resolve_config
+    from forecaster.models.network import build_model
+    from forecaster.settings import Settings
+    from forecaster.training.fitting import compile_network, seeded
+    from forecaster.training.train import VALIDATION_BATCH, prepare, training_data
+
+    length, series = 400, 40
+    t = np.arange(length)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "id": np.repeat([f"s{k}" for k in range(series)], length),
+            "time": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), series),
+            "y": 10 + np.tile(np.sin(2 * np.pi * t / 24), series) + rng.normal(0, 0.2, series * length),
+        }
+    )
+    panel = read_panel(frame, DataConfig(target="y", time_col="time", id_col="id"))
+    options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 24, "batch_size": 32, "layers": [8]}
+    cfg = resolve_config(Settings.given({**options, "ensemble": 1}), panel)[0]
+    prepared = prepare(panel, cfg)
+    seeded(cfg.train)
+    data = training_data(prepared, cfg.train)
+    assert data.n_val > VALIDATION_BATCH
+    assert [len(targets) for _, targets, *_ in data.val.take(1)] == [VALIDATION_BATCH]
+    model = compile_network(build_model(cfg.model), cfg)
+    windows = prepared.val_index.take(np.arange(data.n_val))
+    in_training_batches = prepared.source.dataset(*windows, cfg.train.batch_size)
+    assert model.evaluate(data.val, verbose=0) == pytest.approx(model.evaluate(in_training_batches, verbose=0), rel=1e-5)
