@@ -76,4 +76,5 @@ def test_each_epoch_s_validation_pass_goes_in_large_batches_and_scores_as_in_the
     model = compile_network(build_model(cfg.model), cfg)
     windows = prepared.val_index.take(np.arange(data.n_val))
     in_training_batches = prepared.source.dataset(*windows, cfg.train.batch_size)
-    assert model.evaluate(data.val, verbose=0) == pytest.approx(model.evaluate(in_training_batches, verbose=0), rel=1e-5)
+    expected = model.evaluate(in_training_batches, verbose=0)
+    assert model.evaluate(data.val, verbose=0) == pytest.approx(expected, rel=1e-5)
