@@ -52,7 +52,7 @@ def test_each_epoch_s_validation_pass_goes_in_large_batches_and_scores_as_in_the
     from forecaster.data.resolve import resolve_config
     from forecaster.models.network import build_model
     from forecaster.settings import Settings
-    from forecaster.training.fitting import compile_network, seeded
+    from forecaster.training.fitting import compile_network, seeded, tensorflow_settings
     from forecaster.training.train import VALIDATION_BATCH, prepare, training_data
 
     length, series = 400, 40
@@ -69,12 +69,13 @@ def test_each_epoch_s_validation_pass_goes_in_large_batches_and_scores_as_in_the
     options = {"target": "y", "time_col": "time", "id_col": "id", "horizon": 24, "batch_size": 32, "layers": [8]}
     cfg = resolve_config(Settings.given({**options, "ensemble": 1}), panel)[0]
     prepared = prepare(panel, cfg)
-    seeded(cfg.train)
-    data = training_data(prepared, cfg.train)
-    assert data.n_val > VALIDATION_BATCH
-    assert [len(targets) for _, targets, *_ in data.val.take(1)] == [VALIDATION_BATCH]
-    model = compile_network(build_model(cfg.model), cfg)
-    windows = prepared.val_index.take(np.arange(data.n_val))
-    in_training_batches = prepared.source.dataset(*windows, cfg.train.batch_size)
-    expected = model.evaluate(in_training_batches, verbose=0)
-    assert model.evaluate(data.val, verbose=0) == pytest.approx(expected, rel=1e-5)
+    with tensorflow_settings():  # the seeds and determinism a fit sets, as they were after it
+        seeded(cfg.train)
+        data = training_data(prepared, cfg.train)
+        assert data.n_val > VALIDATION_BATCH
+        assert [len(targets) for _, targets, *_ in data.val.take(1)] == [VALIDATION_BATCH]
+        model = compile_network(build_model(cfg.model), cfg)
+        windows = prepared.val_index.take(np.arange(data.n_val))
+        in_training_batches = prepared.source.dataset(*windows, cfg.train.batch_size)
+        expected = model.evaluate(in_training_batches, verbose=0)
+        assert model.evaluate(data.val, verbose=0) == pytest.approx(expected, rel=1e-5)
