@@ -50,10 +50,11 @@ def test_each_epoch_s_validation_pass_goes_in_large_batches_and_scores_as_in_the
     from forecaster.config import DataConfig
     from forecaster.data.panel import read_panel
     from forecaster.data.resolve import resolve_config
+    from forecaster.data.windowing import FORWARD_BATCH
     from forecaster.models.network import build_model
     from forecaster.settings import Settings
     from forecaster.training.fitting import compile_network, seeded, tensorflow_settings
-    from forecaster.training.train import VALIDATION_BATCH, prepare, training_data
+    from forecaster.training.train import prepare, training_data
 
     length, series = 400, 40
     t = np.arange(length)
@@ -72,8 +73,8 @@ def test_each_epoch_s_validation_pass_goes_in_large_batches_and_scores_as_in_the
     with tensorflow_settings():  # the seeds and determinism a fit sets, as they were after it
         seeded(cfg.train)
         data = training_data(prepared, cfg.train)
-        assert data.n_val > VALIDATION_BATCH
-        assert [len(targets) for _, targets, *_ in data.val.take(1)] == [VALIDATION_BATCH]
+        assert data.n_val > FORWARD_BATCH
+        assert [len(targets) for _, targets, *_ in data.val.take(1)] == [FORWARD_BATCH]
         model = compile_network(build_model(cfg.model), cfg)
         windows = prepared.val_index.take(np.arange(data.n_val))
         in_training_batches = prepared.source.dataset(*windows, cfg.train.batch_size)

@@ -119,6 +119,9 @@ class WindowIndex:
         return self.take(np.arange(len(self)))
 
 
+FORWARD_BATCH = 1024  # windows a step where the network only forecasts them (each epoch's validation pass, the
+# validation report): the batch does not change a forward pass's numbers, only its time; on M4 Hourly's 20,000
+# validation windows 1.0-1.3 s against 1.6-2.6 s in batches of 128 (2 cores)
 MATERIALISE_BYTES = 256 * 2**20  # training windows up to this size are gathered once, not every epoch
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from forecaster.config import RunConfig
 from forecaster.data.prepared import Prepared
 from forecaster.data.series import Panel
-from forecaster.data.windowing import WindowIndex, evenly_spaced
+from forecaster.data.windowing import FORWARD_BATCH, WindowIndex, evenly_spaced
 from forecaster.io.progress import Progress
 from forecaster.kinds import JSON, Log, Network
 from forecaster.scoring.baselines import baseline_forecast
@@ -76,7 +76,7 @@ def forecast_windows(
     measured as `--interval-spread` says."""
     started = perf_counter()
     series_idx, origins = index.take(evenly_spaced(len(index), cfg.train.max_val_windows))
-    dataset = prepared.source.dataset(series_idx, origins, 1024, with_target=False)
+    dataset = prepared.source.dataset(series_idx, origins, FORWARD_BATCH, with_target=False)
     outputs = model.predict(dataset, verbose=0).astype("float64")  # (windows, horizon[, quantiles]), scaled
     states = list(prepared.states.values())
     targets = {s: panel.series[prepared.kept[s]].values[:, 0] for s in set(series_idx)}  # one array a series
